@@ -1,0 +1,3 @@
+from apprentice.cli import main
+
+main()

@@ -1,0 +1,53 @@
+"""The ``apprentice`` command: a Typer app, one module per command group.
+
+User mistakes (an :class:`~apprentice.errors.ApprenticeError`) print one line on stderr and
+exit with the error's code (2), never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from apprentice._version import __version__
+from apprentice.cli import read as _read_cmd
+from apprentice.errors import ApprenticeError
+
+app = typer.Typer(
+    name="apprentice",
+    help="The daily job of a junior ML engineer on tabular data, end to end.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"apprentice {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """apprentice: read, clean, guard, train, evaluate, explain, serve, monitor, retrain."""
+
+
+_read_cmd.register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the console script."""
+    try:
+        app(args=argv, standalone_mode=True)
+    except ApprenticeError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        sys.exit(130)

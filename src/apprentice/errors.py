@@ -1,0 +1,65 @@
+"""The error hierarchy.
+
+Every error a user can cause is an :class:`ApprenticeError` whose message says what was wrong
+and what to do about it. The CLI prints the message on one line and exits with
+``exit_code`` (2 for user mistakes), never a traceback.
+"""
+
+from __future__ import annotations
+
+
+class ApprenticeError(Exception):
+    """Base class of every error apprentice raises on purpose."""
+
+    exit_code: int = 2
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InputError(ApprenticeError):
+    """A path, file or URL given by the user cannot be used."""
+
+
+class SourceNotFoundError(InputError):
+    """The file, table or database does not exist."""
+
+
+class UnsupportedFormatError(InputError):
+    """The file is of a kind apprentice cannot read (binary, unknown extension, ...)."""
+
+
+class EmptyInputError(InputError):
+    """The input holds no table at all."""
+
+
+class ParseError(InputError):
+    """The content could not be parsed (invalid JSON, broken spreadsheet, ...)."""
+
+
+class SizeLimitError(InputError):
+    """The input exceeds a safety limit (decompression bomb, oversize line)."""
+
+
+class DatabaseError(InputError):
+    """A SQL URL, table or query cannot be used."""
+
+
+class ConfigError(ApprenticeError):
+    """A setting or option has an invalid value."""
+
+
+class SchemaError(ApprenticeError):
+    """Data does not match a schema, or a schema file is invalid."""
+
+
+class TargetError(ApprenticeError):
+    """The target column is missing or unusable."""
+
+
+class BundleError(ApprenticeError):
+    """A model bundle is missing, tampered with, or holds an untrusted object."""

@@ -1,0 +1,107 @@
+"""``apprentice.read``: any table a user has, as text cells plus an account of the parse."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from apprentice.config import Settings, get_settings
+from apprentice.errors import UnsupportedFormatError
+from apprentice.read._source import open_source
+from apprentice.read.hints import ReadHints
+from apprentice.read.result import ReadResult
+
+ProgressCallback = Callable[[int, int | None], None]
+"""Called with (bytes done, bytes total or None) during long reads."""
+
+FORMATS = ("csv", "json", "jsonl", "excel", "parquet", "sql")
+
+
+def _is_sql_url(spec: str) -> bool:
+    head = spec.split("://", 1)[0].lower()
+    return "://" in spec and head.split("+", 1)[0] in {
+        "sqlite",
+        "postgresql",
+        "postgres",
+        "mysql",
+        "mssql",
+        "oracle",
+        "duckdb",
+    }
+
+
+def read(
+    source: str | Path,
+    *,
+    format: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    quotechar: str | None = None,
+    escapechar: str | None = None,
+    header: int | None = None,
+    skip_rows: int | None = None,
+    sheet: str | int | None = None,
+    table: str | None = None,
+    query: str | None = None,
+    settings: Settings | None = None,
+    progress: ProgressCallback | None = None,
+) -> ReadResult:
+    """Read ``source`` into a table of text cells.
+
+    ``source`` is a file path (CSV/TSV/any delimited text, JSON, JSONL, Excel, Parquet, each
+    optionally ``.gz/.bz2/.xz/.zip`` compressed), ``-`` for stdin, or a SQLAlchemy URL
+    (``sqlite:///file.db`` with ``table`` or ``query``). Every keyword other than ``source``
+    is a hint that overrides detection. No row is ever dropped silently: rows that cannot be
+    parsed unambiguously are in ``result.quarantine`` with their line number and reason.
+    """
+    settings = settings or get_settings()
+    hints = ReadHints(
+        encoding=encoding,
+        delimiter=delimiter,
+        quotechar=quotechar,
+        escapechar=escapechar,
+        header=header,
+        skip_rows=skip_rows,
+        sheet=sheet,
+        table=table,
+        query=query,
+    )
+    if format is not None and format not in FORMATS:
+        raise UnsupportedFormatError(
+            f"format {format!r} is not supported; choose one of {', '.join(FORMATS)}"
+        )
+    spec = str(source)
+    if format == "sql" or _is_sql_url(spec):
+        from apprentice.read.sql import read_sql
+
+        return read_sql(spec, hints)
+    src = open_source(source, format=format, max_bytes=settings.max_decompressed_bytes)
+    reader: Callable[..., ReadResult]
+    kwargs: dict[str, Any] = {}
+    if src.format == "csv":
+        from apprentice.read.delimited import read_delimited
+
+        reader = read_delimited
+        kwargs = {"settings": settings, "progress": progress}
+    elif src.format == "json":
+        from apprentice.read.jsonfile import read_json
+
+        reader = read_json
+    elif src.format == "jsonl":
+        from apprentice.read.jsonfile import read_jsonl
+
+        reader = read_jsonl
+    elif src.format == "excel":
+        from apprentice.read.excel import read_excel
+
+        reader = read_excel
+    elif src.format == "parquet":
+        from apprentice.read.parquet import read_parquet
+
+        reader = read_parquet
+    else:
+        raise UnsupportedFormatError(
+            f"{src.name}: format {src.format!r} is not supported; convert it to CSV or Parquet"
+        )
+    return reader(src, hints, **kwargs)

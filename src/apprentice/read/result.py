@@ -1,0 +1,131 @@
+"""What a read returns: the table of text cells and a full account of how it was parsed."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+QUARANTINE_COLUMNS = ("line", "raw", "reason")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How a delimited text file is written.
+
+    ``delimiter`` may be more than one character (``", "``). ``escapechar`` is ``None`` when
+    quotes inside quoted fields are doubled (``doublequote``). Line counts are physical lines of
+    the decoded text.
+    """
+
+    delimiter: str = ","
+    quotechar: str | None = '"'
+    escapechar: str | None = None
+    doublequote: bool = True
+    lineterminator: str = "\n"
+    header_rows: int = 1
+    preamble_rows: int = 0
+    footer_rows: int = 0
+    comment: str | None = None
+    skipinitialspace: bool = False
+    trailing_empty_column: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def describe(self) -> str:
+        names = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe", " ": "space"}
+        delim = names.get(self.delimiter, repr(self.delimiter))
+        quote = "no quoting" if self.quotechar is None else f"quote {self.quotechar!r}"
+        esc = f"escape {self.escapechar!r}" if self.escapechar else "doubled quotes"
+        term = {"\n": "LF", "\r\n": "CRLF", "\r": "CR"}.get(self.lineterminator, "?")
+        return f"{delim}-delimited, {quote}, {esc}, {term} line ends, {self.header_rows} header row(s)"
+
+
+@dataclass(frozen=True)
+class TableRegion:
+    """Another table found in the same file (reported, not read)."""
+
+    first_line: int
+    last_line: int
+    n_columns: int
+    header: tuple[str, ...] = ()
+
+
+@dataclass
+class ReadResult:
+    """The result of :func:`apprentice.read`.
+
+    ``table`` holds text cells only (pandas ``str`` dtype; a JSON ``null`` or SQL ``NULL`` is
+    missing, an empty field is ``""``). ``line_numbers`` gives, for each kept row, the
+    1-based physical line of the source where the record starts (the record index for
+    formats without lines). ``rows_read == rows_kept + rows_quarantined`` always holds.
+    """
+
+    table: pd.DataFrame
+    source: str
+    format: str
+    encoding: str | None = None
+    dialect: Dialect | None = None
+    quarantine: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame({c: pd.Series(dtype="str") for c in QUARANTINE_COLUMNS})
+    )
+    notes: list[str] = field(default_factory=list)
+    line_numbers: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    rows_repaired: int = 0
+    undecodable_bytes: int = 0
+    other_tables: list[TableRegion] = field(default_factory=list)
+    original_columns: list[str] = field(default_factory=list)
+
+    @property
+    def rows_kept(self) -> int:
+        return len(self.table)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return len(self.quarantine)
+
+    @property
+    def rows_read(self) -> int:
+        return self.rows_kept + self.rows_quarantined
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-able account of the read (what ``apprentice read --json`` prints)."""
+        return {
+            "source": self.source,
+            "format": self.format,
+            "encoding": self.encoding,
+            "dialect": self.dialect.to_dict() if self.dialect else None,
+            "columns": [str(c) for c in self.table.columns],
+            "rows_read": self.rows_read,
+            "rows_kept": self.rows_kept,
+            "rows_quarantined": self.rows_quarantined,
+            "rows_repaired": self.rows_repaired,
+            "undecodable_bytes": self.undecodable_bytes,
+            "other_tables": [asdict(t) for t in self.other_tables],
+            "notes": list(self.notes),
+        }
+
+
+def make_quarantine(records: list[tuple[int, str, str]]) -> pd.DataFrame:
+    """A quarantine frame from ``(line, raw text, reason)`` tuples."""
+    return pd.DataFrame(
+        {
+            "line": pd.Series([r[0] for r in records], dtype="int64"),
+            "raw": pd.Series([r[1] for r in records], dtype="str"),
+            "reason": pd.Series([r[2] for r in records], dtype="str"),
+        }
+    )
+
+
+def text_frame(columns: list[str], rows: list[list[str]] | list[tuple[str, ...]]) -> pd.DataFrame:
+    """A frame of text cells from row lists (every row has ``len(columns)`` cells)."""
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype="str") for c in columns}, columns=columns)
+    cols = list(zip(*rows, strict=True))
+    data = {i: pd.Series(col, dtype="str") for i, col in enumerate(cols)}
+    frame = pd.DataFrame(data)
+    frame.columns = pd.Index(columns, dtype="object")
+    return frame
