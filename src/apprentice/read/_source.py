@@ -614,3 +614,24 @@ def text_rows_frame(names: list[str], rows: list[list[str | None]]) -> pd.DataFr
     if not rows:
         return text_columns_frame(names, [[] for _ in names])
     return text_columns_frame(names, [list(col) for col in zip(*rows, strict=True)])
+
+
+def unique_names(names: list[str], notes: list[str] | None = None) -> list[str]:
+    """``names`` with repeats suffixed ``" (2)"``, ``" (3)"``...; a note says how many."""
+    counts: dict[str, int] = {}
+    taken = set(names)
+    out: list[str] = []
+    renamed = 0
+    for name in names:
+        counts[name] = counts.get(name, 0) + 1
+        if counts[name] > 1:
+            n = counts[name]
+            while f"{name} ({n})" in taken:
+                n += 1
+            name = f"{name} ({n})"
+            taken.add(name)
+            renamed += 1
+        out.append(name)
+    if renamed and notes is not None:
+        notes.append(f"{renamed} repeated column name(s) were suffixed with (N)")
+    return out

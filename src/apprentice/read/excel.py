@@ -16,13 +16,18 @@ import csv
 import datetime as _dt
 import io
 import warnings
-from collections import Counter
 from typing import Any
 
 import numpy as np
 
 from apprentice.errors import EmptyInputError, ParseError, SourceNotFoundError
-from apprentice.read._source import Source, open_binary, text_rows_frame, value_text
+from apprentice.read._source import (
+    Source,
+    open_binary,
+    text_rows_frame,
+    unique_names,
+    value_text,
+)
 from apprentice.read.hints import ReadHints
 from apprentice.read.result import ReadResult, make_quarantine
 
@@ -270,20 +275,4 @@ def _header_names(
                 blank += 1
     if blank:
         notes.append(f"{blank} column(s) without a header were named column_N")
-    counts: Counter[str] = Counter()
-    taken = set(names)
-    out: list[str] = []
-    renamed = 0
-    for name in names:
-        counts[name] += 1
-        if counts[name] > 1:
-            n = counts[name]
-            while f"{name} ({n})" in taken:
-                n += 1
-            name = f"{name} ({n})"
-            taken.add(name)
-            renamed += 1
-        out.append(name)
-    if renamed:
-        notes.append(f"{renamed} repeated column name(s) were suffixed with (N)")
-    return out
+    return unique_names(names, notes)

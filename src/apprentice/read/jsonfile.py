@@ -32,7 +32,13 @@ from typing import Any
 import numpy as np
 
 from apprentice.errors import EmptyInputError, ParseError
-from apprentice.read._source import Source, open_binary, source_bytes, text_columns_frame
+from apprentice.read._source import (
+    Source,
+    open_binary,
+    source_bytes,
+    text_columns_frame,
+    unique_names,
+)
 from apprentice.read.hints import ReadHints
 from apprentice.read.result import ReadResult, make_quarantine
 
@@ -274,26 +280,7 @@ class _Builder:
                 renamed += 1
         if renamed:
             self.notes.append(f"{renamed} column(s) had an empty name and were named column_N")
-        seen: Counter[str] = Counter()
-        taken = set(names)
-        out = []
-        clashes = 0
-        for name in names:
-            seen[name] += 1
-            if seen[name] > 1:
-                clashes += 1
-                n = seen[name]
-                while f"{name} ({n})" in taken:
-                    n += 1
-                name = f"{name} ({n})"
-                taken.add(name)
-            out.append(name)
-        if clashes:
-            self.notes.append(
-                f"{clashes} flattened column name(s) clashed with an existing dotted key and "
-                "were suffixed with (N)"
-            )
-        return out
+        return unique_names(names, self.notes)
 
     def result(
         self, columns: list[list[str | None]] | None = None, names: list[str] | None = None
@@ -359,7 +346,7 @@ def _arrays_table(
         width = Counter(len(r) for _, r in rows).most_common(1)[0][0] if rows else 0
         names = [f"column_{i + 1}" for i in range(width)]
         builder.notes.append("no header row: columns are named column_1, column_2, ...")
-    names = _dedupe(names, builder.notes)
+    names = unique_names(names, builder.notes)
     kept: list[list[str | None]] = []
     for line, values in rows:
         if len(values) != width:
@@ -369,17 +356,6 @@ def _arrays_table(
         builder.lines.append(line)
     columns = [list(col) for col in zip(*kept, strict=True)] if kept else [[] for _ in names]
     return builder.result(columns, names)
-
-
-def _dedupe(names: list[str], notes: list[str]) -> list[str]:
-    seen: Counter[str] = Counter()
-    out = []
-    for name in names:
-        seen[name] += 1
-        out.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
-    if len(set(names)) < len(names):
-        notes.append("duplicate column names were suffixed with (N)")
-    return out
 
 
 def _records_table(builder: _Builder, items: list[Any], what: str) -> ReadResult:
@@ -459,7 +435,7 @@ def _object_table(builder: _Builder, obj: dict[str, Any]) -> ReadResult:
                 raise EmptyInputError(
                     f"{name}: every column list is empty; there are no rows to read"
                 )
-            names = _dedupe(
+            names = unique_names(
                 [k if k else f"column_{i + 1}" for i, k in enumerate(obj)], builder.notes
             )
             builder.lines.extend(range(1, n + 1))
