@@ -1,0 +1,984 @@
+"""PII detection on column names and cell values.
+
+:func:`detect_pii` looks at every column of a frame (text cells from ``apprentice.read`` or a
+typed frame from the clean stage) and reports, per column and kind, the share of non-empty
+cells that hold a value of that kind. Kinds:
+
+``email``, ``phone``, ``payment_card``, ``ssn``, ``iban``, ``ip_address``
+    found by a vectorised regular-expression pre-filter on the distinct values, then confirmed
+    by an exact validator: address syntax; ``phonenumbers`` parsing and ``is_valid_number`` in
+    the given default regions; Luhn plus issuer prefix and length for cards; the US SSN rules
+    (area not 000, 666 or 900-999, group not 00, serial not 0000); the ISO 13616 country length
+    and mod-97 checksum for IBANs; :mod:`ipaddress` for IPv4 and IPv6.
+``person_name``, ``street_address``
+    cannot be validated, so they need a column-name cue (``name``, ``first_name``, ``surname``,
+    ``address``, ``street`` ...) backed by the value shape (alphabetic tokens; a house number
+    followed by words and a street type), or, without a cue, an unmistakable shape (honorifics
+    such as ``Mr.``/``Mrs.`` in most cells; ``123 Main St`` in most cells).
+
+Each finding carries a confidence: ``high`` and ``medium`` findings make a column a PII column
+(excluded from features, masked in displays); ``low`` findings (a column name that suggests PII
+but values that do not confirm it, or a few values embedded in free text) are reported and the
+column's examples are redacted, but the column is kept. Findings never hold a cell value: only
+column names, kinds, counts and shares.
+
+Digit-only phone numbers and 9-digit SSNs without dashes are only considered in columns whose
+name says so: on their own they are indistinguishable from ordinary numbers and codes.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+Kind = Literal[
+    "email", "phone", "payment_card", "ssn", "iban", "ip_address", "person_name", "street_address"
+]
+Confidence = Literal["high", "medium", "low"]
+
+PII_KINDS: tuple[str, ...] = (
+    "email",
+    "phone",
+    "payment_card",
+    "ssn",
+    "iban",
+    "ip_address",
+    "person_name",
+    "street_address",
+)
+KIND_LABELS: dict[str, str] = {
+    "email": "email addresses",
+    "phone": "phone numbers",
+    "payment_card": "payment card numbers",
+    "ssn": "US social security numbers",
+    "iban": "IBANs",
+    "ip_address": "IP addresses",
+    "person_name": "person names",
+    "street_address": "street addresses",
+}
+CONFIDENCE_ORDER: dict[str, int] = {"low": 0, "medium": 1, "high": 2}
+DEFAULT_PHONE_REGIONS: tuple[str, ...] = ("US", "GB")
+DEFAULT_SAMPLE = 20_000
+
+# ---------------------------------------------------------------------------------------------
+# column-name cues
+
+
+def name_tokens(column: object) -> list[str]:
+    """Lower-case word tokens of a column name (``customerEmail`` -> ``customer``, ``email``)."""
+    text = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", str(column))
+    text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", text)
+    return [t for t in re.split(r"[^0-9A-Za-z]+", text.lower()) if t]
+
+
+_EMAIL_CUES = {"email", "emails", "mail", "emailaddress", "mailaddress"}
+_PHONE_CUES = {
+    "phone",
+    "phones",
+    "telephone",
+    "tel",
+    "mobile",
+    "cellphone",
+    "fax",
+    "msisdn",
+    "phonenumber",
+    "phoneno",
+    "mobilenumber",
+    "whatsapp",
+}
+_CARD_CUES = {"card", "cc", "creditcard", "cardnumber", "ccnumber", "ccnum", "pan", "cardno"}
+_SSN_CUES = {"ssn", "socialsecurity", "socialsecuritynumber", "ssnumber"}
+_IBAN_CUES = {"iban", "bankaccount", "accountnumber", "ibannumber"}
+_IP_CUES = {"ip", "ipaddress", "ipaddr", "ipv4", "ipv6", "clientip", "remoteip", "sourceip"}
+_ADDRESS_CUES = {"address", "addr", "street", "streetaddress", "addressline"}
+_ADDRESS_NOT = {"email", "mail", "ip", "mac", "web", "url", "wallet", "bitcoin", "eth", "memory"}
+_STRONG_NAME_CUES = {
+    "firstname",
+    "lastname",
+    "surname",
+    "fullname",
+    "givenname",
+    "forename",
+    "familyname",
+    "middlename",
+    "maidenname",
+    "personname",
+}
+_NAME_PREFIXES = {
+    "first",
+    "last",
+    "full",
+    "given",
+    "family",
+    "middle",
+    "maiden",
+    "nick",
+    "sur",
+    "fore",
+    "customer",
+    "cust",
+    "client",
+    "patient",
+    "person",
+    "employee",
+    "emp",
+    "passenger",
+    "contact",
+    "owner",
+    "holder",
+    "cardholder",
+    "member",
+    "student",
+    "user",
+    "applicant",
+    "driver",
+    "agent",
+    "manager",
+    "doctor",
+    "physician",
+    "teacher",
+    "beneficiary",
+    "guest",
+    "buyer",
+    "seller",
+    "tenant",
+    "account",
+    "mother",
+    "father",
+    "parent",
+    "spouse",
+    "candidate",
+    "author",
+    "recipient",
+    "sender",
+}
+
+
+def _joined(tokens: Sequence[str]) -> set[str]:
+    """Single tokens and adjacent pairs joined (``first name`` -> ``firstname``)."""
+    out = set(tokens)
+    out.update(a + b for a, b in itertools.pairwise(tokens))
+    out.update(a + b + c for a, b, c in zip(tokens, tokens[1:], tokens[2:], strict=False))
+    return out
+
+
+def name_cue(column: object, kind: str) -> Literal["strong", "weak", None]:
+    """How strongly a column's name suggests ``kind`` (``None``: not at all)."""
+    tokens = name_tokens(column)
+    words = _joined(tokens)
+    if kind == "email":
+        return "strong" if words & _EMAIL_CUES or ("e" in tokens and "mail" in tokens) else None
+    if kind == "phone":
+        return "strong" if words & _PHONE_CUES else None
+    if kind == "payment_card":
+        return "strong" if words & _CARD_CUES else None
+    if kind == "ssn":
+        return "strong" if words & _SSN_CUES else None
+    if kind == "iban":
+        return "strong" if words & _IBAN_CUES else None
+    if kind == "ip_address":
+        return "strong" if words & _IP_CUES else None
+    if kind == "street_address":
+        if words & _ADDRESS_NOT:
+            return None
+        return "strong" if words & _ADDRESS_CUES else None
+    if kind == "person_name":
+        if words & _STRONG_NAME_CUES:
+            return "strong"
+        if tokens == ["name"] or tokens == ["names"]:
+            return "weak"
+        if tokens and tokens[-1] in ("name", "names") and len(tokens) >= 2:
+            return "weak" if tokens[-2] in _NAME_PREFIXES else None
+        if tokens in (["first"], ["last"], ["given"], ["family"]):
+            return "weak"
+        return None
+    raise ValueError(f"unknown PII kind {kind!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# exact validators
+
+
+def luhn_ok(digits: str) -> bool:
+    """Whether a digit string passes the Luhn (mod 10) check."""
+    if not digits.isdigit():
+        return False
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _card_brand_ok(digits: str) -> bool:
+    n = len(digits)
+    p2, p4 = int(digits[:2]), int(digits[:4])
+    p3, p6 = int(digits[:3]), int(digits[:6])
+    if digits[0] == "4":
+        return n in (13, 16, 19)
+    if 51 <= p2 <= 55 or 2221 <= p4 <= 2720:
+        return n == 16
+    if p2 in (34, 37):
+        return n == 15
+    if p4 == 6011 or p2 == 65 or 644 <= p3 <= 649 or 622126 <= p6 <= 622925:
+        return 16 <= n <= 19
+    if 300 <= p3 <= 305 or p2 in (36, 38, 39):
+        return 14 <= n <= 19
+    if 3528 <= p4 <= 3589:
+        return 16 <= n <= 19
+    if p2 == 62:
+        return 16 <= n <= 19
+    return False
+
+
+def is_card_number(text: str) -> bool:
+    """A payment card number: 13-19 digits (spaces/dashes in card groups), issuer prefix, Luhn."""
+    groups = re.split(r"[ -]", text.strip())
+    digits = "".join(groups)
+    if not digits.isdigit() or not 13 <= len(digits) <= 19:
+        return False
+    if len(groups) > 1:
+        sizes = [len(g) for g in groups]
+        if sizes not in ([4, 6, 5], [4, 6, 4]) and not (
+            all(s == 4 for s in sizes[:-1]) and 1 <= sizes[-1] <= 4
+        ):
+            return False
+        seps = set(re.findall(r"[ -]", text.strip()))
+        if len(seps) > 1:
+            return False
+    if len(set(digits)) == 1:
+        return False
+    return _card_brand_ok(digits) and luhn_ok(digits)
+
+
+def is_ssn(text: str) -> bool:
+    """A US social security number by the SSA rules (``123-45-6789``, or 9 digits)."""
+    digits = re.sub(r"[- ]", "", text.strip())
+    if len(digits) != 9 or not digits.isdigit():
+        return False
+    area, group, serial = int(digits[:3]), int(digits[3:5]), int(digits[5:])
+    return area not in (0, 666) and area < 900 and group != 0 and serial != 0
+
+
+IBAN_LENGTHS: dict[str, int] = {
+    "AD": 24,
+    "AE": 23,
+    "AL": 28,
+    "AT": 20,
+    "AZ": 28,
+    "BA": 20,
+    "BE": 16,
+    "BG": 22,
+    "BH": 22,
+    "BI": 27,
+    "BR": 29,
+    "BY": 28,
+    "CH": 21,
+    "CR": 22,
+    "CY": 28,
+    "CZ": 24,
+    "DE": 22,
+    "DJ": 27,
+    "DK": 18,
+    "DO": 28,
+    "EE": 20,
+    "EG": 29,
+    "ES": 24,
+    "FI": 18,
+    "FK": 18,
+    "FO": 18,
+    "FR": 27,
+    "GB": 22,
+    "GE": 22,
+    "GI": 23,
+    "GL": 18,
+    "GR": 27,
+    "GT": 28,
+    "HR": 21,
+    "HU": 28,
+    "IE": 22,
+    "IL": 23,
+    "IQ": 23,
+    "IS": 26,
+    "IT": 27,
+    "JO": 30,
+    "KW": 30,
+    "KZ": 20,
+    "LB": 28,
+    "LC": 32,
+    "LI": 21,
+    "LT": 20,
+    "LU": 20,
+    "LV": 21,
+    "LY": 25,
+    "MC": 27,
+    "MD": 24,
+    "ME": 22,
+    "MK": 19,
+    "MN": 20,
+    "MR": 27,
+    "MT": 31,
+    "MU": 30,
+    "NI": 28,
+    "NL": 18,
+    "NO": 15,
+    "OM": 23,
+    "PK": 24,
+    "PL": 28,
+    "PS": 29,
+    "PT": 25,
+    "QA": 29,
+    "RO": 24,
+    "RS": 22,
+    "RU": 33,
+    "SA": 24,
+    "SC": 31,
+    "SD": 18,
+    "SE": 24,
+    "SI": 19,
+    "SK": 24,
+    "SM": 27,
+    "SO": 23,
+    "ST": 25,
+    "SV": 28,
+    "TL": 23,
+    "TN": 24,
+    "TR": 26,
+    "UA": 29,
+    "VA": 22,
+    "VG": 24,
+    "XK": 20,
+    "YE": 30,
+}
+
+
+def iban_checksum_ok(compact: str) -> bool:
+    """ISO 7064 mod-97-10 check of a compact IBAN (letters to 10..35, remainder 1)."""
+    rearranged = compact[4:] + compact[:4]
+    try:
+        number = "".join(str(int(ch, 36)) for ch in rearranged)
+    except ValueError:
+        return False
+    return int(number) % 97 == 1
+
+
+def is_iban(text: str) -> bool:
+    """An IBAN: known country, that country's length, mod-97 checksum (spaces allowed)."""
+    compact = re.sub(r"\s", "", text.strip()).upper()
+    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]+", compact):
+        return False
+    return IBAN_LENGTHS.get(compact[:2]) == len(compact) and iban_checksum_ok(compact)
+
+
+def is_ip_address(text: str) -> bool:
+    """An IPv4 or IPv6 address (not the unspecified address ``0.0.0.0`` / ``::``)."""
+    try:
+        addr = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return False
+    return not addr.is_unspecified
+
+
+_EMAIL_FULL = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+
+
+def is_email(text: str) -> bool:
+    """An email address (RFC 5322 dot-atom local part, DNS host name with an alphabetic TLD)."""
+    text = text.strip()
+    return (
+        len(text) <= 254
+        and _EMAIL_FULL.fullmatch(text) is not None
+        and len(text.split("@", 1)[0]) <= 64
+    )
+
+
+_DATE_LIKE = re.compile(r"\d{1,4}[-/. ]\d{1,2}[-/. ]\d{1,4}")
+_HAS_DATE = re.compile(
+    r"(?<!\d)(?:(?:19|20)\d\d[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d|3[01])"
+    r"|(?:0?[1-9]|[12]\d|3[01])[-/.](?:0?[1-9]|[12]\d|3[01])[-/.](?:19|20)\d\d)(?!\d)"
+)
+_NUMBER_LIKE = re.compile(r"[-+]?\d+(?:[.,]\d+)?(?:[eE][-+]?\d+)?")
+
+
+def is_phone(
+    text: str, *, regions: Sequence[str] = DEFAULT_PHONE_REGIONS, cue: bool = False
+) -> bool:
+    """A phone number valid for ``phonenumbers`` (international, or in one of ``regions``).
+
+    Without a column-name cue the text must look like a phone number, not just a number: a
+    leading ``+``/``00`` or digit groups separated by spaces, dashes, dots or parentheses.
+    """
+    import phonenumbers
+
+    text = text.strip()
+    digits = re.sub(r"\D", "", text)
+    if not 7 <= len(digits) <= 15:
+        return False
+    international = text.startswith("+") or text.startswith("00")
+    if _DATE_LIKE.fullmatch(text) or re.fullmatch(r"\d+\.\d+\.\d+\.\d+", text):
+        return False
+    if _HAS_DATE.search(text):
+        return False
+    if _NUMBER_LIKE.fullmatch(text) and not (text.isdigit() and (cue or international)):
+        return False
+    if not cue and not international and not re.search(r"\d[\s().-]+\d|\(\d", text):
+        return False
+    candidates: list[tuple[str, str | None]] = []
+    if international:
+        candidates.append(("+" + text[2:] if text.startswith("00") else text, None))
+    else:
+        candidates.extend((text, region) for region in regions)
+    for number, region in candidates:
+        try:
+            parsed = phonenumbers.parse(number, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(parsed):
+            return True
+    return False
+
+
+# ---------------------------------------------------------------------------------------------
+# finders: validated spans inside a text (for scrubbing free text and for embedded values)
+
+_EMAIL_SEARCH = re.compile(
+    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,63}\b"
+)
+_CARD_SEARCH = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d])")
+_SSN_SEARCH = re.compile(r"(?<![\d-])\d{3}([- ])\d{2}\1\d{4}(?![\d-])")
+_SSN_DIGITS = re.compile(r"(?<!\d)\d{9}(?!\d)")
+_IBAN_SEARCH = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]){11,34}")
+_IPV4_SEARCH = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.]|\.\d)")
+_IPV6_SEARCH = re.compile(
+    r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{1,4}:|:)(?::|[0-9A-Fa-f]{1,4}:?){2,14}[0-9A-Fa-f]{0,4}"
+    r"(?![0-9A-Fa-f:])"
+)
+_PHONE_SEARCH = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d[\d\s().\-/]{5,20}\d(?![\w])")
+
+Span = tuple[int, int]
+
+
+def _find_email(text: str, cue: bool, regions: Sequence[str]) -> list[Span]:
+    return [m.span() for m in _EMAIL_SEARCH.finditer(text) if is_email(m.group())]
+
+
+def _find_card(text: str, cue: bool, regions: Sequence[str]) -> list[Span]:
+    return [m.span() for m in _CARD_SEARCH.finditer(text) if is_card_number(m.group())]
+
+
+def _find_ssn(text: str, cue: bool, regions: Sequence[str]) -> list[Span]:
+    spans = [m.span() for m in _SSN_SEARCH.finditer(text) if is_ssn(m.group())]
+    if cue:
+        spans += [m.span() for m in _SSN_DIGITS.finditer(text) if is_ssn(m.group())]
+    return spans
+
+
+def _find_iban(text: str, cue: bool, regions: Sequence[str]) -> list[Span]:
+    spans = []
+    for m in _IBAN_SEARCH.finditer(text):
+        raw = m.group()
+        country = raw[:2].upper()
+        length = IBAN_LENGTHS.get(country)
+        if length is None:
+            continue
+        taken, end = 0, m.start()
+        for i, ch in enumerate(raw):
+            if ch != " ":
+                taken += 1
+            if taken == length:
+                end = m.start() + i + 1
+                break
+        if taken == length and is_iban(text[m.start() : end]):
+            spans.append((m.start(), end))
+    return spans
+
+
+def _find_ip(text: str, cue: bool, regions: Sequence[str]) -> list[Span]:
+    spans = [m.span() for m in _IPV4_SEARCH.finditer(text) if is_ip_address(m.group())]
+    if ":" in text:
+        for m in _IPV6_SEARCH.finditer(text):
+            raw = m.group()
+            if sum(c in "0123456789abcdefABCDEF" for c in raw) >= 3 and is_ip_address(raw):
+                spans.append(m.span())
+    return spans
+
+
+def _find_phone(text: str, cue: bool, regions: Sequence[str]) -> list[Span]:
+    spans = []
+    for m in _PHONE_SEARCH.finditer(text):
+        raw = m.group()
+        stripped = raw.rstrip(" .-/(")
+        if text[m.start() + len(stripped) : m.start() + len(stripped) + 1] == ":":
+            continue  # a time of day follows: a date-time, not a phone number
+        if is_phone(stripped, regions=regions, cue=cue):
+            spans.append((m.start(), m.start() + len(stripped)))
+    return spans
+
+
+Finder = Callable[[str, bool, Sequence[str]], list[Span]]
+# kind -> (vectorised pre-filter regex, exact finder)
+_VALIDATED: dict[str, tuple[str, Finder]] = {
+    "email": (r"@[A-Za-z0-9-]+\.", _find_email),
+    "payment_card": (r"\d(?:[ -]?\d){12}", _find_card),
+    "ssn": (r"\d{3}[- ]\d{2}[- ]\d{4}", _find_ssn),
+    "iban": (r"[A-Za-z]{2}\d{2} ?[A-Za-z0-9]{4}", _find_iban),
+    "ip_address": (
+        r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:",
+        _find_ip,
+    ),
+    "phone": (r"\d[\d\s().\-/]{5,}\d", _find_phone),
+}
+_CUE_PREFILTER = {"ssn": r"\d{9}"}
+
+
+def find_pii_spans(
+    text: str, *, regions: Sequence[str] = DEFAULT_PHONE_REGIONS
+) -> list[tuple[int, int, str]]:
+    """Validated PII inside free text: ``(start, end, kind)``, non-overlapping, in order.
+
+    Covers the kinds that can be validated (emails, formatted phone numbers, cards, dashed
+    SSNs, IBANs, IP addresses); person names and street addresses in free text cannot be
+    found reliably.
+    """
+    found: list[tuple[int, int, str]] = []
+    for kind in ("email", "iban", "payment_card", "ssn", "ip_address", "phone"):
+        _, finder = _VALIDATED[kind]
+        for start, end in finder(text, False, regions):
+            if all(end <= s or start >= e for s, e, _ in found):
+                found.append((start, end, kind))
+    return sorted(found)
+
+
+def classify_value(text: str, *, regions: Sequence[str] = DEFAULT_PHONE_REGIONS) -> str | None:
+    """The PII kind a whole cell value is (validated kinds only), or ``None``."""
+    text = text.strip()
+    if is_email(text):
+        return "email"
+    if is_iban(text):
+        return "iban"
+    if is_card_number(text):
+        return "payment_card"
+    if re.fullmatch(r"\d{3}[- ]\d{2}[- ]\d{4}", text) and is_ssn(text):
+        return "ssn"
+    if is_ip_address(text):
+        return "ip_address"
+    if is_phone(text, regions=regions):
+        return "phone"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# value shapes for names and addresses
+
+_HONORIFIC = re.compile(
+    r"(?:^|[\s,(])(?:mr|mrs|ms|miss|mstr|master|dr|rev|prof|sir|madam|mme|mlle|lady|lord|capt|"
+    r"col|major|dona|jonkheer|countess|herr|frau)\.?\s+[A-Z]",
+    re.IGNORECASE,
+)
+# one name token: letters (any script), with inner apostrophes, hyphens or a trailing dot
+_NAME_TOKEN = r"[^\W\d_](?:[^\W\d_]|['’-][^\W\d_])*\.?"
+_NAME_SHAPE = re.compile(rf"{_NAME_TOKEN}(?:,?\s+{_NAME_TOKEN}){{0,7}},?")
+_STREET_TYPES = (
+    r"street|st|avenue|ave|av|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|place|pl|way|"
+    r"terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|sq|trail|trl|alley|crescent|cres|"
+    r"close|row|plaza|plz|pike|loop|route|rte|walk|grove|gardens|mews"
+)
+_ADDRESS_SHAPE = re.compile(
+    rf"(?:^|[\s,])\d{{1,6}}[A-Za-z]?(?:[-/]\d{{1,4}})?,?\s+(?:[NSEW]\.?\s+)?"
+    rf"(?:[^\W_][\w.'’-]*\s+){{1,5}}(?:{_STREET_TYPES})\b\.?"
+    r"|\b[^\W\d_]+(?:straße|strasse|str\.|weg|gasse|platz|allee|laan|straat|gatan|vej|vägen)"
+    r"\s+\d{1,4}[a-z]?\b"
+    r"|(?:^|[\s,])\d{1,4}(?:\s*bis)?,?\s+(?:rue|avenue|boulevard|chemin|place|allée|quai|impasse)\s",
+    re.IGNORECASE,
+)
+
+
+def _clean_name_value(text: str) -> str:
+    text = re.sub(r"\([^)]*\)|\"[^\"]*\"|(?<!\S)'[^']*'(?!\S)", " ", text).replace("/", " ")
+    return re.sub(r"\s+", " ", text).strip(" ,")
+
+
+def looks_like_person_name(text: str, *, min_tokens: int = 1) -> bool:
+    """Alphabetic name tokens only (``Braund, Mr. Owen Harris``, ``miguel hernandez``)."""
+    cleaned = _clean_name_value(text)
+    if not cleaned or _NAME_SHAPE.fullmatch(cleaned) is None:
+        return False
+    return len(cleaned.replace(",", " ").split()) >= min_tokens
+
+
+def looks_like_street_address(text: str) -> bool:
+    """A house number and a street type (``123 Main St``, ``Hauptstraße 5``, ``12 rue ...``)."""
+    return _ADDRESS_SHAPE.search(text) is not None
+
+
+# ---------------------------------------------------------------------------------------------
+# the report
+
+
+@dataclass(frozen=True)
+class PIIFinding:
+    """One kind of PII found in one column. Never holds a cell value.
+
+    ``share`` is ``matched / checked``: the share of non-empty (sampled) cells that hold a
+    value of ``kind``; ``embedded`` is true when most matches sit inside longer free text.
+    ``evidence`` is ``name``, ``value`` or ``name+value``.
+    """
+
+    column: str
+    kind: str
+    share: float
+    matched: int
+    checked: int
+    evidence: str
+    confidence: str
+    embedded: bool = False
+    reason: str = ""
+
+    @property
+    def is_pii_column(self) -> bool:
+        """Whether this finding makes the whole column PII (``high`` or ``medium``)."""
+        return self.confidence in ("high", "medium")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["share"] = round(self.share, 4)
+        return out
+
+
+@dataclass
+class PIIReport:
+    """What :func:`detect_pii` found: findings per column and kind, no values."""
+
+    findings: list[PIIFinding] = field(default_factory=list)
+    rows_scanned: int = 0
+    rows_total: int = 0
+    columns_scanned: list[str] = field(default_factory=list)
+
+    @property
+    def sampled(self) -> bool:
+        return self.rows_scanned < self.rows_total
+
+    @property
+    def pii_columns(self) -> dict[str, str]:
+        """Columns that are PII (a high or medium finding) -> their main kind."""
+        out: dict[str, str] = {}
+        for f in self._ranked():
+            if f.is_pii_column and f.column not in out:
+                out[f.column] = f.kind
+        return out
+
+    @property
+    def flagged_columns(self) -> set[str]:
+        """Every column with any finding, low confidence included (their examples are redacted)."""
+        return {f.column for f in self.findings}
+
+    def kind_of(self, column: str) -> str | None:
+        """The main PII kind of ``column`` (any confidence), or ``None``."""
+        for f in self._ranked():
+            if f.column == column:
+                return f.kind
+        return None
+
+    def for_column(self, column: str) -> list[PIIFinding]:
+        return [f for f in self.findings if f.column == column]
+
+    def _ranked(self) -> list[PIIFinding]:
+        return sorted(self.findings, key=lambda f: (-CONFIDENCE_ORDER[f.confidence], -f.share))
+
+    def __bool__(self) -> bool:
+        return bool(self.findings)
+
+    def __len__(self) -> int:
+        return len(self.findings)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rows_scanned": self.rows_scanned,
+            "rows_total": self.rows_total,
+            "sampled": self.sampled,
+            "pii_columns": self.pii_columns,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        cols = [
+            "column",
+            "kind",
+            "share",
+            "matched",
+            "checked",
+            "evidence",
+            "confidence",
+            "embedded",
+            "reason",
+        ]
+        return pd.DataFrame([asdict(f) for f in self.findings], columns=cols)
+
+    def describe(self) -> list[str]:
+        """One line per finding, for people (no values)."""
+        return [
+            f"{f.column}: {KIND_LABELS.get(f.kind, f.kind)} ({f.confidence} confidence, "
+            f"{f.share:.0%} of {f.checked:,} checked cells; {f.reason})"
+            for f in self.findings
+        ]
+
+
+# ---------------------------------------------------------------------------------------------
+# detection
+
+
+def _column_values(series: pd.Series) -> pd.Series:
+    """Distinct non-empty values as stripped text, with their cell counts (index: value).
+
+    Integral floats are written without ``.0`` (a phone number stored as a float is still a
+    phone number); boolean and date-time columns cannot hold the kinds looked for.
+    """
+    dtype = series.dtype
+    empty = pd.Series(dtype="int64")
+    if pd.api.types.is_bool_dtype(dtype):
+        return empty
+    if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
+        return empty
+    values = series.dropna()
+    if values.empty:
+        return empty
+    counts = values.value_counts(sort=False, dropna=True)
+    keys = counts.index
+    if pd.api.types.is_float_dtype(keys.dtype):
+        floats = keys.to_numpy(dtype="float64")
+        finite = np.isfinite(floats)
+        counts = counts[finite]
+        floats = floats[finite]
+        integral = np.equal(np.floor(floats), floats) & (np.abs(floats) < 1e18)
+        text = pd.Series(
+            [str(int(v)) if ok else repr(float(v)) for v, ok in zip(floats, integral, strict=True)],
+            dtype="str",
+        )
+    else:
+        text = pd.Series(keys.map(str), dtype="str").str.strip()
+    out = pd.Series(counts.to_numpy(), index=text.to_numpy())
+    out = out[out.index != ""]
+    return out.groupby(level=0, sort=False).sum()
+
+
+# the loose shape a column's values must have before a column-name cue alone is reported
+_LOOSE_SHAPE: dict[str, str] = {
+    "email": r"@",
+    "phone": r"(?:\d\D?){7}",
+    "payment_card": r"(?:\d\D?){12}",
+    "ssn": r"(?:\d\D?){9}",
+    "iban": r"^[A-Za-z]{2}\d\d(?: ?[A-Za-z0-9]){11}",
+    "ip_address": r"\d\.\d|[0-9A-Fa-f]:[0-9A-Fa-f]",
+}
+
+
+def _level(kind: str, share: float, matched: int, cue: str | None) -> tuple[str, str] | None:
+    if matched == 0:
+        return ("low", "name") if cue else None
+    if cue:
+        return ("high" if share >= 0.3 else "medium"), "name+value"
+    if share >= 0.8:
+        return "high", "value"
+    if share >= 0.3:
+        return "medium", "value"
+    return "low", "value"
+
+
+def _scan_validated(
+    column: str,
+    values: pd.Series,
+    checked: int,
+    regions: Sequence[str],
+) -> list[PIIFinding]:
+    found: list[PIIFinding] = []
+    texts = pd.Series(values.index, dtype="str")
+    counts = values.to_numpy()
+    for kind, (prefilter, finder) in _VALIDATED.items():
+        cue = name_cue(column, kind)
+        pattern = prefilter
+        if cue and kind in _CUE_PREFILTER:
+            pattern = f"{prefilter}|{_CUE_PREFILTER[kind]}"
+        mask = texts.str.contains(pattern, regex=True).to_numpy(dtype=bool) if len(texts) else []
+        matched = whole = 0
+        for i in np.flatnonzero(mask):
+            text = texts.iat[i]
+            spans = finder(text, cue is not None, regions)
+            if spans:
+                matched += int(counts[i])
+                if any(s == 0 and e == len(text) for s, e in spans):
+                    whole += int(counts[i])
+        if matched == 0 and cue is not None and len(texts):
+            loose = texts.str.contains(_LOOSE_SHAPE[kind], regex=True).to_numpy(dtype=bool)
+            if counts[loose].sum() < 0.5 * checked:
+                continue  # the name says so, but the values look like something else
+        share = matched / checked if checked else 0.0
+        level = _level(kind, share, matched, cue)
+        if level is None:
+            continue
+        confidence, evidence = level
+        embedded = matched > 0 and whole < matched / 2
+        label = KIND_LABELS[kind]
+        if matched == 0:
+            reason = f"the column name suggests {label} but no value is one"
+        elif cue:
+            reason = f"the column name suggests {label} and {matched:,} cells hold a valid one"
+        elif embedded:
+            reason = f"{matched:,} cells contain {label} inside longer text"
+        else:
+            reason = f"{matched:,} cells hold valid {label}"
+        found.append(
+            PIIFinding(
+                column, kind, share, matched, checked, evidence, confidence, embedded, reason
+            )
+        )
+    return found
+
+
+def _scan_person_name(column: str, values: pd.Series, checked: int) -> PIIFinding | None:
+    cue = name_cue(column, "person_name")
+    texts = pd.Series(values.index, dtype="str")
+    counts = values.to_numpy()
+    honor = texts.str.contains(_HONORIFIC, regex=True).to_numpy(dtype=bool)
+    honor_share = float(counts[honor].sum()) / checked
+    distinct = len(texts)
+    varied = distinct >= 50 or distinct >= 0.2 * checked
+    if cue is None:
+        if honor_share >= 0.5 and varied:
+            confidence = "high" if honor_share >= 0.8 else "medium"
+            matched = int(counts[honor].sum())
+            return PIIFinding(
+                column,
+                "person_name",
+                honor_share,
+                matched,
+                checked,
+                "value",
+                confidence,
+                False,
+                f"{matched:,} cells are names with a title (Mr., Mrs., Dr. ...)",
+            )
+        return None
+    min_tokens = 2 if cue == "weak" and name_tokens(column)[-1] in ("name", "names") else 1
+    if min_tokens == 2 and name_tokens(column)[:1] in (["first"], ["last"], ["given"]):
+        min_tokens = 1
+    shaped = np.fromiter(
+        (looks_like_person_name(t, min_tokens=min_tokens) for t in texts),
+        dtype=bool,
+        count=len(texts),
+    )
+    matched = int(counts[shaped].sum())
+    share = matched / checked
+    if cue == "strong":
+        confidence = "high" if share >= 0.5 else "medium"
+    elif share >= 0.6 and varied:
+        confidence = "high"
+    elif share >= 0.3 and varied:
+        confidence = "medium"
+    else:
+        return None
+    return PIIFinding(
+        column,
+        "person_name",
+        share,
+        matched,
+        checked,
+        "name+value",
+        confidence,
+        False,
+        f"the column name suggests person names and {matched:,} cells are shaped like one",
+    )
+
+
+def _scan_address(column: str, values: pd.Series, checked: int) -> PIIFinding | None:
+    cue = name_cue(column, "street_address")
+    texts = pd.Series(values.index, dtype="str")
+    counts = values.to_numpy()
+    shaped = texts.str.contains(_ADDRESS_SHAPE, regex=True).to_numpy(dtype=bool)
+    matched = int(counts[shaped].sum())
+    share = matched / checked
+    distinct = len(texts)
+    varied = distinct >= 50 or distinct >= 0.2 * checked
+    if cue and varied:
+        # free text with a number and a word in most cells: what addresses look like
+        wordy = texts.str.contains(r"\d.*[^\W\d_]{2,}|[^\W\d_]{2,}.*\d", regex=True)
+        wordy_share = float(counts[wordy.to_numpy(dtype=bool)].sum()) / checked
+        if share >= 0.2:
+            confidence = "high"
+        elif wordy_share >= 0.5:
+            confidence = "medium"
+        else:
+            return None
+        return PIIFinding(
+            column,
+            "street_address",
+            share,
+            matched,
+            checked,
+            "name+value" if matched else "name",
+            confidence,
+            False,
+            f"the column name suggests addresses and {matched:,} cells are shaped like one",
+        )
+    if share >= 0.5 and varied:
+        return PIIFinding(
+            column,
+            "street_address",
+            share,
+            matched,
+            checked,
+            "value",
+            "high" if share >= 0.8 else "medium",
+            False,
+            f"{matched:,} cells are shaped like a street address (house number, street type)",
+        )
+    return None
+
+
+def detect_pii(
+    frame: pd.DataFrame,
+    *,
+    sample: int | None = DEFAULT_SAMPLE,
+    columns: Iterable[str] | None = None,
+    phone_regions: Sequence[str] = DEFAULT_PHONE_REGIONS,
+    seed: int = 0,
+) -> PIIReport:
+    """Find PII in ``frame``'s column names and values.
+
+    ``sample`` rows (all rows when ``None`` or when the frame is smaller) are scanned; shares
+    are over the non-empty cells of the sample. ``phone_regions`` are the regions in which
+    numbers without a ``+`` country code are tried. Float, boolean and datetime columns hold
+    no PII a detector could recognise and are checked by name only.
+    """
+    total = len(frame)
+    scanned = frame
+    if sample is not None and total > sample:
+        scanned = frame.sample(n=sample, random_state=seed)
+    names = [str(c) for c in frame.columns] if columns is None else [str(c) for c in columns]
+    report = PIIReport(rows_scanned=len(scanned), rows_total=total, columns_scanned=names)
+    for position, column in enumerate(frame.columns):
+        if str(column) not in names:
+            continue
+        values = _column_values(scanned.iloc[:, position])
+        checked = int(values.sum())
+        if checked == 0:
+            continue  # nothing to protect in an empty column
+        report.findings.extend(_scan_validated(str(column), values, checked, phone_regions))
+        for scan in (_scan_person_name, _scan_address):
+            finding = scan(str(column), values, checked)
+            if finding is not None:
+                report.findings.append(finding)
+    return report
