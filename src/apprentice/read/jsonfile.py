@@ -553,6 +553,7 @@ def _read_jsonl(src: Source, hints: ReadHints, *, document_fallback: bool) -> Re
     array_lines: list[str] = []
     others: list[tuple[int, str, Any]] = []
     invalid = 0
+    first_invalid: bool | None = None  # was the first non-blank line invalid JSON?
     for number, line in _text_lines(src, hints.encoding, builder):
         stripped = line.strip()
         if not stripped:
@@ -562,12 +563,16 @@ def _read_jsonl(src: Source, hints: ReadHints, *, document_fallback: bool) -> Re
             value = parser.loads(stripped)
         except json.JSONDecodeError as exc:
             invalid += 1
+            if first_invalid is None:
+                first_invalid = True
             builder.reject(number, line, f"invalid JSON at column {exc.colno}: {exc.msg}")
             continue
         except RecursionError:
             invalid += 1
             builder.reject(number, line, "JSON nested too deeply")
             continue
+        if first_invalid is None:
+            first_invalid = False
         if isinstance(value, dict):
             builder.add_record(value, number)
         elif isinstance(value, list):
@@ -584,7 +589,8 @@ def _read_jsonl(src: Source, hints: ReadHints, *, document_fallback: bool) -> Re
         builder.notes.append(f"read from {src.describe()}")
     if blank:
         builder.notes.append(f"{blank:,} blank line(s) skipped")
-    if document_fallback and not builder.records and not arrays and invalid and not others:
+    if document_fallback and first_invalid and invalid > len(builder.records):
+        # a pretty-printed JSON document with a JSON Lines name: '[' or '{' alone on line 1
         whole = _whole_document(src, hints)
         if whole is not None:
             return whole
@@ -616,5 +622,7 @@ def _whole_document(src: Source, hints: ReadHints) -> ReadResult | None:
         result = _read_json(src, hints, lines_fallback=False)
     except (ParseError, EmptyInputError):
         return None
-    result.notes.insert(0, "no line is JSON on its own, but the whole file is: read as JSON")
+    result.notes.insert(
+        0, "the file is one JSON document spread over lines, not JSON Lines: read as JSON"
+    )
     return result
