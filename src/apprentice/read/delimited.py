@@ -1,44 +1,77 @@
-"""Delimited text (first version: detection is being built out)."""
+"""Delimited text: CSV, TSV and any other dialect, with an account of the parse.
+
+Small and medium files go through the careful path (:mod:`apprentice.read._table`): every
+record is tokenized with its line span, broken rows are repaired or quarantined. Large plain
+files take the fast path (:mod:`apprentice.read._arrow`): the dialect and header are detected
+on a sample, then pyarrow's multi-threaded parser reads the whole file and hands every row of
+the wrong width back to the same repair logic.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
+import numpy as np
+
 from apprentice.config import Settings
+from apprentice.errors import EmptyInputError
 from apprentice.read._source import Source, source_bytes
+from apprentice.read._table import parse_table
+from apprentice.read.encoding import decode
 from apprentice.read.hints import ReadHints
-from apprentice.read.result import Dialect, ReadResult, make_quarantine, text_frame
+from apprentice.read.result import ReadResult, make_quarantine, text_frame
+
+
+def unique_names(names: list[str]) -> list[str]:
+    """Column names made unique for the frame (``a``, ``a.1``); empty names get a position."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        base = name if name.strip() else f"column_{i + 1}"
+        cand, k = base, 0
+        while cand in seen:
+            k += 1
+            cand = f"{base}.{k}"
+        seen.add(cand)
+        out.append(cand)
+    return out
 
 
 def read_delimited(
     source: Source, hints: ReadHints, *, settings: Settings, progress: Any = None
 ) -> ReadResult:
     raw = source_bytes(source)
-    text = raw.decode(hints.encoding or "utf-8", errors="replace")
-    sample = text[:65536]
-    try:
-        sniffed = csv.Sniffer().sniff(sample, delimiters=",;\t| ")
-        delim = hints.delimiter or sniffed.delimiter
-    except csv.Error:
-        delim = hints.delimiter or ","
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
-    header = rows[0] if rows else []
-    n = len(header)
-    kept, bad = [], []
-    for i, row in enumerate(rows[1:], start=2):
-        if len(row) == n:
-            kept.append(row)
-        else:
-            bad.append((i, delim.join(row), f"{len(row)} fields, expected {n}"))
-    table = text_frame(header, kept)
+    if progress is not None:
+        progress(len(raw), len(raw))
+    decoded = decode(raw, hints.encoding)
+    notes: list[str] = []
+    if decoded.bom:
+        notes.append(f"byte-order mark found: {decoded.encoding}")
+    if decoded.undecodable:
+        notes.append(
+            f"{decoded.undecodable} undecodable byte(s) replaced by U+FFFD under {decoded.encoding}"
+        )
+    text = decoded.text
+    if not text.strip():
+        raise EmptyInputError(
+            f"{source.name}: the file holds only whitespace; there is no table to read"
+        )
+    parsed = parse_table(text, hints)
+    names = unique_names(parsed.header)
+    if names != parsed.header and not parsed.header_generated:
+        notes.append("duplicate or empty column names made unique")
+    table = text_frame(names, parsed.rows)
     return ReadResult(
         table=table,
         source=source.name,
         format="csv",
-        encoding=hints.encoding or "utf-8",
-        dialect=Dialect(delimiter=delim),
-        quarantine=make_quarantine(bad),
-        original_columns=header,
+        encoding=decoded.encoding,
+        dialect=parsed.dialect,
+        quarantine=make_quarantine(parsed.quarantine),
+        notes=notes + parsed.notes,
+        line_numbers=np.asarray(parsed.lines, dtype=np.int64),
+        rows_repaired=parsed.repaired,
+        undecodable_bytes=decoded.undecodable,
+        other_tables=parsed.other_tables,
+        original_columns=[] if parsed.header_generated else list(parsed.header),
     )

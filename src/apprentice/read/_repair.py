@@ -1,0 +1,264 @@
+"""Repair of broken rows, only when the repair is unambiguous.
+
+A row with too many or too few fields, a stray quote, or a row written with another delimiter
+is re-parsed under small edits of its raw text (delete or insert one delimiter, delete one
+quote, re-split with another delimiter, join neighbouring fields, pad or trim empty trailing
+fields). Every edit that yields exactly the table's width is scored by the column profiles of
+the rows that parsed cleanly; the best is taken only when it is clearly more likely than the
+runner-up with different cells. Otherwise the row is quarantined with its line number.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import math
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from apprentice.read._profile import TableProfile
+from apprentice.read._tokenize import Format, parse_text
+from apprentice.read.dialect import DELIMITERS
+
+MARGIN = math.log(30.0)  # the best repair must be 30x more likely than any other
+_EDIT_COST = 1.0
+_QUOTE_COST = 0.5
+_STRAY_QUOTE = 2.0
+_MAX_INSERT_LEN = 4000
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])")
+
+
+@dataclass(frozen=True)
+class Repair:
+    fields: list[str]
+    how: str
+    score: float
+
+
+Scorer = Callable[[Sequence[str]], float]
+
+
+_MALFORMED = 5.0  # extra cost of a parse that needs the lenient reading of a bad quote
+
+
+def _one_record(text: str, fmt: Format, width: int) -> tuple[list[str], float] | None:
+    """The fields of ``text`` when it is one record of ``width`` fields, and a malformation cost."""
+    cost = 0.0
+    try:
+        rows = parse_text(text, fmt, strict=True)
+    except csv.Error:
+        rows = parse_text(text, fmt)
+        cost = _MALFORMED
+    if len(rows) != 1 or len(rows[0]) != width:
+        return None
+    return rows[0], cost
+
+
+def _strict_ok(text: str, fmt: Format) -> bool:
+    try:
+        parse_text(text, fmt, strict=True)
+    except csv.Error:
+        return False
+    return True
+
+
+def _candidates(raw: str, fields: list[str], fmt: Format, width: int) -> Iterator[tuple[list[str], str, float]]:
+    """Edited parses of ``raw`` with exactly ``width`` fields: (fields, how, edit cost)."""
+    delim = fmt.delimiter
+    n = len(fields)
+    malformed = 0.0 if _strict_ok(raw, fmt) else _MALFORMED
+    if n > width:
+        # delete one delimiter
+        start = 0
+        while (pos := raw.find(delim, start)) >= 0:
+            got = _one_record(raw[:pos] + raw[pos + len(delim) :], fmt, width)
+            if got is not None:
+                yield got[0], "removed an extra delimiter", _EDIT_COST + got[1]
+            start = pos + 1
+        # trailing empty fields
+        if all(not f.strip() for f in fields[width:]):
+            yield fields[:width], "dropped empty trailing fields", _EDIT_COST * 0.5 + malformed
+        # join neighbours: a delimiter that belongs inside a field
+        for got_fields, how, cost in _segmentations(fields, width, delim):
+            yield got_fields, how, cost + malformed
+    if n < width:
+        if len(raw) <= _MAX_INSERT_LEN:
+            for pos in range(len(raw) + 1):
+                got = _one_record(raw[:pos] + delim + raw[pos:], fmt, width)
+                if got is not None:
+                    yield got[0], "inserted a missing delimiter", _EDIT_COST + got[1]
+        yield (
+            fields + [""] * (width - n),
+            "padded missing trailing fields",
+            _EDIT_COST * (width - n) + malformed,
+        )
+    if fmt.quotechar is not None and fmt.quotechar in raw:
+        q = fmt.quotechar
+        start = 0
+        while (pos := raw.find(q, start)) >= 0:
+            got = _literal_parse(raw, [pos], fmt, width)
+            if got is not None:
+                yield got[0], "kept a stray quote as text", _QUOTE_COST + got[1]
+            start = pos + 1
+        inner = _inner_quotes(raw, fmt)
+        if inner:
+            got = _literal_parse(raw, inner, fmt, width)
+            if got is not None:
+                yield got[0], "kept unescaped quotes inside a field as text", _QUOTE_COST + got[1]
+    for other in DELIMITERS:
+        if other != delim and other in raw:
+            alt = Format(other, fmt.quotechar, fmt.escapechar, fmt.doublequote)
+            rows = parse_text(raw, alt)
+            if len(rows) == 1 and rows[0]:
+                if len(rows[0]) == width:
+                    yield rows[0], f"row written with delimiter {other!r}", _EDIT_COST
+                elif len(rows[0]) > width:
+                    for got, _, cost in _segmentations(rows[0], width, other):
+                        yield got, f"row written with delimiter {other!r}", _EDIT_COST + cost
+
+
+_PLACEHOLDER = "\ue000"
+
+
+def _literal_parse(
+    raw: str, positions: list[int], fmt: Format, width: int
+) -> tuple[list[str], float] | None:
+    """Parse ``raw`` with the quote characters at ``positions`` taken as plain text."""
+    if _PLACEHOLDER in raw:
+        return None
+    chars = list(raw)
+    for pos in positions:
+        chars[pos] = _PLACEHOLDER
+    got = _one_record("".join(chars), fmt, width)
+    if got is None:
+        return None
+    q = fmt.quotechar or ""
+    return [f.replace(_PLACEHOLDER, q) for f in got[0]], got[1]
+
+
+def _inner_quotes(raw: str, fmt: Format) -> list[int]:
+    """Quote characters that neither open a field nor close one (followed by a delimiter)."""
+    q = fmt.quotechar
+    delim = fmt.delimiter
+    out = []
+    for pos, ch in enumerate(raw):
+        if ch != q:
+            continue
+        opens = pos == 0 or raw.startswith(delim, pos - len(delim)) or raw[pos - 1] == " " and fmt.skipinitialspace
+        closes = pos == len(raw) - 1 or raw.startswith(delim, pos + 1)
+        doubled = (pos + 1 < len(raw) and raw[pos + 1] == q) or (pos > 0 and raw[pos - 1] == q)
+        if not (opens or closes or doubled):
+            out.append(pos)
+    return out
+
+
+def _segmentations(tokens: list[str], width: int, joiner: str) -> Iterator[tuple[list[str], str, float]]:
+    """Every way of joining neighbouring tokens into ``width`` fields (bounded)."""
+    extra = len(tokens) - width
+    if extra <= 0 or len(tokens) > 80 or extra > 12:
+        return
+    # choose which of the len-1 gaps are joins: bounded enumeration via recursion
+    n = len(tokens)
+    count = 0
+
+    def rec(i: int, out: list[str], joins_left: int) -> Iterator[list[str]]:
+        nonlocal count
+        if count > 5000:
+            return
+        if i == n:
+            if joins_left == 0:
+                count += 1
+                yield out
+            return
+        # start a new field with tokens[i], optionally extended by joining following tokens
+        cur = tokens[i]
+        j = i
+        while True:
+            yield from rec(j + 1, [*out, cur], joins_left - (j - i))
+            j += 1
+            if j >= n or j - i > joins_left:
+                break
+            cur = cur + joiner + tokens[j]
+
+    for fields in rec(0, [], extra):
+        if len(fields) == width:
+            yield fields, "joined fields split by an unquoted delimiter", _EDIT_COST * 0.5 * extra
+
+
+def header_score(cells: Sequence[str]) -> float:
+    """How much a row looks like a header: named, distinct, non-numeric cells."""
+    score = 0.0
+    seen: set[str] = set()
+    for cell in cells:
+        s = cell.strip()
+        if not s:
+            score -= 4.0
+            continue
+        if s in seen:
+            score -= 2.0
+        seen.add(s)
+        if s[0].isdigit() or s[0] in "+-$€£.(":
+            score -= 3.0
+        if len(s) > 60:
+            score -= 2.0
+    return score
+
+
+def _camel_bonus(before: Sequence[str], after: Sequence[str]) -> float:
+    """Favour splits at a case or letter/digit boundary (``TIMEQty`` -> ``TIME|Qty``)."""
+    bonus = 0.0
+    for a, b in zip(before, after, strict=False):
+        if a != b:
+            joined = a + b
+            bonus += 1.0 if _CAMEL.search(joined) and any(m.start() == len(a) for m in _CAMEL.finditer(joined)) else 0.0
+            break
+    return bonus
+
+
+def best_repair(
+    raw: str,
+    fields: list[str],
+    fmt: Format,
+    width: int,
+    score: Scorer,
+    *,
+    header: bool = False,
+) -> tuple[Repair | None, str]:
+    """The unambiguous repair of a broken row, or ``None`` and the reason there is none.
+
+    A row that already has ``width`` fields but needed the lenient reading of a bad quote
+    competes with its repairs as it is; when it wins, ``None`` is returned with no reason.
+    """
+    seen: dict[tuple[str, ...], Repair] = {}
+    cands = _candidates(raw, fields, fmt, width)
+    if len(fields) == width:
+        current: list[tuple[list[str], str, float]] = [(fields, "", _MALFORMED)]
+        cands = itertools.chain(current, cands)
+    listed = list(cands)
+    q = fmt.quotechar
+    fewest = min((sum(c.count(q) for c in cand) for cand, _, _ in listed), default=0) if q else 0
+    for cand, how, cost in listed:
+        if q:
+            # every quote character left in the cells beyond the fewest any reading leaves
+            cost += _STRAY_QUOTE * (sum(c.count(q) for c in cand) - fewest)
+        key = tuple(cand)
+        value = (header_score(cand) + _camel_bonus(fields, cand) if header else score(cand)) - cost
+        prev = seen.get(key)
+        if prev is None or value > prev.score:
+            seen[key] = Repair(list(cand), how, value)
+    if not seen:
+        return None, f"{len(fields)} fields where the table has {width}, and no edit of the row fits"
+    ranked = sorted(seen.values(), key=lambda r: r.score, reverse=True)
+    if not ranked[0].how:
+        return None, ""
+    if len(ranked) > 1 and ranked[0].score - ranked[1].score < MARGIN:
+        return None, (
+            f"{len(fields)} fields where the table has {width}; {len(ranked)} repairs fit "
+            "and none is clearly right"
+        )
+    return ranked[0], ""
+
+
+def profile_scorer(profile: TableProfile) -> Scorer:
+    return profile.row_logp

@@ -1,0 +1,349 @@
+"""From decoded text to a table: dialect, preamble, header, body, footer, other tables.
+
+The steps, each recorded in the result's notes:
+
+1. detect the tokenizer format on a sample (:mod:`apprentice.read.dialect`);
+2. tokenize every record with its line span; the table's width is the most common record
+   width (line by line when a runaway quote swallowed the rest of the file);
+3. leading records that are not table rows (titles, sparse preamble lines) are the preamble;
+   runs of rows of another width, or a repeated header, start another table; the largest
+   table is read and the others reported;
+4. the header (none, one or several rows, joined) is decided by comparing the first rows with
+   the column profiles of the body;
+5. body rows of the wrong width are repaired when unambiguous (:mod:`apprentice.read._repair`),
+   otherwise quarantined with their line number, raw text and reason.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+
+from apprentice.read._profile import TableProfile, coarse_shape
+from apprentice.read._repair import Repair, _strict_ok, best_repair, header_score
+from apprentice.read._tokenize import (
+    Format,
+    Record,
+    iter_records,
+    parse_text,
+    raw_text,
+    split_lines,
+)
+from apprentice.read.dialect import detect_format
+from apprentice.read.hints import ReadHints
+from apprentice.read.result import Dialect, TableRegion
+
+_TYPED = {"INT", "DEC", "NUMLIKE", "CODE", "URL", "EMPTY"}
+_MAX_REPAIRS = 2000
+_PROFILE_ROWS = 5000
+
+
+@dataclass
+class ParsedTable:
+    header: list[str]
+    header_generated: bool
+    rows: list[list[str]]
+    lines: list[int]  # 1-based first physical line of each row
+    quarantine: list[tuple[int, str, str]]
+    dialect: Dialect
+    notes: list[str] = field(default_factory=list)
+    repaired: int = 0
+    other_tables: list[TableRegion] = field(default_factory=list)
+
+
+def _nonempty(fields: list[str]) -> int:
+    return sum(1 for f in fields if f.strip())
+
+
+def _is_blank(rec: Record) -> bool:
+    return not rec.fields or _nonempty(rec.fields) == 0
+
+
+def _width(records: list[Record]) -> tuple[int, float]:
+    widths = Counter(len(r.fields) for r in records if not _is_blank(r))
+    if not widths:
+        return 0, 0.0
+    # the most common width; ties go to the wider one (a preamble is narrow)
+    width, count = max(widths.items(), key=lambda kv: (kv[1], kv[0]))
+    return width, count / sum(widths.values())
+
+
+def _linewise(lines: list[str], fmt: Format) -> list[Record]:
+    out = []
+    for i, line in enumerate(lines):
+        rows = list(iter_records([line], fmt))
+        fields = rows[0].fields if rows else []
+        out.append(Record(i, i, fields))
+    return out
+
+
+def _header_like(fields: list[str], profile: TableProfile) -> bool:
+    """A row is a header when, in the columns whose body is typed, it is not."""
+    votes_for = votes_against = 0
+    for i, cell in enumerate(fields):
+        col = profile.columns[i]
+        top = col._coarse.most_common(1)  # noqa: SLF001 - same package
+        if not top:
+            continue
+        kind, n = top[0]
+        typed_col = kind in _TYPED and kind != "EMPTY" and n >= 0.8 * max(profile.n_rows, 1)
+        cell_kind = coarse_shape(cell)
+        if typed_col:
+            if cell_kind == kind or (cell_kind in _TYPED and cell_kind != "EMPTY"):
+                votes_against += 1
+            else:
+                votes_for += 1
+    if votes_for or votes_against:
+        return votes_for > votes_against
+    # an all-text table: a header is non-empty, distinct and short
+    cells = [c.strip() for c in fields]
+    return all(cells) and len(set(cells)) == len(cells) and max(len(c) for c in cells) <= 40
+
+
+def _same_header(a: list[str], b: list[str]) -> bool:
+    na = [c.strip().lower() for c in a]
+    nb = [c.strip().lower() for c in b]
+    common = sum(1 for x, y in zip(na, nb, strict=False) if x and x == y)
+    return common >= max(2, int(0.6 * min(len(na), len(nb))))
+
+
+def parse_table(text: str, hints: ReadHints) -> ParsedTable:
+    """Parse decoded text into a table of text cells with a full account."""
+    guess = detect_format(
+        text,
+        {"delimiter": hints.delimiter, "quotechar": hints.quotechar, "escapechar": hints.escapechar},
+    )
+    fmt = guess.format
+    lines = split_lines(text)
+    notes: list[str] = []
+    records = list(iter_records(lines, fmt))
+    spans = [r.last - r.first for r in records]
+    structure = records
+    if spans and max(spans) > 10 and statistics.median(spans) == 0:
+        structure = _linewise(lines, fmt)
+    width, support = _width(structure)
+
+    # -- preamble: skip leading lines that are not rows of the table
+    idx = 0
+    if hints.skip_rows is not None:
+        while idx < len(structure) and structure[idx].first < hints.skip_rows:
+            idx += 1
+    else:
+        while idx < len(structure):
+            rec = structure[idx]
+            if not _is_blank(rec) and len(rec.fields) == width and (
+                _nonempty(rec.fields) >= min(2, width)
+            ):
+                break
+            idx += 1
+    preamble_lines = structure[idx].first if idx < len(structure) else len(lines)
+
+    # -- a broken header just before the first full-width row
+    broken_header: list[str] | None = None
+    if hints.skip_rows is None and idx > 0 and width > 1:
+        prev = structure[idx - 1]
+        if not _is_blank(prev) and len(prev.fields) != width and _nonempty(prev.fields) >= 2:
+            rep, _ = best_repair(
+                raw_text(lines, prev.first, prev.last), prev.fields, fmt, width, lambda c: 0.0, header=True
+            )
+            if rep is not None and header_score(rep.fields) >= -1.0:
+                broken_header = rep.fields
+                preamble_lines = prev.first
+                notes.append(f"header on line {prev.first + 1} repaired: {rep.how}")
+
+    # -- table regions after the preamble
+    body_start = idx
+    regions: list[tuple[int, int]] = []  # indexes into structure [start, end)
+    j = body_start
+    region_start = body_start
+    first_row = structure[body_start].fields if body_start < len(structure) else []
+    while j < len(structure):
+        rec = structure[j]
+        if j > region_start + 1 and not _is_blank(rec):
+            # a run of >= 3 rows of another width, or a repeated header, starts a new table
+            other = len(rec.fields) != width and len(rec.fields) > 1
+            run = 0
+            if other:
+                k = j
+                while k < len(structure) and len(structure[k].fields) == len(rec.fields):
+                    k += 1
+                run = k - j
+            if (other and run >= 3) or (
+                len(rec.fields) == width and _same_header(rec.fields, first_row) and j > region_start + 2
+            ):
+                regions.append((region_start, j))
+                region_start = j
+                if other:
+                    j += run
+                    regions.append((region_start, j))
+                    region_start = j
+                    continue
+        j += 1
+    regions.append((region_start, len(structure)))
+    regions = [r for r in regions if any(not _is_blank(structure[k]) for k in range(*r))]
+    main = (body_start, len(structure))
+    if len(regions) > 1:
+        def size(r: tuple[int, int]) -> int:
+            return sum(1 for k in range(*r) if len(structure[k].fields) == width)
+
+        main = max(regions, key=lambda r: (size(r), -r[0]))
+    other_tables = []
+    for r in regions:
+        if r == main:
+            continue
+        recs = [structure[k] for k in range(*r) if not _is_blank(structure[k])]
+        if not recs:
+            continue
+        other_tables.append(
+            TableRegion(
+                first_line=recs[0].first + 1,
+                last_line=recs[-1].last + 1,
+                n_columns=Counter(len(x.fields) for x in recs).most_common(1)[0][0],
+                header=tuple(recs[0].fields[:50]),
+            )
+        )
+    if other_tables:
+        notes.append(
+            f"{len(other_tables) + 1} tables in the file; read the one on lines "
+            f"{structure[main[0]].first + 1}-{structure[main[1] - 1].last + 1}, reported the others"
+        )
+    main_first_line = structure[main[0]].first if main[0] < len(structure) else len(lines)
+    main_last_line = structure[main[1] - 1].last if main[1] > main[0] else -1
+    if main[0] != body_start:
+        preamble_lines = main_first_line
+
+    # -- column profiles from the clean rows of the main table
+    main_recs = [structure[k] for k in range(*main)]
+    clean_rows = [r.fields for r in main_recs if len(r.fields) == width]
+    profile_rows = clean_rows[3:] if len(clean_rows) >= 13 else clean_rows[1:] or clean_rows
+    if len(profile_rows) > _PROFILE_ROWS:
+        step = len(profile_rows) / _PROFILE_ROWS
+        profile_rows = [profile_rows[int(i * step)] for i in range(_PROFILE_ROWS)]
+    profile = TableProfile(profile_rows, width)
+
+    # -- header rows
+    header: list[str] = []
+    header_generated = False
+    first_body_line = main_first_line
+    if broken_header is not None and main[0] == body_start:
+        header = broken_header
+        n_header = 1
+    elif hints.header == 0:
+        n_header = 0
+    else:
+        head_recs = [r for r in main_recs[:5] if not _is_blank(r)]
+        n_header = 0
+        limit = hints.header if hints.header is not None else 4
+        for rec in head_recs[:limit]:
+            if len(rec.fields) != width:
+                break
+            if hints.header is not None or _header_like(rec.fields, profile):
+                n_header += 1
+                first_body_line = rec.last + 1
+            else:
+                break
+        if n_header:
+            parts = [r.fields for r in head_recs[:n_header]]
+            header = [" ".join(p[i].strip() for p in parts if p[i].strip()) for i in range(width)]
+    if n_header == 0 and broken_header is None:
+        header_generated = True
+        header = [f"column_{i + 1}" for i in range(width)]
+        notes.append("no header row found; columns named column_1 ... column_N")
+    elif broken_header is not None:
+        first_body_line = main_first_line
+    if n_header > 1:
+        notes.append(f"{n_header} header rows joined into one")
+
+    # -- body: walk the records from the first body line, repairing or quarantining
+    rows: list[list[str]] = []
+    row_lines: list[int] = []
+    quarantine: list[tuple[int, str, str]] = []
+    repaired = 0
+    attempts = 0
+    blank = 0
+    clean_scores = sorted(profile.row_logp(r) for r in profile_rows[:2000]) if profile_rows else [0.0]
+    floor = clean_scores[max(0, len(clean_scores) // 100)] - 3.0 * max(width, 1)
+    quote = fmt.quotechar
+    gen = iter_records(lines, fmt, first_body_line)
+    while (rec := next(gen, None)) is not None:
+        if main_last_line >= 0 and rec.first > main_last_line:
+            break
+        if _is_blank(rec):
+            blank += 1
+            continue
+        if len(rec.fields) == width:
+            fields = rec.fields
+            if quote is not None and attempts <= _MAX_REPAIRS and quote in lines[rec.first]:
+                raw = raw_text(lines, rec.first, rec.last)
+                if not _strict_ok(raw, fmt):
+                    attempts += 1
+                    rep, _why = best_repair(raw, fields, fmt, width, profile.row_logp)
+                    if rep is not None:
+                        fields = rep.fields
+                        repaired += 1
+            rows.append(fields)
+            row_lines.append(rec.first + 1)
+            continue
+        # try the first physical line alone (a runaway quote), then the whole record
+        fixed = None
+        attempts += 1
+        if attempts <= _MAX_REPAIRS and width > 1:
+            tries = []
+            if rec.last > rec.first:
+                first_only = parse_text(raw_text(lines, rec.first, rec.first), fmt)
+                tries.append((rec.first, first_only[0] if first_only else []))
+            tries.append((rec.last, rec.fields))
+            for last, fields in tries:
+                rep, why = best_repair(
+                    raw_text(lines, rec.first, last), fields, fmt, width, profile.row_logp
+                )
+                if rep is not None and (rep.score >= floor or rep.how.startswith("kept")):
+                    fixed = (rep, last)
+                    break
+                if rep is None and not why and last < rec.last:
+                    # the first line alone is a whole row: a quote ran away from it
+                    fixed = (Repair(fields, "kept a runaway quote's line as one row", 0.0), last)
+                    break
+        if fixed is not None:
+            rep, last = fixed
+            rows.append(rep.fields)
+            row_lines.append(rec.first + 1)
+            repaired += 1
+            if last != rec.last:
+                gen = iter_records(lines, fmt, last + 1)
+            continue
+        # a runaway multi-line record: quarantine its first line only and resume after it
+        runaway = rec.last > rec.first and len(rec.fields) != width
+        last = rec.first if runaway else rec.last
+        reason = f"{len(rec.fields)} fields where the table has {width}; no unambiguous repair"
+        quarantine.append((rec.first + 1, raw_text(lines, rec.first, last), reason))
+        if runaway:
+            gen = iter_records(lines, fmt, rec.first + 1)
+    if blank:
+        notes.append(f"{blank} blank line(s) skipped")
+    if repaired:
+        notes.append(f"{repaired} broken row(s) repaired unambiguously")
+    dialect = Dialect(
+        delimiter=fmt.delimiter,
+        quotechar=fmt.quotechar,
+        escapechar=fmt.escapechar,
+        doublequote=fmt.doublequote,
+        lineterminator=guess.lineterminator,
+        header_rows=0 if header_generated else max(n_header, 1 if broken_header else 0),
+        preamble_rows=preamble_lines,
+        footer_rows=0,
+        skipinitialspace=fmt.skipinitialspace,
+    )
+    return ParsedTable(
+        header=header,
+        header_generated=header_generated,
+        rows=rows,
+        lines=row_lines,
+        quarantine=quarantine,
+        dialect=dialect,
+        notes=notes,
+        repaired=repaired,
+        other_tables=other_tables,
+    )
+
