@@ -32,9 +32,10 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 from apprentice.errors import (
     EmptyInputError,
@@ -603,6 +604,8 @@ def value_text(value: Any) -> str | None:
 
 def text_columns_frame(names: list[str], columns: list[list[str | None]]) -> pd.DataFrame:
     """A frame of text cells (pandas ``str`` dtype, ``None`` missing) from column lists."""
+    import pandas as pd
+
     data = {i: pd.Series(col, dtype="str") for i, col in enumerate(columns)}
     frame = pd.DataFrame(data) if data else pd.DataFrame(index=pd.RangeIndex(0))
     frame.columns = pd.Index(names, dtype="object")
