@@ -82,12 +82,12 @@ _BINARY_MAGIC = (
     (b"\xca\xfe\xba\xbe", "an executable or Java class file"),
     (b"\x93NUMPY", "a NumPy array file"),
     (b"\x89HDF\r\n\x1a\n", "an HDF5 file"),
-    (b"ARROW1", "an Arrow IPC / Feather file (write it as Parquet)"),
-    (b"Obj\x01", "an Avro file (write it as Parquet or CSV)"),
-    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive (extract the table file first)"),
-    (b"Rar!\x1a\x07", "a RAR archive (extract the table file first)"),
-    (b"\x28\xb5\x2f\xfd", "zstd-compressed data (decompress it first, e.g. with unzstd)"),
-    (b"SQLite format 3\x00", "a SQLite database (read it with sqlite:///PATH and --table NAME)"),
+    (b"ARROW1", "an Arrow IPC / Feather file; write the table as Parquet"),
+    (b"Obj\x01", "an Avro file; write the table as Parquet or CSV"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive; extract the table file and read it directly"),
+    (b"Rar!\x1a\x07", "a RAR archive; extract the table file and read it directly"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed data; decompress it first (e.g. with unzstd)"),
+    (b"SQLite format 3\x00", "a SQLite database; read it with sqlite:///PATH and --table NAME"),
     (
         _OLE_MAGIC,
         "a legacy Office file (.xls/.doc) or a password-protected workbook; save it as .xlsx "
@@ -99,7 +99,7 @@ _BINARY_MAGIC = (
 _WEAK_BINARY_MAGIC = (
     (b"MZ", "a Windows executable"),
     (b"BM", "a BMP image"),
-    (b"ORC", "an ORC file (write it as Parquet or CSV)"),
+    (b"ORC", "an ORC file; write the table as Parquet or CSV"),
 )
 
 _SAVE_AS = "open it in a spreadsheet program and save it as .xlsx or CSV"
@@ -342,7 +342,8 @@ def refuse_binary(head: bytes, name: str) -> None:
         return
     for magic, what in _BINARY_MAGIC:
         if head.startswith(magic):
-            raise UnsupportedFormatError(f"{name}: this is {what}, not a table; {_TABLE_ADVICE}")
+            advice = "" if ";" in what else f", not a table; {_TABLE_ADVICE}"
+            raise UnsupportedFormatError(f"{name}: this is {what}{advice}")
     if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff", b"\xef\xbb\xbf")):
         return  # a BOM: text
     sample = head[:_HEAD]
@@ -358,7 +359,7 @@ def refuse_binary(head: bytes, name: str) -> None:
     limit = 0.10 if _is_utf8(sample) else 0.04
     if control > limit * len(sample):
         known = next((w for m, w in _WEAK_BINARY_MAGIC if sample.startswith(m)), None)
-        lead = f"this is {known}" if known else "the content is binary"
+        lead = f"this is {known.split(';')[0]}" if known else "the content is binary"
         raise UnsupportedFormatError(
             f"{name}: {lead} ({control:,} control bytes in the first {len(sample):,}), not a "
             f"text table; {_TABLE_ADVICE}"
@@ -450,6 +451,11 @@ def open_source(spec: str | Path, *, format: str | None, max_bytes: int) -> Sour
     message that says what to do.
     """
     if str(spec) == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            raise InputError(
+                "stdin is a terminal, not a table: pipe one in (cat data.csv | apprentice read -) "
+                "or give a path"
+            )
         data = _read_capped(
             sys.stdin.buffer,
             "stdin",
