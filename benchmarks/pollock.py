@@ -203,15 +203,21 @@ def _run_task(task: dict[str, Any]) -> dict[str, Any]:
             loaded, error = None, f"output not writable as CSV: {type(exc).__name__}: {exc}"
     # Scoring errors are the harness's fault: let them propagate to the parent.
     if loaded is None:
-        scores = ps.failed_scores()
+        scores = scores_pollock = ps.failed_scores()
     else:
         if task.get("out"):
             out = Path(task["out"])
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(text, encoding="utf-8", newline="")
-        truth = ps.load_truth(task["clean"], params)
-        scores = ps.score_tables(truth, ps.parse_rfc_csv(text))
-    return {"scores": scores, "seconds": seconds, "error": error}
+        output = ps.parse_rfc_csv(text)
+        scores = ps.score_tables(ps.load_truth(task["clean"], params), output)
+        scores_pollock = ps.score_tables_pollock(ps.load_clean_rows(task["clean"]), output)
+    return {
+        "scores": scores,
+        "scores_pollock": scores_pollock,
+        "seconds": seconds,
+        "error": error,
+    }
 
 
 def _worker(conn: Connection) -> None:
@@ -309,6 +315,7 @@ def run_tasks(
                             msg["scores"],
                             msg["seconds"],
                             msg["error"],
+                            msg["scores_pollock"],
                         )
                 elif now >= s.deadline:
                     s.kill()
@@ -349,14 +356,28 @@ def report(
     wall: float,
 ) -> dict[str, Any]:
     aggs = {name: ps.aggregate(res, weights) for name, res in by_loader.items()}
+    for name, res in by_loader.items():
+        compat = ps.aggregate(res, weights, pollock_rules=True)
+        aggs[name]["pollock_rules"] = {k: compat[k] for k in ("simple", "weighted", "measures")}
     print()
-    print(f"{'loader':<13}{'simple':>8}{'weighted':>10}{'failures':>10}{'seconds':>9}")
+    print(f"{'':<13}{'---- our rules ----':>19}{'':>20}{'-- Pollock rules --':>21}")
+    print(
+        f"{'loader':<13}{'simple':>8}{'weighted':>11}{'failures':>11}{'seconds':>9}"
+        f"{'simple':>10}{'weighted':>11}"
+    )
     for name, a in aggs.items():
+        c = a["pollock_rules"]
         print(
-            f"{name:<13}{_fmt(a['simple']):>8}{_fmt(a['weighted']):>10}"
-            f"{a['failures']:>6}/{a['files']:<4}{a['seconds']:>8.1f}"
+            f"{name:<13}{_fmt(a['simple']):>8}{_fmt(a['weighted']):>11}"
+            f"{a['failures']:>6}/{a['files']:<4}{a['seconds']:>9.1f}"
+            f"{_fmt(c['simple']):>10}{_fmt(c['weighted']):>11}"
         )
     print(f"(wall time {wall:.1f} s; seconds = time inside the loader calls)")
+    print(
+        "(Pollock rules = the original scorer's, to compare with the published figures: first\n"
+        " clean row always the header, records as concatenated cells, raw cells; our rules,\n"
+        " documented in _pollock_score.py, are the ones the goals and breakdowns use)"
+    )
     print()
     short = {
         "success": "succ",
