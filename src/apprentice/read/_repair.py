@@ -40,6 +40,7 @@ Scorer = Callable[[Sequence[str]], float]
 
 
 _MALFORMED = 5.0  # extra cost of a parse that needs the lenient reading of a bad quote
+_UNTERMINATED = 12.0  # ... and of one whose line ends inside an open quote
 
 
 def _one_record(text: str, fmt: Format, width: int) -> tuple[list[str], float] | None:
@@ -47,27 +48,36 @@ def _one_record(text: str, fmt: Format, width: int) -> tuple[list[str], float] |
     cost = 0.0
     try:
         rows = parse_text(text, fmt, strict=True)
-    except csv.Error:
+    except csv.Error as exc:
         rows = parse_text(text, fmt)
-        cost = _MALFORMED
+        cost = _malformed_cost(exc)
     if len(rows) != 1 or len(rows[0]) != width:
         return None
     return rows[0], cost
 
 
-def _strict_ok(text: str, fmt: Format) -> bool:
+def _malformed_cost(exc: csv.Error) -> float:
+    return _UNTERMINATED if "end of data" in str(exc) else _MALFORMED
+
+
+def _strictness_cost(text: str, fmt: Format) -> float:
+    """0 for text that parses strictly, else the cost of the lenient reading it needs."""
     try:
         parse_text(text, fmt, strict=True)
-    except csv.Error:
-        return False
-    return True
+    except csv.Error as exc:
+        return _malformed_cost(exc)
+    return 0.0
+
+
+def _strict_ok(text: str, fmt: Format) -> bool:
+    return _strictness_cost(text, fmt) == 0.0
 
 
 def _candidates(raw: str, fields: list[str], fmt: Format, width: int) -> Iterator[tuple[list[str], str, float]]:
     """Edited parses of ``raw`` with exactly ``width`` fields: (fields, how, edit cost)."""
     delim = fmt.delimiter
     n = len(fields)
-    malformed = 0.0 if _strict_ok(raw, fmt) else _MALFORMED
+    malformed = _strictness_cost(raw, fmt)
     if n > width:
         # delete one delimiter
         start = 0
@@ -84,10 +94,14 @@ def _candidates(raw: str, fields: list[str], fmt: Format, width: int) -> Iterato
             yield got_fields, how, cost + malformed
     if n < width:
         if len(raw) <= _MAX_INSERT_LEN:
+            q = fmt.quotechar
             for pos in range(len(raw) + 1):
                 got = _one_record(raw[:pos] + delim + raw[pos:], fmt, width)
                 if got is not None:
-                    yield got[0], "inserted a missing delimiter", _EDIT_COST + got[1]
+                    # a delimiter lost between a closing and an opening quote is the usual case
+                    at_quote = q is not None and (raw[pos - 1 : pos] == q or raw[pos : pos + 1] == q)
+                    cost = _EDIT_COST - (0.5 if at_quote else 0.0)
+                    yield got[0], "inserted a missing delimiter", cost + got[1]
         yield (
             fields + [""] * (width - n),
             "padded missing trailing fields",
@@ -134,7 +148,8 @@ def _literal_parse(
     if got is None:
         return None
     q = fmt.quotechar or ""
-    return [f.replace(_PLACEHOLDER, q) for f in got[0]], got[1]
+    # marked so that best_repair can judge the row without them; they stay in the cells
+    return [f.replace(_PLACEHOLDER, q + _PLACEHOLDER) for f in got[0]], got[1]
 
 
 def _inner_quotes(raw: str, fmt: Format) -> list[int]:
@@ -200,20 +215,62 @@ def header_score(cells: Sequence[str]) -> float:
         seen.add(s)
         if s[0].isdigit() or s[0] in "+-$€£.(":
             score -= 3.0
+        if s[0] in ",;|\t:" or s[-1] in ",;|\t:":
+            score -= 3.0
         if len(s) > 60:
             score -= 2.0
     return score
 
 
-def _camel_bonus(before: Sequence[str], after: Sequence[str]) -> float:
+def _camel_bonus(original: Sequence[str], cells: Sequence[str]) -> float:
     """Favour splits at a case or letter/digit boundary (``TIMEQty`` -> ``TIME|Qty``)."""
+    merged = {c for c in original if c}
     bonus = 0.0
-    for a, b in zip(before, after, strict=False):
-        if a != b:
-            joined = a + b
-            bonus += 1.0 if _CAMEL.search(joined) and any(m.start() == len(a) for m in _CAMEL.finditer(joined)) else 0.0
-            break
+    for x, y in itertools.pairwise(cells):
+        if x and y and (x + y) in merged:
+            joined = x + y
+            if any(m.start() == len(x) for m in _CAMEL.finditer(joined)):
+                bonus += 2.0
     return bonus
+
+
+def rank_repairs(
+    raw: str,
+    fields: list[str],
+    fmt: Format,
+    width: int,
+    score: Scorer,
+    *,
+    header: bool = False,
+) -> list[Repair]:
+    """Every distinct reading of a broken row with ``width`` fields, most likely first.
+
+    A row that already has ``width`` fields competes as it is (``how`` is empty), paying
+    the cost of the lenient quote reading it needed.
+    """
+    seen: dict[tuple[str, ...], Repair] = {}
+    cands = _candidates(raw, fields, fmt, width)
+    if len(fields) == width:
+        current: list[tuple[list[str], str, float]] = [(fields, "", _strictness_cost(raw, fmt))]
+        cands = itertools.chain(current, cands)
+    listed = list(cands)
+    q = fmt.quotechar or ""
+    literal = q + _PLACEHOLDER
+    # a quote taken as literal text stays in the cells, but the row is judged without it:
+    # by hypothesis it is noise, and the profiles have never seen it
+    kept = [[c.replace(_PLACEHOLDER, "") for c in cand] for cand, _, _ in listed]
+    judged = [[c.replace(literal, "") for c in cand] for cand, _, _ in listed]
+    counts = [sum(c.count(q) for c in cells) for cells in judged] if q else [0] * len(listed)
+    fewest = min(counts, default=0)
+    for (_, how, cost), cells, judge, quotes in zip(listed, kept, judged, counts, strict=True):
+        # every quote character left in the cells beyond the fewest any reading leaves
+        cost += _STRAY_QUOTE * (quotes - fewest)
+        value = (header_score(judge) + _camel_bonus(fields, judge) if header else score(judge)) - cost
+        key = tuple(cells)
+        prev = seen.get(key)
+        if prev is None or value > prev.score:
+            seen[key] = Repair(cells, how, value)
+    return sorted(seen.values(), key=lambda r: r.score, reverse=True)
 
 
 def best_repair(
@@ -222,34 +279,14 @@ def best_repair(
     fmt: Format,
     width: int,
     score: Scorer,
-    *,
-    header: bool = False,
 ) -> tuple[Repair | None, str]:
     """The unambiguous repair of a broken row, or ``None`` and the reason there is none.
 
-    A row that already has ``width`` fields but needed the lenient reading of a bad quote
-    competes with its repairs as it is; when it wins, ``None`` is returned with no reason.
+    When the row as it was read wins, ``None`` is returned with an empty reason.
     """
-    seen: dict[tuple[str, ...], Repair] = {}
-    cands = _candidates(raw, fields, fmt, width)
-    if len(fields) == width:
-        current: list[tuple[list[str], str, float]] = [(fields, "", _MALFORMED)]
-        cands = itertools.chain(current, cands)
-    listed = list(cands)
-    q = fmt.quotechar
-    fewest = min((sum(c.count(q) for c in cand) for cand, _, _ in listed), default=0) if q else 0
-    for cand, how, cost in listed:
-        if q:
-            # every quote character left in the cells beyond the fewest any reading leaves
-            cost += _STRAY_QUOTE * (sum(c.count(q) for c in cand) - fewest)
-        key = tuple(cand)
-        value = (header_score(cand) + _camel_bonus(fields, cand) if header else score(cand)) - cost
-        prev = seen.get(key)
-        if prev is None or value > prev.score:
-            seen[key] = Repair(list(cand), how, value)
-    if not seen:
+    ranked = rank_repairs(raw, fields, fmt, width, score)
+    if not ranked:
         return None, f"{len(fields)} fields where the table has {width}, and no edit of the row fits"
-    ranked = sorted(seen.values(), key=lambda r: r.score, reverse=True)
     if not ranked[0].how:
         return None, ""
     if len(ranked) > 1 and ranked[0].score - ranked[1].score < MARGIN:

@@ -21,7 +21,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from apprentice.read._profile import TableProfile, coarse_shape
-from apprentice.read._repair import Repair, _strict_ok, best_repair, header_score
+from apprentice.read._repair import (
+    MARGIN,
+    Repair,
+    _strict_ok,
+    best_repair,
+    header_score,
+    rank_repairs,
+)
 from apprentice.read._tokenize import (
     Format,
     Record,
@@ -101,6 +108,18 @@ def _header_like(fields: list[str], profile: TableProfile) -> bool:
     return all(cells) and len(set(cells)) == len(cells) and max(len(c) for c in cells) <= 40
 
 
+def _fix_header_quotes(rec: Record, lines: list[str], fmt: Format, width: int) -> list[str]:
+    """A header row read leniently (a stray quote) is re-read with the quote as text."""
+    raw = raw_text(lines, rec.first, rec.first)
+    if fmt.quotechar is None or fmt.quotechar not in raw or _strict_ok(raw, fmt):
+        return rec.fields
+    fields = parse_text(raw, fmt)
+    if not fields or len(fields[0]) != width:
+        return rec.fields
+    ranked = rank_repairs(raw, fields[0], fmt, width, lambda c: 0.0, header=True)
+    return ranked[0].fields if ranked else rec.fields
+
+
 def _same_header(a: list[str], b: list[str]) -> bool:
     na = [c.strip().lower() for c in a]
     nb = [c.strip().lower() for c in b]
@@ -120,9 +139,14 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
     records = list(iter_records(lines, fmt))
     spans = [r.last - r.first for r in records]
     structure = records
-    if spans and max(spans) > 10 and statistics.median(spans) == 0:
-        structure = _linewise(lines, fmt)
     width, support = _width(structure)
+    if spans and max(spans) > 10:
+        # a runaway quote may have swallowed the file: compare with a line-by-line reading
+        linewise = _linewise(lines, fmt)
+        lw_width, lw_support = _width(linewise)
+        lw_rows = lw_support * sum(1 for r in linewise if not _is_blank(r))
+        if lw_rows > support * sum(1 for r in records if not _is_blank(r)):
+            structure, width, support = linewise, lw_width, lw_support
 
     # -- preamble: skip leading lines that are not rows of the table
     idx = 0
@@ -141,16 +165,35 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
 
     # -- a broken header just before the first full-width row
     broken_header: list[str] | None = None
+    header_end_line: int | None = None  # last line of a repaired header
     if hints.skip_rows is None and idx > 0 and width > 1:
         prev = structure[idx - 1]
-        if not _is_blank(prev) and len(prev.fields) != width and _nonempty(prev.fields) >= 2:
-            rep, _ = best_repair(
-                raw_text(lines, prev.first, prev.last), prev.fields, fmt, width, lambda c: 0.0, header=True
-            )
-            if rep is not None and header_score(rep.fields) >= -1.0:
-                broken_header = rep.fields
+        if not _is_blank(prev) and len(prev.fields) != width:
+            # a quote that ran away from the header swallowed lines: read its first line alone
+            last = prev.first if prev.last > prev.first else prev.last
+            raw = raw_text(lines, prev.first, last)
+            parsed = parse_text(raw, fmt)
+            fields = parsed[0] if len(parsed) == 1 else prev.fields
+            ranked = rank_repairs(raw, fields, fmt, width, lambda c: 0.0, header=True)
+            if len(fields) == width and (not ranked or not ranked[0].how):
+                ranked = [Repair(fields, "read alone", 0.0)]
+            if ranked and header_score(ranked[0].fields) >= -1.0:
+                # names only: take the best reading even when another is close, and say so
+                broken_header = ranked[0].fields
+                sure = len(ranked) == 1 or ranked[0].score - ranked[1].score >= MARGIN
+                notes.append(
+                    f"header on line {prev.first + 1} repaired ({ranked[0].how})"
+                    + ("" if sure else "; the split of the names is a best guess")
+                )
+            elif len(fields) < width and header_score(fields) >= -1.0:
+                broken_header = fields + [""] * (width - len(fields))
+                notes.append(
+                    f"header on line {prev.first + 1} has {len(fields)} names for {width} "
+                    "columns; the missing names are generated"
+                )
+            if broken_header is not None:
                 preamble_lines = prev.first
-                notes.append(f"header on line {prev.first + 1} repaired: {rep.how}")
+                header_end_line = last
 
     # -- table regions after the preamble
     body_start = idx
@@ -229,6 +272,8 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
     if broken_header is not None and main[0] == body_start:
         header = broken_header
         n_header = 1
+        if header_end_line is not None:
+            first_body_line = header_end_line + 1
     elif hints.header == 0:
         n_header = 0
     else:
@@ -244,14 +289,14 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
             else:
                 break
         if n_header:
-            parts = [r.fields for r in head_recs[:n_header]]
+            parts = [_fix_header_quotes(r, lines, fmt, width) for r in head_recs[:n_header]]
             header = [" ".join(p[i].strip() for p in parts if p[i].strip()) for i in range(width)]
     if n_header == 0 and broken_header is None:
         header_generated = True
         header = [f"column_{i + 1}" for i in range(width)]
         notes.append("no header row found; columns named column_1 ... column_N")
     elif broken_header is not None:
-        first_body_line = main_first_line
+        first_body_line = main_first_line if header_end_line is None else header_end_line + 1
     if n_header > 1:
         notes.append(f"{n_header} header rows joined into one")
 
