@@ -390,9 +390,10 @@ def is_ip_address(text: str) -> bool:
     return not addr.is_unspecified
 
 
+_EMAIL_ATOM = r"[\w!#$%&'*+/=?^`{|}~-]+"
 _EMAIL_FULL = re.compile(
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+    rf"{_EMAIL_ATOM}(?:\.{_EMAIL_ATOM})*"
+    r"@(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,63}"
 )
 
 
@@ -433,7 +434,7 @@ def is_phone(
         return False
     if _HAS_DATE.search(text):
         return False
-    if _NUMBER_LIKE.fullmatch(text) and not (text.isdigit() and (cue or international)):
+    if _NUMBER_LIKE.fullmatch(text) and not (text.lstrip("+").isdigit() and (cue or international)):
         return False
     if not cue and not international and not re.search(r"\d[\s().-]+\d|\(\d", text):
         return False
@@ -455,14 +456,12 @@ def is_phone(
 # ---------------------------------------------------------------------------------------------
 # finders: validated spans inside a text (for scrubbing free text and for embedded values)
 
-_EMAIL_SEARCH = re.compile(
-    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,63}\b"
-)
+_EMAIL_SEARCH = re.compile(r"(?<![\w.%+-])[\w.%+'-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,63}(?![\w-])")
 _CARD_SEARCH = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d])")
 _SSN_SEARCH = re.compile(r"(?<![\d-])\d{3}([- ])\d{2}\1\d{4}(?![\d-])")
 _SSN_DIGITS = re.compile(r"(?<!\d)\d{9}(?!\d)")
 _IBAN_SEARCH = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]){11,34}")
-_IPV4_SEARCH = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.]|\.\d)")
+_IPV4_SEARCH = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?!\d|\.\d)")
 _IPV6_SEARCH = re.compile(
     r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{1,4}:|:)(?::|[0-9A-Fa-f]{1,4}:?){2,14}[0-9A-Fa-f]{0,4}"
     r"(?![0-9A-Fa-f:])"
@@ -532,7 +531,7 @@ def _find_phone(text: str, cue: bool, regions: Sequence[str]) -> list[Span]:
 Finder = Callable[[str, bool, Sequence[str]], list[Span]]
 # kind -> (vectorised pre-filter regex, exact finder)
 _VALIDATED: dict[str, tuple[str, Finder]] = {
-    "email": (r"@[A-Za-z0-9-]+\.", _find_email),
+    "email": (r"@[\w-]+\.", _find_email),
     "payment_card": (r"\d(?:[ -]?\d){12}", _find_card),
     "ssn": (r"\d{3}[- ]\d{2}[- ]\d{4}", _find_ssn),
     "iban": (r"[A-Za-z]{2}\d{2} ?[A-Za-z0-9]{4}", _find_iban),
