@@ -174,3 +174,14 @@ def test_apply_protection_and_mask_frame() -> None:
     text = shown.to_string()
     for column in ("email", "customer_name"):
         assert not any(v in text for v in frame[column])
+
+
+def test_safe_display() -> None:
+    from apprentice.guard import safe_display
+
+    assert safe_display(" <=50K.") == " <=50K."
+    assert safe_display("Not in universe") == "Not in universe"
+    assert safe_display("Vandergloot, Mrs. Quintessa") == "V***, M***. Q***"
+    assert safe_display("4821 Quixwright Lane") == "*** Q*** L***"
+    assert safe_display("write to zed@example.com now") == "write to z***@e***.com now"
+    assert safe_display("x" * 50, limit=10) == "xxxxxxx..."

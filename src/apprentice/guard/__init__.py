@@ -21,6 +21,7 @@ from apprentice.guard.protect import (
     mask_value,
     protection_plan,
     pseudonymise,
+    safe_display,
     scrub_text,
     workspace_key,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "mask_value",
     "protection_plan",
     "pseudonymise",
+    "safe_display",
     "scrub_text",
     "validate",
     "workspace_key",

@@ -32,7 +32,14 @@ import pandas as pd
 
 from apprentice.config import Settings, get_settings
 from apprentice.errors import ConfigError
-from apprentice.guard.pii import CONFIDENCE_ORDER, PIIReport, classify_value, find_pii_spans
+from apprentice.guard.pii import (
+    CONFIDENCE_ORDER,
+    PIIReport,
+    classify_value,
+    find_pii_spans,
+    looks_like_person_name,
+    looks_like_street_address,
+)
 
 KEY_ENV = "APPRENTICE_PSEUDONYM_KEY"
 KEY_FILE = Path("keys") / "pseudonym.key"
@@ -246,6 +253,26 @@ def scrub_text(text: str) -> str:
         last = end
     out.append(text[last:])
     return "".join(out)
+
+
+def safe_display(text: str, *, limit: int | None = None) -> str:
+    """A value from a column not known to be PII, made safe to show in a message.
+
+    Validated PII inside it is masked (:func:`scrub_text`); a value shaped like a person's
+    name (two or more capitalised name tokens) or a street address is masked whole, since
+    those cannot be told apart from ordinary text by a validator. ``limit`` truncates the
+    result (after masking, so a cut never leaves a recognisable fragment unmasked).
+    """
+    out = scrub_text(text)
+    if out == text:
+        capitalised = sum(t[:1].isupper() for t in re.findall(r"[^\W\d_]+", text))
+        if capitalised >= 2 and looks_like_person_name(text, min_tokens=2):
+            out = mask_value(text, "person_name")
+        elif looks_like_street_address(text):
+            out = mask_value(text, "street_address")
+    if limit is not None and len(out) > limit:
+        out = out[: max(limit - 3, 1)] + "..."
+    return out
 
 
 def mask_series(series: pd.Series, kind: str | None) -> pd.Series:

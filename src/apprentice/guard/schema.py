@@ -36,7 +36,7 @@ import pandas as pd
 
 from apprentice.errors import SchemaError
 from apprentice.guard.pii import PIIReport, find_pii_spans
-from apprentice.guard.protect import mask_series, scrub_text
+from apprentice.guard.protect import mask_series, safe_display
 
 SCHEMA_FORMAT = "apprentice.schema"
 SCHEMA_VERSION = 1
@@ -634,17 +634,12 @@ class Violations:
 
 
 def _show(values: pd.Series, pii: str | None) -> pd.Series:
-    """Display text for offending values: masked for PII columns, scrubbed otherwise."""
+    """Display text for offending values: masked for PII columns, made safe otherwise."""
     if pii:
         return mask_series(values, pii).fillna("")
     text = values.astype("str")
     uniques = pd.unique(text)
-    shown = {}
-    for u in uniques:
-        value = str(u)
-        if len(value) > 40:
-            value = value[:37] + "..."
-        shown[u] = repr(scrub_text(value))
+    shown = {u: repr(safe_display(str(u), limit=40)) for u in uniques}
     return text.map(shown).astype("str")
 
 
