@@ -142,7 +142,10 @@ class _Parser:
         self.duplicate_keys = 0
 
     def _pairs(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
+        out = dict(pairs)
+        if len(out) == len(pairs):  # the common case: no repeated key
+            return out
+        out = {}
         for key, value in pairs:
             if key in out:
                 self.duplicate_keys += 1
@@ -221,21 +224,33 @@ class _Stats:
 
 
 def _ordered_flatten(obj: dict[str, Any], stats: _Stats) -> dict[Path_, str | None]:
-    """Flatten ``obj`` keeping the order in which keys appear (depth first)."""
+    """Flatten ``obj`` keeping the order in which keys appear (depth first).
+
+    The hot loop of JSON reading: types are dispatched with ``type(...) is`` checks, and a
+    number keeps its :class:`_Number` text (a ``str``; pandas stores it as plain text).
+    """
     out: dict[Path_, str | None] = {}
 
     def walk(prefix: Path_, current: dict[str, Any]) -> None:
         for key, value in current.items():
-            path = (*prefix, key)
-            if isinstance(value, dict) and value:
+            kind = type(value)
+            if kind is _Number or kind is str or value is None:
+                out[(*prefix, key)] = value
+            elif kind is bool:
+                out[(*prefix, key)] = "true" if value else "false"
+            elif kind is dict and value:
+                path = (*prefix, key)
                 if len(path) < MAX_FLATTEN_DEPTH:
                     stats.nested = True
                     walk(path, value)
-                    continue
-                stats.too_deep.add(path)
-            elif isinstance(value, list):
-                stats.list_columns.add(path)
-            out[path] = _cell(value)
+                else:
+                    stats.too_deep.add(path)
+                    out[path] = _dump(value)
+            else:  # a list, or an empty object
+                path = (*prefix, key)
+                if kind is list:
+                    stats.list_columns.add(path)
+                out[path] = _dump(value)
 
     walk((), obj)
     return out
