@@ -16,8 +16,9 @@ Each reader runs in its own fresh subprocess (``--repeat`` times, best time kept
 * ``apprentice``: ``apprentice.read(path)`` with no hint; table size =
   ``result.table.memory_usage(deep=True).sum()``.
 
-Time is measured inside the subprocess around the read call only (imports excluded);
-throughput = file size / that time. Peak memory is the subprocess's peak resident set size
+Time is measured inside the subprocess around the read call only (imports excluded), as
+wall time and as the process's CPU time (all threads; a guide when the machine is busy);
+throughput = file size / wall time. Peak memory is the subprocess's peak resident set size
 (``ru_maxrss`` from ``os.wait4`` for that very child), which includes the interpreter and
 imports; the peak of a child that only does the imports is printed as the baseline. Goals:
 apprentice/pyarrow throughput >= 0.5 and apprentice peak memory / its table size < 3. A child
@@ -101,28 +102,29 @@ def child(reader: str, path: str) -> None:
 
         import apprentice
 
-        print(json.dumps({"seconds": 0.0, "table_bytes": 0, "rows": 0, "cols": 0}))
+        print(json.dumps({"seconds": 0.0, "cpu_seconds": 0.0, "table_bytes": 0, "rows": 0}))
         return
     if reader == "pyarrow":
         import pyarrow.csv as pacsv
 
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         table = pacsv.read_csv(path)
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         size, rows, cols = table.nbytes, table.num_rows, table.num_columns
     elif reader == "apprentice":
         import apprentice
 
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         result = apprentice.read(path)
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         frame = result.table
         size = int(frame.memory_usage(deep=True).sum())
         rows, cols = frame.shape
     else:
         raise SystemExit(f"unknown reader {reader!r}")
     sys.stdout.flush()
-    print(json.dumps({"seconds": seconds, "table_bytes": int(size), "rows": rows, "cols": cols}))
+    measures = {"seconds": seconds, "cpu_seconds": cpu, "table_bytes": int(size)}
+    print(json.dumps({**measures, "rows": rows, "cols": cols}))
 
 
 def _rss_bytes(pid: int) -> int:
@@ -214,6 +216,12 @@ def main(argv: list[str] | None = None) -> int:
     ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     mem_limit = args.mem_limit_gb * 2**30 if args.mem_limit_gb else 0.8 * ram
     print(f"file: {path} ({_mb(size)}), {os.cpu_count()} CPU(s), {ram / 2**30:.0f} GiB RAM")
+    load = os.getloadavg()[0]
+    if load > 0.5 * (os.cpu_count() or 1):
+        print(
+            f"warning: load average {load:.1f} on {os.cpu_count()} CPU(s): other work competes "
+            "for the CPU, wall times are pessimistic ('cpu s' is the read's own CPU time)"
+        )
 
     base = measure("baseline", path, mem_limit=mem_limit, timeout=args.timeout)
     baseline = base["peak_rss"]
@@ -239,15 +247,16 @@ def main(argv: list[str] | None = None) -> int:
 
     print()
     print(
-        f"{'reader':<12}{'seconds':>9}{'MB/s':>9}{'rows':>12}{'table':>11}{'peak RSS':>11}"
-        f"{'peak/table':>12}{'(-baseline)':>12}"
+        f"{'reader':<12}{'seconds':>9}{'cpu s':>8}{'MB/s':>9}{'rows':>12}{'table':>11}"
+        f"{'peak RSS':>11}{'peak/table':>12}{'(-baseline)':>12}"
     )
     for name, r in results.items():
         if r["error"]:
             print(f"{name:<12}  FAILED ({r['error']}); peak RSS {_mb(r['peak_rss'])}")
             continue
         print(
-            f"{name:<12}{r['seconds']:>9.2f}{r['throughput_mb_s']:>9.1f}{r['rows']:>12,}"
+            f"{name:<12}{r['seconds']:>9.2f}{r['cpu_seconds']:>8.1f}{r['throughput_mb_s']:>9.1f}"
+            f"{r['rows']:>12,}"
             f"{_mb(r['table_bytes']):>11}{_mb(r['peak_rss']):>11}"
             f"{r['memory_ratio']:>12.2f}{r['memory_ratio_above_baseline']:>12.2f}"
         )
