@@ -63,3 +63,18 @@ class TargetError(ApprenticeError):
 
 class BundleError(ApprenticeError):
     """A model bundle is missing, tampered with, or holds an untrusted object."""
+
+
+class EmptyTableError(EmptyInputError, ValueError):
+    """A table has no rows or no columns where data is needed.
+
+    Also a ``ValueError``, which is what scikit-learn expects of an estimator given no data.
+    """
+
+
+class ColumnMismatchError(SchemaError, ValueError):
+    """The columns given to a fitted step do not match the ones it was fitted on.
+
+    Also a ``ValueError``, which is what scikit-learn expects of a transformer given the wrong
+    features.
+    """
