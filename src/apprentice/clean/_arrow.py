@@ -1,0 +1,154 @@
+"""Vectorised helpers over pyarrow string arrays (the clean stage never loops over cells)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# Above this many rows, type detection looks at an evenly spaced sample of rows; the recipe
+# it learns is then applied to every cell, and every cell that does not fit is reported.
+SAMPLE_ROWS = 200_000
+# Distinct values handed to the (per-value, Python-level) detectors at most.
+MAX_DETECT_VALUES = 20_000
+
+
+def to_text_array(values: Any) -> pa.Array:
+    """One contiguous pyarrow string array of the cells (missing cells are null)."""
+    if isinstance(values, pa.ChunkedArray):
+        arr: pa.Array = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    elif isinstance(values, pa.Array):
+        arr = values
+    elif isinstance(values, pd.Series):
+        series = values
+        if not isinstance(series.dtype, pd.StringDtype) or series.dtype.storage != "pyarrow":
+            series = as_text_series(series)
+        arr = pa.array(series.array)
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+    else:
+        arr = pa.array(list(values), type=pa.large_string())
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        arr = pc.cast(arr, pa.large_string())
+    return arr
+
+
+def as_text_series(series: pd.Series) -> pd.Series:
+    """``series`` as pandas ``str`` cells; missing stays missing, anything else becomes ``str``."""
+    if isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow":
+        return series
+    mask = series.isna().to_numpy()
+    if series.dtype.kind == "f":
+        # repr-exact text for floats, so that numbers survive a text round trip unchanged
+        data = np.array([repr(float(v)) for v in series.to_numpy()], dtype=object)
+    else:
+        data = series.astype(object).to_numpy(copy=True)
+        data = np.array([v if isinstance(v, str) else str(v) for v in data], dtype=object)
+    data[mask] = None
+    return pd.Series(pd.array(data, dtype=pd.StringDtype("pyarrow")), index=series.index)
+
+
+def trim(arr: pa.Array) -> pa.Array:
+    return pc.utf8_trim_whitespace(arr)
+
+
+def null_mask(arr: pa.Array) -> np.ndarray:
+    return np.asarray(pc.is_null(arr).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def bool_np(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A pyarrow boolean array as numpy, nulls as False."""
+    filled = pc.fill_null(arr, False)
+    return np.asarray(filled.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def sample_rows(arr: pa.Array, limit: int = SAMPLE_ROWS) -> pa.Array:
+    """An evenly spaced, deterministic sample of at most ``limit`` cells."""
+    n = len(arr)
+    if n <= limit:
+        return arr
+    idx = np.linspace(0, n - 1, num=limit).astype(np.int64)
+    return arr.take(pa.array(idx))
+
+
+@dataclass
+class Distinct:
+    """Distinct trimmed values of a column with their cell counts (most frequent first)."""
+
+    values: list[str]
+    counts: np.ndarray
+    n_cells: int
+    n_null: int
+    sampled: bool
+
+    @property
+    def total(self) -> int:
+        return int(self.counts.sum())
+
+
+def distinct_counts(arr: pa.Array, *, sample: bool = True) -> Distinct:
+    """Distinct trimmed values and counts; on a sample of rows for very long columns."""
+    n_cells = len(arr)
+    sampled = sample and n_cells > SAMPLE_ROWS
+    part = sample_rows(arr) if sampled else arr
+    vc = pc.value_counts(trim(part))
+    values = vc.field("values")
+    counts = np.asarray(vc.field("counts").to_numpy(), dtype=np.int64)
+    valid = bool_np(pc.is_valid(values))
+    n_null = int(counts[~valid].sum())
+    vals = values.filter(pa.array(valid)).to_pylist()
+    cnt = counts[valid]
+    order = np.lexsort((np.arange(len(cnt)), -cnt))
+    return Distinct(
+        values=[vals[i] for i in order],
+        counts=cnt[order],
+        n_cells=n_cells,
+        n_null=n_null,
+        sampled=sampled,
+    )
+
+
+def limit_distinct(values: list[str], counts: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """At most MAX_DETECT_VALUES values: the most frequent, then an even spread of the rest."""
+    if len(values) <= MAX_DETECT_VALUES:
+        return values, counts
+    head = MAX_DETECT_VALUES // 2
+    rest = np.linspace(head, len(values) - 1, num=MAX_DETECT_VALUES - head).astype(np.int64)
+    idx = np.concatenate([np.arange(head), rest])
+    return [values[i] for i in idx], counts[idx]
+
+
+def is_in(arr: pa.Array, values: list[str] | set[str] | frozenset[str]) -> np.ndarray:
+    if not values:
+        return np.zeros(len(arr), dtype=bool)
+    return bool_np(pc.is_in(arr, value_set=pa.array(sorted(values), type=arr.type)))
+
+
+def index_in(arr: pa.Array, values: list[str]) -> np.ndarray:
+    """Position of each cell in ``values`` (-1 where absent or null)."""
+    if not values:
+        return np.full(len(arr), -1, dtype=np.int64)
+    idx = pc.index_in(arr, value_set=pa.array(values, type=arr.type))
+    return np.asarray(pc.fill_null(idx, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def encode(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Dictionary-encode: (distinct values, index of each cell or -1 for null)."""
+    enc = pc.dictionary_encode(arr)
+    if isinstance(enc, pa.ChunkedArray):
+        enc = enc.combine_chunks()
+    idx = np.asarray(pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return enc.dictionary, idx
+
+
+def high_cardinality(arr: pa.Array) -> bool:
+    """Whether a column is mostly distinct (then parsing every cell beats dictionary-encoding)."""
+    n = len(arr)
+    if n < 50_000:
+        return False
+    head = arr.slice(0, 20_000)
+    return int(pc.count_distinct(head).as_py()) > 10_000

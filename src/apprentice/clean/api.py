@@ -1,0 +1,523 @@
+"""``clean_table``: a text table in, typed columns and a ledger of every decision out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from apprentice.clean.dates import detect_date
+from apprentice.clean.infer import (
+    Hint,
+    Inference,
+    Options,
+    infer_column,
+    parse_hint,
+    refine_sentinels,
+)
+from apprentice.clean.ledger import MAX_EXAMPLES, ColumnReport, Ledger, TableReport
+from apprentice.clean.names import clean_names
+from apprentice.clean.numbers import number_semantic
+from apprentice.clean.recipe import (
+    MISSING_RULES,
+    Applied,
+    ColumnRecipe,
+    Recipe,
+    Rule,
+    apply_column,
+)
+from apprentice.errors import ConfigError, EmptyTableError, SchemaError, TargetError
+from apprentice.read.result import ReadResult
+
+if TYPE_CHECKING:
+    from apprentice.clean.explain import CellExplanation
+
+PERCENT_CHOICES = ("fraction", "points")
+SENTINEL_CHOICES = ("flag", "missing", "ignore")
+
+SentinelPolicy = str | Mapping[str, Sequence[float]]
+
+
+@dataclass
+class CleanResult:
+    """What :func:`clean_table` returns.
+
+    ``table`` is the typed frame (float64 numbers, ``boolean`` booleans, ``datetime64[us]``
+    dates, ``timedelta64[us]`` clock times, ``category`` categories, ``str`` identifiers and
+    text); ``ledger`` every decision; ``recipe`` the learned recipe (JSON via
+    ``recipe.to_json()``); ``codes`` the :class:`~apprentice.clean.recipe.Rule` of each cell.
+    """
+
+    table: pd.DataFrame
+    ledger: Ledger
+    recipe: Recipe
+    codes: dict[str, np.ndarray] = field(repr=False)
+    raw: pd.DataFrame = field(repr=False)
+    line_numbers: np.ndarray | None = field(default=None, repr=False)
+
+    def coerced(self, column: str) -> pd.Series:
+        """Raw text of the cells of ``column`` that became missing because they did not fit
+        the column's type (or were confirmed sentinels), indexed by data row."""
+        rec = self.recipe.column(column)
+        codes = self.codes[rec.name]
+        mask = (codes == Rule.UNPARSEABLE) | (codes == Rule.SENTINEL)
+        pos = self.raw.columns.get_loc(rec.name)
+        return self.raw.iloc[np.flatnonzero(mask), pos]
+
+    def explain(self, row: int, column: str | int) -> CellExplanation:
+        """Where the cleaned value of one cell came from (``row`` is the 0-based data row)."""
+        from apprentice.clean.explain import explain_in
+
+        return explain_in(self.raw, self.recipe, self.line_numbers, row=row, column=column)
+
+
+def _frame_of(
+    raw: ReadResult | pd.DataFrame,
+) -> tuple[pd.DataFrame, list[Any], np.ndarray | None, str | None]:
+    if isinstance(raw, ReadResult):
+        frame = raw.table
+        originals = list(raw.original_columns) or list(frame.columns)
+        if len(originals) != frame.shape[1]:
+            originals = list(frame.columns)
+        lines = raw.line_numbers if len(raw.line_numbers) == len(frame) else None
+        return frame, originals, lines, raw.source
+    if isinstance(raw, pd.DataFrame):
+        return raw, list(raw.columns), None, None
+    raise TypeError(
+        f"clean_table takes a ReadResult or a pandas DataFrame, not {type(raw).__name__}; "
+        "read the file with apprentice.read(path) first"
+    )
+
+
+def check_settings(percent_as: str, sentinels: Any) -> None:
+    if percent_as not in PERCENT_CHOICES:
+        raise ConfigError(
+            f"percent_as={percent_as!r} is not a choice; use 'fraction' (12% -> 0.12) or "
+            "'points' (12% -> 12)"
+        )
+    if isinstance(sentinels, str):
+        if sentinels not in SENTINEL_CHOICES:
+            raise ConfigError(
+                f"sentinels={sentinels!r} is not a choice; use 'flag' (report, keep the value), "
+                "'missing' (suspected sentinels become missing), 'ignore', or a mapping "
+                "{column: [values]} of confirmed sentinels"
+            )
+    elif not isinstance(sentinels, Mapping):
+        raise ConfigError(
+            "sentinels must be 'flag', 'missing', 'ignore' or a mapping {column: [values]}"
+        )
+
+
+def check_hints(
+    type_hints: Mapping[str, str] | None, names: list[tuple[str, str, list[str]]]
+) -> dict[str, Hint]:
+    """Parsed hints keyed by output column name; unknown columns and types are errors."""
+    if not type_hints:
+        return {}
+    by_name = {new: new for new, _, _ in names} | {orig: new for new, orig, _ in names}
+    out: dict[str, Hint] = {}
+    unknown = [c for c in type_hints if c not in by_name]
+    if unknown:
+        raise SchemaError(
+            "type hints name columns that are not in the table: "
+            + ", ".join(repr(c) for c in unknown[:10])
+            + "; the table's columns are "
+            + ", ".join(repr(n) for n, _, _ in names[:20])
+        )
+    for col, hint in type_hints.items():
+        out[by_name[col]] = parse_hint(col, hint)
+    return out
+
+
+def _sentinel_policy(sentinels: Any, names: list[tuple[str, str, list[str]]]) -> Any:
+    if isinstance(sentinels, str):
+        return sentinels
+    by_name = {new: new for new, _, _ in names} | {orig: new for new, orig, _ in names}
+    unknown = [c for c in sentinels if c not in by_name]
+    if unknown:
+        raise SchemaError(
+            "sentinels name columns that are not in the table: "
+            + ", ".join(repr(c) for c in unknown[:10])
+        )
+    out: dict[str, list[float]] = {}
+    for col, values in sentinels.items():
+        try:
+            out[by_name[col]] = [float(v) for v in values]
+        except (TypeError, ValueError):
+            raise ConfigError(f"sentinels for column {col!r} must be a list of numbers") from None
+    return out
+
+
+def _json_policy(policy: Any) -> Any:
+    return policy if isinstance(policy, str) else {k: list(v) for k, v in policy.items()}
+
+
+def _examples_of(
+    applied: Applied, raw: pd.Series, mask: np.ndarray, lines: np.ndarray | None
+) -> list[dict[str, Any]]:
+    """Distinct raw texts of the masked cells with counts and their first rows."""
+    if not mask.any():
+        return []
+    rows = np.flatnonzero(mask)
+    texts = raw.iloc[rows]
+    vc = texts.value_counts(dropna=False).head(MAX_EXAMPLES)
+    out = []
+    for text, count in vc.items():
+        hit = rows[(texts == text).to_numpy(dtype=bool, na_value=False)][:3]
+        entry: dict[str, Any] = {"raw": text, "count": int(count), "rows": [int(r) for r in hit]}
+        if lines is not None:
+            entry["lines"] = [int(lines[r]) for r in hit]
+        out.append(entry)
+    del applied
+    return out
+
+
+def _report(
+    inf: Inference,
+    applied: Applied,
+    raw: pd.Series,
+    sentinels: list[dict[str, Any]],
+    lines: np.ndarray | None,
+) -> ColumnReport:
+    rec = inf.recipe
+    codes = applied.codes
+    counts = np.bincount(codes, minlength=len(Rule))
+    n = len(codes)
+    rep = ColumnReport(
+        name=rec.name,
+        original=rec.source,
+        kind=rec.kind,
+        dtype=rec.dtype,
+        semantic=rec.semantic,
+        n_cells=n,
+        n_missing=int(sum(counts[r] for r in MISSING_RULES)),
+        n_missing_in_source=int(counts[Rule.NULL] + counts[Rule.EMPTY]),
+    )
+    rep.evidence = {
+        "reason": inf.reason,
+        "share_fit": round(float(inf.share_fit), 6),
+        "shares": inf.shares,
+        "not_fitting": list(inf.not_fitting[:MAX_EXAMPLES]),
+        "decisions": list(inf.decisions),
+        "sampled_rows": inf.sampled,
+        **inf.extra,
+    }
+    fmt: dict[str, Any] = {}
+    if rec.number is not None:
+        fmt["describe"] = rec.number.describe()
+        fmt["number"] = rec.number.to_dict()
+    if rec.date is not None:
+        fmt["describe"] = rec.date.describe()
+        fmt["date"] = rec.date.to_dict()
+    if rec.boolean is not None:
+        fmt["describe"] = (
+            "true: " + "/".join(rec.boolean.true) + "; false: " + "/".join(rec.boolean.false)
+        )
+    if rec.categories is not None:
+        fmt["describe"] = f"{len(rec.categories)} categories"
+        fmt["n_categories"] = len(rec.categories)
+        fmt["categories"] = list(rec.categories[:50])
+    rep.format = fmt
+    # markers, exactly, from the per-cell codes
+    stripped = applied.stripped
+    marker_mask = (codes == Rule.MARKER) | (codes == Rule.NEW_MARKER)
+    if marker_mask.any() and stripped is not None:
+        vc = pc.value_counts(stripped.filter(pa.array(marker_mask)))
+        toks = vc.field("values").to_pylist()
+        cnts = vc.field("counts").to_pylist()
+        rep.markers = sorted(
+            ({"token": t, "count": int(c)} for t, c in zip(toks, cnts, strict=True)),
+            key=lambda m: (-m["count"], m["token"]),
+        )
+    rep.kept_markers = list(inf.kept_markers)
+    rep.merges = list(inf.merges)
+    stripped_count = 0
+    if stripped is not None:
+        raw_arr = pa.array(raw.array) if isinstance(raw.dtype, pd.StringDtype) else None
+        if raw_arr is not None:
+            if isinstance(raw_arr, pa.ChunkedArray):
+                raw_arr = raw_arr.combine_chunks()
+            diff = pc.not_equal(raw_arr, stripped.cast(raw_arr.type))
+            stripped_count = int(
+                pc.sum(pc.cast(pc.fill_null(diff, False), pa.int64())).as_py() or 0
+            )
+    rep.coercions = {
+        "values_kept": int(counts[Rule.VALUE]),
+        "reformatted": int(counts[Rule.REFORMATTED]),
+        "merged": int(counts[Rule.MERGED]),
+        "whitespace_stripped": stripped_count,
+        "null": int(counts[Rule.NULL]),
+        "empty": int(counts[Rule.EMPTY]),
+        "marker": int(counts[Rule.MARKER] + counts[Rule.NEW_MARKER]),
+        "unparseable": int(counts[Rule.UNPARSEABLE]),
+        "sentinel_missing": int(counts[Rule.SENTINEL]),
+        "sentinel_flagged": int(counts[Rule.FLAGGED]),
+        "unseen": int(counts[Rule.UNSEEN]),
+    }
+    rep.unparseable = _examples_of(applied, raw, codes == Rule.UNPARSEABLE, lines)
+    rep.sentinels = sentinels
+    if rep.coercions["unparseable"]:
+        rep.notes.append(
+            f"{rep.coercions['unparseable']:,} cells do not fit the column's type ({rec.kind}); "
+            "they are missing in the cleaned table and their raw text is kept (see unparseable)"
+        )
+    return rep
+
+
+def _duplicates(frame: pd.DataFrame, lines: np.ndarray | None) -> dict[str, Any]:
+    if frame.empty:
+        return {"count": 0, "examples": []}
+    hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    dup = pd.Series(hashes).duplicated(keep="first").to_numpy()
+    count = int(dup.sum())
+    examples = []
+    for r in np.flatnonzero(dup)[:MAX_EXAMPLES]:
+        first = int(np.flatnonzero(hashes == hashes[r])[0])
+        ex: dict[str, Any] = {"row": int(r), "same_as_row": first}
+        if lines is not None:
+            ex["line"], ex["same_as_line"] = int(lines[r]), int(lines[first])
+        examples.append(ex)
+    return {"count": count, "examples": examples, "action": "kept"}
+
+
+def _n_distinct(s: pd.Series) -> int:
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        codes = s.cat.codes.to_numpy()
+        return int(np.unique(codes[codes >= 0]).size)
+    return int(s.nunique(dropna=True))
+
+
+def fit_frame(
+    frame: pd.DataFrame,
+    originals: list[Any],
+    *,
+    type_hints: Mapping[str, str] | None = None,
+    percent_as: str = "fraction",
+    sentinels: Any = "flag",
+    dayfirst: bool | None = None,
+    lines: np.ndarray | None = None,
+    source: str | None = None,
+) -> CleanResult:
+    """Learn the recipe of ``frame`` and clean it (shared by clean_table and Cleaner.fit)."""
+    check_settings(percent_as, sentinels)
+    if frame.shape[1] == 0:
+        raise EmptyTableError(
+            "the table has no columns; check the file and its delimiter (apprentice read FILE "
+            "shows how it was parsed)"
+        )
+    if frame.shape[0] == 0:
+        raise EmptyTableError(
+            f"the table has {frame.shape[1]} columns but no data rows; a cleaning recipe needs "
+            "at least one row"
+        )
+    names = clean_names(originals)
+    hints = check_hints(type_hints, names)
+    policy = _sentinel_policy(sentinels, names)
+    options = Options(percent_as=percent_as, dayfirst=dayfirst)
+    recipes: list[ColumnRecipe] = []
+    inferences: list[Inference] = []
+    applied_cols: list[Applied] = []
+    sentinel_found: list[list[dict[str, Any]]] = []
+    for j, (name, orig, _) in enumerate(names):
+        col = frame.iloc[:, j]
+        inf = infer_column(col, name=name, source=orig, hint=hints.get(name), options=options)
+        applied = apply_column(inf.recipe, col)
+        found: list[dict[str, Any]] = []
+        rec = inf.recipe
+        if rec.kind in ("integer", "float"):
+            vals = applied.values.to_numpy(dtype=np.float64)
+            if rec.semantic is None and rec.number is not None:
+                rec.semantic = number_semantic(name, vals, rec.kind == "integer")
+                rec.number.semantic = rec.semantic
+            found = refine_sentinels(rec, vals, policy)
+            if found:
+                applied = apply_column(rec, col)
+        recipes.append(rec)
+        inferences.append(inf)
+        applied_cols.append(applied)
+        sentinel_found.append(found)
+    _resolve_ambiguous_dates(frame, inferences, applied_cols)
+    table = pd.DataFrame(
+        {rec.name: a.values for rec, a in zip(recipes, applied_cols, strict=True)},
+        index=frame.index,
+    )
+    raw = frame.copy(deep=False)
+    raw.columns = pd.Index([n for n, _, _ in names], dtype=object)
+    reports = [
+        _report(inf, a, raw.iloc[:, j], found, lines)
+        for j, (inf, a, found) in enumerate(
+            zip(inferences, applied_cols, sentinel_found, strict=True)
+        )
+    ]
+    treport = TableReport(n_rows=len(frame), n_columns=frame.shape[1])
+    treport.duplicate_rows = _duplicates(frame, lines)
+    treport.renamed_columns = [{"original": o, "name": n, "reasons": r} for n, o, r in names if r]
+    for rep, rec in zip(reports, recipes, strict=True):
+        s = table[rec.name]
+        if rep.n_missing == rep.n_cells:
+            treport.empty_columns.append(rec.name)
+        elif _n_distinct(s) == 1:
+            treport.constant_columns.append(rec.name)
+    recipe = Recipe(
+        columns=recipes,
+        settings={
+            "percent_as": percent_as,
+            "sentinels": _json_policy(policy),
+            "type_hints": dict(type_hints or {}),
+            "dayfirst": dayfirst,
+        },
+    )
+    ledger = Ledger(columns=reports, table=treport, source=source, recipe=recipe.to_dict())
+    codes = {rec.name: a.codes for rec, a in zip(recipes, applied_cols, strict=True)}
+    return CleanResult(table, ledger, recipe, codes, raw, lines)
+
+
+def _resolve_ambiguous_dates(
+    frame: pd.DataFrame, inferences: list[Inference], applied: list[Applied]
+) -> None:
+    """An ambiguous day/month order takes the order another date column of the table proves."""
+    decided = [
+        inf
+        for inf in inferences
+        if inf.recipe.date is not None
+        and inf.recipe.date.dayfirst is not None
+        and not inf.recipe.date.ambiguous
+        and any(d.startswith(("day-first:", "month-first:")) for d in inf.decisions)
+    ]
+    if not decided:
+        return
+    ref = decided[0]
+    ref_dayfirst = bool(ref.recipe.date.dayfirst)  # type: ignore[union-attr]
+    for j, inf in enumerate(inferences):
+        rec = inf.recipe
+        if rec.date is None or not rec.date.ambiguous or rec.date.dayfirst == ref_dayfirst:
+            if rec.date is not None and rec.date.ambiguous and rec.date.dayfirst == ref_dayfirst:
+                inf.decisions.append(
+                    f"the order agrees with column {ref.recipe.name!r}, whose values prove it"
+                )
+            continue
+        col = frame.iloc[:, j]
+        from apprentice.clean._arrow import distinct_counts
+
+        d = distinct_counts(col if isinstance(col.dtype, pd.StringDtype) else col.astype("str"))
+        vals = [v for v in d.values if v]
+        cnts = np.asarray([c for v, c in zip(d.values, d.counts.tolist(), strict=True) if v])
+        fmt, _ = detect_date(vals, cnts, dayfirst=ref_dayfirst)
+        if fmt is None:
+            continue
+        fmt.ambiguous = True
+        fmt.kind = rec.date.kind
+        rec.date = fmt
+        inf.decisions.append(
+            f"ambiguous order resolved as {'day' if ref_dayfirst else 'month'}-first, the order "
+            f"column {ref.recipe.name!r} of the same table proves"
+        )
+        applied[j] = apply_column(rec, col)
+
+
+def clean_table(
+    raw: ReadResult | pd.DataFrame,
+    *,
+    type_hints: Mapping[str, str] | None = None,
+    percent_as: str = "fraction",
+    sentinels: SentinelPolicy = "flag",
+    dayfirst: bool | None = None,
+    target: str | None = None,
+) -> CleanResult:
+    """Type every column of a text table, with evidence, and record every change.
+
+    ``raw`` is what :func:`apprentice.read` returns (or a DataFrame of text cells).
+    ``type_hints`` forces types (``{"zip": "identifier", "when": "date:dayfirst"}``); an
+    unknown column or type is an error. ``percent_as`` decides what ``12%`` becomes
+    (``"fraction"``: 0.12, ``"points"``: 12). ``sentinels``: ``"flag"`` reports suspected
+    sentinels such as -200 and keeps them, ``"missing"`` makes them missing, ``"ignore"`` skips
+    the check, a mapping ``{column: [values]}`` confirms sentinels (``[]`` rejects a column's
+    suspicion). ``target``, when given, must be a column (else :class:`TargetError`).
+    """
+    frame, originals, lines, source = _frame_of(raw)
+    if target is not None:
+        names = [str(o).lstrip("\ufeff").strip() for o in originals]
+        if target not in names and target not in [str(o) for o in originals]:
+            raise TargetError(
+                f"target column {target!r} is not in the table; its columns are "
+                + ", ".join(repr(n) for n in names[:30])
+            )
+    result = fit_frame(
+        frame,
+        originals,
+        type_hints=type_hints,
+        percent_as=percent_as,
+        sentinels=sentinels,
+        dayfirst=dayfirst,
+        lines=lines,
+        source=source,
+    )
+    if target is not None:
+        rec = result.recipe.column(target)
+        rep = result.ledger.column(rec.name)
+        if rep.n_missing == rep.n_cells:
+            raise TargetError(
+                f"target column {target!r} has no values after cleaning (every cell is empty or "
+                "a missing-value marker); choose another target"
+            )
+        if rep.n_missing:
+            result.ledger.table.notes.append(
+                f"target {rec.name!r} is missing in {rep.n_missing:,} rows (kept; the train "
+                "stage drops them)"
+            )
+    return result
+
+
+@dataclass
+class TargetResult:
+    """A cleaned target: values, the recipe (apply it to a test split), and the merges made."""
+
+    values: pd.Series
+    recipe: ColumnRecipe
+    report: ColumnReport
+
+    @property
+    def kind(self) -> str:
+        return self.recipe.kind
+
+    @property
+    def merges(self) -> list[dict[str, Any]]:
+        return self.report.merges
+
+
+def clean_target(
+    y: pd.Series, *, recipe: ColumnRecipe | dict[str, Any] | None = None
+) -> TargetResult:
+    """Clean a target column by the same rules as any column.
+
+    Class labels that differ only in whitespace, case or a trailing full stop (``>50K.`` and
+    `` >50K``) become one class, recorded in ``report.merges``. Pass the ``recipe`` of the
+    training target to clean a test split the same way (unseen labels become missing and are
+    counted in ``report.coercions['unseen']``). Raises :class:`TargetError` when nothing is left.
+    """
+    if not isinstance(y, pd.Series):
+        y = pd.Series(y)
+    name = str(y.name) if y.name is not None else "target"
+    if len(y) == 0:
+        raise TargetError("the target is empty (no rows); pass the column to predict")
+    if recipe is None:
+        inf = infer_column(y, name=name, source=name, hint=None, options=Options())
+    else:
+        rec = recipe if isinstance(recipe, ColumnRecipe) else ColumnRecipe.from_dict(recipe)
+        inf = Inference(rec, reason="recipe of the training target")
+    applied = apply_column(inf.recipe, y)
+    raw = y if isinstance(y.dtype, pd.StringDtype) else y.astype("str")
+    rep = _report(inf, applied, raw, [], None)
+    if rep.n_missing == rep.n_cells:
+        raise TargetError(
+            f"target {name!r} has no values (every cell is empty, a missing-value marker or an "
+            "unseen label); check the target column"
+        )
+    values = applied.values
+    values.name = y.name
+    return TargetResult(values, inf.recipe, rep)

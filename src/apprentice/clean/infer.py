@@ -1,0 +1,314 @@
+"""Decide each column's type from its data, with the evidence.
+
+Order of the checks: all-missing -> caller's type hint -> native (non-text) dtype -> digit codes
+with leading zeros (identifier) -> boolean -> number or date, whichever fits the majority of
+the non-missing cells -> identifier / free text / category. Missing-value markers are removed
+before the type is decided and then judged per column (see :mod:`apprentice.clean.markers`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from apprentice.clean._arrow import Distinct, distinct_counts, limit_distinct, to_text_array, trim
+from apprentice.clean.booleans import BooleanFormat, detect_boolean
+from apprentice.clean.categories import (
+    classify_text,
+    leading_zero_identifier,
+    learn_categories,
+)
+from apprentice.clean.dates import DateFormat, detect_date
+from apprentice.clean.markers import is_marker
+from apprentice.clean.numbers import NumberFormat, detect_number, name_tokens, number_semantic
+from apprentice.clean.recipe import ColumnRecipe
+from apprentice.errors import ConfigError
+
+HINT_KINDS = (
+    "integer",
+    "float",
+    "number",
+    "boolean",
+    "date",
+    "datetime",
+    "time",
+    "category",
+    "identifier",
+    "text",
+)
+MAJORITY = 0.5
+
+
+@dataclass
+class Options:
+    percent_as: str = "fraction"
+    dayfirst: bool | None = None
+
+
+@dataclass
+class Inference:
+    recipe: ColumnRecipe
+    shares: dict[str, float] = field(default_factory=dict)
+    share_fit: float = 1.0
+    not_fitting: list[str] = field(default_factory=list)
+    decisions: list[str] = field(default_factory=list)
+    reason: str = ""
+    marker_tokens: dict[str, int] = field(default_factory=dict)
+    kept_markers: list[dict[str, Any]] = field(default_factory=list)
+    merges: list[dict[str, Any]] = field(default_factory=list)
+    sampled: bool = False
+    n_values: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Hint:
+    kind: str
+    dayfirst: bool | None = None
+    date_format: str | None = None
+
+
+def parse_hint(column: str, hint: str) -> Hint:
+    """``'date:dayfirst'``, ``'date:%d/%m/%Y'``, ``'number'``, ... -> :class:`Hint`."""
+    text = str(hint).strip()
+    kind, _, option = text.partition(":")
+    kind = kind.strip().lower()
+    if kind not in HINT_KINDS:
+        raise ConfigError(
+            f"type hint for column {column!r} is {kind!r}, which is not a type; use one of "
+            f"{', '.join(HINT_KINDS)} (dates also as 'date:dayfirst', 'date:monthfirst' or "
+            "'date:<strftime format>')"
+        )
+    out = Hint("float" if kind == "number" else kind)
+    option = option.strip()
+    if option:
+        if kind not in ("date", "datetime"):
+            raise ConfigError(
+                f"type hint {text!r} for column {column!r}: only date and datetime hints take an "
+                "option (dayfirst, monthfirst or a strftime format)"
+            )
+        if option.lower() == "dayfirst":
+            out.dayfirst = True
+        elif option.lower() == "monthfirst":
+            out.dayfirst = False
+        elif "%" in option:
+            out.date_format = option
+        else:
+            raise ConfigError(
+                f"type hint {text!r} for column {column!r}: the option must be dayfirst, "
+                "monthfirst or a strftime format such as %d/%m/%Y"
+            )
+    return out
+
+
+def _split_markers(d: Distinct) -> tuple[list[str], np.ndarray, dict[str, int]]:
+    values: list[str] = []
+    counts: list[int] = []
+    markers: dict[str, int] = {}
+    for v, c in zip(d.values, d.counts.tolist(), strict=True):
+        if is_marker(v):
+            markers[v] = markers.get(v, 0) + c
+        else:
+            values.append(v)
+            counts.append(c)
+    return values, np.asarray(counts, dtype=np.int64), markers
+
+
+def infer_column(
+    column: pd.Series, *, name: str, source: str, hint: Hint | None, options: Options
+) -> Inference:
+    """Learn the recipe of one column (before sentinel review)."""
+    dtype = column.dtype
+    if dtype.kind in "iuf" and not isinstance(dtype, pd.StringDtype):
+        vals = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        finite = vals[np.isfinite(vals)]
+        integer = bool(np.all(finite == np.floor(finite))) if finite.size else dtype.kind in "iu"
+        num_kind = "integer" if integer else "float"
+        if hint is not None and hint.kind in ("integer", "float"):
+            num_kind = hint.kind
+        fmt = NumberFormat(integer=integer, percent=options.percent_as)
+        fmt.semantic = number_semantic(name, vals, integer)
+        rec = ColumnRecipe(
+            name=name, source=source, kind=num_kind, number=fmt, semantic=fmt.semantic
+        )
+        return Inference(rec, {"number": 1.0}, reason="numeric input column", n_values=finite.size)
+    if dtype.kind == "b":
+        rec = ColumnRecipe(name=name, source=source, kind="boolean", boolean=BooleanFormat())
+        return Inference(rec, {"boolean": 1.0}, reason="boolean input column")
+    if dtype.kind == "M":
+        fmt_d = DateFormat(
+            formats=["%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"], kind="datetime"
+        )
+        rec = ColumnRecipe(name=name, source=source, kind="datetime", date=fmt_d)
+        return Inference(rec, {"date": 1.0}, reason="datetime input column")
+
+    arr = to_text_array(column)
+    d = distinct_counts(arr)
+    values, counts, markers = _split_markers(d)
+    n_values = int(counts.sum())
+    det_values, det_counts = limit_distinct(values, counts)
+    inf = Inference(ColumnRecipe(name=name, source=source, kind="empty"))
+    inf.sampled = d.sampled
+    inf.n_values = n_values
+    inf.marker_tokens = markers
+    if n_values == 0 and hint is None:
+        inf.reason = "every cell is empty or a missing-value marker"
+        inf.recipe.markers = sorted(markers)
+        return inf
+    rec = inf.recipe
+    tokens = set(name_tokens(name))
+    allow_compact = bool(tokens & {"date", "dt", "day", "yyyymmdd", "ymd"})
+    dayfirst = hint.dayfirst if hint is not None else options.dayfirst
+
+    kind: str | None = None
+    if hint is not None:
+        kind = hint.kind
+        inf.reason = f"type {hint.kind!r} given by the caller"
+    else:
+        why_id = leading_zero_identifier(det_values, det_counts)
+        if why_id:
+            kind, inf.reason = "identifier", why_id
+    # evidence for every candidate type, so the ledger can show why one won
+    bfmt, bev = detect_boolean(det_values, det_counts)
+    nfmt, nev = detect_number(det_values, det_counts, percent_as=options.percent_as, name=name)
+    dfmt, dev = detect_date(det_values, det_counts, dayfirst=dayfirst, allow_compact=allow_compact)
+    if hint is not None and hint.date_format:
+        dfmt = DateFormat(formats=[hint.date_format], kind="date", dayfirst=dayfirst)
+        if any(t in hint.date_format for t in ("%H", "%I")):
+            dfmt.kind = "datetime"
+        dev.decisions.append(f"format {hint.date_format} given by the caller")
+    inf.shares = {
+        "boolean": round(bev.share, 6),
+        "number": round(nev.share, 6),
+        "date": round(dev.share, 6),
+    }
+    if kind is None:
+        if bfmt is not None:
+            kind = "boolean"
+            inf.reason = (
+                "0/1 only: read as boolean" if bev.zero_one else f"{bev.share:.0%} boolean words"
+            )
+        else:
+            number_ok = nfmt is not None and nev.share >= MAJORITY and nev.failing_with_digits < 0.1
+            date_ok = dfmt is not None and dev.share >= MAJORITY
+            if date_ok and (not number_ok or dev.share > nev.share or allow_compact):
+                kind = dfmt.kind if dfmt else "date"
+                inf.reason = f"{dev.share:.0%} of values are dates"
+            elif number_ok and nfmt is not None:
+                kind = "integer" if nfmt.integer else "float"
+                inf.reason = f"{nev.share:.0%} of values are numbers"
+            else:
+                kind, inf.reason = classify_text(det_values, det_counts, len(values))
+    rec.kind = kind
+    if kind in ("integer", "float"):
+        rec.number = nfmt or NumberFormat(percent=options.percent_as)
+        rec.number.integer = kind == "integer"
+        inf.share_fit = nev.share
+        inf.not_fitting = nev.failing
+        inf.decisions += nev.decisions
+        inf.extra = {
+            "percent_share": round(nev.percent_share, 6),
+            "unit_share": round(nev.unit_share, 6),
+            "conventions": nev.conventions,
+        }
+    elif kind == "boolean":
+        rec.boolean = bfmt or BooleanFormat()
+        inf.share_fit = bev.share
+        inf.not_fitting = bev.failing[:10]
+    elif kind in ("date", "datetime", "time"):
+        rec.date = dfmt or DateFormat(formats=["%Y-%m-%d"], kind=kind)
+        if kind != rec.date.kind and hint is not None:
+            rec.date.kind = kind
+        rec.kind = rec.date.kind if hint is None else kind
+        inf.share_fit = dev.share
+        inf.not_fitting = dev.failing
+        inf.decisions += dev.decisions
+    else:
+        _categorical_markers(inf, d, values, counts)
+        if kind == "category":
+            full = distinct_counts(arr, sample=False) if d.sampled else d
+            cat_values, cat_counts, _ = _split_markers(full)
+            kept = {m["token"] for m in inf.kept_markers}
+            extra = [
+                (v, c) for v, c in zip(full.values, full.counts.tolist(), strict=True) if v in kept
+            ]
+            cat_values += [v for v, _ in extra]
+            cat_counts = np.concatenate(
+                [cat_counts, np.asarray([c for _, c in extra], dtype=np.int64)]
+            )
+            cs = learn_categories(cat_values, cat_counts)
+            rec.categories = cs.categories
+            inf.merges = cs.merges
+        inf.share_fit = 1.0
+    rec.markers = sorted(t for t in markers if t not in {m["token"] for m in inf.kept_markers})
+    return inf
+
+
+def _categorical_markers(
+    inf: Inference, d: Distinct, values: list[str], counts: np.ndarray
+) -> None:
+    """In a categorical/text column a marker is a value when it is the most frequent value."""
+    if not inf.marker_tokens or not values:
+        return
+    w = counts.astype(float)
+    avg_len = float((np.array([len(v) for v in values]) * w).sum() / w.sum())
+    if inf.recipe.kind != "category" or avg_len > 25:
+        return  # in free text or codes a marker means "nothing written"
+    top_value = int(counts.max()) if counts.size else 0
+    for token, count in sorted(inf.marker_tokens.items(), key=lambda kv: -kv[1]):
+        if token == "":
+            continue
+        if count > top_value:
+            inf.kept_markers.append(
+                {
+                    "token": token,
+                    "count": int(count),
+                    "reason": (
+                        f"{token!r} is the most frequent value ({count} cells), so it is a "
+                        "category here, not a missing-value marker"
+                    ),
+                }
+            )
+            inf.recipe.kept_markers.append(token.casefold())
+            break
+    del d, values
+
+
+def refine_sentinels(
+    rec: ColumnRecipe, values: np.ndarray, policy: str | dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Suspected sentinels of a numeric column and what to do with each (recorded in the recipe)."""
+    from apprentice.clean.sentinels import find_sentinels
+
+    if rec.kind not in ("integer", "float") or rec.semantic:
+        return []
+    confirmed = policy.get(rec.name, policy.get(rec.source)) if isinstance(policy, dict) else None
+    if policy == "ignore":
+        return []
+    found = [] if confirmed is not None else find_sentinels(values)
+    out: list[dict[str, Any]] = []
+    if confirmed is not None:
+        for v in confirmed:
+            hits = int(np.sum(values == float(v)))
+            out.append(
+                {
+                    "value": float(v),
+                    "count": hits,
+                    "action": "missing",
+                    "reason": f"confirmed by the caller ({hits} cells)",
+                }
+            )
+    for s in found:
+        s["action"] = "missing" if policy == "missing" else "flag"
+        out.append(s)
+    rec.sentinels = [{"value": s["value"], "action": s["action"]} for s in out]
+    return out
+
+
+def distinct_stripped(arr: pa.Array) -> pa.Array:
+    return pc.unique(trim(arr))

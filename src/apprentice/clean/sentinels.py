@@ -1,0 +1,70 @@
+"""Numeric sentinels: ``-200``, ``-999``, ``9999`` standing for "no value".
+
+A value is a suspected sentinel when it is sentinel-shaped (the minimum and a negative integer
+with one significant digit or all 9s, such as ``-1``, ``-200``, ``-999``; or the maximum and
+all 9s, such as ``99``, ``9999``), frequent (at least 0.5% of
+the column's numbers, and 3 cells), the column's extreme, and far outside the rest of the
+distribution (the only negative value in a non-negative column, or more than 1.5 interquartile
+ranges beyond the nearest other value). The evidence is recorded; whether the value becomes
+missing is the user's call (``sentinels="flag"`` keeps it and reports it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def sentinel_shaped(v: float, side: str) -> bool:
+    """Negative codes like -1, -9, -99, -200, -999 at the low end; 99, 999, 9999 at the top."""
+    if not np.isfinite(v) or v != np.floor(v) or v == 0:
+        return False
+    digits = str(abs(int(v)))
+    nines = set(digits) == {"9"}
+    if side == "high":
+        return v > 0 and nines and len(digits) >= 2
+    return v < 0 and (nines or digits.rstrip("0") in {"1", "2", "3", "4", "5", "6", "7", "8"})
+
+
+def find_sentinels(values: np.ndarray) -> list[dict[str, Any]]:
+    """Suspected sentinels of a float column (NaN = missing), with their evidence."""
+    finite = values[np.isfinite(values)]
+    n = finite.size
+    if n < 20:
+        return []
+    found: list[dict[str, Any]] = []
+    for side, v in (("low", float(finite.min())), ("high", float(finite.max()))):
+        if not sentinel_shaped(v, side):
+            continue
+        hits = finite == v
+        count = int(hits.sum())
+        if count < 3 or count < 0.005 * n:
+            continue
+        rest = finite[~hits]
+        if rest.size < 5 or np.unique(rest[:100_000]).size < 5:
+            continue
+        q1, q3 = np.percentile(rest, [25, 75])
+        iqr = float(q3 - q1) or float(np.std(rest)) or 1.0
+        nearest = float(rest.min()) if side == "low" else float(rest.max())
+        gap = abs(v - nearest)
+        sign_apart = v < 0 <= float(rest.min()) if side == "low" else False
+        if not sign_apart and gap < 1.5 * iqr:
+            continue
+        reason = (
+            "the only negative value in an otherwise non-negative column"
+            if sign_apart
+            else f"{gap / iqr:.1f} interquartile ranges beyond the nearest other value"
+        )
+        found.append(
+            {
+                "value": v,
+                "count": count,
+                "share": round(count / n, 6),
+                "rest_min": float(rest.min()),
+                "rest_max": float(rest.max()),
+                "rest_median": float(np.median(rest)),
+                "reason": f"{count} cells ({count / n:.1%}); {reason}",
+            }
+        )
+    return found
