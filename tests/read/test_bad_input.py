@@ -95,11 +95,19 @@ def test_directory(tmp_path: Path) -> None:
 
 
 def test_empty_file(tmp_path: Path) -> None:
+    """An empty file is an empty table that says why; the CLI makes it a one-line error."""
     path = tmp_path / "empty.csv"
     path.write_bytes(b"")
-    with pytest.raises(EmptyInputError) as info:
-        apprentice.read(path)
-    check_message(info.value, "empty", "no table")
+    result = apprentice.read(path)
+    assert result.table.shape == (0, 0)
+    assert result.rows_read == result.rows_kept == result.rows_quarantined == 0
+    check_message(EmptyInputError(result.notes[0]), "empty", "no table")
+    proc = subprocess.run(
+        [sys.executable, "-m", "apprentice", "read", str(path)], capture_output=True, text=True
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: ") and "empty" in proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
 
 
 def test_header_only_keeps_columns(tmp_path: Path) -> None:
@@ -189,8 +197,9 @@ def test_empty_zip(tmp_path: Path) -> None:
     path = tmp_path / "nothing.zip"
     with zipfile.ZipFile(path, "w"):
         pass
-    with pytest.raises(EmptyInputError, match="holds no file"):
-        apprentice.read(path)
+    result = apprentice.read(path)
+    assert result.table.shape == (0, 0)
+    assert "holds no file" in result.notes[0]
 
 
 def test_truncated_gzip(tmp_path: Path) -> None:
@@ -278,8 +287,9 @@ def test_json_scalar_document(tmp_path: Path) -> None:
 def test_empty_json_array(tmp_path: Path) -> None:
     path = tmp_path / "e.json"
     path.write_text("[]", encoding="utf-8")
-    with pytest.raises(EmptyInputError, match="no records"):
-        apprentice.read(path)
+    result = apprentice.read(path)
+    assert result.table.shape == (0, 0)
+    assert "no records" in result.notes[0]
 
 
 # ---------------------------------------------------------------------------------------------

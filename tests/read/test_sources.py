@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import apprentice
-from apprentice.errors import EmptyInputError, SourceNotFoundError
+from apprentice.errors import SourceNotFoundError
 
 
 def cells(frame: pd.DataFrame) -> list[list[str | None]]:
@@ -334,8 +334,9 @@ def test_excel_all_sheets_empty(tmp_path: Path) -> None:
 
     path = tmp_path / "empty.xlsx"
     openpyxl.Workbook().save(path)
-    with pytest.raises(EmptyInputError, match="empty"):
-        apprentice.read(path)
+    result = apprentice.read(path)
+    assert result.table.shape == (0, 0)
+    assert "empty" in result.notes[0]
 
 
 # ---------------------------------------------------------------------------------------------

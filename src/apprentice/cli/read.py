@@ -59,6 +59,10 @@ def read_command(
             query=query,
             progress=progress,
         )
+    if result.table.shape[1] == 0:
+        from apprentice.errors import EmptyInputError
+
+        raise EmptyInputError(result.notes[0] if result.notes else f"{file}: no table found")
     if output is not None:
         write_csv(result.table, output, header=result.original_columns or None)
     if quarantine is not None:

@@ -68,6 +68,12 @@ def coarse_shape(cell: str) -> str:
     return "W21"
 
 
+def length_bucket(cell: str) -> int:
+    """Exact length up to 16 characters, then doubling buckets."""
+    n = len(cell.strip())
+    return n if n <= 16 else 16 + n.bit_length()
+
+
 def _char_class(c: str) -> str:
     if c.isdigit():
         return "9"
@@ -90,16 +96,21 @@ def edges(cell: str) -> str:
 class ColumnProfile:
     """Smoothed shape distributions of one column."""
 
-    __slots__ = ("_coarse", "_edges", "_fine", "_n", "_unseen_coarse", "_unseen_fine")
+    __slots__ = ("_coarse", "_edges", "_fine", "_lengths", "_n", "_unseen_coarse", "_unseen_fine")
 
     def __init__(self, cells: Sequence[str]) -> None:
         self._n = len(cells)
         self._fine = Counter(fine_shape(c) for c in cells)
         self._coarse = Counter(coarse_shape(c) for c in cells)
         self._edges = Counter(edges(c) for c in cells)
+        self._lengths = Counter(length_bucket(c) for c in cells)
         # add-one style smoothing with room for unseen shapes
         self._unseen_fine = 1.0 / (self._n + len(self._fine) + 1)
         self._unseen_coarse = 0.5 / (self._n + len(self._coarse) + 1)
+
+    def most_common_kind(self) -> list[tuple[str, int]]:
+        """The most common coarse kind and its count (empty for an empty column)."""
+        return self._coarse.most_common(1)
 
     def logp(self, cell: str) -> float:
         """Log-likelihood of ``cell`` in this column (0 is a certainty, more negative is worse)."""
@@ -112,8 +123,10 @@ class ColumnProfile:
         )
         e = self._edges.get(edges(cell), 0)
         p_edges = (e + 0.5) / (self._n + len(self._edges) + 1)
+        k = self._lengths.get(length_bucket(cell), 0)
+        p_len = (k + 1.0) / (self._n + len(self._lengths) + 1)
         # the fine shape explains most; the coarse one backs it off for unseen variants
-        return math.log(0.7 * p_fine + 0.3 * p_coarse * 0.05) + math.log(p_edges)
+        return math.log(0.7 * p_fine + 0.3 * p_coarse * 0.05) + math.log(p_edges) + math.log(p_len)
 
 
 class TableProfile:

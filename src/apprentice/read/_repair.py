@@ -26,7 +26,9 @@ _EDIT_COST = 1.0
 _QUOTE_COST = 0.5
 _STRAY_QUOTE = 2.0
 _MAX_INSERT_LEN = 4000
-_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])")
+_CAMEL = re.compile(
+    r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])"
+)
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,9 @@ def _strict_ok(text: str, fmt: Format) -> bool:
     return _strictness_cost(text, fmt) == 0.0
 
 
-def _candidates(raw: str, fields: list[str], fmt: Format, width: int) -> Iterator[tuple[list[str], str, float]]:
+def _candidates(
+    raw: str, fields: list[str], fmt: Format, width: int
+) -> Iterator[tuple[list[str], str, float]]:
     """Edited parses of ``raw`` with exactly ``width`` fields: (fields, how, edit cost)."""
     delim = fmt.delimiter
     n = len(fields)
@@ -92,6 +96,14 @@ def _candidates(raw: str, fields: list[str], fmt: Format, width: int) -> Iterato
         # join neighbours: a delimiter that belongs inside a field
         for got_fields, how, cost in _segmentations(fields, width, delim):
             yield got_fields, how, cost + malformed
+
+    if n >= width and fmt.quotechar is not None:
+        # a delimiter lost before a quoted field lets the quoted commas split the row
+        quote = fmt.quotechar
+        for pos in sorted({p + d for p, ch in enumerate(raw) if ch == quote for d in (0, 1)}):
+            got = _one_record(raw[:pos] + delim + raw[pos:], fmt, width)
+            if got is not None:
+                yield got[0], "inserted a missing delimiter", _EDIT_COST - 0.5 + got[1]
     if n < width:
         if len(raw) <= _MAX_INSERT_LEN:
             q = fmt.quotechar
@@ -99,7 +111,9 @@ def _candidates(raw: str, fields: list[str], fmt: Format, width: int) -> Iterato
                 got = _one_record(raw[:pos] + delim + raw[pos:], fmt, width)
                 if got is not None:
                     # a delimiter lost between a closing and an opening quote is the usual case
-                    at_quote = q is not None and (raw[pos - 1 : pos] == q or raw[pos : pos + 1] == q)
+                    at_quote = q is not None and (
+                        raw[pos - 1 : pos] == q or raw[pos : pos + 1] == q
+                    )
                     cost = _EDIT_COST - (0.5 if at_quote else 0.0)
                     yield got[0], "inserted a missing delimiter", cost + got[1]
         yield (
@@ -128,8 +142,8 @@ def _candidates(raw: str, fields: list[str], fmt: Format, width: int) -> Iterato
                 if len(rows[0]) == width:
                     yield rows[0], f"row written with delimiter {other!r}", _EDIT_COST
                 elif len(rows[0]) > width:
-                    for got, _, cost in _segmentations(rows[0], width, other):
-                        yield got, f"row written with delimiter {other!r}", _EDIT_COST + cost
+                    for seg, _, cost in _segmentations(rows[0], width, other):
+                        yield seg, f"row written with delimiter {other!r}", _EDIT_COST + cost
 
 
 _PLACEHOLDER = "\ue000"
@@ -160,7 +174,11 @@ def _inner_quotes(raw: str, fmt: Format) -> list[int]:
     for pos, ch in enumerate(raw):
         if ch != q:
             continue
-        opens = pos == 0 or raw.startswith(delim, pos - len(delim)) or raw[pos - 1] == " " and fmt.skipinitialspace
+        opens = (
+            pos == 0
+            or raw.startswith(delim, pos - len(delim))
+            or (raw[pos - 1] == " " and fmt.skipinitialspace)
+        )
         closes = pos == len(raw) - 1 or raw.startswith(delim, pos + 1)
         doubled = (pos + 1 < len(raw) and raw[pos + 1] == q) or (pos > 0 and raw[pos - 1] == q)
         if not (opens or closes or doubled):
@@ -168,7 +186,9 @@ def _inner_quotes(raw: str, fmt: Format) -> list[int]:
     return out
 
 
-def _segmentations(tokens: list[str], width: int, joiner: str) -> Iterator[tuple[list[str], str, float]]:
+def _segmentations(
+    tokens: list[str], width: int, joiner: str
+) -> Iterator[tuple[list[str], str, float]]:
     """Every way of joining neighbouring tokens into ``width`` fields (bounded)."""
     extra = len(tokens) - width
     if extra <= 0 or len(tokens) > 80 or extra > 12:
@@ -192,7 +212,8 @@ def _segmentations(tokens: list[str], width: int, joiner: str) -> Iterator[tuple
         while True:
             yield from rec(j + 1, [*out, cur], joins_left - (j - i))
             j += 1
-            if j >= n or j - i > joins_left:
+            # an empty token is an extra delimiter (deleted elsewhere), not part of a field
+            if j >= n or j - i > joins_left or not tokens[j] or not tokens[i]:
                 break
             cur = cur + joiner + tokens[j]
 
@@ -265,7 +286,9 @@ def rank_repairs(
     for (_, how, cost), cells, judge, quotes in zip(listed, kept, judged, counts, strict=True):
         # every quote character left in the cells beyond the fewest any reading leaves
         cost += _STRAY_QUOTE * (quotes - fewest)
-        value = (header_score(judge) + _camel_bonus(fields, judge) if header else score(judge)) - cost
+        value = (
+            header_score(judge) + _camel_bonus(fields, judge) if header else score(judge)
+        ) - cost
         key = tuple(cells)
         prev = seen.get(key)
         if prev is None or value > prev.score:
@@ -286,7 +309,10 @@ def best_repair(
     """
     ranked = rank_repairs(raw, fields, fmt, width, score)
     if not ranked:
-        return None, f"{len(fields)} fields where the table has {width}, and no edit of the row fits"
+        return (
+            None,
+            f"{len(fields)} fields where the table has {width}, and no edit of the row fits",
+        )
     if not ranked[0].how:
         return None, ""
     if len(ranked) > 1 and ranked[0].score - ranked[1].score < MARGIN:

@@ -16,14 +16,15 @@ The steps, each recorded in the result's notes:
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from apprentice.read._profile import TableProfile, coarse_shape
 from apprentice.read._repair import (
     MARGIN,
     Repair,
+    _inner_quotes,
     _strict_ok,
     best_repair,
     header_score,
@@ -57,6 +58,10 @@ class ParsedTable:
     notes: list[str] = field(default_factory=list)
     repaired: int = 0
     other_tables: list[TableRegion] = field(default_factory=list)
+    format: Format = field(default_factory=Format)
+    profile: TableProfile | None = None
+    first_body_line: int = 0  # 0-based physical line where the body starts
+    multiline_rows: bool = False  # some kept row spans more than one physical line
 
 
 def _nonempty(fields: list[str]) -> int:
@@ -64,7 +69,7 @@ def _nonempty(fields: list[str]) -> int:
 
 
 def _is_blank(rec: Record) -> bool:
-    return not rec.fields or _nonempty(rec.fields) == 0
+    return not any(f.strip() for f in rec.fields)
 
 
 def _width(records: list[Record]) -> tuple[int, float]:
@@ -90,7 +95,7 @@ def _header_like(fields: list[str], profile: TableProfile) -> bool:
     votes_for = votes_against = 0
     for i, cell in enumerate(fields):
         col = profile.columns[i]
-        top = col._coarse.most_common(1)  # noqa: SLF001 - same package
+        top = col.most_common_kind()
         if not top:
             continue
         kind, n = top[0]
@@ -108,6 +113,25 @@ def _header_like(fields: list[str], profile: TableProfile) -> bool:
     return all(cells) and len(set(cells)) == len(cells) and max(len(c) for c in cells) <= 40
 
 
+def _records_from(
+    records: list[Record], lines: list[str], fmt: Format, start: int
+) -> Iterator[Record]:
+    """Records from line ``start`` on, reusing the first tokenization when it lines up."""
+    lo, hi = 0, len(records)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if records[mid].first < start:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo < len(records) and records[lo].first == start:
+        yield from records[lo:]
+    elif lo == len(records) and (not records or records[-1].last < start):
+        return
+    else:
+        yield from iter_records(lines, fmt, start)
+
+
 def _fix_header_quotes(rec: Record, lines: list[str], fmt: Format, width: int) -> list[str]:
     """A header row read leniently (a stray quote) is re-read with the quote as text."""
     raw = raw_text(lines, rec.first, rec.first)
@@ -121,6 +145,15 @@ def _fix_header_quotes(rec: Record, lines: list[str], fmt: Format, width: int) -
 
 
 def _same_header(a: list[str], b: list[str]) -> bool:
+    if (
+        not a
+        or not b
+        or (
+            a[0].strip().lower() != b[0].strip().lower()
+            and (len(a) < 2 or len(b) < 2 or a[1].strip().lower() != b[1].strip().lower())
+        )
+    ):
+        return False
     na = [c.strip().lower() for c in a]
     nb = [c.strip().lower() for c in b]
     common = sum(1 for x, y in zip(na, nb, strict=False) if x and x == y)
@@ -131,7 +164,11 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
     """Parse decoded text into a table of text cells with a full account."""
     guess = detect_format(
         text,
-        {"delimiter": hints.delimiter, "quotechar": hints.quotechar, "escapechar": hints.escapechar},
+        {
+            "delimiter": hints.delimiter,
+            "quotechar": hints.quotechar,
+            "escapechar": hints.escapechar,
+        },
     )
     fmt = guess.format
     lines = split_lines(text)
@@ -156,8 +193,10 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
     else:
         while idx < len(structure):
             rec = structure[idx]
-            if not _is_blank(rec) and len(rec.fields) == width and (
-                _nonempty(rec.fields) >= min(2, width)
+            if (
+                not _is_blank(rec)
+                and len(rec.fields) == width
+                and (_nonempty(rec.fields) >= min(2, width))
             ):
                 break
             idx += 1
@@ -213,7 +252,9 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
                     k += 1
                 run = k - j
             if (other and run >= 3) or (
-                len(rec.fields) == width and _same_header(rec.fields, first_row) and j > region_start + 2
+                len(rec.fields) == width
+                and _same_header(rec.fields, first_row)
+                and j > region_start + 2
             ):
                 regions.append((region_start, j))
                 region_start = j
@@ -227,6 +268,7 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
     regions = [r for r in regions if any(not _is_blank(structure[k]) for k in range(*r))]
     main = (body_start, len(structure))
     if len(regions) > 1:
+
         def size(r: tuple[int, int]) -> int:
             return sum(1 for k in range(*r) if len(structure[k].fields) == width)
 
@@ -307,11 +349,15 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
     repaired = 0
     attempts = 0
     blank = 0
-    clean_scores = sorted(profile.row_logp(r) for r in profile_rows[:2000]) if profile_rows else [0.0]
+    clean_scores = (
+        sorted(profile.row_logp(r) for r in profile_rows[:2000]) if profile_rows else [0.0]
+    )
     floor = clean_scores[max(0, len(clean_scores) // 100)] - 3.0 * max(width, 1)
     quote = fmt.quotechar
-    gen = iter_records(lines, fmt, first_body_line)
-    while (rec := next(gen, None)) is not None:
+    multiline = False
+    gen: Iterator[Record] = _records_from(records, lines, fmt, first_body_line)
+    while (item := next(gen, None)) is not None:
+        rec = item
         if main_last_line >= 0 and rec.first > main_last_line:
             break
         if _is_blank(rec):
@@ -321,7 +367,7 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
             fields = rec.fields
             if quote is not None and attempts <= _MAX_REPAIRS and quote in lines[rec.first]:
                 raw = raw_text(lines, rec.first, rec.last)
-                if not _strict_ok(raw, fmt):
+                if not _strict_ok(raw, fmt) or _inner_quotes(raw, fmt):
                     attempts += 1
                     rep, _why = best_repair(raw, fields, fmt, width, profile.row_logp)
                     if rep is not None:
@@ -329,6 +375,7 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
                         repaired += 1
             rows.append(fields)
             row_lines.append(rec.first + 1)
+            multiline = multiline or rec.last > rec.first
             continue
         # try the first physical line alone (a runaway quote), then the whole record
         fixed = None
@@ -390,5 +437,8 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
         notes=notes,
         repaired=repaired,
         other_tables=other_tables,
+        format=fmt,
+        profile=profile,
+        first_body_line=first_body_line,
+        multiline_rows=multiline,
     )
-

@@ -6,8 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from apprentice.config import Settings, get_settings
-from apprentice.errors import UnsupportedFormatError
+from apprentice.errors import EmptyInputError, UnsupportedFormatError
 from apprentice.read._source import open_source
 from apprentice.read.hints import ReadHints
 from apprentice.read.result import ReadResult
@@ -54,6 +56,8 @@ def read(
     (``sqlite:///file.db`` with ``table`` or ``query``). Every keyword other than ``source``
     is a hint that overrides detection. No row is ever dropped silently: rows that cannot be
     parsed unambiguously are in ``result.quarantine`` with their line number and reason.
+    Input with nothing in it (a 0-byte file, an empty archive) gives an empty table whose
+    notes say so; every other problem raises an :class:`~apprentice.errors.ApprenticeError`.
     """
     settings = settings or get_settings()
     hints = ReadHints(
@@ -76,6 +80,22 @@ def read(
         from apprentice.read.sql import read_sql
 
         return read_sql(spec, hints)
+    try:
+        return _read_source(source, format, hints, settings, progress)
+    except EmptyInputError as exc:
+        # nothing to read is an answer, not a failure: an empty table that says why
+        return ReadResult(
+            table=pd.DataFrame(), source=spec, format=format or "empty", notes=[exc.message]
+        )
+
+
+def _read_source(
+    source: str | Path,
+    format: str | None,
+    hints: ReadHints,
+    settings: Settings,
+    progress: ProgressCallback | None,
+) -> ReadResult:
     src = open_source(source, format=format, max_bytes=settings.max_decompressed_bytes)
     reader: Callable[..., ReadResult]
     kwargs: dict[str, Any] = {}

@@ -37,9 +37,47 @@ def unique_names(names: list[str]) -> list[str]:
     return out
 
 
+def _fast(source: Source, hints: ReadHints, settings: Settings, progress: Any) -> ReadResult | None:
+    if not source.is_plain_file or hints.encoding not in (None, "utf-8", "utf8", "ascii"):
+        return None
+    assert source.path is not None
+    size = source.path.stat().st_size
+    if size < settings.fast_read_bytes:
+        return None
+    from apprentice.read._arrow import read_large
+
+    if progress is not None:
+        progress(0, size)
+    got = read_large(source.path, hints)
+    if got is None:
+        return None
+    parsed, table, line_numbers, encoding = got
+    names = unique_names(parsed.header)
+    frame = table.to_pandas()
+    frame.columns = names
+    if progress is not None:
+        progress(size, size)
+    return ReadResult(
+        table=frame,
+        source=source.name,
+        format="csv",
+        encoding=encoding,
+        dialect=parsed.dialect,
+        quarantine=make_quarantine(parsed.quarantine),
+        notes=parsed.notes,
+        line_numbers=line_numbers,
+        rows_repaired=parsed.repaired,
+        other_tables=[],
+        original_columns=[] if parsed.header_generated else list(parsed.header),
+    )
+
+
 def read_delimited(
     source: Source, hints: ReadHints, *, settings: Settings, progress: Any = None
 ) -> ReadResult:
+    fast = _fast(source, hints, settings, progress)
+    if fast is not None:
+        return fast
     raw = source_bytes(source)
     if progress is not None:
         progress(len(raw), len(raw))

@@ -22,9 +22,11 @@ _SAMPLE_CHARS = 256 * 1024
 
 _KNOWN = re.compile(
     r"""^(?:
-      [+-]?[$€£¥]?\s?[+-]?(?:\d{1,3}(?:[,.' ]\d{3})+|\d+)(?:[.,]\d+)?(?:[eE][+-]?\d+)?\s?%?(?:\s?[A-Za-z]{1,4}\.?)?   # numbers, money, units
+      [+-]?[$€£¥]?\s?[+-]?(?:\d{1,3}(?:[,.' ]\d{3})+|\d+)(?:[.,]\d+)?  # numbers, money
+        (?:[eE][+-]?\d+)?\s?%?(?:\s?[A-Za-z]{1,4}\.?)?                 # exponent, percent, unit
      |\(?[$€£]?\d[\d,.]*\)?                                            # accounting
-     |\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s?(?:[AaPp][Mm]|Z|[+-]\d{2}:?\d{2})?)?  # dates
+     |\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}                                 # dates
+        (?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s?(?:[AaPp][Mm]|Z|[+-]\d{2}:?\d{2})?)?  # + time
      |\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s?(?:[AaPp][Mm])?                # times
      |(?:https?|ftp)://\S+|www\.\S+                                    # URLs
      |[\w.+-]+@[\w-]+\.[\w.-]+                                         # emails
@@ -81,8 +83,10 @@ def _type_score(rows: list[list[str]], quote: str | None) -> float:
 
 def _candidates(sample: str, hints: dict[str, str | None]) -> list[Format]:
     counts = Counter(sample)
-    if hints.get("delimiter") is not None:
-        delims = [hints["delimiter"]]
+    delims: list[str]
+    hinted = hints.get("delimiter")
+    if hinted is not None:
+        delims = [hinted]
     else:
         delims = [d for d in DELIMITERS if counts.get(d, 0) > 0] or [","]
     if hints.get("quotechar") is not None:
@@ -99,7 +103,6 @@ def _candidates(sample: str, hints: dict[str, str | None]) -> list[Format]:
             if counts.get(d, 0) and sample.count(d + " ") >= 0.8 * counts[d]:
                 delims.append(d + " ")
     for d in delims:
-        assert d is not None
         for q in quotes:
             for e in escapes:
                 if e is not None and q is None:

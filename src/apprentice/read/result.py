@@ -41,7 +41,9 @@ class Dialect:
         quote = "no quoting" if self.quotechar is None else f"quote {self.quotechar!r}"
         esc = f"escape {self.escapechar!r}" if self.escapechar else "doubled quotes"
         term = {"\n": "LF", "\r\n": "CRLF", "\r": "CR"}.get(self.lineterminator, "?")
-        return f"{delim}-delimited, {quote}, {esc}, {term} line ends, {self.header_rows} header row(s)"
+        return (
+            f"{delim}-delimited, {quote}, {esc}, {term} line ends, {self.header_rows} header row(s)"
+        )
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,9 @@ class ReadResult:
     encoding: str | None = None
     dialect: Dialect | None = None
     quarantine: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame({c: pd.Series(dtype="str") for c in QUARANTINE_COLUMNS})
+        default_factory=lambda: pd.DataFrame(
+            {c: pd.Series(dtype="str") for c in QUARANTINE_COLUMNS}
+        )
     )
     notes: list[str] = field(default_factory=list)
     line_numbers: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -124,8 +128,10 @@ def text_frame(columns: list[str], rows: list[list[str]] | list[tuple[str, ...]]
     """A frame of text cells from row lists (every row has ``len(columns)`` cells)."""
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype="str") for c in columns}, columns=columns)
+    import pyarrow as pa
+
     cols = list(zip(*rows, strict=True))
-    data = {i: pd.Series(col, dtype="str") for i, col in enumerate(cols)}
-    frame = pd.DataFrame(data)
+    table = pa.table({f"c{i}": pa.array(col, type=pa.large_string()) for i, col in enumerate(cols)})
+    frame = table.to_pandas()
     frame.columns = pd.Index(columns, dtype="object")
     return frame
