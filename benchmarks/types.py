@@ -39,20 +39,25 @@ from __future__ import annotations
 import os
 import sys
 
-# This file is named like the standard library's ``types``: run as a script, its folder comes
-# first on sys.path and would shadow it. Drop the folder before anything else is imported.
+# This file is named like the standard library's ``types``, and a script run from this folder
+# has the folder first on sys.path, so ``import types`` (done by ``enum``, hence by nearly
+# everything) finds this file. Run as a script, it drops its folder from sys.path before
+# importing anything; imported as ``types`` by a sibling script, it hands over the real module.
 _HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+_OTHERS = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+if __name__ == "types":
+    _saved = list(sys.path)
+    sys.path[:] = _OTHERS
+    del sys.modules["types"]
+    import types as _stdlib_types  # noqa: F401  (now the standard library's, in sys.modules)
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+    sys.path[:] = _saved
+else:
+    sys.path[:] = _OTHERS
 
-REPO = Path(__file__).resolve().parents[1]
-PTYPE = REPO / ".." / "shared" / "data" / "dirty" / "ptype"
+# Nothing else is imported at module level: when this file stands in for ``types`` during the
+# import of ``re``/``enum``, importing anything more here would recurse into a half-built ``re``.
+PTYPE = os.path.join(os.path.dirname(_HERE), "..", "shared", "data", "dirty", "ptype")
 EXCLUDED = {"gender", "all identical"}
 GOAL = 0.95
 GOAL_MARGIN = 0.10
@@ -64,7 +69,7 @@ def label_of(annotation: str) -> str | None:
     return "date" if annotation.startswith("date") else annotation
 
 
-def _encoding(path: Path) -> str:
+def _encoding(path: object) -> str:
     try:
         path.read_bytes().decode("utf-8")
     except UnicodeDecodeError:
@@ -72,7 +77,7 @@ def _encoding(path: Path) -> str:
     return "utf-8"
 
 
-def _from_dtype(dtype: Any) -> str:
+def _from_dtype(dtype: object) -> str:
     import pandas as pd
 
     if pd.api.types.is_bool_dtype(dtype):
@@ -86,7 +91,7 @@ def _from_dtype(dtype: Any) -> str:
     return "string"
 
 
-def apprentice_types(path: Path, strict: bool) -> list[str]:
+def apprentice_types(path: object, strict: bool) -> list[str]:
     import apprentice
     from apprentice.clean import clean_table
 
@@ -114,7 +119,7 @@ def apprentice_types(path: Path, strict: bool) -> list[str]:
     return out
 
 
-def pandas_types(path: Path, convert: bool) -> list[str]:
+def pandas_types(path: object, convert: bool) -> list[str]:
     import pandas as pd
 
     df = pd.read_csv(path, encoding=_encoding(path))
@@ -123,7 +128,7 @@ def pandas_types(path: Path, convert: bool) -> list[str]:
     return [_from_dtype(t) for t in df.dtypes]
 
 
-def skrub_types(path: Path) -> list[str]:
+def skrub_types(path: object) -> list[str]:
     import pandas as pd
     import skrub
 
@@ -134,7 +139,7 @@ def skrub_types(path: Path) -> list[str]:
     ]
 
 
-def duckdb_types(path: Path) -> list[str]:
+def duckdb_types(path: object) -> list[str]:
     import duckdb
 
     enc = _encoding(path)
@@ -166,14 +171,20 @@ TOOLS = {
 }
 
 
-def run(strict: bool = False, verbose: bool = False) -> dict[str, Any]:
-    annotations = json.loads((PTYPE / "annotations" / "annotations.json").read_text())
+def run(strict: bool = False, verbose: bool = False) -> dict[str, object]:
+    import json
+    import time
+    import warnings
+    from pathlib import Path
+
+    root = Path(PTYPE)
+    annotations = json.loads((root / "annotations" / "annotations.json").read_text())
     scores: dict[str, list[int]] = {t: [0, 0] for t in TOOLS}
     misses: dict[str, list[str]] = {t: [] for t in TOOLS}
     seconds: dict[str, float] = {t: 0.0 for t in TOOLS}
     per_file: dict[str, dict[str, float]] = {}
     for name, labels in annotations.items():
-        path = PTYPE / "data" / f"{name}.csv"
+        path = root / "data" / f"{name}.csv"
         truth = [label_of(a) for a in labels]
         per_file[name] = {}
         for tool, fn in TOOLS.items():
@@ -218,6 +229,10 @@ def run(strict: bool = False, verbose: bool = False) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import json
+    from pathlib import Path
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--strict", action="store_true", help="score formatted numbers as numbers")
     ap.add_argument("--verbose", action="store_true", help="list every tool's misses")
