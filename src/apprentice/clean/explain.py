@@ -265,11 +265,7 @@ def explain_cell(
     if isinstance(recipe, str):
         rec_obj = Recipe.from_json(recipe)
     elif isinstance(recipe, dict):
-        rec_obj = Recipe.from_dict(
-            recipe.get("recipe", recipe)
-            if "format" not in recipe or recipe.get("format") != "apprentice.clean.recipe"
-            else recipe
-        )
+        rec_obj = Recipe.from_dict(recipe)
     else:
         rec_obj = recipe
     frame = rr.table

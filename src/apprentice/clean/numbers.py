@@ -189,6 +189,7 @@ class NumberFormat:
     currency_code: str | None = None
     unit: str | None = None
     unit_aliases: list[str] = field(default_factory=list)
+    unit_note: bool = False
     percent: str = "fraction"
     words: bool = False
     integer: bool = False
@@ -252,6 +253,8 @@ def number_pattern(fmt: NumberFormat) -> str:
     p += r"(?P<close>\))?(?P<neg3>-)?"
     if fmt.unit_aliases:
         p += rf"\s*(?P<unit>(?i:{_alternation(fmt.unit_aliases)})\.?)?"
+        if fmt.unit_note:
+            p += r"(?:(?P<notesp>\s+)(?P<note>[^\d\s][^\d]*))?"
     return p + "$"
 
 
@@ -309,8 +312,12 @@ def parse_one(text: str, fmt: NumberFormat) -> tuple[float | None, list[str]]:
             dec.append("percent sign: divided by 100")
         else:
             dec.append("percent sign removed (value kept in percent points)")
+    if g.get("note") and not g.get("unit"):
+        return None, []
     if g.get("unit"):
         dec.append(f"unit {g['unit']!r} removed (column unit {fmt.unit!r})")
+    if g.get("note"):
+        dec.append(f"note {g['note']!r} after the unit dropped")
     return value, dec
 
 
@@ -364,6 +371,7 @@ def detect_number(
     currencies: dict[str, int] = {}
     shaped = 0
     words = 0
+    notes: dict[str, int] = {}
     for text, w in zip(values, counts.tolist(), strict=True):
         if text.casefold() in NUMBER_WORDS:
             words += w
@@ -390,6 +398,13 @@ def detect_number(
         if unit:
             key = unit.casefold().rstrip(".").strip()
             canon = UNIT_ALIASES.get(key)
+            if canon is None:
+                # a known unit followed by a note: "12.0 oz. Alumi-Tek"
+                head = re.match(r"(?P<u>[^\s.]+(?: [^\s.]+)?)\.?\s+\S", unit.casefold())
+                if head is not None and head.group("u") in UNIT_ALIASES:
+                    key = head.group("u")
+                    canon = UNIT_ALIASES[key]
+                    notes[canon] = notes.get(canon, 0) + w
             if canon is not None:
                 known_units[canon] = known_units.get(canon, 0) + w
                 unit_spellings.setdefault(canon, set()).add(key)
@@ -441,6 +456,12 @@ def detect_number(
             ev.decisions.append(
                 f"unit {canon!r} on {ev.unit_share:.0%} of numbers (written {spelled}); value kept"
             )
+            if notes.get(canon):
+                fmt.unit_note = True
+                ev.decisions.append(
+                    f"{notes[canon]} cells add a note after the unit (like '12 oz. Can'): the "
+                    "note is dropped from the value and kept in the raw text"
+                )
     if fmt.unit is None and generic_units and shaped:
         word = max(sorted(generic_units), key=lambda u: generic_units[u])
         if generic_units[word] >= 0.9 * shaped:
@@ -464,7 +485,11 @@ def detect_number(
             plain_vals.append(float(NUMBER_WORDS[text.casefold()]))
             continue
         m = compiled.match(text)
-        if m is None or bool(m.group("open")) != bool(m.group("close")):
+        if (
+            m is None
+            or bool(m.group("open")) != bool(m.group("close"))
+            or (m.groupdict().get("note") and not m.groupdict().get("unit"))
+        ):
             if len(ev.failing) < 10:
                 ev.failing.append(text)
             if any(c.isdigit() for c in text):
@@ -549,6 +574,8 @@ def parse_numbers(
 
     opened, closed = field_set("open"), field_set("close")
     matched &= opened == closed
+    noted = field_set("note")
+    matched &= ~noted | field_set("unit")
     if matched.any():
         num = pc.struct_field(m, "num")
         seps = "".join(t for t in fmt.thousands if t != fmt.decimal)
@@ -577,6 +604,7 @@ def parse_numbers(
             | field_set("cur1")
             | field_set("cur2")
             | field_set("unit")
+            | noted
             | field_set("neg3")
             | (fmt.decimal != ".")
         )

@@ -168,6 +168,12 @@ class Recipe:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Recipe:
+        if isinstance(data, dict) and data.get("format") == "apprentice.clean.ledger":
+            if not isinstance(data.get("recipe"), dict):
+                raise SchemaError(
+                    "this ledger holds no recipe; re-run `apprentice clean FILE --ledger L.json`"
+                )
+            data = data["recipe"]  # a ledger carries the recipe it was made with
         if not isinstance(data, dict) or data.get("format") != RECIPE_FORMAT:
             raise SchemaError(
                 "this is not a cleaning recipe (no 'format': 'apprentice.clean.recipe'); pass "
@@ -192,8 +198,6 @@ class Recipe:
                 f"the recipe is not valid JSON (line {exc.lineno}); pass the file written by "
                 "`apprentice clean --ledger` or Cleaner.recipe_to_json()"
             ) from None
-        if isinstance(data, dict) and "recipe" in data and "format" not in data:
-            data = data["recipe"]  # a ledger holding its recipe
         return cls.from_dict(data)
 
     def column(self, key: str) -> ColumnRecipe:

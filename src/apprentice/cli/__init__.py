@@ -11,6 +11,7 @@ import sys
 import typer
 
 from apprentice._version import __version__
+from apprentice.cli import clean as _clean_cmd
 from apprentice.cli import read as _read_cmd
 from apprentice.errors import ApprenticeError
 
@@ -39,6 +40,7 @@ def _root(
 
 
 _read_cmd.register(app)
+_clean_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,313 @@
+"""``apprentice clean FILE -o OUT --ledger L.json`` and ``apprentice why FILE --row R -c C``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from apprentice.cli._common import (
+    JsonOpt,
+    QuietOpt,
+    byte_progress,
+    emit_json,
+    err_console,
+    out_console,
+)
+
+OUTPUT_KINDS = {
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".txt": "csv",
+}
+
+FormatOpt = Annotated[
+    str | None, typer.Option("--format", help="csv, json, jsonl, excel, parquet or sql.")
+]
+EncodingOpt = Annotated[str | None, typer.Option(help="Text encoding (detected if unset).")]
+DelimiterOpt = Annotated[str | None, typer.Option(help="Field delimiter (detected if unset).")]
+HeaderOpt = Annotated[int | None, typer.Option(help="Number of header rows (0: no header).")]
+
+
+def _read_options(
+    format: str | None, encoding: str | None, delimiter: str | None, header: int | None
+) -> dict[str, Any]:
+    opts = {"format": format, "encoding": encoding, "delimiter": delimiter, "header": header}
+    return {k: v for k, v in opts.items() if v is not None}
+
+
+def _pairs(items: list[str] | None, what: str) -> list[tuple[str, str]]:
+    from apprentice.errors import ConfigError
+
+    out = []
+    for item in items or []:
+        col, sep, value = item.rpartition("=")
+        if not sep or not col:
+            raise ConfigError(f"{what} {item!r} must be written COLUMN=VALUE")
+        out.append((col, value))
+    return out
+
+
+def _type_hints(types_file: Path | None, type_pairs: list[str] | None) -> dict[str, str] | None:
+    from apprentice.errors import ConfigError, InputError, SchemaError
+
+    hints: dict[str, str] = {}
+    if types_file is not None:
+        if not types_file.is_file():
+            raise InputError(f"types file {str(types_file)!r} does not exist")
+        try:
+            data = json.loads(types_file.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise SchemaError(
+                f"types file {str(types_file)!r} is not valid JSON; write an object "
+                '{"column": "type", ...}'
+            ) from None
+        if not isinstance(data, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in data.items()
+        ):
+            raise SchemaError(
+                f"types file {str(types_file)!r} must hold one JSON object mapping column names "
+                'to type names, e.g. {"zip": "identifier", "when": "date:dayfirst"}'
+            )
+        hints.update(data)
+    for col, value in _pairs(type_pairs, "--type"):
+        if not value:
+            raise ConfigError(f"--type {col}= names no type")
+        hints[col] = value
+    return hints or None
+
+
+def _sentinel_policy(mode: str, pairs: list[str] | None) -> Any:
+    from apprentice.errors import ConfigError
+
+    confirmed = _pairs(pairs, "--sentinel")
+    if not confirmed:
+        return mode
+    out: dict[str, list[float]] = {}
+    for col, value in confirmed:
+        try:
+            out.setdefault(col, []).append(float(value))
+        except ValueError:
+            raise ConfigError(f"--sentinel {col}=... must give a number") from None
+    return out
+
+
+def write_table(table: Any, path: Path) -> None:
+    """Write the cleaned table as Parquet or CSV, chosen by the extension."""
+    from apprentice.errors import ConfigError
+
+    kind = OUTPUT_KINDS.get(path.suffix.lower())
+    if kind is None:
+        raise ConfigError(
+            f"output {str(path)!r}: unknown extension {path.suffix!r}; use .parquet or .csv"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "parquet":
+        table.to_parquet(path, index=False)
+    else:
+        table.to_csv(
+            path, index=False, sep="\t" if kind == "tsv" else ",", date_format="%Y-%m-%dT%H:%M:%S"
+        )
+
+
+def clean_command(
+    file: Annotated[str, typer.Argument(help="A file path, '-' for stdin, or a SQLAlchemy URL.")],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the cleaned table (.parquet or .csv)."),
+    ] = None,
+    ledger: Annotated[
+        Path | None, typer.Option("--ledger", help="Write the ledger of every decision (JSON).")
+    ] = None,
+    recipe: Annotated[
+        Path | None,
+        typer.Option(
+            "--recipe",
+            help="Apply a saved recipe (a ledger or Cleaner.recipe_to_json() file) instead of "
+            "learning one.",
+        ),
+    ] = None,
+    types: Annotated[
+        Path | None, typer.Option("--types", help='JSON file {"column": "type"} of type hints.')
+    ] = None,
+    type_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--type",
+            help="Type hint COLUMN=TYPE (integer, float, boolean, date, date:dayfirst, "
+            "datetime, time, category, identifier, text); repeatable.",
+        ),
+    ] = None,
+    percent_as: Annotated[
+        str, typer.Option("--percent-as", help="What 12% becomes: fraction (0.12) or points (12).")
+    ] = "fraction",
+    sentinels: Annotated[
+        str,
+        typer.Option(
+            "--sentinels",
+            help="Suspected sentinels (-200, 9999): flag (report, keep), missing, or ignore.",
+        ),
+    ] = "flag",
+    sentinel: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--sentinel", help="Confirm a sentinel COLUMN=VALUE (becomes missing); repeatable."
+        ),
+    ] = None,
+    target: Annotated[
+        str | None, typer.Option("--target", help="The target column (must exist and hold values).")
+    ] = None,
+    format: FormatOpt = None,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
+    header: HeaderOpt = None,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Type every column with evidence; write the cleaned table and the ledger."""
+    from apprentice.read import read
+
+    with byte_progress(f"reading {file}", enabled=not quiet and not json_out) as progress:
+        raw = read(file, progress=progress, **_read_options(format, encoding, delimiter, header))
+    if recipe is not None:
+        _apply_recipe(raw, recipe, output, ledger, json_out, quiet)
+        return
+    from apprentice.clean import clean_table
+
+    result = clean_table(
+        raw,
+        type_hints=_type_hints(types, type_),
+        percent_as=percent_as,
+        sentinels=_sentinel_policy(sentinels, sentinel),
+        target=target,
+    )
+    if output is not None:
+        write_table(result.table, output)
+    if ledger is not None:
+        ledger.parent.mkdir(parents=True, exist_ok=True)
+        ledger.write_text(result.ledger.to_json(), encoding="utf-8")
+    if json_out:
+        payload = {
+            "source": raw.source,
+            "output": str(output) if output else None,
+            "ledger": str(ledger) if ledger else None,
+            "rows": len(result.table),
+            "columns": [
+                {
+                    "name": c.name,
+                    "original": c.original,
+                    "kind": c.kind,
+                    "dtype": c.dtype,
+                    "semantic": c.semantic,
+                    "missing": c.n_missing,
+                    "summary": c.summary(),
+                }
+                for c in result.ledger.columns
+            ],
+            "table": result.ledger.table.to_dict(),
+        }
+        emit_json(payload)
+        return
+    if quiet:
+        return
+    for line in result.ledger.summary_lines():
+        err_console.print(line, markup=False, highlight=False)
+    if output is None:
+        err_console.print(result.table.head(10).to_string(max_colwidth=30), markup=False)
+
+
+def _apply_recipe(
+    raw: Any,
+    recipe_path: Path,
+    output: Path | None,
+    ledger: Path | None,
+    json_out: bool,
+    quiet: bool,
+) -> None:
+    from apprentice.clean import Cleaner
+    from apprentice.clean.names import clean_names
+    from apprentice.errors import InputError
+
+    if not recipe_path.is_file():
+        raise InputError(f"recipe file {str(recipe_path)!r} does not exist")
+    cleaner = Cleaner.from_recipe(recipe_path.read_text(encoding="utf-8"))
+    frame = raw.table.copy(deep=False)
+    originals = list(raw.original_columns) or list(frame.columns)
+    if len(originals) == frame.shape[1]:
+        frame.columns = [n for n, _, _ in clean_names(originals)]
+    table, report = cleaner.transform_with_report(frame)
+    if output is not None:
+        write_table(table, output)
+    payload = {
+        "source": raw.source,
+        "recipe": str(recipe_path),
+        "output": str(output) if output else None,
+        "rows": len(table),
+        "report": report.to_dict(),
+    }
+    if ledger is not None:
+        ledger.parent.mkdir(parents=True, exist_ok=True)
+        ledger.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
+    if json_out:
+        emit_json(payload)
+    elif not quiet:
+        err_console.print(
+            f"{raw.source}: {len(table):,} rows cleaned with {recipe_path}", markup=False
+        )
+        for line in report.summary_lines() or ["every cell fits the recipe"]:
+            err_console.print(f"  {line}", markup=False)
+
+
+def why_command(
+    file: Annotated[str, typer.Argument(help="The file that was cleaned.")],
+    column: Annotated[str, typer.Option("--column", "-c", help="Column name or 0-based position.")],
+    row: Annotated[
+        int | None, typer.Option("--row", "-r", help="0-based data row (as in the cleaned table).")
+    ] = None,
+    line: Annotated[
+        int | None, typer.Option("--line", help="Line of the source file where the row starts.")
+    ] = None,
+    ledger: Annotated[
+        Path | None,
+        typer.Option("--ledger", help="Use the recipe in this ledger (else learn it again)."),
+    ] = None,
+    format: FormatOpt = None,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
+    header: HeaderOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Where one cell's cleaned value (or NaN) came from: raw text, cleaned value, rule."""
+    from apprentice.clean import explain_cell
+    from apprentice.errors import ConfigError, InputError
+
+    if (row is None) == (line is None):
+        raise ConfigError("give exactly one of --row (0-based data row) or --line (source line)")
+    recipe_text = None
+    if ledger is not None:
+        if not ledger.is_file():
+            raise InputError(f"ledger file {str(ledger)!r} does not exist")
+        recipe_text = ledger.read_text(encoding="utf-8")
+    col: str | int = column
+    ans = explain_cell(
+        file,
+        column=col,
+        row=row,
+        line=line,
+        recipe=recipe_text,
+        read_options=_read_options(format, encoding, delimiter, header),
+    )
+    if json_out:
+        emit_json(ans.to_dict())
+        return
+    for text in ans.lines():
+        out_console.print(text, markup=False, highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("clean")(clean_command)
+    app.command("why")(why_command)
