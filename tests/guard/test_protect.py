@@ -185,3 +185,12 @@ def test_safe_display() -> None:
     assert safe_display("4821 Quixwright Lane") == "*** Q*** L***"
     assert safe_display("write to zed@example.com now") == "write to z***@e***.com now"
     assert safe_display("x" * 50, limit=10) == "xxxxxxx..."
+
+
+def test_categorical_columns_are_masked_and_pseudonymised_cell_by_cell() -> None:
+    from apprentice.guard import mask_series
+
+    series = pd.Series(["ann@example.org", "bob@example.org", None], dtype="category")
+    head = series.head(1)  # 'bob' is still a category, not a cell
+    assert mask_series(head, "email").tolist() == ["a***@e***.org"]
+    assert pseudonymise(head, b"k" * 32).str.len().tolist() == [16]

@@ -153,12 +153,13 @@ def pseudonymise(series: pd.Series, key: bytes, *, length: int = 16) -> pd.Serie
     if not 8 <= length <= 64:
         raise ConfigError(f"pseudonym length {length} is out of range; use 8 to 64 hex characters")
     present = series.notna()
-    uniques = pd.unique(series[present].map(lambda v: str(v).strip()))
+    values = series[present].astype("object")  # categoricals: map the cells, not the categories
+    uniques = pd.unique(values.map(lambda v: str(v).strip()))
     table = {
         u: hmac.new(key, u.encode("utf-8"), hashlib.sha256).hexdigest()[:length] for u in uniques
     }
     out = pd.Series(pd.NA, index=series.index, dtype="str", name=series.name)
-    out[present] = series[present].map(lambda v: table[str(v).strip()]).astype("str")
+    out[present] = values.map(lambda v: table[str(v).strip()]).astype("str")
     return out
 
 
@@ -281,7 +282,7 @@ def mask_series(series: pd.Series, kind: str | None) -> pd.Series:
     out = pd.Series(pd.NA, index=series.index, dtype="str", name=series.name)
     if not present.any():
         return out
-    values = series[present]
+    values = series[present].astype("object")  # categoricals: map the cells, not the categories
     uniques = pd.unique(values.map(str))
     if kind is None:
         table = {u: scrub_text(u) for u in uniques}
@@ -380,7 +381,9 @@ def protection_plan(
     """Decide, from ``report``, what happens to each PII column.
 
     Columns with a finding at ``min_confidence`` or above are excluded from model features,
-    except those in ``keep``, which are pseudonymised (kept as stable, keyed identifiers).
+    except those in ``keep``, which are pseudonymised (kept as stable, keyed identifiers); a
+    ``keep`` column without a finding (an identifier such as a customer number) is
+    pseudonymised too.
     Columns in ``allow`` are declared not PII: their findings are ignored entirely. Every other
     flagged column (lower confidence) is redacted from ledger examples and scrubbed in
     displays, but stays a feature.
@@ -404,6 +407,9 @@ def protection_plan(
     ranked = sorted(
         report.findings, key=lambda f: (-CONFIDENCE_ORDER[f.confidence], -f.share, f.kind)
     )
+    for column in sorted(keep_set - allow_set - report.flagged_columns):
+        plan.pseudonymised[column] = "identifier"  # kept by request, though not found PII
+        plan.redacted.add(column)
     for finding in ranked:
         column = finding.column
         if column in allow_set:
