@@ -38,11 +38,6 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-Kind = Literal[
-    "email", "phone", "payment_card", "ssn", "iban", "ip_address", "person_name", "street_address"
-]
-Confidence = Literal["high", "medium", "low"]
-
 PII_KINDS: tuple[str, ...] = (
     "email",
     "phone",
@@ -785,7 +780,7 @@ _LOOSE_SHAPE: dict[str, str] = {
 }
 
 
-def _level(kind: str, share: float, matched: int, cue: str | None) -> tuple[str, str] | None:
+def _level(share: float, matched: int, cue: str | None) -> tuple[str, str] | None:
     if matched == 0:
         return ("low", "name") if cue else None
     if cue:
@@ -825,7 +820,7 @@ def _scan_validated(
             if counts[loose].sum() < 0.5 * checked:
                 continue  # the name says so, but the values look like something else
         share = matched / checked if checked else 0.0
-        level = _level(kind, share, matched, cue)
+        level = _level(share, matched, cue)
         if level is None:
             continue
         confidence, evidence = level
