@@ -479,6 +479,28 @@ def report(
 # ---------------------------------------------------------------------------------------------
 
 
+def _source_version() -> str:
+    """The commit of the checkout being measured, and whether src/ has uncommitted changes."""
+    import subprocess
+
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--", "src"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "version unknown (not a git checkout)"
+    return f"commit {head}" + (" + uncommitted changes in src/" if dirty else "")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="Pollock data folder")
@@ -533,6 +555,8 @@ def main(argv: list[str] | None = None) -> int:
     if unused:
         print(f"  ({unused} weights.json entries name no file in csv/ and are ignored)")
     print(f"  loaders: {', '.join(loaders)}; {args.jobs} worker(s), {args.timeout:g} s timeout")
+    if "apprentice" in loaders:
+        print(f"  apprentice: {_source_version()}")
 
     tasks = []
     for loader in loaders:
@@ -559,6 +583,7 @@ def main(argv: list[str] | None = None) -> int:
         payload = {
             "data": str(data),
             "files": len(files),
+            "apprentice_version": _source_version(),
             "weights_missing": missing,
             "loaders": aggs,
             "published": {k: {"simple": s, "weighted": w} for k, (s, w) in ps.PUBLISHED.items()},
