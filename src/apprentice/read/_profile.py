@@ -24,7 +24,13 @@ _TRANS = str.maketrans(
         **{c: "a" for c in "abcdefghijklmnopqrstuvwxyz"},
     }
 )
-_RUNS = re.compile(r"(.)\1+")
+_LETTERS = re.compile(r"A+|a+|([^9Aa])\1+")
+_DIGITS = re.compile(r"9+")
+
+
+def _digit_run(m: re.Match[str]) -> str:
+    n = len(m.group(0))
+    return "9" * n if n <= 4 else "9999+"
 
 
 @lru_cache(maxsize=65536)
@@ -35,7 +41,8 @@ def fine_shape(cell: str) -> str:
         return ""
     if len(s) > 40:
         return coarse_shape(cell)
-    shape = _RUNS.sub(r"\1", s.translate(_TRANS))
+    # letter runs collapse; digit runs keep their length up to 4 (a time is 99:99, not 9:9)
+    shape = _DIGITS.sub(_digit_run, _LETTERS.sub(lambda m: m.group(0)[0], s.translate(_TRANS)))
     shape = re.sub(r"[^\x00-\x7f]", "u", shape)
     return shape if len(shape) <= 16 else coarse_shape(cell)
 

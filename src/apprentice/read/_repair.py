@@ -94,7 +94,9 @@ def _candidates(
         if all(not f.strip() for f in fields[width:]):
             yield fields[:width], "dropped empty trailing fields", _EDIT_COST * 0.5 + malformed
         # join neighbours: a delimiter that belongs inside a field
-        for got_fields, how, cost in _segmentations(fields, width, delim):
+        for got_fields, how, cost in _segmentations(
+            fields, width, delim, _quoted(fields, raw, fmt.quotechar)
+        ):
             yield got_fields, how, cost + malformed
 
     if n >= width and fmt.quotechar is not None:
@@ -142,7 +144,9 @@ def _candidates(
                 if len(rows[0]) == width:
                     yield rows[0], f"row written with delimiter {other!r}", _EDIT_COST
                 elif len(rows[0]) > width:
-                    for seg, _, cost in _segmentations(rows[0], width, other):
+                    for seg, _, cost in _segmentations(
+                        rows[0], width, other, _quoted(rows[0], raw, fmt.quotechar)
+                    ):
                         yield seg, f"row written with delimiter {other!r}", _EDIT_COST + cost
 
 
@@ -186,10 +190,23 @@ def _inner_quotes(raw: str, fmt: Format) -> list[int]:
     return out
 
 
+def _quoted(tokens: list[str], raw: str, quote: str | None) -> set[int]:
+    """Indexes of tokens that were written quoted: whole fields, never joined."""
+    if quote is None:
+        return set()
+    return {
+        i for i, t in enumerate(tokens) if f"{quote}{t.replace(quote, quote * 2)}{quote}" in raw
+    }
+
+
 def _segmentations(
-    tokens: list[str], width: int, joiner: str
+    tokens: list[str], width: int, joiner: str, quoted: set[int] | None = None
 ) -> Iterator[tuple[list[str], str, float]]:
-    """Every way of joining neighbouring tokens into ``width`` fields (bounded)."""
+    """Every way of joining neighbouring tokens into ``width`` fields (bounded).
+
+    Tokens in ``quoted`` were quoted in the raw text and are never joined to another.
+    """
+    quoted = quoted or set()
     extra = len(tokens) - width
     if extra <= 0 or len(tokens) > 80 or extra > 12:
         return
@@ -213,7 +230,14 @@ def _segmentations(
             yield from rec(j + 1, [*out, cur], joins_left - (j - i))
             j += 1
             # an empty token is an extra delimiter (deleted elsewhere), not part of a field
-            if j >= n or j - i > joins_left or not tokens[j] or not tokens[i]:
+            if (
+                j >= n
+                or j - i > joins_left
+                or not tokens[j]
+                or not tokens[i]
+                or j in quoted
+                or i in quoted
+            ):
                 break
             cur = cur + joiner + tokens[j]
 
@@ -313,7 +337,7 @@ def best_repair(
             None,
             f"{len(fields)} fields where the table has {width}, and no edit of the row fits",
         )
-    if not ranked[0].how:
+    if not ranked[0].how or ranked[0].fields == fields:
         return None, ""
     if len(ranked) > 1 and ranked[0].score - ranked[1].score < MARGIN:
         return None, (

@@ -44,6 +44,7 @@ from apprentice.read.result import Dialect, TableRegion
 
 _TYPED = {"INT", "DEC", "NUMLIKE", "CODE", "URL", "EMPTY"}
 _MAX_REPAIRS = 2000
+_COMMENT = ("#", "//")
 _PROFILE_ROWS = 5000
 
 
@@ -295,6 +296,27 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
         )
     main_first_line = structure[main[0]].first if main[0] < len(structure) else len(lines)
     main_last_line = structure[main[1] - 1].last if main[1] > main[0] else -1
+    # footnotes: a short run of narrow lines closing the table ("Source: ...", "* estimate")
+    footer_lines = 0
+    k = main[1] - 1
+    tail: list[Record] = []
+    while k > main[0] and len(tail) < 5:
+        rec = structure[k]
+        if _is_blank(rec):
+            k -= 1
+            continue
+        if width > 2 and len(rec.fields) != width and len(rec.fields) <= width // 2:
+            tail.append(rec)
+            k -= 1
+            continue
+        break
+    if tail and k > main[0]:
+        footer_lines = main_last_line - structure[k].last
+        main_last_line = structure[k].last
+        notes.append(
+            f"{len(tail)} footnote line(s) after the table (from line {tail[-1].first + 1}) "
+            "reported, not read as rows"
+        )
     if main[0] != body_start:
         preamble_lines = main_first_line
 
@@ -355,6 +377,7 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
     floor = clean_scores[max(0, len(clean_scores) // 100)] - 3.0 * max(width, 1)
     quote = fmt.quotechar
     multiline = False
+    comments = 0
     gen: Iterator[Record] = _records_from(records, lines, fmt, first_body_line)
     while (item := next(gen, None)) is not None:
         rec = item
@@ -362,6 +385,11 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
             break
         if _is_blank(rec):
             blank += 1
+            continue
+        if len(rec.fields) != width and lines[rec.first].lstrip().startswith(_COMMENT):
+            comments += 1
+            if rec.last > rec.first:  # a quote inside the comment ran on: resume after it
+                gen = iter_records(lines, fmt, rec.first + 1)
             continue
         if len(rec.fields) == width:
             fields = rec.fields
@@ -414,6 +442,20 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
             gen = iter_records(lines, fmt, rec.first + 1)
     if blank:
         notes.append(f"{blank} blank line(s) skipped")
+    if comments:
+        notes.append(f"{comments} comment line(s) starting with '#' skipped")
+    # a delimiter at the end of every line makes an unnamed, always empty last column
+    trailing = (
+        width > 1
+        and not header[-1].strip()
+        and (header_generated or n_header > 0 or broken_header is not None)
+        and bool(rows)
+        and all(not r[-1] for r in rows)
+    )
+    if trailing:
+        header = header[:-1]
+        rows = [r[:-1] for r in rows]
+        notes.append("a delimiter ends every line: the empty last column is dropped")
     if repaired:
         notes.append(f"{repaired} broken row(s) repaired unambiguously")
     dialect = Dialect(
@@ -424,7 +466,9 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
         lineterminator=guess.lineterminator,
         header_rows=0 if header_generated else max(n_header, 1 if broken_header else 0),
         preamble_rows=preamble_lines,
-        footer_rows=0,
+        footer_rows=footer_lines,
+        comment="#" if comments else None,
+        trailing_empty_column=trailing,
         skipinitialspace=fmt.skipinitialspace,
     )
     return ParsedTable(

@@ -61,6 +61,8 @@ def _typed(cell: str, quote: str | None) -> bool:
         return True
     if quote is not None and quote in s and quote != "'":
         return False
+    if s[-1] in ",;|\t":  # a cell ending in a delimiter was split at the wrong character
+        return False
     return bool(_KNOWN.match(s))
 
 
@@ -93,6 +95,9 @@ def _candidates(sample: str, hints: dict[str, str | None]) -> list[Format]:
         quotes: list[str | None] = [hints["quotechar"] or None]
     else:
         quotes = [q for q in QUOTES if q is None or counts.get(q, 0) > 0]
+        if quotes == [None]:
+            # no quote in the sample: the standard one costs nothing and guards later rows
+            quotes = ['"']
     if hints.get("escapechar") is not None:
         escapes: list[str | None] = [hints["escapechar"] or None]
     else:
@@ -100,8 +105,8 @@ def _candidates(sample: str, hints: dict[str, str | None]) -> list[Format]:
     out = []
     if hints.get("delimiter") is None:
         for d in (",", ";", "|", "\t"):
-            if counts.get(d, 0) and sample.count(d + " ") >= 0.8 * counts[d]:
-                delims.append(d + " ")
+            if counts.get(d, 0) and sample.count(d + " ") >= 0.6 * counts[d]:
+                delims.insert(0, d + " ")
     for d in delims:
         for q in quotes:
             for e in escapes:
