@@ -1,0 +1,40 @@
+"""The bundle stage: one verified artifact from a raw row to a prediction.
+
+``load_bundle`` and :class:`Bundle` need only this package and the stages left of learn, so
+a server can load a bundle without importing learn or evaluate. ``train`` (which spans learn,
+evaluate and bundle) is imported on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from apprentice.bundle.io import load_bundle, read_manifest, verify_bundle, write_bundle
+from apprentice.bundle.model import Bundle
+from apprentice.bundle.trusted import TRUSTED_TYPES
+
+if TYPE_CHECKING:
+    from apprentice.bundle.training import TrainResult, train
+
+_LAZY = {"TrainResult": "apprentice.bundle.training", "train": "apprentice.bundle.training"}
+
+__all__ = [
+    "TRUSTED_TYPES",
+    "Bundle",
+    "TrainResult",
+    "load_bundle",
+    "read_manifest",
+    "train",
+    "verify_bundle",
+    "write_bundle",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'apprentice.bundle' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,117 @@
+"""A loaded bundle: raw rows in, predictions out, in the order they came."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from apprentice.bundle.cleaning import clean_frame, row_cleaner
+from apprentice.bundle.runtime import Predictor
+from apprentice.errors import BundleError
+
+
+class Bundle:
+    """A verified bundle. Use :func:`apprentice.load_bundle` to get one.
+
+    ``predict``, ``predict_proba`` and ``predict_frame`` accept raw rows as a DataFrame (text
+    cells as in the training file, or already typed values), a list of records, or a single
+    record (a mapping: the fast path, no pandas on the way). Rows keep their order.
+    """
+
+    def __init__(self, path: Path, manifest: dict[str, Any], predictor: Predictor, cleaner: Any):
+        self.path = Path(path)
+        self.manifest = manifest
+        self.predictor = predictor
+        self.cleaner = cleaner
+        self._clean_row = row_cleaner(cleaner)
+        self.task: str = manifest["task"]
+        self.target: str | None = manifest.get("target")
+        raw_classes = manifest.get("classes")
+        self.classes: list[Any] | None = list(raw_classes) if raw_classes is not None else None
+        self._classes_array = (
+            np.asarray(self.classes, dtype=object) if self.classes is not None else None
+        )
+        self.threshold: float | None = manifest.get("threshold")
+        self.metrics: dict[str, Any] = manifest.get("metrics", {})
+        self.input_columns: list[str] = list(manifest.get("input_columns", []))
+
+    def __repr__(self) -> str:
+        return f"Bundle({str(self.path)!r}, task={self.task!r}, target={self.target!r})"
+
+    # -- inputs
+
+    def _output(self, X: Any) -> np.ndarray:
+        if isinstance(X, Mapping):
+            row = self._clean_row(X) if self._clean_row is not None else X
+            return self.predictor.predict_row(row)
+        if isinstance(X, pd.Series):
+            return self._output(X.to_dict())
+        if isinstance(X, pd.DataFrame):
+            if len(X) == 1:  # one raw row: the record path, no pandas machinery
+                return self._output(dict(zip(map(str, X.columns), X.iloc[0].tolist(), strict=True)))
+            frame = X
+        elif isinstance(X, Iterable) and not isinstance(X, str | bytes):
+            records = list(X)
+            if records and not all(isinstance(r, Mapping) for r in records):
+                raise BundleError("pass a DataFrame, a record (mapping) or a list of records")
+            frame = pd.DataFrame.from_records(records)
+        else:
+            raise BundleError("pass a DataFrame, a record (mapping) or a list of records")
+        if len(frame) == 0:
+            width = self.predictor.n_classes if self.task != "regression" else 0
+            return np.zeros((0, width)) if width else np.zeros(0)
+        if self.input_columns:
+            frame = self._select(frame)
+        elif self.target is not None and self.target in frame.columns:
+            frame = frame.drop(columns=[self.target])
+        typed = clean_frame(self.cleaner, frame)
+        return self.predictor.predict_frame(typed)
+
+    def _select(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The columns the bundle was trained on, in order; absent ones are all missing."""
+        names = [str(c) for c in frame.columns]
+        if names == self.input_columns:
+            return frame
+        if any(not isinstance(c, str) for c in frame.columns):
+            frame = frame.set_axis(names, axis=1)
+        present = set(names)
+        data = {
+            c: frame[c] if c in present else pd.Series([None] * len(frame), index=frame.index)
+            for c in self.input_columns
+        }
+        return pd.DataFrame(data, index=frame.index)
+
+    # -- outputs
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities ``(n, n_classes)``, columns in :attr:`classes` order."""
+        if self.task == "regression":
+            raise BundleError("predict_proba needs a classification bundle; use predict")
+        return self._output(X)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted classes (labels as in training) or values, one per row."""
+        out = self._output(X)
+        if self.task == "regression":
+            return out
+        assert self._classes_array is not None
+        return self._classes_array[out.argmax(axis=1)]
+
+    def predict_frame(self, X: Any) -> pd.DataFrame:
+        """``prediction`` and, for classification, one ``proba_<class>`` column per class."""
+        out = self._output(X)
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        if self.task == "regression":
+            return pd.DataFrame({"prediction": out}, index=index)
+        assert self._classes_array is not None and self.classes is not None
+        data: dict[str, Any] = {"prediction": self._classes_array[out.argmax(axis=1)]}
+        for j, label in enumerate(self.classes):
+            data[f"proba_{label}"] = out[:, j]
+        frame = pd.DataFrame(data, index=index)
+        if all(isinstance(c, int) for c in self.classes):
+            frame["prediction"] = frame["prediction"].astype("int64")
+        return frame

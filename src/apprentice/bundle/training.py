@@ -1,0 +1,539 @@
+"""``apprentice.train``: read, clean, guard, split, search, bundle, evaluate, under one budget.
+
+The holdout is split from the raw rows first; the cleaning recipe, the guards and the search
+only ever see the training part. The champion's holdout numbers come from the written bundle
+itself (raw holdout rows through ``bundle.predict_proba``), so they describe exactly the
+artifact that ships.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from apprentice.bundle.cleaning import as_text_frame, cleaner_class, recipe_json
+from apprentice.bundle.io import MANIFEST, load_bundle, write_bundle
+from apprentice.bundle.model import Bundle
+from apprentice.errors import ConfigError, FeatureError, TargetError
+from apprentice.evaluate import (
+    Calibration,
+    Comparison,
+    Interval,
+    calibration,
+    holdout_metrics,
+    metrics_to_dict,
+    paired_test,
+)
+from apprentice.learn.features import infer_kind
+from apprentice.learn.leakage import (
+    LeakageReport,
+    find_id_like,
+    find_near_perfect,
+    shared_duplicates,
+)
+from apprentice.learn.scoring import resolve_metric
+from apprentice.learn.search import Clock, SearchResult, available_threads, search
+from apprentice.learn.split import holdout_split, parse_split, parse_time, resolve_split
+from apprentice.learn.task import prepare_target
+from apprentice.learn.typing import basic_types, numeric_columns
+
+Progress = Callable[[str], None]
+PARITY_TOLERANCE = 1e-6
+
+#: search metric -> holdout metric name used for the paired tests
+_PAIRED_METRIC = {
+    "roc_auc": "roc_auc",
+    "pr_auc": "pr_auc",
+    "log_loss": "log_loss",
+    "brier": "brier",
+    "accuracy": "accuracy",
+    "balanced_accuracy": "balanced_accuracy",
+    "f1": "f1",
+    "rmse": "rmse",
+    "mae": "mae",
+    "r2": "r2",
+}
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` returns.
+
+    ``leaderboard`` is a DataFrame (it renders as HTML in Jupyter); ``metrics`` maps each
+    holdout metric to an :class:`~apprentice.evaluate.Interval`; ``bundle`` is the loaded,
+    verified artifact at ``path``.
+    """
+
+    bundle: Bundle
+    path: Path
+    task: str
+    target: str
+    metric: str
+    classes: list[Any] | None
+    leaderboard: pd.DataFrame
+    metrics: dict[str, Interval]
+    comparisons: list[Comparison]
+    calibration: Calibration | None
+    cv: dict[str, Any]
+    threshold: float | None
+    leakage: LeakageReport
+    ledger: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    search: SearchResult | None = field(default=None, repr=False)
+
+    @property
+    def champion(self) -> str:
+        return str(self.bundle.manifest["model"]["name"])
+
+    def to_dict(self) -> dict[str, Any]:
+        board = self.leaderboard.replace({np.nan: None}).to_dict(orient="records")
+        return {
+            "bundle": str(self.path),
+            "task": self.task,
+            "target": self.target,
+            "metric": self.metric,
+            "classes": self.classes,
+            "champion": self.champion,
+            "cv": self.cv,
+            "metrics": metrics_to_dict(self.metrics),
+            "comparisons": [c.to_dict() for c in self.comparisons],
+            "calibration": self.calibration.to_dict() if self.calibration else None,
+            "threshold": self.threshold,
+            "leaderboard": board,
+            "leakage": self.leakage.to_dict(),
+            "ledger": self.ledger,
+            "warnings": self.warnings,
+            "timings": self.timings,
+        }
+
+    def _repr_html_(self) -> str:
+        head = (
+            f"<p><b>{self.champion}</b> for <code>{self.target}</code> ({self.task}); "
+            f"holdout: " + ", ".join(f"{k} {v}" for k, v in self.metrics.items()) + "</p>"
+        )
+        return head + self.leaderboard.to_html(index=False)
+
+
+def _default_out(source: str, target: str) -> Path:
+    from apprentice.config import get_settings
+
+    stem = Path(source).name.split(".")[0] if source else "data"
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in f"{stem}-{target}")
+    return get_settings().workspace / "bundles" / f"{safe}-{stamp}"
+
+
+def _read(data: Any) -> tuple[pd.DataFrame, str, list[str]]:
+    """Raw rows (text cells when read from a file), the source name, and read notes."""
+    if isinstance(data, pd.DataFrame):
+        return data.reset_index(drop=True), "dataframe", []
+    from apprentice.read import ReadResult, read
+
+    result = data if isinstance(data, ReadResult) else read(str(data))
+    notes = []
+    if result.rows_quarantined:
+        notes.append(
+            f"{result.rows_quarantined:,} malformed row(s) of the file were quarantined by the "
+            "reader and are not used"
+        )
+    return result.table.reset_index(drop=True), str(result.source), notes
+
+
+def _suggest(target: str, columns: Sequence[str]) -> str:
+    folded = {c.casefold().strip(): c for c in columns}
+    match = folded.get(target.casefold().strip())
+    if match is not None:
+        return f"; did you mean '{match}'?"
+    shown = ", ".join(f"'{c}'" for c in list(columns)[:12])
+    return f"; the columns are {shown}" + (" ..." if len(columns) > 12 else "")
+
+
+def _fit_cleaning(
+    raw_train: pd.DataFrame, raw_test: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, str | None, list[dict[str, Any]]]:
+    """Typed training and holdout frames, the recipe JSON (or ``None``) and ledger records."""
+    cls = cleaner_class()
+    if cls is not None:
+        cleaner = cls()
+        text_train = as_text_frame(raw_train)
+        typed_train = cleaner.fit_transform(text_train)
+        typed_test = cleaner.transform(as_text_frame(raw_test))
+        records: list[dict[str, Any]] = []
+        ledger = getattr(cleaner, "ledger_", None)
+        if ledger is not None and hasattr(ledger, "to_records"):
+            records = list(ledger.to_records())
+        return typed_train, typed_test, recipe_json(cleaner), records
+    numeric = numeric_columns(raw_train)
+    return (
+        basic_types(raw_train, numeric),
+        basic_types(raw_test, numeric),
+        None,
+        [
+            {
+                "stage": "clean",
+                "action": "basic_typing",
+                "columns": numeric,
+                "reason": "numbers parsed where nearly every cell is a number (no Cleaner)",
+            }
+        ],
+    )
+
+
+def train(
+    data: Any,
+    *,
+    target: str,
+    time_budget: float | None = 60.0,
+    metric: str | None = None,
+    split: str | None = None,
+    test_size: float = 0.25,
+    seed: int = 0,
+    max_trials: int | None = None,
+    out: str | Path | None = None,
+    task: str | None = None,
+    keep_columns: Sequence[str] = (),
+    drop_columns: Sequence[str] = (),
+    n_jobs: int | None = None,
+    ensemble: bool = True,
+    n_boot: int = 1000,
+    progress: Progress | None = None,
+) -> TrainResult:
+    """Train and evaluate a model for ``target`` and write its bundle.
+
+    ``data`` is a file path (read with :func:`apprentice.read`), a ``ReadResult`` or a
+    DataFrame. ``time_budget`` (seconds) bounds the whole call, the final refit included;
+    ``None`` with ``max_trials`` gives a reproducible run. ``split`` is ``random``,
+    ``stratified``, ``group:COL`` or ``time:COL``. ``keep_columns`` keeps columns the leakage
+    guard would exclude; ``drop_columns`` are never features.
+    """
+    clock = Clock(time_budget)
+    if time_budget is not None and time_budget <= 0:
+        raise ConfigError("the time budget must be a positive number of seconds")
+    if max_trials is not None and max_trials < 0:
+        raise ConfigError("--max-trials must be zero or a positive whole number")
+    say = progress or (lambda _msg: None)
+    timings: dict[str, float] = {}
+    warnings: list[str] = []
+    ledger: list[dict[str, Any]] = []
+
+    # -- read
+    t = time.monotonic()
+    raw, source, notes = _read(data)
+    warnings.extend(notes)
+    columns = [str(c) for c in raw.columns]
+    raw.columns = pd.Index(columns)
+    if target not in columns:
+        raise TargetError(
+            f"the target column '{target}' is not in the table" + _suggest(target, columns)
+        )
+    for name in list(drop_columns) + list(keep_columns):
+        if name not in columns:
+            raise ConfigError(f"column '{name}' is not in the table" + _suggest(name, columns))
+    timings["read_s"] = time.monotonic() - t
+
+    # -- target
+    info = prepare_target(raw[target], name=target, task=task)
+    ledger.extend({"stage": "target", **r} for r in info.ledger)
+    warnings.extend(info.warnings)
+    raw = raw.loc[info.kept].reset_index(drop=True)
+    y_all = info.y
+    metric_name = resolve_metric(metric, info.task)
+    say(f"target '{target}': {info.task}" + (f", {info.n_classes} classes" if info.classes else ""))
+
+    # -- split (on raw rows, before anything is learned)
+    spec = resolve_split(parse_split(split), info.task)
+    groups_all = times_all = None
+    if spec.kind in ("group", "time"):
+        assert spec.column is not None
+        if spec.column not in columns or spec.column == target:
+            raise ConfigError(
+                f"the split column '{spec.column}' is not a feature column of the table"
+                + _suggest(spec.column, [c for c in columns if c != target])
+            )
+        if spec.kind == "group":
+            groups_all = raw[spec.column].astype(str).to_numpy()
+        else:
+            times_all = parse_time(raw[spec.column], spec.column)
+    train_idx, test_idx = holdout_split(
+        len(raw),
+        spec,
+        y=y_all,
+        task=info.task,
+        test_size=test_size,
+        seed=seed,
+        groups=groups_all,
+        times=times_all,
+    )
+    if len(test_idx) < 5 or len(train_idx) < 15:
+        raise TargetError(
+            f"the split leaves {len(train_idx)} training and {len(test_idx)} holdout rows; add "
+            "rows or change --test-size"
+        )
+    features_raw = raw.drop(columns=[target] + [c for c in drop_columns if c != target])
+    if spec.kind == "group" and spec.column in features_raw.columns:
+        features_raw = features_raw.drop(columns=[spec.column])
+        ledger.append(
+            {
+                "stage": "guard",
+                "action": "exclude_column",
+                "column": spec.column,
+                "reason": "the group column of the split",
+            }
+        )
+    for name in drop_columns:
+        ledger.append(
+            {
+                "stage": "guard",
+                "action": "exclude_column",
+                "column": name,
+                "reason": "dropped by the user",
+            }
+        )
+    raw_train = features_raw.iloc[train_idx].reset_index(drop=True)
+    raw_test = features_raw.iloc[test_idx].reset_index(drop=True)
+    y_train, y_test = y_all[train_idx], y_all[test_idx]
+    say(f"split {spec.describe()}: {len(train_idx):,} training rows, {len(test_idx):,} holdout")
+
+    # -- clean (fitted on the training part only)
+    t = time.monotonic()
+    typed_train, typed_test, recipe, clean_records = _fit_cleaning(raw_train, raw_test)
+    ledger.extend({"stage": "clean", **r} for r in clean_records)
+    timings["clean_s"] = time.monotonic() - t
+
+    # -- guards: PII, identifiers, near-perfect single features, shared duplicates
+    t = time.monotonic()
+    kinds = {str(c): infer_kind(typed_train[c]) for c in typed_train.columns}
+    excluded: dict[str, str] = {}
+    try:
+        from apprentice.guard import detect_pii, protection_plan
+
+        plan = protection_plan(detect_pii(typed_train, sample=5000, seed=seed))
+        for column, reason in plan.excluded.items():
+            if column not in keep_columns:
+                excluded[column] = reason
+    except ImportError:  # pragma: no cover - guard always ships with apprentice
+        pass
+    for column in list(typed_train.columns):
+        if typed_train[column].nunique(dropna=True) <= 1:
+            excluded.setdefault(str(column), "a single value in every training row (no signal)")
+    leakage = LeakageReport(holdout_rows=len(test_idx))
+    leakage.id_like = {
+        c: r
+        for c, r in find_id_like(typed_train, kinds, positions=train_idx).items()
+        if c not in excluded and c not in keep_columns
+    }
+    excluded.update(leakage.id_like)
+    candidates = typed_train.drop(columns=[c for c in excluded if c in typed_train.columns])
+    leakage.near_perfect = find_near_perfect(candidates, y_train, info.task, kinds, seed=seed)
+    leakage.kept = [c for c in leakage.near_perfect if c in keep_columns]
+    for column, value in leakage.near_perfect.items():
+        if column in keep_columns:
+            warnings.append(
+                f"column '{column}' predicts the target almost perfectly on its own "
+                f"(score {value:.3f}) and was kept because you asked to"
+            )
+        else:
+            excluded[column] = leakage.excluded[column]
+            warnings.append(
+                f"column '{column}' predicts the target almost perfectly on its own "
+                f"(score {value:.3f}): excluded as a likely leak; use --keep-column "
+                f"{column} if it will be known at prediction time"
+            )
+    for column, reason in excluded.items():
+        ledger.append(
+            {"stage": "guard", "action": "exclude_column", "column": column, "reason": reason}
+        )
+    leakage.shared_duplicates = shared_duplicates(raw_train, raw_test)
+    if leakage.shared_duplicates:
+        warnings.append(
+            f"{leakage.shared_duplicates:,} holdout row(s) are exact copies of training rows; "
+            "holdout scores may be optimistic"
+        )
+    feature_cols = [c for c in typed_train.columns if str(c) not in excluded]
+    if not feature_cols:
+        raise FeatureError(
+            f"every feature column was excluded ({len(excluded)}: identifiers, PII, constant "
+            "or leaking columns, see the ledger); use --keep-column to keep one, or add "
+            "feature columns"
+        )
+    X_train = typed_train[feature_cols]
+    X_test = typed_test[[c for c in feature_cols if c in typed_test.columns]]
+    timings["guard_s"] = time.monotonic() - t
+
+    # -- search
+    n_test = len(test_idx)
+    classification = info.task != "regression"
+    reserve_after = 1.0 + n_test * (4e-4 if classification else 1.5e-4) + 0.3
+    cv_groups = groups_all[train_idx] if groups_all is not None else None
+    cv_times = times_all[train_idx] if times_all is not None else None
+    result = search(
+        X_train,
+        y_train,
+        task=info.task,
+        n_classes=info.n_classes,
+        metric=metric_name,
+        clock=clock,
+        max_trials=max_trials,
+        seed=seed,
+        n_threads=available_threads(n_jobs),
+        split=spec,
+        groups=cv_groups,
+        times=cv_times,
+        kinds={c: kinds[c] for c in feature_cols},
+        ensemble=ensemble,
+        reserve_after=reserve_after,
+        progress=say,
+    )
+    warnings.extend(result.warnings)
+    timings.update(result.timings)
+
+    # -- bundle
+    t = time.monotonic()
+    out_path = Path(out) if out is not None else _default_out(source, target)
+    schema = _schema(typed_train[feature_cols], excluded)
+    manifest = {
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "target": target,
+        "classes": info.classes,
+        "threshold": result.threshold,
+        "metric": metric_name,
+        "input_columns": [str(c) for c in features_raw.columns],
+        "feature_columns": feature_cols,
+        "excluded_columns": excluded,
+        "schema": schema,
+        "split": {
+            "kind": spec.kind,
+            "column": spec.column,
+            "test_size": test_size,
+            "seed": seed,
+            "train_rows": len(train_idx),
+            "holdout_rows": n_test,
+        },
+        "source": source if source != "dataframe" else None,
+    }
+    write_bundle(out_path, export=result.final.export(), recipe_json=recipe, manifest=manifest)
+    bundle = load_bundle(out_path)
+    timings["bundle_s"] = time.monotonic() - t
+
+    # -- evaluate on the holdout, through the bundle
+    t = time.monotonic()
+    raw_holdout = raw.iloc[test_idx].reset_index(drop=True)
+    shipped = bundle._output(raw_holdout)
+    in_memory = result.final.predict(X_test)
+    parity = (
+        float(np.nanmax(np.abs(np.asarray(shipped) - np.asarray(in_memory)))) if n_test else 0.0
+    )
+    if not parity <= PARITY_TOLERANCE:
+        warnings.append(
+            f"the bundle's predictions differ from the trained model's by up to {parity:.2g} "
+            "on the holdout; please report this"
+        )
+    metrics = holdout_metrics(
+        info.task, y_test, shipped, threshold=result.threshold, n_boot=n_boot, seed=seed
+    )
+    comparisons: list[Comparison] = []
+    paired_metric = _PAIRED_METRIC[metric_name]
+    if info.task == "multiclass" and paired_metric == "f1":
+        paired_metric = "f1_macro"
+    for role, other_name in (("baseline", result.baseline), ("runner-up", result.runner_up)):
+        if other_name is None or other_name == result.champion:
+            continue
+        other = result.models.get(other_name)
+        if other is None:
+            warnings.append(
+                f"no time was left to refit the {role} ({other_name}) for a paired test"
+            )
+            continue
+        comparisons.append(
+            paired_test(
+                info.task,
+                paired_metric,
+                y_test,
+                shipped,
+                other.predict(X_test),
+                name_a=result.champion,
+                name_b=other_name,
+                role=role,
+                n_boot=n_boot,
+                seed=seed,
+                threshold=result.threshold,
+            )
+        )
+    calib = calibration(y_test, shipped) if classification else None
+    timings["evaluate_s"] = time.monotonic() - t
+    timings["total_s"] = clock.elapsed()
+    cv = {
+        "metric": metric_name,
+        "mean": float(np.mean(result.champion_cv)) if result.champion_cv else math.nan,
+        "std": float(np.std(result.champion_cv, ddof=1)) if len(result.champion_cv) > 1 else None,
+        "folds": len(result.champion_cv),
+    }
+    leaderboard = result.leaderboard
+    extra = {
+        "metrics": metrics_to_dict(metrics),
+        "cv": cv,
+        "comparisons": [c.to_dict() for c in comparisons],
+        "calibration": calib.to_dict() if calib else None,
+        "leaderboard": leaderboard.replace({np.nan: None}).to_dict(orient="records"),
+        "leakage": leakage.to_dict(),
+        "ledger": ledger,
+        "warnings": warnings,
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+        "parity_max_abs_diff": parity,
+        "time_budget": time_budget,
+        "max_trials": max_trials,
+    }
+    _update_manifest(out_path, extra)
+    bundle.manifest.update(extra)
+    bundle.metrics = extra["metrics"]
+    return TrainResult(
+        bundle=bundle,
+        path=out_path,
+        task=info.task,
+        target=target,
+        metric=metric_name,
+        classes=info.classes,
+        leaderboard=leaderboard,
+        metrics=metrics,
+        comparisons=comparisons,
+        calibration=calib,
+        cv=cv,
+        threshold=result.threshold,
+        leakage=leakage,
+        ledger=ledger,
+        warnings=warnings,
+        timings=timings,
+        search=result,
+    )
+
+
+def _schema(frame: pd.DataFrame, excluded: dict[str, str]) -> dict[str, Any]:
+    """The guard stage's schema contract of the feature columns (values of PII left out)."""
+    try:
+        from apprentice.guard import infer_schema
+
+        return dict(infer_schema(frame).to_dict())
+    except Exception:  # the contract is informative; never fail a training run over it
+        return {"columns": [{"name": str(c), "dtype": str(frame[c].dtype)} for c in frame.columns]}
+
+
+def _update_manifest(path: Path, extra: dict[str, Any]) -> None:
+    import json
+
+    from apprentice.bundle.io import _json_default
+
+    manifest_path = path / MANIFEST
+    document = json.loads(manifest_path.read_text(encoding="utf-8"))
+    document.update(extra)
+    manifest_path.write_text(
+        json.dumps(document, default=_json_default, ensure_ascii=False), encoding="utf-8"
+    )

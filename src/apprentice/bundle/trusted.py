@@ -1,0 +1,149 @@
+"""The explicit list of types a bundle's skops files may hold, and the check against it.
+
+skops never unpickles: it rebuilds objects from a JSON schema and refuses types it does not
+trust. We go further and accept only the exact types our model families produce; a file
+naming any other type (a function that runs code, a class from elsewhere) is refused before
+skops is asked to load it.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from apprentice.errors import BundleError
+
+_SK = "sklearn"
+TRUSTED_TYPES: frozenset[str] = frozenset(
+    {
+        # containers and scalars
+        "builtins.dict",
+        "builtins.list",
+        "builtins.tuple",
+        "builtins.str",
+        "builtins.int",
+        "builtins.float",
+        "builtins.bool",
+        "builtins.slice",
+        "builtins.NoneType",
+        "functools.partial",
+        # numpy
+        "numpy.ndarray",
+        "numpy.dtype",
+        "numpy.float64",
+        "numpy.float32",
+        "numpy.int64",
+        "numpy.int32",
+        "numpy.int8",
+        "numpy.uint8",
+        "numpy.uint32",
+        "numpy.uint64",
+        "numpy.bool_",
+        "numpy.bool",
+        "numpy.random._generator.Generator",
+        "numpy.random.mtrand.RandomState",
+        "numpy.random._mt19937.MT19937",
+        "numpy.random._pcg64.PCG64",
+        # forests
+        f"{_SK}.ensemble._forest.RandomForestClassifier",
+        f"{_SK}.ensemble._forest.RandomForestRegressor",
+        f"{_SK}.ensemble._forest.ExtraTreesClassifier",
+        f"{_SK}.ensemble._forest.ExtraTreesRegressor",
+        f"{_SK}.tree._classes.DecisionTreeClassifier",
+        f"{_SK}.tree._classes.DecisionTreeRegressor",
+        f"{_SK}.tree._classes.ExtraTreeClassifier",
+        f"{_SK}.tree._classes.ExtraTreeRegressor",
+        f"{_SK}.tree._tree.Tree",
+        # histogram gradient boosting
+        f"{_SK}.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
+        f"{_SK}.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingRegressor",
+        f"{_SK}.ensemble._hist_gradient_boosting.binning._BinMapper",
+        f"{_SK}.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+        f"{_SK}._loss._loss.CyHalfBinomialLoss",
+        f"{_SK}._loss._loss.CyHalfMultinomialLoss",
+        f"{_SK}._loss._loss.CyHalfSquaredError",
+        f"{_SK}._loss.link.IdentityLink",
+        f"{_SK}._loss.link.Interval",
+        f"{_SK}._loss.link.LogitLink",
+        f"{_SK}._loss.link.MultinomialLogit",
+        f"{_SK}._loss.loss.HalfBinomialLoss",
+        f"{_SK}._loss.loss.HalfMultinomialLoss",
+        f"{_SK}._loss.loss.HalfSquaredError",
+        # the categorical preprocessing HistGradientBoosting builds for itself
+        f"{_SK}.compose._column_transformer.ColumnTransformer",
+        f"{_SK}.preprocessing._encoders.OrdinalEncoder",
+        f"{_SK}.preprocessing._function_transformer.FunctionTransformer",
+        f"{_SK}.preprocessing._label.LabelEncoder",
+        f"{_SK}.utils.validation.check_array",
+    }
+)
+
+MAX_SCHEMA_BYTES = 64 * 1024 * 1024
+
+
+def _walk(node: Any, found: set[str]) -> None:
+    if isinstance(node, dict):
+        module, cls = node.get("__module__"), node.get("__class__")
+        if isinstance(module, str) and isinstance(cls, str):
+            found.add(f"{module}.{cls}")
+        content = node.get("content")
+        if isinstance(content, dict):
+            # function and type nodes name their target inside ``content``
+            mod2 = content.get("module_path") or content.get("__module__")
+            name2 = content.get("function") or content.get("__class__")
+            if isinstance(mod2, str) and isinstance(name2, str):
+                found.add(f"{mod2}.{name2}")
+        for value in node.values():
+            _walk(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _walk(value, found)
+
+
+def skops_types(path: Path) -> set[str]:
+    """Every type and function a skops file names (read from its schema, nothing loaded)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo("schema.json")
+            if info.file_size > MAX_SCHEMA_BYTES:
+                raise BundleError(f"{path.name}: the skops schema is too large to be a model")
+            schema = json.loads(archive.read(info))
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, OSError) as exc:
+        raise BundleError(
+            f"{path.name} is not a valid skops file ({type(exc).__name__}); the bundle is "
+            "damaged or was tampered with: rebuild it with apprentice train"
+        ) from None
+    found: set[str] = set()
+    _walk(schema, found)
+    return found
+
+
+def check_skops(path: Path) -> list[str]:
+    """Refuse a skops file naming any type outside :data:`TRUSTED_TYPES`.
+
+    Returns the sorted list of types the file names (all trusted).
+    """
+    found = skops_types(path)
+    untrusted = sorted(found - TRUSTED_TYPES)
+    if untrusted:
+        shown = ", ".join(untrusted[:3]) + (" ..." if len(untrusted) > 3 else "")
+        raise BundleError(
+            f"{path.name} holds {len(untrusted)} untrusted type(s) ({shown}); apprentice loads "
+            "only the model types it writes: do not load this bundle, rebuild it"
+        )
+    return sorted(found)
+
+
+def load_skops(path: Path) -> Any:
+    """Load a skops file after :func:`check_skops`, trusting exactly the types it names."""
+    import skops.io as sio
+
+    types = check_skops(path)
+    try:
+        return sio.load(path, trusted=types)
+    except Exception as exc:  # skops raises many kinds on hostile input
+        raise BundleError(
+            f"{path.name} could not be loaded safely ({type(exc).__name__}); rebuild the bundle"
+        ) from None

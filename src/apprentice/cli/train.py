@@ -1,0 +1,124 @@
+"""``apprentice train FILE --target T``: search, evaluate, write a bundle."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from apprentice.cli._common import JsonOpt, QuietOpt, emit_json, err_console
+
+
+def train_command(
+    file: Annotated[str, typer.Argument(help="The training file (any format apprentice reads).")],
+    target: Annotated[str, typer.Option("--target", "-t", help="The column to predict.")],
+    time_budget: Annotated[
+        float | None,
+        typer.Option(
+            "--time-budget",
+            help="Seconds for the whole run, final refit included (default 60; unlimited "
+            "when only --max-trials is given).",
+        ),
+    ] = None,
+    metric: Annotated[
+        str | None,
+        typer.Option(help="Selection metric (default: roc_auc, log_loss or rmse by task)."),
+    ] = None,
+    split: Annotated[
+        str | None,
+        typer.Option(help="Holdout split: random, stratified, group:COL or time:COL."),
+    ] = None,
+    test_size: Annotated[float, typer.Option(help="Share of rows held out.")] = 0.25,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    max_trials: Annotated[
+        int | None,
+        typer.Option(help="Optuna trials after the portfolio (a reproducible bound)."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Bundle directory to write.")
+    ] = None,
+    task: Annotated[
+        str | None, typer.Option(help="binary, multiclass or regression (detected if unset).")
+    ] = None,
+    keep_column: Annotated[
+        list[str] | None,
+        typer.Option("--keep-column", help="Keep a column the leakage guard would exclude."),
+    ] = None,
+    drop_column: Annotated[
+        list[str] | None, typer.Option("--drop-column", help="Never use this column.")
+    ] = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", help="Threads per fit (default: the CPUs).")
+    ] = None,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Train honest baselines and a tuned model; evaluate on a holdout; write one bundle."""
+    from apprentice.bundle import train
+
+    budget = time_budget if time_budget is not None else (None if max_trials is not None else 60.0)
+    show = not quiet and not json_out
+
+    def progress(message: str) -> None:
+        if show:
+            err_console.print(f"  {message}", markup=False, highlight=False)
+
+    result = train(
+        file,
+        target=target,
+        time_budget=budget,
+        metric=metric,
+        split=split,
+        test_size=test_size,
+        seed=seed,
+        max_trials=max_trials,
+        out=out,
+        task=task,
+        keep_columns=keep_column or (),
+        drop_columns=drop_column or (),
+        n_jobs=jobs,
+        progress=progress,
+    )
+    if json_out:
+        emit_json(result.to_dict())
+        return
+    if quiet:
+        return
+    from rich.table import Table
+
+    err = err_console
+    err.print(
+        f"[bold]{result.champion}[/] for '{result.target}' ({result.task}), "
+        f"{result.timings.get('total_s', math.nan):.1f} s"
+    )
+    board = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    columns = ["rank", "model", f"cv_{result.metric}", "cv_std", "fit_s", "status"]
+    for name in columns:
+        board.add_column(name)
+    for row in result.leaderboard.head(15).to_dict(orient="records"):
+        board.add_row(*[_cell(row.get(c)) for c in columns])
+    err.print(board)
+    err.print("[bold]holdout[/] (95% bootstrap intervals)")
+    for name, interval in result.metrics.items():
+        err.print(f"  {name:<18} {interval}")
+    for comparison in result.comparisons:
+        err.print(f"  {comparison.wording}", markup=False)
+    if result.calibration is not None:
+        err.print(f"  calibration error (ECE) {result.calibration.ece:.4f}")
+    for warning in result.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    err.print(f"bundle: {result.path}")
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return "" if math.isnan(value) else f"{value:.4f}"
+    if isinstance(value, bool):
+        return "*" if value else ""
+    return "" if value is None else str(value)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train")(train_command)

@@ -1,0 +1,479 @@
+"""The model families of the portfolio, fitted under a deadline, exported without pickle.
+
+Every fitted model predicts class probabilities ``(n, n_classes)`` for classification and
+values ``(n,)`` for regression, and exports itself as plain data the bundle can store:
+LightGBM boosters as their native text, linear models and the dummy as arrays, the other
+scikit-learn trees as the estimator (stored by the bundle with skops).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+FAMILIES: tuple[str, ...] = (
+    "dummy",
+    "linear",
+    "lightgbm",
+    "hist_gradient_boosting",
+    "random_forest",
+    "extra_trees",
+)
+BASELINE_FAMILIES = frozenset({"dummy", "linear"})
+VIEW_OF: dict[str, str] = {
+    "dummy": "tree",
+    "linear": "linear",
+    "lightgbm": "tree",
+    "hist_gradient_boosting": "tree",
+    "random_forest": "tree",
+    "extra_trees": "tree",
+}
+#: Families whose single-row prediction takes well under a millisecond in the bundle runtime.
+FAST_FAMILIES = frozenset({"dummy", "linear", "lightgbm"})
+#: Families whose fit can stop at a deadline (boosting rounds, trees added in chunks).
+INTERRUPTIBLE = frozenset({"lightgbm", "random_forest", "extra_trees"})
+
+MAX_ROUNDS = 3000
+EARLY_STOPPING_ROUNDS = 50
+FOREST_CHUNK = 25
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """One candidate: a name, a family and its hyper-parameters."""
+
+    name: str
+    family: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def view(self) -> str:
+        return VIEW_OF[self.family]
+
+
+def portfolio(task: str, n_rows: int) -> list[ModelConfig]:
+    """The fixed portfolio, cheapest first: baselines, then proven strong configurations."""
+    regression = task == "regression"
+    forest_features = 0.5 if regression else "sqrt"
+    return [
+        ModelConfig("dummy", "dummy"),
+        ModelConfig("linear", "linear", {"C": 1.0} if not regression else {"alpha": 1.0}),
+        ModelConfig(
+            "lightgbm_default",
+            "lightgbm",
+            {
+                "learning_rate": 0.05,
+                "num_leaves": 31,
+                "min_child_samples": 20,
+                "feature_fraction": 0.9,
+                "bagging_fraction": 0.9,
+                "bagging_freq": 1,
+            },
+        ),
+        ModelConfig(
+            "hist_gradient_boosting",
+            "hist_gradient_boosting",
+            {"learning_rate": 0.1, "max_leaf_nodes": 31, "min_samples_leaf": 20},
+        ),
+        ModelConfig(
+            "lightgbm_shallow",
+            "lightgbm",
+            {
+                "learning_rate": 0.05,
+                "num_leaves": 7,
+                "min_child_samples": 30,
+                "feature_fraction": 0.8,
+                "lambda_l2": 3.0,
+            },
+        ),
+        ModelConfig(
+            "lightgbm_deep",
+            "lightgbm",
+            {
+                "learning_rate": 0.03,
+                "num_leaves": 127,
+                "min_child_samples": 10,
+                "feature_fraction": 0.7,
+                "bagging_fraction": 0.8,
+                "bagging_freq": 1,
+                "lambda_l2": 1.0,
+            },
+        ),
+        ModelConfig(
+            "lightgbm_extra_trees",
+            "lightgbm",
+            {
+                "learning_rate": 0.05,
+                "num_leaves": 63,
+                "min_child_samples": 5,
+                "feature_fraction": 0.6,
+                "extra_trees": True,
+                "lambda_l1": 0.1,
+            },
+        ),
+        ModelConfig(
+            "extra_trees",
+            "extra_trees",
+            {"n_estimators": 300, "max_features": forest_features, "min_samples_leaf": 1},
+        ),
+        ModelConfig(
+            "random_forest",
+            "random_forest",
+            {"n_estimators": 300, "max_features": forest_features, "min_samples_leaf": 1},
+        ),
+    ]
+
+
+@contextmanager
+def thread_limit(n_threads: int) -> Iterator[None]:
+    """Cap OpenMP/BLAS threads (HistGradientBoosting, BLAS) for the block."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=n_threads):
+        yield
+
+
+def expand_proba(proba: np.ndarray, seen: np.ndarray, n_classes: int) -> np.ndarray:
+    """Probabilities over all classes when a fold's training part lacked some of them."""
+    seen = np.asarray(seen).astype(np.int64)
+    if proba.shape[1] == n_classes and np.array_equal(seen, np.arange(n_classes)):
+        return proba
+    out = np.zeros((proba.shape[0], n_classes))
+    out[:, seen] = proba
+    return out
+
+
+@dataclass
+class FittedModel:
+    """A fitted candidate: predicts and exports itself."""
+
+    config: ModelConfig
+    task: str
+    n_classes: int
+    estimator: Any
+    fit_seconds: float
+    n_iterations: int = 0
+    truncated: bool = False
+    n_threads: int = 1
+
+    @property
+    def family(self) -> str:
+        return self.config.family
+
+    def predict(self, X: Any) -> np.ndarray:
+        family = self.config.family
+        est = self.estimator
+        if family == "dummy":
+            n = X.shape[0]
+            return np.tile(est, (n, 1)) if self.task != "regression" else np.full(n, est[0])
+        if family == "lightgbm":
+            raw = est.predict(X, num_iteration=self.n_iterations or None)
+            if self.task == "binary":
+                return np.column_stack([1.0 - raw, raw])
+            return np.asarray(raw, dtype=float)
+        if family == "hist_gradient_boosting":
+            with thread_limit(self.n_threads):
+                return self._predict_sklearn(_dense(X))
+        return self._predict_sklearn(_dense(X) if family != "linear" else X)
+
+    def _predict_sklearn(self, X: Any) -> np.ndarray:
+        est = self.estimator
+        if self.task == "regression":
+            return np.asarray(est.predict(X), dtype=float)
+        proba = est.predict_proba(X)
+        return expand_proba(proba, est.classes_, self.n_classes)
+
+    def export(self) -> dict[str, Any]:
+        """The model as plain data: see the module docstring."""
+        family = self.config.family
+        base = {"family": family, "name": self.config.name, "task": self.task}
+        if family == "dummy":
+            return {**base, "kind": "constant", "values": np.asarray(self.estimator).tolist()}
+        if family == "lightgbm":
+            text = self.estimator.model_to_string(num_iteration=self.n_iterations or None)
+            return {**base, "kind": "lightgbm", "model_text": text}
+        if family == "linear":
+            est = self.estimator
+            coef = np.atleast_2d(np.asarray(est.coef_, dtype=float))
+            intercept = np.atleast_1d(np.asarray(est.intercept_, dtype=float))
+            if self.task == "regression":
+                link = "identity"
+            elif self.task == "binary":
+                link = "logistic"
+            else:
+                link = "softmax"
+            classes = (
+                np.asarray(est.classes_).astype(int).tolist() if self.task != "regression" else None
+            )
+            return {
+                **base,
+                "kind": "linear",
+                "coef": coef.tolist(),
+                "intercept": intercept.tolist(),
+                "link": link,
+                "classes_seen": classes,
+                "n_classes": self.n_classes,
+            }
+        return {**base, "kind": "sklearn", "estimator": self.estimator}
+
+
+def _dense(X: Any) -> Any:
+    return X.toarray() if sparse.issparse(X) else X
+
+
+def fit_model(
+    config: ModelConfig,
+    *,
+    task: str,
+    n_classes: int,
+    X: Any,
+    y: np.ndarray,
+    X_val: Any = None,
+    y_val: np.ndarray | None = None,
+    categorical: list[int] | None = None,
+    n_threads: int = 1,
+    deadline: float | None = None,
+    seed: int = 0,
+    iterations: int | None = None,
+) -> FittedModel:
+    """Fit one candidate. ``iterations`` fixes the rounds/trees (a refit without validation).
+
+    LightGBM stops early on the validation part and at the ``deadline`` (``time.monotonic``);
+    forests grow in chunks and stop adding trees at the deadline.
+    """
+    start = time.perf_counter()
+    family = config.family
+    fitters: dict[str, Callable[..., Any]] = {
+        "dummy": _fit_dummy,
+        "linear": _fit_linear,
+        "lightgbm": _fit_lightgbm,
+        "hist_gradient_boosting": _fit_hgb,
+        "random_forest": _fit_forest,
+        "extra_trees": _fit_forest,
+    }
+    fitter = fitters[family]
+    estimator, n_iter, truncated = fitter(
+        config,
+        task=task,
+        n_classes=n_classes,
+        X=X,
+        y=y,
+        X_val=X_val,
+        y_val=y_val,
+        categorical=categorical or [],
+        n_threads=n_threads,
+        deadline=deadline,
+        seed=seed,
+        iterations=iterations,
+    )
+    return FittedModel(
+        config,
+        task,
+        n_classes,
+        estimator,
+        time.perf_counter() - start,
+        n_iter,
+        truncated,
+        n_threads,
+    )
+
+
+def _fit_dummy(config: ModelConfig, *, task: str, n_classes: int, y: np.ndarray, **_: Any) -> Any:
+    if task == "regression":
+        return np.array([float(np.mean(y))]), 0, False
+    counts = np.bincount(y.astype(np.int64), minlength=n_classes).astype(float)
+    return counts / counts.sum(), 0, False
+
+
+def _fit_linear(
+    config: ModelConfig,
+    *,
+    task: str,
+    X: Any,
+    y: np.ndarray,
+    n_threads: int,
+    seed: int,
+    **_: Any,
+) -> Any:
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression, Ridge
+
+    with thread_limit(n_threads), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if task == "regression":
+            est: Any = Ridge(alpha=float(config.params.get("alpha", 1.0)), random_state=seed)
+        else:
+            est = LogisticRegression(
+                C=float(config.params.get("C", 1.0)), max_iter=300, random_state=seed
+            )
+        est.fit(X, y)
+    return est, 0, False
+
+
+class _DeadlineCallback:
+    """Stops LightGBM training at the deadline, keeping the rounds done so far."""
+
+    order = 40
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.hit = False
+
+    def __call__(self, env: Any) -> None:
+        import lightgbm as lgb
+
+        if time.monotonic() >= self.deadline:
+            self.hit = True
+            raise lgb.callback.EarlyStopException(env.iteration, env.evaluation_result_list or [])
+
+
+def lightgbm_params(config: ModelConfig, task: str, n_classes: int, n_threads: int, seed: int):  # type: ignore[no-untyped-def]
+    params: dict[str, Any] = {
+        "verbosity": -1,
+        "seed": seed,
+        "deterministic": True,
+        "force_col_wise": True,
+        "num_threads": max(1, n_threads),
+        "feature_pre_filter": False,
+    }
+    if task == "binary":
+        params.update(objective="binary", metric="binary_logloss")
+    elif task == "multiclass":
+        params.update(objective="multiclass", num_class=n_classes, metric="multi_logloss")
+    else:
+        params.update(objective="regression", metric="l2")
+    params.update(config.params)
+    return params
+
+
+def _fit_lightgbm(
+    config: ModelConfig,
+    *,
+    task: str,
+    n_classes: int,
+    X: Any,
+    y: np.ndarray,
+    X_val: Any,
+    y_val: np.ndarray | None,
+    categorical: list[int],
+    n_threads: int,
+    deadline: float | None,
+    seed: int,
+    iterations: int | None,
+) -> Any:
+    import lightgbm as lgb
+
+    params = lightgbm_params(config, task, n_classes, n_threads, seed)
+    train_set = lgb.Dataset(
+        X, label=y, categorical_feature=categorical or "auto", free_raw_data=True
+    )
+    callbacks: list[Any] = []
+    valid_sets: list[Any] = []
+    stopper = _DeadlineCallback(deadline) if deadline is not None else None
+    if stopper is not None:
+        callbacks.append(stopper)
+    rounds = iterations or MAX_ROUNDS
+    if iterations is None and X_val is not None and y_val is not None:
+        valid_sets = [lgb.Dataset(X_val, label=y_val, reference=train_set)]
+        callbacks.append(lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False))
+    booster = lgb.train(
+        params,
+        train_set,
+        num_boost_round=rounds,
+        valid_sets=valid_sets or None,
+        callbacks=callbacks,
+    )
+    best = booster.best_iteration if valid_sets else 0
+    n_iter = best if best and best > 0 else booster.current_iteration()
+    return booster, int(n_iter), bool(stopper is not None and stopper.hit)
+
+
+def _fit_hgb(
+    config: ModelConfig,
+    *,
+    task: str,
+    X: Any,
+    y: np.ndarray,
+    categorical: list[int],
+    n_threads: int,
+    seed: int,
+    iterations: int | None,
+    **_: Any,
+) -> Any:
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    X = _dense(X)
+    mask: Any = None
+    if categorical:
+        mask = np.zeros(X.shape[1], dtype=bool)
+        mask[categorical] = True
+    params = {k: v for k, v in config.params.items() if k != "max_iter"}
+    common: dict[str, Any] = {
+        "categorical_features": mask,
+        "random_state": seed,
+        **params,
+    }
+    if iterations is None:
+        common.update(
+            max_iter=int(config.params.get("max_iter", 1000)),
+            early_stopping=True,
+            n_iter_no_change=20,
+            validation_fraction=0.1,
+        )
+    else:
+        common.update(max_iter=max(1, iterations), early_stopping=False)
+    cls = HistGradientBoostingRegressor if task == "regression" else HistGradientBoostingClassifier
+    with thread_limit(n_threads):
+        est = cls(**common).fit(X, y)
+    return est, int(est.n_iter_), False
+
+
+def _fit_forest(
+    config: ModelConfig,
+    *,
+    task: str,
+    X: Any,
+    y: np.ndarray,
+    n_threads: int,
+    deadline: float | None,
+    seed: int,
+    iterations: int | None,
+    **_: Any,
+) -> Any:
+    from sklearn.ensemble import (
+        ExtraTreesClassifier,
+        ExtraTreesRegressor,
+        RandomForestClassifier,
+        RandomForestRegressor,
+    )
+
+    X = _dense(X)
+    classes = {
+        ("random_forest", False): RandomForestClassifier,
+        ("random_forest", True): RandomForestRegressor,
+        ("extra_trees", False): ExtraTreesClassifier,
+        ("extra_trees", True): ExtraTreesRegressor,
+    }
+    cls = classes[(config.family, task == "regression")]
+    params = dict(config.params)
+    total = int(iterations or params.pop("n_estimators", 300))
+    params.pop("n_estimators", None)
+    est = cls(n_estimators=0, warm_start=True, n_jobs=n_threads, random_state=seed, **params)
+    truncated = False
+    grown = 0
+    while grown < total:
+        grown = min(total, grown + FOREST_CHUNK)
+        est.set_params(n_estimators=grown)
+        est.fit(X, y)
+        if deadline is not None and time.monotonic() >= deadline and grown < total:
+            truncated = True
+            break
+    return est, grown, truncated

@@ -1,0 +1,799 @@
+"""The budgeted search: a portfolio of baselines and strong learners, Optuna on the strongest
+family, a greedy ensemble over out-of-fold predictions, and the final refit.
+
+The budget is hard. Every fit gets a deadline; LightGBM and the forests stop at it, the
+other families are skipped when their estimated cost does not fit. Time for the final refit
+(and for what the caller does afterwards, ``reserve_after``) is held back from the search.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from apprentice.learn.features import FeaturePipeline, infer_kind
+from apprentice.learn.models import (
+    BASELINE_FAMILIES,
+    FAST_FAMILIES,
+    INTERRUPTIBLE,
+    FittedModel,
+    ModelConfig,
+    fit_model,
+    portfolio,
+)
+from apprentice.learn.scoring import best_f1_threshold, resolve_metric, score, utility
+from apprentice.learn.split import Fold, SplitSpec, choose_n_folds, cv_folds
+
+Progress = Callable[[str], None]
+
+#: Relative cost of a family's fit against ``lightgbm_default`` on the same fold.
+COST_FACTOR = {
+    "dummy": 0.0,
+    "linear": 0.5,
+    "lightgbm": 1.0,
+    "hist_gradient_boosting": 1.5,
+    "random_forest": 3.0,
+    "extra_trees": 2.0,
+}
+ENSEMBLE_ROUNDS = 25
+ENSEMBLE_POOL = 8
+DEFAULT_TRIALS_WITHOUT_BUDGET = 10
+
+
+def available_threads(requested: int | None = None) -> int:
+    """Threads for one fit: ``requested``, else the CPUs this process may use."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    if requested is None or requested <= 0:
+        from apprentice.config import get_settings
+
+        requested = get_settings().threads
+    return max(1, min(int(requested), cpus))
+
+
+class Clock:
+    """Wall time against a budget (``None``: no limit)."""
+
+    def __init__(self, budget: float | None, start: float | None = None) -> None:
+        self.budget = budget
+        self.start = time.monotonic() if start is None else start
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.start
+
+    def remaining(self) -> float:
+        return math.inf if self.budget is None else self.budget - self.elapsed()
+
+    @property
+    def deadline(self) -> float | None:
+        return None if self.budget is None else self.start + self.budget
+
+    @property
+    def hard_deadline(self) -> float | None:
+        """The latest any fit may run: budget x 1.05 + 3 s (the contract allows + 5 s)."""
+        return None if self.budget is None else self.start + self.budget * 1.05 + 3.0
+
+
+@dataclass
+class CandidateResult:
+    """What cross-validation says about one candidate."""
+
+    config: ModelConfig
+    status: str = "pending"
+    fold_scores: list[float] = field(default_factory=list)
+    oof: np.ndarray | None = None
+    fit_seconds: list[float] = field(default_factory=list)
+    predict_seconds: float = 0.0
+    predicted_rows: int = 0
+    iterations: list[int] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def family(self) -> str:
+        return self.config.family
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("ok", "truncated") and self.oof is not None
+
+    @property
+    def cv_mean(self) -> float:
+        return float(np.mean(self.fold_scores)) if self.fold_scores else math.nan
+
+    @property
+    def cv_std(self) -> float:
+        return float(np.std(self.fold_scores, ddof=1)) if len(self.fold_scores) > 1 else math.nan
+
+    @property
+    def mean_fit_seconds(self) -> float:
+        return float(np.mean(self.fit_seconds)) if self.fit_seconds else math.nan
+
+    def refit_iterations(self, n_folds_total: int) -> int | None:
+        if self.family in ("dummy", "linear") or not self.iterations:
+            return None
+        mean = float(np.mean(self.iterations))
+        if self.family in ("random_forest", "extra_trees"):
+            return max(1, int(min(self.iterations)))
+        return max(1, round(mean * 1.1))
+
+
+@dataclass
+class FinalModel:
+    """A model refitted on the whole training part: pipelines by view, weighted members."""
+
+    name: str
+    task: str
+    n_classes: int
+    pipelines: dict[str, FeaturePipeline]
+    members: list[tuple[FittedModel, float]]
+    fit_seconds: float = 0.0
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Class probabilities ``(n, n_classes)`` or regression values ``(n,)``."""
+        matrices = {view: pipe.transform(X) for view, pipe in self.pipelines.items()}
+        total: np.ndarray | None = None
+        for model, weight in self.members:
+            pred = model.predict(matrices[model.config.view]) * weight
+            total = pred if total is None else total + pred
+        assert total is not None
+        return total
+
+    def export(self) -> dict[str, Any]:
+        """Plain data for the bundle: feature specs by view and member models."""
+        return {
+            "name": self.name,
+            "task": self.task,
+            "n_classes": self.n_classes,
+            "features": {view: pipe.to_spec() for view, pipe in self.pipelines.items()},
+            "members": [
+                {"weight": float(w), "view": m.config.view, **m.export()} for m, w in self.members
+            ],
+        }
+
+
+@dataclass
+class SearchResult:
+    """Everything the search learned: the leaderboard, the champion and the refitted models."""
+
+    task: str
+    metric: str
+    n_classes: int
+    candidates: list[CandidateResult]
+    leaderboard: pd.DataFrame
+    champion: str
+    members: list[tuple[str, float]]
+    champion_cv: list[float]
+    champion_oof: np.ndarray | None
+    oof_mask: np.ndarray
+    y: np.ndarray
+    folds: list[Fold]
+    threshold: float | None
+    models: dict[str, FinalModel]
+    baseline: str | None
+    runner_up: str | None
+    kinds: dict[str, str]
+    warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    baseline_only: bool = False
+
+    @property
+    def final(self) -> FinalModel:
+        return self.models[self.champion]
+
+
+class _Search:
+    def __init__(
+        self,
+        X: pd.DataFrame,
+        y: np.ndarray,
+        *,
+        task: str,
+        n_classes: int,
+        metric: str,
+        clock: Clock,
+        folds: list[Fold],
+        kinds: dict[str, str],
+        seed: int,
+        n_threads: int,
+        reserve_after: float,
+        progress: Progress | None,
+    ) -> None:
+        self.X = X
+        self.y = y
+        self.task = task
+        self.n_classes = n_classes
+        self.metric = metric
+        self.clock = clock
+        self.all_folds = folds
+        self.active = len(folds)
+        self.kinds = kinds
+        self.seed = seed
+        self.threads = n_threads
+        self.reserve_after = reserve_after
+        self.progress = progress
+        self.cache: dict[tuple[str, int], tuple[Any, Any, list[int], float]] = {}
+        self.results: list[CandidateResult] = []
+        self.unit_cost: float | None = None  # seconds of lightgbm_default per fold
+        self.pipeline_seconds: dict[str, float] = {}
+        self.warnings: list[str] = []
+
+    # -- time
+
+    @property
+    def folds(self) -> list[Fold]:
+        return self.all_folds[: self.active]
+
+    def refit_estimate(self, result: CandidateResult) -> float:
+        if not result.fit_seconds:
+            return 0.0
+        n = len(self.y)
+        n_fold = float(np.mean([len(tr) for tr, _ in self.folds]))
+        scale = n / max(n_fold, 1)
+        per_fit = result.mean_fit_seconds * scale * 1.15
+        return per_fit + self.pipeline_seconds.get(result.config.view, 0.0) * scale
+
+    def reserve(self) -> float:
+        ranked = [r for r in self._ranked() if r.family != "dummy"][:3]
+        return self.reserve_after + 1.2 * sum(self.refit_estimate(r) for r in ranked) + 0.5
+
+    def search_deadline(self) -> float | None:
+        deadline = self.clock.deadline
+        return None if deadline is None else deadline - self.reserve()
+
+    def time_left(self) -> float:
+        deadline = self.search_deadline()
+        return math.inf if deadline is None else deadline - time.monotonic()
+
+    def estimate(self, config: ModelConfig) -> float | None:
+        """Seconds a full cross-validation of ``config`` is expected to take."""
+        same = [r for r in self.results if r.family == config.family and r.fit_seconds]
+        k = len(self.folds)
+        if same:
+            return float(np.median([r.mean_fit_seconds for r in same])) * k * 1.1
+        if self.unit_cost is None:
+            return None
+        return self.unit_cost * COST_FACTOR[config.family] * k
+
+    # -- data
+
+    def matrices(self, view: str, i: int) -> tuple[Any, Any, list[int]]:
+        key = (view, i)
+        if key not in self.cache:
+            tr, va = self.all_folds[i]
+            start = time.perf_counter()
+            pipe = FeaturePipeline(
+                view=view,
+                kinds=self.kinds,
+                target_type=_target_type(self.task),
+                random_state=self.seed,
+            )
+            Xtr = pipe.fit_transform(self.X.iloc[tr], self.y[tr])
+            Xva = pipe.transform(self.X.iloc[va])
+            seconds = time.perf_counter() - start
+            self.pipeline_seconds[view] = max(self.pipeline_seconds.get(view, 0.0), seconds)
+            self.cache[key] = (Xtr, Xva, list(pipe.categorical_indices_), seconds)
+        Xtr, Xva, cats, _ = self.cache[key]
+        return Xtr, Xva, cats
+
+    # -- evaluation
+
+    def evaluate(self, config: ModelConfig, *, must_run: bool = False) -> CandidateResult:
+        result = CandidateResult(config)
+        self.results.append(result)
+        est = self.estimate(config)
+        left = self.time_left()
+        if not must_run and est is not None and config.family not in INTERRUPTIBLE and est > left:
+            result.status = "skipped"
+            result.note = f"needs about {est:.1f} s, {max(left, 0):.1f} s left"
+            self._say(result)
+            return result
+        if not must_run and left <= 0:
+            result.status = "skipped"
+            result.note = "no time left"
+            self._say(result)
+            return result
+        self._run(result, must_run=must_run)
+        self._say(result)
+        return result
+
+    def _run(self, result: CandidateResult, *, must_run: bool) -> None:
+        config = result.config
+        n = len(self.y)
+        oof = np.full((n, self.n_classes), np.nan) if self.n_classes else np.full(n, np.nan)
+        truncated = False
+        try:
+            for i, (tr, va) in enumerate(self.folds):
+                if i >= self.active:
+                    break
+                deadline = None if must_run else self.search_deadline()
+                now = time.monotonic()
+                if deadline is not None and now >= deadline:
+                    result.status = "timeout"
+                    result.note = f"stopped by the budget after {i} of {len(self.folds)} folds"
+                    return
+                if deadline is not None and config.family in INTERRUPTIBLE:
+                    # a fair share per remaining fold, so the candidate completes
+                    share = (deadline - now) / (self.active - i)
+                    if config.family in ("random_forest", "extra_trees"):
+                        share *= 0.3
+                    deadline = now + max(share, 0.05)
+                Xtr, Xva, cats = self.matrices(config.view, i)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    model = fit_model(
+                        config,
+                        task=self.task,
+                        n_classes=self.n_classes,
+                        X=Xtr,
+                        y=self.y[tr],
+                        X_val=Xva,
+                        y_val=self.y[va],
+                        categorical=cats,
+                        n_threads=self.threads,
+                        deadline=deadline,
+                        seed=self.seed,
+                    )
+                    start = time.perf_counter()
+                    pred = model.predict(Xva)
+                result.predict_seconds += time.perf_counter() - start
+                result.predicted_rows += len(va)
+                result.fit_seconds.append(model.fit_seconds)
+                result.iterations.append(model.n_iterations)
+                truncated = truncated or model.truncated
+                oof[va] = pred
+                result.fold_scores.append(score(self.metric, self.y[va], pred, self.n_classes))
+                if config.name == "lightgbm_default" and i == 0 and self.unit_cost is None:
+                    self.unit_cost = model.fit_seconds
+                    self._adapt_folds()
+        except Exception as exc:  # a candidate failing must not end the search
+            result.status = "failed"
+            result.note = f"{type(exc).__name__}: {str(exc)[:120]}"
+            return
+        result.oof = oof
+        result.status = "truncated" if truncated else "ok"
+        if truncated:
+            result.note = "stopped adding rounds or trees at the budget"
+
+    def _adapt_folds(self) -> None:
+        """Use fewer folds when the probe says the portfolio would not fit the budget."""
+        if self.clock.budget is None or self.unit_cost is None or len(self.all_folds) == 1:
+            return
+        left = self.time_left()
+        per_fold_portfolio = self.unit_cost * 6.0
+        affordable = int(0.7 * left / max(per_fold_portfolio, 1e-9))
+        k = max(1, min(len(self.all_folds), affordable))
+        if k >= self.active:
+            return
+        self.active = k
+        if k < len(self.all_folds):
+            self.warnings.append(
+                f"the budget allows {k} of {len(self.all_folds)} cross-validation folds; "
+                "scores use those folds"
+            )
+        for r in self.results:
+            if r.fold_scores:
+                del r.fold_scores[k:]
+                del r.fit_seconds[k:]
+                del r.iterations[k:]
+
+    def oof_mask(self) -> np.ndarray:
+        mask = np.zeros(len(self.y), dtype=bool)
+        for _, va in self.folds:
+            mask[va] = True
+        return mask
+
+    def _ranked(self) -> list[CandidateResult]:
+        ok = [r for r in self.results if r.ok and r.fold_scores]
+        return sorted(ok, key=lambda r: -utility(self.metric, r.cv_mean))
+
+    def _say(self, result: CandidateResult) -> None:
+        if self.progress is None:
+            return
+        if result.ok:
+            spread = "" if math.isnan(result.cv_std) else f" ± {result.cv_std:.4f}"
+            self.progress(
+                f"{result.name}: {self.metric} {result.cv_mean:.4f}{spread} "
+                f"({sum(result.fit_seconds):.1f} s)"
+            )
+        else:
+            self.progress(f"{result.name}: {result.status} ({result.note})")
+
+
+def _target_type(task: str) -> str:
+    return {"binary": "binary", "multiclass": "multiclass"}.get(task, "continuous")
+
+
+# --------------------------------------------------------------------------- optuna
+
+
+def _suggest(trial: Any, family: str, task: str, n: int) -> dict[str, Any]:
+    if family == "lightgbm":
+        return {
+            "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.2, log=True),
+            "num_leaves": trial.suggest_int("num_leaves", 4, 256, log=True),
+            "min_child_samples": trial.suggest_int(
+                "min_child_samples", 2, max(3, min(200, n // 10)), log=True
+            ),
+            "feature_fraction": trial.suggest_float("feature_fraction", 0.4, 1.0),
+            "bagging_fraction": trial.suggest_float("bagging_fraction", 0.5, 1.0),
+            "bagging_freq": 1,
+            "lambda_l1": trial.suggest_float("lambda_l1", 1e-8, 10.0, log=True),
+            "lambda_l2": trial.suggest_float("lambda_l2", 1e-8, 10.0, log=True),
+        }
+    if family == "hist_gradient_boosting":
+        return {
+            "learning_rate": trial.suggest_float("learning_rate", 0.02, 0.3, log=True),
+            "max_leaf_nodes": trial.suggest_int("max_leaf_nodes", 7, 128, log=True),
+            "min_samples_leaf": trial.suggest_int("min_samples_leaf", 2, 100, log=True),
+            "l2_regularization": trial.suggest_float("l2_regularization", 1e-8, 10.0, log=True),
+        }
+    if family in ("random_forest", "extra_trees"):
+        return {
+            "n_estimators": 300,
+            "max_features": trial.suggest_float("max_features", 0.1, 1.0),
+            "min_samples_leaf": trial.suggest_int("min_samples_leaf", 1, 20, log=True),
+        }
+    if family == "linear":
+        if task == "regression":
+            return {"alpha": trial.suggest_float("alpha", 1e-3, 1e3, log=True)}
+        return {"C": trial.suggest_float("C", 1e-3, 1e2, log=True)}
+    return {}
+
+
+def _tune(search: _Search, family: str, max_trials: int | None) -> None:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    sampler = optuna.samplers.TPESampler(seed=search.seed, n_startup_trials=5)
+    greater = utility(search.metric, 1.0) > 0
+    study = optuna.create_study(direction="maximize" if greater else "minimize", sampler=sampler)
+    limit = (
+        max_trials
+        if max_trials is not None
+        else (DEFAULT_TRIALS_WITHOUT_BUDGET if search.clock.budget is None else 10_000)
+    )
+    trial_no = 0
+    while trial_no < limit:
+        config_probe = ModelConfig(f"{family}_tuned", family)
+        est = search.estimate(config_probe)
+        left = search.time_left()
+        if search.clock.budget is not None and (left <= 0 or (est is not None and est > left)):
+            break
+        trial = study.ask()
+        params = _suggest(trial, family, search.task, len(search.y))
+        trial_no += 1
+        result = search.evaluate(
+            ModelConfig(f"{family}_trial_{trial_no}", family, params),
+            must_run=search.clock.budget is None,
+        )
+        if result.ok and not math.isnan(result.cv_mean):
+            study.tell(trial, result.cv_mean)
+        else:
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            if result.status in ("skipped", "timeout"):
+                break
+
+
+# --------------------------------------------------------------------------- ensemble
+
+
+def greedy_ensemble(
+    oofs: list[np.ndarray],
+    y: np.ndarray,
+    metric: str,
+    mask: np.ndarray,
+    n_classes: int,
+    rounds: int = ENSEMBLE_ROUNDS,
+) -> np.ndarray:
+    """Caruana et al. ensemble selection with replacement: weights over ``oofs``."""
+    preds = [o[mask] for o in oofs]
+    target = y[mask]
+    counts = np.zeros(len(preds))
+    current: np.ndarray | None = None
+    for step in range(rounds):
+        best_j, best_u = -1, -math.inf
+        for j, p in enumerate(preds):
+            blend = p if current is None else (current * step + p) / (step + 1)
+            u = utility(metric, score(metric, target, blend, n_classes))
+            if u > best_u:
+                best_j, best_u = j, u
+        counts[best_j] += 1
+        p = preds[best_j]
+        current = p if current is None else (current * step + p) / (step + 1)
+    return counts / counts.sum()
+
+
+# --------------------------------------------------------------------------- main
+
+
+def search(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    *,
+    task: str,
+    n_classes: int = 0,
+    metric: str | None = None,
+    time_budget: float | None = 60.0,
+    clock: Clock | None = None,
+    max_trials: int | None = None,
+    seed: int = 0,
+    n_threads: int | None = None,
+    folds: list[Fold] | None = None,
+    split: SplitSpec | None = None,
+    groups: np.ndarray | None = None,
+    times: np.ndarray | None = None,
+    kinds: dict[str, str] | None = None,
+    ensemble: bool = True,
+    families: tuple[str, ...] | None = None,
+    reserve_after: float = 0.0,
+    refit_extra: bool = True,
+    fast_predict: bool = True,
+    progress: Progress | None = None,
+) -> SearchResult:
+    """Search the portfolio under the budget and refit the champion on all of ``X``.
+
+    ``X`` is a typed frame of feature columns, ``y`` class indices or values. With
+    ``time_budget=None`` the search is bounded by ``max_trials`` only and is reproducible.
+    ``clock`` lets a caller count time it spent before the search. ``refit_extra`` also
+    refits the best baseline and the runner-up (for paired tests) when time allows.
+    ``fast_predict`` keeps the champion (and ensemble members) to families whose single-row
+    prediction is fast (dummy, linear, LightGBM); the others are still trained and ranked.
+    """
+    metric = resolve_metric(metric, task)
+    clock = clock or Clock(time_budget)
+    threads = available_threads(n_threads)
+    kinds = dict(kinds or {})
+    for name in X.columns:
+        kinds.setdefault(str(name), infer_kind(X[name]))
+    if folds is None:
+        folds = cv_folds(
+            split or SplitSpec("auto"),
+            y=y,
+            task=task,
+            n_folds=choose_n_folds(len(y)),
+            seed=seed,
+            groups=groups,
+            times=times,
+        )
+    s = _Search(
+        X,
+        y,
+        task=task,
+        n_classes=n_classes if task != "regression" else 0,
+        metric=metric,
+        clock=clock,
+        folds=folds,
+        kinds=kinds,
+        seed=seed,
+        n_threads=threads,
+        reserve_after=reserve_after,
+        progress=progress,
+    )
+    started = time.monotonic()
+    configs = portfolio(task, len(y))
+    if families is not None:
+        configs = [c for c in configs if c.family in families or c.family == "dummy"]
+    baseline_only = False
+    for config in configs:
+        s.evaluate(config, must_run=config.family == "dummy")
+
+    def eligible(r: CandidateResult) -> bool:
+        return not fast_predict or r.family in FAST_FAMILIES
+
+    ranked = [r for r in s._ranked() if eligible(r)]
+    if len([r for r in ranked if r.family != "dummy"]) == 0:
+        baseline_only = True
+        s.warnings.append(
+            "the time budget was too small to fit more than the baseline: the model is the "
+            "baseline alone; give a larger --time-budget"
+        )
+    tune_family = next((r.family for r in ranked if r.family != "dummy"), None)
+    if tune_family is not None and max_trials != 0:
+        _tune(s, tune_family, max_trials)
+    search_seconds = time.monotonic() - started
+
+    # -- champion: best single, or the ensemble when it beats it on CV
+    all_ranked = s._ranked()
+    ranked = [r for r in all_ranked if eligible(r)]
+    mask = s.oof_mask()
+    best = ranked[0]
+    members: list[tuple[str, float]] = [(best.name, 1.0)]
+    champion = best.name
+    champion_cv = list(best.fold_scores)
+    champion_oof = best.oof
+    ensemble_note = ""
+    if ensemble and len(ranked) > 1 and not baseline_only:
+        budget_left = (clock.deadline - time.monotonic()) if clock.deadline else math.inf
+        pool: list[CandidateResult] = []
+        spent = 0.0
+        best_of_family: dict[str, CandidateResult] = {}
+        for r in ranked:
+            best_of_family.setdefault(r.family, r)
+        preferred = list(best_of_family.values()) + ranked[:3]
+        for r in preferred:
+            if r.family == "dummy" or r in pool:
+                continue
+            cost = s.refit_estimate(r)
+            if spent + cost > max(0.0, budget_left - reserve_after) * 0.8:
+                continue
+            pool.append(r)
+            spent += cost
+            if len(pool) >= ENSEMBLE_POOL:
+                break
+        if len(pool) > 1:
+            weights = greedy_ensemble(
+                [r.oof for r in pool if r.oof is not None], y, metric, mask, s.n_classes
+            )
+            chosen = [(r, w) for r, w in zip(pool, weights, strict=True) if w > 0]
+            if len(chosen) > 1:
+                blend = np.sum([r.oof * w for r, w in chosen if r.oof is not None], axis=0)
+                fold_scores = [score(metric, y[va], blend[va], s.n_classes) for _, va in s.folds]
+                blend_u = utility(metric, float(np.mean(fold_scores)))
+                best_u = utility(metric, best.cv_mean)
+                if blend_u > best_u + 1e-9:
+                    champion = "ensemble"
+                    members = [(r.name, float(w)) for r, w in chosen]
+                    champion_cv = fold_scores
+                    champion_oof = np.asarray(blend)
+                    ensemble_note = "kept: beats the best single model on CV"
+                else:
+                    ensemble_note = "not kept: does not beat the best single model on CV"
+                s.results.append(
+                    CandidateResult(
+                        ModelConfig("ensemble", "ensemble"),
+                        status="ok" if champion == "ensemble" else "not kept",
+                        fold_scores=fold_scores,
+                        note=", ".join(f"{r.name}×{w:.2f}" for r, w in chosen)
+                        + f"; {ensemble_note}",
+                    )
+                )
+    threshold = None
+    if task == "binary" and champion_oof is not None:
+        threshold = best_f1_threshold(y[mask] == 1, champion_oof[mask, 1])
+
+    # -- baseline and runner-up for the paired comparisons
+    by_name = {r.name: r for r in s.results}
+    baselines = [r for r in all_ranked if r.family in BASELINE_FAMILIES and r.name != champion]
+    baseline = baselines[0].name if baselines else None
+    single_names = [r.name for r in all_ranked if r.family != "ensemble"]
+    runner_up: str | None
+    if champion == "ensemble":
+        runner_up = best.name
+    else:
+        runner_up = next((n for n in single_names if n != champion), None)
+
+    # -- refit
+    refit_start = time.monotonic()
+    models: dict[str, FinalModel] = {}
+    pipes: dict[str, FeaturePipeline] = {}
+    matrices: dict[str, Any] = {}
+
+    def pipeline(view: str) -> FeaturePipeline:
+        if view not in pipes:
+            pipe = FeaturePipeline(
+                view=view, kinds=kinds, target_type=_target_type(task), random_state=seed
+            )
+            matrices[view] = pipe.fit_transform(X, y)
+            pipes[view] = pipe
+        return pipes[view]
+
+    def refit(name: str, weights: list[tuple[str, float]], hard: bool) -> FinalModel:
+        fitted: list[tuple[FittedModel, float]] = []
+        t0 = time.perf_counter()
+        for member, weight in weights:
+            r = by_name[member]
+            pipe = pipeline(r.config.view)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model = fit_model(
+                    r.config,
+                    task=task,
+                    n_classes=s.n_classes,
+                    X=matrices[r.config.view],
+                    y=y,
+                    categorical=list(pipe.categorical_indices_),
+                    n_threads=threads,
+                    deadline=clock.hard_deadline if hard else None,
+                    seed=seed,
+                    iterations=r.refit_iterations(len(s.all_folds)),
+                )
+            fitted.append((model, weight))
+        views = {m.config.view for m, _ in fitted}
+        return FinalModel(
+            name,
+            task,
+            s.n_classes,
+            {v: pipes[v] for v in views},
+            fitted,
+            time.perf_counter() - t0,
+        )
+
+    models[champion] = refit(champion, members, hard=True)
+    if refit_extra:
+        for extra in (baseline, runner_up):
+            if extra is None or extra in models:
+                continue
+            r = by_name[extra]
+            left = (clock.deadline - time.monotonic()) if clock.deadline else math.inf
+            if s.refit_estimate(r) * 1.2 + reserve_after < left:
+                models[extra] = refit(extra, [(extra, 1.0)], hard=False)
+    matrices.clear()
+    refit_seconds = time.monotonic() - refit_start
+
+    if fast_predict:
+        for r in s.results:
+            if r.family not in FAST_FAMILIES and r.family != "ensemble" and r.ok:
+                r.note = "; ".join(
+                    x for x in (r.note, "not a champion candidate: slow single-row prediction") if x
+                )
+    leaderboard = make_leaderboard(s.results, metric, champion)
+    return SearchResult(
+        task=task,
+        metric=metric,
+        n_classes=s.n_classes,
+        candidates=s.results,
+        leaderboard=leaderboard,
+        champion=champion,
+        members=members,
+        champion_cv=champion_cv,
+        champion_oof=champion_oof,
+        oof_mask=mask,
+        y=y,
+        folds=s.folds,
+        threshold=threshold,
+        models=models,
+        baseline=baseline,
+        runner_up=runner_up,
+        kinds=kinds,
+        warnings=s.warnings,
+        timings={"search_s": search_seconds, "refit_s": refit_seconds},
+        baseline_only=baseline_only,
+    )
+
+
+def make_leaderboard(results: list[CandidateResult], metric: str, champion: str) -> pd.DataFrame:
+    """One row per candidate, best first: CV mean and spread, fit and predict time, status."""
+    rows = []
+    for r in results:
+        rows.append(
+            {
+                "model": r.name,
+                "family": r.family,
+                f"cv_{metric}": r.cv_mean,
+                "cv_std": r.cv_std,
+                "folds": len(r.fold_scores),
+                "fit_s": round(float(np.sum(r.fit_seconds)), 4) if r.fit_seconds else math.nan,
+                "predict_ms_per_1k": (
+                    round(1000 * 1000 * r.predict_seconds / r.predicted_rows, 3)
+                    if r.predicted_rows
+                    else math.nan
+                ),
+                "status": r.status,
+                "champion": r.name == champion,
+                "note": r.note,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    key = frame[f"cv_{metric}"] * (1 if utility(metric, 1.0) > 0 else -1)
+    frame["_usable"] = frame["status"].isin(["ok", "truncated", "not kept"]) & key.notna()
+    frame["_key"] = key.fillna(-math.inf)
+    frame = frame.sort_values(["_usable", "_key"], ascending=[False, False], kind="stable")
+    frame = frame.drop(columns=["_usable", "_key"]).reset_index(drop=True)
+    frame.insert(0, "rank", range(1, len(frame) + 1))
+    return frame
