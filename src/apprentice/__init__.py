@@ -12,20 +12,115 @@ from apprentice._version import __version__
 
 _EXPORTS: dict[str, str] = {
     "ApprenticeError": "apprentice.errors",
+    "AutoModel": "apprentice.learn",
+    "Bundle": "apprentice.bundle",
+    "CleanFileResult": "apprentice.workflows",
+    "CleanResult": "apprentice.clean",
+    "Cleaner": "apprentice.clean",
     "Dialect": "apprentice.read",
+    "Ledger": "apprentice.clean",
+    "PIIReport": "apprentice.guard",
     "ReadResult": "apprentice.read",
+    "Schema": "apprentice.guard",
     "Settings": "apprentice.config",
+    "TrainResult": "apprentice.bundle",
+    "Violations": "apprentice.guard",
+    "clean_file": "apprentice.workflows",
+    "clean_table": "apprentice.clean",
+    "clean_target": "apprentice.clean",
+    "detect_pii": "apprentice.guard",
+    "explain_cell": "apprentice.clean",
     "get_settings": "apprentice.config",
+    "infer_schema": "apprentice.guard",
+    "load_bundle": "apprentice.bundle",
+    "mask_value": "apprentice.guard",
+    "protection_plan": "apprentice.guard",
+    "pseudonymise": "apprentice.guard",
     "read": "apprentice.read",
+    "train": "apprentice.bundle",
+    "validate": "apprentice.guard",
     "write_csv": "apprentice.read",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+__all__ = [
+    "ApprenticeError",
+    "AutoModel",
+    "Bundle",
+    "CleanFileResult",
+    "CleanResult",
+    "Cleaner",
+    "Dialect",
+    "Ledger",
+    "PIIReport",
+    "ReadResult",
+    "Schema",
+    "Settings",
+    "TrainResult",
+    "Violations",
+    "__version__",
+    "clean_file",
+    "clean_table",
+    "clean_target",
+    "detect_pii",
+    "explain_cell",
+    "get_settings",
+    "infer_schema",
+    "load_bundle",
+    "mask_value",
+    "protection_plan",
+    "pseudonymise",
+    "read",
+    "train",
+    "validate",
+    "write_csv",
+]
 
 if TYPE_CHECKING:
-    from apprentice.config import Settings, get_settings
-    from apprentice.errors import ApprenticeError
-    from apprentice.read import Dialect, ReadResult, read, write_csv
+    from apprentice.bundle import (
+        Bundle,
+        TrainResult,
+        load_bundle,
+        train,
+    )
+    from apprentice.clean import (
+        Cleaner,
+        CleanResult,
+        Ledger,
+        clean_table,
+        clean_target,
+        explain_cell,
+    )
+    from apprentice.config import (
+        Settings,
+        get_settings,
+    )
+    from apprentice.errors import (
+        ApprenticeError,
+    )
+    from apprentice.guard import (
+        PIIReport,
+        Schema,
+        Violations,
+        detect_pii,
+        infer_schema,
+        mask_value,
+        protection_plan,
+        pseudonymise,
+        validate,
+    )
+    from apprentice.learn import (
+        AutoModel,
+    )
+    from apprentice.read import (
+        Dialect,
+        ReadResult,
+        read,
+        write_csv,
+    )
+    from apprentice.workflows import (
+        CleanFileResult,
+        clean_file,
+    )
 
 
 def __getattr__(name: str) -> Any:

@@ -89,7 +89,12 @@ def read_command(
     for note in result.notes:
         err.print(f"  - {note}", markup=False)
     if output is None:
-        err.print(result.table.head(10).to_string(max_colwidth=30), markup=False)
+        from apprentice.guard import detect_pii, mask_frame
+
+        # a preview is a display: values of columns that hold PII are masked
+        head = result.table.head(10)
+        preview = mask_frame(head, detect_pii(result.table, sample=5000))
+        err.print(preview.to_string(max_colwidth=30), markup=False)
 
 
 def register(app: typer.Typer) -> None:

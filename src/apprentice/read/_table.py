@@ -145,6 +145,18 @@ def _fix_header_quotes(rec: Record, lines: list[str], fmt: Format, width: int) -
     return ranked[0].fields if ranked else rec.fields
 
 
+_NUMERIC = {"INT", "DEC", "NUMLIKE"}
+
+
+def _opens_table(run: list[Record]) -> bool:
+    """A run of rows starts a table when its first row names columns its other rows fill
+    with numbers (a run of ragged rows without such a header is just ragged rows)."""
+    first = [coarse_shape(c) for c in run[0].fields]
+    if any(k in _NUMERIC or k == "EMPTY" for k in first):
+        return False
+    return any(coarse_shape(c) in _NUMERIC for r in run[1:] for c in r.fields)
+
+
 def _same_header(a: list[str], b: list[str]) -> bool:
     if (
         not a
@@ -252,7 +264,9 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
                 while k < len(structure) and len(structure[k].fields) == len(rec.fields):
                     k += 1
                 run = k - j
-            if (other and run >= 3) or (
+            after_blank = j > 0 and _is_blank(structure[j - 1])
+            starts_table = other and run >= 3 and (after_blank or _opens_table(structure[j : j + run]))
+            if starts_table or (
                 len(rec.fields) == width
                 and _same_header(rec.fields, first_row)
                 and j > region_start + 2
