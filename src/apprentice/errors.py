@@ -78,3 +78,7 @@ class ColumnMismatchError(SchemaError, ValueError):
     Also a ``ValueError``, which is what scikit-learn expects of a transformer given the wrong
     features.
     """
+
+
+class FeatureError(ApprenticeError):
+    """No usable feature is left to learn from (every column excluded or empty)."""
