@@ -355,13 +355,7 @@ def _pending(command_module: str, marker: str, todo: str, outputs: list[str]) ->
 def test_read_cli_preview_masks_pii(planted: Path, tmp_path: Path) -> None:
     done = _cli("read", str(planted), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    _pending(
-        "read.py",
-        "mask_frame",
-        "`apprentice read FILE` (no -o) prints the first rows unmasked; it should print "
-        "apprentice.guard.mask_frame(table.head(10), apprentice.guard.detect_pii(table))",
-        [done.stdout, done.stderr],
-    )
+    assert_no_canary([done.stdout, done.stderr])
 
 
 def test_clean_cli(planted: Path, tmp_path: Path) -> None:
