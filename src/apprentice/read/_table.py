@@ -103,7 +103,7 @@ def _header_like(fields: list[str], profile: TableProfile) -> bool:
         typed_col = kind in _TYPED and kind != "EMPTY" and n >= 0.8 * max(profile.n_rows, 1)
         cell_kind = coarse_shape(cell)
         if typed_col:
-            if cell_kind == kind or (cell_kind in _TYPED and cell_kind != "EMPTY"):
+            if cell_kind == kind or (cell_kind in _NUMERIC and kind in _NUMERIC):
                 votes_against += 1
             else:
                 votes_for += 1
@@ -265,7 +265,9 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
                     k += 1
                 run = k - j
             after_blank = j > 0 and _is_blank(structure[j - 1])
-            starts_table = other and run >= 3 and (after_blank or _opens_table(structure[j : j + run]))
+            starts_table = (
+                other and run >= 3 and (after_blank or _opens_table(structure[j : j + run]))
+            )
             if starts_table or (
                 len(rec.fields) == width
                 and _same_header(rec.fields, first_row)
