@@ -81,9 +81,9 @@ def typed_tables(draw: st.DrawFn) -> tuple[list[str], list[list[str]]]:
     columns = []
     for kind in kinds:
         if kind == "int":
-            col = [str(v) for v in draw(st.lists(st.integers(-999, 99999), min_size=n, max_size=n))]
+            col = [str(v) for v in draws(st.integers(-999, 99999))]
         elif kind == "dec":
-            col = [f"{v:.2f}" for v in draw(st.lists(st.floats(-1e4, 1e4), min_size=n, max_size=n))]
+            col = [f"{v:.2f}" for v in draws(st.floats(-1e4, 1e4))]
         elif kind == "date":
             col = [
                 f"2024-{m:02d}-{d:02d}"
@@ -94,7 +94,7 @@ def typed_tables(draw: st.DrawFn) -> tuple[list[str], list[list[str]]]:
                 )
             ]
         elif kind == "word":
-            col = draw(st.lists(_WORDS, min_size=n, max_size=n))
+            col = [str(v) for v in draws(_WORDS)]
         else:
             col = [
                 f"AB-{v:04d}" for v in draw(st.lists(st.integers(0, 9999), min_size=n, max_size=n))
