@@ -77,29 +77,17 @@ def typed_tables(draw: st.DrawFn) -> tuple[list[str], list[list[str]]]:
         st.lists(st.sampled_from(["int", "dec", "date", "word", "code"]), min_size=3, max_size=7)
     )
     n = draw(st.integers(8, 40))
+    cells: dict[str, st.SearchStrategy[str]] = {
+        "int": st.integers(-999, 99999).map(str),
+        "dec": st.floats(-1e4, 1e4).map(lambda v: f"{v:.2f}"),
+        "date": st.tuples(st.integers(1, 12), st.integers(1, 28)).map(
+            lambda md: f"2024-{md[0]:02d}-{md[1]:02d}"
+        ),
+        "word": _WORDS,
+        "code": st.integers(0, 9999).map(lambda v: f"AB-{v:04d}"),
+    }
     header = [f"{k}_{i}" for i, k in enumerate(kinds)]
-    columns = []
-    for kind in kinds:
-        if kind == "int":
-            col = [str(v) for v in draws(st.integers(-999, 99999))]
-        elif kind == "dec":
-            col = [f"{v:.2f}" for v in draws(st.floats(-1e4, 1e4))]
-        elif kind == "date":
-            col = [
-                f"2024-{m:02d}-{d:02d}"
-                for m, d in draw(
-                    st.lists(
-                        st.tuples(st.integers(1, 12), st.integers(1, 28)), min_size=n, max_size=n
-                    )
-                )
-            ]
-        elif kind == "word":
-            col = [str(v) for v in draws(_WORDS)]
-        else:
-            col = [
-                f"AB-{v:04d}" for v in draw(st.lists(st.integers(0, 9999), min_size=n, max_size=n))
-            ]
-        columns.append(col)
+    columns = [draw(st.lists(cells[k], min_size=n, max_size=n)) for k in kinds]
     return header, [list(r) for r in zip(*columns, strict=True)]
 
 
