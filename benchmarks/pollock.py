@@ -27,11 +27,14 @@ file with Python's ``csv`` module and the true parameters (delimiter, quote, esc
 and header lines; a multi-row header merged with spaces, as the clean files do).
 
 Each (loader, file) pair runs in one of at most ``--jobs`` (default 2) long-lived worker
-processes; a call that takes longer than ``--timeout`` seconds (default 20) has its worker
-killed and counts as a failure, as does a crash of the worker. The output is written as RFC
-CSV with the ``csv`` module, read back and scored by ``_pollock_score`` (the measures, the
-normalisation and every edge case are documented there). ``seconds`` is the time spent inside
-the loader calls (summed over files), not the scoring.
+processes, on a private copy of the polluted file alone in a scratch folder (so no loader can
+reach ``clean/`` or ``parameters/``). A call that takes longer than ``--timeout`` seconds
+(default 20) has its worker killed and counts as a failure, as does a crash of the worker.
+The output is written as RFC CSV with the ``csv`` module, read back and scored by
+``_pollock_score`` (the measures, the normalisation and every edge case are documented
+there), by our rules and, for comparison with the published figures, by the original
+scorer's. ``seconds`` is the time spent inside the loader calls (summed over files; module
+imports are done before), not the scoring.
 
 Usage::
 
@@ -51,7 +54,9 @@ import io
 import json
 import multiprocessing as mp
 import os
+import shutil
 import sys
+import tempfile
 import time
 import traceback
 from collections import defaultdict
@@ -186,17 +191,22 @@ LOADERS = {
 # ---------------------------------------------------------------------------------------------
 
 
-def _run_task(task: dict[str, Any]) -> dict[str, Any]:
+def _run_task(task: dict[str, Any], scratch: Path) -> dict[str, Any]:
     params = ps.load_parameters(task["params"])
     loader = LOADERS[task["loader"]]
     loaded: ps.Table | None = None
     error = None
+    # The loader sees a private copy of the polluted file, alone in a scratch folder, so that
+    # nothing it does can reach the ground truth next to the original.
+    path = scratch / task["file"]
+    shutil.copyfile(task["path"], path)
     start = time.perf_counter()
     try:
-        loaded = loader(task["path"], params, task["clean"])
+        loaded = loader(str(path), params, task["clean"])
     except Exception as exc:
         error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
     seconds = time.perf_counter() - start
+    path.unlink(missing_ok=True)
     if loaded is not None:
         try:
             text = ps.to_rfc_csv(loaded.header, loaded.rows)
@@ -241,17 +251,18 @@ def _worker(conn: Connection, loaders: tuple[str, ...]) -> None:
         for module in _PRELOAD.get(loader, ()):
             with contextlib.suppress(Exception):  # a broken import fails at the first load
                 importlib.import_module(module)
-    while True:
-        try:
-            task = conn.recv()
-        except EOFError:
-            return
-        if task is None:
-            return
-        try:
-            conn.send({"ok": True, **_run_task(task)})
-        except Exception:
-            conn.send({"ok": False, "traceback": traceback.format_exc()})
+    with tempfile.TemporaryDirectory(prefix="pollock-") as scratch:
+        while True:
+            try:
+                task = conn.recv()
+            except EOFError:
+                return
+            if task is None:
+                return
+            try:
+                conn.send({"ok": True, **_run_task(task, Path(scratch))})
+            except Exception:
+                conn.send({"ok": False, "traceback": traceback.format_exc()})
 
 
 class _Slot:
