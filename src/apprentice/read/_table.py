@@ -91,8 +91,15 @@ def _linewise(lines: list[str], fmt: Format) -> list[Record]:
     return out
 
 
-def _header_like(fields: list[str], profile: TableProfile) -> bool:
-    """A row is a header when, in the columns whose body is typed, it is not."""
+def _header_like(
+    fields: list[str], profile: TableProfile, body_values: list[set[str]], *, first: bool
+) -> bool:
+    """A row is a header when, in the columns whose body is typed, it is not.
+
+    In an all-text table the only evidence is the names themselves: the first row is a
+    header when its cells are distinct, short, and not values the column holds elsewhere;
+    a further header row needs the evidence of typed columns.
+    """
     votes_for = votes_against = 0
     for i, cell in enumerate(fields):
         col = profile.columns[i]
@@ -109,9 +116,16 @@ def _header_like(fields: list[str], profile: TableProfile) -> bool:
                 votes_for += 1
     if votes_for or votes_against:
         return votes_for > votes_against
-    # an all-text table: a header is non-empty, distinct and short
+    if not first:
+        return False
     cells = [c.strip() for c in fields]
-    return all(cells) and len(set(cells)) == len(cells) and max(len(c) for c in cells) <= 40
+    reused = sum(1 for c, seen in zip(cells, body_values, strict=False) if c in seen)
+    return (
+        all(cells)
+        and len(set(cells)) == len(cells)
+        and max(len(c) for c in cells) <= 40
+        and reused * 2 < len(cells)
+    )
 
 
 def _records_from(
@@ -360,10 +374,15 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
         head_recs = [r for r in main_recs[:5] if not _is_blank(r)]
         n_header = 0
         limit = hints.header if hints.header is not None else 4
+        candidates = {id(r.fields) for r in head_recs[:limit]}
+        body = [r for r in profile_rows[:2000] if id(r) not in candidates]
+        body_values = [{r[i].strip() for r in body} for i in range(width)]
         for rec in head_recs[:limit]:
             if len(rec.fields) != width:
                 break
-            if hints.header is not None or _header_like(rec.fields, profile):
+            if hints.header is not None or _header_like(
+                rec.fields, profile, body_values, first=n_header == 0
+            ):
                 n_header += 1
                 first_body_line = rec.last + 1
             else:
