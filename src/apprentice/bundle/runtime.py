@@ -29,6 +29,7 @@ CLIP = 10.0
 _TRUE = frozenset({"true", "yes", "y", "t"})
 _FALSE = frozenset({"false", "no", "n", "f"})
 _NS_PER_DAY = 86_400e9
+_ATTR = {"dayofweek": "day_of_week"}
 
 
 # --------------------------------------------------------------------------- values
@@ -163,7 +164,7 @@ def _series_keys(series: pd.Series) -> np.ndarray:
 def _part(ts: pd.Timestamp, part: str, ref_ns: int) -> float:
     if part == "elapsed_days":
         return (ts.value - ref_ns) / _NS_PER_DAY
-    return float(getattr(ts, part))
+    return float(getattr(ts, _ATTR.get(part, part)))
 
 
 # --------------------------------------------------------------------------- features
@@ -194,6 +195,7 @@ class _Column:
             self.encoding: str = plan["encoding"]
             self.categories: list[str] = list(plan["categories"])
             self.index = {c: i for i, c in enumerate(self.categories)}
+            self.lookup = pd.Index(self.categories, dtype=object)
             if self.encoding == "codes":
                 self.other = float(len(self.categories)) if plan["other"] else math.nan
             elif self.encoding == "onehot":
@@ -328,7 +330,8 @@ class _Column:
                 if part == "elapsed_days":
                     col = (stamps.astype("int64").to_numpy().astype(float) - self.ref) / _NS_PER_DAY
                 else:
-                    col = getattr(stamps.dt, part).to_numpy(dtype=float, na_value=np.nan)
+                    attr = _ATTR.get(part, part)
+                    col = getattr(stamps.dt, attr).to_numpy(dtype=float, na_value=np.nan)
                 col = np.array(col, dtype=float)
                 col[missing_rows] = np.nan
                 matrix[:, j] = col
@@ -343,7 +346,7 @@ class _Column:
         if kind == "categorical":
             keys = _series_keys(series)
             missing = np.fromiter((k is None for k in keys), dtype=bool, count=n)
-            codes = pd.Categorical(keys, categories=self.categories).codes.astype(np.int64)
+            codes = self.lookup.get_indexer(keys).astype(np.int64)
             if self.encoding == "codes":
                 out = codes.astype(float)
                 out[codes < 0] = self.other

@@ -204,6 +204,8 @@ def train(
     drop_columns: Sequence[str] = (),
     n_jobs: int | None = None,
     ensemble: bool = True,
+    families: Sequence[str] | None = None,
+    fast_predict: bool = True,
     n_boot: int = 1000,
     progress: Progress | None = None,
 ) -> TrainResult:
@@ -213,13 +215,23 @@ def train(
     DataFrame. ``time_budget`` (seconds) bounds the whole call, the final refit included;
     ``None`` with ``max_trials`` gives a reproducible run. ``split`` is ``random``,
     ``stratified``, ``group:COL`` or ``time:COL``. ``keep_columns`` keeps columns the leakage
-    guard would exclude; ``drop_columns`` are never features.
+    guard would exclude; ``drop_columns`` are never features. ``families`` restricts the
+    portfolio (the dummy baseline always runs); ``fast_predict`` keeps the champion to
+    families with sub-millisecond single-row prediction (dummy, linear, LightGBM).
     """
     clock = Clock(time_budget)
     if time_budget is not None and time_budget <= 0:
         raise ConfigError("the time budget must be a positive number of seconds")
     if max_trials is not None and max_trials < 0:
         raise ConfigError("--max-trials must be zero or a positive whole number")
+    if families is not None:
+        from apprentice.learn.models import FAMILIES
+
+        unknown = sorted(set(families) - set(FAMILIES))
+        if unknown:
+            raise ConfigError(
+                f"unknown model families {', '.join(unknown)}; choose among {', '.join(FAMILIES)}"
+            )
     say = progress or (lambda _msg: None)
     timings: dict[str, float] = {}
     warnings: list[str] = []
@@ -390,6 +402,8 @@ def train(
         times=cv_times,
         kinds={c: kinds[c] for c in feature_cols},
         ensemble=ensemble,
+        families=tuple(families) if families is not None else None,
+        fast_predict=fast_predict,
         reserve_after=reserve_after,
         progress=say,
     )

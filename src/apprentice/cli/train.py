@@ -52,6 +52,13 @@ def train_command(
     jobs: Annotated[
         int | None, typer.Option("--jobs", help="Threads per fit (default: the CPUs).")
     ] = None,
+    families: Annotated[
+        str | None,
+        typer.Option(
+            help="Restrict the portfolio, comma-separated: linear, lightgbm, "
+            "hist_gradient_boosting, random_forest, extra_trees (the dummy baseline always runs)."
+        ),
+    ] = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -79,6 +86,7 @@ def train_command(
         keep_columns=keep_column or (),
         drop_columns=drop_column or (),
         n_jobs=jobs,
+        families=[f.strip() for f in families.split(",") if f.strip()] if families else None,
         progress=progress,
     )
     if json_out:

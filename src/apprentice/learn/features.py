@@ -34,6 +34,7 @@ TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 SPEC_VERSION = 1
 DATE_PARTS_ALL: tuple[str, ...] = ("year", "month", "day", "dayofweek", "hour", "elapsed_days")
 CLIP = 10.0
+_ATTR = {"dayofweek": "day_of_week"}
 
 
 def category_key(value: Any) -> str | None:
@@ -141,7 +142,7 @@ def date_parts(stamps: pd.Series, parts: list[str], ref_ns: int) -> np.ndarray:
             ns = stamps.astype("int64").to_numpy().astype(float)
             col = (ns - ref_ns) / 86_400e9
         else:
-            col = getattr(stamps.dt, part).to_numpy(dtype=float, na_value=np.nan)
+            col = getattr(stamps.dt, _ATTR.get(part, part)).to_numpy(dtype=float, na_value=np.nan)
         col = np.array(col, dtype=float)
         col[missing] = np.nan
         out[:, j] = col
@@ -296,7 +297,13 @@ class FeaturePipeline(TransformerMixin, BaseEstimator):
                 raise TypeError("FeaturePipeline needs a DataFrame or a dense array, not sparse")
             arr = np.asarray(X)
             if arr.ndim != 2:
-                raise ValueError(f"Expected 2D array, got {arr.ndim}D array instead")
+                raise ValueError(
+                    f"Expected 2D array, got {arr.ndim}D array instead. Reshape your data "
+                    "with array.reshape(-1, 1) for a single feature or array.reshape(1, -1) "
+                    "for a single sample."
+                )
+            if arr.dtype.kind == "c":
+                raise ValueError("Complex data not supported")
             if reset and hasattr(self, "feature_names_in_"):
                 del self.feature_names_in_
             if not reset:
@@ -322,6 +329,8 @@ class FeaturePipeline(TransformerMixin, BaseEstimator):
                     "is required."
                 )
             self.n_features_in_ = frame.shape[1]
+        if any(pd.api.types.is_complex_dtype(frame[c].dtype) for c in frame.columns):
+            raise ValueError("Complex data not supported")
         numeric = frame.select_dtypes(include=[np.number])
         if numeric.shape[1] and np.isinf(numeric.to_numpy(dtype=float)).any():
             raise ValueError("Input X contains infinity or a value too large for dtype('float64').")
@@ -666,7 +675,7 @@ class FeaturePipeline(TransformerMixin, BaseEstimator):
 def _codes(keys: np.ndarray, categories: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Category indices (-1 when unknown or missing) and the missing mask."""
     missing = np.fromiter((k is None for k in keys), dtype=bool, count=len(keys))
-    codes = pd.Categorical(keys, categories=categories).codes.astype(np.int64)
+    codes = pd.Index(categories, dtype=object).get_indexer(keys).astype(np.int64)
     return codes, missing
 
 

@@ -113,7 +113,7 @@ def _binned(series: pd.Series, kind: str, bins: int) -> np.ndarray | None:
         return np.where(finite, codes, -1)
     if kind == "categorical":
         keys = pd.Series(as_keys(series))
-        codes = pd.Categorical(keys).codes.astype(np.int64)
+        codes = pd.factorize(keys, use_na_sentinel=True)[0].astype(np.int64)
         return codes
     return None
 
@@ -169,6 +169,12 @@ def single_feature_scores(
         if task == "regression":
             pred = _oof_bin_means(codes, target.astype(float), seed)
             value = float(r2_score(target, pred))
+            if kind in ("numeric", "boolean"):
+                # a monotone copy of the target: rank correlation, squared like R²
+                values = pd.Series(as_numeric(sub[name]))
+                rho = values.corr(pd.Series(target.astype(float)), method="spearman")
+                if rho is not None and np.isfinite(rho):
+                    value = max(value, float(rho) ** 2)
         elif task == "binary":
             pred = _oof_bin_means(codes, (target == 1).astype(float), seed)
             value = float(roc_auc_score(target == 1, pred)) if len(np.unique(target)) > 1 else 0

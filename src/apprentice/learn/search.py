@@ -587,6 +587,8 @@ def search(
     configs = portfolio(task, len(y))
     if families is not None:
         configs = [c for c in configs if c.family in families or c.family == "dummy"]
+        if not (set(families) & (FAST_FAMILIES - {"dummy"})):
+            fast_predict = False  # the caller chose slow families only
     baseline_only = False
     for config in configs:
         s.evaluate(config, must_run=config.family == "dummy")
@@ -595,12 +597,18 @@ def search(
         return not fast_predict or r.family in FAST_FAMILIES
 
     ranked = [r for r in s._ranked() if eligible(r)]
-    if len([r for r in ranked if r.family != "dummy"]) == 0:
+    if len([r for r in ranked if r.family != "dummy"]) == 0 and len(configs) > 1:
         baseline_only = True
-        s.warnings.append(
-            "the time budget was too small to fit more than the baseline: the model is the "
-            "baseline alone; give a larger --time-budget"
-        )
+        if any(r.status in ("skipped", "timeout", "truncated") for r in s.results):
+            s.warnings.append(
+                "the time budget was too small to fit more than the baseline: the model is "
+                "the baseline alone; give a larger --time-budget"
+            )
+        else:
+            s.warnings.append(
+                "no learner could be fitted (see the leaderboard notes): the model is the "
+                "baseline alone"
+            )
     tune_family = next((r.family for r in ranked if r.family != "dummy"), None)
     if tune_family is not None and max_trials != 0:
         _tune(s, tune_family, max_trials)
