@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from apprentice.read._repair import best_repair
-from apprentice.read._table import ParsedTable, parse_table
+from apprentice.read._table import ParsedTable, acceptable, parse_table, quarantine_reason
 from apprentice.read._tokenize import parse_text
 from apprentice.read.encoding import guess_encoding
 from apprentice.read.hints import ReadHints
@@ -131,12 +131,10 @@ def read_large(path: Path, hints: ReadHints) -> tuple[ParsedTable, Any, np.ndarr
             if not any(c.strip() for c in cells):
                 continue  # a blank line
             rep, why = best_repair(raw, cells, fmt, width, parsed.profile.row_logp)
-            if rep is not None:
+            if rep is not None and acceptable(rep, parsed.repair_floor):
                 repaired_rows.append((line, rep.fields))
             else:
-                rows_q.append(
-                    (line, raw, why or f"{len(cells)} fields where the table has {width}")
-                )
+                rows_q.append((line, raw, quarantine_reason(len(cells), width, rep, why)))
     all_lines = np.arange(first, first + n_total, dtype=np.int64)
     line_numbers = np.setdiff1d(
         all_lines, np.asarray(invalid_lines, dtype=np.int64), assume_unique=True

@@ -63,6 +63,7 @@ class ParsedTable:
     profile: TableProfile | None = None
     first_body_line: int = 0  # 0-based physical line where the body starts
     multiline_rows: bool = False  # some kept row spans more than one physical line
+    repair_floor: float = float("-inf")  # a repaired row must score at least this
 
 
 def _nonempty(fields: list[str]) -> int:
@@ -126,6 +127,22 @@ def _header_like(
         and max(len(c) for c in cells) <= 40
         and reused * 2 < len(cells)
     )
+
+
+def quarantine_reason(n_fields: int, width: int, rep: Repair | None, why: str) -> str:
+    """Why a row is quarantined, in words (never its values)."""
+    if rep is not None:
+        return (
+            f"{n_fields} fields where the table has {width}; the only fitting repair "
+            f"({rep.how}) leaves a row unlike any other"
+        )
+    return why or f"{n_fields} fields where the table has {width}; no repair fits"
+
+
+def acceptable(rep: Repair, floor: float) -> bool:
+    """A repair that changes the row's structure must leave it as likely as real rows; one that
+    only keeps a stray quote as text changes no cell's content and needs no such proof."""
+    return rep.score >= floor or rep.how.startswith("kept")
 
 
 def _records_from(
@@ -443,6 +460,7 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
         # try the first physical line alone (a runaway quote), then the whole record
         fixed = None
         attempts += 1
+        reason = ""
         if attempts <= _MAX_REPAIRS and width > 1:
             tries = []
             if rec.last > rec.first:
@@ -453,9 +471,10 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
                 rep, why = best_repair(
                     raw_text(lines, rec.first, last), fields, fmt, width, profile.row_logp
                 )
-                if rep is not None and (rep.score >= floor or rep.how.startswith("kept")):
+                if rep is not None and acceptable(rep, floor):
                     fixed = (rep, last)
                     break
+                reason = reason or quarantine_reason(len(rec.fields), width, rep, why)
                 if rep is None and not why and last < rec.last:
                     # the first line alone is a whole row: a quote ran away from it
                     fixed = (Repair(fields, "kept a runaway quote's line as one row", 0.0), last)
@@ -471,7 +490,7 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
         # a runaway multi-line record: quarantine its first line only and resume after it
         runaway = rec.last > rec.first and len(rec.fields) != width
         last = rec.first if runaway else rec.last
-        reason = f"{len(rec.fields)} fields where the table has {width}; no unambiguous repair"
+        reason = reason or quarantine_reason(len(rec.fields), width, None, "")
         quarantine.append((rec.first + 1, raw_text(lines, rec.first, last), reason))
         if runaway:
             gen = iter_records(lines, fmt, rec.first + 1)
@@ -520,4 +539,5 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
         profile=profile,
         first_body_line=first_body_line,
         multiline_rows=multiline,
+        repair_floor=floor,
     )
