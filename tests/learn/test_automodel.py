@@ -9,6 +9,7 @@ from sklearn.model_selection import cross_val_score
 from sklearn.utils.estimator_checks import (
     check_get_params_invariance,
     check_no_attributes_set_in_init,
+    parametrize_with_checks,
 )
 
 from apprentice.learn import AutoModel
@@ -67,3 +68,29 @@ def test_numpy_regression_and_cross_val() -> None:
         fitted.predict_proba(X[:3])
     with pytest.raises(ValueError, match="features"):
         fitted.predict(X[:, :2])
+
+
+_NEEDS_20_ROWS = "AutoModel refuses fewer than 20 labelled rows (too few to cross-validate)"
+_SMALL_DATA_CHECKS = {
+    name: _NEEDS_20_ROWS
+    for name in (
+        "check_dont_overwrite_parameters",
+        "check_n_features_in_after_fitting",
+        "check_complex_data",
+        "check_f_contiguous_array_estimator",
+        "check_methods_sample_order_invariance",
+        "check_methods_subset_invariance",
+        "check_fit2d_1sample",
+        "check_fit2d_1feature",
+        "check_dict_unchanged",
+        "check_fit2d_predict1d",
+    )
+}
+
+
+@parametrize_with_checks(
+    [AutoModel(time_budget=None, max_trials=0, families=("linear",), n_jobs=1, ensemble=False)],
+    expected_failed_checks=lambda est: _SMALL_DATA_CHECKS,
+)
+def test_sklearn_contract(estimator: AutoModel, check: object) -> None:
+    check(estimator)  # type: ignore[operator]

@@ -205,7 +205,8 @@ class AutoModel(BaseEstimator):
         return frame
 
     def _output(self, X: Any) -> np.ndarray:
-        return self.model_.predict(self._typed(X))
+        typed = self._typed(X)
+        return self.model_.predict(typed)
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted classes (labels as given in ``y``, cleaned) or values."""
