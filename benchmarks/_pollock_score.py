@@ -40,7 +40,7 @@ Edge cases (decided here, documented because they move scores):
   the header, it is judged on the records and cells: a data row taken as the header is a record
   missing from the output (record and cell recall drop). This is Pollock's rule
   ("if the source has no header cells, header measures are 1"). For apprentice, names are
-  treated as generated (written as an empty header row) when ``result.dialect.header_rows == 0``.
+  treated as generated (written as an empty header row) when ``result.header_generated``.
 * Truth non-empty, output empty: P = R = F1 = 0 (as in Pollock).
 * Records or cells: truth empty, output non-empty: P = 0, R = 1, F1 = 0 (Pollock gives 1 here;
   rows conjured from a header-only file are wrong, so we do not).
@@ -409,11 +409,10 @@ def frame_rows(frame: Any) -> list[list[str]]:
 
 
 def apprentice_table(result: Any) -> Table:
-    """What apprentice reports for a file: its header (empty when the names are generated,
-    i.e. ``dialect.header_rows == 0``; else ``original_columns``, else the table's columns)
-    and its kept rows (quarantined rows are not part of the table)."""
-    dialect = getattr(result, "dialect", None)
-    if dialect is not None and getattr(dialect, "header_rows", 1) == 0:
+    """What apprentice reports for a file: its header (empty when ``result.header_generated``
+    says the names were made up; else ``original_columns``, else the table's columns) and its
+    kept rows (quarantined rows are not part of the table)."""
+    if result.header_generated:
         header: list[str] = []
     else:
         header = [str(c) for c in (result.original_columns or list(result.table.columns))]

@@ -12,7 +12,7 @@ real open-data files).
 Every loader reads every file fully automatically, with no hint (encoding included):
 
 * ``apprentice``: ``apprentice.read(path)``; header = ``original_columns`` (an empty header
-  row when ``dialect.header_rows == 0``), rows = ``table`` (quarantined rows are not in it).
+  row when ``result.header_generated``), rows = ``table`` (quarantined rows are not in it).
 * ``pandas``: ``pd.read_csv(path, sep=None, engine="python", dtype=str,
   keep_default_na=False, on_bad_lines="skip")``; header = ``df.columns``.
 * ``clevercsv``: the file text (UTF-8, else Latin-1), ``clevercsv.Sniffer().sniff(text)``,

@@ -20,9 +20,11 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 import _pollock_score as ps  # noqa: E402
 
-# Floor on apprentice's simple score over the subset (max 10). It is raised as the reader
-# improves; the full-benchmark goal is simple >= 9.95 and weighted >= 9.65.
-SIMPLE_SCORE_FLOOR = 9.5
+# Floor on apprentice's simple score over the subset (max 10). The subset over-represents
+# the hardest file-level cases (one file per category), so it scores 9.958 where the full
+# benchmark scores 9.99+; the floor leaves room for noise-free refactoring only, so a real
+# regression in any category fails it. Full-benchmark goal: simple >= 9.95, weighted >= 9.65.
+SIMPLE_SCORE_FLOOR = 9.94
 
 FILE_LEVEL = [
     "file_double_trailing_newline.csv",

@@ -69,6 +69,7 @@ def _fast(source: Source, hints: ReadHints, settings: Settings, progress: Any) -
         rows_repaired=parsed.repaired,
         other_tables=[],
         original_columns=[] if parsed.header_generated else list(parsed.header),
+        header_generated=parsed.header_generated,
     )
 
 
@@ -112,4 +113,5 @@ def read_delimited(
         undecodable_bytes=decoded.undecodable,
         other_tables=parsed.other_tables,
         original_columns=[] if parsed.header_generated else list(parsed.header),
+        header_generated=parsed.header_generated,
     )

@@ -250,6 +250,7 @@ def _read_sheet(src: Source, hints: ReadHints, workbook: Any) -> ReadResult:
         notes=notes,
         line_numbers=np.asarray([n for n, _ in body], dtype=np.int64),
         original_columns=list(names),
+        header_generated=n_header == 0,
     )
 
 

@@ -274,6 +274,7 @@ class _Builder:
         self.notes: list[str] = []
         self.encoding: str | None = None
         self.undecodable = 0
+        self.header_generated = False
 
     def add_record(self, obj: dict[str, Any], line: int) -> None:
         flat = _ordered_flatten(obj, self.stats)
@@ -335,6 +336,7 @@ class _Builder:
             line_numbers=np.asarray(self.lines, dtype=np.int64),
             undecodable_bytes=self.undecodable,
             original_columns=list(names),
+            header_generated=self.header_generated,
         )
 
 
@@ -361,6 +363,7 @@ def _arrays_table(
         width = Counter(len(r) for _, r in rows).most_common(1)[0][0] if rows else 0
         names = [f"column_{i + 1}" for i in range(width)]
         builder.notes.append("no header row: columns are named column_1, column_2, ...")
+        builder.header_generated = True
     names = unique_names(names, builder.notes)
     kept: list[list[str | None]] = []
     for line, values in rows:

@@ -82,6 +82,8 @@ class ReadResult:
     undecodable_bytes: int = 0
     other_tables: list[TableRegion] = field(default_factory=list)
     original_columns: list[str] = field(default_factory=list)
+    header_generated: bool = False
+    """True when the source had no header row and the column names were made up."""
 
     @property
     def rows_kept(self) -> int:
@@ -103,6 +105,7 @@ class ReadResult:
             "encoding": self.encoding,
             "dialect": self.dialect.to_dict() if self.dialect else None,
             "columns": [str(c) for c in self.table.columns],
+            "header_generated": self.header_generated,
             "rows_read": self.rows_read,
             "rows_kept": self.rows_kept,
             "rows_quarantined": self.rows_quarantined,
