@@ -14,13 +14,20 @@ import pyarrow.compute as pc
 # it learns is then applied to every cell, and every cell that does not fit is reported.
 SAMPLE_ROWS = 200_000
 # Distinct values handed to the (per-value, Python-level) detectors at most.
-MAX_DETECT_VALUES = 20_000
+MAX_DETECT_VALUES = 1_000
 
 
-def to_text_array(values: Any) -> pa.Array:
-    """One contiguous pyarrow string array of the cells (missing cells are null)."""
+def contiguous(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
+    if isinstance(arr, pa.ChunkedArray):
+        return arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    return arr
+
+
+def to_text_array(values: Any) -> Any:
+    """The cells as a pyarrow string array (missing cells are null); a pandas column backed by
+    several chunks stays chunked (no copy) and is made contiguous only where needed."""
     if isinstance(values, pa.ChunkedArray):
-        arr: pa.Array = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+        arr: Any = values if values.num_chunks != 1 else values.chunk(0)
     elif isinstance(values, pa.Array):
         arr = values
     elif isinstance(values, pd.Series):
@@ -28,8 +35,8 @@ def to_text_array(values: Any) -> pa.Array:
         if not isinstance(series.dtype, pd.StringDtype) or series.dtype.storage != "pyarrow":
             series = as_text_series(series)
         arr = pa.array(series.array)
-        if isinstance(arr, pa.ChunkedArray):
-            arr = arr.combine_chunks()
+        if isinstance(arr, pa.ChunkedArray) and arr.num_chunks == 1:
+            arr = arr.chunk(0)
     else:
         arr = pa.array(list(values), type=pa.large_string())
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
@@ -79,7 +86,7 @@ def sample_rows(arr: pa.Array, limit: int = SAMPLE_ROWS) -> pa.Array:
 class Distinct:
     """Distinct trimmed values of a column with their cell counts (most frequent first)."""
 
-    values: list[str]
+    values: pa.Array
     counts: np.ndarray
     n_cells: int
     n_null: int
@@ -88,6 +95,51 @@ class Distinct:
     @property
     def total(self) -> int:
         return int(self.counts.sum())
+
+    def filter(self, mask: np.ndarray) -> Distinct:
+        return Distinct(
+            self.values.filter(pa.array(mask)),
+            self.counts[mask],
+            self.n_cells,
+            self.n_null,
+            self.sampled,
+        )
+
+    def head(self, limit: int = 0) -> tuple[list[str], np.ndarray]:
+        """Python values and counts; at most ``limit`` (the most frequent half, then an even
+        spread of the rest) when ``limit`` is given."""
+        n = len(self.values)
+        if not limit or n <= limit:
+            return self.values.to_pylist(), self.counts
+        half = limit // 2
+        rest = np.linspace(half, n - 1, num=limit - half).astype(np.int64)
+        idx = np.concatenate([np.arange(half), rest])
+        return self.values.take(pa.array(idx)).to_pylist(), self.counts[idx]
+
+
+def distinct_from_encoding(dictionary: pa.Array, idx: np.ndarray) -> tuple[Distinct, np.ndarray]:
+    """Exact distinct trimmed values and counts from a dictionary encoding of the column, and
+    the number of cells of each dictionary entry."""
+    with_null = np.bincount(idx + 1, minlength=len(dictionary) + 1).astype(np.int64)
+    counts = with_null[1:]
+    n_null = int(with_null[0])
+    stripped = trim(dictionary)
+    enc = pc.dictionary_encode(stripped)
+    groups = np.asarray(enc.indices.to_numpy(zero_copy_only=False))
+    values = enc.dictionary
+    merged = np.bincount(groups, weights=counts, minlength=len(values)).astype(np.int64)
+    keep = merged > 0
+    values = values.filter(pa.array(keep))
+    merged = merged[keep]
+    order = np.lexsort((np.arange(len(merged)), -merged))
+    distinct = Distinct(
+        values=values.take(pa.array(order)),
+        counts=merged[order],
+        n_cells=len(idx),
+        n_null=n_null,
+        sampled=False,
+    )
+    return distinct, counts
 
 
 def distinct_counts(arr: pa.Array, *, sample: bool = True) -> Distinct:
@@ -100,26 +152,16 @@ def distinct_counts(arr: pa.Array, *, sample: bool = True) -> Distinct:
     counts = np.asarray(vc.field("counts").to_numpy(), dtype=np.int64)
     valid = bool_np(pc.is_valid(values))
     n_null = int(counts[~valid].sum())
-    vals = values.filter(pa.array(valid)).to_pylist()
+    values = values.filter(pa.array(valid))
     cnt = counts[valid]
     order = np.lexsort((np.arange(len(cnt)), -cnt))
     return Distinct(
-        values=[vals[i] for i in order],
+        values=values.take(pa.array(order)),
         counts=cnt[order],
         n_cells=n_cells,
         n_null=n_null,
         sampled=sampled,
     )
-
-
-def limit_distinct(values: list[str], counts: np.ndarray) -> tuple[list[str], np.ndarray]:
-    """At most MAX_DETECT_VALUES values: the most frequent, then an even spread of the rest."""
-    if len(values) <= MAX_DETECT_VALUES:
-        return values, counts
-    head = MAX_DETECT_VALUES // 2
-    rest = np.linspace(head, len(values) - 1, num=MAX_DETECT_VALUES - head).astype(np.int64)
-    idx = np.concatenate([np.arange(head), rest])
-    return [values[i] for i in idx], counts[idx]
 
 
 def is_in(arr: pa.Array, values: list[str] | set[str] | frozenset[str]) -> np.ndarray:
@@ -136,13 +178,18 @@ def index_in(arr: pa.Array, values: list[str]) -> np.ndarray:
     return np.asarray(pc.fill_null(idx, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-def encode(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
-    """Dictionary-encode: (distinct values, index of each cell or -1 for null)."""
+def encode(arr: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
+    """Dictionary-encode: (distinct values, int32 index of each cell, -1 for null)."""
     enc = pc.dictionary_encode(arr)
-    if isinstance(enc, pa.ChunkedArray):
-        enc = enc.combine_chunks()
-    idx = np.asarray(pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
-    return enc.dictionary, idx
+    chunks = enc.chunks if isinstance(enc, pa.ChunkedArray) else [enc]
+    if not chunks:
+        return pa.array([], type=arr.type), np.zeros(0, dtype=np.int32)
+    # the chunks of a chunked encoding share one dictionary (the last is complete)
+    indices = (
+        chunks[0].indices if len(chunks) == 1 else pa.concat_arrays([c.indices for c in chunks])
+    )
+    idx = np.asarray(pc.fill_null(indices, -1).to_numpy(zero_copy_only=False))
+    return chunks[-1].dictionary, idx.astype(np.int32, copy=False)
 
 
 def high_cardinality(arr: pa.Array) -> bool:

@@ -192,7 +192,7 @@ class Cleaner(TransformerMixin, BaseEstimator):
                 info: dict[str, Any] = dict(issues)
                 info["examples"] = [{"raw": str(k), "count": int(v)} for k, v in examples.items()]
                 report.columns[rec.name] = info
-        table = pd.DataFrame(out, index=frame.index)
+        table = pd.DataFrame(out, index=frame.index, copy=False)
         return table, report
 
     def transform(self, X: Any) -> pd.DataFrame:

@@ -382,6 +382,7 @@ def format_regex(fmt: str) -> str:
 
 
 _EPOCH_1900 = np.datetime64("1900-01-01T00:00:00", "us")
+_ISO = re.compile(r"^%Y-%m-%d(?:[T ]%H:%M(?::%S(?:\.%f)?)?)?$")
 
 
 def _strptime(sub: pa.Array, fmt: str) -> tuple[np.ndarray, np.ndarray]:
@@ -436,6 +437,19 @@ def parse_dates(
     n = len(stripped)
     out = np.zeros(n, dtype=np.int64)
     ok = np.zeros(n, dtype=bool)
+    if fmt.formats and not fmt.utc and all(_ISO.match(f) for f in fmt.formats):
+        # strict ISO 8601 text: pyarrow's cast parses and validates it in one fast pass
+        masked = pc.if_else(pa.array(missing), pa.scalar(None, stripped.type), stripped)
+        try:
+            cast = pc.cast(masked, pa.timestamp("us"))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            cast = None
+        if cast is not None:
+            got = ~missing
+            vals = np.asarray(pc.fill_null(cast.cast(pa.int64()), 0).to_numpy(), dtype=np.int64)
+            values = vals.view("datetime64[us]").copy()
+            values[~got] = np.datetime64("NaT")
+            return values, got
     for f in fmt.formats:
         todo = ~missing & ~ok
         if not todo.any():

@@ -16,7 +16,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from apprentice.clean._arrow import Distinct, distinct_counts, limit_distinct, to_text_array, trim
+from apprentice.clean._arrow import (
+    MAX_DETECT_VALUES,
+    Distinct,
+    bool_np,
+    distinct_counts,
+    is_in,
+    to_text_array,
+    trim,
+)
 from apprentice.clean.booleans import BooleanFormat, detect_boolean
 from apprentice.clean.categories import (
     classify_text,
@@ -24,7 +32,7 @@ from apprentice.clean.categories import (
     learn_categories,
 )
 from apprentice.clean.dates import DateFormat, detect_date
-from apprentice.clean.markers import is_marker
+from apprentice.clean.markers import MISSING_TOKENS
 from apprentice.clean.numbers import NumberFormat, detect_number, name_tokens, number_semantic
 from apprentice.clean.recipe import ColumnRecipe
 from apprentice.errors import ConfigError
@@ -106,21 +114,50 @@ def parse_hint(column: str, hint: str) -> Hint:
     return out
 
 
-def _split_markers(d: Distinct) -> tuple[list[str], np.ndarray, dict[str, int]]:
-    values: list[str] = []
-    counts: list[int] = []
+def _split_markers(d: Distinct) -> tuple[Distinct, dict[str, int]]:
+    """(the non-marker distinct values, {marker token: count})."""
+    if len(d.values) == 0:
+        return d, {}
+    lower = pc.utf8_lower(d.values)
+    mask = is_in(lower, MISSING_TOKENS) | bool_np(pc.equal(d.values, ""))
     markers: dict[str, int] = {}
-    for v, c in zip(d.values, d.counts.tolist(), strict=True):
-        if is_marker(v):
-            markers[v] = markers.get(v, 0) + c
-        else:
-            values.append(v)
-            counts.append(c)
-    return values, np.asarray(counts, dtype=np.int64), markers
+    if mask.any():
+        for v, c in zip(
+            d.values.filter(pa.array(mask)).to_pylist(), d.counts[mask].tolist(), strict=True
+        ):
+            markers[v] = markers.get(v, 0) + int(c)
+    return d.filter(~mask), markers
+
+
+def _plain_numbers(values: pa.Array) -> bool:
+    """Whether every value is a plain number that pyarrow parses as is (the common case)."""
+    if len(values) == 0:
+        return False
+    try:
+        cast = pc.cast(values, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
+    vals = np.asarray(cast.to_numpy(zero_copy_only=False), dtype=float)
+    return bool(np.isfinite(vals).all())
+
+
+def is_native(column: pd.Series) -> bool:
+    """Numbers, booleans or datetimes that need no text parsing."""
+    dtype = column.dtype
+    if isinstance(dtype, (pd.StringDtype, pd.CategoricalDtype)):
+        return False
+    return dtype.kind in "iufbM"
 
 
 def infer_column(
-    column: pd.Series, *, name: str, source: str, hint: Hint | None, options: Options
+    column: pd.Series,
+    *,
+    name: str,
+    source: str,
+    hint: Hint | None,
+    options: Options,
+    arr: pa.Array | None = None,
+    distinct: Distinct | None = None,
 ) -> Inference:
     """Learn the recipe of one column (before sentinel review)."""
     dtype = column.dtype
@@ -147,11 +184,14 @@ def infer_column(
         rec = ColumnRecipe(name=name, source=source, kind="datetime", date=fmt_d)
         return Inference(rec, {"date": 1.0}, reason="datetime input column")
 
-    arr = to_text_array(column)
-    d = distinct_counts(arr)
-    values, counts, markers = _split_markers(d)
-    n_values = int(counts.sum())
-    det_values, det_counts = limit_distinct(values, counts)
+    if distinct is not None:
+        d = distinct
+    else:
+        if arr is None:
+            arr = to_text_array(column)
+        d = distinct_counts(arr)
+    nm, markers = _split_markers(d)
+    n_values = nm.total
     inf = Inference(ColumnRecipe(name=name, source=source, kind="empty"))
     inf.sampled = d.sampled
     inf.n_values = n_values
@@ -164,6 +204,8 @@ def infer_column(
     tokens = set(name_tokens(name))
     allow_compact = bool(tokens & {"date", "dt", "day", "yyyymmdd", "ymd"})
     dayfirst = hint.dayfirst if hint is not None else options.dayfirst
+    n_distinct = len(nm.values)
+    det_values, det_counts = nm.head(MAX_DETECT_VALUES)
 
     kind: str | None = None
     if hint is not None:
@@ -173,6 +215,24 @@ def infer_column(
         why_id = leading_zero_identifier(det_values, det_counts)
         if why_id:
             kind, inf.reason = "identifier", why_id
+    if kind is None and not allow_compact and _plain_numbers(nm.values):
+        # every value is a plain number: no need for the slower, per-value detectors
+        bfmt, bev = detect_boolean(det_values, det_counts) if n_distinct <= 4 else (None, None)
+        if bfmt is not None and bev is not None:
+            kind = "boolean"
+            inf.shares = {"boolean": 1.0, "number": 1.0, "date": 0.0}
+            inf.reason = "0/1 only: read as boolean"
+            rec.boolean = bfmt
+        else:
+            decimals = bool_np(pc.match_substring_regex(nm.values, r"[.eE]")).any()
+            kind = "float" if decimals else "integer"
+            inf.shares = {"boolean": 0.0, "number": 1.0, "date": 0.0}
+            inf.reason = "every value is a plain number"
+            rec.number = NumberFormat(integer=not decimals, percent=options.percent_as)
+            inf.extra = {"percent_share": 0.0, "unit_share": 0.0}
+        rec.kind = kind
+        rec.markers = sorted(markers)
+        return inf
     # evidence for every candidate type, so the ledger can show why one won
     bfmt, bev = detect_boolean(det_values, det_counts)
     nfmt, nev = detect_number(det_values, det_counts, percent_as=options.percent_as, name=name)
@@ -203,7 +263,7 @@ def infer_column(
                 kind = "integer" if nfmt.integer else "float"
                 inf.reason = f"{nev.share:.0%} of values are numbers"
             else:
-                kind, inf.reason = classify_text(det_values, det_counts, len(values))
+                kind, inf.reason = classify_text(det_values, det_counts, n_distinct)
     rec.kind = kind
     if kind in ("integer", "float"):
         rec.number = nfmt or NumberFormat(percent=options.percent_as)
@@ -229,18 +289,13 @@ def infer_column(
         inf.not_fitting = dev.failing
         inf.decisions += dev.decisions
     else:
-        _categorical_markers(inf, d, values, counts)
+        _categorical_markers(inf, det_values, det_counts, int(nm.counts.max()))
         if kind == "category":
-            full = distinct_counts(arr, sample=False) if d.sampled else d
-            cat_values, cat_counts, _ = _split_markers(full)
-            kept = {m["token"] for m in inf.kept_markers}
-            extra = [
-                (v, c) for v, c in zip(full.values, full.counts.tolist(), strict=True) if v in kept
-            ]
-            cat_values += [v for v, _ in extra]
-            cat_counts = np.concatenate(
-                [cat_counts, np.asarray([c for _, c in extra], dtype=np.int64)]
-            )
+            # from the sample; categories the sample missed are added after the first pass
+            cat_values, cat_counts = nm.head()
+            for k in inf.kept_markers:
+                cat_values.append(k["token"])
+                cat_counts = np.append(cat_counts, np.int64(k["count"]))
             cs = learn_categories(cat_values, cat_counts)
             rec.categories = cs.categories
             inf.merges = cs.merges
@@ -249,21 +304,18 @@ def infer_column(
     return inf
 
 
-def _categorical_markers(
-    inf: Inference, d: Distinct, values: list[str], counts: np.ndarray
-) -> None:
-    """In a categorical/text column a marker is a value when it is the most frequent value."""
+def _categorical_markers(inf: Inference, values: list[str], counts: np.ndarray, top: int) -> None:
+    """In a categorical column a marker is a value when it is the most frequent value."""
     if not inf.marker_tokens or not values:
         return
     w = counts.astype(float)
     avg_len = float((np.array([len(v) for v in values]) * w).sum() / w.sum())
     if inf.recipe.kind != "category" or avg_len > 25:
         return  # in free text or codes a marker means "nothing written"
-    top_value = int(counts.max()) if counts.size else 0
     for token, count in sorted(inf.marker_tokens.items(), key=lambda kv: -kv[1]):
         if token == "":
             continue
-        if count > top_value:
+        if count > top:
             inf.kept_markers.append(
                 {
                     "token": token,
@@ -276,7 +328,6 @@ def _categorical_markers(
             )
             inf.recipe.kept_markers.append(token.casefold())
             break
-    del d, values
 
 
 def refine_sentinels(

@@ -14,7 +14,7 @@ column at once with pyarrow, so the serving path and the training path are the s
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -261,12 +261,25 @@ def number_pattern(fmt: NumberFormat) -> str:
 _PATTERN_CACHE: dict[str, re.Pattern[str]] = {}
 
 
+_KEY_CACHE: dict[tuple[Any, ...], re.Pattern[str]] = {}
+
+
 def _compiled(fmt: NumberFormat) -> re.Pattern[str]:
-    pattern = number_pattern(fmt)
-    compiled = _PATTERN_CACHE.get(pattern)
+    key = (
+        fmt.decimal,
+        tuple(fmt.thousands),
+        tuple(fmt.currency),
+        tuple(fmt.unit_aliases),
+        fmt.unit_note,
+    )
+    compiled = _KEY_CACHE.get(key)
     if compiled is None:
-        compiled = re.compile(pattern, re.ASCII)
-        _PATTERN_CACHE[pattern] = compiled
+        pattern = number_pattern(fmt)
+        compiled = _PATTERN_CACHE.get(pattern)
+        if compiled is None:
+            compiled = re.compile(pattern, re.ASCII)
+            _PATTERN_CACHE[pattern] = compiled
+        _KEY_CACHE[key] = compiled
     return compiled
 
 
@@ -277,7 +290,10 @@ def parse_one(text: str, fmt: NumberFormat) -> tuple[float | None, list[str]]:
     m = _compiled(fmt).match(text)
     if m is None:
         return None, []
-    g = m.groupdict()
+    return _match_value(m.groupdict(), fmt)
+
+
+def _match_value(g: dict[str, Any], fmt: NumberFormat) -> tuple[float | None, list[str]]:
     if bool(g.get("open")) != bool(g.get("close")):
         return None, []
     num = g["num"]
@@ -479,6 +495,7 @@ def detect_number(
     fit = 0
     failing_digits = 0
     compiled = _compiled(fmt)
+    points = replace(fmt, percent="points")
     for text, w in zip(values, counts.tolist(), strict=True):
         if fmt.words and text.casefold() in NUMBER_WORDS:
             fit += w
@@ -499,7 +516,7 @@ def detect_number(
         num = m.group("num")
         if fmt.decimal in num or m.group("exp"):
             decimals = True
-        val = float(parse_one(text, NumberFormat(**{**fmt.to_dict(), "percent": "points"}))[0] or 0)
+        val = float(_match_value(m.groupdict(), points)[0] or 0)
         if m.group("pct"):
             pct_w += w
             pct_vals.append(abs(val))
@@ -634,10 +651,12 @@ def number_semantic(name: str, values: np.ndarray, integer: bool) -> str | None:
     """Year, month or clock-time (HHMM) numbers, from the column name and the values."""
     if not integer:
         return None
+    tokens = set(name_tokens(name))
+    if not tokens & {"year", "yr", "yyyy", "years", "month", "mo", "mon", "mnth", "time", "hhmm"}:
+        return None
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return None
-    tokens = set(name_tokens(name))
     lo, hi = float(finite.min()), float(finite.max())
     if tokens & {"year", "yr", "yyyy", "years"} and lo >= 1000 and hi <= 2200:
         return "year"

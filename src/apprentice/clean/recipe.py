@@ -17,7 +17,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from apprentice.clean._arrow import encode, high_cardinality, is_in, to_text_array, trim
+from apprentice.clean._arrow import (
+    bool_np,
+    contiguous,
+    encode,
+    high_cardinality,
+    is_in,
+    to_text_array,
+    trim,
+)
 from apprentice.clean.booleans import BooleanFormat, parse_booleans
 from apprentice.clean.categories import category_key
 from apprentice.clean.dates import DateFormat, parse_dates
@@ -220,11 +228,79 @@ class Recipe:
 
 @dataclass
 class Applied:
-    """A cleaned column, the rule code of each cell and the stripped text of each cell."""
+    """A cleaned column and the :class:`Rule` code of each cell.
+
+    When the column was dictionary-encoded, ``dictionary``/``dstripped`` hold its distinct raw
+    and stripped texts and ``index`` each cell's position in them (-1 for null); otherwise
+    ``raw``/``stripped`` hold every cell.
+    """
 
     values: pd.Series
     codes: np.ndarray
+    raw: pa.Array | None = None
     stripped: pa.Array | None = None
+    dictionary: pa.Array | None = None
+    dstripped: pa.Array | None = None
+    index: np.ndarray | None = None
+    dcodes: np.ndarray | None = None
+    dcounts: np.ndarray | None = None
+
+    def _dcounts(self) -> np.ndarray:
+        """Cells per dictionary entry (dictionary path only)."""
+        if self.dcounts is None and self.index is not None and self.dictionary is not None:
+            counts = np.bincount(self.index + 1, minlength=len(self.dictionary) + 1)
+            self.dcounts = counts[1:]
+        return self.dcounts if self.dcounts is not None else np.zeros(0, dtype=np.int64)
+
+    def token_counts(self, rules: tuple[int, ...]) -> dict[str, int]:
+        """Stripped text -> number of cells, over the cells whose rule is in ``rules``."""
+        out: dict[str, int] = {}
+        if self.dcodes is not None and self.dstripped is not None:
+            hit = np.flatnonzero(np.isin(self.dcodes, rules) & (self._dcounts() > 0))
+            if hit.size == 0:
+                return out
+            texts = self.dstripped.take(pa.array(hit)).to_pylist()
+            for t, c in zip(texts, self._dcounts()[hit].tolist(), strict=True):
+                if t is not None:
+                    out[t] = out.get(t, 0) + int(c)
+            return out
+        mask = np.isin(self.codes, rules)
+        if self.stripped is not None and mask.any():
+            vc = pc.value_counts(self.stripped.filter(pa.array(mask)))
+            for t, c in zip(
+                vc.field("values").to_pylist(), vc.field("counts").to_pylist(), strict=True
+            ):
+                if t is not None:
+                    out[t] = int(c)
+        return out
+
+    def whitespace_stripped(self) -> int:
+        """How many cells lost surrounding whitespace."""
+        if self.index is not None and self.dictionary is not None and self.dstripped is not None:
+            changed = bool_np(pc.not_equal(self.dictionary, self.dstripped))
+            return int(self._dcounts()[changed].sum()) if changed.any() else 0
+        if self.raw is not None and self.stripped is not None:
+            return int(bool_np(pc.not_equal(self.raw, self.stripped)).sum())
+        return 0
+
+    def release(self) -> None:
+        """Drop the per-cell buffers once the report is written (values and codes stay)."""
+        self.raw = self.stripped = self.dictionary = self.dstripped = None
+        self.index = self.dcodes = self.dcounts = None
+
+    def row_token(self) -> np.ndarray | None:
+        """A uint64 per cell, equal for equal raw cells (None when not cheaply available)."""
+        if self.index is not None:
+            tok = self.index.astype(np.uint64)
+            tok += np.uint64(1)
+            return tok
+        values = self.values.to_numpy()
+        if values.dtype.kind == "f":
+            bits = np.where(np.isnan(values), np.nan, values).view(np.uint64)
+            return bits
+        if values.dtype.kind in "mM":
+            return values.view(np.int64).astype(np.uint64)
+        return None
 
 
 def _missing_masks(
@@ -245,7 +321,7 @@ def _missing_masks(
     return null, empty, seen & ~empty, new
 
 
-def _text_series(arr: pa.Array, index: pd.Index) -> pd.Series:
+def _text_series(arr: Any, index: pd.Index) -> pd.Series:
     if pa.types.is_string(arr.type):
         arr = pc.cast(arr, pa.large_string())
     values = arr.to_pandas(types_mapper={pa.large_string(): pd.StringDtype("pyarrow", np.nan)}.get)
@@ -316,19 +392,22 @@ def _apply_distinct(rec: ColumnRecipe, raw: pa.Array) -> tuple[Any, np.ndarray, 
 
 
 def _take(container: Any, kind: str, idx: np.ndarray) -> Any:
-    """Expand per-distinct results to per-cell with ``idx`` (-1 = null cell)."""
+    """Expand per-distinct results to per-cell with ``idx`` (-1 = null cell).
+
+    Each per-distinct array gets one extra "null" entry at its end, which index -1 picks.
+    """
     if kind in ("identifier", "text"):
-        return container.take(pa.array(idx, mask=idx < 0, type=pa.int64()))
+        return container.take(pa.array(idx, mask=idx < 0))
     if kind == "boolean":
         bools, ok = container
-        safe = np.where(idx < 0, 0, idx)
-        return bools[safe] & (idx >= 0), ok[safe] & (idx >= 0)
+        return np.append(bools, False)[idx], np.append(ok, False)[idx]
     if kind == "category":
-        return np.where(idx < 0, -1, container[np.where(idx < 0, 0, idx)])
+        codes = np.append(container, -1)
+        small = np.int8 if codes.max(initial=0) < 127 else np.int32
+        return codes.astype(small)[idx]
     arr = np.asarray(container)
     filler = np.array([np.nan]) if arr.dtype.kind == "f" else np.array(["NaT"], dtype=arr.dtype)
-    ext = np.concatenate([arr, filler])
-    return ext[np.where(idx < 0, len(arr), idx)]
+    return np.concatenate([arr, filler])[idx]
 
 
 def _finish(rec: ColumnRecipe, container: Any, index: pd.Index) -> pd.Series:
@@ -349,9 +428,43 @@ def _finish(rec: ColumnRecipe, container: Any, index: pd.Index) -> pd.Series:
     return pd.Series(np.asarray(container, dtype=np.float64), index=index)
 
 
-def apply_column(rec: ColumnRecipe, column: pd.Series | pa.Array) -> Applied:
+CHUNK_ROWS = 262_144
+
+
+def _apply_direct(rec: ColumnRecipe, raw: Any) -> tuple[Any, np.ndarray, Any]:
+    """Clean every cell of a mostly-distinct column, a slice at a time (bounded memory)."""
+    n = len(raw)
+    if n <= CHUNK_ROWS:
+        return _apply_distinct(rec, contiguous(raw))
+    parts = [
+        _apply_distinct(rec, contiguous(raw.slice(i, CHUNK_ROWS))) for i in range(0, n, CHUNK_ROWS)
+    ]
+    codes = np.concatenate([p[1] for p in parts])
+    stripped = pa.chunked_array([p[2] for p in parts])
+    first = parts[0][0]
+    container: Any
+    if rec.kind in ("identifier", "text"):
+        container = pa.chunked_array([p[0] for p in parts])
+    elif isinstance(first, tuple):
+        container = (
+            np.concatenate([p[0][0] for p in parts]),
+            np.concatenate([p[0][1] for p in parts]),
+        )
+    else:
+        container = np.concatenate([p[0] for p in parts])
+    return container, codes, stripped
+
+
+def apply_column(
+    rec: ColumnRecipe,
+    column: pd.Series | pa.Array,
+    *,
+    index: pd.Index | None = None,
+    encoded: tuple[pa.Array, np.ndarray] | None = None,
+) -> Applied:
     """Clean one column with its recipe: typed values and a :class:`Rule` code per cell."""
-    index = column.index if isinstance(column, pd.Series) else pd.RangeIndex(len(column))
+    if index is None:
+        index = column.index if isinstance(column, pd.Series) else pd.RangeIndex(len(column))
     if (
         isinstance(column, pd.Series)
         and rec.kind in NUMERIC_KINDS
@@ -359,17 +472,39 @@ def apply_column(rec: ColumnRecipe, column: pd.Series | pa.Array) -> Applied:
         and not isinstance(column.dtype, pd.StringDtype)
     ):
         return _apply_native_numbers(rec, column)
-    raw = to_text_array(column)
-    if high_cardinality(raw):
-        container, codes, stripped = _apply_distinct(rec, raw)
-    else:
-        dictionary, idx = encode(raw)
-        container, dcodes, dstripped = _apply_distinct(rec, dictionary)
-        container = _take(container, rec.kind, idx)
-        codes = np.where(idx < 0, np.int8(Rule.NULL), dcodes[np.where(idx < 0, 0, idx)])
-        codes = codes.astype(np.int8)
-        stripped = dstripped.take(pa.array(idx, mask=idx < 0, type=pa.int64()))
-    return Applied(_finish(rec, container, index), codes, stripped)
+    if encoded is None:
+        raw = to_text_array(column)
+        if high_cardinality(raw):
+            container, codes, stripped = _apply_direct(rec, raw)
+            return Applied(_finish(rec, container, index), codes, raw=raw, stripped=stripped)
+        encoded = encode(raw)
+    dictionary, idx = encoded
+    container, dcodes, dstripped = _apply_distinct(rec, dictionary)
+    container = _take(container, rec.kind, idx)
+    codes = np.append(dcodes, np.int8(Rule.NULL))[idx]
+    return Applied(
+        _finish(rec, container, index),
+        codes,
+        dictionary=dictionary,
+        dstripped=dstripped,
+        index=idx,
+        dcodes=dcodes,
+    )
+
+
+def mark_sentinels(rec: ColumnRecipe, applied: Applied) -> None:
+    """Apply ``rec.sentinels`` to an already cleaned numeric column, in place."""
+    vals = applied.values.to_numpy(dtype=np.float64, copy=True)
+    codes = applied.codes
+    for s in rec.sentinels:
+        hit = vals == float(s["value"])
+        code = Rule.SENTINEL if s.get("action") == "missing" else Rule.FLAGGED
+        codes[hit] = code
+        if code == Rule.SENTINEL:
+            vals[hit] = np.nan
+        if applied.dcodes is not None and applied.index is not None:
+            applied.dcodes[np.unique(applied.index[hit])] = code
+    applied.values = pd.Series(vals, index=applied.values.index)
 
 
 def _apply_native_numbers(rec: ColumnRecipe, column: pd.Series) -> Applied:
