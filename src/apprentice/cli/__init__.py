@@ -12,6 +12,7 @@ import typer
 
 from apprentice._version import __version__
 from apprentice.cli import clean as _clean_cmd
+from apprentice.cli import demo as _demo_cmd
 from apprentice.cli import predict as _predict_cmd
 from apprentice.cli import read as _read_cmd
 from apprentice.cli import train as _train_cmd
@@ -42,6 +43,7 @@ def _root(
 
 
 _read_cmd.register(app)
+_demo_cmd.register(app)
 _clean_cmd.register(app)
 _train_cmd.register(app)
 _predict_cmd.register(app)

@@ -11,13 +11,16 @@ from typing import TYPE_CHECKING, Any
 
 _EXPORTS: dict[str, str] = {
     "CleanFileResult": "apprentice.workflows.clean",
+    "DemoResult": "apprentice.workflows.demo",
     "clean_file": "apprentice.workflows.clean",
+    "run_demo": "apprentice.workflows.demo",
 }
 
-__all__ = ["CleanFileResult", "clean_file"]
+__all__ = ["CleanFileResult", "DemoResult", "clean_file", "run_demo"]
 
 if TYPE_CHECKING:
     from apprentice.workflows.clean import CleanFileResult, clean_file
+    from apprentice.workflows.demo import DemoResult, run_demo
 
 
 def __getattr__(name: str) -> Any:
