@@ -96,22 +96,43 @@ def _sentinel_policy(mode: str, pairs: list[str] | None) -> Any:
     return out
 
 
-def write_table(table: Any, path: Path) -> None:
-    """Write the cleaned table as Parquet or CSV, chosen by the extension."""
+def check_output(path: Path) -> None:
+    """Refuse an output whose extension names no format we write."""
     from apprentice.errors import ConfigError
 
-    kind = OUTPUT_KINDS.get(path.suffix.lower())
-    if kind is None:
+    if path.suffix.lower() not in OUTPUT_KINDS:
         raise ConfigError(
             f"output {str(path)!r}: unknown extension {path.suffix!r}; use .parquet or .csv"
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if kind == "parquet":
-        table.to_parquet(path, index=False)
-    else:
-        table.to_csv(
-            path, index=False, sep="\t" if kind == "tsv" else ",", date_format="%Y-%m-%dT%H:%M:%S"
+
+
+def _ledger_settings(ledger: Path | None) -> dict[str, Any]:
+    """The cleaning settings recorded in a ledger (so `why` learns the same recipe again)."""
+    from apprentice.errors import InputError, SchemaError
+
+    if ledger is None:
+        return {}
+    if not ledger.is_file():
+        raise InputError(f"ledger file {str(ledger)!r} does not exist")
+    try:
+        data = json.loads(ledger.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise SchemaError(
+            f"ledger {str(ledger)!r} is not valid JSON; pass the file written by "
+            "`apprentice clean --ledger`"
+        ) from None
+    recipe = data.get("recipe") if isinstance(data, dict) else None
+    if not isinstance(recipe, dict) or not isinstance(recipe.get("settings"), dict):
+        raise SchemaError(
+            f"{str(ledger)!r} is not a ledger of `apprentice clean` (it holds no recipe settings)"
         )
+    settings = recipe["settings"]
+    return {
+        "type_hints": settings.get("type_hints") or None,
+        "percent_as": settings.get("percent_as", "fraction"),
+        "sentinels": settings.get("sentinels", "flag"),
+        "dayfirst": settings.get("dayfirst"),
+    }
 
 
 def clean_command(
@@ -161,6 +182,16 @@ def clean_command(
     target: Annotated[
         str | None, typer.Option("--target", help="The target column (must exist and hold values).")
     ] = None,
+    keep: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--keep", help="Keep a PII identifier column as keyed pseudonyms; repeatable."
+        ),
+    ] = None,
+    allow: Annotated[
+        list[str] | None,
+        typer.Option("--allow", help="Declare a column flagged as PII to be no PII; repeatable."),
+    ] = None,
     format: FormatOpt = None,
     encoding: EncodingOpt = None,
     delimiter: DelimiterOpt = None,
@@ -169,97 +200,105 @@ def clean_command(
     quiet: QuietOpt = False,
 ) -> None:
     """Type every column with evidence; write the cleaned table and the ledger."""
+    if output is not None:
+        check_output(output)
+    read_options = _read_options(format, encoding, delimiter, header)
+    if recipe is not None:
+        _apply_recipe(file, read_options, recipe, output, ledger, json_out, quiet)
+        return
     from apprentice.read import read
+    from apprentice.workflows import clean_file
 
     with byte_progress(f"reading {file}", enabled=not quiet and not json_out) as progress:
-        raw = read(file, progress=progress, **_read_options(format, encoding, delimiter, header))
-    if recipe is not None:
-        _apply_recipe(raw, recipe, output, ledger, json_out, quiet)
-        return
-    from apprentice.clean import clean_table
-
-    result = clean_table(
+        raw = read(file, progress=progress, **read_options)
+    result = clean_file(
         raw,
+        keep=keep or (),
+        allow=allow or (),
         type_hints=_type_hints(types, type_),
         percent_as=percent_as,
         sentinels=_sentinel_policy(sentinels, sentinel),
         target=target,
     )
-    if output is not None:
-        write_table(result.table, output)
-    if ledger is not None:
-        ledger.parent.mkdir(parents=True, exist_ok=True)
-        ledger.write_text(result.ledger.to_json(), encoding="utf-8")
+    written = result.write(output=output, ledger=ledger)
     if json_out:
-        payload = {
-            "source": raw.source,
-            "output": str(output) if output else None,
-            "ledger": str(ledger) if ledger else None,
-            "rows": len(result.table),
-            "columns": [
-                {
-                    "name": c.name,
-                    "original": c.original,
-                    "kind": c.kind,
-                    "dtype": c.dtype,
-                    "semantic": c.semantic,
-                    "missing": c.n_missing,
-                    "summary": c.summary(),
-                }
-                for c in result.ledger.columns
-            ],
-            "table": result.ledger.table.to_dict(),
+        payload = result.summary()
+        payload["output"] = written.get("output")
+        payload["ledger_file"] = written.get("ledger")
+        payload["column_types"] = {
+            c.name: {
+                "kind": c.kind,
+                "dtype": c.dtype,
+                "semantic": c.semantic,
+                "missing": c.n_missing,
+            }
+            for c in result.ledger.columns
         }
         emit_json(payload)
         return
     if quiet:
         return
-    for line in result.ledger.summary_lines():
+    for line in result.describe():
         err_console.print(line, markup=False, highlight=False)
     if output is None:
-        err_console.print(result.table.head(10).to_string(max_colwidth=30), markup=False)
+        err_console.print(result.preview(10).to_string(max_colwidth=30), markup=False)
 
 
 def _apply_recipe(
-    raw: Any,
+    file: str,
+    read_options: dict[str, Any],
     recipe_path: Path,
     output: Path | None,
     ledger: Path | None,
     json_out: bool,
     quiet: bool,
 ) -> None:
+    """Clean new rows with a saved recipe; report counts only (no cell values: PII-safe)."""
     from apprentice.clean import Cleaner
     from apprentice.clean.names import clean_names
     from apprentice.errors import InputError
+    from apprentice.read import read
 
     if not recipe_path.is_file():
         raise InputError(f"recipe file {str(recipe_path)!r} does not exist")
     cleaner = Cleaner.from_recipe(recipe_path.read_text(encoding="utf-8"))
+    raw = read(file, **read_options)
     frame = raw.table.copy(deep=False)
     originals = list(raw.original_columns) or list(frame.columns)
     if len(originals) == frame.shape[1]:
         frame.columns = [n for n, _, _ in clean_names(originals)]
     table, report = cleaner.transform_with_report(frame)
+    counts = {
+        col: {k: v for k, v in info.items() if k != "examples"}
+        for col, info in report.columns.items()
+    }
     if output is not None:
-        write_table(table, output)
+        path = output
+        if path.suffix.lower() in (".parquet", ".pq"):
+            table.to_parquet(path, index=False)
+        else:
+            table.to_csv(path, index=False)
     payload = {
         "source": raw.source,
         "recipe": str(recipe_path),
         "output": str(output) if output else None,
         "rows": len(table),
-        "report": report.to_dict(),
+        "columns_with_issues": counts,
+        "extra_columns": report.extra_columns,
     }
     if ledger is not None:
-        ledger.parent.mkdir(parents=True, exist_ok=True)
-        ledger.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
+        ledger.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
     if json_out:
         emit_json(payload)
     elif not quiet:
         err_console.print(
             f"{raw.source}: {len(table):,} rows cleaned with {recipe_path}", markup=False
         )
-        for line in report.summary_lines() or ["every cell fits the recipe"]:
-            err_console.print(f"  {line}", markup=False)
+        for col, info in counts.items():
+            parts = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in info.items() if v)
+            err_console.print(f"  {col}: {parts}", markup=False)
+        if not counts:
+            err_console.print("  every cell fits the recipe", markup=False)
 
 
 def why_command(
@@ -273,7 +312,9 @@ def why_command(
     ] = None,
     ledger: Annotated[
         Path | None,
-        typer.Option("--ledger", help="Use the recipe in this ledger (else learn it again)."),
+        typer.Option(
+            "--ledger", help="Learn the recipe with the settings recorded in this ledger."
+        ),
     ] = None,
     format: FormatOpt = None,
     encoding: EncodingOpt = None,
@@ -282,25 +323,35 @@ def why_command(
     json_out: JsonOpt = False,
 ) -> None:
     """Where one cell's cleaned value (or NaN) came from: raw text, cleaned value, rule."""
-    from apprentice.clean import explain_cell
+    import numpy as np
+
     from apprentice.errors import ConfigError, InputError
+    from apprentice.read import read
+    from apprentice.workflows import clean_file
 
     if (row is None) == (line is None):
         raise ConfigError("give exactly one of --row (0-based data row) or --line (source line)")
-    recipe_text = None
-    if ledger is not None:
-        if not ledger.is_file():
-            raise InputError(f"ledger file {str(ledger)!r} does not exist")
-        recipe_text = ledger.read_text(encoding="utf-8")
+    settings = _ledger_settings(ledger)
+    raw = read(file, **_read_options(format, encoding, delimiter, header))
+    if line is not None:
+        lines = np.asarray(raw.line_numbers)
+        if len(lines) != len(raw.table):
+            raise InputError(
+                "the reader recorded no line numbers for this file; give --row (0-based) instead"
+            )
+        hits = np.flatnonzero(lines == line)
+        if hits.size == 0:
+            raise InputError(
+                f"line {line} holds no data row (it may be the header, a quarantined row or "
+                "inside a quoted field); `apprentice read FILE` lists the rows"
+            )
+        row = int(hits[0])
+    result = clean_file(raw, **settings)
     col: str | int = column
-    ans = explain_cell(
-        file,
-        column=col,
-        row=row,
-        line=line,
-        recipe=recipe_text,
-        read_options=_read_options(format, encoding, delimiter, header),
-    )
+    if column not in [str(c) for c in result.table.columns] and column.isdigit():
+        col = int(column)
+    assert row is not None
+    ans = result.explain(row, col)
     if json_out:
         emit_json(ans.to_dict())
         return
