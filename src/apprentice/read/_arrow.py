@@ -10,7 +10,9 @@ a non-UTF-8 encoding) go the careful way instead, so both paths give the same an
 
 from __future__ import annotations
 
+import io
 import mmap
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ from apprentice.read._tokenize import parse_text
 from apprentice.read.encoding import guess_encoding
 from apprentice.read.hints import ReadHints
 
-SAMPLE_BYTES = 4 * 1024 * 1024
+SAMPLE_BYTES = 1024 * 1024
 _MAX_INVALID = 1000
 
 
@@ -50,7 +52,33 @@ def _line_of(mm: mmap.mmap, offsets: list[int]) -> dict[int, int]:
     return out
 
 
-def read_large(path: Path, hints: ReadHints) -> tuple[ParsedTable, Any, np.ndarray, str] | None:
+class _Counting(io.RawIOBase):
+    """A file that reports how many bytes pyarrow has pulled from it (for the progress bar)."""
+
+    def __init__(self, path: Path, report: Callable[[int, int | None], None] | None) -> None:
+        self._fh = path.open("rb")
+        self._total = path.stat().st_size
+        self._done = 0
+        self._report = report
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self._fh.readinto(buffer)
+        self._done += n or 0
+        if self._report is not None:
+            self._report(self._done, self._total)
+        return n or 0
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
+
+
+def read_large(
+    path: Path, hints: ReadHints, progress: Callable[[int, int | None], None] | None = None
+) -> tuple[ParsedTable, Any, np.ndarray, str] | None:
     """``(account, arrow table, line numbers, encoding)``, or ``None`` to take the careful path."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -79,31 +107,36 @@ def read_large(path: Path, hints: ReadHints) -> tuple[ParsedTable, Any, np.ndarr
         return "skip" if len(invalid) <= _MAX_INVALID else "error"
 
     names = [f"c{i}" for i in range(width)]
+    read_options = pacsv.ReadOptions(
+        skip_rows=parsed.first_body_line,
+        column_names=names,
+        block_size=8 * 1024 * 1024,
+        use_threads=True,
+    )
+    parse_options = pacsv.ParseOptions(
+        delimiter=fmt.delimiter,
+        quote_char=fmt.quotechar or False,
+        double_quote=fmt.doublequote,
+        escape_char=fmt.escapechar or False,
+        newlines_in_values=False,
+        ignore_empty_lines=False,
+        invalid_row_handler=on_invalid,
+    )
+    convert_options = pacsv.ConvertOptions(
+        column_types=dict.fromkeys(names, pa.large_string()),
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+        null_values=[],
+    )
     try:
-        table = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(
-                skip_rows=parsed.first_body_line,
-                column_names=names,
-                block_size=8 * 1024 * 1024,
-                use_threads=True,
-            ),
-            parse_options=pacsv.ParseOptions(
-                delimiter=fmt.delimiter,
-                quote_char=fmt.quotechar or False,
-                double_quote=fmt.doublequote,
-                escape_char=fmt.escapechar or False,
-                newlines_in_values=False,
-                ignore_empty_lines=False,
-                invalid_row_handler=on_invalid,
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.large_string()),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-                null_values=[],
-            ),
-        )
+        if progress is None:
+            source: Any = path
+            table = pacsv.read_csv(source, read_options, parse_options, convert_options)
+        else:
+            # pyarrow reports no progress; count the bytes it pulls through a file wrapper
+            with _Counting(path, progress) as counted:
+                buffered = io.BufferedReader(counted, buffer_size=8 * 1024 * 1024)
+                table = pacsv.read_csv(buffered, read_options, parse_options, convert_options)
     except (pa.ArrowInvalid, UnicodeDecodeError):
         return None  # too many broken rows or undecodable bytes: the careful path copes
     first = parsed.first_body_line + 1

@@ -46,9 +46,7 @@ def _fast(source: Source, hints: ReadHints, settings: Settings, progress: Any) -
         return None
     from apprentice.read._arrow import read_large
 
-    if progress is not None:
-        progress(0, size)
-    got = read_large(source.path, hints)
+    got = read_large(source.path, hints, progress)
     if got is None:
         return None
     parsed, table, line_numbers, encoding = got
