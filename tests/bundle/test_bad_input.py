@@ -134,3 +134,11 @@ def test_out_directory_that_is_not_a_bundle_is_refused(tmp_path: Path) -> None:
 def test_file_target_missing(tmp_path: Path) -> None:
     with pytest.raises(TargetError, match="not in the table"):
         train(TABLES / "penguins.csv", target="Species ", out=tmp_path / "b", **QUICK)
+
+
+def test_no_holdout_when_asked(tmp_path: Path) -> None:
+    result = train(_frame(80), target="y", out=tmp_path / "b", test_size=0, **QUICK)
+    assert result.metrics == {} and result.comparisons == []
+    assert any("no holdout" in w for w in result.warnings)
+    assert result.bundle.manifest["split"]["holdout_rows"] == 0
+    assert result.cv["folds"] >= 1

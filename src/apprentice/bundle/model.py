@@ -115,3 +115,12 @@ class Bundle:
         if all(isinstance(c, int) for c in self.classes):
             frame["prediction"] = frame["prediction"].astype("int64")
         return frame
+
+    def explain(self, X: Any, top: int = 5) -> list[dict[str, Any]]:
+        """The ``top`` largest contributions to each row's prediction, by raw column name.
+
+        See :func:`apprentice.bundle.contrib.explain_rows` for the structure and units.
+        """
+        from apprentice.bundle.contrib import explain_rows
+
+        return explain_rows(self, X, top=top)

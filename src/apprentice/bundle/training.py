@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -23,27 +23,14 @@ from apprentice.bundle.cleaning import as_text_frame, cleaner_class, recipe_json
 from apprentice.bundle.io import MANIFEST, load_bundle, write_bundle
 from apprentice.bundle.model import Bundle
 from apprentice.errors import ConfigError, FeatureError, TargetError
-from apprentice.evaluate import (
-    Calibration,
-    Comparison,
-    Interval,
-    calibration,
-    holdout_metrics,
-    metrics_to_dict,
-    paired_test,
-)
-from apprentice.learn.features import infer_kind
-from apprentice.learn.leakage import (
-    LeakageReport,
-    find_id_like,
-    find_near_perfect,
-    shared_duplicates,
-)
-from apprentice.learn.scoring import resolve_metric
-from apprentice.learn.search import Clock, SearchResult, available_threads, search
-from apprentice.learn.split import holdout_split, parse_split, parse_time, resolve_split
-from apprentice.learn.task import prepare_target
-from apprentice.learn.typing import basic_types, numeric_columns
+
+if TYPE_CHECKING:
+    from apprentice.evaluate import Calibration, Comparison, Interval
+    from apprentice.learn.leakage import LeakageReport
+    from apprentice.learn.search import SearchResult
+
+# learn and evaluate (scikit-learn, scipy) are imported inside ``train``, after its clock has
+# started: their import time counts against the budget like everything else.
 
 Progress = Callable[[str], None]
 PARITY_TOLERANCE = 1e-6
@@ -95,6 +82,8 @@ class TrainResult:
         return str(self.bundle.manifest["model"]["name"])
 
     def to_dict(self) -> dict[str, Any]:
+        from apprentice.evaluate import metrics_to_dict
+
         board = self.leaderboard.replace({np.nan: None}).to_dict(orient="records")
         return {
             "bundle": str(self.path),
@@ -172,6 +161,8 @@ def _fit_cleaning(
         if ledger is not None and hasattr(ledger, "to_records"):
             records = list(ledger.to_records())
         return typed_train, typed_test, recipe_json(cleaner), records
+    from apprentice.learn.typing import basic_types, numeric_columns
+
     numeric = numeric_columns(raw_train)
     return (
         basic_types(raw_train, numeric),
@@ -219,7 +210,26 @@ def train(
     portfolio (the dummy baseline always runs); ``fast_predict`` keeps the champion to
     families with sub-millisecond single-row prediction (dummy, linear, LightGBM).
     """
-    clock = Clock(time_budget)
+    started = time.monotonic()
+    from apprentice.evaluate import (
+        calibration,
+        holdout_metrics,
+        metrics_to_dict,
+        paired_test,
+    )
+    from apprentice.learn.features import infer_kind
+    from apprentice.learn.leakage import (
+        LeakageReport,
+        find_id_like,
+        find_near_perfect,
+        shared_duplicates,
+    )
+    from apprentice.learn.scoring import resolve_metric
+    from apprentice.learn.search import Clock, available_threads, search
+    from apprentice.learn.split import holdout_split, parse_split, parse_time, resolve_split
+    from apprentice.learn.task import prepare_target
+
+    clock = Clock(time_budget, start=started)
     if time_budget is not None and time_budget <= 0:
         raise ConfigError("the time budget must be a positive number of seconds")
     if max_trials is not None and max_trials < 0:
@@ -285,7 +295,7 @@ def train(
         groups=groups_all,
         times=times_all,
     )
-    if len(test_idx) < 5 or len(train_idx) < 15:
+    if (test_size > 0 and len(test_idx) < 5) or len(train_idx) < 15:
         raise TargetError(
             f"the split leaves {len(train_idx)} training and {len(test_idx)} holdout rows; add "
             "rows or change --test-size"
@@ -364,7 +374,7 @@ def train(
         ledger.append(
             {"stage": "guard", "action": "exclude_column", "column": column, "reason": reason}
         )
-    leakage.shared_duplicates = shared_duplicates(raw_train, raw_test)
+    leakage.shared_duplicates = shared_duplicates(raw_train, raw_test) if len(raw_test) else 0
     if leakage.shared_duplicates:
         warnings.append(
             f"{leakage.shared_duplicates:,} holdout row(s) are exact copies of training rows; "
@@ -440,26 +450,35 @@ def train(
 
     # -- evaluate on the holdout, through the bundle
     t = time.monotonic()
-    raw_holdout = raw.iloc[test_idx].reset_index(drop=True)
-    shipped = bundle._output(raw_holdout)
-    in_memory = result.final.predict(X_test)
-    parity = (
-        float(np.nanmax(np.abs(np.asarray(shipped) - np.asarray(in_memory)))) if n_test else 0.0
-    )
+    if n_test == 0:
+        warnings.append(
+            "no holdout (test size 0): the numbers are cross-validation estimates; evaluate "
+            "the bundle on data of your own"
+        )
+    parity = 0.0
+    shipped = np.zeros((0, info.n_classes)) if classification else np.zeros(0)
+    if n_test:
+        shipped = bundle._output(raw.iloc[test_idx].reset_index(drop=True))
+        in_memory = result.final.predict(X_test)
+        parity = float(np.nanmax(np.abs(np.asarray(shipped) - np.asarray(in_memory))))
     if not parity <= PARITY_TOLERANCE:
         warnings.append(
             f"the bundle's predictions differ from the trained model's by up to {parity:.2g} "
             "on the holdout; please report this"
         )
-    metrics = holdout_metrics(
-        info.task, y_test, shipped, threshold=result.threshold, n_boot=n_boot, seed=seed
+    metrics = (
+        holdout_metrics(
+            info.task, y_test, shipped, threshold=result.threshold, n_boot=n_boot, seed=seed
+        )
+        if n_test
+        else {}
     )
     comparisons: list[Comparison] = []
     paired_metric = _PAIRED_METRIC[metric_name]
     if info.task == "multiclass" and paired_metric == "f1":
         paired_metric = "f1_macro"
     for role, other_name in (("baseline", result.baseline), ("runner-up", result.runner_up)):
-        if other_name is None or other_name == result.champion:
+        if other_name is None or other_name == result.champion or n_test == 0:
             continue
         other = result.models.get(other_name)
         if other is None:
@@ -482,7 +501,7 @@ def train(
                 threshold=result.threshold,
             )
         )
-    calib = calibration(y_test, shipped) if classification else None
+    calib = calibration(y_test, shipped) if classification and n_test else None
     timings["evaluate_s"] = time.monotonic() - t
     timings["total_s"] = clock.elapsed()
     cv = {

@@ -684,8 +684,13 @@ def search(
     else:
         runner_up = next((n for n in single_names if n != champion), None)
 
-    # -- refit
+    # -- refit: boosting rounds and trees stop where the caller's remaining work would overrun
     refit_start = time.monotonic()
+    refit_deadline = (
+        None
+        if clock.hard_deadline is None
+        else max(refit_start + 0.5, clock.hard_deadline + 2.0 - reserve_after - 1.0)
+    )
     models: dict[str, FinalModel] = {}
     pipes: dict[str, FeaturePipeline] = {}
     matrices: dict[str, Any] = {}
@@ -715,7 +720,7 @@ def search(
                     y=y,
                     categorical=list(pipe.categorical_indices_),
                     n_threads=threads,
-                    deadline=clock.hard_deadline if hard else None,
+                    deadline=refit_deadline if hard else None,
                     seed=seed,
                     iterations=r.refit_iterations(len(s.all_folds)),
                 )

@@ -101,8 +101,11 @@ def parse_time(values: pd.Series, column: str) -> np.ndarray:
 
 
 def _check_test_size(test_size: float) -> None:
-    if not 0.05 <= test_size <= 0.5:
-        raise ConfigError(f"test size {test_size} must be between 0.05 and 0.5 (a share of rows)")
+    if not (test_size == 0 or 0.05 <= test_size <= 0.5):
+        raise ConfigError(
+            f"test size {test_size} must be between 0.05 and 0.5 (a share of rows), or 0 for "
+            "no holdout"
+        )
 
 
 def holdout_split(
@@ -122,6 +125,8 @@ def holdout_split(
     _check_test_size(test_size)
     spec = resolve_split(spec, task)
     positions = np.arange(n_rows)
+    if test_size == 0:
+        return positions, positions[:0]
     if spec.kind == "time":
         assert times is not None
         # Unknown times count as the earliest, so they can only be trained on.
