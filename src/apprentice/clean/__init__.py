@@ -7,13 +7,14 @@ columns, and records all of it in a :class:`Ledger`. :class:`Cleaner` is the sam
 scikit-learn transformer for the serving path; :func:`explain_cell` answers ``apprentice why``.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from apprentice.clean.api import (
     CleanResult,
     TargetResult,
     clean_table,
     clean_target,
 )
-from apprentice.clean.cleaner import Cleaner, TransformReport
 from apprentice.clean.explain import CellExplanation, explain_cell
 from apprentice.clean.ledger import ColumnReport, Ledger, TableReport
 from apprentice.clean.recipe import ColumnRecipe, Recipe, Rule, apply_column
@@ -35,3 +36,18 @@ __all__ = [
     "clean_target",
     "explain_cell",
 ]
+
+if TYPE_CHECKING:
+    from apprentice.clean.cleaner import Cleaner, TransformReport
+
+_LAZY = {"Cleaner", "TransformReport"}  # scikit-learn is imported only when they are used
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from apprentice.clean import cleaner
+
+        value = getattr(cleaner, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'apprentice.clean' has no attribute {name!r}")

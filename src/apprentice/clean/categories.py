@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 def category_key(arr: pa.Array) -> pa.Array:
     """The merge key of each (stripped) cell: spaces collapsed, lower-cased, final dots dropped."""
-    x = pc.replace_substring_regex(arr, r"\s+", " ")
+    x = pc.replace_substring_regex(pc.utf8_trim_whitespace(arr), r"\s+", " ")
     x = pc.utf8_lower(x)
     return pc.replace_substring_regex(x, r"[.\s]+$", "")
 
@@ -69,7 +69,7 @@ def leading_zero_identifier(values: list[str], counts: np.ndarray) -> str | None
     if digits < 0.95 * total or lead == 0 or lead < 0.01 * total:
         return None
     width, wcount = max(lengths.items(), key=lambda kv: (kv[1], kv[0]))
-    if (width >= 3 and wcount >= 0.9 * digits) or lead >= 0.1 * total:
+    if width >= 3 and (wcount >= 0.9 * digits or lead >= 0.1 * total):
         return (
             f"digit codes with leading zeros ({lead} cells, e.g. width {width}): kept as text "
             "so the zeros survive"

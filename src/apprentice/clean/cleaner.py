@@ -49,8 +49,8 @@ def _as_frame(X: Any) -> pd.DataFrame:
     arr = np.asarray(X)
     if arr.ndim != 2:
         raise ValueError(
-            f"Expected a 2-D table, got {arr.ndim}-D data instead; reshape a single column "
-            "with array.reshape(-1, 1) or pass a DataFrame"
+            f"Expected a 2-D table, got {arr.ndim}-D data instead. Reshape your data with "
+            "array.reshape(-1, 1) for a single column, or pass a DataFrame"
         )
     if arr.dtype.kind == "c":
         raise ValueError("Complex data not supported: cells must be text, numbers or booleans")
@@ -116,22 +116,29 @@ class Cleaner(TransformerMixin, BaseEstimator):
         tags.input_tags.string = True
         tags.input_tags.categorical = True
         tags.input_tags.sparse = False
+        # the output is a DataFrame with one dtype per column (float64, boolean, datetime64,
+        # category, str), so no single input dtype is "preserved"
+        tags.transformer_tags.preserves_dtype = []
         return tags
 
     # -- fitting ---------------------------------------------------------------------------
 
     def _fit(self, X: Any) -> pd.DataFrame:
         frame = _as_frame(X)
-        if frame.shape[0] == 0 or frame.shape[1] == 0:
+        rows, cols = frame.shape
+        if cols == 0:
             raise EmptyTableError(
-                f"Cleaner.fit got an empty table ({frame.shape[0]} rows x {frame.shape[1]} "
-                "columns); a cleaning recipe needs at least one row and one column"
+                f"Cleaner.fit got 0 feature(s) (shape=({rows}, 0)) while a minimum of 1 is "
+                "required: the table has no columns"
+            )
+        if rows == 0:
+            raise EmptyTableError(
+                f"Cleaner.fit got 0 sample(s) (shape=(0, {cols})) while a minimum of 1 is "
+                "required: a cleaning recipe needs at least one row"
             )
         check_settings(self.percent_as, self.sentinels)
-        try:
-            validate_data(self, X=frame, reset=True, skip_check_array=True)
-        except ValueError as exc:  # pragma: no cover - names are validated by pandas
-            raise ColumnMismatchError(str(exc)) from None
+        validate_data(self, X=X, reset=True, skip_check_array=True)
+        self.n_features_in_ = cols
         result = fit_frame(
             frame,
             list(frame.columns),
@@ -160,9 +167,14 @@ class Cleaner(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "recipe_")
         frame = _as_frame(X)
         try:
-            validate_data(self, X=frame, reset=False, skip_check_array=True)
+            validate_data(self, X=X, reset=False, skip_check_array=True)
         except ValueError as exc:
             raise ColumnMismatchError(str(exc)) from None
+        if frame.shape[1] != self.n_features_in_:
+            raise ColumnMismatchError(
+                f"X has {frame.shape[1]} features, but Cleaner is expecting "
+                f"{self.n_features_in_} features as input."
+            )
         return frame
 
     def _apply(self, frame: pd.DataFrame, positional: bool) -> tuple[pd.DataFrame, TransformReport]:

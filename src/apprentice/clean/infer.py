@@ -254,7 +254,7 @@ def infer_column(
                 "0/1 only: read as boolean" if bev.zero_one else f"{bev.share:.0%} boolean words"
             )
         else:
-            number_ok = nfmt is not None and nev.share >= MAJORITY and nev.failing_with_digits < 0.1
+            number_ok = nfmt is not None and nev.share >= MAJORITY and nev.failing_with_digits < 0.3
             date_ok = dfmt is not None and dev.share >= MAJORITY
             if date_ok and (not number_ok or dev.share > nev.share or allow_compact):
                 kind = dfmt.kind if dfmt else "date"
