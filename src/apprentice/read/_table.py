@@ -111,7 +111,7 @@ def _header_like(
         typed_col = kind in _TYPED and kind != "EMPTY" and n >= 0.8 * max(profile.n_rows, 1)
         cell_kind = coarse_shape(cell)
         if typed_col:
-            if cell_kind == kind or (cell_kind in _NUMERIC and kind in _NUMERIC):
+            if cell_kind == kind or (cell_kind in _NUMBERS and kind in _NUMERIC):
                 votes_against += 1
             else:
                 votes_for += 1
@@ -177,6 +177,7 @@ def _fix_header_quotes(rec: Record, lines: list[str], fmt: Format, width: int) -
 
 
 _NUMERIC = {"INT", "DEC", "NUMLIKE"}
+_NUMBERS = {"INT", "DEC"}  # a header cell like "A1" or "Q3" is a name, not a number
 
 
 def _opens_table(run: list[Record]) -> bool:
@@ -217,17 +218,26 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
     fmt = guess.format
     lines = split_lines(text)
     notes: list[str] = []
+    if len(fmt.delimiter) > 1 or fmt.skipinitialspace:
+        notes.append(
+            f"fields are separated by {fmt.delimiter[0]!r} and a space: the space after each "
+            "delimiter is read as part of the delimiter, not of the value"
+        )
     records = list(iter_records(lines, fmt))
     spans = [r.last - r.first for r in records]
     structure = records
-    width, support = _width(structure)
+    width, _ = _width(structure)
     if spans and max(spans) > 10:
         # a runaway quote may have swallowed the file: compare with a line-by-line reading
+        # by the share of physical lines that rows of the table's width explain
         linewise = _linewise(lines, fmt)
-        lw_width, lw_support = _width(linewise)
-        lw_rows = lw_support * sum(1 for r in linewise if not _is_blank(r))
-        if lw_rows > support * sum(1 for r in records if not _is_blank(r)):
-            structure, width, support = linewise, lw_width, lw_support
+        lw_width, _ = _width(linewise)
+
+        def explained(recs: list[Record], w: int) -> int:
+            return sum(r.last - r.first + 1 for r in recs if len(r.fields) == w and w > 1)
+
+        if explained(linewise, lw_width) > explained(records, width):
+            structure, width = linewise, lw_width
 
     # -- preamble: skip leading lines that are not rows of the table
     idx = 0
