@@ -1,0 +1,500 @@
+"""Per-row contributions of a bundle's prediction, in the raw column names a user knows.
+
+This is the explanation math a server needs, so it lives in the bundle runtime and imports
+neither learn, evaluate nor explain (nor shap): ``Bundle.explain(rows, top=5)`` calls
+:func:`explain_rows`, and the explain stage builds its global importance on
+:func:`contributions`.
+
+How each stored model is explained:
+
+``lightgbm``
+    LightGBM's own TreeSHAP (``pred_contrib=True``): exact Shapley values of the raw score
+    (log-odds for binary, the class score for multiclass, the value for regression); the
+    base value is the expected raw score over the training rows.
+``linear``
+    coefficient x the standardised (or one-hot, TF-IDF) feature value; the base value is
+    the intercept, that is the score of a row at the training mean of every number with no
+    category switched on.
+``constant``
+    no contribution: everything is in the base value.
+``sklearn`` forests (random forest, extra trees)
+    Saabas path attribution: each split on a row's path moves the node value, and the move
+    is credited to the split's feature; exact for the forest's averaged probability or value.
+
+Other scikit-learn models have no per-row method here (:class:`~apprentice.errors.BundleError`
+names the family); :func:`contributions` takes a ``member_contrib`` hook through which the
+explain stage plugs in SHAP for them.
+
+Engineered features are mapped back to the raw column they come from (one-hot levels, date
+parts, missing indicators, TF-IDF terms all add up to their column), through the cleaning
+recipe's renames, so every name is a column of the user's file.
+
+Units (``space``): a single LightGBM or linear classifier is explained on its raw score
+(``log_odds`` for binary, ``margin`` for multiclass); an ensemble of classifiers, or a
+probability model, on the predicted ``probability`` (each member's score contributions are
+rescaled to its probability change, then weighted); regression always on the ``value``. In
+every case ``base_value + sum(contributions) == output`` for each row, where ``output`` is the
+explained quantity (for binary tasks the positive class ``classes[1]``, for multiclass the
+predicted class unless ``target_class`` is given).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from apprentice.bundle.cleaning import clean_frame
+from apprentice.bundle.runtime import SMALL_BATCH, FeatureRuntime, ModelRuntime
+from apprentice.errors import BundleError
+
+if TYPE_CHECKING:
+    from apprentice.bundle.model import Bundle
+
+#: A hook for models this module cannot explain: ``(model, X, owner) -> MemberContrib | None``.
+MemberHook = Callable[[ModelRuntime, Any, "Owner"], "MemberContrib | None"]
+
+
+@dataclass
+class Owner:
+    """Which raw column each engineered feature of a view comes from."""
+
+    index: np.ndarray  # (n_features,) position in ``columns``
+    n_columns: int
+
+    def matrix(self) -> Any:
+        """The ``(n_features, n_columns)`` 0/1 aggregation matrix (sparse)."""
+        from scipy import sparse
+
+        f = len(self.index)
+        return sparse.csr_matrix(
+            (np.ones(f), (np.arange(f), self.index)), shape=(f, self.n_columns)
+        )
+
+    def aggregate(self, values: Any) -> np.ndarray:
+        """Engineered contributions ``(n, n_features)`` summed per raw column."""
+        out = values @ self.matrix()
+        return np.asarray(out.toarray() if hasattr(out, "toarray") else out, dtype=float)
+
+
+@dataclass
+class MemberContrib:
+    """One member's contributions per raw column.
+
+    ``values`` is ``(n, n_columns, k)`` and ``base`` ``(n, k)``; ``space`` is ``margin``
+    (``k`` = 1 for binary: the positive class' log-odds; ``k`` = classes for multiclass),
+    ``probability`` (``k`` = classes) or ``value`` (regression, ``k`` = 1).
+    """
+
+    values: np.ndarray
+    base: np.ndarray
+    space: str
+    method: str
+
+
+@dataclass
+class Contributions:
+    """Contributions of many rows (see the module docstring for units and exactness)."""
+
+    columns: list[str]
+    values: np.ndarray  # (n, len(columns))
+    base: np.ndarray  # (n,)
+    output: np.ndarray  # (n,) base + values.sum(axis=1)
+    space: str
+    method: str
+    class_index: np.ndarray | None = None  # (n,) the explained class of each row
+    explained: list[Any] | None = None  # the explained class label of each row
+
+    def frame(self) -> pd.DataFrame:
+        """The contributions as a DataFrame, one column per raw column."""
+        return pd.DataFrame(self.values, columns=self.columns)
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _typed_rows(bundle: Bundle, X: Any) -> tuple[pd.DataFrame | None, list[dict[str, Any]]]:
+    """Typed rows (a frame, or one record for the fast path) and the raw records as given."""
+    if isinstance(X, pd.Series):
+        X = X.to_dict()
+    if isinstance(X, Mapping):
+        return None, [dict(X)]
+    if isinstance(X, pd.DataFrame):
+        frame = X
+    elif isinstance(X, Iterable) and not isinstance(X, str | bytes):
+        records = list(X)
+        if records and not all(isinstance(r, Mapping) for r in records):
+            raise BundleError("pass a DataFrame, a record (mapping) or a list of records")
+        frame = pd.DataFrame.from_records(records)
+    else:
+        raise BundleError("pass a DataFrame, a record (mapping) or a list of records")
+    frame = frame.set_axis([str(c) for c in frame.columns], axis=1)
+    if bundle.input_columns:
+        frame = bundle._select(frame)
+    elif bundle.target is not None and bundle.target in frame.columns:
+        frame = frame.drop(columns=[bundle.target])
+    raw = frame.reset_index(drop=True)
+    return clean_frame(bundle.cleaner, raw), []
+
+
+def _matrices(bundle: Bundle, X: Any) -> tuple[dict[str, Any], pd.DataFrame]:
+    """The feature matrix of each view, and the raw rows (as given) for display."""
+    typed, records = _typed_rows(bundle, X)
+    features: dict[str, FeatureRuntime] = bundle.predictor.features
+    if typed is None:
+        record = records[0]
+        row = bundle._clean_row(record) if bundle._clean_row is not None else record
+        matrices = {view: f.transform_row(row) for view, f in features.items()}
+        return matrices, pd.DataFrame([record])
+    if isinstance(X, pd.DataFrame):
+        shown = X.set_axis([str(c) for c in X.columns], axis=1).reset_index(drop=True)
+    elif isinstance(X, pd.Series):
+        shown = pd.DataFrame([X.to_dict()])
+    else:
+        shown = pd.DataFrame.from_records(list(X))
+    matrices = {view: f.transform(typed) for view, f in features.items()}
+    return matrices, shown
+
+
+def raw_columns(bundle: Bundle) -> tuple[list[str], dict[str, Owner]]:
+    """The raw columns the model uses (in input order) and each view's feature owners."""
+    source: dict[str, str] = {}
+    recipe = getattr(bundle.cleaner, "recipe_", None)
+    for rec in getattr(recipe, "columns", []) or []:
+        source[str(rec.name)] = str(rec.source)
+    used: list[str] = []
+    for f in bundle.predictor.features.values():
+        for col in f.columns:
+            name = source.get(col.name, col.name)
+            if name not in used:
+                used.append(name)
+    order = {c: i for i, c in enumerate(bundle.input_columns)}
+    used.sort(key=lambda c: order.get(c, len(order)))
+    position = {c: i for i, c in enumerate(used)}
+    owners: dict[str, Owner] = {}
+    for view, f in bundle.predictor.features.items():
+        index: list[int] = []
+        for col in f.columns:
+            index.extend([position[source.get(col.name, col.name)]] * col.width)
+        owners[view] = Owner(np.asarray(index, dtype=np.int64), len(used))
+    return used, owners
+
+
+# --------------------------------------------------------------------------- members
+
+
+def _lightgbm(model: ModelRuntime, X: Any, owner: Owner) -> MemberContrib:
+    n = X.shape[0]
+    raw = model.booster.predict(X, pred_contrib=True, num_threads=1 if n <= SMALL_BATCH else 0)
+    if hasattr(raw, "toarray"):
+        raw = raw.toarray()
+    raw = np.asarray(raw, dtype=float)
+    f = len(owner.index)
+    k = 1 if model.task != "multiclass" else model.n_classes
+    raw = raw.reshape(n, k, f + 1)
+    values = np.stack([owner.aggregate(raw[:, j, :f]) for j in range(k)], axis=2)
+    base = raw[:, :, f]
+    space = "value" if model.task == "regression" else "margin"
+    return MemberContrib(values, base, space, "tree_shap")
+
+
+def _linear(model: ModelRuntime, X: Any, owner: Owner) -> MemberContrib:
+    from scipy import sparse
+
+    n = X.shape[0]
+    coef, intercept = model.coef, model.intercept
+    rows = []
+    for j in range(coef.shape[0]):
+        weighted = X.multiply(coef[j]) if sparse.issparse(X) else np.asarray(X) * coef[j]
+        rows.append(owner.aggregate(weighted))
+    values = np.stack(rows, axis=2)
+    base = np.tile(intercept, (n, 1))
+    if model.link == "softmax" and model.seen is not None and len(model.seen):
+        k = model.n_classes
+        full = np.zeros((n, owner.n_columns, k))
+        full_base = np.full((n, k), -np.inf)
+        full[:, :, model.seen] = values
+        full_base[:, model.seen] = base
+        values, base = full, full_base
+    elif model.link == "logistic" and model.seen is not None and len(model.seen) == 1:
+        # one class seen in training: a constant certainty, nothing to attribute
+        values = np.zeros_like(values)
+        base = np.full((n, 1), np.inf if int(model.seen[0]) == 1 else -np.inf)
+    space = "value" if model.link == "identity" else "margin"
+    return MemberContrib(values, base, space, "linear")
+
+
+def _constant(model: ModelRuntime, X: Any, owner: Owner) -> MemberContrib:
+    n = X.shape[0]
+    k = 1 if model.task == "regression" else model.n_classes
+    base = np.tile(model.values[:k], (n, 1))
+    space = "value" if model.task == "regression" else "probability"
+    return MemberContrib(np.zeros((n, owner.n_columns, k)), base, space, "constant")
+
+
+def _forest(model: ModelRuntime, X: Any, owner: Owner) -> MemberContrib | None:
+    est = model.estimator
+    trees = getattr(est, "estimators_", None)
+    if not isinstance(trees, list | np.ndarray) or not trees:
+        return None
+    trees = list(np.ravel(trees))
+    if not all(hasattr(t, "tree_") and hasattr(t, "decision_path") for t in trees):
+        return None
+    from scipy import sparse
+
+    if sparse.issparse(X):
+        X = X.toarray()
+    X = np.asarray(X, dtype=np.float32)
+    n = X.shape[0]
+    regression = model.task == "regression"
+    k_seen = 1 if regression else len(est.classes_)
+    values = np.zeros((n, owner.n_columns, k_seen))
+    base = np.zeros(k_seen)
+    A = owner.matrix()
+    for tree in trees:
+        t = tree.tree_
+        v = np.asarray(t.value[:, 0, :], dtype=float)
+        if not regression:
+            total = v.sum(axis=1, keepdims=True)
+            v = np.divide(v, total, out=np.zeros_like(v), where=total > 0)
+        parent = np.full(t.node_count, -1)
+        left, right = t.children_left, t.children_right
+        inner = np.flatnonzero(left >= 0)
+        parent[left[inner]] = inner
+        parent[right[inner]] = inner
+        nodes = np.flatnonzero(parent >= 0)
+        feature = t.feature[parent[nodes]]
+        path = tree.decision_path(X)[:, nodes]
+        for j in range(k_seen):
+            delta = v[nodes, j] - v[parent[nodes], j]
+            per_feature = sparse.csr_matrix(
+                (delta, (np.arange(len(nodes)), feature)), shape=(len(nodes), len(owner.index))
+            )
+            out = (path @ per_feature) @ A
+            values[:, :, j] += out.toarray() if hasattr(out, "toarray") else out
+        base += v[0]
+    values /= len(trees)
+    base = np.tile(base / len(trees), (n, 1))
+    if not regression:
+        seen = np.asarray(est.classes_).astype(np.int64)
+        full = np.zeros((n, owner.n_columns, model.n_classes))
+        full_base = np.zeros((n, model.n_classes))
+        full[:, :, seen] = values
+        full_base[:, seen] = base
+        values, base = full, full_base
+    return MemberContrib(values, base, "value" if regression else "probability", "saabas")
+
+
+def member_contributions(
+    model: ModelRuntime, X: Any, owner: Owner, hook: MemberHook | None = None
+) -> MemberContrib:
+    """The contributions of one stored model on its view's feature matrix ``X``."""
+    if hook is not None:
+        found = hook(model, X, owner)
+        if found is not None:
+            return found
+    if model.kind == "lightgbm":
+        return _lightgbm(model, X, owner)
+    if model.kind == "linear":
+        return _linear(model, X, owner)
+    if model.kind == "constant":
+        return _constant(model, X, owner)
+    forest = _forest(model, X, owner)
+    if forest is not None:
+        return forest
+    family = type(getattr(model, "estimator", model)).__name__
+    raise BundleError(
+        f"per-row explanations are not available for a {family} model; retrain with the "
+        "default fast-predict families (LightGBM, linear) to serve explanations"
+    )
+
+
+# --------------------------------------------------------------------------- combining
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return np.asarray(1.0 / (1.0 + np.exp(-z)))
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    top = np.max(np.where(np.isfinite(z), z, -np.inf), axis=1, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(invalid="ignore", over="ignore"):
+        e = np.exp(z - top)
+    return np.asarray(e / e.sum(axis=1, keepdims=True))
+
+
+def _pick(member: MemberContrib, cls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The contributions and base of each row's explained class, in the member's space."""
+    rows = np.arange(member.values.shape[0])
+    col = np.zeros_like(cls) if member.values.shape[2] == 1 else cls
+    return member.values[rows, :, col], member.base[rows, col]
+
+
+def _as_probability(
+    member: MemberContrib, cls: np.ndarray, binary: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """A margin member's contributions rescaled to its probability change (sums exactly)."""
+    values, base = _pick(member, cls)
+    if member.space == "probability":
+        return values, base
+    margin = base + values.sum(axis=1)
+    if binary:
+        p, pb = _sigmoid(margin), _sigmoid(base)
+    else:
+        rows = np.arange(len(cls))
+        full = member.base + member.values.sum(axis=1)
+        p, pb = _softmax(full)[rows, cls], _softmax(member.base)[rows, cls]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gap = margin - base
+        scale = np.where(np.abs(gap) > 1e-12, (p - pb) / gap, p * (1.0 - p))
+    scale = np.nan_to_num(scale, nan=0.0, posinf=0.0, neginf=0.0)
+    return values * scale[:, None], np.nan_to_num(pb)
+
+
+def contributions(
+    bundle: Bundle,
+    X: Any,
+    *,
+    target_class: Any = None,
+    member_contrib: MemberHook | None = None,
+) -> Contributions:
+    """Contributions of every raw column to each row's prediction (see the module docstring).
+
+    ``X`` is what :meth:`Bundle.predict` accepts. ``target_class`` (a label of
+    ``bundle.classes``) fixes the explained class of a multiclass model; by default each row
+    is explained for its predicted class (binary: always the positive class ``classes[1]``).
+    """
+    matrices, _ = _matrices(bundle, X)
+    return _contributions(bundle, matrices, target_class, member_contrib)
+
+
+def _contributions(
+    bundle: Bundle,
+    matrices: dict[str, Any],
+    target_class: Any,
+    hook: MemberHook | None,
+) -> Contributions:
+    columns, owners = raw_columns(bundle)
+    predictor = bundle.predictor
+    parts = [
+        (member_contributions(model, matrices[view], owners[view], hook), weight)
+        for model, weight, view in predictor.members
+    ]
+    n = next(iter(matrices.values())).shape[0]
+    task = bundle.task
+    methods = sorted({p.method for p, _ in parts if p.method != "constant"}) or ["constant"]
+    method = "+".join(methods)
+    if task == "regression":
+        values = sum(w * p.values[:, :, 0] for p, w in parts)
+        base = sum(w * p.base[:, 0] for p, w in parts)
+        values, base = np.asarray(values), np.asarray(base)
+        return Contributions(columns, values, base, base + values.sum(axis=1), "value", method)
+    binary = task == "binary"
+    classes = list(bundle.classes or [])
+    if binary:
+        cls = np.ones(n, dtype=np.int64)
+    elif target_class is not None:
+        if target_class not in classes:
+            raise BundleError(
+                f"the class {target_class!r} is not one of the model's classes "
+                f"({', '.join(map(str, classes))})"
+            )
+        cls = np.full(n, classes.index(target_class), dtype=np.int64)
+    else:
+        proba = predictor._combine(matrices)
+        cls = np.asarray(proba.argmax(axis=1), dtype=np.int64)
+    single = len(parts) == 1 and parts[0][0].space == "margin" and parts[0][1] == 1.0
+    if single:
+        values, base = _pick(parts[0][0], cls)
+        space = "log_odds" if binary else "margin"
+    else:
+        values = np.zeros((n, len(columns)))
+        base = np.zeros(n)
+        for part, weight in parts:
+            v, b = _as_probability(part, cls, binary)
+            values += weight * v
+            base += weight * b
+        space = "probability"
+    explained = [classes[i] for i in cls] if classes else None
+    return Contributions(
+        columns, values, base, base + values.sum(axis=1), space, method, cls, explained
+    )
+
+
+# --------------------------------------------------------------------------- per row
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe form of a raw cell (numbers as numbers, missing as ``None``)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def explain_rows(bundle: Bundle, X: Any, *, top: int = 5) -> list[dict[str, Any]]:
+    """The ``top`` largest contributions of each row, in the raw column names.
+
+    One dict per row, in input order::
+
+        {"prediction": label or value, "explained_class": label (classification),
+         "space": "log_odds" | "margin" | "probability" | "value", "method": ...,
+         "base_value": float, "output": float,
+         "contributions": [{"feature": column, "value": raw cell, "contribution": float}],
+         "rest": float}
+
+    ``contributions`` are ordered by absolute size; ``rest`` is the sum of the columns left
+    out, so ``base_value + sum(contributions) + rest == output``.
+    """
+    if top < 0:
+        raise BundleError("top must be zero or a positive number of columns")
+    matrices, shown = _matrices(bundle, X)
+    n = next(iter(matrices.values())).shape[0]
+    if n == 0:
+        return []
+    c = _contributions(bundle, matrices, None, None)
+    out_pred = bundle.predictor._combine(matrices)
+    if bundle.task == "regression":
+        predictions: list[Any] = [float(v) for v in np.asarray(out_pred).ravel()]
+    else:
+        labels = list(bundle.classes or [])
+        predictions = [_plain(labels[i]) for i in np.asarray(out_pred).argmax(axis=1)]
+    shown_cols = {str(col): col for col in shown.columns}
+    rows: list[dict[str, Any]] = []
+    for i in range(n):
+        order = np.argsort(-np.abs(c.values[i]), kind="stable")
+        chosen = order[:top]
+        items = []
+        for j in chosen:
+            name = c.columns[j]
+            raw = shown[shown_cols[name]].iloc[i] if name in shown_cols else None
+            items.append(
+                {"feature": name, "value": _plain(raw), "contribution": float(c.values[i, j])}
+            )
+        rest = float(c.values[i, order[top:]].sum()) if len(order) > top else 0.0
+        row: dict[str, Any] = {"prediction": predictions[i]}
+        if c.explained is not None:
+            row["explained_class"] = _plain(c.explained[i])
+        row.update(
+            {
+                "space": c.space,
+                "method": c.method,
+                "base_value": float(c.base[i]),
+                "output": float(c.output[i]),
+                "contributions": items,
+                "rest": rest,
+            }
+        )
+        rows.append(row)
+    return rows
