@@ -15,6 +15,7 @@ from apprentice.cli import clean as _clean_cmd
 from apprentice.cli import demo as _demo_cmd
 from apprentice.cli import predict as _predict_cmd
 from apprentice.cli import read as _read_cmd
+from apprentice.cli import report as _report_cmd
 from apprentice.cli import train as _train_cmd
 from apprentice.errors import ApprenticeError
 
@@ -47,6 +48,7 @@ _demo_cmd.register(app)
 _clean_cmd.register(app)
 _train_cmd.register(app)
 _predict_cmd.register(app)
+_report_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
