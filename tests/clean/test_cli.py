@@ -189,3 +189,17 @@ def test_clean_real_file_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0, err
     types = json.loads(out)["column_types"]
     assert types["num_doors"]["kind"] == "integer" and types["make"]["kind"] == "category"
+
+
+def test_sentinels_confirmed_or_rejected(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [f"{20 + (i % 17) * 0.5}" for i in range(120)] + ["-200"] * 12
+    path = tmp_path / "air.csv"
+    path.write_text("T\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    _, out, _ = run_here(capsys, "clean", str(path), "--json")
+    assert "suspected sentinel -200" in " ".join(json.loads(out)["ledger"])
+    _, out, _ = run_here(capsys, "clean", str(path), "--sentinel", "T=-200", "--json")
+    assert json.loads(out)["column_types"]["T"]["missing"] == 12
+    _, out, _ = run_here(capsys, "clean", str(path), "--reject-sentinel", "T", "--json")
+    assert "sentinel" not in " ".join(json.loads(out)["ledger"])

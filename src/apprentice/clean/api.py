@@ -310,6 +310,9 @@ def _is_constant(s: pd.Series) -> bool:
         if np.isnan(arr).all():
             return False
         return bool(np.nanmin(arr) == np.nanmax(arr))
+    if pd.api.types.is_datetime64_any_dtype(s.dtype) or pd.api.types.is_timedelta64_dtype(s.dtype):
+        lo, hi = s.min(), s.max()
+        return bool(pd.notna(lo) and lo == hi)
     values = s.dropna()
     if values.empty:
         return False

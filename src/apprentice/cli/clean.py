@@ -81,13 +81,13 @@ def _type_hints(types_file: Path | None, type_pairs: list[str] | None) -> dict[s
     return hints or None
 
 
-def _sentinel_policy(mode: str, pairs: list[str] | None) -> Any:
+def _sentinel_policy(mode: str, pairs: list[str] | None, rejected: list[str] | None = None) -> Any:
     from apprentice.errors import ConfigError
 
     confirmed = _pairs(pairs, "--sentinel")
-    if not confirmed:
+    if not confirmed and not rejected:
         return mode
-    out: dict[str, list[float]] = {}
+    out: dict[str, list[float]] = {col: [] for col in rejected or []}
     for col, value in confirmed:
         try:
             out.setdefault(col, []).append(float(value))
@@ -170,13 +170,21 @@ def clean_command(
         str,
         typer.Option(
             "--sentinels",
-            help="Suspected sentinels (-200, 9999): flag (report, keep), missing, or ignore.",
+            help="Suspected sentinels (-200, 9999): flag (report, keep), missing, or ignore. "
+            "With --sentinel/--reject-sentinel, columns not named are flagged.",
         ),
     ] = "flag",
     sentinel: Annotated[
         list[str] | None,
         typer.Option(
             "--sentinel", help="Confirm a sentinel COLUMN=VALUE (becomes missing); repeatable."
+        ),
+    ] = None,
+    reject_sentinel: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--reject-sentinel",
+            help="A column whose suspected sentinel is a real value (not flagged); repeatable.",
         ),
     ] = None,
     target: Annotated[
@@ -217,7 +225,7 @@ def clean_command(
         allow=allow or (),
         type_hints=_type_hints(types, type_),
         percent_as=percent_as,
-        sentinels=_sentinel_policy(sentinels, sentinel),
+        sentinels=_sentinel_policy(sentinels, sentinel, reject_sentinel),
         target=target,
     )
     written = result.write(output=output, ledger=ledger)
