@@ -16,6 +16,7 @@ from apprentice.cli import demo as _demo_cmd
 from apprentice.cli import predict as _predict_cmd
 from apprentice.cli import read as _read_cmd
 from apprentice.cli import report as _report_cmd
+from apprentice.cli import serve as _serve_cmd
 from apprentice.cli import train as _train_cmd
 from apprentice.errors import ApprenticeError
 
@@ -49,6 +50,7 @@ _clean_cmd.register(app)
 _train_cmd.register(app)
 _predict_cmd.register(app)
 _report_cmd.register(app)
+_serve_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,85 @@
+"""``apprentice serve [MODEL]``: the prediction API of a bundle or a registered model."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from apprentice.cli._common import QuietOpt, err_console
+
+
+def serve_command(
+    model: Annotated[
+        str | None,
+        typer.Argument(
+            help="A bundle directory, a registry name (alias 'champion') or models:/NAME@ALIAS."
+        ),
+    ] = None,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to bind; non-loopback needs an API key.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", help="Worker processes.")] = 1,
+    db_url: Annotated[
+        str | None,
+        typer.Option(
+            "--db-url",
+            help="Prediction log database (default: SQLite in the workspace), e.g. "
+            "postgresql+psycopg://user@host/db.",
+        ),
+    ] = None,
+    api_key_env: Annotated[
+        str,
+        typer.Option("--api-key-env", help="Environment variable holding the API key."),
+    ] = "APPRENTICE_API_KEY",
+    unknown_fields: Annotated[
+        str,
+        typer.Option("--unknown-fields", help="'reject' unknown request fields (422) or 'ignore'."),
+    ] = "reject",
+    max_body_mb: Annotated[
+        float, typer.Option("--max-body-mb", help="Largest request body (413 above).")
+    ] = 10.0,
+    grace: Annotated[
+        float,
+        typer.Option("--grace", help="Seconds running requests get to finish on SIGTERM."),
+    ] = 30.0,
+    access_log: Annotated[
+        bool, typer.Option("--access-log", help="Print one line per request (no bodies).")
+    ] = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Serve MODEL as an HTTP API (POST /predict, /predict/batch, /feedback; GET /docs)."""
+    from apprentice.config import get_settings
+    from apprentice.serve.log import _redact, default_url
+    from apprentice.serve.run import serve
+
+    settings = get_settings()
+    log_url = db_url or settings.database_url or default_url(settings.workspace)
+
+    def ready(address: str) -> None:
+        if not quiet:
+            err_console.print(
+                f"serving on [bold]{address}[/] ({workers} worker(s)); docs at {address}/docs; "
+                f"prediction log: {_redact(log_url)}; stop with Ctrl+C or SIGTERM"
+            )
+
+    serve(
+        model,
+        host=host,
+        port=port,
+        workers=workers,
+        database_url=db_url,
+        api_key_env=api_key_env,
+        unknown_fields=unknown_fields,
+        max_body_bytes=int(max_body_mb * 1024 * 1024),
+        grace_period=grace,
+        access_log=access_log,
+        log_level="warning" if quiet or not access_log else "info",
+        settings=settings,
+        on_ready=ready,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve_command)

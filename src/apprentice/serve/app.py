@@ -1,0 +1,670 @@
+"""``create_app(bundle)``: the FastAPI app of one bundle.
+
+Routes: ``POST /predict`` (one record or a list), ``POST /predict/batch`` (CSV or JSON lines,
+streamed), ``POST /explain`` (when the bundle can explain), ``POST /feedback``,
+``GET /health``, ``GET /ready``, ``GET /metrics``, ``GET /model``, ``/docs`` and
+``/openapi.json``.
+
+One pure-ASGI gate in front of FastAPI checks the API key and the body size for every
+request and answers ``POST /predict`` itself (the hot path: orjson, the compiled validator
+and :class:`~apprentice.serve.compiled.CompiledModel`, no pydantic and no DataFrame for one
+record). FastAPI's ``/predict`` route documents the same contract in the OpenAPI schema and
+answers when the fast path is turned off; both share :meth:`Service.predict_object`, so the
+two give identical answers (tested).
+
+This module deliberately has no ``from __future__ import annotations``: the request models
+are built at run time from the bundle, and FastAPI reads the route annotations as objects.
+"""
+
+import asyncio
+import atexit
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import orjson
+
+from apprentice.bundle import Bundle, load_bundle
+from apprentice.config import Settings, get_settings
+from apprentice.errors import ConfigError
+from apprentice.serve.compiled import CompiledModel
+from apprentice.serve.log import PredictionLog, default_url
+from apprentice.serve.metrics import ENDPOINTS, Metrics
+from apprentice.serve.privacy import LogProtector
+from apprentice.serve.schema import (
+    FeedbackStored,
+    MessageResponse,
+    Models,
+    RecordValidator,
+    ValidationErrorResponse,
+    clean_errors,
+)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+MB = 1024 * 1024
+OPEN_PATHS = frozenset({"/health", "/ready"})
+SMALL_LIST = 16
+THREAD_LIST = 64
+_JSON_TYPES = (b"application/json", b"application/merge-patch+json")
+_ENDPOINTS = frozenset(ENDPOINTS)
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """How a server behaves. ``api_key=None``: no key required (loopback only, see
+    :func:`apprentice.serve.run.check_bind`)."""
+
+    api_key: str | None = None
+    database_url: str | None = None
+    workspace: Path | None = None
+    max_body_bytes: int = 10 * MB
+    max_batch_bytes: int = 2048 * MB
+    max_records: int = 10_000
+    unknown_fields: str = "reject"
+    log_predictions: bool = True
+    fast_path: bool = True
+    model_name: str | None = None
+    model_version: str | None = None
+    drain_timeout: float = 60.0
+    batch_chunk_rows: int = 2_000
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.unknown_fields not in ("reject", "ignore"):
+            raise ConfigError(
+                f"unknown_fields={self.unknown_fields!r}: use 'reject' (422) or 'ignore'"
+            )
+        if self.max_body_bytes < 1024 or self.max_batch_bytes < 1024:
+            raise ConfigError("the body size limits must be at least 1 KB")
+        if self.max_records < 1:
+            raise ConfigError("max_records must be at least 1")
+        if self.api_key is not None and len(self.api_key) < 16:
+            raise ConfigError(
+                "the API key is too short (under 16 characters); use a long random key, e.g. "
+                'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+            )
+
+
+def bundle_version(bundle: Bundle) -> str:
+    """A content version of a bundle: the first 12 hex digits of a hash of its file hashes."""
+    files = bundle.manifest.get("files") or {}
+    text = json.dumps(sorted(files.items()), separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _request_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Service:
+    """Everything one app holds: the model, its compiled path, the log and the metrics."""
+
+    def __init__(self, bundle: Bundle, options: ServeOptions, settings: Settings) -> None:
+        self.bundle = bundle
+        self.options = options
+        self.settings = settings
+        self.workspace = Path(options.workspace or settings.workspace)
+        self.version = options.model_version or bundle_version(bundle)
+        self.name = options.model_name or str(bundle.manifest.get("target") or bundle.path.name)
+        self.compiled = CompiledModel(bundle)
+        self.models = Models(
+            bundle.manifest, unknown_fields=options.unknown_fields, max_records=options.max_records
+        )
+        self.validator = RecordValidator(
+            self.models.columns,
+            unknown_fields=options.unknown_fields,
+            max_records=options.max_records,
+        )
+        self.known = set(self.models.columns)
+        self.task = bundle.task
+        self.classes = list(bundle.classes or [])
+        self.class_keys = [str(c) for c in self.classes]
+        self.classification = self.task != "regression"
+        self.binary = self.task == "binary" and len(self.classes) == 2
+        self.log: PredictionLog | None = None
+        if options.log_predictions:
+            url = options.database_url or settings.database_url or default_url(self.workspace)
+            self.log = PredictionLog(
+                url,
+                model_version=self.version,
+                spill_dir=self.workspace / "serve" / "spill",
+            )
+        self.metrics = Metrics(task=self.task, classes=self.classes, log=self.log)
+        if self.log is not None:
+            self.log.on_write = self.metrics.log_rows.inc
+        self.api_key = options.api_key.encode() if options.api_key else None
+        self.ready = False
+        self._started = False
+        self._lock = threading.Lock()
+        self.explain = getattr(bundle, "explain", None)
+
+    # -- life cycle
+
+    def start(self) -> None:
+        with self._lock:
+            if self._started:
+                return
+            if self.log is not None:
+                from apprentice.guard import workspace_key
+
+                key = workspace_key(self.settings.with_(workspace=self.workspace))
+                self.log.protector = LogProtector(self.bundle.manifest, key)
+                self.log.start()
+                atexit.register(self.stop)
+            self._started = True
+            self.ready = True
+
+    def stop(self) -> None:
+        with self._lock:
+            self.ready = False
+            if self.log is not None and self._started:
+                self.log.close(self.options.drain_timeout)
+            self._started = False
+
+    # -- predictions
+
+    def _item(self, out: np.ndarray, rid: str) -> tuple[dict[str, Any], Any, Any]:
+        if self.classification:
+            probs = out.tolist()
+            index = int(out.argmax())
+            label = self.classes[index]
+            self.metrics.predicted(index, probs[1] if self.binary else None, None)
+            item = {
+                "request_id": rid,
+                "prediction": label,
+                "probabilities": dict(zip(self.class_keys, probs, strict=True)),
+            }
+            return item, label, probs
+        value = float(out)
+        self.metrics.predicted(None, None, value)
+        return {"request_id": rid, "prediction": value, "probabilities": None}, value, None
+
+    def predict_one(self, record: Mapping[str, Any], endpoint: str = "predict") -> dict[str, Any]:
+        start = time.perf_counter()
+        out, typed = self.compiled.predict_record(record)
+        rid = _request_id()
+        item, label, probs = self._item(out[0], rid)
+        if self.log is not None:
+            latency = (time.perf_counter() - start) * 1000.0
+            self.log.add((rid, time.time(), endpoint, record, typed, label, probs, latency))
+        return item
+
+    def predict_many(self, records: list[Mapping[str, Any]], base: str) -> list[dict[str, Any]]:
+        import pandas as pd
+
+        start = time.perf_counter()
+        if len(records) <= SMALL_LIST:
+            pairs = [self.compiled.predict_record(r) for r in records]
+            outputs = [p[0][0] for p in pairs]
+            typed_rows = [p[1] for p in pairs]
+        else:
+            frame = pd.DataFrame.from_records(records)
+            out, typed = self.compiled.predict_frame(frame)
+            outputs = list(out)
+            typed_rows = typed.to_dict("records")
+        now = time.time()
+        latency = (time.perf_counter() - start) * 1000.0 / max(len(records), 1)
+        items = []
+        for i, (row, record, typed_row) in enumerate(
+            zip(outputs, records, typed_rows, strict=True)
+        ):
+            rid = f"{base}-{i}"
+            item, label, probs = self._item(np.asarray(row), rid)
+            items.append(item)
+            if self.log is not None:
+                self.log.add((rid, now, "predict", record, typed_row, label, probs, latency))
+        return items
+
+    async def predict_object(self, obj: Any) -> bytes:
+        """The response body of a validated ``/predict`` body (a record or a list)."""
+        if type(obj) is dict:
+            item = self.predict_one(obj)
+            item["model_version"] = self.version
+            return orjson.dumps(item, option=orjson.OPT_SERIALIZE_NUMPY)
+        base = _request_id()
+        if len(obj) > THREAD_LIST:
+            import anyio
+
+            items = await anyio.to_thread.run_sync(self.predict_many, obj, base)
+        else:
+            items = self.predict_many(obj, base)
+        return orjson.dumps(
+            {"request_id": base, "model_version": self.version, "predictions": items},
+            option=orjson.OPT_SERIALIZE_NUMPY,
+        )
+
+    async def predict_bytes(self, body: bytes) -> tuple[int, bytes]:
+        """The hot path: raw JSON bytes to (status, response body)."""
+        try:
+            obj = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            try:  # integers beyond 64 bits, which orjson refuses
+                obj = json.loads(body)
+            except (ValueError, RecursionError):
+                return 422, _errors([{"loc": ["body"], "msg": "the body is not valid JSON",
+                                      "type": "json_invalid"}])  # fmt: skip
+        errors = self.validator.body(obj)
+        if errors:
+            return 422, _errors(errors)
+        return 200, await self.predict_object(obj)
+
+    def authorized(self, headers: list[tuple[bytes, bytes]]) -> bool:
+        key = self.api_key
+        if key is None:
+            return True
+        for name, value in headers:
+            if name == b"x-api-key" and hmac.compare_digest(value, key):
+                return True
+            if (
+                name == b"authorization"
+                and value[:7].lower() == b"bearer "
+                and hmac.compare_digest(value[7:].strip(), key)
+            ):
+                return True
+        return False
+
+    def model_info(self) -> dict[str, Any]:
+        m = self.bundle.manifest
+        return {
+            "name": self.name,
+            "version": self.version,
+            "task": self.task,
+            "target": m.get("target"),
+            "classes": self.classes or None,
+            "threshold": m.get("threshold"),
+            "metric": m.get("metric"),
+            "created_at": m.get("created_at"),
+            "model": (m.get("model") or {}).get("name"),
+            "input_columns": self.models.columns,
+            "feature_columns": list(m.get("feature_columns") or []),
+            "excluded_columns": dict(m.get("excluded_columns") or {}),
+            "schema": m.get("schema"),
+            "metrics": m.get("metrics") or {},
+            "cv": m.get("cv"),
+            "apprentice_version": m.get("apprentice_version"),
+            "unknown_fields": self.options.unknown_fields,
+            "fast_path_members": f"{self.compiled.fast_members}/{len(self.compiled.members)}",
+        }
+
+
+def _errors(errors: list[dict[str, Any]]) -> bytes:
+    return orjson.dumps({"detail": errors})
+
+
+def _message(text: str) -> bytes:
+    return orjson.dumps({"detail": text})
+
+
+async def _respond(
+    send: Send,
+    status: int,
+    body: bytes,
+    *,
+    content_type: bytes = b"application/json",
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    head = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+    if headers:
+        head.extend(headers)
+    await send({"type": "http.response.start", "status": status, "headers": head})
+    await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    chunks = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ConnectionError("the client went away")
+        chunk = message.get("body", b"")
+        if chunk:
+            size += len(chunk)
+            if size > limit:
+                raise _TooLarge
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+class Gate:
+    """The pure-ASGI front: API key, body limits, metrics, and the ``/predict`` hot path."""
+
+    def __init__(self, app: Any, service: Service) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        service = self.service
+        path: str = scope["path"]
+        endpoint = path if path in _ENDPOINTS else "other"
+        status = 500
+        try:
+            headers = scope["headers"]
+            if (
+                service.api_key is not None
+                and path not in OPEN_PATHS
+                and not service.authorized(headers)
+            ):
+                status = 401
+                await _respond(
+                    send,
+                    401,
+                    _message(
+                        "an API key is required: send it in the X-API-Key header (or "
+                        "Authorization: Bearer KEY)"
+                    ),
+                    headers=[(b"www-authenticate", b'Bearer realm="apprentice"')],
+                )
+                return
+            batch = path == "/predict/batch"
+            limit = service.options.max_batch_bytes if batch else service.options.max_body_bytes
+            content_type = b""
+            for name, value in headers:
+                if name == b"content-length":
+                    try:
+                        declared = int(value)
+                    except ValueError:
+                        declared = -1
+                    if declared > limit:
+                        status = 413
+                        await self._too_large(send, limit)
+                        return
+                elif name == b"content-type":
+                    content_type = value
+            method = scope["method"]
+            if batch or method in ("GET", "HEAD", "OPTIONS", "DELETE"):
+                status = await self._forward(scope, receive, send)
+                return
+            try:
+                body = await _read_body(receive, limit)
+            except _TooLarge:
+                status = 413
+                await self._too_large(send, limit)
+                return
+            if (
+                service.options.fast_path
+                and path == "/predict"
+                and method == "POST"
+                and _is_json(content_type)
+            ):
+                status, payload = await service.predict_bytes(body)
+                await _respond(send, status, payload)
+                return
+            status = await self._forward(scope, _replay(body, receive), send)
+        except ConnectionError:
+            status = 499
+        finally:
+            service.metrics.request(endpoint, status, time.perf_counter() - started)
+
+    async def _forward(self, scope: Scope, receive: Receive, send: Send) -> int:
+        seen = [500]
+
+        async def tap(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                seen[0] = int(message["status"])
+            await send(message)
+
+        await self.app(scope, receive, tap)
+        return seen[0]
+
+    @staticmethod
+    async def _too_large(send: Send, limit: int) -> None:
+        await _respond(
+            send,
+            413,
+            _message(
+                f"the request body is larger than the limit of {limit / MB:g} MB; send fewer "
+                "records per request, or use POST /predict/batch for files"
+            ),
+            headers=[(b"connection", b"close")],
+        )
+
+
+def _is_json(content_type: bytes) -> bool:
+    if not content_type:
+        return True
+    base = content_type.split(b";", 1)[0].strip().lower()
+    return base in _JSON_TYPES or base.endswith(b"+json")
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    done = False
+
+    async def replay() -> Message:
+        nonlocal done
+        if not done:
+            done = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+# --------------------------------------------------------------------------- the app
+
+
+def create_app(
+    bundle: Bundle | str | Path,
+    options: ServeOptions | None = None,
+    *,
+    settings: Settings | None = None,
+    **changes: Any,
+) -> Any:
+    """The FastAPI app serving ``bundle`` (a loaded bundle or a bundle directory).
+
+    ``options`` (or keyword ``changes`` to the default :class:`ServeOptions`) set the API
+    key, the log database, limits and the unknown-field policy. The prediction log opens when
+    the app starts (ASGI lifespan) and is drained when it stops.
+    """
+    from fastapi import Body, FastAPI, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse, Response
+    from fastapi.security import APIKeyHeader
+
+    settings = settings or get_settings()
+    options = (
+        replace(options or ServeOptions(), **changes) if changes else options or ServeOptions()
+    )
+    loaded: Bundle = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
+    service = Service(loaded, options, settings)
+    models = service.models
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        await asyncio.to_thread(service.start)
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(service.stop)
+
+    title = f"apprentice: {service.name}"
+    app = FastAPI(
+        title=title,
+        version=service.version,
+        description=(
+            f"Predictions of the {loaded.task} model for `{loaded.target}`. Send raw rows "
+            "with the field names of the training file; the bundle cleans them exactly as in "
+            "training. Every prediction is logged with PII protected."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    secured: list[Any] = []
+    if service.api_key is not None:
+        from fastapi import Security
+
+        secured = [Security(APIKeyHeader(name="X-API-Key", auto_error=False))]
+
+    common: dict[int | str, dict[str, Any]] = {
+        413: {"model": MessageResponse, "description": "The body is over the size limit."},
+        422: {"model": ValidationErrorResponse, "description": "One message per invalid field."},
+    }
+    if service.api_key is not None:
+        common[401] = {"model": MessageResponse, "description": "No valid API key was sent."}
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        return Response(
+            _errors(clean_errors(exc.errors(), service.known)),
+            status_code=422,
+            media_type="application/json",
+        )
+
+    Record = models.Record
+    Body_ = models.Body
+    Feedback = models.Feedback
+
+    @app.post(
+        "/predict",
+        response_model=models.Response,
+        responses={**common, 415: {"model": MessageResponse, "description": "Not JSON."}},
+        dependencies=secured,
+        summary="Predict one record or a list of records",
+        tags=["predictions"],
+    )
+    async def predict(body: Annotated[Body_, Body()], request: Request) -> Response:  # type: ignore[valid-type]
+        content_type = request.headers.get("content-type", "")
+        if not _is_json(content_type.encode("latin-1")):
+            return JSONResponse({"detail": "send the body as application/json"}, 415)
+        obj: Any
+        if isinstance(body, list):
+            obj = [r.model_dump(by_alias=True, exclude_unset=True) for r in body]  # type: ignore[attr-defined]
+        else:
+            obj = body.model_dump(by_alias=True, exclude_unset=True)
+        return Response(await service.predict_object(obj), media_type="application/json")
+
+    from apprentice.serve.batch import BATCH_OPENAPI, batch_response
+
+    @app.post(
+        "/predict/batch",
+        responses={
+            200: {
+                "description": "One output row per input row, streamed, in the input's format.",
+                "content": {
+                    "text/csv": {"schema": {"type": "string"}},
+                    "application/x-ndjson": {"schema": {"type": "string"}},
+                },
+            },
+            **common,
+            415: {"model": MessageResponse, "description": "Neither CSV nor JSON lines."},
+        },
+        openapi_extra=BATCH_OPENAPI,
+        dependencies=secured,
+        summary="Predict a CSV or JSON-lines upload, streamed",
+        tags=["predictions"],
+    )
+    async def predict_batch(request: Request) -> Response:
+        return await batch_response(service, request)
+
+    if callable(service.explain):
+        from apprentice.serve.explain import add_explain_route
+
+        add_explain_route(app, service, Body_, common, secured)
+
+    @app.post(
+        "/feedback",
+        response_model=FeedbackStored,
+        responses=common,
+        dependencies=secured,
+        summary="Record the actual outcome of a prediction",
+        tags=["monitoring"],
+    )
+    async def feedback(body: Annotated[Feedback, Body()]) -> FeedbackStored:  # type: ignore[valid-type]
+        rid = body.request_id  # type: ignore[attr-defined]
+        if service.log is not None:
+            service.log.add_feedback(rid, body.actual)  # type: ignore[attr-defined]
+        return FeedbackStored(request_id=rid, stored=service.log is not None)
+
+    @app.get("/health", summary="The process is alive", tags=["operations"])
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get(
+        "/ready",
+        summary="The model is loaded and verified, and the log is open",
+        tags=["operations"],
+        responses={503: {"description": "Not ready (starting, stopping, or the log is down)."}},
+    )
+    async def ready() -> Response:
+        log = service.log
+        ok = service.ready and (log is None or log.running)
+        body = {
+            "ready": ok,
+            "model_version": service.version,
+            "log": None if log is None else {"running": log.running, "pending": log.pending},
+        }
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    @app.get(
+        "/metrics",
+        summary="Prometheus metrics",
+        tags=["operations"],
+        dependencies=secured,
+        responses={
+            200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
+            **({401: common[401]} if 401 in common else {}),
+        },
+        response_class=Response,
+    )
+    async def metrics() -> Response:
+        payload, content_type = service.metrics.exposition()
+        return Response(payload, media_type=content_type)
+
+    @app.get(
+        "/model",
+        summary="The model: version, schema, metrics",
+        tags=["operations"],
+        dependencies=secured,
+        responses={401: common[401]} if 401 in common else None,
+    )
+    async def model() -> dict[str, Any]:
+        return service.model_info()
+
+    del Record
+    return _wrap(app, service)
+
+
+def _wrap(app: Any, service: Service) -> Any:
+    """Put the gate in front of every route (outermost user middleware)."""
+    app.add_middleware(Gate, service=service)
+    return app
+
+
+def app_from_env() -> Any:
+    """The app a ``uvicorn --factory`` worker builds (``apprentice serve --workers N``)."""
+    spec = os.environ.get("APPRENTICE_SERVE_SPEC")
+    if not spec:
+        raise ConfigError(
+            "APPRENTICE_SERVE_SPEC is not set; start the server with apprentice serve"
+        )
+    data = json.loads(spec)
+    key_env = data.pop("api_key_env", None)
+    options = dict(data.get("options") or {})
+    if key_env:
+        options["api_key"] = os.environ.get(key_env) or None
+    if options.get("workspace"):
+        options["workspace"] = Path(options["workspace"])
+    return create_app(data["bundle"], ServeOptions(**options))
