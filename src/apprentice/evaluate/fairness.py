@@ -15,7 +15,9 @@ aligned with them), and returns a :class:`FairnessReport`:
   (regression); and ``fairlearn``: the same gaps computed by Fairlearn over every group.
 
 Missing values of a sensitive column form their own group, ``(missing)``. Group names pass
-through :func:`apprentice.guard.safe_display`, so validated PII never appears in the report.
+through :func:`category_label`: validated PII (emails, phone and card numbers, ...) is always
+masked, and a value shared by fewer than five rows is also masked when it is shaped like a
+person's name or an address (a category many rows share, like "Native American", is not).
 
 ``suggest_sensitive(columns)`` names the columns whose names look sensitive (sex, gender,
 race, ethnicity, age, date of birth, religion, nationality, disability, marital status); it
@@ -39,6 +41,7 @@ import pandas as pd
 from apprentice.errors import ConfigError
 
 MIN_GROUP = 30
+SHARED = 5
 N_BOOT = 200
 Z95 = 1.959963984540054
 MISSING_GROUP = "(missing)"
@@ -125,24 +128,27 @@ class FairnessReport:
         }
 
 
+def category_label(value: Any, count: int, *, limit: int = 60) -> str:
+    """A category value safe to show: validated PII masked always, and name- or
+    address-shaped values masked too unless at least ``SHARED`` rows share the value."""
+    from apprentice.guard import safe_display, scrub_text
+
+    text = str(value).strip()
+    out = scrub_text(text) if count >= SHARED else safe_display(text)
+    return out if len(out) <= limit else out[: limit - 3] + "..."
+
+
 def _group_labels(column: pd.Series) -> np.ndarray:
-    from apprentice.guard import safe_display
-
-    def label(value: Any) -> str:
-        if value is None or (not isinstance(value, str) and pd.isna(value)):
-            return MISSING_GROUP
-        text = str(value).strip()
-        return safe_display(text, limit=60) if text else MISSING_GROUP
-
     values = column.astype("object").tolist()
-    cache: dict[Any, str] = {}
-    out = []
-    for v in values:
-        key = (type(v).__name__, str(v))
-        if key not in cache:
-            cache[key] = label(v)
-        out.append(cache[key])
-    return np.asarray(out, dtype=object)
+    keys = [
+        None
+        if v is None or (not isinstance(v, str) and pd.isna(v)) or str(v).strip() == ""
+        else str(v).strip()
+        for v in values
+    ]
+    counts = pd.Series([k for k in keys if k is not None], dtype=object).value_counts()
+    labels = {k: category_label(k, int(c)) for k, c in counts.items()}
+    return np.asarray([MISSING_GROUP if k is None else labels[k] for k in keys], dtype=object)
 
 
 def _as_arrays(y_true: Any, y_pred: Any, task: str) -> tuple[np.ndarray, np.ndarray]:

@@ -20,7 +20,7 @@ by how much worse than overall), has the columns::
 
 and ``frame.attrs`` records ``metric`` ("error_rate" or "mae"), ``overall``, ``alpha``,
 ``correction`` and ``tested``. Slice names show values through
-:func:`apprentice.guard.safe_display` (PII masked); columns in ``exclude`` are skipped, as are
+:func:`apprentice.evaluate.fairness.category_label` (PII masked); columns in ``exclude`` are skipped, as are
 text columns with nearly one value per row (identifiers, free text).
 """
 
@@ -142,7 +142,7 @@ def _datetime_slices(column: pd.Series, max_bins: int) -> list[tuple[str, np.nda
 
 
 def _category_slices(column: pd.Series, min_size: int) -> list[tuple[str, np.ndarray]] | None:
-    from apprentice.guard import safe_display
+    from apprentice.evaluate.fairness import category_label
 
     values = column.astype("object").map(lambda v: v.strip() if isinstance(v, str) else v)
     missing = (values.isna() | values.map(lambda v: v == "")).to_numpy(dtype=bool)
@@ -156,7 +156,7 @@ def _category_slices(column: pd.Series, min_size: int) -> list[tuple[str, np.nda
     for key, count in counts.head(MAX_CATEGORIES).items():
         if count < min_size:
             continue
-        out.append((f"= {safe_display(str(key), limit=60)}", arr == key))
+        out.append((f"= {category_label(key, int(count))}", arr == key))
     if missing.any():
         out.append((MISSING, missing))
     return out

@@ -4,8 +4,8 @@
 the record sections ``plots``, ``explain``, ``fairness``, ``sensitive_suggested``,
 ``error_slices`` and ``profile`` (see :mod:`apprentice.report` for the whole record).
 :func:`holdout_plots` and :func:`column_profile` are its parts. Nothing here stores a raw
-value of the data except category labels, which pass through
-:func:`apprentice.guard.safe_display`.
+value of the data except category labels (classes, groups, slices), which pass through
+:func:`apprentice.evaluate.fairness.category_label` (PII masked).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 MAX_CURVE_POINTS = 200
 MAX_SCATTER_POINTS = 600
 MAX_CONFUSION_CLASSES = 20
+SHARED_CLASS = 5  # a class label is shared by many rows: mask validated PII only
 
 
 def _thin(x: np.ndarray, y: np.ndarray, limit: int = MAX_CURVE_POINTS) -> list[list[float]]:
@@ -35,10 +36,10 @@ def _thin(x: np.ndarray, y: np.ndarray, limit: int = MAX_CURVE_POINTS) -> list[l
 
 
 def _labels(classes: Sequence[Any] | None, k: int) -> list[str]:
-    from apprentice.guard import safe_display
+    from apprentice.evaluate.fairness import category_label
 
     names = list(classes) if classes is not None else list(range(k))
-    return [safe_display(str(c), limit=40) for c in names]
+    return [category_label(c, SHARED_CLASS, limit=40) for c in names]
 
 
 def holdout_plots(

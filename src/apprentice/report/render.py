@@ -66,6 +66,12 @@ def _safe(text: Any, limit: int = 200) -> str:
     return safe_display(str(text), limit=limit)
 
 
+def _label(value: Any) -> str:
+    from apprentice.evaluate.fairness import category_label
+
+    return category_label(value, 5, limit=40)
+
+
 # --------------------------------------------------------------------------- sections
 
 
@@ -552,7 +558,7 @@ def _overview(record: Mapping[str, Any]) -> dict[str, Any]:
         "champion": str(record.get("champion") or _map(record.get("model")).get("name") or "-"),
         "task": str(record.get("task") or "-"),
         "target": str(record.get("target") or "-"),
-        "classes": [_safe(c, 40) for c in classes] if isinstance(classes, list) else None,
+        "classes": [_label(c) for c in classes] if isinstance(classes, list) else None,
         "metric": metric or "-",
         "value": fmt(head.get("value"), 4) if head else "not computed",
         "interval": f"[{fmt(head.get('low'), 4)}, {fmt(head.get('high'), 4)}]" if head else "",
