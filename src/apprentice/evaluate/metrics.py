@@ -64,8 +64,13 @@ def bootstrap_weights(n: int, n_boot: int, seed: int) -> np.ndarray:
     return _draw(np.random.default_rng(seed), n, n_boot)
 
 
+def _dot(W: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``W @ v`` in ``W``'s precision (a mixed float32/float64 product skips BLAS)."""
+    return np.asarray(W @ np.asarray(v, dtype=W.dtype), dtype=np.float64)
+
+
 def _wmean(W: np.ndarray, v: np.ndarray) -> np.ndarray:
-    return np.asarray((W @ v) / W.sum(axis=1), dtype=np.float64)
+    return _dot(W, v) / W.sum(axis=1, dtype=np.float64)
 
 
 def _group_sums(W: np.ndarray, positive: np.ndarray, scores: np.ndarray, descending: bool):  # type: ignore[no-untyped-def]
@@ -133,9 +138,9 @@ def weighted_metric(
         if metric == "mae":
             return _wmean(W, np.abs(err))
         if metric == "r2":
-            w_sum = W.sum(axis=1)
-            ss_res = W @ err**2
-            ss_tot = W @ y**2 - (W @ y) ** 2 / w_sum
+            w_sum = W.sum(axis=1, dtype=np.float64)
+            ss_res = _dot(W, err**2)
+            ss_tot = _dot(W, y**2) - _dot(W, y) ** 2 / w_sum
             with np.errstate(invalid="ignore", divide="ignore"):
                 return np.where(ss_tot > 0, 1 - ss_res / ss_tot, np.nan)
         raise ValueError(f"metric {metric!r} does not apply to regression")
@@ -152,31 +157,27 @@ def weighted_metric(
     if metric == "accuracy":
         return _wmean(W, (labels == y).astype(float))
     if metric == "balanced_accuracy":
-        recalls = []
-        for c in np.unique(y):
-            members = W @ (y == c).astype(float)
-            hits = W @ ((y == c) & (labels == c)).astype(float)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                recalls.append(np.where(members > 0, hits / members, np.nan))
-        return np.nanmean(np.vstack(recalls), axis=0)
-    if metric in ("f1", "f1_macro") and k == 2 and metric == "f1":
-        cut = 0.5 if threshold is None else threshold
-        hit = proba[:, 1] > cut if threshold is not None else labels == 1
-        truth = y == 1
-        tp = W @ (hit & truth).astype(float)
-        fp = W @ (hit & ~truth).astype(float)
-        fn = W @ (~hit & truth).astype(float)
-        return _f1(tp, fp, fn)
+        classes = np.unique(y)
+        truth = y[:, None] == classes[None, :]
+        members = _dot(W, truth)
+        hits = _dot(W, truth & (labels[:, None] == classes[None, :]))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            recall = np.where(members > 0, hits / members, np.nan)
+        return np.nanmean(recall, axis=1)
+    if metric == "f1" and k == 2:
+        hit = proba[:, 1] > threshold if threshold is not None else labels == 1
+        truth1 = y == 1
+        both = np.column_stack([hit & truth1, hit & ~truth1, ~hit & truth1])
+        counts = _dot(W, both)
+        return _f1(counts[:, 0], counts[:, 1], counts[:, 2])
     if metric in ("f1", "f1_macro"):
         classes = np.union1d(np.unique(y), np.unique(labels))
-        scores = []
-        for c in classes:
-            hit, truth = labels == c, y == c
-            tp = W @ (hit & truth).astype(float)
-            fp = W @ (hit & ~truth).astype(float)
-            fn = W @ (~hit & truth).astype(float)
-            scores.append(_f1(tp, fp, fn))
-        return np.mean(np.vstack(scores), axis=0)
+        truth = y[:, None] == classes[None, :]
+        hit = labels[:, None] == classes[None, :]
+        tp = _dot(W, truth & hit)
+        fp = _dot(W, hit & ~truth)
+        fn = _dot(W, truth & ~hit)
+        return np.asarray(np.mean(_f1(tp, fp, fn), axis=1))
     if metric == "roc_auc":
         if k == 2:
             return _auc(W, y == 1, proba[:, 1])

@@ -211,6 +211,7 @@ class _Search:
         n_threads: int,
         reserve_after: float,
         progress: Progress | None,
+        predict_rows: int = 0,
     ) -> None:
         self.X = X
         self.y = y
@@ -224,6 +225,7 @@ class _Search:
         self.seed = seed
         self.threads = n_threads
         self.reserve_after = reserve_after
+        self.predict_rows = predict_rows
         self.progress = progress
         self.cache: dict[tuple[str, int], tuple[Any, Any, list[int], float]] = {}
         self.results: list[CandidateResult] = []
@@ -247,8 +249,13 @@ class _Search:
         return per_fit + self.pipeline_seconds.get(result.config.view, 0.0) * scale
 
     def reserve(self) -> float:
+        """Seconds held back for the refit and for the caller's predictions afterwards."""
         ranked = [r for r in self._ranked() if r.family != "dummy"][:3]
-        return self.reserve_after + 1.2 * sum(self.refit_estimate(r) for r in ranked) + 0.5
+        refit = 1.2 * sum(self.refit_estimate(r) for r in ranked)
+        per_row = max(
+            (r.predict_seconds / r.predicted_rows for r in ranked if r.predicted_rows), default=0.0
+        )
+        return self.reserve_after + refit + 3.0 * per_row * self.predict_rows + 0.5
 
     def search_deadline(self) -> float | None:
         deadline = self.clock.deadline
@@ -542,6 +549,7 @@ def search(
     reserve_after: float = 0.0,
     refit_extra: bool = True,
     fast_predict: bool = True,
+    predict_rows: int = 0,
     progress: Progress | None = None,
 ) -> SearchResult:
     """Search the portfolio under the budget and refit the champion on all of ``X``.
@@ -552,6 +560,8 @@ def search(
     refits the best baseline and the runner-up (for paired tests) when time allows.
     ``fast_predict`` keeps the champion (and ensemble members) to families whose single-row
     prediction is fast (dummy, linear, LightGBM); the others are still trained and ranked.
+    ``predict_rows`` rows the caller will predict after the search (its holdout): their
+    prediction time, measured on the folds, is held back from the search too.
     """
     metric = resolve_metric(metric, task)
     clock = clock or Clock(time_budget)
@@ -582,13 +592,19 @@ def search(
         n_threads=threads,
         reserve_after=reserve_after,
         progress=progress,
+        predict_rows=predict_rows,
     )
     started = time.monotonic()
-    configs = portfolio(task, len(y))
+    configs = portfolio(task, len(y), n_classes)
     if families is not None:
         configs = [c for c in configs if c.family in families or c.family == "dummy"]
         if not (set(families) & (FAST_FAMILIES - {"dummy"})):
             fast_predict = False  # the caller chose slow families only
+    if fast_predict:
+        # candidates that may become the champion first; the slow ones are for comparison
+        configs = [c for c in configs if c.family in FAST_FAMILIES] + [
+            c for c in configs if c.family not in FAST_FAMILIES
+        ]
     baseline_only = False
     for config in configs:
         s.evaluate(config, must_run=config.family == "dummy")
