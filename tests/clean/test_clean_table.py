@@ -193,3 +193,16 @@ def test_native_numeric_frame() -> None:
     res = clean_table(frame)
     assert [c.kind for c in res.ledger.columns] == ["integer", "float", "boolean"]
     assert res.table["b"].isna().tolist() == [False, True, False]
+
+
+def test_explanations_of_times_dates_and_booleans() -> None:
+    frame = text(
+        {"t": ["10:30:50", "23:59", ""], "d": ["2016-01-02", "x", ""], "b": ["yes", "no", "no"]}
+    )
+    res = clean_table(frame)
+    assert res.explain(0, "t").to_dict()["cleaned"] == "10:30:50"
+    assert res.explain(1, "t").to_dict()["cleaned"] == "23:59:00"
+    assert "format %Y-%m-%d" in res.explain(0, "d").reason
+    assert res.explain(0, "b").reason == "'yes' is a true word"
+    lines = res.explain(1, "d").lines()
+    assert lines[1].strip() == "raw:     'x'" and "missing" in lines[2]

@@ -439,7 +439,11 @@ def parse_dates(
     ok = np.zeros(n, dtype=bool)
     if fmt.formats and not fmt.utc and all(_ISO.match(f) for f in fmt.formats):
         # strict ISO 8601 text: pyarrow's cast parses and validates it in one fast pass
-        masked = pc.if_else(pa.array(missing), pa.scalar(None, stripped.type), stripped)
+        masked = (
+            pc.if_else(pa.array(missing), pa.scalar(None, stripped.type), stripped)
+            if missing.any()
+            else stripped
+        )
         try:
             cast = pc.cast(masked, pa.timestamp("us"))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):

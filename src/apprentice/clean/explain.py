@@ -69,7 +69,17 @@ def _jsonable(v: Any) -> Any:
         return None
     if isinstance(v, (np.floating, np.integer, np.bool_)):
         return v.item()
-    if isinstance(v, (pd.Timestamp, pd.Timedelta)):
+    if isinstance(v, pd.Timedelta):
+        seconds = v.total_seconds()
+        if 0 <= seconds < 86400:
+            micros = round(seconds * 1_000_000)
+            whole, frac = divmod(micros, 1_000_000)
+            h, rest = divmod(whole, 3600)
+            m, sec = divmod(rest, 60)
+            out = f"{h:02d}:{m:02d}:{sec:02d}"
+            return out + (f".{frac:06d}".rstrip("0") if frac else "")
+        return str(v)
+    if isinstance(v, pd.Timestamp):
         return v.isoformat()
     return v
 

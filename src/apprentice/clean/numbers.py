@@ -562,7 +562,11 @@ def parse_numbers(
     if not todo.any():
         return values, ok, decorated
     if fmt.plain:
-        masked = pc.if_else(pa.array(missing), pa.scalar(None, stripped.type), stripped)
+        masked = (
+            pc.if_else(pa.array(missing), pa.scalar(None, stripped.type), stripped)
+            if missing.any()
+            else stripped
+        )
         try:
             cast = pc.cast(masked, pa.float64())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):

@@ -247,7 +247,7 @@ def clean_command(
     if quiet:
         return
     for line in result.describe():
-        err_console.print(line, markup=False, highlight=False)
+        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
     if output is None:
         err_console.print(result.preview(10).to_string(max_colwidth=30), markup=False)
 
@@ -364,7 +364,7 @@ def why_command(
         emit_json(ans.to_dict())
         return
     for text in ans.lines():
-        out_console.print(text, markup=False, highlight=False)
+        out_console.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
