@@ -12,10 +12,13 @@ import typer
 
 from apprentice._version import __version__
 from apprentice.cli import clean as _clean_cmd
+from apprentice.cli import compare as _compare_cmd
 from apprentice.cli import demo as _demo_cmd
+from apprentice.cli import models as _models_cmd
 from apprentice.cli import predict as _predict_cmd
 from apprentice.cli import read as _read_cmd
 from apprentice.cli import report as _report_cmd
+from apprentice.cli import run as _run_cmd
 from apprentice.cli import serve as _serve_cmd
 from apprentice.cli import train as _train_cmd
 from apprentice.errors import ApprenticeError
@@ -51,6 +54,9 @@ _train_cmd.register(app)
 _predict_cmd.register(app)
 _report_cmd.register(app)
 _serve_cmd.register(app)
+_run_cmd.register(app)
+_models_cmd.register(app)
+_compare_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

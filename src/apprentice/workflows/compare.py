@@ -1,0 +1,543 @@
+"""``apprentice compare A B``: is B really better than A, on the same rows?
+
+A and B are runs (a run id, a run folder or its MLflow run id), registered versions
+(``NAME/VERSION``, ``NAME@ALIAS``, ``models:/...``) or bundle folders. Both models score the
+same labelled rows; the difference on one metric gets a paired bootstrap interval
+(:func:`apprentice.evaluate.paired_test`, the one the leaderboard uses) and a plain verdict:
+
+    B is better than A on ROC AUC by 0.004 (95% CI -0.002 to 0.010): not shown
+
+"shown" means the 95% interval of the difference excludes zero.
+
+The rows, by default, are the holdout of the newer run (re-read from its source, whose
+SHA-256 must not have changed). When both runs were trained on the same source, only rows
+held out by both are used, so neither model is scored on rows it learned from. A labelled
+file given with ``data=`` is scored whole, except that rows of a run's own source that it
+trained on are left out in the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from apprentice.config import Settings, get_settings
+from apprentice.errors import ConfigError, TargetError
+from apprentice.workflows.run import HOLDOUT, RECORD, RunNotFoundError, RunResult, load_run
+
+if TYPE_CHECKING:
+    from apprentice.bundle import Bundle
+
+#: too few rows in common make any verdict meaningless
+MIN_ROWS = 30
+
+METRIC_LABELS = {
+    "roc_auc": "ROC AUC",
+    "pr_auc": "PR AUC",
+    "log_loss": "log loss",
+    "brier": "Brier score",
+    "accuracy": "accuracy",
+    "balanced_accuracy": "balanced accuracy",
+    "f1": "F1",
+    "f1_macro": "macro F1",
+    "rmse": "RMSE",
+    "mae": "MAE",
+    "r2": "R²",
+}
+
+
+class CompareError(ConfigError):
+    """Two models cannot be compared as asked (different targets, no common rows, ...)."""
+
+
+@dataclass
+class Contender:
+    """One side of a comparison: a model and, when known, the run that trained it."""
+
+    ref: str
+    label: str
+    bundle_path: Path
+    run: RunResult | None = None
+    registered: dict[str, Any] | None = None
+    bundle: Any = field(default=None, repr=False)
+
+    @property
+    def created_at(self) -> str:
+        if self.run is not None:
+            return self.run.created_at
+        return str((self.bundle.manifest if self.bundle else {}).get("created_at", ""))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ref": self.ref,
+            "label": self.label,
+            "bundle": str(self.bundle_path),
+            "run_id": self.run.run_id if self.run else None,
+            "registered": self.registered,
+            "champion": (self.bundle.manifest.get("model") or {}).get("name")
+            if self.bundle is not None
+            else None,
+            "created_at": self.created_at,
+        }
+
+
+@dataclass
+class CompareResult:
+    """The outcome of :func:`compare`; ``verdict`` is the sentence to show."""
+
+    a: Contender
+    b: Contender
+    task: str
+    target: str
+    metric: str
+    rows: int
+    data: str
+    value_a: dict[str, float]
+    value_b: dict[str, float]
+    difference: float
+    low: float
+    high: float
+    p_value: float
+    shown: bool
+    verdict: str
+    n_boot: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def better(self) -> str | None:
+        """``"b"`` or ``"a"`` when the interval shows one better, else ``None``."""
+        if not self.shown:
+            return None
+        return "b" if self.difference > 0 else "a"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "a": self.a.to_dict(),
+            "b": self.b.to_dict(),
+            "task": self.task,
+            "target": self.target,
+            "metric": self.metric,
+            "rows": self.rows,
+            "data": self.data,
+            "value_a": self.value_a,
+            "value_b": self.value_b,
+            "difference": self.difference,
+            "low": self.low,
+            "high": self.high,
+            "p_value": self.p_value,
+            "shown": self.shown,
+            "better": self.better,
+            "verdict": self.verdict,
+            "n_boot": self.n_boot,
+            "notes": self.notes,
+        }
+
+    def lines(self) -> list[str]:
+        out = [
+            f"A  {self.a.label}: {self.metric} {_iv(self.value_a)}",
+            f"B  {self.b.label}: {self.metric} {_iv(self.value_b)}",
+            f"on {self.rows:,} rows: {self.data}",
+            self.verdict,
+        ]
+        return out + [f"note: {n}" for n in self.notes]
+
+
+def _iv(iv: dict[str, float]) -> str:
+    return f"{iv['value']:.4f} (95% CI {iv['low']:.4f} to {iv['high']:.4f})"
+
+
+# -- resolving A and B ------------------------------------------------------------------------
+
+
+def resolve(ref: str, *, settings: Settings, tracking_uri: str | None = None) -> Contender:
+    """A run, a bundle folder or a registered version, as a :class:`Contender`."""
+    from apprentice.bundle import load_bundle
+
+    text = str(ref).strip()
+    path = Path(text).expanduser()
+    if path.is_dir() and (path / "manifest.json").is_file() and not (path / RECORD).is_file():
+        bundle = load_bundle(path)
+        return Contender(text, f"bundle {path.name}", path, bundle=bundle)
+    try:
+        run = load_run(text, settings)
+    except RunNotFoundError as missing:
+        if path.exists() or not _looks_like_model(text):
+            raise
+        return _registered(text, settings=settings, tracking_uri=tracking_uri, missing=missing)
+    bundle = load_bundle(run.bundle_path)
+    return Contender(
+        text, f"run {run.run_id} ({run.champion})", run.bundle_path, run, bundle=bundle
+    )
+
+
+def _looks_like_model(text: str) -> bool:
+    import re
+
+    return bool(
+        re.fullmatch(r"(models:/)?[A-Za-z0-9][A-Za-z0-9_.-]{0,127}([@/][A-Za-z0-9_.-]+)?", text)
+    )
+
+
+def _registered(
+    text: str, *, settings: Settings, tracking_uri: str | None, missing: RunNotFoundError
+) -> Contender:
+    from apprentice.bundle import load_bundle
+    from apprentice.track import ModelNotFoundError, RegistryError, Tracker, resolve_model
+
+    tracker = Tracker(tracking_uri, settings=settings)
+    tracker.check()
+    try:
+        resolved = resolve_model(text, tracker=tracker)
+    except ModelNotFoundError as exc:
+        raise RunNotFoundError(
+            f"{text!r} is neither a run nor a registered model: {missing.message}; {exc.message}"
+        ) from None
+    except RegistryError:
+        raise RunNotFoundError(missing.message) from None
+    run = None
+    run_id = None
+    try:
+        from apprentice.track import show_model
+
+        for version in show_model(tracker, resolved.name).versions:
+            if version.version == resolved.version:
+                run_id = version.tags.get("apprentice.run_id")
+    except Exception:  # the run is a bonus: the model alone can be compared on --data
+        run_id = None
+    if run_id:
+        try:
+            run = load_run(run_id, settings)
+        except RunNotFoundError:
+            run = None
+    alias = f"@{resolved.alias}" if resolved.alias else ""
+    return Contender(
+        text,
+        f"{resolved.name} v{resolved.version}{alias}",
+        resolved.path,
+        run,
+        registered=resolved.to_dict(),
+        bundle=load_bundle(resolved.path),
+    )
+
+
+# -- the rows ---------------------------------------------------------------------------------
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _holdout_doc(run: RunResult) -> dict[str, Any]:
+    file = run.path / HOLDOUT
+    try:
+        document = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        raise CompareError(
+            f"run {run.run_id} has no readable {HOLDOUT}; pass --data FILE with labelled rows"
+        ) from None
+    return dict(document)
+
+
+def _source_table(run: RunResult, settings: Settings) -> tuple[pd.DataFrame, str]:
+    """The table run ``run`` was trained on, as read, after checking its SHA-256."""
+    from apprentice.read import read
+
+    if run.data.get("hashed") != "file":
+        parquet = run.path / "holdout.parquet"
+        if parquet.is_file():
+            return pd.read_parquet(parquet), "holdout"
+        raise CompareError(
+            f"run {run.run_id} was trained on a table in memory; pass --data FILE with labelled "
+            "rows"
+        )
+    source = Path(run.source)
+    if not source.is_file():
+        raise CompareError(
+            f"the source of run {run.run_id} ({source}) is gone; pass --data FILE with labelled "
+            "rows"
+        )
+    if _sha256(source) != run.data.get("sha256"):
+        raise CompareError(
+            f"the source of run {run.run_id} ({source}) changed since the run (its SHA-256 "
+            "differs), so its holdout rows are lost; pass --data FILE with labelled rows"
+        )
+    table = read(str(source), settings=settings).table
+    table.columns = pd.Index([str(c) for c in table.columns])
+    return table, "source"
+
+
+def _rows(
+    a: Contender, b: Contender, data: str | Path | None, settings: Settings
+) -> tuple[pd.DataFrame, str, list[str]]:
+    """The labelled rows both models are scored on, what they are, and notes."""
+    from apprentice.read import read
+
+    notes: list[str] = []
+    runs = [c for c in (a, b) if c.run is not None]
+    if data is not None:
+        table = read(str(data), settings=settings).table
+        table.columns = pd.Index([str(c) for c in table.columns])
+        keep = np.ones(len(table), dtype=bool)
+        digest = _sha256(Path(data)) if Path(str(data)).is_file() else None
+        what = f"{data}"
+        for contender in runs:
+            assert contender.run is not None
+            if digest is not None and digest == contender.run.data.get("sha256"):
+                positions = _holdout_doc(contender.run)["positions"]
+                mask = np.zeros(len(table), dtype=bool)
+                mask[np.asarray(positions, dtype=np.int64)] = True
+                keep &= mask
+                notes.append(
+                    f"{data} is the training source of {contender.label}: only its holdout rows "
+                    "are used"
+                )
+        if not keep.all():
+            table = table.loc[keep].reset_index(drop=True)
+            what += " (rows held out from training)"
+        for contender in (a, b):
+            if contender.run is None:
+                notes.append(
+                    f"what {contender.label} was trained on is unknown here; if these rows were "
+                    "among them, it is favoured"
+                )
+        return table, what, notes
+    if not runs:
+        raise CompareError(
+            "neither model has a run in this workspace to take holdout rows from; pass --data "
+            "FILE with labelled rows neither model was trained on"
+        )
+    newer = max(runs, key=lambda c: c.created_at)
+    other = b if newer is a else a
+    assert newer.run is not None
+    table, kind = _source_table(newer.run, settings)
+    document = _holdout_doc(newer.run)
+    positions = np.asarray(document["positions"], dtype=np.int64)
+    if kind == "holdout":
+        frame = table
+        positions = np.arange(len(table))
+    else:
+        if len(table) != int(document.get("rows_as_read", len(table))):
+            raise CompareError(
+                f"the source of run {newer.run.run_id} now reads as {len(table):,} rows, not "
+                f"{document.get('rows_as_read')}; pass --data FILE with labelled rows"
+            )
+        frame = table
+    what = f"the holdout of {newer.label}"
+    if other.run is not None and other.run.data.get("sha256") == newer.run.data.get("sha256"):
+        other_positions = np.asarray(_holdout_doc(other.run)["positions"], dtype=np.int64)
+        if kind == "holdout":
+            raise CompareError(
+                "both runs were trained on tables in memory; pass --data FILE with labelled rows"
+            )
+        common = np.intersect1d(positions, other_positions)
+        if len(common) < len(positions):
+            notes.append(
+                f"{len(positions) - len(common):,} of the {len(positions):,} holdout rows of "
+                f"{newer.label} were training rows of {other.label} and are left out"
+            )
+        positions = common
+        what = f"the rows held out by both runs (source {Path(newer.run.source).name})"
+    elif other.run is not None:
+        notes.append(
+            f"{other.label} was trained on another source ({Path(other.run.source).name}); if "
+            "these rows were among its training rows, it is favoured"
+        )
+    else:
+        notes.append(
+            f"what {other.label} was trained on is unknown here; if these rows were among its "
+            "training rows, it is favoured"
+        )
+    return frame.iloc[positions].reset_index(drop=True), what, notes
+
+
+# -- scoring ----------------------------------------------------------------------------------
+
+
+def _truth(frame: pd.DataFrame, bundle: Bundle, target: str) -> tuple[np.ndarray, np.ndarray]:
+    """Encoded truth (class indices in ``bundle.classes``, or values) and the rows kept."""
+    from apprentice.learn.task import prepare_target
+
+    if target not in frame.columns:
+        raise TargetError(
+            f"the rows have no target column '{target}'; pass labelled rows (--data FILE)"
+        )
+    info = prepare_target(frame[target], name=target, task=bundle.task)
+    kept = np.asarray(info.kept, dtype=bool)
+    if bundle.task == "regression":
+        return np.asarray(info.y, dtype=float), kept
+    classes = [str(c) for c in (bundle.classes or [])]
+    lookup = {label: i for i, label in enumerate(classes)}
+    labels = [str(c) for c in (info.classes or [])]
+    unknown = [label for label in labels if label not in lookup]
+    if unknown:
+        raise CompareError(
+            f"the rows hold classes the models do not know ({', '.join(unknown[:5])}); the "
+            f"models predict {', '.join(classes)}"
+        )
+    mapping = np.asarray([lookup[label] for label in labels], dtype=np.int64)
+    return mapping[np.asarray(info.y, dtype=np.int64)], kept
+
+
+def _aligned(pred: np.ndarray, bundle: Bundle, reference: Bundle) -> np.ndarray:
+    """``pred`` with its class columns in ``reference``'s order."""
+    if bundle.task == "regression" or bundle.classes == reference.classes:
+        return pred
+    order = [[str(c) for c in bundle.classes or []].index(str(c)) for c in reference.classes or []]
+    return pred[:, order]
+
+
+def _fmt(value: float, scale: float) -> str:
+    digits = 3 if scale >= 0.01 else 4 if scale >= 0.001 else 5
+    return f"{value:.{digits}f}"
+
+
+def verdict_text(a: str, b: str, metric: str, difference: float, low: float, high: float) -> str:
+    """``B is better than A on ROC AUC by 0.004 (95% CI -0.002 to 0.010): not shown``.
+
+    ``difference``, ``low`` and ``high`` are B's advantage over A (positive: B is better).
+    """
+    label = METRIC_LABELS.get(metric, metric)
+    scale = max(abs(difference), abs(low), abs(high)) if math.isfinite(low) else abs(difference)
+    ci = f"95% CI {_fmt(low, scale)} to {_fmt(high, scale)}"
+    if difference == 0:
+        return f"{b} and {a} score the same on {label} ({ci}): no difference shown"
+    word = "better" if difference > 0 else "worse"
+    shown = (difference > 0 and low > 0) or (difference < 0 and high < 0)
+    return f"{b} is {word} than {a} on {label} by {_fmt(abs(difference), scale)} ({ci}): " + (
+        "shown" if shown else "not shown"
+    )
+
+
+def compare(
+    a: str,
+    b: str,
+    *,
+    data: str | Path | None = None,
+    metric: str | None = None,
+    n_boot: int = 1000,
+    seed: int = 0,
+    tracking_uri: str | None = None,
+    settings: Settings | None = None,
+) -> CompareResult:
+    """Score models ``a`` and ``b`` on the same labelled rows and test their difference.
+
+    ``metric`` defaults to the newer model's selection metric; any holdout metric of the task
+    can be named. See the module docstring for the rows used.
+    """
+    from apprentice.evaluate import HOLDOUT_METRICS, holdout_metrics, paired_test
+
+    settings = settings or get_settings()
+    first = resolve(a, settings=settings, tracking_uri=tracking_uri)
+    second = resolve(b, settings=settings, tracking_uri=tracking_uri)
+    if first.bundle_path.resolve() == second.bundle_path.resolve():
+        notes_same = "A and B are the same model"
+    else:
+        notes_same = ""
+    bundle_a: Bundle = first.bundle
+    bundle_b: Bundle = second.bundle
+    if bundle_a.task != bundle_b.task or bundle_a.target != bundle_b.target:
+        raise CompareError(
+            f"A predicts '{bundle_a.target}' ({bundle_a.task}) and B predicts "
+            f"'{bundle_b.target}' ({bundle_b.task}); compare models of the same task"
+        )
+    if bundle_a.task != "regression" and {str(c) for c in bundle_a.classes or []} != {
+        str(c) for c in bundle_b.classes or []
+    }:
+        raise CompareError(
+            f"A predicts the classes {bundle_a.classes} and B {bundle_b.classes}; compare models "
+            "of the same classes"
+        )
+    task = bundle_a.task
+    target = str(bundle_a.target)
+    newer = max((first, second), key=lambda c: c.created_at)
+    chosen = metric or str(newer.bundle.manifest.get("metric") or "")
+    if task == "multiclass" and chosen == "f1":
+        chosen = "f1_macro"
+    if chosen not in HOLDOUT_METRICS[task]:
+        raise ConfigError(
+            f"metric {chosen!r} is not one of the {task} metrics: "
+            + ", ".join(HOLDOUT_METRICS[task])
+        )
+
+    frame, what, notes = _rows(first, second, data, settings)
+    if notes_same:
+        notes.insert(0, notes_same)
+    y, kept = _truth(frame, bundle_a, target)
+    frame = frame.loc[kept].reset_index(drop=True)
+    if len(frame) < MIN_ROWS:
+        raise CompareError(
+            f"only {len(frame)} labelled rows to compare on (at least {MIN_ROWS} are needed); "
+            "pass --data FILE with more labelled rows neither model was trained on"
+        )
+    features = frame.drop(columns=[target])
+    pred_a = np.asarray(bundle_a._output(features))
+    pred_b = _aligned(np.asarray(bundle_b._output(features)), bundle_b, bundle_a)
+    threshold = None
+    if task == "binary":
+        if bundle_a.threshold == bundle_b.threshold:
+            threshold = bundle_a.threshold
+        elif chosen in ("accuracy", "balanced_accuracy", "f1"):
+            notes.append(
+                f"the models use different decision thresholds ({bundle_a.threshold} and "
+                f"{bundle_b.threshold}); {chosen} is compared at 0.5 for both"
+            )
+    comparison = paired_test(
+        task,
+        chosen,
+        y,
+        pred_b,
+        pred_a,
+        name_a=second.label,
+        name_b=first.label,
+        role="A",
+        n_boot=n_boot,
+        seed=seed,
+        threshold=threshold,
+    )
+    value_a = holdout_metrics(task, y, pred_a, threshold=threshold, n_boot=n_boot, seed=seed)
+    value_b = holdout_metrics(task, y, pred_b, threshold=threshold, n_boot=n_boot, seed=seed)
+    shown = (comparison.difference > 0 and comparison.low > 0) or (
+        comparison.difference < 0 and comparison.high < 0
+    )
+    return CompareResult(
+        a=first,
+        b=second,
+        task=task,
+        target=target,
+        metric=chosen,
+        rows=len(frame),
+        data=what,
+        value_a=value_a[chosen].to_dict(),
+        value_b=value_b[chosen].to_dict(),
+        difference=comparison.difference,
+        low=comparison.low,
+        high=comparison.high,
+        p_value=comparison.p_value,
+        shown=bool(shown),
+        verdict=verdict_text(
+            "A", "B", chosen, comparison.difference, comparison.low, comparison.high
+        ),
+        n_boot=comparison.n_boot,
+        notes=notes,
+    )
+
+
+__all__ = [
+    "CompareError",
+    "CompareResult",
+    "Contender",
+    "compare",
+    "resolve",
+    "verdict_text",
+]

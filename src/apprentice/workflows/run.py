@@ -1,0 +1,1299 @@
+"""``apprentice run``: the main job, one call from a messy file to a registered model.
+
+read -> clean -> guard -> train -> evaluate -> explain -> fairness -> register -> report.
+
+Everything a user can get wrong is checked before training starts: the tracking store is
+reachable (one short request for a server), the target and the ``--sensitive`` columns
+exist, the model name is usable and not registered for another task. Opening the MLflow
+store (the import, and a SQLite schema on first use) runs in a background thread meanwhile.
+
+A run lives in its folder ``<workspace>/runs/<run_id>/``: ``run.json`` (the run record, a
+:class:`RunResult`), ``bundle/``, ``ledger.json``, ``schema.json``, ``holdout.json`` (the
+holdout's row positions in the source as read, so ``apprentice compare`` can score other
+models on the same rows), ``report.html`` and ``model_card.md``. The MLflow run
+holds the parameters, metrics with their interval bounds, the data fingerprint, library
+versions, the git commit, the ledger, schema and bundle as artifacts, and the top candidates
+as child runs; the bundle is registered as a model version (alias ``champion`` for a new
+name, else ``challenger``). The registration comes before the report so that the report and
+the model card can name the registered version.
+
+A run that fails leaves nothing behind: its folder is removed, and registration is the last
+step that can fail it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+import shlex
+import shutil
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from apprentice._version import __version__
+from apprentice.config import Settings, get_settings
+from apprentice.errors import ConfigError, InputError, TargetError
+
+if TYPE_CHECKING:
+    from apprentice.bundle import Bundle, TrainResult
+    from apprentice.read import ReadResult
+    from apprentice.track import Tracker
+
+STAGES: tuple[str, ...] = (
+    "read",
+    "clean",
+    "guard",
+    "train",
+    "evaluate",
+    "explain",
+    "fairness",
+    "register",
+    "report",
+)
+RUNS_DIR = "runs"
+RECORD = "run.json"
+HOLDOUT = "holdout.json"
+#: candidates logged as child runs
+TOP_CANDIDATES = 5
+#: numeric sensitive columns with more distinct values than this are put in quantile bands
+MAX_SENSITIVE_LEVELS = 12
+SENSITIVE_BANDS = 5
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+
+
+class RunNotFoundError(InputError):
+    """No run of that id or path in the workspace."""
+
+
+# -- progress ---------------------------------------------------------------------------------
+
+
+class RunObserver:
+    """What a run tells about its progress; the CLI draws a bar per stage from it.
+
+    ``budget`` is the stage's time budget in seconds when it has one (training), so a bar
+    can show elapsed time against it. Every method is optional to override.
+    """
+
+    def stage_started(self, stage: str, *, budget: float | None = None) -> None:
+        """A stage begins."""
+
+    def message(self, stage: str, text: str) -> None:
+        """A line of news from inside a stage (training sends one per candidate)."""
+
+    def stage_finished(self, stage: str, seconds: float, summary: str = "") -> None:
+        """A stage ended, with a one-line summary of what it did."""
+
+    def stage_skipped(self, stage: str, reason: str) -> None:
+        """A stage did not run (no sensitive columns, tracking off)."""
+
+
+# -- the run record ---------------------------------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    """The record of one ``apprentice run``, saved as ``run.json`` in the run folder.
+
+    Its :meth:`to_dict` is the document :func:`apprentice.report.write_report` renders (see
+    :mod:`apprentice.report` for the keys it reads); the other keys say where the run's
+    files, MLflow run and registered version are.
+    """
+
+    run_id: str
+    name: str
+    created_at: str
+    path: Path
+    source: str
+    target: str
+    task: str
+    metric: str
+    champion: str
+    baseline: str | None = None
+    apprentice_version: str = __version__
+    status: str = "complete"
+    data: dict[str, Any] = field(default_factory=dict)
+    cleaning: dict[str, Any] = field(default_factory=dict)
+    pii: dict[str, Any] = field(default_factory=dict)
+    ledger: list[dict[str, Any]] = field(default_factory=list)
+    classes: list[Any] | None = None
+    threshold: float | None = None
+    bundle: str = ""
+    split: dict[str, Any] = field(default_factory=dict)
+    leaderboard: list[dict[str, Any]] = field(default_factory=list)
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    cv: dict[str, Any] = field(default_factory=dict)
+    comparisons: list[dict[str, Any]] = field(default_factory=list)
+    calibration: dict[str, Any] | None = None
+    leakage: dict[str, Any] = field(default_factory=dict)
+    excluded_columns: dict[str, str] = field(default_factory=dict)
+    schema: dict[str, Any] = field(default_factory=dict)
+    sensitive: list[str] = field(default_factory=list)
+    sensitive_suggested: list[str] = field(default_factory=list)
+    plots: dict[str, Any] | None = None
+    explain: dict[str, Any] | None = None
+    fairness: dict[str, Any] | None = None
+    error_slices_: list[dict[str, Any]] | dict[str, Any] | None = None
+    profile: dict[str, Any] | None = None
+    holdout: dict[str, Any] = field(default_factory=dict)
+    tracking: dict[str, Any] | None = None
+    model: dict[str, Any] | None = None
+    report: dict[str, Any] | None = None
+    git: dict[str, Any] | None = None
+    reproduce: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    # -- what people ask first
+
+    @property
+    def bundle_path(self) -> Path:
+        return Path(self.bundle)
+
+    def load_bundle(self) -> Bundle:
+        """The run's verified bundle."""
+        from apprentice.bundle import load_bundle
+
+        return load_bundle(self.bundle_path)
+
+    @property
+    def headline(self) -> tuple[str, dict[str, float]] | None:
+        """The selection metric's holdout value and interval (or the first metric's)."""
+        name = _holdout_name(self.metric, self.task)
+        if name in self.metrics:
+            return name, self.metrics[name]
+        if self.metrics:
+            first = next(iter(self.metrics))
+            return first, self.metrics[first]
+        return None
+
+    @property
+    def baseline_comparison(self) -> dict[str, Any] | None:
+        return next((c for c in self.comparisons if c.get("role") == "baseline"), None)
+
+    @property
+    def beats_baseline(self) -> bool | None:
+        """Whether the paired test shows the champion better than the baseline (``None``: no
+        test, e.g. the baseline won)."""
+        comparison = self.baseline_comparison
+        return None if comparison is None else bool(comparison.get("better"))
+
+    def error_slices(self) -> pd.DataFrame:
+        """The holdout slices where the model errs more (the evaluate stage's table)."""
+        from apprentice.evaluate.slices import COLUMNS
+
+        rows = self.error_slices_ if isinstance(self.error_slices_, list) else []
+        return pd.DataFrame(rows, columns=COLUMNS if not rows else None)
+
+    def summary_lines(self) -> list[str]:
+        """The closing summary: champion, holdout metric, baseline test, report, version."""
+        lines = [f"champion   {self.champion} for '{self.target}' ({self.task})"]
+        head = self.headline
+        if head is not None:
+            metric, iv = head
+            rows = self.split.get("holdout_rows", "?")
+            lines.append(
+                f"holdout    {metric} {iv['value']:.4f} "
+                f"(95% CI {iv['low']:.4f} to {iv['high']:.4f}, {rows} rows)"
+            )
+        comparison = self.baseline_comparison
+        if comparison is not None:
+            verdict = "yes" if comparison.get("better") else "not shown"
+            lines.append(
+                f"baseline   better than {comparison.get('b')} "
+                f"({comparison.get('metric')} {comparison.get('value_b', math.nan):.4f}): "
+                f"{verdict}; difference {comparison.get('difference', math.nan):+.4f} "
+                f"(95% CI {comparison.get('low', math.nan):+.4f} to "
+                f"{comparison.get('high', math.nan):+.4f}, paired bootstrap)"
+            )
+        elif self.baseline and self.baseline == self.champion:
+            lines.append(f"baseline   {self.baseline} is the champion: no paired test")
+        else:
+            lines.append(
+                f"baseline   no paired test against {self.baseline or 'the baseline'} "
+                "(see the warnings)"
+            )
+        if self.fairness and isinstance(self.fairness, dict) and "summary" in self.fairness:
+            for column, gaps in (self.fairness.get("summary") or {}).items():
+                gap = gaps.get("demographic_parity_difference") if isinstance(gaps, dict) else None
+                if isinstance(gap, dict):
+                    gap = gap.get("value")
+                if isinstance(gap, int | float) and math.isfinite(gap):
+                    lines.append(f"fairness   {column}: demographic parity difference {gap:.3f}")
+        if self.report:
+            lines.append(f"report     {self.report.get('html')}")
+            lines.append(f"model card {self.report.get('model_card')}")
+        if self.model:
+            where = self.tracking.get("uri") if self.tracking else "?"
+            lines.append(
+                f"registered {self.model['name']} version {self.model['version']} "
+                f"(alias {self.model['alias']}) at {where}"
+            )
+        elif self.tracking is None:
+            lines.append("registered no (tracking off)")
+        lines.append(f"run        {self.run_id} ({self.path})")
+        return lines
+
+    # -- files
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            key = "error_slices" if f.name == "error_slices_" else f.name
+            out[key] = str(value) if isinstance(value, Path) else value
+        return json.loads(json.dumps(out, default=_json_default, allow_nan=True))
+
+    def save(self) -> Path:
+        """Write ``run.json`` (atomically) in the run folder."""
+        path = self.path / RECORD
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(
+            json.dumps(self.to_dict(), indent=2, default=_json_default, ensure_ascii=False) + "\n",
+            encoding="utf-8",
+        )
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def from_dict(cls, document: Mapping[str, Any], path: Path) -> RunResult:
+        names = {f.name for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for key, value in document.items():
+            attr = "error_slices_" if key == "error_slices" else key
+            if attr in names and attr != "path":
+                values[attr] = value
+        values["path"] = path
+        for required in ("run_id", "name", "created_at", "source", "target", "task", "metric"):
+            values.setdefault(required, "")
+        values.setdefault("champion", "")
+        result = cls(**values)
+        bundle = Path(result.bundle) if result.bundle else path / "bundle"
+        if not bundle.is_dir() and (path / "bundle").is_dir():
+            result.bundle = str(path / "bundle")
+        return result
+
+    @classmethod
+    def load(cls, path: str | Path) -> RunResult:
+        """A run record from its folder or its ``run.json``."""
+        p = Path(path)
+        folder = p.parent if p.name == RECORD else p
+        file = folder / RECORD
+        try:
+            document = json.loads(file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise RunNotFoundError(f"{folder} holds no {RECORD}; is it a run folder?") from None
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise RunNotFoundError(f"{file} is not a valid run record (broken JSON)") from None
+        if not isinstance(document, dict) or "run_id" not in document:
+            raise RunNotFoundError(f"{file} is not a run record")
+        return cls.from_dict(document, folder)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return "<pre>" + html.escape("\n".join(self.summary_lines())) + "</pre>"
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, pd.Timestamp | datetime):
+        return value.isoformat()
+    if isinstance(value, pd.DataFrame):
+        return value.astype(object).where(value.notna(), None).to_dict(orient="records")
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    return str(value)
+
+
+def _holdout_name(metric: str, task: str) -> str:
+    return "f1_macro" if metric == "f1" and task == "multiclass" else metric
+
+
+# -- finding runs -----------------------------------------------------------------------------
+
+
+def runs_dir(settings: Settings | None = None) -> Path:
+    settings = settings or get_settings()
+    return Path(settings.workspace).expanduser().resolve() / RUNS_DIR
+
+
+def list_runs(settings: Settings | None = None) -> list[RunResult]:
+    """Every run in the workspace, newest first (unreadable folders are skipped)."""
+    root = runs_dir(settings)
+    out: list[RunResult] = []
+    if not root.is_dir():
+        return out
+    for folder in root.iterdir():
+        if (folder / RECORD).is_file():
+            try:
+                out.append(RunResult.load(folder))
+            except RunNotFoundError:
+                continue
+    return sorted(out, key=lambda r: (r.created_at, r.run_id), reverse=True)
+
+
+def load_run(ref: str | Path, settings: Settings | None = None) -> RunResult:
+    """A run by its folder, its ``run.json``, its run id or its MLflow run id.
+
+    Raises :class:`RunNotFoundError` (naming the recent runs) when there is no such run.
+    """
+    text = str(ref).strip()
+    if not text:
+        raise RunNotFoundError("no run given; pass a run id or a run folder")
+    path = Path(text).expanduser()
+    if path.name == RECORD or (path / RECORD).is_file():
+        return RunResult.load(path)
+    root = runs_dir(settings)
+    if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", text) and (root / text / RECORD).is_file():
+        return RunResult.load(root / text)
+    runs = list_runs(settings)
+    for run in runs:
+        if (run.tracking or {}).get("run_id") == text:
+            return run
+    if path.exists():
+        raise RunNotFoundError(f"{path} is not a run folder (no {RECORD} in it)")
+    recent = ", ".join(r.run_id for r in runs[:5])
+    hint = f"; recent runs: {recent}" if recent else "; no run yet (apprentice run FILE --target T)"
+    raise RunNotFoundError(f"no run {text!r} in {root}" + hint)
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def default_name(source: str, target: str) -> str:
+    """``<file stem>-<target>``, cut to a valid registered model name."""
+    stem = Path(source).name.split(".")[0] if source and source != "dataframe" else "data"
+    raw = f"{stem}-{target}"
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", raw).strip("-._") or "model"
+    if not safe[0].isalnum():
+        safe = "m" + safe
+    return safe[:128]
+
+
+def fingerprint(read: ReadResult, source: Any) -> dict[str, Any]:
+    """SHA-256 of the source file (of the table's cells when it is not a local file), rows
+    and columns as read."""
+    digest = hashlib.sha256()
+    path = Path(str(source)) if isinstance(source, str | Path) else None
+    hashed = "file"
+    if path is not None and path.is_file():
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        size: int | None = path.stat().st_size
+    else:
+        hashed = "table"
+        size = None
+        table = read.table
+        digest.update(json.dumps([str(c) for c in table.columns]).encode())
+        digest.update(pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes())
+    return {
+        "source": str(read.source),
+        "sha256": digest.hexdigest(),
+        "fingerprint": digest.hexdigest(),
+        "hashed": hashed,
+        "bytes": size,
+        "rows": len(read.table),
+        "columns": int(read.table.shape[1]),
+        "column_names": [str(c) for c in read.table.columns],
+        "format": read.format,
+        "encoding": read.encoding,
+        "quarantined": int(read.rows_quarantined),
+    }
+
+
+def _suggest(name: str, columns: Sequence[str]) -> str:
+    folded = {c.casefold().strip(): c for c in columns}
+    match = folded.get(name.casefold().strip())
+    if match is not None:
+        return f"; did you mean '{match}'?"
+    shown = ", ".join(f"'{c}'" for c in list(columns)[:12])
+    return f"; the columns are {shown}" + (" ..." if len(columns) > 12 else "")
+
+
+def _new_run_dir(root: Path, name: str) -> tuple[str, Path]:
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    root.mkdir(parents=True, exist_ok=True)
+    for attempt in range(1, 1000):
+        run_id = f"{name}-{stamp}" + (f"-{attempt}" if attempt > 1 else "")
+        folder = root / run_id
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return run_id, folder
+    raise ConfigError(f"cannot create a run folder under {root}")  # pragma: no cover
+
+
+def holdout_positions(
+    table: pd.DataFrame,
+    *,
+    target: str,
+    task: str | None,
+    split: str | None,
+    test_size: float,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray, Any]:
+    """The holdout rows of :func:`apprentice.train` on ``table``: positions in the table as
+    read, their encoded targets, and the prepared target.
+
+    This repeats the split that :func:`apprentice.train` makes (same functions, same
+    arguments), which is deterministic; :func:`run` checks the result against the bundle's
+    own holdout metrics.
+    """
+    from apprentice.learn.split import holdout_split, parse_split, parse_time, resolve_split
+    from apprentice.learn.task import prepare_target
+
+    frame = table.reset_index(drop=True)
+    frame.columns = pd.Index([str(c) for c in frame.columns])
+    info = prepare_target(frame[target], name=target, task=task)
+    kept = frame.loc[info.kept].reset_index(drop=True)
+    spec = resolve_split(parse_split(split), info.task)
+    groups = times = None
+    if spec.kind == "group":
+        groups = kept[spec.column].astype(str).to_numpy()
+    elif spec.kind == "time":
+        times = parse_time(kept[spec.column], str(spec.column))
+    _, test_idx = holdout_split(
+        len(kept),
+        spec,
+        y=info.y,
+        task=info.task,
+        test_size=test_size,
+        seed=seed,
+        groups=groups,
+        times=times,
+    )
+    positions = np.flatnonzero(info.kept)[test_idx]
+    return positions, info.y[test_idx], info
+
+
+def sensitive_frame(frame: pd.DataFrame, names: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
+    """The sensitive columns of ``frame`` for the fairness report, numeric ones with many
+    values put in quantile bands (``age`` becomes five age bands); plus notes saying so."""
+    out: dict[str, pd.Series] = {}
+    notes: list[str] = []
+    for name in names:
+        column = frame[name]
+        numbers = pd.to_numeric(
+            column.astype("string").str.strip().replace("", None), errors="coerce"
+        )
+        present = numbers.dropna()
+        if len(present) >= 0.95 * column.notna().sum() and present.nunique() > MAX_SENSITIVE_LEVELS:
+            edges = np.unique(np.quantile(present, np.linspace(0, 1, SENSITIVE_BANDS + 1)))
+            if len(edges) >= 3:
+                labels = [f"{_num(edges[i])}-{_num(edges[i + 1])}" for i in range(len(edges) - 1)]
+                banded = pd.cut(numbers, edges, labels=labels, include_lowest=True)
+                out[name] = banded.astype(object).where(banded.notna(), None)
+                notes.append(
+                    f"'{name}' is numeric: its fairness groups are {len(labels)} quantile bands "
+                    f"({', '.join(labels)})"
+                )
+                continue
+        out[name] = column
+    return pd.DataFrame(out, index=frame.index), notes
+
+
+def _num(value: float) -> str:
+    return f"{value:g}" if float(value).is_integer() else f"{value:.3g}"
+
+
+def _guarded(compute: Callable[[], Any]) -> Any:
+    """A section of the record; a failure becomes ``{"error": ...}`` and the run goes on."""
+    from apprentice.errors import ApprenticeError
+
+    try:
+        return compute()
+    except ApprenticeError as exc:
+        return {"error": exc.message}
+    except Exception as exc:
+        return {"error": f"{type(exc).__name__} while computing this section"}
+
+
+def _float(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+# -- the run ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Stage:
+    observer: RunObserver
+    timings: dict[str, float]
+    name: str = ""
+    started: float = 0.0
+
+    def start(self, name: str, *, budget: float | None = None) -> None:
+        self.name = name
+        self.started = time.monotonic()
+        self.observer.stage_started(name, budget=budget)
+
+    def done(self, summary: str = "") -> None:
+        seconds = time.monotonic() - self.started
+        self.timings[f"{self.name}_s"] = round(seconds, 3)
+        self.observer.stage_finished(self.name, seconds, summary)
+
+    def say(self, text: str) -> None:
+        self.observer.message(self.name, text)
+
+
+def run(
+    source: str | Path | pd.DataFrame,
+    *,
+    target: str,
+    sensitive: Sequence[str] = (),
+    name: str | None = None,
+    time_budget: float | None = 60.0,
+    max_trials: int | None = None,
+    metric: str | None = None,
+    split: str | None = None,
+    test_size: float = 0.25,
+    seed: int = 0,
+    task: str | None = None,
+    keep_columns: Sequence[str] = (),
+    drop_columns: Sequence[str] = (),
+    families: Sequence[str] | None = None,
+    n_jobs: int | None = None,
+    tracking_uri: str | None = None,
+    track: bool = True,
+    report: bool = True,
+    n_boot: int = 1000,
+    settings: Settings | None = None,
+    observer: RunObserver | None = None,
+) -> RunResult:
+    """Read, clean, guard, train, evaluate, explain, assess fairness, register and report.
+
+    ``sensitive`` names columns to assess group fairness on (they stay features unless in
+    ``drop_columns``). ``name`` is the registered model's name (default
+    ``<file stem>-<target>``). ``tracking_uri`` overrides ``MLFLOW_TRACKING_URI``; without
+    either the workspace's SQLite store is used. ``track=False`` records nothing in MLflow.
+    The training options are those of :func:`apprentice.train`.
+    """
+    from apprentice.read import read
+    from apprentice.track import Tracker, check_name
+
+    settings = settings or get_settings()
+    observer = observer or RunObserver()
+    timings: dict[str, float] = {}
+    stage = _Stage(observer, timings)
+    started = time.monotonic()
+    created_at = datetime.now(UTC).isoformat(timespec="seconds")
+    sensitive = [s.strip() for s in sensitive if s and s.strip()]
+    if len(set(sensitive)) != len(sensitive):
+        raise ConfigError("a sensitive column is named twice; name each once")
+    if time_budget is not None and time_budget <= 0:
+        raise ConfigError("the time budget must be a positive number of seconds")
+
+    # -- before anything: the tracking store must be usable (a server answers quickly)
+    tracker: Tracker | None = None
+    if track:
+        tracker = Tracker(tracking_uri, settings=settings)
+        tracker.check()
+        tracker.open(background=True)
+    if name is not None:
+        check_name(name)
+
+    # -- read
+    stage.start("read")
+    if isinstance(source, pd.DataFrame):
+        from apprentice.read import ReadResult
+
+        raw = ReadResult(
+            table=source.reset_index(drop=True).copy(), source="dataframe", format="dataframe"
+        )
+        source_text = "dataframe"
+    else:
+        raw = read(source, settings=settings)
+        source_text = str(source)
+    raw.table.columns = pd.Index([str(c) for c in raw.table.columns])
+    columns = list(raw.table.columns)
+    if target not in columns:
+        raise TargetError(
+            f"the target column '{target}' is not in the table" + _suggest(target, columns)
+        )
+    for column in sensitive:
+        if column not in columns:
+            raise ConfigError(
+                f"the sensitive column '{column}' is not in the table" + _suggest(column, columns)
+            )
+        if column == target:
+            raise ConfigError(
+                f"the sensitive column '{column}' is the target; name feature columns"
+            )
+    data = fingerprint(raw, source if not isinstance(source, pd.DataFrame) else None)
+    stage.done(
+        f"{len(raw.table):,} rows, {len(columns)} columns, {raw.rows_quarantined} quarantined"
+    )
+
+    name = name or default_name(source_text, target)
+    check_name(name)
+
+    # -- clean (the whole file, for the ledger, PII findings and the schema contract)
+    stage.start("clean")
+    from apprentice.workflows.clean import clean_file
+
+    cleaned = clean_file(raw, target=target, settings=settings)
+    stage.done(f"{len(cleaned.ledger.columns)} columns typed; ledger written")
+
+    # -- guard: the task must fit the model name; PII and schema are recorded
+    stage.start("guard")
+    from apprentice.learn.task import prepare_target
+
+    detected = prepare_target(raw.table[target], name=target, task=task)
+    if tracker is not None:
+        from apprentice.track import check_name, check_task
+
+        if tracker.new_store:  # nothing registered yet: no need to wait for the schema
+            check_name(name)
+        else:
+            tracker.wait()
+            check_task(tracker, name, task=detected.task, target=target)
+    pii_columns = cleaned.pii.pii_columns
+    stage.done(
+        f"task {detected.task}; PII columns: {', '.join(pii_columns) if pii_columns else 'none'}"
+    )
+
+    run_id, folder = _new_run_dir(runs_dir(settings), name)
+    try:
+        return _run_in(
+            folder,
+            run_id=run_id,
+            name=name,
+            created_at=created_at,
+            raw=raw,
+            source_text=source_text,
+            data=data,
+            cleaned=cleaned,
+            target=target,
+            sensitive=sensitive,
+            train_options={
+                "time_budget": time_budget,
+                "metric": metric,
+                "split": split,
+                "test_size": test_size,
+                "seed": seed,
+                "max_trials": max_trials,
+                "task": task,
+                "keep_columns": tuple(keep_columns),
+                "drop_columns": tuple(drop_columns),
+                "n_jobs": n_jobs,
+                "families": tuple(families) if families is not None else None,
+                "n_boot": n_boot,
+            },
+            tracker=tracker,
+            make_report=report,
+            stage=stage,
+            started=started,
+        )
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _run_in(
+    folder: Path,
+    *,
+    run_id: str,
+    name: str,
+    created_at: str,
+    raw: ReadResult,
+    source_text: str,
+    data: dict[str, Any],
+    cleaned: Any,
+    target: str,
+    sensitive: list[str],
+    train_options: dict[str, Any],
+    tracker: Tracker | None,
+    make_report: bool,
+    stage: _Stage,
+    started: float,
+) -> RunResult:
+    from apprentice.bundle import train
+
+    timings = stage.timings
+    ledger_path = folder / "ledger.json"
+    schema_path = folder / "schema.json"
+    cleaned.write(schema=schema_path)
+
+    # -- train
+    budget = train_options["time_budget"]
+    stage.start("train", budget=budget)
+    result = train(
+        raw,
+        target=target,
+        out=folder / "bundle",
+        progress=stage.say,
+        **train_options,
+    )
+    stage.done(f"{result.champion}; {len(result.leaderboard)} candidates")
+    ledger_doc = cleaned.ledger_dict()
+    ledger_doc["training"] = result.ledger
+    ledger_path.write_text(
+        json.dumps(ledger_doc, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
+    )
+
+    record = _record_from_training(
+        result,
+        folder=folder,
+        run_id=run_id,
+        name=name,
+        created_at=created_at,
+        source_text=source_text,
+        data=data,
+        cleaned=cleaned,
+        sensitive=sensitive,
+        train_options=train_options,
+    )
+    record.timings = timings  # shared: later stages add theirs
+
+    # -- evaluate: the holdout rows through the bundle, plots, error slices, profile
+    stage.start("evaluate")
+    bundle = result.bundle
+    positions, y_holdout, _ = _holdout(raw.table, result, train_options)
+    raw_holdout = raw.table.iloc[positions].reset_index(drop=True)
+    features = raw_holdout.drop(columns=[target])
+    pred = np.asarray(bundle._output(features)) if len(features) else np.zeros(0)
+    _check_holdout(record, result, y_holdout, pred)
+    _write_holdout(folder, positions, data, raw, target)
+    record.holdout = {
+        "file": str(folder / HOLDOUT),
+        "rows": len(positions),
+        "source_sha256": data["sha256"],
+    }
+    task = result.task
+    seed = int(train_options["seed"])
+    if len(positions):
+        from apprentice.report.analysis import column_profile, holdout_plots
+
+        record.plots = _guarded(
+            lambda: holdout_plots(task, y_holdout, pred, classes=bundle.classes, seed=seed)
+        )
+        excluded = list(record.excluded_columns)
+        record.error_slices_ = _guarded(lambda: _slices(features, y_holdout, pred, task, excluded))
+
+        def profile() -> dict[str, Any]:
+            from apprentice.bundle.cleaning import clean_frame
+
+            chosen = bundle._select(features) if bundle.input_columns else features
+            return column_profile(
+                clean_frame(bundle.cleaner, chosen), bundle.manifest.get("schema")
+            )
+
+        record.profile = _guarded(profile)
+    significant = (
+        sum(1 for s in record.error_slices_ if s.get("significant"))
+        if isinstance(record.error_slices_, list)
+        else 0
+    )
+    stage.done(f"{len(positions):,} holdout rows; {significant} slice(s) with more errors")
+
+    # -- explain
+    stage.start("explain")
+    if len(positions):
+        from apprentice.explain import explain_global
+
+        record.explain = _guarded(
+            lambda: explain_global(bundle, features, y_holdout, max_rows=2000, seed=seed).to_dict()
+        )
+    top = []
+    if isinstance(record.explain, dict) and isinstance(record.explain.get("importance"), list):
+        top = [str(row.get("feature")) for row in record.explain["importance"][:3]]
+    stage.done("most important: " + ", ".join(top) if top else "no importance computed")
+
+    # -- fairness
+    from apprentice.evaluate.fairness import suggest_sensitive
+
+    record.sensitive_suggested = [
+        c for c in suggest_sensitive(features.columns) if c not in sensitive and c != target
+    ]
+    if sensitive and len(positions):
+        stage.start("fairness")
+        record.fairness = _guarded(
+            lambda: _fairness(
+                _sensitive_values(raw.table, cleaned, positions, sensitive),
+                sensitive,
+                y_holdout,
+                pred,
+                task,
+                bundle,
+                seed,
+            )
+        )
+        stage.done(f"groups of {', '.join(sensitive)} compared")
+    else:
+        record.fairness = None
+        stage.observer.stage_skipped(
+            "fairness",
+            "no --sensitive columns"
+            + (
+                f" (these look sensitive: {', '.join(record.sensitive_suggested)})"
+                if record.sensitive_suggested
+                else ""
+            ),
+        )
+    record.save()
+
+    # -- register: one MLflow run, the bundle as a model version
+    tracked = None
+    if tracker is not None:
+        stage.start("register")
+        tracked, registration = _register(tracker, record, result)
+        record.tracking = tracked.to_dict()
+        record.model = registration.to_dict()
+        stage.done(f"{registration.name} version {registration.version} ({registration.alias})")
+    else:
+        stage.observer.stage_skipped("register", "tracking is off")
+
+    # -- report
+    if make_report:
+        stage.start("report")
+        record.report = _write_report(record, folder)
+        stage.done(str(record.report.get("html")) if record.report else "not written")
+    else:
+        stage.observer.stage_skipped("report", "report is off")
+    timings["total_s"] = round(time.monotonic() - started, 3)
+    timings["outside_training_s"] = round(
+        sum(v for k, v in timings.items() if k in _OVERHEAD_STAGES), 3
+    )
+    record.save()
+    if tracker is not None and tracked is not None:
+        _finish_tracking(tracker, tracked.run_id, record, folder)
+    return record
+
+
+_OVERHEAD_STAGES = ("evaluate_s", "explain_s", "fairness_s", "register_s", "report_s")
+
+
+def _holdout(
+    table: pd.DataFrame, result: TrainResult, options: Mapping[str, Any]
+) -> tuple[np.ndarray, np.ndarray, Any]:
+    given = getattr(result, "holdout_index", None)
+    if given is not None:
+        from apprentice.learn.task import prepare_target
+
+        info = prepare_target(table[result.target], name=result.target, task=result.task)
+        positions = np.asarray(given, dtype=np.int64)
+        codes = np.full(len(table), -1, dtype=np.int64) if result.task != "regression" else None
+        kept = np.flatnonzero(info.kept)
+        if codes is not None:
+            codes[kept] = info.y
+            return positions, codes[positions], info
+        values = np.full(len(table), np.nan)
+        values[kept] = info.y
+        return positions, values[positions], info
+    return holdout_positions(
+        table,
+        target=result.target,
+        task=options.get("task"),
+        split=options.get("split"),
+        test_size=float(options.get("test_size", 0.25)),
+        seed=int(options.get("seed", 0)),
+    )
+
+
+def _check_holdout(record: RunResult, result: TrainResult, y: np.ndarray, pred: np.ndarray) -> None:
+    """The recomputed holdout must reproduce the bundle's own holdout metric."""
+    expected = record.split.get("holdout_rows")
+    if expected is not None and int(expected) != len(y):
+        raise RuntimeError(
+            f"the holdout has {len(y)} rows but training held out {expected}; please report this"
+        )
+    name = _holdout_name(result.metric, result.task)
+    if not len(y) or name not in result.metrics:
+        return
+    from apprentice.evaluate.metrics import weighted_metric
+
+    value = float(
+        weighted_metric(
+            name, result.task, y, pred, np.ones((1, len(y))), threshold=result.threshold
+        )[0]
+    )
+    shipped = result.metrics[name].value
+    if not math.isclose(value, shipped, rel_tol=1e-6, abs_tol=1e-9):
+        raise RuntimeError(
+            f"the holdout rows do not reproduce the holdout {name} ({value:.6f} vs "
+            f"{shipped:.6f}); please report this"
+        )
+
+
+def _write_holdout(
+    folder: Path, positions: np.ndarray, data: Mapping[str, Any], raw: ReadResult, target: str
+) -> None:
+    document = {
+        "source": data["source"],
+        "source_sha256": data["sha256"],
+        "rows_as_read": data["rows"],
+        "target": target,
+        "positions": [int(p) for p in positions],
+    }
+    (folder / HOLDOUT).write_text(json.dumps(document) + "\n", encoding="utf-8")
+    if data["source"] == "dataframe":  # no file to read back: keep the rows themselves
+        raw.table.iloc[positions].reset_index(drop=True).to_parquet(folder / "holdout.parquet")
+
+
+def _slices(
+    features: pd.DataFrame, y: np.ndarray, pred: np.ndarray, task: str, excluded: list[str]
+) -> list[dict[str, Any]]:
+    from apprentice.evaluate.slices import error_slices, slices_to_records
+
+    return slices_to_records(error_slices(features, y, pred, task=task, exclude=excluded))
+
+
+def _sensitive_values(
+    table: pd.DataFrame, cleaned: Any, positions: np.ndarray, names: Sequence[str]
+) -> pd.DataFrame:
+    """The sensitive columns of the holdout rows, cleaned (markers such as ``?`` or ``NA``
+    are missing values, labels lose stray spaces) when the cleaned table has every row."""
+    typed = getattr(cleaned, "table", None)
+    if isinstance(typed, pd.DataFrame) and len(typed) == len(table):
+        renamed = {str(r.original): r.name for r in cleaned.ledger.columns}
+        renamed |= {r.name: r.name for r in cleaned.ledger.columns}
+        if all(renamed.get(n) in typed.columns for n in names):
+            out = typed.iloc[positions][[renamed[n] for n in names]]
+            return out.set_axis(list(names), axis=1).reset_index(drop=True)
+    return table.iloc[positions][list(names)].reset_index(drop=True)
+
+
+def _fairness(
+    raw_holdout: pd.DataFrame,
+    sensitive: list[str],
+    y: np.ndarray,
+    pred: np.ndarray,
+    task: str,
+    bundle: Bundle,
+    seed: int,
+) -> dict[str, Any]:
+    from apprentice.evaluate.fairness import fairness_report
+
+    frame, notes = sensitive_frame(raw_holdout, sensitive)
+    labels = pred if task == "regression" else pred.argmax(axis=1)
+    report = fairness_report(
+        y,
+        labels,
+        frame,
+        task=task,
+        proba=pred if task == "binary" else None,
+        positive=1 if task == "binary" else None,
+        seed=seed,
+    )
+    report.notes = notes + list(report.notes)
+    out = report.to_dict()
+    if task == "binary" and bundle.classes:
+        out["positive_class"] = str(bundle.classes[1])
+    return out
+
+
+def _record_from_training(
+    result: TrainResult,
+    *,
+    folder: Path,
+    run_id: str,
+    name: str,
+    created_at: str,
+    source_text: str,
+    data: dict[str, Any],
+    cleaned: Any,
+    sensitive: list[str],
+    train_options: Mapping[str, Any],
+) -> RunResult:
+    from apprentice.bundle.io import library_versions
+    from apprentice.evaluate import metrics_to_dict
+    from apprentice.track import git_commit
+
+    manifest = result.bundle.manifest
+    board = result.leaderboard.astype(object).where(result.leaderboard.notna(), None)
+    versions = library_versions()
+    try:
+        from importlib import metadata
+
+        versions["mlflow"] = metadata.version("mlflow")
+    except Exception:  # mlflow-skinny, or absent
+        pass
+    command = ["apprentice", "run", source_text, "--target", result.target, "--name", name]
+    if sensitive:
+        command += ["--sensitive", ",".join(sensitive)]
+    if train_options.get("time_budget") is not None:
+        command += ["--time-budget", f"{train_options['time_budget']:g}"]
+    if train_options.get("max_trials") is not None:
+        command += ["--max-trials", str(train_options["max_trials"])]
+    command += ["--seed", str(train_options.get("seed", 0))]
+    if train_options.get("split"):
+        command += ["--split", str(train_options["split"])]
+    summary = cleaned.summary()
+    return RunResult(
+        run_id=run_id,
+        name=name,
+        created_at=created_at,
+        path=folder,
+        source=source_text,
+        target=result.target,
+        task=result.task,
+        metric=result.metric,
+        champion=result.champion,
+        baseline=result.search.baseline if result.search is not None else None,
+        data=data,
+        cleaning=summary,
+        pii=dict(summary.get("pii") or {}),
+        ledger=list(result.ledger),
+        classes=result.classes,
+        threshold=result.threshold,
+        bundle=str(result.path),
+        split=dict(manifest.get("split") or {}),
+        leaderboard=board.to_dict(orient="records"),
+        metrics=metrics_to_dict(result.metrics),
+        cv=dict(result.cv),
+        comparisons=[c.to_dict() for c in result.comparisons],
+        calibration=result.calibration.to_dict() if result.calibration else None,
+        leakage=result.leakage.to_dict(),
+        excluded_columns=dict(manifest.get("excluded_columns") or {}),
+        schema=dict(manifest.get("schema") or {}),
+        sensitive=list(sensitive),
+        git=git_commit(),
+        reproduce={
+            "command": shlex.join(command),
+            "seed": train_options.get("seed", 0),
+            "time_budget": train_options.get("time_budget"),
+            "max_trials": train_options.get("max_trials"),
+            "versions": versions,
+        },
+        warnings=list(result.warnings),
+    )
+
+
+def _params(record: RunResult) -> dict[str, Any]:
+    reproduce = record.reproduce
+    split = record.split
+    params: dict[str, Any] = {
+        "target": record.target,
+        "task": record.task,
+        "metric": record.metric,
+        "champion": record.champion,
+        "sensitive": ",".join(record.sensitive) or None,
+        "time_budget": reproduce.get("time_budget"),
+        "max_trials": reproduce.get("max_trials"),
+        "seed": reproduce.get("seed"),
+        "split": split.get("kind"),
+        "split_column": split.get("column"),
+        "test_size": split.get("test_size"),
+        "train_rows": split.get("train_rows"),
+        "holdout_rows": split.get("holdout_rows"),
+        "threshold": record.threshold,
+        "excluded_columns": ",".join(record.excluded_columns) or None,
+        "data.source": record.data.get("source"),
+        "data.sha256": record.data.get("sha256"),
+        "data.rows": record.data.get("rows"),
+        "data.columns": record.data.get("columns"),
+        "data.quarantined": record.data.get("quarantined"),
+        "apprentice.run_id": record.run_id,
+    }
+    for library, version in (reproduce.get("versions") or {}).items():
+        params[f"version.{library}"] = version
+    return params
+
+
+def _metrics(record: RunResult) -> dict[str, float]:
+    metrics: dict[str, float] = {}
+    for key, iv in record.metrics.items():
+        metrics[f"holdout_{key}"] = iv.get("value", math.nan)
+        metrics[f"holdout_{key}_low"] = iv.get("low", math.nan)
+        metrics[f"holdout_{key}_high"] = iv.get("high", math.nan)
+    cv = record.cv or {}
+    metrics[f"cv_{record.metric}_mean"] = cv.get("mean", math.nan)
+    if cv.get("std") is not None:
+        metrics[f"cv_{record.metric}_std"] = cv["std"]
+    for comparison in record.comparisons:
+        role = str(comparison.get("role", "other")).replace("-", "_")
+        metrics[f"vs_{role}_difference"] = comparison.get("difference", math.nan)
+        metrics[f"vs_{role}_low"] = comparison.get("low", math.nan)
+        metrics[f"vs_{role}_high"] = comparison.get("high", math.nan)
+        metrics[f"vs_{role}_p_value"] = comparison.get("p_value", math.nan)
+    if record.calibration and "ece" in record.calibration:
+        metrics["calibration_ece"] = record.calibration["ece"]
+    fairness = record.fairness if isinstance(record.fairness, dict) else {}
+    for column, gaps in (fairness.get("summary") or {}).items():
+        if not isinstance(gaps, dict):
+            continue
+        for gap, value in gaps.items():
+            number = _float(value.get("value") if isinstance(value, dict) else value)
+            if number is not None:
+                metrics[f"fairness.{_metric_key(column)}.{_metric_key(gap)}"] = number
+    for key, seconds in record.timings.items():
+        metrics[f"time.{_metric_key(key)}"] = seconds
+    return {k: v for k, v in metrics.items() if _float(v) is not None}
+
+
+def _metric_key(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text))[:200]
+
+
+def _children(result: TrainResult) -> list[Any]:
+    from apprentice.track import ChildRun
+
+    children = []
+    board = result.leaderboard
+    configs = {}
+    if result.search is not None:
+        configs = {c.name: c.config for c in result.search.candidates}
+    score = f"cv_{result.metric}"
+    usable = ("ok", "truncated", "not kept")
+    rows = board[board["status"].isin(usable)] if "status" in board.columns else board
+    for row in rows.head(TOP_CANDIDATES).to_dict(orient="records"):
+        model = str(row.get("model"))
+        config = configs.get(model)
+        params: dict[str, Any] = {"model": model, "family": row.get("family")}
+        if config is not None:
+            params.update({f"param.{k}": v for k, v in config.params.items()})
+        metrics = {
+            score: row.get(score),
+            f"{score}_std": row.get("cv_std"),
+            "fit_s": row.get("fit_s"),
+            "predict_ms_per_1k": row.get("predict_ms_per_1k"),
+            "rank": row.get("rank"),
+        }
+        children.append(
+            ChildRun(
+                name=model,
+                params=params,
+                metrics={k: v for k, v in metrics.items() if _float(v) is not None},
+                tags={"apprentice.champion": str(bool(row.get("champion"))).lower()},
+            )
+        )
+    return children
+
+
+def _register(tracker: Tracker, record: RunResult, result: TrainResult) -> tuple[Any, Any]:
+    from apprentice.track import RunLog, register_bundle
+
+    folder = record.path
+    tags = {
+        "apprentice.run_id": record.run_id,
+        "apprentice.task": record.task,
+        "apprentice.target": record.target,
+        "mlflow.source.name": record.source,
+        "mlflow.source.type": "LOCAL",
+    }
+    if record.git:
+        tags["mlflow.source.git.commit"] = str(record.git.get("commit"))
+        tags["apprentice.git_dirty"] = str(record.git.get("dirty")).lower()
+    log = RunLog(
+        experiment=record.name,
+        run_name=record.run_id,
+        params=_params(record),
+        metrics=_metrics(record),
+        tags=tags,
+        artifacts=[
+            (folder / "bundle", "bundle"),
+            (folder / "ledger.json", ""),
+            (folder / "schema.json", ""),
+            (folder / HOLDOUT, ""),
+        ],
+        children=_children(result),
+    )
+    tracked = tracker.log_run(log, keep_open=True)
+    head = record.headline
+    description = f"{record.champion} for '{record.target}' ({record.task})"
+    if head is not None:
+        description += (
+            f"; holdout {head[0]} {head[1]['value']:.4f} "
+            f"[{head[1]['low']:.4f}, {head[1]['high']:.4f}]"
+        )
+    try:
+        registration = register_bundle(
+            tracker,
+            name=record.name,
+            run_id=tracked.run_id,
+            source=f"{tracked.artifact_uri.rstrip('/')}/bundle",
+            task=record.task,
+            target=record.target,
+            tags={
+                "apprentice.run_id": record.run_id,
+                "apprentice.champion": record.champion,
+                "apprentice.metric": record.metric,
+                **({"apprentice.score": f"{head[1]['value']:.6g}"} if head is not None else {}),
+            },
+            description=description,
+        )
+    except BaseException:
+        tracker._fail(tracked.run_id)
+        raise
+    return tracked, registration
+
+
+def _write_report(record: RunResult, folder: Path) -> dict[str, Any] | None:
+    try:
+        from apprentice.report import write_report
+    except (ImportError, AttributeError):
+        record.warnings.append("the report stage is not available in this installation")
+        return None
+    try:
+        paths = write_report(record.to_dict(), folder)
+    except Exception as exc:  # the model and its numbers stand; say what is missing
+        message = getattr(exc, "message", None) or type(exc).__name__
+        record.warnings.append(f"the report could not be written ({message})")
+        return None
+    html = getattr(paths, "html", None)
+    card = getattr(paths, "model_card", None)
+    return {"html": str(html) if html else None, "model_card": str(card) if card else None}
+
+
+def _finish_tracking(tracker: Tracker, run_id: str, record: RunResult, folder: Path) -> None:
+    """Attach the run record and the report to the MLflow run and close it."""
+    from apprentice.track import TrackingError
+
+    artifacts: list[tuple[Path, str]] = [(folder / RECORD, "")]
+    for key in ("html", "model_card"):
+        if record.report and record.report.get(key):
+            artifacts.append((Path(record.report[key]), "report"))
+    try:
+        tracker.add_artifacts(run_id, artifacts)
+        metrics = {
+            f"time.{_metric_key(k)}": v
+            for k, v in record.timings.items()
+            if k in ("report_s", "register_s", "total_s", "outside_training_s")
+        }
+        tracker.log_metrics(run_id, metrics)
+        tracker.finish(run_id)
+    except TrackingError as exc:
+        record.warnings.append(f"the run record could not be attached to MLflow ({exc.message})")
+        record.save()
+
+
+def to_json(result: RunResult) -> str:
+    return json.dumps(result.to_dict(), indent=2, default=_json_default, ensure_ascii=False)
+
+
+__all__ = [
+    "STAGES",
+    "RunNotFoundError",
+    "RunObserver",
+    "RunResult",
+    "default_name",
+    "fingerprint",
+    "holdout_positions",
+    "list_runs",
+    "load_run",
+    "run",
+    "runs_dir",
+    "sensitive_frame",
+]
