@@ -138,3 +138,27 @@ def test_cleaner_on_real_data_serves_the_test_split() -> None:
 @parametrize_with_checks([Cleaner()])
 def test_sklearn_estimator_checks(estimator, check) -> None:  # type: ignore[no-untyped-def]
     check(estimator)
+
+
+def test_duplicate_column_names_and_a_pipeline() -> None:
+    frame = pd.DataFrame([["1", "a", "2"], ["3", "b", "4"]], columns=["x", "x", "\ufeffy"])
+    cleaner = Cleaner().fit(frame.astype("str"))
+    assert list(cleaner.get_feature_names_out()) == ["x", "x_2", "y"]
+    assert list(cleaner.transform(frame.astype("str")).columns) == ["x", "x_2", "y"]
+    with pytest.raises(ColumnMismatchError):
+        cleaner.transform(frame.astype("str").iloc[:, [1, 0, 2]].set_axis(["x", "y", "x"], axis=1))
+
+    from sklearn.compose import make_column_selector, make_column_transformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    table = read_shared("tables", "penguins.csv").table  # type: ignore[attr-defined]
+    X, y = table.drop(columns=["species"]), table["species"]
+    features = make_column_transformer(
+        (SimpleImputer(), make_column_selector(dtype_include="number")),
+        (OneHotEncoder(handle_unknown="ignore"), make_column_selector(dtype_include="category")),
+    )
+    pipe = make_pipeline(Cleaner(), features, LogisticRegression(max_iter=5000))
+    assert pipe.fit(X, y).score(X, y) > 0.9

@@ -137,7 +137,7 @@ class Cleaner(TransformerMixin, BaseEstimator):
                 "required: a cleaning recipe needs at least one row"
             )
         check_settings(self.percent_as, self.sentinels)
-        validate_data(self, X=X, reset=True, skip_check_array=True)
+        self._validate(X, frame, reset=True)
         self.n_features_in_ = cols
         result = fit_frame(
             frame,
@@ -150,6 +150,26 @@ class Cleaner(TransformerMixin, BaseEstimator):
         self.recipe_ = result.recipe
         self.ledger_: Ledger | None = result.ledger
         return result.table
+
+    def _validate(self, X: Any, frame: pd.DataFrame, *, reset: bool) -> None:
+        """scikit-learn's feature-name bookkeeping; by hand when names repeat (which
+        scikit-learn refuses, and the cleaner renames)."""
+        names = [str(c) for c in frame.columns]
+        if isinstance(X, pd.DataFrame) and len(set(names)) != len(names):
+            if reset:
+                self.feature_names_in_ = np.asarray(names, dtype=object)
+                return
+            fitted = getattr(self, "feature_names_in_", None)
+            if fitted is None or list(fitted) != names:
+                raise ColumnMismatchError(
+                    "The feature names should match those that were passed during fit "
+                    "(same names, same order)."
+                )
+            return
+        try:
+            validate_data(self, X=X, reset=reset, skip_check_array=True)
+        except ValueError as exc:
+            raise ColumnMismatchError(str(exc)) from None
 
     def fit(self, X: Any, y: Any = None) -> Cleaner:
         """Learn the recipe from ``X`` (a DataFrame of text cells, or a 2-D array)."""
@@ -166,10 +186,7 @@ class Cleaner(TransformerMixin, BaseEstimator):
     def _check_columns(self, X: Any) -> pd.DataFrame:
         check_is_fitted(self, "recipe_")
         frame = _as_frame(X)
-        try:
-            validate_data(self, X=X, reset=False, skip_check_array=True)
-        except ValueError as exc:
-            raise ColumnMismatchError(str(exc)) from None
+        self._validate(X, frame, reset=False)
         if frame.shape[1] != self.n_features_in_:
             raise ColumnMismatchError(
                 f"X has {frame.shape[1]} features, but Cleaner is expecting "
