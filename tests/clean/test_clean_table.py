@@ -206,3 +206,11 @@ def test_explanations_of_times_dates_and_booleans() -> None:
     assert res.explain(0, "b").reason == "'yes' is a true word"
     lines = res.explain(1, "d").lines()
     assert lines[1].strip() == "raw:     'x'" and "missing" in lines[2]
+
+
+def test_integers_too_long_for_a_float_keep_their_text() -> None:
+    ids = ["1234567890123456789", "1234567890123456790", "987654321098765432"]
+    res = clean_table(text({"id": ids, "n": ["1", "2", "3"]}))
+    assert res.table["id"].tolist() == ids
+    assert res.ledger.column("id").kind == "identifier"
+    assert "15 digits" in res.ledger.column("id").evidence["reason"]

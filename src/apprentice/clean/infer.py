@@ -129,6 +129,19 @@ def _split_markers(d: Distinct) -> tuple[Distinct, dict[str, int]]:
     return d.filter(~mask), markers
 
 
+LONG_INTEGERS = (
+    "integers of more than 15 digits (account or record numbers) do not fit a float64 "
+    "exactly: kept as text"
+)
+
+
+def _too_long_for_float(values: pa.Array) -> bool:
+    """Whether some integer has more than 15 digits (float64 would change it)."""
+    digits = pc.utf8_length(pc.replace_substring_regex(values, r"[^0-9]", ""))
+    longest = pc.max(digits).as_py()
+    return bool(longest is not None and longest > 15)
+
+
 def _plain_numbers(values: pa.Array) -> bool:
     """Whether every value is a plain number that pyarrow parses as is (the common case)."""
     if len(values) == 0:
@@ -226,6 +239,12 @@ def infer_column(
         else:
             decimals = bool_np(pc.match_substring_regex(nm.values, r"[.eE]")).any()
             kind = "float" if decimals else "integer"
+            if not decimals and _too_long_for_float(nm.values):
+                rec.kind = "identifier"
+                rec.markers = sorted(markers)
+                inf.reason = LONG_INTEGERS
+                inf.shares = {"boolean": 0.0, "number": 1.0, "date": 0.0}
+                return inf
             inf.shares = {"boolean": 0.0, "number": 1.0, "date": 0.0}
             inf.reason = "every value is a plain number"
             rec.number = NumberFormat(integer=not decimals, percent=options.percent_as)
@@ -262,6 +281,8 @@ def infer_column(
             elif number_ok and nfmt is not None:
                 kind = "integer" if nfmt.integer else "float"
                 inf.reason = f"{nev.share:.0%} of values are numbers"
+                if kind == "integer" and _too_long_for_float(nm.values):
+                    kind, inf.reason = "identifier", LONG_INTEGERS
             else:
                 kind, inf.reason = classify_text(det_values, det_counts, n_distinct)
     rec.kind = kind
