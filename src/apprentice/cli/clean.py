@@ -17,13 +17,7 @@ from apprentice.cli._common import (
     out_console,
 )
 
-OUTPUT_KINDS = {
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".txt": "csv",
-}
+OUTPUT_KINDS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
 
 FormatOpt = Annotated[
     str | None, typer.Option("--format", help="csv, json, jsonl, excel, parquet or sql.")
