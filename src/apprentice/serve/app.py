@@ -22,6 +22,7 @@ import contextlib
 import hashlib
 import hmac
 import json
+import logging
 import os
 import threading
 import time
@@ -55,6 +56,7 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
+_LOG = logging.getLogger("apprentice.serve")
 MB = 1024 * 1024
 OPEN_PATHS = frozenset({"/health", "/ready"})
 SMALL_LIST = 16
@@ -73,7 +75,8 @@ class ServeOptions:
     workspace: Path | None = None
     max_body_bytes: int = 10 * MB
     max_batch_bytes: int = 2048 * MB
-    max_records: int = 10_000
+    max_records: int = 1_000
+    max_text: int = 10_000
     unknown_fields: str = "reject"
     log_predictions: bool = True
     fast_path: bool = True
@@ -90,8 +93,8 @@ class ServeOptions:
             )
         if self.max_body_bytes < 1024 or self.max_batch_bytes < 1024:
             raise ConfigError("the body size limits must be at least 1 KB")
-        if self.max_records < 1:
-            raise ConfigError("max_records must be at least 1")
+        if self.max_records < 1 or self.max_text < 1:
+            raise ConfigError("max_records and max_text must be at least 1")
         if self.api_key is not None and len(self.api_key) < 16:
             raise ConfigError(
                 "the API key is too short (under 16 characters); use a long random key, e.g. "
@@ -122,12 +125,16 @@ class Service:
         self.name = options.model_name or str(bundle.manifest.get("target") or bundle.path.name)
         self.compiled = CompiledModel(bundle)
         self.models = Models(
-            bundle.manifest, unknown_fields=options.unknown_fields, max_records=options.max_records
+            bundle.manifest,
+            unknown_fields=options.unknown_fields,
+            max_records=options.max_records,
+            max_text=options.max_text,
         )
         self.validator = RecordValidator(
             self.models.columns,
             unknown_fields=options.unknown_fields,
             max_records=options.max_records,
+            max_text=options.max_text,
         )
         self.known = set(self.models.columns)
         self.task = bundle.task
@@ -212,8 +219,7 @@ class Service:
             outputs = [p[0][0] for p in pairs]
             typed_rows = [p[1] for p in pairs]
         else:
-            frame = pd.DataFrame.from_records(records)
-            out, typed = self.compiled.predict_frame(frame)
+            out, typed = self.compiled.predict_frame(pd.DataFrame(records))
             outputs = list(out)
             typed_rows = typed.to_dict("records")
         now = time.time()
@@ -413,9 +419,22 @@ class Gate:
                 status, payload = await service.predict_bytes(body)
                 await _respond(send, status, payload)
                 return
+            if method == "POST" and _is_json(content_type) and not _parses(body):
+                status = 422
+                await _respond(send, 422, _INVALID_JSON)
+                return
             status = await self._forward(scope, _replay(body, receive), send)
         except ConnectionError:
             status = 499
+        except Exception as exc:  # never a traceback with request values in the output
+            status = 500
+            _LOG.error(
+                "internal error on %s: %s (details withheld: they may hold request values)",
+                endpoint,
+                type(exc).__name__,
+            )
+            with contextlib.suppress(Exception):
+                await _respond(send, 500, _message("internal error; see the server log"))
         finally:
             service.metrics.request(endpoint, status, time.perf_counter() - started)
 
@@ -441,6 +460,24 @@ class Gate:
             ),
             headers=[(b"connection", b"close")],
         )
+
+
+_INVALID_JSON = orjson.dumps(
+    {"detail": [{"loc": ["body"], "msg": "the body is not valid JSON", "type": "json_invalid"}]}
+)
+
+
+def _parses(body: bytes) -> bool:
+    if not body:
+        return True  # FastAPI says what is missing
+    try:
+        orjson.loads(body)
+    except orjson.JSONDecodeError:
+        try:
+            json.loads(body)
+        except (ValueError, RecursionError):
+            return False
+    return True
 
 
 def _is_json(content_type: bytes) -> bool:
@@ -527,8 +564,14 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        found = clean_errors(
+            exc.errors(),
+            service.known,
+            body_is_list=isinstance(exc.body, list),
+            max_text=options.max_text,
+        )
         return Response(
-            _errors(clean_errors(exc.errors(), service.known)),
+            _errors(found),
             status_code=422,
             media_type="application/json",
         )

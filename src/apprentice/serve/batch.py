@@ -5,7 +5,8 @@ bounded whatever the file's size and so that clients that send the whole body be
 reading the answer never dead-lock; the answer is then produced and sent a chunk of rows at
 a time (the bundle's column-wise path, off the event loop), in the upload's format:
 
-* CSV (``text/csv``; the delimiter is detected from the header): ``row, request_id,
+* CSV (``text/csv``; the delimiter is detected from the header; columns that are not in
+  the training file, such as an id or the target, are ignored): ``row, request_id,
   prediction, proba_<class>..., error``;
 * JSON lines (``application/x-ndjson``): one object per line, ``{"row", "request_id",
   "prediction", "probabilities"}`` or ``{"row", "error"}``.
@@ -26,8 +27,6 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 import orjson
-
-from apprentice.serve.schema import safe_name
 
 if TYPE_CHECKING:
     from apprentice.serve.app import Service
@@ -106,39 +105,7 @@ async def batch_response(service: Service, request: Any) -> Any:
             first = text.readline()
             text.seek(0)
             reader = csv.reader(text, delimiter=_delimiter(first))
-            header = next(reader, None)
-            if not header:
-                text.close()
-                return _json(
-                    422,
-                    {
-                        "detail": [
-                            {
-                                "loc": ["body"],
-                                "msg": "the CSV file is empty; send a header row and rows",
-                                "type": "empty",
-                            }
-                        ]
-                    },
-                )
-            header = [h.strip() for h in header]
-            if service.options.unknown_fields == "reject":
-                unknown = [h for h in header if h not in service.known]
-                if unknown:
-                    text.close()
-                    return _json(
-                        422,
-                        {
-                            "detail": [
-                                {
-                                    "loc": ["body", "header", safe_name(h, service.known)],
-                                    "msg": "not a column of the training file; remove it",
-                                    "type": "extra_forbidden",
-                                }
-                                for h in unknown[:100]
-                            ]
-                        },
-                    )
+            header = [h.strip() for h in next(reader, None) or []]
             rows = _csv_rows(reader, header)
             media = "text/csv"
         else:
@@ -152,6 +119,8 @@ async def batch_response(service: Service, request: Any) -> Any:
 
 
 def _csv_rows(reader: Any, header: list[str]) -> Any:
+    if not header:
+        return
     width = len(header)
     for number, cells in enumerate(reader, start=1):
         if not cells or (len(cells) == 1 and cells[0] == "" and width > 1):
@@ -221,7 +190,7 @@ def _predict_chunk(service: Service, chunk: list[Any], base: str) -> list[Any]:
     typed_rows: list[dict[str, Any]] = []
     start = time.perf_counter()
     if good:
-        frame = pd.DataFrame.from_records([rec for _, rec in good])
+        frame = pd.DataFrame([rec for _, rec in good])
         out, typed = service.compiled.predict_frame(frame)
         outputs = list(out)
         typed_rows = typed.to_dict("records")

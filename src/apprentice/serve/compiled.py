@@ -404,7 +404,8 @@ class CompiledModel:
 
     def predict_record(self, raw: Mapping[str, Any]) -> tuple[np.ndarray, dict[str, Any]]:
         typed = self.clean_record(raw)
-        return self.predict_typed(typed), typed
+        with np.errstate(all="ignore"):
+            return self.predict_typed(typed), typed
 
     # -- many records
 
@@ -419,7 +420,8 @@ class CompiledModel:
                 for c in bundle.input_columns
             }
             frame = pd.DataFrame(data, index=frame.index)
-        typed = clean_frame(bundle.cleaner, frame)
-        out = self.predictor.predict_frame(typed)
+        with np.errstate(all="ignore"):
+            typed = clean_frame(bundle.cleaner, frame)
+            out = self.predictor.predict_frame(typed)
         keep = [c for c in self.columns if c in typed.columns]
         return out, typed[keep]

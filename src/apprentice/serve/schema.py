@@ -17,16 +17,38 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, create_model
+from pydantic import (
+    AllowInfNan,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    WithJsonSchema,
+    create_model,
+)
+from pydantic_core import PydanticCustomError
 
 MAX_TEXT = 10_000
 REQUEST_ID_PATTERN = r"^[0-9a-f]{32}(-[0-9]{1,9})?$"
 _REQUEST_ID_RE = re.compile(REQUEST_ID_PATTERN)
 
-FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
-Text = Annotated[str, Field(max_length=MAX_TEXT)]
-Cell = StrictBool | StrictInt | FiniteFloat | Text | None
+FiniteFloat = Annotated[float, Strict(), AllowInfNan(False)]
 Label = StrictBool | StrictInt | FiniteFloat | str
+
+
+def cell_type(max_text: int) -> Any:
+    """What one field accepts: text (up to ``max_text`` characters), a finite number,
+    true/false or null."""
+    return (
+        StrictBool
+        | StrictInt
+        | FiniteFloat
+        | Annotated[str, StringConstraints(max_length=max_text)]
+    ) | None
 
 
 def _describe(column: str, info: Mapping[str, Any] | None, excluded: str | None) -> str:
@@ -59,7 +81,14 @@ def _field_name(i: int) -> str:
 class Models:
     """The pydantic models of one bundle."""
 
-    def __init__(self, manifest: Mapping[str, Any], *, unknown_fields: str, max_records: int):
+    def __init__(
+        self,
+        manifest: Mapping[str, Any],
+        *,
+        unknown_fields: str,
+        max_records: int,
+        max_text: int = MAX_TEXT,
+    ):
         columns = [str(c) for c in manifest.get("input_columns") or []]
         if not columns:
             columns = [str(c) for c in manifest.get("feature_columns") or []]
@@ -72,9 +101,10 @@ class Models:
             excluded[str(target)] = "the target"
         self.columns = columns
         fields: dict[str, Any] = {}
+        cell = cell_type(max_text)
         for i, column in enumerate(columns):
             fields[_field_name(i)] = (
-                Cell,
+                cell,
                 Field(
                     default=None,
                     alias=column,
@@ -128,8 +158,10 @@ class Models:
         if task == "regression":
             actual = FiniteFloat
         elif classes:
-            values = [*classes, *{str(c) for c in classes} - set(classes)]
-            actual = Literal[tuple(values)]
+            values = [*classes, *sorted({str(c) for c in classes} - set(classes))]
+            actual = Annotated[
+                Any, BeforeValidator(_one_of(values)), WithJsonSchema({"enum": values})
+            ]
         else:
             actual = Label
         self.Feedback = create_model(
@@ -141,6 +173,18 @@ class Models:
             ),
             actual=(actual, Field(description="The true outcome, as in the training file.")),
         )
+
+
+def _one_of(values: list[Any]) -> Any:
+    allowed = [(type(v), v) for v in values]
+
+    def check(value: Any) -> Any:
+        for kind, v in allowed:
+            if type(value) is kind and value == v:
+                return value
+        raise PydanticCustomError("literal_error", "not one of the classes of the model")
+
+    return check
 
 
 class FeedbackStored(BaseModel):
@@ -178,7 +222,15 @@ def safe_name(name: Any, known: set[str]) -> str:
 class RecordValidator:
     """The request rules of :class:`Models`, applied to parsed JSON without pydantic."""
 
-    def __init__(self, columns: Sequence[str], *, unknown_fields: str, max_records: int):
+    def __init__(
+        self,
+        columns: Sequence[str],
+        *,
+        unknown_fields: str,
+        max_records: int,
+        max_text: int = MAX_TEXT,
+    ):
+        self.max_text = max_text
         self.columns = list(columns)
         self.known = set(self.columns)
         self.reject_unknown = unknown_fields == "reject"
@@ -209,11 +261,11 @@ class RecordValidator:
                 continue
             kind = type(value)
             if kind is str:
-                if len(value) > MAX_TEXT:
+                if len(value) > self.max_text:
                     errors.append(
                         {
                             "loc": [*loc, name],
-                            "msg": f"text longer than {MAX_TEXT:,} characters",
+                            "msg": f"text longer than {self.max_text:,} characters",
                             "type": "string_too_long",
                         }
                     )
@@ -274,24 +326,55 @@ def valid_request_id(text: str) -> bool:
     return bool(_REQUEST_ID_RE.match(text))
 
 
-def clean_errors(errors: Sequence[Mapping[str, Any]], known: set[str]) -> list[dict[str, Any]]:
-    """pydantic/FastAPI errors without the submitted values (``input``, ``ctx``, ``url``)."""
-    out = []
+def clean_errors(
+    errors: Sequence[Mapping[str, Any]],
+    known: set[str],
+    *,
+    body_is_list: bool | None = None,
+    max_text: int = MAX_TEXT,
+) -> list[dict[str, Any]]:
+    """pydantic/FastAPI errors made fit to send: one message per field, no submitted values
+    (``input``, ``ctx`` and ``url`` dropped), union branches merged, unknown names masked."""
+    merged: dict[tuple[str | int, ...], dict[str, Any]] = {}
     for err in errors:
+        raw_loc = list(err.get("loc", ()))
+        if body_is_list is not None and len(raw_loc) > 1 and isinstance(raw_loc[1], str):
+            branch = raw_loc[1]
+            if (branch.startswith("list[") and not body_is_list) or (
+                branch == "Record" and body_is_list
+            ):
+                continue  # the error of the union branch that does not apply
         loc: list[str | int] = []
-        for part in err.get("loc", ()):
+        for part in raw_loc:
             if isinstance(part, int):
                 loc.append(part)
             elif part in ("body", "query", "path", "header") or part in known:
                 loc.append(str(part))
+            elif part in _MODEL_FIELDS:
+                loc.append(part)
+            elif part in _BRANCHES or part.startswith(_BRANCH_PREFIXES):
+                continue
             else:
                 loc.append(safe_name(part, known | _MODEL_FIELDS))
         kind = str(err.get("type", "value_error"))
         msg = _MESSAGES.get(kind) or str(err.get("msg", "invalid value"))
-        out.append({"loc": loc, "msg": msg, "type": kind})
-    return out
+        key = tuple(loc)
+        if key in merged:
+            if len(loc) <= 1:
+                msg = "the body must be a JSON object (one record) or a JSON array of records"
+                kind = "model_type"
+            else:
+                msg = (
+                    f"must be text (at most {max_text:,} characters), a finite number, "
+                    "true/false or null"
+                )
+                kind = "value_type"
+        merged[key] = {"loc": loc, "msg": msg, "type": kind}
+    return list(merged.values())
 
 
+_BRANCHES = frozenset({"bool", "int", "float", "str", "none", "Record", "constrained-str"})
+_BRANCH_PREFIXES = ("list[", "function-", "constrained-", "json-or-python", "lax-or-strict")
 _MODEL_FIELDS = {"request_id", "actual", "prediction", "probabilities"}
 _MESSAGES = {
     "extra_forbidden": "not a column of the training file; remove it (see GET /model for the "
