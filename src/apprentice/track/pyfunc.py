@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from apprentice.errors import BundleError
@@ -36,12 +37,14 @@ def export_pyfunc(bundle_path: str | Path, out_dir: str | Path) -> Path:
 
         _quiet()
 
-        mlflow.pyfunc.save_model(
-            path=str(out),
-            python_model=str(_MODEL_CODE),
-            artifacts={"bundle": str(bundle.resolve())},
-            pip_requirements=[f"ml-apprentice=={__version__}"],
-        )
+        with warnings.catch_warnings():  # no signature: raw rows are free-form on purpose
+            warnings.simplefilter("ignore", UserWarning)
+            mlflow.pyfunc.save_model(
+                path=str(out),
+                python_model=str(_MODEL_CODE),
+                artifacts={"bundle": str(bundle.resolve())},
+                pip_requirements=[f"ml-apprentice=={__version__}"],
+            )
     except Exception as exc:
         raise TrackingError(
             f"exporting {bundle} as an MLflow model failed ({mlflow_message(exc)})"

@@ -245,7 +245,7 @@ class Tracker:
             _quiet()
             db = sqlite_path(self.uri)
             if db is not None:
-                db.parent.mkdir(parents=True, exist_ok=True)
+                check_uri(self.uri)
             try:
                 from mlflow.tracking import MlflowClient
 
