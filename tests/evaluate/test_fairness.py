@@ -138,6 +138,8 @@ def test_regression_errors_by_group() -> None:
     s = report.summary["region"]
     assert s["mae_difference"] == pytest.approx(4.0 - 0.375)
     assert table.loc["s", "mae_low"] <= table.loc["s", "mae"] <= table.loc["s", "mae_high"]
+    low, high = s["mae_difference_interval"]
+    assert low <= s["mae_difference"] <= high
 
 
 def test_multiclass_accuracy_by_group() -> None:

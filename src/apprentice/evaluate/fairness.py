@@ -11,8 +11,8 @@ aligned with them), and returns a :class:`FairnessReport`:
   ``mae``, ``mean_error`` (prediction minus truth) and ``mean_prediction``.
 - ``summary``: per column, over the groups large enough to judge, the demographic parity
   difference and ratio and the equalized odds difference (binary), with bootstrap
-  intervals; the accuracy difference (classification) or the MAE difference and ratio
-  (regression); and ``fairlearn``: the same gaps computed by Fairlearn over every group.
+  intervals; the accuracy difference (classification) or the MAE difference and ratio and
+  the mean-error (bias) difference (regression), with bootstrap intervals; and ``fairlearn``: the same gaps computed by Fairlearn over every group.
 
 Missing values of a sensitive column form their own group, ``(missing)``. Group names pass
 through :func:`category_label`: validated PII (emails, phone and card numbers, ...) is always
@@ -379,7 +379,7 @@ def _regression(
     judged = [r for r in rows if not r["small"]]
     gap, ratio = _diff_ratio([r["mae"] for r in judged])
     bias_gap, _ = _diff_ratio([r["mean_error"] for r in judged])
-    summary = {
+    summary: dict[str, Any] = {
         "groups": len(rows),
         "judged_groups": len(judged),
         "small_groups": [r["group"] for r in rows if r["small"]],
@@ -387,6 +387,14 @@ def _regression(
         "mae_ratio": _none(ratio),
         "mean_error_difference": _none(bias_gap),
     }
+    big = [r["group"] for r in judged]
+    if len(big) >= 2 and n_boot:
+        member = np.column_stack([(groups == g).astype(float) for g in big])
+        ones = np.ones_like(err)
+        reps = _boot_gaps(member, {"mae": (np.abs(err), ones), "bias": (err, ones)}, n_boot, seed)
+        summary["mae_difference_interval"] = _interval(_nan_gap(reps["mae"]))
+        summary["mae_ratio_interval"] = _interval(_nan_ratio(reps["mae"]))
+        summary["mean_error_difference_interval"] = _interval(_nan_gap(reps["bias"]))
     return rows, summary
 
 

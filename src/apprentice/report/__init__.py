@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from apprentice.report.analysis import analyse, column_profile, holdout_plots
+    from apprentice.report.limits import risks
     from apprentice.report.render import (
         ReportPaths,
         load_record,
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
         render_model_card,
         write_report,
     )
-    from apprentice.report.risks import risks
 
 _EXPORTS = {
     "ReportPaths": "apprentice.report.render",
@@ -52,7 +52,7 @@ _EXPORTS = {
     "load_record": "apprentice.report.render",
     "render_html": "apprentice.report.render",
     "render_model_card": "apprentice.report.render",
-    "risks": "apprentice.report.risks",
+    "risks": "apprentice.report.limits",
     "write_report": "apprentice.report.render",
 }
 

@@ -18,12 +18,13 @@ from typing import Any
 from apprentice._version import __version__
 from apprentice.errors import ConfigError, InputError
 from apprentice.report import svg
-from apprentice.report.risks import risks
+from apprentice.report.limits import risks
 from apprentice.report.svg import fmt
 
 HTML_NAME = "report.html"
 CARD_NAME = "model_card.md"
 RECORD_NAME = "run.json"
+MAX_GROUPS_SHOWN = 40
 _T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
          9: 2.262, 10: 2.228}  # fmt: skip
 CSP = (
@@ -414,7 +415,10 @@ def _fairness(record: Mapping[str, Any]) -> dict[str, Any] | None:
     summary = _map(fairness.get("summary"))
     columns = []
     for name in fairness.get("columns", []) or []:
-        rows = [g for g in groups if g.get("column") == name]
+        every = [g for g in groups if g.get("column") == name]
+        rows = [g for g in every if not g.get("small")][:MAX_GROUPS_SHOWN]
+        rows += [g for g in every if g.get("small")][: max(0, MAX_GROUPS_SHOWN - len(rows))]
+        hidden = len(every) - len(rows)
         table = [
             {
                 "group": str(g.get("group")),
@@ -438,6 +442,7 @@ def _fairness(record: Mapping[str, Any]) -> dict[str, Any] | None:
             title=f"{main} by group of {name}",
             xlabel=f"{main.replace('_', ' ')} (95% interval)",
             highlight=[bool(g.get("small")) for g in rows],
+            highlight_colour=svg.AMBER,
         )
         s = _map(summary.get(name))
         gaps = []
@@ -465,7 +470,8 @@ def _fairness(record: Mapping[str, Any]) -> dict[str, Any] | None:
                 )
         columns.append(
             {"name": str(name), "table": table, "svg": chart, "gaps": gaps,
-             "small": [str(x) for x in s.get("small_groups", []) or []]}
+             "small": [str(x) for x in s.get("small_groups", []) or []],
+             "more": hidden}
         )  # fmt: skip
     return {
         "metrics": [m.replace("_", " ") for m in metrics],
@@ -539,10 +545,22 @@ def _reproduce(record: Mapping[str, Any]) -> dict[str, Any]:
             parts += ["--seed", fmt(seed)]
         command = " ".join(parts)
     versions = _map(rep.get("versions"))
+    model = _map(record.get("model"))
+    registered = None
+    if model.get("name"):
+        registered = f"{model.get('name')} version {model.get('version', '?')}"
+        if model.get("alias"):
+            registered += f" (alias {model.get('alias')})"
+    git = _map(record.get("git"))
+    commit = None
+    if git.get("commit"):
+        commit = str(git["commit"]) + (" (uncommitted changes)" if git.get("dirty") else "")
     return {
         "command": _safe(command, limit=2000),
         "versions": [(str(k), str(v)) for k, v in versions.items()],
         "bundle": _safe(record["bundle"]) if record.get("bundle") else None,
+        "registered": registered,
+        "git": commit,
     }
 
 
@@ -647,7 +665,9 @@ def _environment(markdown: bool) -> Any:
             lstrip_blocks=True,
             undefined=jinja2.ChainableUndefined,
         )
-    env.filters["fmt"] = fmt
+    env.filters["fmt"] = lambda v, digits=3: fmt(
+        None if isinstance(v, jinja2.Undefined) else v, digits
+    )
     return env
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 BLUE = "#2b6cb0"
 RED = "#c53030"
+AMBER = "#d69e2e"
 GREY = "#718096"
 LIGHT = "#e2e8f0"
 INK = "#1a202c"
@@ -142,8 +143,10 @@ def bars(
     width: int = 640,
     reference: float | None = None,
     highlight: Sequence[bool] | None = None,
+    highlight_colour: str = RED,
 ) -> str:
-    """Horizontal bars ``{"label", "value", "low"?, "high"?}``, with interval whiskers."""
+    """Horizontal bars ``{"label", "value", "low"?, "high"?}``, with interval whiskers;
+    ``highlight`` marks bars drawn in ``highlight_colour``."""
     rows = list(items)
     bar_h, gap = 18, 6
     left, right, top = 190, 70, 10
@@ -168,7 +171,7 @@ def bars(
             continue
         v = float(value)
         x0, x1 = sorted((zero, ax.x(v)))
-        colour = RED if highlight is not None and highlight[i] else BLUE
+        colour = highlight_colour if highlight is not None and highlight[i] else BLUE
         out.append(
             f'<rect x="{x0:.1f}" y="{y:.1f}" width="{max(x1 - x0, 1):.1f}" height="{bar_h}" '
             f'fill="{colour}" fill-opacity="0.75"/>'
@@ -370,7 +373,7 @@ def beeswarm(
     rows = list(summary)
     row_h = 26
     left, right, top = 170, 30, 10
-    height = top + len(rows) * row_h + 56
+    height = top + len(rows) * row_h + 70
     values = [float(p[0]) for r in rows for p in r.get("points", [])]
     lo, hi = (min([*values, 0.0]), max([*values, 0.0])) if values else (-1.0, 1.0)
     if hi == lo:
@@ -391,7 +394,7 @@ def beeswarm(
                 f'<circle cx="{ax.x(float(value)):.1f}" cy="{cy + jitter:.1f}" r="2.2" '
                 f'fill="{fill}" fill-opacity="0.6"/>'
             )
-    ly = top + ax.height + 40
+    ly = top + ax.height + 56
     out.append(_text(left, ly, "value of the column:", fill=GREY))
     for k in range(5):
         out.append(

@@ -218,13 +218,17 @@ def _fairness(record: Mapping[str, Any], out: list[dict[str, str]]) -> None:
                     relevant = ratio is not None and ratio < 0.8
                 if relevant:
                     interval = summary.get(f"{key}_interval") or [None, None]
+                    shown = (
+                        f" (95% interval [{fmt(interval[0])}, {fmt(interval[1])}])"
+                        if interval[0] is not None and interval[1] is not None
+                        else ""
+                    )
                     out.append(
                         {
                             "level": "high",
                             "title": f"Subgroup gap in {label} by {column}",
-                            "detail": f"the gap between groups of '{column}' is {fmt(gap)} "
-                            f"(95% interval [{fmt(interval[0])}, {fmt(interval[1])}]) among "
-                            "groups large enough to judge",
+                            "detail": f"the gap between groups of '{column}' is {fmt(gap)}"
+                            f"{shown} among groups large enough to judge",
                         }
                     )
             small = summary.get("small_groups") or []
