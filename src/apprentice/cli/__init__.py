@@ -15,6 +15,7 @@ from apprentice.cli import clean as _clean_cmd
 from apprentice.cli import compare as _compare_cmd
 from apprentice.cli import demo as _demo_cmd
 from apprentice.cli import models as _models_cmd
+from apprentice.cli import monitor as _monitor_cmd
 from apprentice.cli import predict as _predict_cmd
 from apprentice.cli import read as _read_cmd
 from apprentice.cli import report as _report_cmd
@@ -57,6 +58,7 @@ _serve_cmd.register(app)
 _run_cmd.register(app)
 _models_cmd.register(app)
 _compare_cmd.register(app)
+_monitor_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

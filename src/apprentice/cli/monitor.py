@@ -1,0 +1,159 @@
+"""``apprentice monitor``: drift, data quality and performance against the reference profile.
+
+Exit code 0 when all is fine, 1 on an alert, 2 on an error.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from apprentice.cli._common import JsonOpt, QuietOpt, emit_json, err_console, out_console
+
+
+def load_model(ref: str) -> Any:
+    """A bundle directory, or a registered model (``NAME``, ``NAME@ALIAS``, ``NAME/VERSION``)."""
+    from apprentice.bundle import load_bundle
+
+    if Path(ref).is_dir():
+        return load_bundle(ref)
+    from apprentice.track import resolve_model
+
+    return resolve_model(ref).load()
+
+
+def monitor_command(
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model", "-m", help="A bundle directory or a registered model (NAME[@ALIAS])."
+        ),
+    ],
+    current: Annotated[
+        Path | None,
+        typer.Option("--current", help="Current rows (any file apprentice reads)."),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Use the prediction log of the last period (e.g. 7d, 12h)."),
+    ] = None,
+    db_url: Annotated[
+        str | None,
+        typer.Option("--db-url", help="Prediction log database (default: the workspace's)."),
+    ] = None,
+    policy_file: Annotated[
+        Path | None, typer.Option("--policy", help="Thresholds (TOML); see the docs.")
+    ] = None,
+    time_column: Annotated[
+        str | None,
+        typer.Option("--time-column", help="A timestamp column: performance per time window."),
+    ] = None,
+    window: Annotated[str, typer.Option("--window", help="Window length, e.g. 1D, 1h.")] = "1D",
+    html_out: Annotated[
+        Path | None, typer.Option("--html", help="Write the monitoring page here.")
+    ] = None,
+    webhook: Annotated[
+        str | None, typer.Option("--webhook", help="POST the JSON result here on alert.")
+    ] = None,
+    retrain_on_alert: Annotated[
+        bool,
+        typer.Option(
+            "--retrain-on-alert",
+            help="On an alert with labelled current rows, run apprentice retrain on them.",
+        ),
+    ] = False,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Compare current data with the model's reference: exit 0 fine, 1 alert, 2 error."""
+    from apprentice.errors import ApprenticeError, ConfigError
+
+    try:
+        from apprentice.monitor import check, load_policy
+        from apprentice.monitor.alert import post_webhook
+
+        if (current is None) == (since is None):
+            raise ConfigError("pass exactly one of --current FILE or --since PERIOD")
+        policy = load_policy(policy_file)
+        bundle = load_model(model)
+        if current is not None:
+            from apprentice.read import read
+
+            raw = read(str(current)).table
+        else:
+            from apprentice.monitor.log import read_log
+
+            assert since is not None
+            raw = read_log(db_url, since, bundle)
+            time_column = time_column or "__logged_at"
+        result = check(bundle, raw, policy=policy, time_column=time_column, window=window)
+        payload = result.to_dict()
+        payload["model"] = model
+        hook = webhook or policy.alert.webhook
+        if result.alerts and hook:
+            failed = post_webhook(hook, payload)
+            payload["webhook"] = {"url_set": True, "delivered": failed is None, "error": failed}
+        if html_out is not None:
+            from apprentice.monitor.dashboard import monitor_html
+
+            html_out.parent.mkdir(parents=True, exist_ok=True)
+            html_out.write_text(monitor_html(payload), encoding="utf-8")
+        if result.alerts and retrain_on_alert:
+            payload["retrain"] = _retrain(model, current, bundle, quiet=quiet or json_out)
+    except ApprenticeError as exc:
+        err_console.print(f"error: {exc.message}")
+        raise typer.Exit(2) from None
+    except Exception as exc:  # exit 2 on any failure: 1 means an alert, never a crash
+        err_console.print(f"error: monitoring failed ({type(exc).__name__}: {exc})")
+        raise typer.Exit(2) from None
+    if json_out:
+        emit_json(payload)
+    elif not quiet:
+        _print(payload)
+    raise typer.Exit(1 if result.alerts else 0)
+
+
+def _retrain(model: str, current: Path | None, bundle: Any, *, quiet: bool) -> dict[str, Any]:
+    from apprentice.workflows.retrain import retrain
+
+    if current is None:
+        return {"skipped": "retrain on alert needs --current FILE with labels"}
+    decision = retrain(model, data=current, progress=None if quiet else err_console.print)
+    return decision.to_dict()
+
+
+def _print(payload: dict[str, Any]) -> None:
+    status = payload["status"]
+    colour = "red" if status == "alert" else "green"
+    out_console.print(f"[bold {colour}]{status}[/]: {payload['rows']:,} rows checked")
+    for alert in payload["alerts"]:
+        out_console.print(f"  [red]![/] {alert['check']}: {alert['message']}")
+    drifted = [c for c in payload["drift"]["columns"] if c["drifted"]]
+    out_console.print(
+        f"drift score {payload['drift']['score']:.3f}; drifted columns: "
+        + (", ".join(c["column"] for c in drifted) or "none")
+    )
+    est = payload.get("estimated_performance")
+    if est:
+        low, high = est["accuracy_interval"]
+        out_console.print(
+            f"estimated accuracy without labels (CBPE): {est['accuracy']:.3f} "
+            f"[{low:.3f}, {high:.3f}], reference {est.get('reference_accuracy')}; "
+            "assumes the calibration still holds (no concept drift)"
+        )
+    perf = payload.get("performance")
+    if perf:
+        last = perf["windows"][-1]
+        out_console.print(
+            f"{perf['metric']} with labels (last window, {last['rows']:,} rows): "
+            f"{last[perf['metric']]:.3f} [{last['low']:.3f}, {last['high']:.3f}], "
+            f"reference {perf['reference']}"
+        )
+    sys.stdout.flush()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("monitor")(monitor_command)

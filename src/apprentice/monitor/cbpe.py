@@ -1,0 +1,64 @@
+"""Performance without labels: confidence-based performance estimation (CBPE).
+
+With probabilities that are calibrated, the chance that each prediction is right is known,
+so the expected confusion matrix (and accuracy, precision, recall, F1) of unlabelled rows can
+be estimated. The model's probabilities are calibrated with the isotonic map fitted on the
+reference set kept apart from training (stored in the profile).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+ASSUMPTIONS = [
+    "the isotonic calibration fitted on the reference (holdout) rows still holds on the "
+    "current rows: only the inputs' distribution changed (covariate shift), not the "
+    "relation between inputs and the target (no concept drift), which CBPE cannot see",
+    "the reference rows were kept apart from training and are large enough for the "
+    "calibration (their number is given as calibration_rows)",
+    "the interval reflects the randomness of outcomes given the probabilities, not the "
+    "uncertainty of the calibration itself",
+]
+
+
+def estimate(calibration: dict[str, Any], output: np.ndarray, task: str) -> dict[str, Any] | None:
+    """Estimated metrics of ``output`` (probabilities ``(n, k)``) without labels."""
+    from apprentice.monitor.profile import apply_calibration
+
+    output = np.asarray(output, dtype=float)
+    n = len(output)
+    if n == 0 or task == "regression":
+        return None
+    predicted = output.argmax(axis=1)
+    if task == "binary":
+        p = apply_calibration(calibration, output[:, 1])
+        pos = predicted == 1
+        tp = float(p[pos].sum())
+        fp = float((1 - p[pos]).sum())
+        fn = float(p[~pos].sum())
+        tn = float((1 - p[~pos]).sum())
+        correct = np.where(pos, p, 1 - p)
+        precision = tp / (tp + fp) if tp + fp > 0 else math.nan
+        recall = tp / (tp + fn) if tp + fn > 0 else math.nan
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else math.nan
+        metrics: dict[str, Any] = {
+            "accuracy": (tp + tn) / n,
+            "precision": precision,
+            "recall": recall,
+            "f1": f1,
+            "confusion": {"tp": tp, "fp": fp, "fn": fn, "tn": tn},
+        }
+    else:
+        correct = apply_calibration(calibration, output.max(axis=1))
+        metrics = {"accuracy": float(correct.mean())}
+    sd = math.sqrt(float(np.sum(correct * (1 - correct)))) / n
+    acc = metrics["accuracy"]
+    metrics["accuracy_interval"] = [max(0.0, acc - 1.96 * sd), min(1.0, acc + 1.96 * sd)]
+    metrics["rows"] = n
+    metrics["calibration_rows"] = int(calibration.get("rows", 0))
+    metrics["method"] = "CBPE on isotonic-calibrated probabilities"
+    metrics["assumptions"] = ASSUMPTIONS
+    return metrics

@@ -1,0 +1,302 @@
+"""One monitoring check: current rows against the bundle's reference profile."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from apprentice.monitor.drift import (
+    ColumnDrift,
+    benjamini_hochberg,
+    categorical_drift,
+    drift_score,
+    numeric_drift,
+)
+from apprentice.monitor.policy import DriftPolicy, Policy
+
+
+@dataclass
+class MonitorResult:
+    """What a check found; ``alerts`` is empty when all is fine."""
+
+    rows: int
+    drift: list[ColumnDrift]
+    score: float
+    quality: dict[str, Any]
+    prediction: dict[str, Any] | None
+    performance: dict[str, Any] | None
+    estimated: dict[str, Any] | None
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    checked_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    seconds: float = 0.0
+
+    @property
+    def status(self) -> str:
+        return "alert" if self.alerts else "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        return _clean(
+            {
+                "status": self.status,
+                "checked_at": self.checked_at,
+                "rows": self.rows,
+                "alerts": self.alerts,
+                "drift": {
+                    "score": self.score,
+                    "columns": [c.to_dict() for c in self.drift],
+                },
+                "quality": self.quality,
+                "prediction": self.prediction,
+                "performance": self.performance,
+                "estimated_performance": self.estimated,
+                "notes": self.notes,
+                "seconds": round(self.seconds, 3),
+            }
+        )
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: NaN and infinities become ``None``; numpy scalars plain numbers."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def feature_drift(
+    profile: dict[str, Any], current: pd.DataFrame, policy: DriftPolicy
+) -> tuple[list[ColumnDrift], float]:
+    """Per-column tests, BH across columns, effect-size floors, importance-weighted score."""
+    from apprentice.monitor.profile import numeric_values
+
+    results: list[ColumnDrift] = []
+    weights = profile.get("importance", {})
+    for name, ref in profile["features"].items():
+        if name not in current.columns or ref["kind"] == "text" or ref.get("n", 0) == 0:
+            continue
+        if ref["kind"] == "numeric":
+            col = numeric_drift(name, ref, numeric_values(current[name]))
+        else:
+            col = categorical_drift(name, ref, current[name])
+        col.importance = float(weights.get(name, 0.0))
+        results.append(col)
+    for col, adj in zip(results, benjamini_hochberg([c.p_value for c in results]), strict=True):
+        col.p_adjusted = adj
+        if col.n_current < policy.min_rows:
+            col.notes.append(f"fewer than {policy.min_rows} current values: no verdict")
+            continue
+        if col.kind == "numeric":
+            big = (col.distance["wasserstein"] >= policy.min_wasserstein) or (
+                col.distance["psi"] >= policy.min_psi
+            )
+        else:
+            big = col.distance["jensen_shannon"] >= policy.min_jensen_shannon
+        col.drifted = bool(adj < policy.alpha and big)
+    return results, drift_score(results)
+
+
+def drift_alert(columns: list[ColumnDrift], score: float, policy: DriftPolicy) -> bool:
+    """Alert when the weighted drifted share exceeds ``max_score``, or one drifted column
+    alone carries at least ``important_feature`` of the importance."""
+    drifted = [c for c in columns if c.drifted]
+    if not drifted:
+        return False
+    return score > policy.max_score or max(c.importance for c in drifted) >= (
+        policy.important_feature
+    )
+
+
+def prediction_drift(
+    profile: dict[str, Any], output: np.ndarray, task: str, policy: Policy
+) -> dict[str, Any] | None:
+    ref = profile.get("prediction")
+    if ref is None or len(output) == 0:
+        return None
+    output = np.asarray(output, dtype=float)
+    if task == "regression":
+        col = numeric_drift("prediction", ref, output)
+        distance = col.distance["wasserstein"]
+    elif task == "binary":
+        col = numeric_drift("prediction", ref, output[:, 1])
+        distance = col.distance["wasserstein"]
+    else:
+        col = categorical_drift("prediction", ref, pd.Series(output.argmax(axis=1).astype(str)))
+        distance = col.distance["jensen_shannon"]
+    col.drifted = bool(
+        col.p_value < policy.prediction.alpha and distance >= policy.prediction.min_distance
+    )
+    return col.to_dict()
+
+
+def wilson(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    if n == 0:
+        return math.nan, math.nan
+    p = successes / n
+    den = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / den
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def labelled_performance(
+    profile: dict[str, Any],
+    output: np.ndarray,
+    y: np.ndarray,
+    task: str,
+    policy: Policy,
+    windows: np.ndarray | None = None,
+) -> dict[str, Any] | None:
+    """Metrics per window (time buckets, or blocks of ``window_rows``) with 95% intervals."""
+    ok = np.isfinite(y) if task == "regression" else y >= 0
+    if not ok.any():
+        return None
+    idx = np.flatnonzero(ok)
+    if windows is None:
+        size = max(policy.performance.window_rows, 1)
+        keys = (np.arange(len(idx)) // size).astype(str)
+        keys = np.asarray([f"rows {int(k) * size + 1}-" for k in keys.astype(int)])
+    else:
+        keys = np.asarray(windows)[idx].astype(str)
+    ref_metrics = profile.get("reference_metrics", {})
+    metric = "mae" if task == "regression" else "accuracy"
+    reference = ref_metrics.get(metric)
+    rows = []
+    for key in dict.fromkeys(keys.tolist()):
+        sel = idx[keys == key]
+        n = len(sel)
+        if task == "regression":
+            err = np.abs(output[sel] - y[sel])
+            value = float(err.mean())
+            half = 1.96 * float(err.std(ddof=1)) / math.sqrt(n) if n > 1 else math.nan
+            low, high = value - half, value + half
+            worse = reference is not None and value > reference * (1 + policy.performance.max_drop)
+            worse = worse and low > reference
+        else:
+            hits = float(np.sum(output[sel].argmax(axis=1) == y[sel]))
+            value = hits / n
+            low, high = wilson(hits, n)
+            worse = reference is not None and value < reference - policy.performance.max_drop
+            worse = worse and high < reference
+        rows.append(
+            {"window": key, "rows": n, metric: value, "low": low, "high": high, "alert": worse}
+        )
+    return {"metric": metric, "reference": reference, "windows": rows}
+
+
+def check(
+    bundle: Any,
+    raw: pd.DataFrame,
+    *,
+    policy: Policy | None = None,
+    profile: dict[str, Any] | None = None,
+    time_column: str | None = None,
+    window: str = "1D",
+) -> MonitorResult:
+    """Compare raw current rows (as read from a file or the prediction log) with the
+    reference profile; labels are used when the target column is present."""
+    from apprentice.monitor import cbpe
+    from apprentice.monitor.profile import encode_target, load_profile, typed_features
+    from apprentice.monitor.quality import quality_checks
+
+    started = time.monotonic()
+    policy = policy or Policy()
+    profile = profile or load_profile(bundle)
+    task = bundle.task
+    raw = raw.reset_index(drop=True)
+    raw.columns = pd.Index([str(c) for c in raw.columns])
+    notes: list[str] = []
+    labels = None
+    if bundle.target is not None and bundle.target in raw.columns:
+        labels = encode_target(raw[bundle.target], task, bundle.classes)
+    windows = None
+    if time_column is not None:
+        if time_column not in raw.columns:
+            from apprentice.errors import ConfigError
+
+            raise ConfigError(f"the time column '{time_column}' is not in the current data")
+        stamps = pd.to_datetime(raw[time_column], errors="coerce", utc=True)
+        windows = stamps.dt.floor(window).dt.strftime("%Y-%m-%dT%H:%M").fillna("unknown")
+        windows = windows.to_numpy()
+    features = raw.drop(columns=[c for c in (bundle.target,) if c in raw.columns])
+    typed = typed_features(bundle, features) if len(raw) else features
+    output = bundle.predictor.predict_frame(typed) if len(raw) else np.zeros((0, 0))
+    drift, score = feature_drift(profile, typed, policy.drift)
+    quality = quality_checks(
+        profile,
+        typed,
+        raw=bundle._select(features) if bundle.input_columns and len(raw) else None,
+        raw_columns=list(features.columns),
+        input_columns=bundle.input_columns,
+        policy=policy.quality,
+    )
+    prediction = prediction_drift(profile, output, task, policy)
+    performance = (
+        labelled_performance(profile, output, labels, task, policy, windows)
+        if labels is not None and len(raw)
+        else None
+    )
+    estimated = None
+    if task != "regression" and profile.get("calibration") and len(raw):
+        estimated = cbpe.estimate(profile["calibration"], output, task)
+        ref_acc = profile.get("reference_metrics", {}).get("accuracy")
+        if estimated is not None and ref_acc is not None:
+            estimated["reference_accuracy"] = ref_acc
+    alerts: list[dict[str, Any]] = []
+    if len(raw) < policy.drift.min_rows:
+        notes.append(f"only {len(raw)} current rows: too few for drift verdicts")
+    if drift_alert(drift, score, policy.drift):
+        drifted = [c for c in drift if c.drifted]
+        alerts.append(
+            {
+                "check": "feature_drift",
+                "message": f"importance-weighted drift score {score:.2f}; drifted: "
+                + ", ".join(c.column for c in sorted(drifted, key=lambda c: -c.importance)[:5]),
+            }
+        )
+    alerts.extend(quality["issues"])
+    if prediction and prediction["drifted"]:
+        alerts.append({"check": "prediction_drift", "message": "the predictions have drifted"})
+    if performance:
+        bad = [w for w in performance["windows"] if w["alert"]]
+        if bad:
+            alerts.append(
+                {
+                    "check": "performance",
+                    "message": f"{performance['metric']} fell below the reference "
+                    f"({performance['reference']:.3f}) in {len(bad)} window(s)",
+                }
+            )
+    if estimated is not None and estimated.get("reference_accuracy") is not None:
+        drop = estimated["reference_accuracy"] - estimated["accuracy"]
+        if drop > policy.performance.max_drop:
+            alerts.append(
+                {
+                    "check": "estimated_performance",
+                    "message": f"estimated accuracy {estimated['accuracy']:.3f} (CBPE, no "
+                    f"labels) is {drop:.3f} below the reference",
+                }
+            )
+    return MonitorResult(
+        rows=len(raw),
+        drift=drift,
+        score=score,
+        quality=quality,
+        prediction=prediction,
+        performance=performance,
+        estimated=estimated,
+        alerts=alerts,
+        notes=notes,
+        seconds=time.monotonic() - started,
+    )

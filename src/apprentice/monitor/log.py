@@ -1,0 +1,94 @@
+"""Current rows from the server's prediction log (SQLite or PostgreSQL, through SQLAlchemy).
+
+Each logged prediction gives back the raw request fields (``inputs``, already PII-protected
+by the server), its time (``__logged_at``), its latency (``__latency_ms``) and, when
+``/feedback`` sent one, the actual value in the target column.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+
+from apprentice.errors import ConfigError, DatabaseError
+
+_PERIOD = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+MAX_ROWS = 2_000_000
+
+
+def parse_period(text: str) -> timedelta:
+    match = _PERIOD.match(text)
+    if not match:
+        raise ConfigError(f"--since {text!r} is not a period; write e.g. 30m, 12h, 7d or 2w")
+    return timedelta(**{_UNITS[match.group(2).lower()]: float(match.group(1))})
+
+
+def _url(db_url: str | None) -> str:
+    if db_url:
+        return db_url
+    from apprentice.config import get_settings
+
+    settings = get_settings()
+    if settings.database_url:
+        return settings.database_url
+    path = settings.workspace.expanduser().resolve() / "predictions.sqlite"
+    return f"sqlite:///{path}"
+
+
+def _query(url: str, sql: str, params: dict[str, Any]) -> pd.DataFrame:
+    import sqlalchemy as sa
+
+    if url.startswith("sqlite:///"):
+        from pathlib import Path
+
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.is_file():
+            raise DatabaseError(f"no prediction log at {path}; start apprentice serve first")
+    try:
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            frame = pd.read_sql_query(sa.text(sql), conn, params=params)
+        engine.dispose()
+    except sa.exc.SQLAlchemyError as exc:
+        raise DatabaseError(
+            f"the prediction log could not be read ({type(exc).__name__}); check --db-url"
+        ) from None
+    return frame
+
+
+def log_rows(db_url: str | None, since: timedelta | None = None) -> pd.DataFrame:
+    """Logged predictions (newest ``MAX_ROWS``) joined with their latest feedback."""
+    url = _url(db_url)
+    cutoff = datetime.now(UTC) - since if since is not None else datetime(1970, 1, 1, tzinfo=UTC)
+    bound: Any = cutoff.isoformat(timespec="microseconds") if url.startswith("sqlite") else cutoff
+    sql = (
+        "SELECT p.created_at, p.inputs, p.prediction, p.probabilities, p.latency_ms, "
+        "f.actual FROM predictions p LEFT JOIN (SELECT request_id, MAX(actual) AS actual "
+        "FROM feedback GROUP BY request_id) f ON f.request_id = p.request_id "
+        f"WHERE p.created_at >= :cutoff ORDER BY p.created_at DESC LIMIT {MAX_ROWS}"
+    )
+    frame = _query(url, sql, {"cutoff": bound})
+    return frame.iloc[::-1].reset_index(drop=True)
+
+
+def read_log(db_url: str | None, since: str, bundle: Any) -> pd.DataFrame:
+    """Raw current rows of the last ``since`` period, in the bundle's input columns."""
+    frame = log_rows(db_url, parse_period(since))
+    if frame.empty:
+        raise DatabaseError(f"the prediction log holds no prediction in the last {since}")
+    records = [json.loads(v) if isinstance(v, str) else {} for v in frame["inputs"]]
+    rows = pd.DataFrame.from_records(records)
+    rows = rows.astype(object).where(rows.notna(), None)
+    rows["__logged_at"] = pd.to_datetime(frame["created_at"], utc=True, format="mixed")
+    rows["__latency_ms"] = frame["latency_ms"].to_numpy()
+    if bundle.target is not None and frame["actual"].notna().any():
+        actual = [json.loads(v) if isinstance(v, str) else None for v in frame["actual"]]
+        rows[bundle.target] = pd.Series(actual, dtype=object).map(
+            lambda v: None if v is None else str(v)
+        )
+    return rows

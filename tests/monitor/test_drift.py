@@ -1,0 +1,145 @@
+"""The drift tests' statistical properties: false alarms at alpha and power.
+
+CI scale (a few hundred simulations per setting, checked with a binomial tolerance of three
+standard errors); ``benchmarks/drift.py`` runs 1,000 per setting.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from apprentice.monitor.check import drift_alert, feature_drift
+from apprentice.monitor.drift import (
+    benjamini_hochberg,
+    categorical_drift,
+    chi_square,
+    jensen_shannon,
+    ks_test,
+    merge_rare,
+    numeric_drift,
+)
+from apprentice.monitor.policy import DriftPolicy
+from apprentice.monitor.profile import categorical_profile, frame_profile, numeric_profile
+
+ALPHA = 0.05
+#: a skewed set of categories with rare ones: where a naive chi-square breaks down
+PROBS = np.array([0.4, 0.25, 0.15, 0.1, 0.05, 0.03, 0.015, 0.005])
+
+
+def _within(rate: float, sims: int, alpha: float = ALPHA) -> bool:
+    return abs(rate - alpha) <= 3 * math.sqrt(alpha * (1 - alpha) / sims)
+
+
+@pytest.mark.parametrize("n_ref", [200, 1000, 10000])
+def test_chi_square_false_alarms_with_small_reference_and_10x_current(n_ref: int) -> None:
+    rng = np.random.default_rng(n_ref)
+    sims = 400
+    alarms = 0
+    for _ in range(sims):
+        ref = rng.multinomial(n_ref, PROBS)
+        cur = rng.multinomial(10 * n_ref, PROBS)
+        alarms += chi_square(ref, cur)[1] < ALPHA
+    assert _within(alarms / sims, sims), alarms / sims
+
+
+def test_chi_square_false_alarms_equal_sizes_through_the_column_path() -> None:
+    rng = np.random.default_rng(7)
+    cats = np.array(list("abcdefgh"))
+    sims = 300
+    alarms = 0
+    for _ in range(sims):
+        ref = categorical_profile(pd.Series(rng.choice(cats, 500, p=PROBS)))
+        cur = pd.Series(rng.choice(cats, 500, p=PROBS))
+        alarms += categorical_drift("c", ref, cur).p_value < ALPHA
+    assert _within(alarms / sims, sims), alarms / sims
+
+
+@pytest.mark.parametrize(("n_ref", "n_cur"), [(1000, 1000), (1000, 10000), (5000, 500)])
+def test_ks_false_alarms(n_ref: int, n_cur: int) -> None:
+    rng = np.random.default_rng(n_ref + n_cur)
+    sims = 400
+    alarms = 0
+    for _ in range(sims):
+        ref = np.sort(rng.normal(size=n_ref))
+        cur = np.sort(rng.normal(size=n_cur))
+        alarms += ks_test(ref, cur)[1] < ALPHA
+    assert _within(alarms / sims, sims), alarms / sims
+
+
+def test_ks_agrees_with_scipy() -> None:
+    from scipy import stats
+
+    rng = np.random.default_rng(0)
+    a, b = np.sort(rng.normal(size=700)), np.sort(rng.normal(0.1, size=900))
+    d, p = ks_test(a, b)
+    ref = stats.ks_2samp(a, b, method="asymp")
+    assert d == pytest.approx(ref.statistic)
+    assert p == pytest.approx(ref.pvalue, rel=1e-6)
+
+
+def test_merge_rare_leaves_every_expected_count_at_least_five() -> None:
+    table = np.array([[100, 50, 30, 10, 5, 3, 1, 1], [1000, 500, 300, 100, 50, 30, 10, 10]])
+    merged = merge_rare(table.astype(float))
+    expected = np.outer(merged.sum(axis=1), merged.sum(axis=0)) / merged.sum()
+    assert expected.min() >= 5
+    assert merged.sum() == table.sum()
+
+
+def test_distances() -> None:
+    assert jensen_shannon(np.array([1, 0]), np.array([0, 1])) == pytest.approx(1.0)
+    assert jensen_shannon(np.array([5, 5]), np.array([50, 50])) == pytest.approx(0.0)
+    rng = np.random.default_rng(1)
+    ref = numeric_profile(rng.normal(size=5000))
+    same = numeric_drift("x", ref, rng.normal(size=5000))
+    moved = numeric_drift("x", ref, rng.normal(1.0, size=5000))
+    assert same.distance["psi"] < 0.02 and same.distance["wasserstein"] < 0.06
+    assert moved.distance["psi"] > 0.5
+    assert moved.distance["wasserstein"] == pytest.approx(1.0, abs=0.1)
+
+
+def test_benjamini_hochberg() -> None:
+    adj = benjamini_hochberg([0.01, 0.04, 0.03, 0.5])
+    assert adj == pytest.approx([0.04, 0.04 * 4 / 3 * 3 / 4 * 4 / 3, 0.04, 0.5], abs=0.02)
+    assert adj[0] <= adj[2] <= adj[1] <= adj[3]
+    from scipy.stats import false_discovery_control
+
+    p = np.random.default_rng(0).uniform(size=30)
+    assert benjamini_hochberg(list(p)) == pytest.approx(false_discovery_control(p))
+
+
+def _frame(rng: np.random.Generator, n: int, shift: float = 0.0) -> pd.DataFrame:
+    data = {f"x{i}": rng.normal(size=n) for i in range(19)}
+    data["important"] = rng.normal(shift, 1.0, size=n)
+    return pd.DataFrame(data)
+
+
+def _profile(rng: np.random.Generator, n: int) -> dict:
+    features = frame_profile(_frame(rng, n))
+    importance = {c: 0.5 / 19 for c in features}
+    importance["important"] = 0.5
+    return {"features": features, "importance": importance}
+
+
+def test_power_for_a_small_shift_in_an_important_feature() -> None:
+    rng = np.random.default_rng(3)
+    policy = DriftPolicy()
+    sims, found = 40, 0
+    for _ in range(sims):
+        profile = _profile(rng, 5000)
+        columns, score = feature_drift(profile, _frame(rng, 5000, shift=0.2), policy)
+        found += drift_alert(columns, score, policy)
+    assert found / sims >= 0.9
+
+
+def test_no_drift_rarely_alerts_across_twenty_columns() -> None:
+    rng = np.random.default_rng(4)
+    policy = DriftPolicy()
+    sims, alerts = 40, 0
+    for _ in range(sims):
+        columns, score = feature_drift(_profile(rng, 2000), _frame(rng, 2000), policy)
+        alerts += drift_alert(columns, score, policy)
+    assert alerts / sims <= 0.05
