@@ -359,7 +359,8 @@ def markdown(summary: dict[str, Any], tables: list[dict[str, Any]], seeds: list[
             else:
                 sd = f" ± {v['sd']:.4f}" if v.get("sd") is not None else ""
                 cells.append(f"{v['mean']:.4f}{sd}")
-        lines.append(f"| {t['name']} | {t['task']} | {METRIC[t['task']]} | " + " | ".join(cells))
+        row = " | ".join([t["name"], t["task"], METRIC[t["task"]], *cells])
+        lines.append(f"| {row} |")
     lines += [
         "",
         "| system | average rank | failures | overruns | worst overrun (s) | "

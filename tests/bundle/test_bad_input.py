@@ -142,3 +142,19 @@ def test_no_holdout_when_asked(tmp_path: Path) -> None:
     assert any("no holdout" in w for w in result.warnings)
     assert result.bundle.manifest["split"]["holdout_rows"] == 0
     assert result.cv["folds"] >= 1
+
+
+def test_group_split_keeps_groups_out_of_the_features(tmp_path: Path) -> None:
+    frame = _frame(120).assign(patient=[f"p{i // 4}" for i in range(120)])
+    result = train(frame, target="y", split="group:patient", out=tmp_path / "b", **QUICK)
+    assert "patient" not in result.bundle.manifest["feature_columns"]
+    assert result.bundle.manifest["split"] == {
+        "kind": "group",
+        "column": "patient",
+        "test_size": 0.25,
+        "seed": 0,
+        "train_rows": result.bundle.manifest["split"]["train_rows"],
+        "holdout_rows": result.bundle.manifest["split"]["holdout_rows"],
+    }
+    reasons = {r["column"]: r["reason"] for r in result.ledger if "column" in r}
+    assert reasons["patient"] == "the group column of the split"

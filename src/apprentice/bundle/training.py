@@ -217,6 +217,7 @@ def train(
         metrics_to_dict,
         paired_test,
     )
+    from apprentice.evaluate.metrics import estimate_seconds
     from apprentice.learn.features import infer_kind
     from apprentice.learn.leakage import (
         LeakageReport,
@@ -397,7 +398,11 @@ def train(
     # after the search: clean the holdout through the bundle, bootstrap the metrics, write
     clean_per_row = timings["clean_s"] / max(len(train_idx), 1)
     n_metric = 7 if info.task == "binary" else 4 if classification else 3
-    reserve_after = 1.5 + n_test * (2 * clean_per_row + n_boot * n_metric * 6e-8)
+    bootstrap = max(
+        1.5 * estimate_seconds(info.task, n_test, info.n_classes, n_boot=n_boot),
+        n_test * n_boot * n_metric * 5e-8,
+    )
+    reserve_after = 1.5 + n_test * 2 * clean_per_row + bootstrap
     cv_groups = groups_all[train_idx] if groups_all is not None else None
     cv_times = times_all[train_idx] if times_all is not None else None
     result = search(

@@ -249,5 +249,44 @@ def holdout_metrics(
     return result
 
 
+def estimate_seconds(
+    task: str, n_rows: int, n_classes: int = 0, *, n_boot: int = N_BOOT, comparisons: int = 2
+) -> float:
+    """Seconds :func:`holdout_metrics` plus ``comparisons`` paired tests will take, here, now.
+
+    Two short timed runs on synthetic data of the same size give the fixed cost of a chunk
+    of replicates and the cost of one replicate; a busy machine gets a larger estimate.
+    """
+    if n_rows <= 0:
+        return 0.0
+    import time
+
+    rng = np.random.default_rng(0)
+    n = min(n_rows, 20_000)
+    pred: np.ndarray
+    y: np.ndarray
+    if task == "regression":
+        y = rng.normal(size=n)
+        pred = y + rng.normal(size=n)
+    else:
+        k = max(n_classes, 2)
+        y = rng.integers(0, k, n)
+        pred = rng.dirichlet(np.ones(k), n)
+    threshold = 0.5 if task == "binary" else None
+    times = []
+    for b in (4, 12):
+        start = time.perf_counter()
+        holdout_metrics(task, y, pred, n_boot=b, threshold=threshold)
+        times.append(time.perf_counter() - start)
+    per_rep = max((times[1] - times[0]) / 8, times[1] / 12 * 0.25)
+    chunk = max(8, min(CHUNK, 2_000_000 // max(n, 1)))
+    # one chunk's fixed cost (sorting, grouping) per chunk, then the replicates
+    fixed = max(times[0] - 4 * per_rep, 0.0)
+    one = times[1] + (math.ceil(n_boot / chunk) - 1) * fixed * 0.5 + (n_boot - 12) * per_rep
+    one *= n_rows / n
+    share = 2 / len(HOLDOUT_METRICS[task])  # a paired test: one metric, two predictions
+    return one * (1 + comparisons * share)
+
+
 def metrics_to_dict(metrics: dict[str, Interval]) -> dict[str, Any]:
     return {name: interval.to_dict() for name, interval in metrics.items()}

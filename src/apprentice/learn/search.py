@@ -720,12 +720,17 @@ def search(
             pipes[view] = pipe
         return pipes[view]
 
+    done: dict[str, FittedModel] = {}  # each candidate is refitted at most once
+
     def refit(name: str, weights: list[tuple[str, float]], hard: bool) -> FinalModel:
         fitted: list[tuple[FittedModel, float]] = []
         t0 = time.perf_counter()
         for member, weight in weights:
             r = by_name[member]
             pipe = pipeline(r.config.view)
+            if member in done:
+                fitted.append((done[member], weight))
+                continue
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 model = fit_model(
@@ -740,6 +745,7 @@ def search(
                     seed=seed,
                     iterations=r.refit_iterations(len(s.all_folds)),
                 )
+            done[member] = model
             fitted.append((model, weight))
         views = {m.config.view for m, _ in fitted}
         return FinalModel(
@@ -758,7 +764,8 @@ def search(
                 continue
             r = by_name[extra]
             left = (clock.deadline - time.monotonic()) if clock.deadline else math.inf
-            if s.refit_estimate(r) * 1.2 + reserve_after < left:
+            cost = 0.0 if extra in done else s.refit_estimate(r) * 1.2
+            if cost + reserve_after < left:
                 models[extra] = refit(extra, [(extra, 1.0)], hard=False)
     matrices.clear()
     refit_seconds = time.monotonic() - refit_start
