@@ -473,8 +473,9 @@ def compare(
     frame, what, notes = _rows(first, second, data, settings)
     if notes_same:
         notes.insert(0, notes_same)
-    y, kept = _truth(frame, bundle_a, target)
-    frame = frame.loc[kept].reset_index(drop=True)
+    if len(frame) >= MIN_ROWS:
+        y, kept = _truth(frame, bundle_a, target)
+        frame = frame.loc[kept].reset_index(drop=True)
     if len(frame) < MIN_ROWS:
         raise CompareError(
             f"only {len(frame)} labelled rows to compare on (at least {MIN_ROWS} are needed); "
