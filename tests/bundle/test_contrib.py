@@ -178,6 +178,7 @@ def test_bad_input() -> None:
     with pytest.raises(BundleError, match="DataFrame, a record"):
         bundle.explain("age=40")
     assert bundle.explain(_holdout(0)) == []
+    assert contributions(bundle, _holdout(0)).values.shape == (0, len(bundle.input_columns))
     out = bundle.explain({"age": "40", "not_a_column": "x"}, top=2)  # absent columns: missing
     assert len(out) == 1 and len(out[0]["contributions"]) == 2
 

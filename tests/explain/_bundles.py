@@ -84,11 +84,11 @@ def penguins_lightgbm() -> Any:
 
 @cache
 def housing() -> tuple[Any, pd.DataFrame]:
-    """An ensemble regressor on 2,000 California rows, and 500 other rows as a holdout."""
-    rows = text_table("california_housing.csv", rows=2500, seed=3)
-    model = _train("housing", rows.iloc[:2000], "median_house_value",
+    """An ensemble regressor on 1,200 California rows, and 500 other rows as a holdout."""
+    rows = text_table("california_housing.csv", rows=1700, seed=3)
+    model = _train("housing", rows.iloc[:1200], "median_house_value",
                    families=("linear", "lightgbm"))  # fmt: skip
-    return model, rows.iloc[2000:].reset_index(drop=True)
+    return model, rows.iloc[1200:].reset_index(drop=True)
 
 
 def have_tables() -> bool:

@@ -55,8 +55,10 @@ from apprentice.errors import BundleError
 if TYPE_CHECKING:
     from apprentice.bundle.model import Bundle
 
-#: A hook for models this module cannot explain: ``(model, X, owner) -> MemberContrib | None``.
-MemberHook = Callable[[ModelRuntime, Any, "Owner"], "MemberContrib | None"]
+#: A hook for models this module cannot explain: ``(model, X, owner)`` returns a
+#: :class:`MemberContrib`, or the tuple ``(values, base, space, method)`` of its fields (so a
+#: caller needs no import of this module), or ``None`` to leave the model to this module.
+MemberHook = Callable[[ModelRuntime, Any, "Owner"], Any]
 
 
 @dataclass
@@ -295,6 +297,8 @@ def member_contributions(
     """The contributions of one stored model on its view's feature matrix ``X``."""
     if hook is not None:
         found = hook(model, X, owner)
+        if isinstance(found, tuple):
+            found = MemberContrib(*found)
         if found is not None:
             return found
     if model.kind == "lightgbm":
@@ -382,11 +386,15 @@ def _contributions(
 ) -> Contributions:
     columns, owners = raw_columns(bundle)
     predictor = bundle.predictor
+    n = next(iter(matrices.values())).shape[0]
+    if n == 0:
+        empty = np.zeros(0)
+        space = "value" if bundle.task == "regression" else "probability"
+        return Contributions(columns, np.zeros((0, len(columns))), empty, empty, space, "none")
     parts = [
         (member_contributions(model, matrices[view], owners[view], hook), weight)
         for model, weight, view in predictor.members
     ]
-    n = next(iter(matrices.values())).shape[0]
     task = bundle.task
     methods = sorted({p.method for p, _ in parts if p.method != "constant"}) or ["constant"]
     method = "+".join(methods)

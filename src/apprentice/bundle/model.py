@@ -124,3 +124,10 @@ class Bundle:
         from apprentice.bundle.contrib import explain_rows
 
         return explain_rows(self, X, top=top)
+
+    def contributions(self, X: Any, *, target_class: Any = None, member_contrib: Any = None) -> Any:
+        """Every raw column's contribution to every row (a
+        :class:`~apprentice.bundle.contrib.Contributions`); the explain stage builds on it."""
+        from apprentice.bundle.contrib import contributions
+
+        return contributions(self, X, target_class=target_class, member_contrib=member_contrib)

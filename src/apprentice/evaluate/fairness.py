@@ -12,7 +12,8 @@ aligned with them), and returns a :class:`FairnessReport`:
 - ``summary``: per column, over the groups large enough to judge, the demographic parity
   difference and ratio and the equalized odds difference (binary), with bootstrap
   intervals; the accuracy difference (classification) or the MAE difference and ratio and
-  the mean-error (bias) difference (regression), with bootstrap intervals; and ``fairlearn``: the same gaps computed by Fairlearn over every group.
+  the mean-error (bias) difference (regression), with bootstrap intervals; and
+  ``fairlearn``: the same gaps computed by Fairlearn over every group.
 
 Missing values of a sensitive column form their own group, ``(missing)``. Group names pass
 through :func:`category_label`: validated PII (emails, phone and card numbers, ...) is always

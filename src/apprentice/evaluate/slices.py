@@ -20,8 +20,8 @@ by how much worse than overall), has the columns::
 
 and ``frame.attrs`` records ``metric`` ("error_rate" or "mae"), ``overall``, ``alpha``,
 ``correction`` and ``tested``. Slice names show values through
-:func:`apprentice.evaluate.fairness.category_label` (PII masked); columns in ``exclude`` are skipped, as are
-text columns with nearly one value per row (identifiers, free text).
+:func:`apprentice.evaluate.fairness.category_label` (PII masked); columns in ``exclude`` are
+skipped, as are text columns with nearly one value per row (identifiers, free text).
 """
 
 from __future__ import annotations

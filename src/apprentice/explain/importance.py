@@ -1,7 +1,7 @@
 """Global importance and a SHAP summary of a bundle, in the raw column names.
 
 :func:`explain_global` explains a sample of rows (at most ``max_rows``) with the bundle
-runtime's contributions (:mod:`apprentice.bundle.contrib`): LightGBM's TreeSHAP, exact linear
+runtime's contributions (``bundle.contributions``): LightGBM's TreeSHAP, exact linear
 contributions, and for scikit-learn tree models SHAP's ``TreeExplainer`` (imported only then).
 When no contribution method applies it falls back to permutation importance on the raw
 columns (loss increase when ``y`` is given, otherwise the mean change of the prediction).
@@ -25,21 +25,16 @@ the data (PII included) reaches the record through it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from apprentice.bundle import Bundle
-from apprentice.bundle.contrib import (
-    Contributions,
-    MemberContrib,
-    Owner,
-    contributions,
-    raw_columns,
-)
-from apprentice.bundle.runtime import ModelRuntime
 from apprentice.errors import BundleError, ConfigError
+
+if TYPE_CHECKING:  # the bundle stage sits right of explain: used through the object only
+    from apprentice.bundle import Bundle
+    from apprentice.bundle.contrib import Contributions
 
 MAX_POINTS = 300
 PERMUTATION_REPEATS = 3
@@ -77,8 +72,9 @@ class GlobalExplanation:
         }
 
 
-def _shap_hook(model: ModelRuntime, X: Any, owner: Owner) -> MemberContrib | None:
-    """SHAP's TreeExplainer for a scikit-learn tree model (``None`` when it cannot)."""
+def _shap_hook(model: Any, X: Any, owner: Any) -> tuple[Any, ...] | None:
+    """SHAP's TreeExplainer for a scikit-learn tree model: ``(values, base, space, method)``
+    per raw column, or ``None`` when it cannot (the bundle runtime's fallback then runs)."""
     if model.kind != "sklearn":
         return None
     est = model.estimator
@@ -100,7 +96,7 @@ def _shap_hook(model: ModelRuntime, X: Any, owner: Owner) -> MemberContrib | Non
     values = np.stack([owner.aggregate(sv[:, :, j]) for j in range(k)], axis=2)
     base = np.tile(expected[:k], (n, 1))
     if model.task == "regression":
-        return MemberContrib(values, base, "value", "tree_shap")
+        return values, base, "value", "tree_shap"
     forest = isinstance(getattr(est, "estimators_", None), list)
     if forest:  # averaged tree probabilities
         seen = np.asarray(est.classes_).astype(np.int64)
@@ -108,11 +104,11 @@ def _shap_hook(model: ModelRuntime, X: Any, owner: Owner) -> MemberContrib | Non
         full_base = np.zeros((n, model.n_classes))
         full[:, :, seen] = values
         full_base[:, seen] = base
-        return MemberContrib(full, full_base, "probability", "tree_shap")
+        return full, full_base, "probability", "tree_shap"
     if model.task == "binary" and k == 1:
-        return MemberContrib(values, base, "margin", "tree_shap")
+        return values, base, "margin", "tree_shap"
     if model.task == "multiclass" and k == model.n_classes:
-        return MemberContrib(values, base, "margin", "tree_shap")
+        return values, base, "margin", "tree_shap"
     return None
 
 
@@ -191,12 +187,19 @@ def _loss(bundle: Bundle, y: np.ndarray, out: np.ndarray) -> float:
     return float(-np.mean(np.log(p)))
 
 
+def predictions(bundle: Bundle, rows: pd.DataFrame) -> np.ndarray:
+    """Class probabilities ``(n, classes)`` or values ``(n,)`` of raw rows."""
+    if bundle.task == "regression":
+        return np.asarray(bundle.predict(rows), dtype=float)
+    return np.asarray(bundle.predict_proba(rows), dtype=float)
+
+
 def _permutation(
     bundle: Bundle, raw: pd.DataFrame, y: np.ndarray | None, seed: int
 ) -> tuple[list[str], np.ndarray, str]:
-    columns, _ = raw_columns(bundle)
-    columns = [c for c in columns if c in raw.columns]
-    base_out = np.asarray(bundle._output(raw))
+    names = bundle.input_columns or [str(c) for c in raw.columns if c != bundle.target]
+    columns = [c for c in names if c in raw.columns]
+    base_out = predictions(bundle, raw)
     rng = np.random.default_rng(seed)
     scores = np.zeros(len(columns))
     reference = _loss(bundle, y, base_out) if y is not None else 0.0
@@ -205,7 +208,7 @@ def _permutation(
         for _ in range(PERMUTATION_REPEATS):
             shuffled = raw.copy()
             shuffled[name] = raw[name].to_numpy()[rng.permutation(len(raw))]
-            out = np.asarray(bundle._output(shuffled))
+            out = predictions(bundle, shuffled)
             if y is not None:
                 drops.append(_loss(bundle, y, out) - reference)
             else:
@@ -249,7 +252,7 @@ def explain_global(
         y_arr = y_arr[rows] if y_arr is not None else None
         notes.append(f"explained a random sample of {max_rows:,} of {len(raw_frame):,} rows")
     try:
-        c = contributions(bundle, frame, member_contrib=_shap_hook)
+        c = bundle.contributions(frame, member_contrib=_shap_hook)
     except BundleError as exc:
         notes.append(f"no contribution method for this model ({exc.message}); permutation used")
         target = None

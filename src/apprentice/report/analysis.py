@@ -188,7 +188,9 @@ def analyse(
     if len(y) != len(frame):
         raise ConfigError(f"{len(y)} target values for {len(frame)} holdout rows")
     features = frame.drop(columns=[bundle.target]) if bundle.target in frame.columns else frame
-    pred = np.asarray(bundle._output(features))
+    from apprentice.explain.importance import predictions
+
+    pred = predictions(bundle, features)
     record: dict[str, Any] = {}
     record["plots"] = _guarded(
         lambda: holdout_plots(task, y, pred, classes=bundle.classes, seed=seed)
@@ -230,14 +232,32 @@ def analyse(
     )
 
     def profile() -> dict[str, Any]:
-        from apprentice.bundle.cleaning import clean_frame
-
-        chosen = bundle._select(features) if bundle.input_columns else features
-        typed = clean_frame(bundle.cleaner, chosen)
-        return column_profile(typed, bundle.manifest.get("schema"))
+        return column_profile(_typed(bundle, features), bundle.manifest.get("schema"))
 
     record["profile"] = _guarded(profile)
     return record
+
+
+def _typed(bundle: Bundle, features: pd.DataFrame) -> pd.DataFrame:
+    """Raw rows typed by the bundle's own cleaning recipe (the clean stage's Cleaner)."""
+    n = len(features)
+    names = bundle.input_columns or [str(c) for c in features.columns]
+    chosen = pd.DataFrame(
+        {c: features[c] if c in features.columns else [None] * n for c in names},
+        index=features.index,
+    )
+    if bundle.cleaner is None:
+        return chosen
+    text = {
+        c: pd.Series(
+            [None if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
+             for v in chosen[c].tolist()],
+            index=chosen.index,
+            dtype="str",
+        )
+        for c in chosen.columns
+    }  # fmt: skip
+    return bundle.cleaner.transform(pd.DataFrame(text, index=chosen.index))
 
 
 def _guarded(compute: Any) -> Any:
