@@ -410,12 +410,11 @@ class Gate:
                 status = 413
                 await self._too_large(send, limit)
                 return
-            if (
-                service.options.fast_path
-                and path == "/predict"
-                and method == "POST"
-                and _is_json(content_type)
-            ):
+            if path == "/predict" and method == "POST" and not _is_json(content_type):
+                status = 415
+                await _respond(send, 415, _message("send the body as application/json"))
+                return
+            if service.options.fast_path and path == "/predict" and method == "POST":
                 status, payload = await service.predict_bytes(body)
                 await _respond(send, status, payload)
                 return

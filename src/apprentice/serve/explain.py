@@ -60,7 +60,14 @@ def add_explain_route(app: Any, service: Any, body_type: Any, common: Any, secur
             rows: Any = [r.model_dump(by_alias=True, exclude_unset=True) for r in body]
         else:
             rows = [body.model_dump(by_alias=True, exclude_unset=True)]
-        result = await anyio.to_thread.run_sync(lambda: service.explain(rows, top=top))
+
+        def run() -> Any:
+            import numpy as np
+
+            with np.errstate(all="ignore"):
+                return service.explain(rows, top=top)
+
+        result = await anyio.to_thread.run_sync(run)
         payload = {
             "model_version": service.version,
             "explanations": _jsonable(result),

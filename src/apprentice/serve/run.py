@@ -10,12 +10,14 @@ lifespan shutdown drains the prediction log.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import os
 import shutil
+import signal
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -83,6 +85,20 @@ def resolve_model(spec: str | Path | None, settings: Settings | None = None) -> 
     return _from_registry(text, settings)
 
 
+@contextlib.contextmanager
+def _graceful_signals() -> Iterator[None]:
+    """uvicorn handles SIGTERM/SIGINT (graceful shutdown, then the log drains) and re-raises
+    the signal to the handler it found: a no-op one here, so a clean stop exits with 0."""
+    previous = {}
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        previous[sig] = signal.signal(sig, lambda signum, frame: None)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def serve(
     model: str | Path | None,
     *,
@@ -144,7 +160,8 @@ def serve(
         app = create_app(bundle, options, settings=settings)
         if on_ready is not None:
             on_ready(address)
-        uvicorn.Server(uvicorn.Config(app, **common)).run()
+        with _graceful_signals():
+            uvicorn.Server(uvicorn.Config(app, **common)).run()
         return
     spec = {
         "bundle": str(resolved.path.resolve()),
@@ -161,6 +178,9 @@ def serve(
     try:
         if on_ready is not None:
             on_ready(address)
-        uvicorn.run("apprentice.serve.app:app_from_env", factory=True, workers=workers, **common)
+        with _graceful_signals():
+            uvicorn.run(
+                "apprentice.serve.app:app_from_env", factory=True, workers=workers, **common
+            )
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -1,0 +1,72 @@
+"""The compiled single-record path gives exactly what the bundle gives."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pandas as pd
+
+from apprentice.bundle import load_bundle
+from apprentice.serve.compiled import CompiledModel, _cell_cleaner, _Memo
+from tests.serve.conftest import Planted
+
+CELLS: list[object] = [
+    "", " ", "3", "3.25", " 3.5 ", "+3", "3.", ".5", "-0", "1e3", "1E-2", "1e400", "nan", "NaN",
+    "?", "NA", "none", "1,000", "$3", "12%", "inf", "-inf", "0x10", "1_000", "\u0663", "abc",
+    3, 3.25, -0.0, 1e300, 10**30, 2**63, True, False, None, float("nan"), "male", " Male ",
+    "MALE.", "fe  male", "S", "s", " C.", "unknown", "Unknown", "n/a", "caf\u00e9", "\u00a0S",
+    "S\t", "s..", "x" * 60,
+]  # fmt: skip
+
+
+def _same(a: object, b: object) -> bool:
+    if pd.isna(a) and pd.isna(b):  # type: ignore[arg-type]
+        return True
+    return bool(a == b)
+
+
+def test_cell_cleaners_match_the_recipe(planted: Planted) -> None:
+    bundle = load_bundle(planted.bundle)
+    rng = random.Random(1)
+    used = set(CompiledModel(bundle).columns)
+    for rec in bundle.cleaner.recipe_.columns:
+        if rec.name not in used:
+            continue
+        memo, fast = _Memo(rec), _cell_cleaner(rec)
+        cats = list(rec.categories or [])[:40]
+        cells = [*CELLS, *cats, *(c.upper() for c in cats), *(f" {c}. " for c in cats)]
+        for _ in range(40):
+            cells.append("".join(rng.choice("0123456789.-+eE ,") for _ in range(rng.randint(1, 6))))
+            cells.append(rng.uniform(-1e6, 1e6))
+        for cell in cells:
+            text = None if cell is None or (isinstance(cell, float) and cell != cell) else str(cell)
+            assert _same(fast(cell), memo.slow(text)), (rec.name, rec.kind, cell)
+
+
+def test_records_match_bundle_predictions(planted: Planted) -> None:
+    bundle = load_bundle(planted.bundle)
+    compiled = CompiledModel(bundle)
+    assert compiled.fast_members == len(compiled.members)  # LightGBM and linear compiled
+    records = planted.records(300)
+    rng = random.Random(2)
+    for record in records[::3]:  # messier copies
+        record = dict(record)
+        record["Age"] = rng.choice(["", "NA", " 30 ", 30, 30.5, None, "thirty"])
+        record["Sex"] = rng.choice(["MALE", " female.", "x", None, ""])
+        record["Fare"] = rng.choice([7, 7.25, "7.25", "$7", "", None])
+        records.append(record)
+    got = np.vstack([compiled.predict_record(r)[0] for r in records])
+    np.testing.assert_allclose(got, bundle.predict_proba(pd.DataFrame(records)), atol=1e-12)
+    for record in records[:20]:
+        np.testing.assert_allclose(compiled.predict_record(record)[0], bundle.predict_proba(record))
+    out, typed = compiled.predict_frame(pd.DataFrame(records))
+    np.testing.assert_allclose(out, got, atol=1e-12)
+    assert list(typed.columns) == compiled.columns
+
+
+def test_typed_values_are_the_features_only(planted: Planted) -> None:
+    compiled = CompiledModel(load_bundle(planted.bundle))
+    typed = compiled.clean_record(planted.records(1)[0])
+    assert set(typed) == set(compiled.columns)
+    assert "email" not in typed and "Name" not in typed
