@@ -39,6 +39,7 @@ from apprentice.clean.recipe import (
     apply_column,
     mark_sentinels,
 )
+from apprentice.config import get_settings
 from apprentice.errors import ConfigError, EmptyTableError, SchemaError, TargetError
 from apprentice.read.result import ReadResult
 
@@ -322,6 +323,14 @@ def _is_constant(s: pd.Series) -> bool:
     return bool(values.nunique() == 1)
 
 
+def _workers(shape: tuple[int, int]) -> int:
+    """Threads for the columns: 2 for big tables on a machine with 2+ cores, else 1 (pyarrow
+    kernels release the GIL)."""
+    rows, cols = shape
+    threads = min(get_settings().threads, 2, cols)
+    return threads if rows * cols >= 2_000_000 else 1
+
+
 def fit_frame(
     frame: pd.DataFrame,
     originals: list[Any],
@@ -413,10 +422,25 @@ def fit_frame(
         applied_cols.append(applied)
         sentinel_found.append(found)
 
-    # one column at a time: measured on 2 cores, threads saved little time and cost ~50% more
-    # peak memory (two columns' scratch buffers at once)
-    for j in range(frame.shape[1]):
-        consume(j, fit_one(j))
+    workers = _workers(frame.shape)
+    if workers > 1:
+        # columns are independent and consumed in column order, so the outcome is the same as
+        # one at a time; at most `workers` columns are in flight, which bounds the memory
+        from collections import deque
+        from concurrent.futures import Future, ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            pending: deque[Future[tuple[Inference, Applied, list[dict[str, Any]]]]] = deque()
+            for j in range(frame.shape[1]):
+                pending.append(pool.submit(fit_one, j))
+                if len(pending) >= workers:
+                    consume(j - len(pending) + 1, pending.popleft().result())
+            first = frame.shape[1] - len(pending)
+            for k, fut in enumerate(pending):
+                consume(first + k, fut.result())
+    else:
+        for j in range(frame.shape[1]):
+            consume(j, fit_one(j))
     for j in _resolve_ambiguous_dates(frame, inferences, applied_cols):
         reports[j] = _report(inferences[j], applied_cols[j], raw.iloc[:, j], [], lines)
         applied_cols[j].release()
