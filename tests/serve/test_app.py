@@ -306,3 +306,59 @@ def test_feedback_validation(client: TestClient) -> None:
         {"request_id": "a" * 32, "actual": 1, "extra": 2},
     ):
         assert client.post("/feedback", json=bad).status_code == 422, bad
+
+
+def _migrate(url: str) -> None:
+    from apprentice.serve.log import migrate
+
+    migrate(url)
+
+
+def test_sqlite_migrations_from_several_processes(tmp_path: Path) -> None:
+    import multiprocessing
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path / 'log.sqlite'}"
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_migrate, args=(url,)) for _ in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    assert [p.exitcode for p in procs] == [0, 0, 0, 0]
+    with sqlite3.connect(tmp_path / "log.sqlite") as conn:
+        assert conn.execute("SELECT version FROM apprentice_log_schema").fetchall() == [(1,)]
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_unwritable_rows_are_spilled_and_reinserted(tmp_path: Path) -> None:
+    from apprentice.serve.log import PredictionLog, count_rows
+
+    url = f"sqlite:///{tmp_path / 'log.sqlite'}"
+    log = PredictionLog(url, model_version="v1", spill_dir=tmp_path / "spill", retry_for=0.2)
+    log.start()
+    assert log._store is not None
+
+    def broken(*args: Any) -> None:
+        raise OSError("disk gone")
+
+    log._store.insert = broken  # type: ignore[method-assign]
+    for i in range(25):
+        log.add((f"{i:032x}", 1.0e9, "predict", {"a": i}, {"a": float(i)}, 1, [0.2, 0.8], 0.5))
+    log.add_feedback("0" * 32, 1)
+    log.close(timeout=10)
+    assert log.spilled == 26 and list((tmp_path / "spill").glob("spill-*.jsonl"))
+    assert count_rows(url) == 0
+    again = PredictionLog(url, model_version="v1", spill_dir=tmp_path / "spill")
+    again.start()
+    again.close()
+    assert count_rows(url) == 25 and count_rows(url, "feedback") == 1
+    assert not list((tmp_path / "spill").glob("*.jsonl"))
+
+
+def test_log_needs_a_supported_database(tmp_path: Path) -> None:
+    from apprentice.errors import ConfigError
+    from apprentice.serve.log import PredictionLog
+
+    with pytest.raises(ConfigError, match="SQLite and PostgreSQL"):
+        PredictionLog("mysql://x@localhost/db", model_version="v", spill_dir=tmp_path)
