@@ -19,6 +19,7 @@ from apprentice.cli import monitor as _monitor_cmd
 from apprentice.cli import predict as _predict_cmd
 from apprentice.cli import read as _read_cmd
 from apprentice.cli import report as _report_cmd
+from apprentice.cli import retrain as _retrain_cmd
 from apprentice.cli import run as _run_cmd
 from apprentice.cli import serve as _serve_cmd
 from apprentice.cli import train as _train_cmd
@@ -59,6 +60,7 @@ _run_cmd.register(app)
 _models_cmd.register(app)
 _compare_cmd.register(app)
 _monitor_cmd.register(app)
+_retrain_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,105 @@
+"""``apprentice retrain``: the gate's false-promotion rate, and the workflow on a real bundle."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tests.monitor.conftest import Monitored, monitored  # noqa: F401  (the shared fixture)
+
+from apprentice.workflows.retrain import gate, retrain
+
+
+def _world(rng: np.random.Generator, n: int, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    X = rng.normal(size=(n, len(beta)))
+    p = 1 / (1 + np.exp(-(X @ beta)))
+    return X, (rng.uniform(size=n) < p).astype(int)
+
+
+def simulate_gate(sims: int, *, seed: int = 0, n_boot: int = 200) -> float:
+    """Share of promotions when the new data carries no new signal (same distribution)."""
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(seed)
+    beta = np.array([1.0, -0.5, 0.25, 0.0, 0.0])
+    promoted = 0
+    for i in range(sims):
+        X_base, y_base = _world(rng, 1000, beta)
+        X_new, y_new = _world(rng, 1000, beta)
+        X_hold, y_hold = _world(rng, 500, beta)
+        champion = LogisticRegression().fit(X_base, y_base)
+        challenger = LogisticRegression().fit(np.vstack([X_base, X_new]), np.r_[y_base, y_new])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            g = gate(
+                "binary",
+                "roc_auc",
+                y_hold,
+                champion.predict_proba(X_hold),
+                challenger.predict_proba(X_hold),
+                n_boot=n_boot,
+                seed=i,
+            )
+        promoted += g.promote
+    return promoted / sims
+
+
+def test_gate_rarely_promotes_without_new_signal() -> None:
+    rate = simulate_gate(100)  # benchmarks/drift.py runs 200 with 1,000 resamples
+    assert rate <= 0.05, rate
+
+
+def test_gate_promotes_a_real_improvement_and_non_inferiority_only_when_drifting() -> None:
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, size=800)
+    noise = rng.normal(size=800)
+    weak = np.c_[1 - (p := 1 / (1 + np.exp(-(0.5 * (2 * y - 1) + noise)))), p]
+    strong = np.c_[1 - (q := 1 / (1 + np.exp(-(1.5 * (2 * y - 1) + noise)))), q]
+    assert gate("binary", "roc_auc", y, weak, strong).promote
+    assert not gate("binary", "roc_auc", y, strong, weak).promote
+    assert not gate("binary", "roc_auc", y, strong, strong).promote
+    same = gate("binary", "roc_auc", y, strong, strong, drifting=True)
+    assert same.promote and "drifting" in same.reason
+
+
+def test_retrain_on_a_bundle(monitored: Monitored, tmp_path: Path) -> None:  # noqa: F811
+    new = monitored.current.copy()
+    decision = retrain(
+        str(monitored.path),
+        data=new,
+        base=monitored.reference.iloc[:2200],
+        max_trials=0,
+        families=("linear",),
+        n_boot=300,
+        out=tmp_path / "retrain",
+    )
+    payload = decision.to_dict()
+    assert payload["decision"] in ("promote", "keep")
+    assert payload["holdout_rows"] == 300
+    assert set(payload["metrics"]) == {"champion", "challenger"}
+    assert json.loads((tmp_path / "retrain" / "decision.json").read_text())["reason"]
+    page = (tmp_path / "retrain" / "retrain.html").read_text()
+    assert "paired bootstrap" in page
+    # the same distribution: no proven improvement expected, and no drift
+    assert payload["drift"]["drifting"] is False
+
+
+def test_cli_errors_exit_2(monitored: Monitored, tmp_path: Path) -> None:  # noqa: F811
+    from apprentice.cli import main
+
+    for args in (
+        ["retrain", "--model", str(monitored.path)],  # neither --data nor --from-feedback
+        ["retrain", "--model", str(monitored.path), "--data", str(tmp_path / "none.csv")],
+    ):
+        with pytest.raises(SystemExit) as exc:
+            main(args)
+        assert exc.value.code == 2
+    # trained from a DataFrame: its training data must be given with --base
+    data = tmp_path / "new.csv"
+    monitored.current.to_csv(data, index=False)
+    with pytest.raises(SystemExit) as exc:
+        main(["retrain", "--model", str(monitored.path), "--data", str(data)])
+    assert exc.value.code == 2
