@@ -1,74 +1,67 @@
-"""``apprentice demo``: the whole lifecycle on the bundled Adult census table."""
+"""``apprentice demo``: the main job (``apprentice run``) on the bundled Adult census table."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from apprentice.cli._common import JsonOpt, QuietOpt, emit_json, err_console
+from apprentice.cli.run import StageBars, TrackingUriOpt
 
 
 def demo_command(
-    out: Annotated[
-        Path, typer.Option("--out", "-o", help="Folder for the ledger, schema and bundle.")
-    ] = Path("demo-out"),
     time_budget: Annotated[
         float, typer.Option("--time-budget", help="Seconds for training.")
-    ] = 30.0,
+    ] = 45.0,
+    tracking_uri: TrackingUriOpt = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Read, clean, guard, train, evaluate and predict on a bundled real dataset."""
-    from apprentice.workflows.demo import run_demo
+    """apprentice run on a bundled real dataset (fairness on sex, race, age), then predict."""
+    from apprentice.workflows.demo import DEMO_SENSITIVE, DEMO_TARGET, run_demo
+    from apprentice.workflows.run import STAGES
 
     show = not quiet and not json_out
-    err = err_console
-
-    def step(name: str) -> None:
-        if show:
-            err.rule(f"[bold]{name}")
-
-    def progress(message: str) -> None:
-        if show:
-            err.print(f"  {message}", markup=False, highlight=False)
-
-    result = run_demo(out, time_budget=time_budget, step=step, progress=progress)
-    if json_out:
-        emit_json(
-            {
-                "read": result.read.summary(),
-                "clean": result.cleaned.summary(),
-                "train": result.trained.to_dict(),
-                "predictions": result.predictions.to_dict(orient="records"),
-            }
+    if show:
+        err_console.print(
+            f"[bold]apprentice run[/] adult.csv.gz --target {DEMO_TARGET} --sensitive "
+            f"{','.join(DEMO_SENSITIVE)} --time-budget {time_budget:g}",
+            highlight=False,
         )
+    with StageBars(enabled=show, stages=STAGES) as bars:
+        result = run_demo(time_budget=time_budget, tracking_uri=tracking_uri, observer=bars)  # type: ignore[arg-type]
+    if json_out:
+        emit_json(result.to_dict())
         return
     if not show:
         return
-    r = result.read
-    err.rule("[bold]what happened")
-    err.print(
-        f"[bold]read[/] {r.source}: {r.rows_read:,} rows, {r.table.shape[1]} columns, "
-        f"encoding {r.encoding}, {r.rows_quarantined} quarantined"
+    err = err_console
+    err.rule("[bold]summary")
+    for line in result.run.summary_lines():
+        err.print(line, markup=False, highlight=False, soft_wrap=True)
+    for warning in result.run.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    err.rule("[bold]five raw rows, exactly as the file has them, through the model")
+    shown = ["age", "workclass", "education", "occupation", "race", "sex"]
+    table = result.rows[[c for c in shown if c in result.rows.columns]].join(
+        result.predictions.round(3)
     )
-    for note in r.notes:
-        err.print(f"  - {note}", markup=False)
-    err.print("[bold]clean[/] (every change is in the ledger)")
-    for line in result.cleaned.describe()[:25]:
-        err.print(f"  {line}", markup=False)
-    t = result.trained
-    err.print(f"[bold]train[/] champion {t.champion} for '{t.target}' ({t.task})")
-    for name, interval in t.metrics.items():
-        err.print(f"  {name:<18} {interval}")
-    for comparison in t.comparisons:
-        err.print(f"  {comparison.wording}", markup=False)
-    for warning in t.warnings:
-        err.print(f"  [yellow]warning:[/] {warning}", highlight=False)
-    err.print("[bold]predict[/] five raw rows, exactly as the file has them:")
-    err.print(result.predictions.to_string(), markup=False)
-    err.print(f"\nledger {out / 'ledger.json'}, schema {out / 'schema.json'}, bundle {t.path}")
+    err.print(table.to_string(), markup=False, highlight=False, soft_wrap=True)
+    r = result.run
+    err.rule("[bold]next")
+    steps = [
+        f"apprentice models show {r.name}",
+        f"apprentice report {r.run_id}",
+        f"apprentice serve {r.name}",
+    ]
+    version = int((r.model or {}).get("version") or 0)
+    if version > 1:
+        steps.append(f"apprentice compare {r.name}/{version - 1} {r.name}/{version}")
+    else:
+        steps.append("make demo again, then: apprentice compare adult-income/1 adult-income/2")
+    for line in steps:
+        err.print(f"  {line}", markup=False, highlight=False)
 
 
 def register(app: typer.Typer) -> None:

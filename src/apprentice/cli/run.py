@@ -218,7 +218,7 @@ def run_command(
         return
     err_console.rule("[bold]summary")
     for line in result.summary_lines():
-        err_console.print(line, markup=False, highlight=False)
+        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
     for warning in result.warnings:
         err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
 

@@ -1,7 +1,9 @@
 """Workflows: the only code that spans stages (read -> clean -> guard -> ...).
 
 Names are imported lazily: a workflow pulls in every stage it runs, and ``apprentice --help``
-must stay fast.
+must stay fast. The functions ``run`` and ``compare`` share their names with their modules
+(``apprentice.workflows.run``, ``.compare``): import them from there, or as
+``apprentice.run`` / ``apprentice.compare``.
 """
 
 from __future__ import annotations
@@ -11,16 +13,33 @@ from typing import TYPE_CHECKING, Any
 
 _EXPORTS: dict[str, str] = {
     "CleanFileResult": "apprentice.workflows.clean",
+    "CompareResult": "apprentice.workflows.compare",
     "DemoResult": "apprentice.workflows.demo",
+    "RunObserver": "apprentice.workflows.run",
+    "RunResult": "apprentice.workflows.run",
     "clean_file": "apprentice.workflows.clean",
+    "list_runs": "apprentice.workflows.run",
+    "load_run": "apprentice.workflows.run",
     "run_demo": "apprentice.workflows.demo",
 }
 
-__all__ = ["CleanFileResult", "DemoResult", "clean_file", "run_demo"]
+__all__ = [
+    "CleanFileResult",
+    "CompareResult",
+    "DemoResult",
+    "RunObserver",
+    "RunResult",
+    "clean_file",
+    "list_runs",
+    "load_run",
+    "run_demo",
+]
 
 if TYPE_CHECKING:
     from apprentice.workflows.clean import CleanFileResult, clean_file
+    from apprentice.workflows.compare import CompareResult
     from apprentice.workflows.demo import DemoResult, run_demo
+    from apprentice.workflows.run import RunObserver, RunResult, list_runs, load_run
 
 
 def __getattr__(name: str) -> Any:

@@ -1,65 +1,70 @@
-"""The demo: the whole lifecycle that exists so far, on the bundled Adult census table.
+"""The demo: ``apprentice run`` on the bundled Adult census table, then raw rows predicted.
 
-Read the messy file (dialect, encoding, quarantine), clean and guard it (types with
-evidence, markers, merges, PII), train and evaluate under a time budget, write the bundle,
-and predict raw rows with it. Each step returns its own result; the CLI prints them.
+The whole main job on a real, messy file (leading spaces, ``?`` markers): read, clean, guard,
+train under a time budget, evaluate with intervals and a paired test against the baseline,
+explain, fairness on the demographic columns (sex, race, age), register in the workspace's
+MLflow store and write the report and model card. Then five raw rows, exactly as the file has
+them, go through the registered champion.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from apprentice.bundle import TrainResult, train
+from apprentice.config import Settings
 from apprentice.data import demo_dataset
-from apprentice.read import ReadResult, read
-from apprentice.workflows.clean import CleanFileResult, clean_file
+from apprentice.workflows.run import RunObserver, RunResult, run
 
 DEMO_TARGET = "income"
-
-Step = Callable[[str], None]
+DEMO_SENSITIVE = ("sex", "race", "age")
+DEMO_NAME = "adult-income"
 
 
 @dataclass
 class DemoResult:
-    """Everything the demo did, step by step."""
+    """What the demo did: the run, and the predictions of five raw rows."""
 
     source: Path
-    read: ReadResult
-    cleaned: CleanFileResult
-    trained: TrainResult
+    run: RunResult
+    rows: pd.DataFrame
     predictions: pd.DataFrame
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": str(self.source),
+            "run": self.run.to_dict(),
+            "predictions": self.predictions.to_dict(orient="records"),
+        }
 
 
 def run_demo(
-    out: str | Path,
     *,
-    time_budget: float = 30.0,
-    step: Step | None = None,
-    progress: Any = None,
+    time_budget: float = 45.0,
+    settings: Settings | None = None,
+    tracking_uri: str | None = None,
+    observer: RunObserver | None = None,
+    **options: Any,
 ) -> DemoResult:
-    """Run the lifecycle on the bundled dataset; the bundle is written under ``out``."""
-    say = step or (lambda _: None)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    """``apprentice run`` on the bundled table (keywords go to :func:`run`), then predict."""
     source = demo_dataset()
-    say("read")
-    raw = read(source)
-    say("clean")
-    cleaned = clean_file(raw, target=DEMO_TARGET)
-    cleaned.write(ledger=out / "ledger.json", schema=out / "schema.json")
-    say("train")
-    trained = train(
-        raw, target=DEMO_TARGET, time_budget=time_budget, out=out / "bundle", progress=progress
+    result = run(
+        source,
+        target=DEMO_TARGET,
+        sensitive=DEMO_SENSITIVE,
+        name=DEMO_NAME,
+        time_budget=time_budget,
+        tracking_uri=tracking_uri,
+        settings=settings,
+        observer=observer,
+        **options,
     )
-    say("predict")
+    from apprentice.read import read
+
     # five raw rows exactly as the file has them: leading spaces, '?' markers and all
-    sample = raw.table.drop(columns=[DEMO_TARGET]).head(5)
-    predictions = trained.bundle.predict_frame(sample)
-    if not isinstance(predictions, pd.DataFrame):
-        predictions = pd.DataFrame({"prediction": predictions})
-    return DemoResult(source, raw, cleaned, trained, predictions)
+    rows = read(source, settings=settings).table.drop(columns=[DEMO_TARGET]).head(5)
+    predictions = result.load_bundle().predict_frame(rows)
+    return DemoResult(source=source, run=result, rows=rows, predictions=predictions)
