@@ -324,11 +324,22 @@ def _is_constant(s: pd.Series) -> bool:
 
 
 def _workers(shape: tuple[int, int]) -> int:
-    """Threads for the columns: 2 for big tables on a machine with 2+ cores, else 1 (pyarrow
-    kernels release the GIL)."""
+    """Threads for the columns: 2 for big tables when a second core is idle, else 1.
+
+    pyarrow kernels release the GIL, so a second column overlaps well on an idle core; on a
+    busy machine the two threads only contend (measured), so the load average decides.
+    """
+    import os
+
     rows, cols = shape
     threads = min(get_settings().threads, 2, cols)
-    return threads if rows * cols >= 2_000_000 else 1
+    if threads < 2 or rows * cols < 2_000_000:
+        return 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # pragma: no cover - platforms without a load average
+        return 1
+    return 2 if (os.cpu_count() or 1) - load >= 1.0 else 1
 
 
 def fit_frame(
