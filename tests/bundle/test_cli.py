@@ -61,9 +61,9 @@ def test_human_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     code, _, err = _run(
         [
             "train",
-            str(TABLES / "penguins.csv"),
+            str(TABLES / "blood_transfusion.csv"),
             "-t",
-            "species",
+            "Class",
             "--max-trials",
             "0",
             "--jobs",

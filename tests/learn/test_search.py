@@ -48,7 +48,7 @@ def test_max_trials_is_reproducible() -> None:
 
 @needs_tables
 def test_leaderboard_has_every_candidate_with_spread_and_times() -> None:
-    X, info = _table("blood_transfusion.csv", "Class")
+    X, info = _table("blood_transfusion.csv", "Class", rows=400)
     result = search(
         X,
         info.y,
