@@ -126,6 +126,25 @@ def test_compas_small_groups_with_the_default_size() -> None:
     assert s["judged_groups"] == s["groups"] - len(s["small_groups"])
 
 
+def test_group_names_mask_pii_but_not_categories() -> None:
+    n = 40
+    y = np.arange(n) % 2
+    frame = pd.DataFrame(
+        {
+            "race": ["Native American"] * 3 + ["White"] * (n - 3),
+            "name": [f"Mrs. Quintessa Zyxara{i}" if i else "Olga Smith" for i in range(n)],
+            "doctor": ["Dr. Quentin Vale", "Dr. Mira Holt"] * (n // 2),
+            "contact": ["x.person@example.org"] * n,
+        }
+    )
+    report = fairness_report(y, y, frame, task="binary", n_boot=0, pii_columns=["doctor"])
+    groups = set(report.table["group"])
+    assert "Native American" in groups  # a category level, shown
+    assert not any("Quintessa" in g or "Olga" in g for g in groups)  # a name per row: masked
+    assert not any("Quentin" in g or "Mira" in g for g in groups)  # flagged as PII: masked
+    assert not any("x.person" in g for g in groups)  # validated PII: always masked
+
+
 def test_regression_errors_by_group() -> None:
     y_true = np.array([1.0, 2.0, 3.0, 4.0, 10.0, 20.0, 30.0, 40.0])
     y_pred = np.array([1.5, 2.0, 2.0, 4.0, 12.0, 16.0, 30.0, 50.0])

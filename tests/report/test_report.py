@@ -181,6 +181,17 @@ def test_risks_written_from_the_evidence() -> None:
     assert "[0.6, 0.9]" in found["Wide interval on roc_auc"]["detail"]
     levels = [r["level"] for r in risks(record)]
     assert levels == sorted(levels, key=["high", "medium", "note"].index)
+    perfect = risks(
+        {
+            "metrics": {"roc_auc": {"value": 0.9995, "low": 0.999, "high": 1.0}},
+            "explain": {"importance": [{"feature": "is_recid"}]},
+            "leakage": {"near_perfect": {"r_date": 0.99}},
+            "warnings": ["column 'r_date' predicts the target almost perfectly"],
+        }
+    )
+    assert perfect[0]["title"] == "Suspiciously good holdout score"
+    assert "is_recid" in perfect[0]["detail"]
+    assert not any(r["title"] == "Training warning" for r in perfect)  # said once, as a leak
     quiet = risks({"metrics": {"r2": {"value": 0.8, "low": 0.78, "high": 0.82}},
                    "sensitive_suggested": ["sex"]})  # fmt: skip
     titles = {r["title"] for r in quiet}

@@ -17,8 +17,9 @@ aligned with them), and returns a :class:`FairnessReport`:
 
 Missing values of a sensitive column form their own group, ``(missing)``. Group names pass
 through :func:`category_label`: validated PII (emails, phone and card numbers, ...) is always
-masked, and a value shared by fewer than five rows is also masked when it is shaped like a
-person's name or an address (a category many rows share, like "Native American", is not).
+masked; in a column named in ``pii_columns`` (what the guard flagged) or one with nearly a
+value per row (names, identifiers) every value is masked and numbered (``O*** S*** [3]``),
+while the levels of a real category ("Native American") are shown.
 
 ``suggest_sensitive(columns)`` names the columns whose names look sensitive (sex, gender,
 race, ethnicity, age, date of birth, religion, nationality, disability, marital status); it
@@ -43,6 +44,7 @@ from apprentice.errors import ConfigError
 
 MIN_GROUP = 30
 SHARED = 5
+IDENTIFIER_SHARE = 0.5
 N_BOOT = 200
 Z95 = 1.959963984540054
 MISSING_GROUP = "(missing)"
@@ -139,7 +141,7 @@ def category_label(value: Any, count: int, *, limit: int = 60) -> str:
     return out if len(out) <= limit else out[: limit - 3] + "..."
 
 
-def _group_labels(column: pd.Series) -> np.ndarray:
+def _group_labels(column: pd.Series, *, pii: bool) -> np.ndarray:
     values = column.astype("object").tolist()
     keys = [
         None
@@ -148,7 +150,13 @@ def _group_labels(column: pd.Series) -> np.ndarray:
         for v in values
     ]
     counts = pd.Series([k for k in keys if k is not None], dtype=object).value_counts()
-    labels = {k: category_label(k, int(c)) for k, c in counts.items()}
+    identifier_like = len(counts) > IDENTIFIER_SHARE * max(int(counts.sum()), 1)
+    if pii or identifier_like:  # every value masked; a number keeps the groups apart
+        from apprentice.guard import mask_value
+
+        labels = {k: f"{mask_value(k)} [{i}]" for i, k in enumerate(counts.index, start=1)}
+    else:
+        labels = {k: category_label(k, SHARED) for k in counts.index}
     return np.asarray([MISSING_GROUP if k is None else labels[k] for k in keys], dtype=object)
 
 
@@ -418,6 +426,7 @@ def fairness_report(
     n_boot: int = N_BOOT,
     positive: Any = None,
     seed: int = 0,
+    pii_columns: Iterable[str] = (),
 ) -> FairnessReport:
     """Per-group metrics and gaps for each column of ``sensitive`` (see the module docstring).
 
@@ -425,7 +434,8 @@ def fairness_report(
     indices) or values (regression). ``positive`` is the positive label of a binary task
     (default: ``1`` for 0/1 labels, otherwise the last label in sorted order). ``proba``
     (``(n, classes)``), when given, adds each group's mean predicted probability of the
-    positive class.
+    positive class. ``pii_columns`` names sensitive columns the guard flagged as PII: their
+    group names are masked whenever they look like a name or an address.
     """
     if task not in ("binary", "multiclass", "regression"):
         raise ConfigError(f"unknown task {task!r}; use binary, multiclass or regression")
@@ -449,9 +459,10 @@ def fairness_report(
     rows: list[dict[str, Any]] = []
     summary: dict[str, dict[str, Any]] = {}
     notes: list[str] = []
+    pii_set = {str(c) for c in pii_columns}
     for column in frame.columns:
         name = str(column)
-        groups = _group_labels(frame[column].reset_index(drop=True))
+        groups = _group_labels(frame[column].reset_index(drop=True), pii=name in pii_set)
         if task == "regression":
             col_rows, col_summary = _regression(
                 name, yt, yp, groups, min_group=min_group, n_boot=n_boot, seed=seed

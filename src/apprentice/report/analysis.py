@@ -215,6 +215,7 @@ def analyse(
                 n_boot=n_boot,
                 positive=1 if task == "binary" else None,
                 seed=seed,
+                pii_columns=pii_columns(bundle),
             ).to_dict()
         )
         if task == "binary" and isinstance(record["fairness"], dict) and bundle.classes:
@@ -236,6 +237,12 @@ def analyse(
 
     record["profile"] = _guarded(profile)
     return record
+
+
+def pii_columns(bundle: Bundle) -> list[str]:
+    """The columns the guard excluded from the bundle's features as PII."""
+    excluded = bundle.manifest.get("excluded_columns") or {}
+    return [str(c) for c, why in excluded.items() if str(why).upper().startswith("PII")]
 
 
 def _typed(bundle: Bundle, features: pd.DataFrame) -> pd.DataFrame:

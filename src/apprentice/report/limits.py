@@ -315,7 +315,7 @@ def _data(record: Mapping[str, Any], out: list[dict[str, str]]) -> None:
     for col in (schema or {}).get("columns", []) if isinstance(schema, Mapping) else []:
         if isinstance(col, Mapping) and col.get("minimum") is not None:
             ranges.append(
-                f"{col.get('name')} [{fmt(col.get('minimum'))}, {fmt(col.get('maximum'))}]"
+                f"{col.get('name')} [{_bound(col.get('minimum'))}, {_bound(col.get('maximum'))}]"
             )
     if ranges:
         out.append(
@@ -340,6 +340,41 @@ def _data(record: Mapping[str, Any], out: list[dict[str, str]]) -> None:
         )
 
 
+def _bound(value: Any) -> str:
+    text = fmt(value)
+    return text.removesuffix("T00:00:00") if isinstance(value, str) else text
+
+
+PERFECT = {"roc_auc": 0.99, "pr_auc": 0.99, "accuracy": 0.99, "balanced_accuracy": 0.99,
+           "r2": 0.99}  # fmt: skip
+
+
+def _too_good(record: Mapping[str, Any], out: list[dict[str, str]]) -> None:
+    metrics = record.get("metrics")
+    if not isinstance(metrics, Mapping):
+        return
+    for name, limit in PERFECT.items():
+        value = metrics.get(name)
+        point = _num(value.get("value")) if isinstance(value, Mapping) else None
+        if point is not None and point >= limit:
+            explain = _section(record, "explain")
+            top = []
+            if isinstance(explain, Mapping):
+                top = [str(i.get("feature")) for i in (explain.get("importance") or [])[:3]
+                       if isinstance(i, Mapping)]  # fmt: skip
+            suspects = f"; the columns it leans on most: {', '.join(top)}" if top else ""
+            out.append(
+                {
+                    "level": "high",
+                    "title": "Suspiciously good holdout score",
+                    "detail": f"{name} is {fmt(point, 4)} on the holdout: real problems are rarely "
+                    "this easy, so check that no column is recorded after the outcome (a target "
+                    f"leak){suspects}",
+                }
+            )
+            return
+
+
 def _explain(record: Mapping[str, Any], out: list[dict[str, str]]) -> None:
     explain = _section(record, "explain")
     if isinstance(explain, Mapping) and explain.get("method") == "permutation":
@@ -357,6 +392,7 @@ def risks(record: Mapping[str, Any]) -> list[dict[str, str]]:
     """The risks and limits the record's evidence supports (see the module docstring)."""
     out: list[dict[str, str]] = []
     for check in (
+        _too_good,
         _intervals,
         _sample,
         _imbalance,
@@ -368,8 +404,12 @@ def risks(record: Mapping[str, Any]) -> list[dict[str, str]]:
         _explain,
     ):
         check(record, out)
+    leaks = (record.get("leakage") or {}) if isinstance(record.get("leakage"), Mapping) else {}
+    flagged = [str(c) for c in dict(leaks.get("near_perfect") or {})]
     for warning in record.get("warnings") or []:
         text = str(warning)
+        if any(f"'{c}' predicts the target" in text for c in flagged):
+            continue  # already a "Possible target leak" risk
         if not any(text[:40] in r["detail"] for r in out):
             out.append({"level": "note", "title": "Training warning", "detail": text})
     out.append(

@@ -199,7 +199,8 @@ def _leaderboard(record: Mapping[str, Any]) -> dict[str, Any] | None:
         if bars
         else None
     )
-    return {"metric": key or "score", "rows": rows, "svg": chart}
+    label = (key or "score").removeprefix("cv_")
+    return {"metric": label, "rows": rows, "svg": chart}
 
 
 def _metrics(record: Mapping[str, Any]) -> list[dict[str, str]]:
