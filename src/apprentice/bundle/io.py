@@ -63,6 +63,8 @@ def library_versions() -> dict[str, str]:
 def _json_default(value: Any) -> Any:
     import numpy as np
 
+    if isinstance(value, np.bool_):
+        return bool(value)
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, np.floating):
@@ -71,11 +73,28 @@ def _json_default(value: Any) -> Any:
         return value.tolist()
     if isinstance(value, Path):
         return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
 
 
+def json_safe(value: Any) -> Any:
+    """Plain JSON data: numpy values converted, NaN and infinities as null."""
+    import math
+
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, str | bool | int) or value is None:
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return json_safe(_json_default(value))
+
+
 def _dump_json(path: Path, payload: Any) -> None:
-    text = json.dumps(payload, default=_json_default, allow_nan=True, ensure_ascii=False)
+    text = json.dumps(json_safe(payload), allow_nan=False, ensure_ascii=False)
     path.write_text(text, encoding="utf-8")
 
 

@@ -336,10 +336,12 @@ def train(
     t = time.monotonic()
     kinds = {str(c): infer_kind(typed_train[c]) for c in typed_train.columns}
     excluded: dict[str, str] = {}
+    pii_report: Any = None
     try:
         from apprentice.guard import detect_pii, protection_plan
 
-        plan = protection_plan(detect_pii(typed_train, sample=5000, seed=seed))
+        pii_report = detect_pii(typed_train, sample=5000, seed=seed)
+        plan = protection_plan(pii_report)
         for column, reason in plan.excluded.items():
             if column not in keep_columns:
                 excluded[column] = reason
@@ -432,7 +434,7 @@ def train(
     # -- bundle
     t = time.monotonic()
     out_path = Path(out) if out is not None else _default_out(source, target)
-    schema = _schema(typed_train[feature_cols], excluded)
+    schema = _schema(typed_train[feature_cols], pii_report)
     manifest = {
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "target": target,
@@ -536,6 +538,9 @@ def train(
         "time_budget": time_budget,
         "max_trials": max_trials,
     }
+    from apprentice.bundle.io import json_safe
+
+    extra = json_safe(extra)
     _update_manifest(out_path, extra)
     bundle.manifest.update(extra)
     bundle.metrics = extra["metrics"]
@@ -560,12 +565,12 @@ def train(
     )
 
 
-def _schema(frame: pd.DataFrame, excluded: dict[str, str]) -> dict[str, Any]:
+def _schema(frame: pd.DataFrame, pii: Any) -> dict[str, Any]:
     """The guard stage's schema contract of the feature columns (values of PII left out)."""
     try:
         from apprentice.guard import infer_schema
 
-        return dict(infer_schema(frame).to_dict())
+        return dict(infer_schema(frame, pii=pii).to_dict())
     except Exception:  # the contract is informative; never fail a training run over it
         return {"columns": [{"name": str(c), "dtype": str(frame[c].dtype)} for c in frame.columns]}
 
@@ -573,11 +578,11 @@ def _schema(frame: pd.DataFrame, excluded: dict[str, str]) -> dict[str, Any]:
 def _update_manifest(path: Path, extra: dict[str, Any]) -> None:
     import json
 
-    from apprentice.bundle.io import _json_default
+    from apprentice.bundle.io import json_safe
 
     manifest_path = path / MANIFEST
     document = json.loads(manifest_path.read_text(encoding="utf-8"))
     document.update(extra)
     manifest_path.write_text(
-        json.dumps(document, default=_json_default, ensure_ascii=False), encoding="utf-8"
+        json.dumps(json_safe(document), ensure_ascii=False, allow_nan=False), encoding="utf-8"
     )
