@@ -75,23 +75,23 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def feature_drift(
-    profile: dict[str, Any], current: pd.DataFrame, policy: DriftPolicy
-) -> tuple[list[ColumnDrift], float]:
-    """Per-column tests, BH across columns, effect-size floors, importance-weighted score."""
+def column_drift(name: str, ref: dict[str, Any], values: pd.Series) -> ColumnDrift | None:
+    """The drift test of one column against its profile entry (``None``: not tested)."""
     from apprentice.monitor.profile import numeric_values
 
-    results: list[ColumnDrift] = []
-    weights = profile.get("importance", {})
-    for name, ref in profile["features"].items():
-        if name not in current.columns or ref["kind"] == "text" or ref.get("n", 0) == 0:
-            continue
-        if ref["kind"] == "numeric":
-            col = numeric_drift(name, ref, numeric_values(current[name]))
-        else:
-            col = categorical_drift(name, ref, current[name])
-        col.importance = float(weights.get(name, 0.0))
-        results.append(col)
+    if ref["kind"] == "text" or ref.get("n", 0) == 0:
+        return None
+    if ref["kind"] == "numeric":
+        return numeric_drift(name, ref, numeric_values(values))
+    return categorical_drift(name, ref, values)
+
+
+def finish_drift(
+    results: list[ColumnDrift], weights: dict[str, float], policy: DriftPolicy
+) -> tuple[list[ColumnDrift], float]:
+    """BH across the columns, effect-size floors, the importance-weighted score."""
+    for col in results:
+        col.importance = float(weights.get(col.column, 0.0))
     for col, adj in zip(results, benjamini_hochberg([c.p_value for c in results]), strict=True):
         col.p_adjusted = adj
         if col.n_current < policy.min_rows:
@@ -105,6 +105,19 @@ def feature_drift(
             big = col.distance["jensen_shannon"] >= policy.min_jensen_shannon
         col.drifted = bool(adj < policy.alpha and big)
     return results, drift_score(results)
+
+
+def feature_drift(
+    profile: dict[str, Any], current: pd.DataFrame, policy: DriftPolicy
+) -> tuple[list[ColumnDrift], float]:
+    """Per-column tests, BH across columns, effect-size floors, importance-weighted score."""
+    results: list[ColumnDrift] = []
+    for name, ref in profile["features"].items():
+        if name in current.columns:
+            col = column_drift(name, ref, current[name])
+            if col is not None:
+                results.append(col)
+    return finish_drift(results, profile.get("importance", {}), policy)
 
 
 def drift_alert(columns: list[ColumnDrift], score: float, policy: DriftPolicy) -> bool:

@@ -1,0 +1,277 @@
+"""Drift detection: false alarms, power, the retrain gate, and speed/memory against Evidently.
+
+Four studies (``--only`` picks some):
+
+``false_alarms``
+    1,000 simulated no-drift samples per setting. Numeric: the two-sample KS test (reference
+    1,000 rows against 1,000 and 10,000 current rows; 5,000 against 500). Categorical: the
+    pooled-table chi-square test on 8 skewed categories (0.5% the rarest), with 200, 1,000 and
+    10,000 reference rows and a current sample 10x larger (and equal-sized ones). Goal: every
+    rate within 5% +- 1.5 points at alpha = 0.05.
+``power``
+    A 0.2-standard-deviation mean shift in the important one of 20 numeric features (half of
+    the importance), n = 5,000 reference and current rows, the full check (Benjamini-Hochberg,
+    effect-size floors, importance-weighted alert). Goal: an alert in >= 90% of samples.
+``gate``
+    200 simulated retrains where the new data carries no new signal (a logistic world; the
+    champion fits 1,000 rows, the challenger those plus 1,000 new rows of the same
+    distribution; decision holdout 500 fresh rows; 1,000 paired bootstrap resamples).
+    Goal: a promotion in at most 5%.
+``speed``
+    1,000,000 reference and 1,000,000 current rows x 20 columns (15 numeric, 5 categorical;
+    5 columns shifted), each tool in its own subprocess: apprentice (the reference profile
+    from the reference frame, then the drift check) and Evidently 0.7 ``DataDriftPreset`` in
+    ``.bench/evidently`` (``python -m venv .bench/evidently && .bench/evidently/bin/pip
+    install 'evidently==0.7.*' 'pandas<3'``). Time and peak resident memory (VmHWM) of each.
+    Goal: >= 10x faster and <= 1/3 of Evidently's memory.
+
+Usage::
+
+    .venv/bin/python benchmarks/drift.py                    # everything (~10 minutes)
+    .venv/bin/python benchmarks/drift.py --only speed --rows 200000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "benchmarks" / "_out"
+EVIDENTLY = REPO / ".bench" / "evidently" / "bin" / "python"
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "src"))
+
+ALPHA = 0.05
+
+
+def false_alarms(sims: int) -> list[dict[str, Any]]:
+    import numpy as np
+
+    from apprentice.monitor.drift import chi_square, ks_test
+
+    probs = np.array([0.4, 0.25, 0.15, 0.1, 0.05, 0.03, 0.015, 0.005])
+    rows = []
+    for n_ref, n_cur in ((1000, 1000), (1000, 10000), (5000, 500)):
+        rng = np.random.default_rng(n_ref * 7 + n_cur)
+        alarms = sum(
+            ks_test(np.sort(rng.normal(size=n_ref)), np.sort(rng.normal(size=n_cur)))[1] < ALPHA
+            for _ in range(sims)
+        )
+        rows.append({"test": "ks", "reference": n_ref, "current": n_cur, "rate": alarms / sims})
+    for n_ref in (200, 1000, 10000):
+        for factor in (1, 10):
+            rng = np.random.default_rng(n_ref * 13 + factor)
+            alarms = sum(
+                chi_square(rng.multinomial(n_ref, probs), rng.multinomial(factor * n_ref, probs))[1]
+                < ALPHA
+                for _ in range(sims)
+            )
+            rows.append(
+                {
+                    "test": "chi2",
+                    "reference": n_ref,
+                    "current": factor * n_ref,
+                    "rate": alarms / sims,
+                }
+            )
+    for row in rows:
+        row["sims"] = sims
+        row["ok"] = abs(row["rate"] - ALPHA) <= 0.015
+    return rows
+
+
+def power(sims: int) -> dict[str, Any]:
+    import numpy as np
+    from tests.monitor.test_drift import _frame, _profile
+
+    from apprentice.monitor.check import drift_alert, feature_drift
+    from apprentice.monitor.policy import DriftPolicy
+
+    rng = np.random.default_rng(5)
+    policy = DriftPolicy()
+    found = 0
+    for _ in range(sims):
+        columns, score = feature_drift(_profile(rng, 5000), _frame(rng, 5000, 0.2), policy)
+        found += drift_alert(columns, score, policy)
+    return {
+        "sims": sims,
+        "n": 5000,
+        "shift_sd": 0.2,
+        "rate": found / sims,
+        "ok": found / sims >= 0.9,
+    }
+
+
+def gate(sims: int) -> dict[str, Any]:
+    from tests.workflows.test_retrain import simulate_gate
+
+    rate = simulate_gate(sims, seed=123, n_boot=1000)
+    return {"sims": sims, "promotion_rate": rate, "ok": rate <= 0.05}
+
+
+# --------------------------------------------------------------------------- speed
+
+GEN = r"""
+import sys, numpy as np, pandas as pd
+rows, out = int(sys.argv[1]), sys.argv[2]
+rng = np.random.default_rng(1)
+def frame(shift):
+    d = {}
+    for i in range(15):
+        mean = 0.3 if (shift and i < 3) else 0.0
+        d[f"num{i}"] = rng.normal(mean, 1 + i / 10, size=rows)
+    cats = np.array([f"c{j}" for j in range(12)])
+    p = np.r_[np.full(4, 0.15), np.full(8, 0.05)]
+    for i in range(5):
+        q = p if not (shift and i < 2) else np.r_[np.full(4, 0.10), np.full(8, 0.075)]
+        d[f"cat{i}"] = rng.choice(cats, size=rows, p=q)
+    return pd.DataFrame(d)
+frame(False).to_parquet(out + "/drift_ref.parquet")
+frame(True).to_parquet(out + "/drift_cur.parquet")
+"""
+
+OURS = r"""
+import sys, time, json
+mode = sys.argv[2]
+def peak():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM"): return int(line.split()[1]) * 1024
+def rss():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS"): return int(line.split()[1]) * 1024
+import pandas as pd, pyarrow.parquet as pq
+import scipy.stats
+from apprentice.monitor.check import column_drift, finish_drift, feature_drift
+from apprentice.monitor.policy import DriftPolicy
+from apprentice.monitor.profile import column_profile, frame_profile
+ref_file = pq.ParquetFile(sys.argv[1] + "/drift_ref.parquet")
+cur_file = pq.ParquetFile(sys.argv[1] + "/drift_cur.parquet")
+names = ref_file.schema_arrow.names
+weights = {c: 1 / len(names) for c in names}
+if mode == "in_memory":  # both frames whole in memory, as Evidently gets them
+    ref, cur = ref_file.read().to_pandas(), cur_file.read().to_pandas()
+base = rss()
+t = time.perf_counter()
+if mode == "in_memory":
+    profile = {"features": frame_profile(ref), "importance": weights}
+    cols, score = feature_drift(profile, cur, DriftPolicy())
+else:  # column by column: the profile keeps a summary; one column of each side at a time
+    profile = {c: column_profile(ref_file.read(columns=[c]).column(0).to_pandas()) for c in names}
+    cols = [column_drift(c, profile[c], cur_file.read(columns=[c]).column(0).to_pandas())
+            for c in names]
+    cols, score = finish_drift([c for c in cols if c is not None], weights, DriftPolicy())
+elapsed = time.perf_counter() - t
+print(json.dumps({"mode": mode, "seconds": elapsed, "peak_bytes": peak(), "baseline_bytes": base,
+                  "drifted": sorted(c.column for c in cols if c.drifted)}))
+"""
+
+THEIRS = r"""
+import sys, time, json, pandas as pd
+def peak():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM"): return int(line.split()[1]) * 1024
+def rss():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS"): return int(line.split()[1]) * 1024
+ref = pd.read_parquet(sys.argv[1] + "/drift_ref.parquet")
+cur = pd.read_parquet(sys.argv[1] + "/drift_cur.parquet")
+from evidently import Report
+from evidently.presets import DataDriftPreset
+base = rss()
+t = time.perf_counter()
+snapshot = Report([DataDriftPreset()]).run(current_data=cur, reference_data=ref)
+result = snapshot.dict()
+elapsed = time.perf_counter() - t
+drifted = []
+for m in result.get("metrics", []):
+    cfg = str(m.get("metric_id", ""))
+    if "ValueDrift" in cfg:
+        v = m.get("value")
+        drifted.append((cfg, v))
+print(json.dumps({"seconds": elapsed, "peak_bytes": peak(), "baseline_bytes": base,
+                  "value_drift_metrics": len(drifted)}))
+"""
+
+
+def _child(python: Path | str, code: str, *args: str, timeout: int) -> dict[str, Any]:
+    proc = subprocess.run(
+        [str(python), "-c", code, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={"PYTHONPATH": str(REPO / "src"), "PATH": "/usr/bin:/bin", "HOME": str(Path.home())},
+    )
+    if proc.returncode != 0:
+        return {"error": proc.stderr[-2000:]}
+    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def speed(rows: int, timeout: int) -> dict[str, Any]:
+    OUT.mkdir(parents=True, exist_ok=True)
+    folder = OUT / f"drift_{rows}"
+    folder.mkdir(exist_ok=True)
+    if not (folder / "drift_cur.parquet").is_file():
+        subprocess.run([sys.executable, "-c", GEN, str(rows), str(folder)], check=True)
+    ours = _child(sys.executable, OURS, str(folder), "columnwise", timeout=timeout)
+    result: dict[str, Any] = {
+        "rows": rows,
+        "columns": 20,
+        "apprentice": ours,
+        "apprentice_in_memory": _child(
+            sys.executable, OURS, str(folder), "in_memory", timeout=timeout
+        ),
+    }
+    if EVIDENTLY.is_file():
+        try:
+            result["evidently"] = _child(EVIDENTLY, THEIRS, str(folder), timeout=timeout)
+        except subprocess.TimeoutExpired:
+            result["evidently"] = {"error": f"over {timeout} s"}
+    else:
+        result["evidently"] = {"error": f"no Evidently venv at {EVIDENTLY.parent.parent}"}
+    theirs = result["evidently"]
+    if "seconds" in ours and "seconds" in theirs:
+        result["speedup"] = theirs["seconds"] / ours["seconds"]
+        result["memory_ratio"] = ours["peak_bytes"] / theirs["peak_bytes"]
+        grow_o = ours["peak_bytes"] - ours["baseline_bytes"]
+        grow_t = theirs["peak_bytes"] - theirs["baseline_bytes"]
+        result["memory_growth_ratio"] = grow_o / grow_t if grow_t > 0 else math.nan
+        result["ok"] = result["speedup"] >= 10 and result["memory_ratio"] <= 1 / 3
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", nargs="*", default=["false_alarms", "power", "gate", "speed"])
+    parser.add_argument("--sims", type=int, default=1000)
+    parser.add_argument("--power-sims", type=int, default=200)
+    parser.add_argument("--gate-sims", type=int, default=200)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--timeout", type=int, default=600)
+    args = parser.parse_args()
+    results: dict[str, Any] = {}
+    for name in args.only:
+        started = time.perf_counter()
+        if name == "false_alarms":
+            results[name] = false_alarms(args.sims)
+        elif name == "power":
+            results[name] = power(args.power_sims)
+        elif name == "gate":
+            results[name] = gate(args.gate_sims)
+        elif name == "speed":
+            results[name] = speed(args.rows, args.timeout)
+        print(f"{name} ({time.perf_counter() - started:.0f} s):", file=sys.stderr)
+        print(json.dumps(results[name], indent=1, default=str), file=sys.stderr)
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "drift.json").write_text(json.dumps(results, indent=1, default=str))
+    print(json.dumps(results, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()
