@@ -68,19 +68,31 @@ class Owner:
     index: np.ndarray  # (n_features,) position in ``columns``
     n_columns: int
 
-    def matrix(self) -> Any:
-        """The ``(n_features, n_columns)`` 0/1 aggregation matrix (sparse)."""
-        from scipy import sparse
+    def __post_init__(self) -> None:
+        self._sparse: Any = None
+        self._dense: np.ndarray | None = None
 
-        f = len(self.index)
-        return sparse.csr_matrix(
-            (np.ones(f), (np.arange(f), self.index)), shape=(f, self.n_columns)
-        )
+    def matrix(self) -> Any:
+        """The ``(n_features, n_columns)`` 0/1 aggregation matrix (sparse, built once)."""
+        if self._sparse is None:
+            from scipy import sparse
+
+            f = len(self.index)
+            self._sparse = sparse.csr_matrix(
+                (np.ones(f), (np.arange(f), self.index)), shape=(f, self.n_columns)
+            )
+        return self._sparse
 
     def aggregate(self, values: Any) -> np.ndarray:
         """Engineered contributions ``(n, n_features)`` summed per raw column."""
-        out = values @ self.matrix()
-        return np.asarray(out.toarray() if hasattr(out, "toarray") else out, dtype=float)
+        if hasattr(values, "toarray"):  # sparse (TF-IDF) contributions
+            out = values @ self.matrix()
+            return np.asarray(out.toarray() if hasattr(out, "toarray") else out, dtype=float)
+        if self._dense is None:
+            dense = np.zeros((len(self.index), self.n_columns))
+            dense[np.arange(len(self.index)), self.index] = 1.0
+            self._dense = dense
+        return np.asarray(np.asarray(values, dtype=float) @ self._dense)
 
 
 @dataclass
@@ -143,15 +155,16 @@ def _typed_rows(bundle: Bundle, X: Any) -> tuple[pd.DataFrame | None, list[dict[
     return clean_frame(bundle.cleaner, raw), []
 
 
-def _matrices(bundle: Bundle, X: Any) -> tuple[dict[str, Any], pd.DataFrame]:
-    """The feature matrix of each view, and the raw rows (as given) for display."""
+def _matrices(bundle: Bundle, X: Any) -> tuple[dict[str, Any], Any]:
+    """The feature matrix of each view, and the raw rows as given (a frame, or a list of one
+    record for the one-record fast path)."""
     typed, records = _typed_rows(bundle, X)
     features: dict[str, FeatureRuntime] = bundle.predictor.features
     if typed is None:
         record = records[0]
         row = bundle._clean_row(record) if bundle._clean_row is not None else record
         matrices = {view: f.transform_row(row) for view, f in features.items()}
-        return matrices, pd.DataFrame([record])
+        return matrices, records
     if isinstance(X, pd.DataFrame):
         shown = X.set_axis([str(c) for c in X.columns], axis=1).reset_index(drop=True)
     elif isinstance(X, pd.Series):
@@ -163,7 +176,16 @@ def _matrices(bundle: Bundle, X: Any) -> tuple[dict[str, Any], pd.DataFrame]:
 
 
 def raw_columns(bundle: Bundle) -> tuple[list[str], dict[str, Owner]]:
-    """The raw columns the model uses (in input order) and each view's feature owners."""
+    """The raw columns the model uses (in input order) and each view's feature owners
+    (computed once per loaded bundle)."""
+    cached = getattr(bundle, "_contrib_layout", None)
+    if cached is None:
+        cached = _layout(bundle)
+        bundle._contrib_layout = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _layout(bundle: Bundle) -> tuple[list[str], dict[str, Owner]]:
     source: dict[str, str] = {}
     recipe = getattr(bundle.cleaner, "recipe_", None)
     for rec in getattr(recipe, "columns", []) or []:
@@ -383,6 +405,7 @@ def _contributions(
     matrices: dict[str, Any],
     target_class: Any,
     hook: MemberHook | None,
+    output: np.ndarray | None = None,
 ) -> Contributions:
     columns, owners = raw_columns(bundle)
     predictor = bundle.predictor
@@ -415,7 +438,7 @@ def _contributions(
             )
         cls = np.full(n, classes.index(target_class), dtype=np.int64)
     else:
-        proba = predictor._combine(matrices)
+        proba = predictor._combine(matrices) if output is None else output
         cls = np.asarray(proba.argmax(axis=1), dtype=np.int64)
     single = len(parts) == 1 and parts[0][0].space == "margin" and parts[0][1] == 1.0
     if single:
@@ -471,14 +494,20 @@ def explain_rows(bundle: Bundle, X: Any, *, top: int = 5) -> list[dict[str, Any]
     n = next(iter(matrices.values())).shape[0]
     if n == 0:
         return []
-    c = _contributions(bundle, matrices, None, None)
     out_pred = bundle.predictor._combine(matrices)
+    c = _contributions(bundle, matrices, None, None, out_pred)
     if bundle.task == "regression":
         predictions: list[Any] = [float(v) for v in np.asarray(out_pred).ravel()]
     else:
         labels = list(bundle.classes or [])
         predictions = [_plain(labels[i]) for i in np.asarray(out_pred).argmax(axis=1)]
-    shown_cols = {str(col): col for col in shown.columns}
+    if isinstance(shown, list):  # the one-record path
+        cells = [{str(k): v for k, v in shown[0].items()}]
+    else:
+        cells = [
+            dict(zip(map(str, shown.columns), values, strict=True))
+            for values in shown.itertuples(index=False, name=None)
+        ]
     rows: list[dict[str, Any]] = []
     for i in range(n):
         order = np.argsort(-np.abs(c.values[i]), kind="stable")
@@ -486,7 +515,7 @@ def explain_rows(bundle: Bundle, X: Any, *, top: int = 5) -> list[dict[str, Any]
         items = []
         for j in chosen:
             name = c.columns[j]
-            raw = shown[shown_cols[name]].iloc[i] if name in shown_cols else None
+            raw = cells[i].get(name)
             items.append(
                 {"feature": name, "value": _plain(raw), "contribution": float(c.values[i, j])}
             )
