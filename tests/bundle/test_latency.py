@@ -45,8 +45,36 @@ def test_digit_shortcut_matches_apply_column(adult: TrainResult) -> None:
     from apprentice.clean.recipe import apply_column
 
     cleaner = RowCleaner(load_bundle(adult.path).cleaner)
-    samples = ["0", "7", "007", "-3", "123456789012345", " 42 ", "1e3", "4.5", "-0", "12,000"]
+    samples = [
+        "0",
+        "7",
+        "007",
+        "-3",
+        "123456789012345",
+        " 42 ",
+        "1e3",
+        "4.5",
+        "-0",
+        "12,000",
+        "+3",
+        ".5",
+        "5.",
+        "1E-2",
+        "-2.50",
+        "3.14159",
+        "1_000",
+        "nan",
+        "?",
+        "0x10",
+        "٣",
+    ]
     for j, rec in enumerate(cleaner.recipes):
+        if rec.kind == "category":
+            for text in [*rec.categories, " Private", "private", "PRIVATE ", "?", "", "zz"]:
+                expected = apply_column(rec, pd.Series([text], dtype="str")).values.iloc[0]
+                got = cleaner._value(j, text)
+                assert (pd.isna(expected) and pd.isna(got)) or expected == got, (rec.name, text)
+            continue
         if rec.kind not in ("integer", "float"):
             continue
         for text in samples:

@@ -8,6 +8,7 @@ and the feature runtime parses raw text itself (numbers from text, categories as
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -80,14 +81,21 @@ def clean_frame(cleaner: Any, frame: pd.DataFrame) -> pd.DataFrame:
     return cleaner.transform(as_text_frame(frame))
 
 
+#: A plain decimal literal: what the clean stage's plain-number path parses as a float.
+_PLAIN_NUMBER = re.compile(
+    r"-?(?:[0-9]{1,15}(?:\.[0-9]{0,15})?|\.[0-9]{1,15})(?:[eE][+-]?[0-9]{1,3})?"
+)
+
+
 class RowCleaner:
     """The cleaner's recipe for one record at a time, memoised per distinct raw cell.
 
     Each cell goes through the clean stage's own :func:`~apprentice.clean.apply_column` (the
     function ``Cleaner.transform`` runs), so values are identical; results are cached per
     column, which makes repeated values (categories, small integers) cost a dict lookup.
-    Plain digit strings in numeric columns with a ``.`` decimal mark take a shortcut that is
-    checked against ``apply_column`` in the tests.
+    Two shortcuts, checked against ``apply_column`` in the tests: plain decimal numbers in
+    numeric columns written the plain way (``.`` decimal mark, no number words), and a learned
+    category written exactly.
     """
 
     CACHE_LIMIT = 50_000
@@ -101,10 +109,11 @@ class RowCleaner:
         self.shortcut: list[bool] = []
         self.stops: list[frozenset[str]] = []
         self.sentinels: list[list[tuple[float, bool]]] = []
+        self.known: list[frozenset[str]] = []
         for rec in self.recipes:
             fmt = getattr(rec, "number", None)
             numeric = rec.kind in ("integer", "float") and (
-                fmt is None or getattr(fmt, "decimal", ".") == "."
+                fmt is None or bool(getattr(fmt, "plain", False))
             )
             self.shortcut.append(bool(numeric))
             self.stops.append(
@@ -112,6 +121,14 @@ class RowCleaner:
             )
             self.sentinels.append(
                 [(float(x["value"]), x.get("action") == "missing") for x in rec.sentinels]
+            )
+            markers = {m.strip().lower() for m in rec.markers}
+            self.known.append(
+                frozenset(
+                    c
+                    for c in (rec.categories or [])
+                    if rec.kind == "category" and c.strip() == c and c and c.lower() not in markers
+                )
             )
 
     def _slow(self, j: int, text: str | None) -> Any:
@@ -121,12 +138,14 @@ class RowCleaner:
         return applied.values.iloc[0]
 
     def _value(self, j: int, text: str | None) -> Any:
+        if text is not None and self.known[j]:
+            core = text.strip()
+            if core in self.known[j]:  # a learned category written exactly
+                return core
         if text is not None and self.shortcut[j]:
             core = text.strip()
-            body = core[1:] if core[:1] == "-" else core
-            plain = 0 < len(body) <= 15 and body.isdigit() and body.isascii()
-            if plain and core.lower() not in self.stops[j]:
-                value = float(int(core))
+            if _PLAIN_NUMBER.fullmatch(core) and core.lower() not in self.stops[j]:
+                value = float(core)
                 for sentinel, to_missing in self.sentinels[j]:
                     if value == sentinel and to_missing:
                         return float("nan")
