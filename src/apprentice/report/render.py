@@ -630,7 +630,7 @@ def context(record: Mapping[str, Any]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- rendering
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 
 def md_escape(value: Any) -> str:
