@@ -4,6 +4,8 @@ tuning trials)."""
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from functools import cache
 from pathlib import Path
@@ -15,6 +17,7 @@ from tests.learn._data import TABLES, text_table
 
 QUICK: dict[str, Any] = {"time_budget": None, "max_trials": 0, "n_jobs": 1, "n_boot": 100}
 _ROOT = Path(tempfile.mkdtemp(prefix="apprentice-explain-"))
+atexit.register(shutil.rmtree, _ROOT, ignore_errors=True)
 
 
 def _train(name: str, data: pd.DataFrame, target: str, **kwargs: Any) -> Any:
