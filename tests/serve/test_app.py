@@ -14,6 +14,7 @@ import pytest
 
 from apprentice.bundle import load_bundle
 from apprentice.config import Settings
+from tests.serve._migrate import migrate
 from tests.serve.conftest import Planted
 from tests.test_pii_canary import CANARIES, assert_no_canary
 
@@ -308,19 +309,13 @@ def test_feedback_validation(client: TestClient) -> None:
         assert client.post("/feedback", json=bad).status_code == 422, bad
 
 
-def _migrate(url: str) -> None:
-    from apprentice.serve.log import migrate
-
-    migrate(url)
-
-
 def test_sqlite_migrations_from_several_processes(tmp_path: Path) -> None:
     import multiprocessing
     import sqlite3
 
     url = f"sqlite:///{tmp_path / 'log.sqlite'}"
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_migrate, args=(url,)) for _ in range(4)]
+    procs = [ctx.Process(target=migrate, args=(url,)) for _ in range(4)]
     for p in procs:
         p.start()
     for p in procs:

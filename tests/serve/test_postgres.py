@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.serve._live import check_log_under_load, live_server
+from tests.serve._migrate import migrate
 from tests.serve.conftest import Planted
 
 pytestmark = pytest.mark.postgres
@@ -29,18 +30,12 @@ def _fresh_database(postgres_url: str) -> str:
     return postgres_url.rsplit("/", 1)[0] + "/" + name
 
 
-def _migrate(url: str) -> None:
-    from apprentice.serve.log import migrate
-
-    migrate(url)
-
-
 def test_migrations_from_several_processes(postgres_url: str) -> None:
     from sqlalchemy import create_engine, text
 
     url = _fresh_database(postgres_url)
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_migrate, args=(url,)) for _ in range(4)]
+    procs = [ctx.Process(target=migrate, args=(url,)) for _ in range(4)]
     for p in procs:
         p.start()
     for p in procs:

@@ -63,6 +63,7 @@ SMALL_LIST = 16
 THREAD_LIST = 64
 _JSON_TYPES = (b"application/json", b"application/merge-patch+json")
 _ENDPOINTS = frozenset(ENDPOINTS)
+_GATED = "apprentice.gated"
 
 
 @dataclass(frozen=True)
@@ -354,12 +355,18 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
 class Gate:
     """The pure-ASGI front: API key, body limits, metrics, and the ``/predict`` hot path."""
 
-    def __init__(self, app: Any, service: Service) -> None:
+    def __init__(self, app: Any, service: Service, *, outer: bool = False) -> None:
         self.app = app
         self.service = service
+        self.outer = outer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self.outer:
+            scope[_GATED] = True
+        elif scope.get(_GATED):  # the outer gate (see asgi_app) has done the work
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
@@ -695,6 +702,16 @@ def _wrap(app: Any, service: Service) -> Any:
     return app
 
 
+def asgi_app(app: Any) -> Any:
+    """The ASGI entry a server should run: the gate *in front of* the FastAPI app.
+
+    ``POST /predict`` is then answered without entering FastAPI at all (its middleware
+    stack and telemetry hooks cost more CPU than the prediction); everything else, the
+    lifespan included, goes on to the app, whose own gate sees the request as done.
+    """
+    return Gate(app, app.state.service, outer=True)
+
+
 def app_from_env() -> Any:
     """The app a ``uvicorn --factory`` worker builds (``apprentice serve --workers N``)."""
     spec = os.environ.get("APPRENTICE_SERVE_SPEC")
@@ -709,4 +726,4 @@ def app_from_env() -> Any:
         options["api_key"] = os.environ.get(key_env) or None
     if options.get("workspace"):
         options["workspace"] = Path(options["workspace"])
-    return create_app(data["bundle"], ServeOptions(**options))
+    return asgi_app(create_app(data["bundle"], ServeOptions(**options)))

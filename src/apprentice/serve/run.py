@@ -155,9 +155,9 @@ def serve(
     }
     address = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
     if workers == 1:
-        from apprentice.serve.app import create_app
+        from apprentice.serve.app import asgi_app, create_app
 
-        app = create_app(bundle, options, settings=settings)
+        app = asgi_app(create_app(bundle, options, settings=settings))
         if on_ready is not None:
             on_ready(address)
         with _graceful_signals():
