@@ -557,6 +557,19 @@ class _Stage:
     def say(self, text: str) -> None:
         self.observer.message(self.name, text)
 
+    def timed(self, name: str, work: Callable[[], str]) -> None:
+        """Run ``work`` as stage ``name`` (safe on another thread); it returns the summary."""
+        begun = time.monotonic()
+        self.observer.stage_started(name)
+        summary = work()
+        seconds = time.monotonic() - begun
+        self.timings[f"{name}_s"] = round(seconds, 3)
+        self.observer.stage_finished(name, seconds, summary)
+
+    def finish_with(self, work: Callable[[], str]) -> None:
+        """Run ``work`` as the rest of the current stage, then end it with its summary."""
+        self.done(work())
+
 
 def run(
     source: str | Path | pd.DataFrame,
@@ -767,7 +780,11 @@ def _run_in(
     )
     record.timings = timings  # shared: later stages add theirs
 
-    # -- evaluate: the holdout rows through the bundle, plots, error slices, profile
+    # -- evaluate: the holdout rows through the bundle; then the analyses of the holdout
+    # (plots, error slices, profile), the explanations and the fairness report run side by
+    # side on two threads: training is over, the cores are free, and the heavy parts (LightGBM
+    # contributions, numpy) release the GIL. Each stage reports its own start and end.
+    trained_at = time.monotonic()
     stage.start("evaluate")
     bundle = result.bundle
     positions, y_holdout, _ = _holdout(raw.table, result, train_options)
@@ -783,52 +800,55 @@ def _run_in(
     }
     task = result.task
     seed = int(train_options["seed"])
-    if len(positions):
-        from apprentice.report.analysis import column_profile, holdout_plots
-
-        record.plots = _guarded(
-            lambda: holdout_plots(task, y_holdout, pred, classes=bundle.classes, seed=seed)
-        )
-        excluded = list(record.excluded_columns)
-        record.error_slices_ = _guarded(lambda: _slices(features, y_holdout, pred, task, excluded))
-
-        def profile() -> dict[str, Any]:
-            from apprentice.bundle.cleaning import clean_frame
-
-            chosen = bundle._select(features) if bundle.input_columns else features
-            return column_profile(
-                clean_frame(bundle.cleaner, chosen), bundle.manifest.get("schema")
-            )
-
-        record.profile = _guarded(profile)
-    significant = (
-        sum(1 for s in record.error_slices_ if s.get("significant"))
-        if isinstance(record.error_slices_, list)
-        else 0
-    )
-    stage.done(f"{len(positions):,} holdout rows; {significant} slice(s) with more errors")
-
-    # -- explain
-    stage.start("explain")
-    if len(positions):
-        from apprentice.explain import explain_global
-
-        record.explain = _guarded(
-            lambda: explain_global(bundle, features, y_holdout, max_rows=2000, seed=seed).to_dict()
-        )
-    top = []
-    if isinstance(record.explain, dict) and isinstance(record.explain.get("importance"), list):
-        top = [str(row.get("feature")) for row in record.explain["importance"][:3]]
-    stage.done("most important: " + ", ".join(top) if top else "no importance computed")
-
-    # -- fairness
     from apprentice.evaluate.fairness import suggest_sensitive
 
     record.sensitive_suggested = [
         c for c in suggest_sensitive(features.columns) if c not in sensitive and c != target
     ]
-    if sensitive and len(positions):
-        stage.start("fairness")
+    excluded = list(record.excluded_columns)
+
+    def analyses() -> str:
+        if len(positions):
+            from apprentice.report.analysis import column_profile, holdout_plots
+
+            record.plots = _guarded(
+                lambda: holdout_plots(task, y_holdout, pred, classes=bundle.classes, seed=seed)
+            )
+            record.error_slices_ = _guarded(
+                lambda: _slices(features, y_holdout, pred, task, excluded)
+            )
+
+            def profile() -> dict[str, Any]:
+                from apprentice.bundle.cleaning import clean_frame
+
+                chosen = bundle._select(features) if bundle.input_columns else features
+                return column_profile(
+                    clean_frame(bundle.cleaner, chosen), bundle.manifest.get("schema")
+                )
+
+            record.profile = _guarded(profile)
+        significant = (
+            sum(1 for s in record.error_slices_ if s.get("significant"))
+            if isinstance(record.error_slices_, list)
+            else 0
+        )
+        return f"{len(positions):,} holdout rows; {significant} slice(s) with more errors"
+
+    def explain() -> str:
+        if len(positions):
+            from apprentice.explain import explain_global
+
+            record.explain = _guarded(
+                lambda: explain_global(
+                    bundle, features, y_holdout, max_rows=2000, seed=seed
+                ).to_dict()
+            )
+        top = []
+        if isinstance(record.explain, dict) and isinstance(record.explain.get("importance"), list):
+            top = [str(row.get("feature")) for row in record.explain["importance"][:3]]
+        return "most important: " + ", ".join(top) if top else "no importance computed"
+
+    def fairness() -> str:
         record.fairness = _guarded(
             lambda: _fairness(
                 _sensitive_values(raw.table, cleaned, positions, sensitive),
@@ -840,8 +860,33 @@ def _run_in(
                 seed,
             )
         )
-        stage.done(f"groups of {', '.join(sensitive)} compared")
-    else:
+        return f"groups of {', '.join(sensitive)} compared"
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    tracked = None
+    logged = _metrics(record)  # known after training; the analyses add theirs later
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="apprentice-analysis") as pool:
+        # the MLflow run starts meanwhile (mostly file copies and SQLite writes)
+        opening = (
+            pool.submit(_open_tracking, tracker, record, result, logged)
+            if tracker is not None
+            else None
+        )
+        jobs = []
+        if sensitive and len(positions):  # the longest first
+            jobs.append(pool.submit(stage.timed, "fairness", fairness))
+        jobs.append(pool.submit(stage.timed, "explain", explain))
+        jobs.append(pool.submit(stage.finish_with, analyses))  # the evaluate stage's rest
+        try:
+            for job in jobs:
+                job.result()
+        finally:
+            if opening is not None:
+                tracked = opening.result()
+                if any(job.exception() for job in jobs) and tracker is not None:
+                    tracker._fail(tracked.run_id)
+    if not (sensitive and len(positions)):
         record.fairness = None
         stage.observer.stage_skipped(
             "fairness",
@@ -854,11 +899,10 @@ def _run_in(
         )
     record.save()
 
-    # -- register: one MLflow run, the bundle as a model version
-    tracked = None
-    if tracker is not None:
+    # -- register: the MLflow run gets the analyses' metrics; the bundle becomes a version
+    if tracker is not None and tracked is not None:
         stage.start("register")
-        tracked, registration = _register(tracker, record, result)
+        registration = _register(tracker, record, tracked, logged)
         record.tracking = tracked.to_dict()
         record.model = registration.to_dict()
         stage.done(f"{registration.name} version {registration.version} ({registration.alias})")
@@ -873,16 +917,11 @@ def _run_in(
     else:
         stage.observer.stage_skipped("report", "report is off")
     timings["total_s"] = round(time.monotonic() - started, 3)
-    timings["outside_training_s"] = round(
-        sum(v for k, v in timings.items() if k in _OVERHEAD_STAGES), 3
-    )
+    timings["after_training_s"] = round(time.monotonic() - trained_at, 3)
     record.save()
     if tracker is not None and tracked is not None:
         _finish_tracking(tracker, tracked.run_id, record, folder)
     return record
-
-
-_OVERHEAD_STAGES = ("evaluate_s", "explain_s", "fairness_s", "register_s", "report_s")
 
 
 def _holdout(
@@ -1138,7 +1177,7 @@ def _metrics(record: RunResult) -> dict[str, float]:
             number = _float(value.get("value") if isinstance(value, dict) else value)
             if number is not None:
                 metrics[f"fairness.{_metric_key(column)}.{_metric_key(gap)}"] = number
-    for key, seconds in record.timings.items():
+    for key, seconds in dict(record.timings).items():  # a copy: stages run on threads
         metrics[f"time.{_metric_key(key)}"] = seconds
     return {k: v for k, v in metrics.items() if _float(v) is not None}
 
@@ -1182,8 +1221,12 @@ def _children(result: TrainResult) -> list[Any]:
     return children
 
 
-def _register(tracker: Tracker, record: RunResult, result: TrainResult) -> tuple[Any, Any]:
-    from apprentice.track import RunLog, register_bundle
+def _open_tracking(
+    tracker: Tracker, record: RunResult, result: TrainResult, metrics: dict[str, float]
+) -> Any:
+    """Start the MLflow run: parameters, the metrics known after training, the bundle, ledger,
+    schema and holdout as artifacts, the top candidates as child runs. It stays open."""
+    from apprentice.track import RunLog
 
     folder = record.path
     tags = {
@@ -1200,7 +1243,7 @@ def _register(tracker: Tracker, record: RunResult, result: TrainResult) -> tuple
         experiment=record.name,
         run_name=record.run_id,
         params=_params(record),
-        metrics=_metrics(record),
+        metrics=metrics,
         tags=tags,
         artifacts=[
             (folder / "bundle", "bundle"),
@@ -1210,16 +1253,24 @@ def _register(tracker: Tracker, record: RunResult, result: TrainResult) -> tuple
         ],
         children=_children(result),
     )
-    tracked = tracker.log_run(log, keep_open=True)
-    head = record.headline
-    description = f"{record.champion} for '{record.target}' ({record.task})"
-    if head is not None:
-        description += (
-            f"; holdout {head[0]} {head[1]['value']:.4f} "
-            f"[{head[1]['low']:.4f}, {head[1]['high']:.4f}]"
-        )
+    return tracker.log_run(log, keep_open=True)
+
+
+def _register(tracker: Tracker, record: RunResult, tracked: Any, logged: dict[str, float]) -> Any:
+    """The metrics of the analyses, then the bundle as a new model version."""
+    from apprentice.track import register_bundle
+
     try:
-        registration = register_bundle(
+        fresh = {k: v for k, v in _metrics(record).items() if k not in logged}
+        tracker.log_metrics(tracked.run_id, fresh)
+        head = record.headline
+        description = f"{record.champion} for '{record.target}' ({record.task})"
+        if head is not None:
+            description += (
+                f"; holdout {head[0]} {head[1]['value']:.4f} "
+                f"[{head[1]['low']:.4f}, {head[1]['high']:.4f}]"
+            )
+        return register_bundle(
             tracker,
             name=record.name,
             run_id=tracked.run_id,
@@ -1237,7 +1288,6 @@ def _register(tracker: Tracker, record: RunResult, result: TrainResult) -> tuple
     except BaseException:
         tracker._fail(tracked.run_id)
         raise
-    return tracked, registration
 
 
 def _write_report(record: RunResult, folder: Path) -> dict[str, Any] | None:
@@ -1270,7 +1320,7 @@ def _finish_tracking(tracker: Tracker, run_id: str, record: RunResult, folder: P
         metrics = {
             f"time.{_metric_key(k)}": v
             for k, v in record.timings.items()
-            if k in ("report_s", "register_s", "total_s", "outside_training_s")
+            if k in ("report_s", "register_s", "total_s", "after_training_s")
         }
         tracker.log_metrics(run_id, metrics)
         tracker.finish(run_id)
