@@ -117,31 +117,6 @@ class Distinct:
         return self.values.take(pa.array(idx)).to_pylist(), self.counts[idx]
 
 
-def distinct_from_encoding(dictionary: pa.Array, idx: np.ndarray) -> tuple[Distinct, np.ndarray]:
-    """Exact distinct trimmed values and counts from a dictionary encoding of the column, and
-    the number of cells of each dictionary entry."""
-    with_null = np.bincount(idx + 1, minlength=len(dictionary) + 1).astype(np.int64)
-    counts = with_null[1:]
-    n_null = int(with_null[0])
-    stripped = trim(dictionary)
-    enc = pc.dictionary_encode(stripped)
-    groups = np.asarray(enc.indices.to_numpy(zero_copy_only=False))
-    values = enc.dictionary
-    merged = np.bincount(groups, weights=counts, minlength=len(values)).astype(np.int64)
-    keep = merged > 0
-    values = values.filter(pa.array(keep))
-    merged = merged[keep]
-    order = np.lexsort((np.arange(len(merged)), -merged))
-    distinct = Distinct(
-        values=values.take(pa.array(order)),
-        counts=merged[order],
-        n_cells=len(idx),
-        n_null=n_null,
-        sampled=False,
-    )
-    return distinct, counts
-
-
 def distinct_counts(arr: pa.Array, *, sample: bool = True) -> Distinct:
     """Distinct trimmed values and counts; on a sample of rows for very long columns."""
     n_cells = len(arr)

@@ -10,12 +10,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from apprentice.clean._arrow import (
-    distinct_from_encoding,
-    encode,
-    high_cardinality,
-    to_text_array,
-)
+from apprentice.clean._arrow import to_text_array
 from apprentice.clean.categories import learn_categories
 from apprentice.clean.dates import detect_date
 from apprentice.clean.infer import (
@@ -378,26 +373,11 @@ def fit_frame(
         name, orig, _ = names[j]
         col = frame.iloc[:, j]
         arr = None if is_native(col) else to_text_array(col)
-        encoded = None
-        distinct = None
-        dcounts = None
-        if arr is not None and not high_cardinality(arr):
-            # one dictionary encoding serves both the evidence (exact counts) and the cleaning
-            encoded = encode(arr)
-            distinct, dcounts = distinct_from_encoding(*encoded)
         inf = infer_column(
-            col,
-            name=name,
-            source=orig,
-            hint=hints.get(name),
-            options=options,
-            arr=arr,
-            distinct=distinct,
+            col, name=name, source=orig, hint=hints.get(name), options=options, arr=arr
         )
         source_col: pd.Series | pa.Array = col if arr is None else arr
-        applied = apply_column(inf.recipe, source_col, index=col.index, encoded=encoded)
-        if encoded is not None:
-            applied.dcounts = dcounts
+        applied = apply_column(inf.recipe, source_col, index=col.index)
         found: list[dict[str, Any]] = []
         rec = inf.recipe
         if rec.kind == "category" and (applied.codes == Rule.UNSEEN).any():
@@ -405,7 +385,7 @@ def fit_frame(
             tokens = applied.token_counts((Rule.VALUE, Rule.MERGED, Rule.UNSEEN))
             cs = learn_categories(list(tokens), np.asarray(list(tokens.values()), dtype=np.int64))
             rec.categories, inf.merges = cs.categories, cs.merges
-            applied = apply_column(rec, source_col, index=col.index, encoded=encoded)
+            applied = apply_column(rec, source_col, index=col.index)
         if rec.kind in ("integer", "float"):
             vals = applied.values.to_numpy(dtype=np.float64)
             if rec.semantic is None and rec.number is not None:

@@ -170,7 +170,6 @@ def infer_column(
     hint: Hint | None,
     options: Options,
     arr: pa.Array | None = None,
-    distinct: Distinct | None = None,
 ) -> Inference:
     """Learn the recipe of one column (before sentinel review)."""
     dtype = column.dtype
@@ -197,12 +196,9 @@ def infer_column(
         rec = ColumnRecipe(name=name, source=source, kind="datetime", date=fmt_d)
         return Inference(rec, {"date": 1.0}, reason="datetime input column")
 
-    if distinct is not None:
-        d = distinct
-    else:
-        if arr is None:
-            arr = to_text_array(column)
-        d = distinct_counts(arr)
+    if arr is None:
+        arr = to_text_array(column)
+    d = distinct_counts(arr)
     nm, markers = _split_markers(d)
     n_values = nm.total
     inf = Inference(ColumnRecipe(name=name, source=source, kind="empty"))

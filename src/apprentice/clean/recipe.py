@@ -474,6 +474,10 @@ def apply_column(
         return _apply_native_numbers(rec, column)
     if encoded is None:
         raw = to_text_array(column)
+        if rec.kind in NUMERIC_KINDS and rec.number is not None and rec.number.plain:
+            quick = _plain_cast(rec, raw, index)
+            if quick is not None:
+                return quick
         if high_cardinality(raw):
             container, codes, stripped = _apply_direct(rec, raw)
             return Applied(_finish(rec, container, index), codes, raw=raw, stripped=stripped)
@@ -490,6 +494,28 @@ def apply_column(
         index=idx,
         dcodes=dcodes,
     )
+
+
+def _plain_cast(rec: ColumnRecipe, raw: Any, index: pd.Index) -> Applied | None:
+    """Every cell a plain number (or null): one cast does it, no hashing (None otherwise).
+
+    pyarrow's cast refuses whitespace, empty cells, markers and decorations, so whenever it
+    succeeds the cells are exactly what the full path would read as plain values.
+    """
+    try:
+        cast = pc.cast(raw, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    null = np.asarray(pc.is_null(cast).to_numpy(zero_copy_only=False), dtype=bool)
+    vals = np.array(pc.fill_null(cast, np.nan).to_numpy(zero_copy_only=False), dtype=np.float64)
+    if not np.isfinite(vals[~null]).all():
+        return None
+    codes = np.zeros(len(vals), dtype=np.int8)
+    codes[null] = Rule.NULL
+    applied = Applied(pd.Series(vals, index=index), codes)
+    if rec.sentinels:
+        mark_sentinels(rec, applied)
+    return applied
 
 
 def mark_sentinels(rec: ColumnRecipe, applied: Applied) -> None:
