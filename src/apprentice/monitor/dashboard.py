@@ -123,3 +123,87 @@ def monitor_html(
         f"{_line(perf_points, label='performance over time') if perf_points else ''}"
         f"{est_html}</section></body></html>"
     )
+
+
+def _bucket(stamps: Any) -> str:
+    """A window length giving about a dozen windows over the logged period."""
+    span = (stamps.max() - stamps.min()).total_seconds() if len(stamps) else 0
+    for seconds, freq in ((300, "5min"), (3600, "1h"), (6 * 3600, "6h"), (86400, "1D")):
+        if span / 12 <= seconds:
+            return freq
+    return "7D"
+
+
+def dashboard_html(log_db_url: str | None, bundle: Any, *, since: str = "30d") -> str:
+    """The ``GET /dashboard`` page of a served bundle, from its prediction log: prediction
+    volume, latency, drift per feature over time, performance over time, open alerts.
+
+    ``log_db_url``: the server's log URL (``None``: the workspace's SQLite log). Everything
+    is inline: the page loads nothing from anywhere.
+    """
+    import numpy as np
+
+    from apprentice.monitor.check import check, feature_drift
+    from apprentice.monitor.log import log_frame, log_rows, parse_period
+    from apprentice.monitor.policy import Policy
+    from apprentice.monitor.profile import load_profile, typed_features
+
+    title = f"apprentice dashboard: {bundle.target or 'model'} ({bundle.task})"
+    logged = log_rows(log_db_url, parse_period(since))
+    if logged.empty:
+        return monitor_html(
+            {"status": "ok", "rows": 0, "alerts": [], "drift": {"score": 0, "columns": []}},
+            title=title,
+            extra="<p>no prediction logged yet</p>",
+        )
+    raw = log_frame(logged, bundle)
+    stamps = raw["__logged_at"]
+    freq = _bucket(stamps)
+    window = stamps.dt.floor(freq)
+    labels = window.dt.strftime("%m-%d %H:%M")
+    volume = [(k, float(v)) for k, v in labels.value_counts(sort=False).sort_index().items()]
+    latency = raw["__latency_ms"].groupby(labels).quantile(0.95)
+    latency_points = [(str(k), float(v)) for k, v in latency.items()]
+    policy = Policy()
+    profile = load_profile(bundle)
+    features = raw.drop(columns=["__logged_at", "__latency_ms"])
+    result = check(bundle, features, policy=policy, profile=profile)
+    payload = result.to_dict()
+    if bundle.target is not None and bundle.target in raw.columns:
+        labelled = check(
+            bundle,
+            features.assign(__w=window),
+            policy=policy,
+            profile=profile,
+            time_column="__w",
+            window=freq,
+        )
+        payload["performance"] = labelled.to_dict()["performance"]
+    # drift per feature over time: the most important features, one line each
+    weights = profile.get("importance", {})
+    top = sorted(weights, key=lambda c: -weights[c])[:4]
+    typed = typed_features(bundle, features.drop(columns=[bundle.target], errors="ignore"))
+    series: dict[str, list[tuple[str, float]]] = {c: [] for c in top}
+    for key in dict.fromkeys(labels.tolist()):
+        mask = np.asarray(labels == key)
+        if mask.sum() < policy.drift.min_rows:
+            continue
+        sub = {"features": {c: profile["features"][c] for c in top if c in profile["features"]}}
+        cols, _ = feature_drift(sub, typed[mask], policy.drift)
+        for col in cols:
+            value = col.distance.get("wasserstein", col.distance.get("jensen_shannon"))
+            series[col.column].append((key, float(value or 0.0)))
+    drift_time = "".join(
+        f"<h3>{_e(name)}</h3>{_line(points, label=f'drift of {name} over time')}"
+        for name, points in series.items()
+        if points
+    )
+    extra = (
+        f'<section id="volume"><h2>prediction volume (per {_e(freq)})</h2>'
+        f"{_line(volume, label='prediction volume')}</section>"
+        f'<section id="latency"><h2>latency, 95th percentile (ms)</h2>'
+        f"{_line(latency_points, label='latency')}</section>"
+        f'<section id="drift-time"><h2>drift over time (W1/sd or JS distance)</h2>'
+        f"{drift_time or '<p>too few rows per window</p>'}</section>"
+    )
+    return monitor_html(payload, title=title, extra=extra)

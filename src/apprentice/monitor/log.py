@@ -81,6 +81,11 @@ def read_log(db_url: str | None, since: str, bundle: Any) -> pd.DataFrame:
     frame = log_rows(db_url, parse_period(since))
     if frame.empty:
         raise DatabaseError(f"the prediction log holds no prediction in the last {since}")
+    return log_frame(frame, bundle)
+
+
+def log_frame(frame: pd.DataFrame, bundle: Any) -> pd.DataFrame:
+    """Logged rows (:func:`log_rows`) as raw request rows with time, latency and label."""
     records = [json.loads(v) if isinstance(v, str) else {} for v in frame["inputs"]]
     rows = pd.DataFrame.from_records(records)
     rows = rows.astype(object).where(rows.notna(), None)
