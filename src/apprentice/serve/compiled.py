@@ -87,9 +87,18 @@ class _PlainNumber:
         self.missing_sentinels = frozenset(
             float(s["value"]) for s in rec.sentinels if s.get("action") == "missing"
         )
+        self.cells: dict[str, Any] = {}  # text cell -> value (bounded)
 
     def __call__(self, raw: Any) -> Any:
         kind = type(raw)
+        if kind is str:
+            cached = self.cells.get(raw, _NOT_FOUND)
+            if cached is not _NOT_FOUND:
+                return cached
+            value = self._text(raw)
+            if len(self.cells) < _CACHE_LIMIT:
+                self.cells[raw] = value
+            return value
         if kind is float or kind is int:
             try:
                 value = float(raw)
@@ -97,14 +106,18 @@ class _PlainNumber:
                 return self.memo(raw)
             if value != value or value in (math.inf, -math.inf):
                 return self.memo(raw)
-        elif kind is str:
-            core = raw.strip()
-            if len(core) > 40 or not _PLAIN_NUMBER.fullmatch(core) or core.lower() in self.stops:
-                return self.memo(raw)
-            value = float(core)
-            if value in (math.inf, -math.inf):
-                return self.memo(raw)
         else:
+            return self.memo(raw)
+        if value in self.missing_sentinels:
+            return math.nan
+        return value
+
+    def _text(self, raw: str) -> Any:
+        core = raw.strip()
+        if len(core) > 40 or not _PLAIN_NUMBER.fullmatch(core) or core.lower() in self.stops:
+            return self.memo(raw)
+        value = float(core)
+        if value in (math.inf, -math.inf):
             return self.memo(raw)
         if value in self.missing_sentinels:
             return math.nan
@@ -135,6 +148,7 @@ class _Category:
         self.has_categories = rec.categories is not None
         self.seen = frozenset(m.lower() for m in rec.markers) - {""}
         self.vocab = frozenset(MISSING_TOKENS) - frozenset(rec.kept_markers)
+        self.cells: dict[str, Any] = {}  # text cell -> value (bounded)
         self.keys: dict[str, str] = {}
         for cat in self.categories:
             if not (cat.isascii() and cat.isprintable()):
@@ -149,8 +163,17 @@ class _Category:
         return _TRAILING.sub("", _MULTISPACE.sub(" ", text).lower())
 
     def __call__(self, raw: Any) -> Any:
-        if type(raw) is not str or not self.ascii or not (raw.isascii() and raw.isprintable()):
+        if type(raw) is not str or not self.ascii:
             return self.memo(raw)
+        cached = self.cells.get(raw, _NOT_FOUND)
+        if cached is not _NOT_FOUND:
+            return cached
+        value = self._text(raw) if raw.isascii() and raw.isprintable() else self.memo(raw)
+        if len(self.cells) < _CACHE_LIMIT:
+            self.cells[raw] = value
+        return value
+
+    def _text(self, raw: str) -> Any:
         text = raw.strip(" ")
         lower = text.lower()
         if (
