@@ -152,13 +152,16 @@ def test_duplicate_column_names_and_a_pipeline() -> None:
     from sklearn.impute import SimpleImputer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OneHotEncoder
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
     table = read_shared("tables", "penguins.csv").table  # type: ignore[attr-defined]
     X, y = table.drop(columns=["species"]), table["species"]
     features = make_column_transformer(
-        (SimpleImputer(), make_column_selector(dtype_include="number")),
+        (
+            make_pipeline(SimpleImputer(), StandardScaler()),
+            make_column_selector(dtype_include="number"),
+        ),
         (OneHotEncoder(handle_unknown="ignore"), make_column_selector(dtype_include="category")),
     )
-    pipe = make_pipeline(Cleaner(), features, LogisticRegression(max_iter=5000))
+    pipe = make_pipeline(Cleaner(), features, LogisticRegression(max_iter=1000))
     assert pipe.fit(X, y).score(X, y) > 0.9
