@@ -111,3 +111,13 @@ def test_regression_run(tmp_path: Path) -> None:
     out = result.bundle.predict_frame(text_table("insurance.csv").head(4))
     assert list(out.columns) == ["prediction"]
     assert any("_trial_" in m for m in result.leaderboard["model"])
+
+
+def test_public_raw_output(blood: TrainResult) -> None:
+    raw = text_table("blood_transfusion.csv").head(4)
+    out = blood.bundle.raw_output(raw)
+    assert out.shape == (4, 2)
+    np.testing.assert_allclose(out, blood.bundle.predict_proba(raw))
+    selected = blood.bundle.select_input(raw.drop(columns=["Time"]))
+    assert list(selected.columns) == blood.bundle.input_columns
+    assert selected["Time"].isna().all()

@@ -71,6 +71,15 @@ class Bundle:
         typed = clean_frame(self.cleaner, frame)
         return self.predictor.predict_frame(typed)
 
+    def raw_output(self, X: Any) -> np.ndarray:
+        """The model's raw output for raw rows: probabilities ``(n, n_classes)`` for
+        classification, values ``(n,)`` for regression (what ``predict*`` build on)."""
+        return self._output(X)
+
+    def select_input(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The columns the bundle was trained on, in order (absent ones all missing)."""
+        return self._select(frame) if self.input_columns else frame
+
     def _select(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The columns the bundle was trained on, in order; absent ones are all missing."""
         names = [str(c) for c in frame.columns]

@@ -542,6 +542,10 @@ class Predictor:
         matrices = {view: f.transform_row(row) for view, f in self.features.items()}
         return self._combine(matrices)
 
+    def combine(self, matrices: dict[str, Any]) -> np.ndarray:
+        """Weighted member outputs from feature matrices keyed by view."""
+        return self._combine(matrices)
+
     def _combine(self, matrices: dict[str, Any]) -> np.ndarray:
         total: np.ndarray | None = None
         for model, weight, view in self.members:

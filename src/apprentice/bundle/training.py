@@ -156,10 +156,17 @@ def _fit_cleaning(
         text_train = as_text_frame(raw_train)
         typed_train = cleaner.fit_transform(text_train)
         typed_test = cleaner.transform(as_text_frame(raw_test))
-        records: list[dict[str, Any]] = []
-        ledger = getattr(cleaner, "ledger_", None)
-        if ledger is not None and hasattr(ledger, "to_records"):
-            records = list(ledger.to_records())
+        # types only (the clean stage's own ledger, with examples, is written by the workflow)
+        recipe = getattr(cleaner, "recipe_", None)
+        kinds = {str(c.name): str(c.kind) for c in getattr(recipe, "columns", [])}
+        records: list[dict[str, Any]] = [
+            {
+                "action": "clean_recipe",
+                "columns": len(kinds),
+                "types": kinds,
+                "reason": "the cleaning recipe learned on the training rows only",
+            }
+        ]
         return typed_train, typed_test, recipe_json(cleaner), records
     from apprentice.learn.typing import basic_types, numeric_columns
 
