@@ -216,8 +216,8 @@ class RunResult:
                 f"(95% CI {comparison.get('low', math.nan):+.4f} to "
                 f"{comparison.get('high', math.nan):+.4f}, paired bootstrap)"
             )
-        elif self.baseline and self.baseline == self.champion:
-            lines.append(f"baseline   {self.baseline} is the champion: no paired test")
+        elif (self.baseline and self.baseline == self.champion) or self.champion == "dummy":
+            lines.append(f"baseline   the champion is the baseline ({self.champion}): no test")
         else:
             lines.append(
                 f"baseline   no paired test against {self.baseline or 'the baseline'} "
