@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from tests.monitor.conftest import Monitored, monitored  # noqa: F401  (the shared fixture)
+from tests.track._support import empty_store  # noqa: F401  (an initialised MLflow store)
 
 from apprentice.workflows.retrain import gate, retrain
 
@@ -103,3 +104,58 @@ def test_cli_errors_exit_2(monitored: Monitored, tmp_path: Path) -> None:  # noq
     with pytest.raises(SystemExit) as exc:
         main(["retrain", "--model", str(monitored.path), "--data", str(data)])
     assert exc.value.code == 2
+
+
+@pytest.mark.slow
+def test_retrain_a_registered_model_promotes_a_proven_improvement(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    empty_store: Path,  # noqa: F811
+) -> None:
+    """A champion trained on 150 rows against a challenger with 1,050 more: promoted in the
+    registry (alias champion moves, the old one is ``previous``), the decision in MLflow."""
+    from tests.learn._data import TABLES, text_table
+
+    from apprentice.bundle import train
+    from apprentice.monitor import attach_profile, build_profile
+    from apprentice.track import RunLog, Tracker, register_bundle, show_model
+
+    if not (TABLES / "adult.csv").is_file():
+        pytest.skip("../shared/data/tables is not available")
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    import shutil
+
+    shutil.copy(empty_store, workspace / "mlflow.db")
+    monkeypatch.setenv("APPRENTICE_WORKSPACE", str(workspace))
+    monkeypatch.delenv("APPRENTICE_TRACKING_URI", raising=False)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    rows = text_table("adult.csv", rows=1900, seed=5)
+    small = tmp_path / "small.csv"
+    rows.iloc[:150].to_csv(small, index=False)
+    new = tmp_path / "new.csv"
+    rows.iloc[400:].to_csv(new, index=False)
+    quick = {"time_budget": None, "max_trials": 0, "families": ("linear",), "n_jobs": 1}
+    weak = train(small, target="income", out=tmp_path / "weak", n_boot=50, **quick)  # type: ignore[arg-type]
+    attach_profile(weak.path, build_profile(weak.bundle, rows.iloc[150:400]))
+    tracker = Tracker()
+    run = tracker.log_run(
+        RunLog(experiment="adult", run_name="r1", artifacts=[(weak.path, "bundle")])
+    )
+    register_bundle(
+        tracker,
+        name="adult",
+        run_id=run.run_id,
+        source=f"{run.artifact_uri}/bundle",
+        task="binary",
+        target="income",
+    )
+    decision = retrain("adult", data=new, families=("linear",), n_boot=500, out=tmp_path / "rt")
+    payload = decision.to_dict()
+    assert payload["decision"] == "promote", payload["reason"]
+    assert payload["gate"]["better"] and payload["gate"]["p_value"] < 0.05
+    info = show_model(Tracker(), "adult")
+    assert info.aliases["champion"] == 2 and info.aliases["previous"] == 1
+    recorded = Tracker().client.get_run(payload["registry"]["run_id"])
+    assert recorded.data.tags["apprentice.decision"] == "promote"
+    assert "champion_roc_auc" in recorded.data.metrics
