@@ -790,7 +790,11 @@ def _run_in(
     positions, y_holdout, _ = _holdout(raw.table, result, train_options)
     raw_holdout = raw.table.iloc[positions].reset_index(drop=True)
     features = raw_holdout.drop(columns=[target])
-    pred = np.asarray(bundle._output(features)) if len(features) else np.zeros(0)
+    shipped = getattr(result, "holdout_output", None)  # what train() predicted, when it says
+    if shipped is not None and len(shipped) == len(features):
+        pred = np.asarray(shipped)
+    else:
+        pred = np.asarray(bundle._output(features)) if len(features) else np.zeros(0)
     _check_holdout(record, result, y_holdout, pred)
     _write_holdout(folder, positions, data, raw, target)
     record.holdout = {
