@@ -48,3 +48,31 @@ def test_resolve_model(planted: Planted, tmp_path: Path) -> None:
         resolve_model(tmp_path / "file.txt")
     with pytest.raises(ApprenticeError):
         resolve_model(str(tmp_path / "missing" / "bundle"))
+
+
+def test_layering_and_lazy_imports(planted: Planted) -> None:
+    """serve imports no stage right of bundle (nor mlflow, typer); the CLI's --help path
+    imports neither fastapi, uvicorn nor sqlalchemy."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from apprentice.serve.app import asgi_app, create_app\n"
+        "import apprentice.serve.run\n"
+        f"asgi_app(create_app({str(planted.bundle)!r}, log_predictions=False))\n"
+        "stages = ('learn', 'evaluate', 'explain', 'report', 'workflows', 'track')\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('mlflow', 'typer')\n"
+        "       or (m.startswith('apprentice.') and m.split('.')[1] in stages)]\n"
+        "print(sorted(bad))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
+    code = (
+        "import sys\nimport apprentice.cli\n"
+        "print([m for m in ('fastapi', 'uvicorn', 'sqlalchemy', 'apprentice.serve.app')"
+        " if m in sys.modules])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr[-2000:]

@@ -28,7 +28,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -85,7 +85,6 @@ class ServeOptions:
     model_version: str | None = None
     drain_timeout: float = 60.0
     batch_chunk_rows: int = 2_000
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.unknown_fields not in ("reject", "ignore"):
