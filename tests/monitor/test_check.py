@@ -94,3 +94,25 @@ def test_performance_per_time_window(monitored: Monitored) -> None:
     windows = result.performance["windows"]
     assert len(windows) == 4
     assert all(w["low"] <= w["accuracy"] <= w["high"] for w in windows)
+
+
+def test_the_training_hook_path(monitored: Monitored, tmp_path) -> None:
+    """What ``train`` calls: typed training features, raw holdout rows with the target, and
+    the loaded bundle updated in memory."""
+    import shutil
+
+    from apprentice.monitor import attach_profile, build_profile
+    from apprentice.monitor.profile import typed_features
+
+    copy = tmp_path / "b"
+    shutil.copytree(monitored.path, copy)
+    bundle = load_bundle(copy)
+    train_rows = monitored.reference.iloc[:2200].drop(columns=["income"])
+    profile = build_profile(
+        bundle,
+        monitored.reference.iloc[2200:],
+        train_features=typed_features(bundle, train_rows),
+    )
+    attach_profile(copy, profile, bundle=bundle)
+    assert load_profile(bundle)["rows"] == 2200
+    assert load_profile(load_bundle(copy))["reference_rows"] == 800

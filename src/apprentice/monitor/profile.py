@@ -311,8 +311,9 @@ def _importance(
     return {c: w / total for c, w in weights.items()}
 
 
-def attach_profile(bundle_path: str | Path, profile: dict[str, Any]) -> Path:
-    """Write ``profile.json`` into a bundle and list it, with its SHA-256, in the manifest."""
+def attach_profile(bundle_path: str | Path, profile: dict[str, Any], *, bundle: Any = None) -> Path:
+    """Write ``profile.json`` into a bundle and list it, with its SHA-256, in the manifest
+    (and in ``bundle.manifest`` when the loaded bundle is given)."""
     from apprentice.bundle.io import MANIFEST, _json_default, sha256_file
 
     root = Path(bundle_path)
@@ -328,6 +329,9 @@ def attach_profile(bundle_path: str | Path, profile: dict[str, Any]) -> Path:
     manifest_path.write_text(
         json.dumps(document, default=_json_default, ensure_ascii=False), encoding="utf-8"
     )
+    if bundle is not None:
+        bundle.manifest.setdefault("files", {})[PROFILE] = document["files"][PROFILE]
+        bundle.manifest["profile"] = PROFILE
     return target
 
 
