@@ -20,7 +20,7 @@ import numpy as np
 
 from apprentice.read._repair import best_repair
 from apprentice.read._table import ParsedTable, acceptable, parse_table, quarantine_reason
-from apprentice.read._tokenize import parse_text
+from apprentice.read._tokenize import Format, parse_text
 from apprentice.read.encoding import guess_encoding
 from apprentice.read.hints import ReadHints
 
@@ -39,6 +39,17 @@ def _sample_text(path: Path) -> tuple[str, str] | None:
         return None
     text = head[: cut + 1].decode("utf-8", errors="replace").removeprefix("\ufeff")
     return text, encoding
+
+
+def _arrow_delimiter(fmt: Format, sample: str) -> bool:
+    """Whether pyarrow can split like the careful path: one delimiter character, or a
+    delimiter plus spaces that are trimmed after the read when no quoted field follows them."""
+    if len(fmt.delimiter) == 1 and not fmt.skipinitialspace:
+        return True
+    first = fmt.delimiter[0]
+    if first == " " or fmt.delimiter.strip(" ") != first:
+        return False
+    return fmt.quotechar is None or (first + " " + fmt.quotechar) not in sample
 
 
 def _line_of(mm: mmap.mmap, offsets: list[int]) -> dict[int, int]:
@@ -93,8 +104,7 @@ def read_large(
     if (
         parsed.other_tables
         or parsed.multiline_rows
-        or len(fmt.delimiter) != 1
-        or fmt.skipinitialspace
+        or not _arrow_delimiter(fmt, text)
         or width == 0
         or len(parsed.quarantine) > 0.01 * max(len(parsed.rows), 1)
         or parsed.profile is None
@@ -114,7 +124,7 @@ def read_large(
         use_threads=True,
     )
     parse_options = pacsv.ParseOptions(
-        delimiter=fmt.delimiter,
+        delimiter=fmt.delimiter[0],
         quote_char=fmt.quotechar or False,
         double_quote=fmt.doublequote,
         escape_char=fmt.escapechar or False,
@@ -186,6 +196,17 @@ def read_large(
         order = np.argsort(line_numbers, kind="stable")
         table = table.take(pa.array(order))
         line_numbers = line_numbers[order]
+    if fmt.skipinitialspace or len(fmt.delimiter) > 1:
+        # ", "-separated: the spaces after each delimiter belong to it, as in the careful path
+        import pyarrow.compute as pc_trim
+
+        table = pa.table(
+            [
+                col if i == 0 else pc_trim.utf8_ltrim(col, " ")
+                for i, col in enumerate(table.columns)
+            ],
+            names=table.column_names,
+        )
     # blank lines come through as all-empty rows; the careful path skips them too
     import pyarrow.compute as pc
 
