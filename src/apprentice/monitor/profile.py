@@ -56,14 +56,17 @@ def numeric_profile(values: np.ndarray, *, seed: int = 0, max_sample: int = MAX_
     sample = finite if len(finite) <= max_sample else rng.choice(finite, max_sample, replace=False)
     sample = np.sort(sample)
     if len(finite):
-        edges = np.unique(np.quantile(finite, np.linspace(0.1, 0.9, 9)))
-        cuts = np.searchsorted(np.sort(finite), edges, side="right")
+        from apprentice.monitor.drift import sorted_quantile
+
+        ordered = np.sort(finite)
+        edges = np.unique(sorted_quantile(ordered, np.linspace(0.1, 0.9, 9)))
+        cuts = np.searchsorted(ordered, edges, side="right")
         counts = np.diff(np.concatenate([[0], cuts, [len(finite)]]))
         hist = (counts / len(finite)).tolist()
         std = float(np.std(finite))
-        iqr = float(np.subtract(*np.quantile(finite, [0.75, 0.25])))
-        scale = std if std > 0 else iqr / 1.349
-        quantiles = np.quantile(finite, np.linspace(0, 1, 101)).tolist()
+        q75, q25 = sorted_quantile(ordered, np.array([0.75, 0.25]))
+        scale = std if std > 0 else float(q75 - q25) / 1.349
+        quantiles = sorted_quantile(ordered, np.linspace(0, 1, 101)).tolist()
     else:
         edges, hist, scale, quantiles = np.zeros(0), [1.0], 0.0, []
     return {
