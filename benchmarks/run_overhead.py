@@ -114,7 +114,9 @@ def one_run(workspace: Path, budget: float, sensitive: list[str], seed: int) -> 
         "after_share": round(after / train_s, 4),
         "before_training_s": round(before, 2),
         "all_outside_share": round((wall - train_s) / train_s, 4),
-        "cpu_s": round((cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime), 1),
+        "cpu_s": round(cpu1 - cpu0, 1),
+        "train_cpu_s": round(clock.cpu["train_end"] - clock.cpu["train_start"], 1),
+        "after_cpu_s": round(cpu1 - clock.cpu["train_end"], 1),
     }
 
 
