@@ -159,3 +159,38 @@ def test_retrain_a_registered_model_promotes_a_proven_improvement(
     recorded = Tracker().client.get_run(payload["registry"]["run_id"])
     assert recorded.data.tags["apprentice.decision"] == "promote"
     assert "champion_roc_auc" in recorded.data.metrics
+
+
+def test_monitor_retrain_on_alert_chains_the_two(tmp_path: Path) -> None:
+    """The cron job: ``monitor --retrain-on-alert`` alerts (exit 1) and records a decision."""
+    from tests.learn._data import TABLES, text_table
+    from typer.testing import CliRunner
+
+    from apprentice.bundle import train
+    from apprentice.cli import app
+    from apprentice.monitor import attach_profile, build_profile
+
+    if not (TABLES / "adult.csv").is_file():
+        pytest.skip("../shared/data/tables is not available")
+    rows = text_table("adult.csv", rows=1600, seed=8)
+    base = tmp_path / "base.csv"
+    rows.iloc[:600].to_csv(base, index=False)
+    champion = train(
+        base, target="income", out=tmp_path / "champion", time_budget=None, max_trials=0,
+        families=("linear",), n_jobs=1, n_boot=50,
+    )  # fmt: skip
+    attach_profile(champion.path, build_profile(champion.bundle, rows.iloc[600:900]))
+    shifted = rows.iloc[900:].copy()
+    shifted["marital_status"] = "Never-married"
+    current = tmp_path / "current.csv"
+    shifted.to_csv(current, index=False)
+    out = CliRunner().invoke(
+        app,
+        ["monitor", "--model", str(champion.path), "--current", str(current),
+         "--retrain-on-alert", "--json"],
+    )  # fmt: skip
+    assert out.exit_code == 1, out.output
+    payload = json.loads(out.stdout)
+    assert payload["status"] == "alert"
+    assert payload["retrain"]["decision"] in ("promote", "keep")
+    assert Path(payload["retrain"]["report"]).is_file()

@@ -287,6 +287,11 @@ def retrain(
     out_dir = Path(out) if out is not None else _default_out(path)
     out_dir.mkdir(parents=True, exist_ok=True)
     budget = time_budget if time_budget is not None else manifest.get("time_budget")
+    if families is None:  # the champion's portfolio, from its leaderboard
+        from apprentice.learn.models import FAMILIES
+
+        tried = {str(r.get("family")) for r in manifest.get("leaderboard") or []}
+        families = tuple(f for f in FAMILIES if f in tried and f != "dummy") or None
     trials = max_trials if max_trials is not None else manifest.get("max_trials")
     say("training the challenger with the champion's search settings")
     result_c = train(
