@@ -44,6 +44,7 @@ from apprentice.errors import (
     SourceNotFoundError,
     UnsupportedFormatError,
 )
+from apprentice.read.encoding import is_utf8
 
 TEXT_EXTENSIONS = {".csv", ".tsv", ".tab", ".txt", ".dat", ".psv", ".ssv", ".data", ".text"}
 FORMAT_BY_EXTENSION = {
@@ -323,14 +324,6 @@ def _looks_wide_text(sample: bytes) -> bool:
     return False
 
 
-def _is_utf8(sample: bytes) -> bool:
-    try:
-        sample.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return exc.start >= len(sample) - 3 and exc.reason == "unexpected end of data"
-    return True
-
-
 def refuse_binary(head: bytes, name: str) -> None:
     """Raise :class:`UnsupportedFormatError` for binary content that is not a table.
 
@@ -356,7 +349,7 @@ def refuse_binary(head: bytes, name: str) -> None:
     control = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
     if not control:
         return
-    limit = 0.10 if _is_utf8(sample) else 0.04
+    limit = 0.10 if is_utf8(sample) else 0.04
     if control > limit * len(sample):
         known = next((w for m, w in _WEAK_BINARY_MAGIC if sample.startswith(m)), None)
         lead = f"this is {known.split(';')[0]}" if known else "the content is binary"

@@ -52,7 +52,8 @@ def _bomless_utf16(raw: bytes) -> str | None:
     return None
 
 
-def _is_utf8(raw: bytes) -> bool:
+def is_utf8(raw: bytes) -> bool:
+    """``raw`` is UTF-8 (a multi-byte sequence cut at its end is fine)."""
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -71,7 +72,7 @@ def guess_encoding(raw: bytes) -> tuple[str, bool]:
         return utf16, False
     if raw.isascii():
         return "ascii", False
-    if _is_utf8(raw):
+    if is_utf8(raw):
         return "utf-8", False
     return _single_byte(raw), False
 

@@ -39,6 +39,7 @@ from apprentice.read._source import (
     text_columns_frame,
     unique_names,
 )
+from apprentice.read.encoding import decode, guess_encoding
 from apprentice.read.hints import ReadHints
 from apprentice.read.result import ReadResult, make_quarantine
 
@@ -71,64 +72,34 @@ def _count_undecodable(exc: UnicodeError) -> tuple[str, int]:
 
 codecs.register_error("apprentice.count", _count_undecodable)
 
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-
-
-def _valid_prefix(sample: bytes, encoding: str) -> bool:
-    """``sample`` decodes in ``encoding`` (a sequence cut at its end is fine)."""
-    try:
-        codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
-    except UnicodeDecodeError:
-        return False
-    return True
-
 
 def _detect_encoding(head: bytes, hint: str | None) -> tuple[str, str | None]:
-    """The encoding to decode with, and a note when it is not plain UTF-8."""
+    """The encoding to stream JSON Lines with (the delimited-text detection on the head)."""
     if hint is not None:
-        name = codecs.lookup(hint).name
-        if name == "utf-8" and head.startswith(codecs.BOM_UTF8):
+        if codecs.lookup(hint).name == "utf-8" and head.startswith(codecs.BOM_UTF8):
             return "utf-8-sig", None
         return hint, None
-    for bom, encoding in _BOMS:
-        if head.startswith(bom):
-            note = None if encoding == "utf-8-sig" else f"decoded as {encoding} (byte order mark)"
-            return encoding, note
-    guess = json.detect_encoding(head[:4]) if len(head) >= 4 else "utf-8"
-    if guess != "utf-8":
-        return guess, f"decoded as {guess} (detected from the NUL byte pattern)"
-    if _valid_prefix(head, "utf-8"):
-        return "utf-8", None
-    if _valid_prefix(head, "cp1252"):
-        return "cp1252", "not valid UTF-8; decoded as cp1252 (Windows Western European)"
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(head).best()
-    encoding = best.encoding if best is not None else "latin-1"
-    return encoding, f"not valid UTF-8; decoded as {encoding} (detected)"
+    encoding, bom = guess_encoding(head)
+    if encoding in ("ascii", "utf-8", "utf-8-sig"):
+        return ("utf-8-sig" if bom else "utf-8"), None
+    return encoding, f"decoded as {encoding} ({'byte order mark' if bom else 'detected'})"
 
 
 def _decode(raw: bytes, hint: str | None) -> tuple[str, str, list[str], int]:
-    """Text, encoding, notes and the count of undecodable bytes (replaced by U+FFFD)."""
-    encoding, note = _detect_encoding(raw[: 1 << 16], hint)
-    notes = [note] if note else []
-    _counter.bad = 0
-    text = raw.decode(encoding, errors="apprentice.count")
-    bad = _counter.bad
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    if bad:
+    """Text, encoding, notes and the count of undecodable bytes (replaced by U+FFFD).
+
+    The same detection as delimited text (:mod:`apprentice.read.encoding`)."""
+    decoded = decode(raw, hint)
+    notes = []
+    if decoded.encoding not in ("ascii", "utf-8", "utf-8-sig"):
+        how = "byte order mark" if decoded.bom else "detected"
+        notes.append(f"decoded as {decoded.encoding} ({how})")
+    if decoded.undecodable:
         notes.append(
-            f"{bad:,} bytes could not be decoded as {encoding} and were replaced by U+FFFD; "
-            "pass --encoding if the file uses another encoding"
+            f"{decoded.undecodable:,} bytes could not be decoded as {decoded.encoding} and were "
+            "replaced by U+FFFD; pass --encoding if the file uses another encoding"
         )
-    return text, encoding, notes, bad
+    return decoded.text, decoded.encoding, notes, decoded.undecodable
 
 
 # ---------------------------------------------------------------------------------------------
