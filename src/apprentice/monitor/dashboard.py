@@ -134,12 +134,16 @@ def _bucket(stamps: Any) -> str:
     return "7D"
 
 
-def dashboard_html(log_db_url: str | None, bundle: Any, *, since: str = "30d") -> str:
+def dashboard_html(
+    log_db_url: str | None, bundle: Any, *, since: str = "30d", max_rows: int = 100_000
+) -> str:
     """The ``GET /dashboard`` page of a served bundle, from its prediction log: prediction
     volume, latency, drift per feature over time, performance over time, open alerts.
 
-    ``log_db_url``: the server's log URL (``None``: the workspace's SQLite log). Everything
-    is inline: the page loads nothing from anywhere.
+    ``log_db_url``: the server's log URL (``None``: the workspace's SQLite log); the newest
+    ``max_rows`` predictions of the last ``since`` are shown. Everything is inline: the page
+    loads nothing from anywhere. A bundle without a reference profile gets volume and latency
+    only.
     """
     import numpy as np
 
@@ -149,7 +153,7 @@ def dashboard_html(log_db_url: str | None, bundle: Any, *, since: str = "30d") -
     from apprentice.monitor.profile import load_profile, typed_features
 
     title = f"apprentice dashboard: {bundle.target or 'model'} ({bundle.task})"
-    logged = log_rows(log_db_url, parse_period(since))
+    logged = log_rows(log_db_url, parse_period(since), max_rows=max_rows)
     if logged.empty:
         return monitor_html(
             {"status": "ok", "rows": 0, "alerts": [], "drift": {"score": 0, "columns": []}},
@@ -165,6 +169,16 @@ def dashboard_html(log_db_url: str | None, bundle: Any, *, since: str = "30d") -
     latency = raw["__latency_ms"].groupby(labels).quantile(0.95)
     latency_points = [(str(k), float(v)) for k, v in latency.items()]
     policy = Policy()
+    extra = (
+        f'<section id="volume"><h2>prediction volume (per {_e(freq)})</h2>'
+        f"{_line(volume, label='prediction volume')}</section>"
+        f'<section id="latency"><h2>latency, 95th percentile (ms)</h2>'
+        f"{_line(latency_points, label='latency')}</section>"
+    )
+    if not bundle.manifest.get("profile"):
+        empty = {"status": "ok", "rows": len(raw), "alerts": [], "drift": {"score": 0}}
+        note = "<p>this bundle has no reference profile: no drift or performance checks</p>"
+        return monitor_html(empty, title=title, extra=extra + note)
     profile = load_profile(bundle)
     features = raw.drop(columns=["__logged_at", "__latency_ms"])
     result = check(bundle, features, policy=policy, profile=profile)
@@ -198,11 +212,7 @@ def dashboard_html(log_db_url: str | None, bundle: Any, *, since: str = "30d") -
         for name, points in series.items()
         if points
     )
-    extra = (
-        f'<section id="volume"><h2>prediction volume (per {_e(freq)})</h2>'
-        f"{_line(volume, label='prediction volume')}</section>"
-        f'<section id="latency"><h2>latency, 95th percentile (ms)</h2>'
-        f"{_line(latency_points, label='latency')}</section>"
+    extra += (
         f'<section id="drift-time"><h2>drift over time (W1/sd or JS distance)</h2>'
         f"{drift_time or '<p>too few rows per window</p>'}</section>"
     )

@@ -61,8 +61,10 @@ def _query(url: str, sql: str, params: dict[str, Any]) -> pd.DataFrame:
     return frame
 
 
-def log_rows(db_url: str | None, since: timedelta | None = None) -> pd.DataFrame:
-    """Logged predictions (newest ``MAX_ROWS``) joined with their latest feedback."""
+def log_rows(
+    db_url: str | None, since: timedelta | None = None, *, max_rows: int = MAX_ROWS
+) -> pd.DataFrame:
+    """Logged predictions (the newest ``max_rows``) joined with their latest feedback."""
     url = _url(db_url)
     cutoff = datetime.now(UTC) - since if since is not None else datetime(1970, 1, 1, tzinfo=UTC)
     bound: Any = cutoff.isoformat(timespec="microseconds") if url.startswith("sqlite") else cutoff
@@ -70,7 +72,7 @@ def log_rows(db_url: str | None, since: timedelta | None = None) -> pd.DataFrame
         "SELECT p.created_at, p.inputs, p.prediction, p.probabilities, p.latency_ms, "
         "f.actual FROM predictions p LEFT JOIN (SELECT request_id, MAX(actual) AS actual "
         "FROM feedback GROUP BY request_id) f ON f.request_id = p.request_id "
-        f"WHERE p.created_at >= :cutoff ORDER BY p.created_at DESC LIMIT {MAX_ROWS}"
+        f"WHERE p.created_at >= :cutoff ORDER BY p.created_at DESC LIMIT {int(max_rows)}"
     )
     frame = _query(url, sql, {"cutoff": bound})
     return frame.iloc[::-1].reset_index(drop=True)
