@@ -141,3 +141,20 @@ def test_dashboard_mounted_in_the_serving_app(
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert 'id="volume"' in response.text and response.text.count('class="chart"') >= 5
+
+
+def test_retrain_from_feedback(monitored: Monitored, log_url: str, tmp_path: Path) -> None:
+    from apprentice.workflows.retrain import retrain
+
+    decision = retrain(
+        str(monitored.path),
+        from_feedback=True,
+        db_url=log_url,
+        base=monitored.reference.iloc[:2200],
+        families=("linear",),
+        n_boot=200,
+        out=tmp_path / "rt",
+    ).to_dict()
+    assert decision["new_rows"] == 500  # the logged rows that got feedback
+    assert decision["holdout_rows"] == 150  # the most recent 30%
+    assert decision["decision"] in ("promote", "keep")

@@ -62,7 +62,8 @@ def monitor_command(
         bool,
         typer.Option(
             "--retrain-on-alert",
-            help="On an alert with labelled current rows, run apprentice retrain on them.",
+            help="On an alert, run apprentice retrain on the labelled current rows (--current) "
+            "or on the logged rows that got feedback (--since).",
         ),
     ] = False,
     json_out: JsonOpt = False,
@@ -102,7 +103,7 @@ def monitor_command(
             html_out.parent.mkdir(parents=True, exist_ok=True)
             html_out.write_text(monitor_html(payload), encoding="utf-8")
         if result.alerts and retrain_on_alert:
-            payload["retrain"] = _retrain(model, current, bundle, quiet=quiet or json_out)
+            payload["retrain"] = _retrain(model, current, db_url, quiet=quiet or json_out)
     except ApprenticeError as exc:
         err_console.print(f"error: {exc.message}")
         raise typer.Exit(2) from None
@@ -116,13 +117,16 @@ def monitor_command(
     raise typer.Exit(1 if result.alerts else 0)
 
 
-def _retrain(model: str, current: Path | None, bundle: Any, *, quiet: bool) -> dict[str, Any]:
+def _retrain(
+    model: str, current: Path | None, db_url: str | None, *, quiet: bool
+) -> dict[str, Any]:
+    """The labelled current file, or (with --since) the log's rows that got feedback."""
     from apprentice.workflows.retrain import retrain
 
-    if current is None:
-        return {"skipped": "retrain on alert needs --current FILE with labels"}
-    decision = retrain(model, data=current, progress=None if quiet else err_console.print)
-    return decision.to_dict()
+    say = None if quiet else err_console.print
+    if current is not None:
+        return retrain(model, data=current, progress=say).to_dict()
+    return retrain(model, from_feedback=True, db_url=db_url, progress=say).to_dict()
 
 
 def _print(payload: dict[str, Any]) -> None:
