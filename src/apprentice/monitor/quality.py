@@ -21,6 +21,7 @@ def quality_checks(
     policy: QualityPolicy,
 ) -> dict[str, Any]:
     """Findings per check; ``issues`` lists the ones that break the policy."""
+    from apprentice.clean.markers import MISSING_TOKENS
     from apprentice.monitor.drift import OTHER
     from apprentice.monitor.profile import numeric_values, unparsed
 
@@ -76,7 +77,8 @@ def quality_checks(
         if raw is not None and name in raw.columns:
             markers = set(profile.get("markers", {}).get(name, []))
             bad = unparsed(raw[name], series)
-            bad = bad[~bad.isin(markers)]
+            folded = bad.str.casefold()
+            bad = bad[~bad.isin(markers) & ~folded.isin(MISSING_TOKENS)]
             filled = raw[name].astype("string").str.strip()
             n_filled = int((filled.notna() & (filled != "")).sum())
             share = len(bad) / n_filled if n_filled else 0.0
