@@ -106,6 +106,11 @@ def one_run(workspace: Path, budget: float, sensitive: list[str], seed: int) -> 
         "version": (result.model or {}).get("version"),
         "alias": (result.model or {}).get("alias"),
         "champion": result.champion,
+        "members": [
+            f"{m.get('name', m.get('kind'))}:{m.get('kind')}"
+            for m in (result.load_bundle().manifest.get("model") or {}).get("members", [])
+        ],
+        "explain_method": (result.explain or {}).get("method"),
         "holdout": result.metrics.get("roc_auc"),
         "stages_s": stages,
         "wall_s": round(wall, 2),
