@@ -249,8 +249,17 @@ class _Search:
         return per_fit + self.pipeline_seconds.get(result.config.view, 0.0) * scale
 
     def reserve(self) -> float:
-        """Seconds held back for the refit and for the caller's predictions afterwards."""
-        ranked = [r for r in self._ranked() if r.family != "dummy"][:3]
+        """Seconds held back for the refit and for the caller's predictions afterwards.
+
+        The best baseline is always in the reserve: the paired test against it is part of
+        every result, so its refit must not be what the budget runs out on."""
+        everything = self._ranked()
+        ranked = [r for r in everything if r.family != "dummy"][:3]
+        baseline = next(
+            (r for r in everything if r.family in BASELINE_FAMILIES and r not in ranked), None
+        )
+        if baseline is not None:
+            ranked.append(baseline)
         refit = 1.2 * sum(self.refit_estimate(r) for r in ranked)
         per_row = max(
             (r.predict_seconds / r.predicted_rows for r in ranked if r.predicted_rows), default=0.0
