@@ -22,7 +22,7 @@ import pandas as pd
 from apprentice.bundle.cleaning import as_text_frame, cleaner_class, recipe_json
 from apprentice.bundle.io import MANIFEST, load_bundle, write_bundle
 from apprentice.bundle.model import Bundle
-from apprentice.errors import ConfigError, FeatureError, TargetError
+from apprentice.errors import ApprenticeError, ConfigError, FeatureError, TargetError
 
 if TYPE_CHECKING:
     from apprentice.evaluate import Calibration, Comparison, Interval
@@ -523,6 +523,20 @@ def train(
         )
     calib = calibration(y_test, shipped) if classification and n_test else None
     timings["evaluate_s"] = time.monotonic() - t
+    if n_test:
+        # the reference profile the monitor compares live data with (holdout rows, kept apart
+        # from training, carry the calibration that label-free performance estimation needs)
+        t = time.monotonic()
+        from apprentice.bundle.profile import attach_profile, build_profile
+
+        try:
+            profile = build_profile(
+                bundle, raw.iloc[test_idx].reset_index(drop=True), train_features=X_train, seed=seed
+            )
+            attach_profile(out_path, profile, bundle=bundle)
+        except (ValueError, TypeError, ApprenticeError) as exc:
+            warnings.append(f"no reference profile for monitoring ({type(exc).__name__})")
+        timings["profile_s"] = time.monotonic() - t
     timings["total_s"] = clock.elapsed()
     cv = {
         "metric": metric_name,

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from apprentice.bundle.profile import OTHER, category_counts, sorted_quantile
+
 MIN_EXPECTED = 5.0
 #: exact two-sample KS p-values up to this m x n (scipy's exact method; fast there)
 EXACT_LIMIT = 2_500_000
@@ -88,16 +90,6 @@ def psi(reference_fractions: np.ndarray, edges: np.ndarray, current_sorted: np.n
     cur = np.clip(counts / len(current_sorted), EPS, None)
     ref = np.clip(np.asarray(reference_fractions, dtype=float), EPS, None)
     return float(np.sum((cur - ref) * np.log(cur / ref)))
-
-
-def sorted_quantile(sorted_values: np.ndarray, probs: np.ndarray) -> np.ndarray:
-    """``np.quantile`` (linear method) of an already sorted array, without a partition."""
-    n = len(sorted_values)
-    pos = np.asarray(probs, dtype=float) * (n - 1)
-    lo = np.floor(pos).astype(np.int64)
-    hi = np.minimum(lo + 1, n - 1)
-    frac = pos - lo
-    return sorted_values[lo] * (1 - frac) + sorted_values[hi] * frac
 
 
 def wasserstein_normalised(
@@ -181,18 +173,6 @@ def jensen_shannon(p: np.ndarray, q: np.ndarray) -> float:
         return float(np.sum(a[mask] * np.log2(a[mask] / m[mask])))
 
     return math.sqrt(max(0.0, (kl(p) + kl(q)) / 2))
-
-
-OTHER = "__other__"
-
-
-def category_counts(values: Any) -> dict[str, int]:
-    """Counts of non-missing values as text (pandas ``value_counts``)."""
-    import pandas as pd
-
-    series = values if isinstance(values, pd.Series) else pd.Series(values)
-    counts = series.dropna().astype(str).value_counts(sort=False)
-    return {str(k): int(v) for k, v in counts.items()}
 
 
 def categorical_drift(name: str, ref: dict[str, Any], current: Any) -> ColumnDrift:

@@ -11,6 +11,16 @@ import pandas as pd
 from apprentice.monitor.policy import QualityPolicy
 
 
+def _proportion_up(p_ref: float, n_ref: int, p_cur: float, n_cur: int) -> bool:
+    """One-sided two-proportion z-test at 1%: is the current share really above the
+    reference's? (Without a reference count, the threshold alone decides.)"""
+    if n_ref <= 0 or n_cur <= 0:
+        return True
+    pooled = (p_ref * n_ref + p_cur * n_cur) / (n_ref + n_cur)
+    se = float(np.sqrt(pooled * (1 - pooled) * (1 / n_ref + 1 / n_cur)))
+    return se == 0 or (p_cur - p_ref) / se > 2.326
+
+
 def quality_checks(
     profile: dict[str, Any],
     current: pd.DataFrame,
@@ -21,9 +31,8 @@ def quality_checks(
     policy: QualityPolicy,
 ) -> dict[str, Any]:
     """Findings per check; ``issues`` lists the ones that break the policy."""
-    from apprentice.clean.markers import MISSING_TOKENS
     from apprentice.monitor.drift import OTHER
-    from apprentice.monitor.profile import numeric_values, unparsed
+    from apprentice.monitor.profile import numeric_values, unreadable_share
 
     issues: list[dict[str, Any]] = []
     schema: dict[str, Any] = {"missing_columns": [], "extra_columns": []}
@@ -76,18 +85,19 @@ def quality_checks(
                     )
         if raw is not None and name in raw.columns:
             markers = set(profile.get("markers", {}).get(name, []))
-            bad = unparsed(raw[name], series)
-            folded = bad.str.casefold()
-            bad = bad[~bad.isin(markers) & ~folded.isin(MISSING_TOKENS)]
-            filled = raw[name].astype("string").str.strip()
-            n_filled = int((filled.notna() & (filled != "")).sum())
-            share = len(bad) / n_filled if n_filled else 0.0
+            share = unreadable_share(raw[name], series, markers)
             entry["unreadable_share"] = share
+            # what the reference itself could not read is its normal state, not news
+            baseline = float(profile.get("unreadable", {}).get(name, 0.0))
             tail = 0.0
             if ref["kind"] == "categorical":  # Good-Turing, as below
                 counts = ref["counts"].values()
                 tail = sum(1 for v in counts if v == 1) / max(sum(counts), 1)
-            if share > policy.max_unseen_share + tail:
+            n_ref = int(profile.get("unreadable_n", {}).get(name, 0))
+            n_cur = int(raw[name].astype("string").str.strip().fillna("").ne("").sum())
+            if share > baseline + policy.max_unseen_share + tail and _proportion_up(
+                baseline, n_ref, share, n_cur
+            ):
                 what = (
                     "categories the reference never saw"
                     if ref["kind"] == "categorical"
