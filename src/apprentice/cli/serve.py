@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from apprentice.cli._common import QuietOpt, err_console
+from apprentice.cli._common import JsonOpt, QuietOpt, emit_json, err_console
 
 
 def serve_command(
@@ -47,6 +47,7 @@ def serve_command(
     access_log: Annotated[
         bool, typer.Option("--access-log", help="Print one line per request (no bodies).")
     ] = False,
+    json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Serve MODEL as an HTTP API (POST /predict, /predict/batch, /feedback; GET /docs)."""
@@ -58,7 +59,16 @@ def serve_command(
     log_url = db_url or settings.database_url or default_url(settings.workspace)
 
     def ready(address: str) -> None:
-        if not quiet:
+        if json_out:  # one document on stdout when the server is up, for scripts that start it
+            emit_json(
+                {
+                    "address": address,
+                    "docs": f"{address}/docs",
+                    "workers": workers,
+                    "prediction_log": _redact(log_url),
+                }
+            )
+        elif not quiet:
             err_console.print(
                 f"serving on [bold]{address}[/] ({workers} worker(s)); docs at {address}/docs; "
                 f"prediction log: {_redact(log_url)}; stop with Ctrl+C or SIGTERM"
@@ -75,7 +85,7 @@ def serve_command(
         max_body_bytes=int(max_body_mb * 1024 * 1024),
         grace_period=grace,
         access_log=access_log,
-        log_level="warning" if quiet or not access_log else "info",
+        log_level="warning" if quiet or json_out or not access_log else "info",
         settings=settings,
         on_ready=ready,
     )
