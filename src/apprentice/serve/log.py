@@ -19,6 +19,7 @@ latency_ms) and ``feedback`` (request_id, created_at, actual), keyed by request 
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import os
 import sqlite3
@@ -146,17 +147,24 @@ def _sqlite_path(url: str) -> str:
 # --------------------------------------------------------------------------- stores
 
 
-class _Store:
+class _Store(abc.ABC):
+    """A prediction-log backend (SQLite or PostgreSQL)."""
+
     dialect: str
 
+    @abc.abstractmethod
     def migrate(self) -> None:
-        raise NotImplementedError
+        """Create or upgrade the tables (safe from several workers at once)."""
 
-    def insert(self, predictions: Sequence[tuple[Any, ...]], feedback: Sequence[tuple[Any, ...]]):  # type: ignore[no-untyped-def]
-        raise NotImplementedError
+    @abc.abstractmethod
+    def insert(
+        self, predictions: Sequence[tuple[Any, ...]], feedback: Sequence[tuple[Any, ...]]
+    ) -> None:
+        """Write one batch of rows."""
 
+    @abc.abstractmethod
     def close(self) -> None:
-        raise NotImplementedError
+        """Release the connection."""
 
 
 def _insert_sql(table: str, columns: Sequence[str], mark: Callable[[str], str]) -> str:
