@@ -122,20 +122,11 @@ def test_dashboard_mounted_in_the_serving_app(
 ) -> None:
     """The hook the server mounts: ``GET /dashboard`` answers the page from its own log."""
     pytest.importorskip("fastapi")
-    from fastapi.responses import HTMLResponse
     from fastapi.testclient import TestClient
 
     from apprentice.serve.app import create_app
 
     app = create_app(monitored.path, database_url=log_url, workspace=tmp_path)
-    service = app.state.service
-    if not any(getattr(r, "path", None) == "/dashboard" for r in app.routes):
-
-        @app.get("/dashboard", response_class=HTMLResponse)
-        def dashboard() -> HTMLResponse:  # the exact hook the server needs
-            url = service.log.url if service.log is not None else None
-            return HTMLResponse(dashboard_html(url, service.bundle))
-
     with TestClient(app) as client:
         response = client.get("/dashboard")
     assert response.status_code == 200

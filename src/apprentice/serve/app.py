@@ -523,7 +523,7 @@ def create_app(
     """
     from fastapi import Body, FastAPI, Request
     from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import JSONResponse, Response
+    from fastapi.responses import HTMLResponse, JSONResponse, Response
     from fastapi.security import APIKeyHeader
 
     settings = settings or get_settings()
@@ -690,6 +690,28 @@ def create_app(
     )
     async def model() -> dict[str, Any]:
         return service.model_info()
+
+    @app.get(
+        "/dashboard",
+        summary="Monitoring dashboard: volume, latency, drift, performance, open alerts",
+        tags=["operations"],
+        dependencies=secured,
+        response_class=HTMLResponse,
+        responses={
+            200: {"content": {"text/html": {}}, "description": "The dashboard page."},
+            **(
+                {401: {**common[401], "content": {"application/json": {}}}} if 401 in common else {}
+            ),
+        },
+    )
+    async def dashboard() -> HTMLResponse:
+        # DESIGN puts /dashboard in the serving app; the page is the monitor's, imported only
+        # when someone opens it, so the prediction path never loads the monitor
+        from apprentice.monitor.dashboard import dashboard_html
+
+        url = service.log.url if service.log is not None else None
+        page = await asyncio.to_thread(dashboard_html, url, service.bundle)
+        return HTMLResponse(page)
 
     del Record
     return _wrap(app, service)
