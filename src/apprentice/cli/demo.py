@@ -15,10 +15,18 @@ def demo_command(
         float, typer.Option("--time-budget", help="Seconds for training.")
     ] = 45.0,
     tracking_uri: TrackingUriOpt = None,
+    release: Annotated[
+        bool,
+        typer.Option(
+            "--release/--no-release",
+            help="Then serve the champion, send traffic and a shifted batch, monitor, retrain.",
+        ),
+    ] = True,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """apprentice run on a bundled real dataset (fairness on sex, race, age), then predict."""
+    """apprentice run on a bundled real dataset (fairness on sex, race, age), then predict;
+    then serve it, send traffic and a shifted batch, monitor (alert) and retrain (decision)."""
     from apprentice.workflows.demo import DEMO_SENSITIVE, DEMO_TARGET, run_demo
     from apprentice.workflows.run import STAGES
 
@@ -31,8 +39,29 @@ def demo_command(
         )
     with StageBars(enabled=show, stages=STAGES) as bars:
         result = run_demo(time_budget=time_budget, tracking_uri=tracking_uri, observer=bars)  # type: ignore[arg-type]
+    after = None
+    if release:
+        from apprentice.read import read
+        from apprentice.workflows.lifecycle import after_release
+
+        if show:
+            err_console.rule("[bold]after release")
+
+        def say(message: str) -> None:
+            if show:
+                err_console.print(f"  {message}", markup=False, highlight=False)
+
+        after = after_release(
+            result.run.name,
+            read(result.source).table,
+            target=DEMO_TARGET,
+            time_budget=min(time_budget, 30.0),
+            say=say,
+        )
     if json_out:
-        emit_json(result.to_dict())
+        payload = result.to_dict()
+        payload["after_release"] = after.to_dict() if after is not None else None
+        emit_json(payload)
         return
     if not show:
         return
@@ -49,12 +78,32 @@ def demo_command(
     )
     err.print(table.to_string(), markup=False, highlight=False, soft_wrap=True)
     r = result.run
+    if after is not None:
+        err.rule("[bold]after release")
+        err.print(
+            f"  served {after.served} predictions at {after.address} "
+            f"({after.shifted} of them shifted), {after.feedback} outcomes fed back",
+            markup=False,
+            highlight=False,
+        )
+        for alert in after.monitor.alerts[:6]:
+            err.print(f"  monitor alert: {alert.get('message')}", markup=False, highlight=False)
+        err.print(
+            f"  retrain: {after.decision.to_dict()['decision']} the challenger: "
+            f"{after.decision.gate.reason}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        err.print(f"  decision report: {after.decision.out / 'retrain.html'}", markup=False)
     err.rule("[bold]next")
     steps = [
         f"apprentice models show {r.name}",
         f"apprentice report {r.run_id}",
         f"apprentice serve {r.name}",
     ]
+    if after is not None:
+        steps.append(f"apprentice monitor --model {r.name} --since 1h --html monitor.html")
     version = int((r.model or {}).get("version") or 0)
     if version > 1:
         steps.append(f"apprentice compare {r.name}/{version - 1} {r.name}/{version}")

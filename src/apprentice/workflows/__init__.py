@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Any
 _EXPORTS: dict[str, str] = {
     "CleanFileResult": "apprentice.workflows.clean",
     "CompareResult": "apprentice.workflows.compare",
+    "AfterRelease": "apprentice.workflows.lifecycle",
     "DemoResult": "apprentice.workflows.demo",
     "RunObserver": "apprentice.workflows.run",
     "RunResult": "apprentice.workflows.run",
+    "after_release": "apprentice.workflows.lifecycle",
     "clean_file": "apprentice.workflows.clean",
     "list_runs": "apprentice.workflows.run",
     "load_run": "apprentice.workflows.run",
@@ -24,11 +26,13 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "AfterRelease",
     "CleanFileResult",
     "CompareResult",
     "DemoResult",
     "RunObserver",
     "RunResult",
+    "after_release",
     "clean_file",
     "list_runs",
     "load_run",
@@ -39,6 +43,7 @@ if TYPE_CHECKING:
     from apprentice.workflows.clean import CleanFileResult, clean_file
     from apprentice.workflows.compare import CompareResult
     from apprentice.workflows.demo import DemoResult, run_demo
+    from apprentice.workflows.lifecycle import AfterRelease, after_release
     from apprentice.workflows.run import RunObserver, RunResult, list_runs, load_run
 
 
