@@ -17,6 +17,35 @@ QuietOpt = Annotated[
     bool, typer.Option("--quiet", "-q", help="Print nothing but errors; no progress bars.")
 ]
 
+# options shared by the commands that train (train, run)
+MetricOpt = Annotated[
+    str | None,
+    typer.Option(help="Selection metric (default: roc_auc, log_loss or rmse by task)."),
+]
+SplitOpt = Annotated[
+    str | None, typer.Option(help="Holdout split: random, stratified, group:COL or time:COL.")
+]
+TestSizeOpt = Annotated[float, typer.Option(help="Share of rows held out.")]
+SeedOpt = Annotated[int, typer.Option(help="Random seed.")]
+TaskOpt = Annotated[
+    str | None, typer.Option(help="binary, multiclass or regression (detected if unset).")
+]
+KeepColumnOpt = Annotated[
+    list[str] | None,
+    typer.Option("--keep-column", help="Keep a column the leakage guard would exclude."),
+]
+DropColumnOpt = Annotated[
+    list[str] | None, typer.Option("--drop-column", help="Never use this column.")
+]
+JobsOpt = Annotated[int | None, typer.Option("--jobs", help="Threads per fit (default: the CPUs).")]
+FamiliesOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Restrict the portfolio, comma-separated: linear, lightgbm, "
+        "hist_gradient_boosting, random_forest, extra_trees (the dummy baseline always runs)."
+    ),
+]
+
 err_console = Console(stderr=True, highlight=False)
 out_console = Console(highlight=False)
 

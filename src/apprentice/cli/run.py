@@ -8,7 +8,21 @@ from typing import Annotated, Any
 
 import typer
 
-from apprentice.cli._common import JsonOpt, QuietOpt, emit_json, err_console
+from apprentice.cli._common import (
+    DropColumnOpt,
+    FamiliesOpt,
+    JobsOpt,
+    JsonOpt,
+    KeepColumnOpt,
+    MetricOpt,
+    QuietOpt,
+    SeedOpt,
+    SplitOpt,
+    TaskOpt,
+    TestSizeOpt,
+    emit_json,
+    err_console,
+)
 
 TrackingUriOpt = Annotated[
     str | None,
@@ -150,33 +164,15 @@ def run_command(
         int | None,
         typer.Option(help="Optuna trials after the portfolio (a reproducible bound)."),
     ] = None,
-    metric: Annotated[
-        str | None,
-        typer.Option(help="Selection metric (default: roc_auc, log_loss or rmse by task)."),
-    ] = None,
-    split: Annotated[
-        str | None,
-        typer.Option(help="Holdout split: random, stratified, group:COL or time:COL."),
-    ] = None,
-    test_size: Annotated[float, typer.Option(help="Share of rows held out.")] = 0.25,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    task: Annotated[
-        str | None, typer.Option(help="binary, multiclass or regression (detected if unset).")
-    ] = None,
-    keep_column: Annotated[
-        list[str] | None,
-        typer.Option("--keep-column", help="Keep a column the leakage guard would exclude."),
-    ] = None,
-    drop_column: Annotated[
-        list[str] | None, typer.Option("--drop-column", help="Never use this column.")
-    ] = None,
-    jobs: Annotated[
-        int | None, typer.Option("--jobs", help="Threads per fit (default: the CPUs).")
-    ] = None,
-    families: Annotated[
-        str | None,
-        typer.Option(help="Restrict the portfolio, comma-separated (linear, lightgbm, ...)."),
-    ] = None,
+    metric: MetricOpt = None,
+    split: SplitOpt = None,
+    test_size: TestSizeOpt = 0.25,
+    seed: SeedOpt = 0,
+    task: TaskOpt = None,
+    keep_column: KeepColumnOpt = None,
+    drop_column: DropColumnOpt = None,
+    jobs: JobsOpt = None,
+    families: FamiliesOpt = None,
     tracking_uri: TrackingUriOpt = None,
     track: Annotated[
         bool,
