@@ -47,7 +47,6 @@ class Settings:
     max_decompressed_bytes: int = field(
         default_factory=lambda: _env_int("MAX_DECOMPRESSED_BYTES", 20 * 1024**3)
     )
-    max_line_bytes: int = field(default_factory=lambda: _env_int("MAX_LINE_BYTES", 256 * 1024**2))
     fast_read_bytes: int = field(default_factory=lambda: _env_int("FAST_READ_BYTES", 64 * 1024**2))
 
     def with_(self, **changes: object) -> Settings:

@@ -17,7 +17,6 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from apprentice.read._profile import TableProfile
 from apprentice.read._tokenize import Format, parse_text
 from apprentice.read.dialect import DELIMITERS
 
@@ -345,7 +344,3 @@ def best_repair(
             "and none is clearly right"
         )
     return ranked[0], ""
-
-
-def profile_scorer(profile: TableProfile) -> Scorer:
-    return profile.row_logp

@@ -73,7 +73,8 @@ def _pattern_score(rows: list[list[str]]) -> float:
     total = 0.0
     for length, count in lengths.items():
         total += count * max(length - 1, 0.001) / length
-    return total / len(lengths) / max(sum(lengths.values()), 1) * len(lengths) ** 0  # normalised
+    # van den Burg et al.'s pattern score, divided by the row count to compare samples
+    return total / len(lengths) / max(sum(lengths.values()), 1)
 
 
 def _type_score(rows: list[list[str]], quote: str | None) -> float:
