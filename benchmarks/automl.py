@@ -402,6 +402,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT / "results.json")
     parser.add_argument("--markdown", type=Path, default=None, help="update this file's section")
     parser.add_argument("--keep", action="store_true", help="keep the per-run work folders")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="reuse the runs already logged (same table, seed, system and budget)",
+    )
     args = parser.parse_args(argv)
     systems = [s.strip() for s in args.systems.split(",") if s.strip()]
     unknown = sorted(set(systems) - set(SYSTEMS))
@@ -413,11 +418,28 @@ def main(argv: list[str] | None = None) -> int:
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     tables = benchmark_tables([t for t in args.tables.split(",") if t.strip()] or None)
     records: list[dict[str, Any]] = []
-    for table in tables:
-        for seed in seeds:
+    # every finished run is appended to a log at once, so a long run that is cut off
+    # can be taken up again with --resume instead of starting over
+    log = args.out.with_suffix(".jsonl")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    done: dict[tuple[str, int, str], dict[str, Any]] = {}
+    if args.resume and log.exists():
+        for line in log.read_text(encoding="utf-8").splitlines():
+            old = json.loads(line)
+            if old.get("budget") == args.budget:
+                done[(old["table"], old["seed"], old["system"])] = old
+    elif log.exists():
+        log.unlink()
+    for seed in seeds:
+        for table in tables:
             workdir = OUT / "runs" / table["name"] / f"seed{seed}"
-            job = prepare(table, seed, workdir)
+            job: dict[str, Any] | None = None
             for system in systems:
+                if (table["name"], seed, system) in done:
+                    records.append(done[(table["name"], seed, system)])
+                    continue
+                if job is None:
+                    job = prepare(table, seed, workdir)
                 result = run_system(system, job, args.budget, seed, workdir)
                 record = {
                     "table": table["name"],
@@ -426,9 +448,12 @@ def main(argv: list[str] | None = None) -> int:
                     "metric": job["metric"],
                     "n_train": job["n_train"],
                     "n_test": job["n_test"],
+                    "budget": args.budget,
                     **result,
                 }
                 records.append(record)
+                with log.open("a", encoding="utf-8") as handle:
+                    handle.write(json.dumps(record) + "\n")
                 shown = (
                     f"{record.get('score', float('nan')):.4f}"
                     if record.get("status") == "ok"
