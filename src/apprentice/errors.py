@@ -65,6 +65,10 @@ class BundleError(ApprenticeError):
     """A model bundle is missing, tampered with, or holds an untrusted object."""
 
 
+class ClusterError(ApprenticeError):
+    """The Dask cluster cannot be reached, lost a worker mid-job, or runs other versions."""
+
+
 class EmptyTableError(EmptyInputError, ValueError):
     """A table has no rows or no columns where data is needed.
 

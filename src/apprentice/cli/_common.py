@@ -46,6 +46,15 @@ FamiliesOpt = Annotated[
     ),
 ]
 
+DaskOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--dask",
+        help="Run on Dask: local (a LocalCluster, one worker per CPU), local:N, or "
+        "tcp://HOST:8786 (default: $APPRENTICE_DASK_ADDRESS, else in-process).",
+    ),
+]
+
 err_console = Console(stderr=True, highlight=False)
 out_console = Console(highlight=False)
 
