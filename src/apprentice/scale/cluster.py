@@ -26,7 +26,7 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from apprentice.config import Settings, get_settings
 from apprentice.errors import ClusterError
@@ -144,11 +144,11 @@ def _apprentice_version() -> str:
 def check_versions(client: Client, packages: Sequence[str] = CHECKED_PACKAGES) -> None:
     """Raise :class:`ClusterError` when a worker runs other versions than this client."""
     try:
-        versions = client.get_versions(check=False)
+        versions = cast(dict[str, Any], client.get_versions(check=False))
     except Exception as exc:
         raise ClusterError(f"could not ask the Dask workers for their versions: {exc}") from None
     try:
-        remote_apprentice = client.run(_apprentice_version)
+        remote_apprentice = cast(dict[str, str], client.run(_apprentice_version))
     except Exception as exc:
         raise ClusterError(
             "the Dask workers cannot import apprentice "
