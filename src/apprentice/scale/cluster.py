@@ -206,7 +206,7 @@ def connect(
                 n_workers=spec.workers,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",  # a free port: never collide with a running 8787
                 memory_limit=memory_limit,
                 silence_logs=logging.ERROR,
             )
