@@ -74,11 +74,18 @@ def ks_test(reference_sorted: np.ndarray, current_sorted: np.ndarray) -> tuple[f
             warnings.simplefilter("ignore", RuntimeWarning)
             p = float(stats.ks_2samp(reference_sorted, current_sorted, method="exact").pvalue)
         return d, min(max(p, 0.0), 1.0)
+    return d, ks_asymptotic_p(d, m, n)
+
+
+def ks_asymptotic_p(d: float, m: int, n: int) -> float:
+    """The KS p-value of ``d`` between samples of ``m`` and ``n`` values beyond the exact
+    range: the limiting Kolmogorov distribution at the effective size (scipy's asymptotic
+    method beyond 10,000 rows, where it is accurate)."""
+    from scipy import stats
+
     en = m * n / (m + n)
-    # the limiting Kolmogorov distribution at the effective size (scipy's asymptotic method
-    # beyond 10,000 rows, where it is accurate)
     p = float(stats.kstwo.sf(d, round(en)) if en <= 10_000 else stats.kstwobign.sf(d * en**0.5))
-    return d, min(max(p, 0.0), 1.0)
+    return min(max(p, 0.0), 1.0)
 
 
 def psi(reference_fractions: np.ndarray, edges: np.ndarray, current_sorted: np.ndarray) -> float:
@@ -87,7 +94,15 @@ def psi(reference_fractions: np.ndarray, edges: np.ndarray, current_sorted: np.n
         return math.nan
     cuts = np.searchsorted(current_sorted, edges, side="right")
     counts = np.diff(np.concatenate([[0], cuts, [len(current_sorted)]]))
-    cur = np.clip(counts / len(current_sorted), EPS, None)
+    return psi_counts(reference_fractions, counts)
+
+
+def psi_counts(reference_fractions: np.ndarray, counts: np.ndarray) -> float:
+    """Population stability index from the current values' counts in the reference's bins."""
+    total = int(np.sum(counts))
+    if total == 0:
+        return math.nan
+    cur = np.clip(np.asarray(counts) / total, EPS, None)
     ref = np.clip(np.asarray(reference_fractions, dtype=float), EPS, None)
     return float(np.sum((cur - ref) * np.log(cur / ref)))
 
@@ -177,8 +192,13 @@ def jensen_shannon(p: np.ndarray, q: np.ndarray) -> float:
 
 def categorical_drift(name: str, ref: dict[str, Any], current: Any) -> ColumnDrift:
     """Drift of one categorical column against its profile entry (missing values left out)."""
+    return categorical_drift_counts(name, ref, category_counts(current))
+
+
+def categorical_drift_counts(name: str, ref: dict[str, Any], cur: dict[str, int]) -> ColumnDrift:
+    """Drift of one categorical column from the current values' counts (keys the reference
+    never saw, and :data:`OTHER`, count as one lumped category)."""
     ref_counts: dict[str, int] = dict(ref["counts"])
-    cur = category_counts(current)
     known = list(ref_counts)
     lumped = OTHER in ref_counts
     cur_vec = []

@@ -21,6 +21,10 @@ def _proportion_up(p_ref: float, n_ref: int, p_cur: float, n_cur: int) -> bool:
     return se == 0 or (p_cur - p_ref) / se > 2.326
 
 
+#: unseen values kept (in order) for the examples count of an unseen-categories finding
+FIRST_UNSEEN = 1000
+
+
 def quality_checks(
     profile: dict[str, Any],
     current: pd.DataFrame,
@@ -31,9 +35,84 @@ def quality_checks(
     policy: QualityPolicy,
 ) -> dict[str, Any]:
     """Findings per check; ``issues`` lists the ones that break the policy."""
-    from apprentice.monitor.drift import OTHER
-    from apprentice.monitor.profile import numeric_values, unreadable_share
+    return quality_verdicts(
+        profile,
+        quality_counts(profile, current, raw=raw),
+        rows=len(current),
+        raw_columns=raw_columns,
+        input_columns=input_columns,
+        policy=policy,
+    )
 
+
+def quality_counts(
+    profile: dict[str, Any], current: pd.DataFrame, *, raw: pd.DataFrame | None = None
+) -> dict[str, dict[str, Any]]:
+    """Per column, the counts the quality verdicts come from. They add up across chunks of
+    rows (``unseen_first``, the first unseen values, concatenates in row order), see
+    :func:`merge_quality_counts`."""
+    from apprentice.clean.markers import MISSING_TOKENS
+    from apprentice.monitor.drift import OTHER
+    from apprentice.monitor.profile import numeric_values, unparsed
+
+    out: dict[str, dict[str, Any]] = {}
+    if len(current) == 0:
+        return out
+    for name, ref in profile["features"].items():
+        if name not in current.columns:
+            continue
+        series = current[name]
+        entry: dict[str, Any] = {"missing": int(series.isna().sum())}
+        if ref["kind"] == "numeric" and ref.get("min") is not None:
+            values = numeric_values(series)
+            finite = values[np.isfinite(values)]
+            entry["finite"] = len(finite)
+            entry["out_of_range"] = int(np.sum((finite < ref["min"]) | (finite > ref["max"])))
+        if raw is not None and name in raw.columns:
+            markers = set(profile.get("markers", {}).get(name, []))
+            bad = unparsed(raw[name], series)
+            bad = bad[~bad.isin(markers) & ~bad.str.casefold().isin(MISSING_TOKENS)]
+            text = raw[name].astype("string").str.strip()
+            entry["bad"] = len(bad)
+            entry["filled"] = int((text.notna() & (text != "")).sum())
+        if ref["kind"] == "categorical" and OTHER not in ref["counts"]:
+            values = series.dropna().astype(str)
+            unseen_mask = ~values.isin(list(ref["counts"]))
+            entry["values"] = len(values)
+            entry["unseen"] = int(unseen_mask.sum())
+            entry["unseen_first"] = values[unseen_mask].head(FIRST_UNSEEN).tolist()
+        out[name] = entry
+    return out
+
+
+def merge_quality_counts(
+    a: dict[str, dict[str, Any]], b: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """The counts of two chunks of rows together (``a``'s rows first)."""
+    out = {name: dict(entry) for name, entry in a.items()}
+    for name, entry in b.items():
+        if name not in out:
+            out[name] = dict(entry)
+            continue
+        merged = out[name]
+        for key, value in entry.items():
+            if key == "unseen_first":
+                merged[key] = (merged.get(key, []) + value)[:FIRST_UNSEEN]
+            else:
+                merged[key] = merged.get(key, 0) + value
+    return out
+
+
+def quality_verdicts(
+    profile: dict[str, Any],
+    counts: dict[str, dict[str, Any]],
+    *,
+    rows: int,
+    raw_columns: list[str] | None,
+    input_columns: list[str],
+    policy: QualityPolicy,
+) -> dict[str, Any]:
+    """Findings per check from :func:`quality_counts` over ``rows`` current rows."""
     issues: list[dict[str, Any]] = []
     schema: dict[str, Any] = {"missing_columns": [], "extra_columns": []}
     if raw_columns is not None and input_columns:
@@ -49,13 +128,12 @@ def quality_checks(
                 }
             )
     columns: dict[str, Any] = {}
-    n = len(current)
     for name, ref in profile["features"].items():
-        if name not in current.columns or n == 0:
+        if name not in counts or rows == 0:
             continue
-        series = current[name]
+        found = counts[name]
         entry: dict[str, Any] = {}
-        missing = float(series.isna().mean())
+        missing = found["missing"] / rows
         entry["missing_rate"] = missing
         entry["reference_missing_rate"] = float(ref.get("missing_rate", 0.0))
         jump = missing - entry["reference_missing_rate"]
@@ -68,35 +146,31 @@ def quality_checks(
                     f"(reference {entry['reference_missing_rate']:.1%})",
                 }
             )
-        if ref["kind"] == "numeric" and ref.get("min") is not None:
-            values = numeric_values(series)
-            finite = values[np.isfinite(values)]
-            if len(finite):
-                out = float(np.mean((finite < ref["min"]) | (finite > ref["max"])))
-                entry["out_of_range_share"] = out
-                if out > policy.max_out_of_range_share:
-                    issues.append(
-                        {
-                            "check": "out_of_range",
-                            "column": name,
-                            "message": f"{out:.1%} of '{name}' lies outside the reference range "
-                            f"[{ref['min']:.4g}, {ref['max']:.4g}]",
-                        }
-                    )
-        if raw is not None and name in raw.columns:
-            markers = set(profile.get("markers", {}).get(name, []))
-            share = unreadable_share(raw[name], series, markers)
+        if found.get("finite"):
+            out = found["out_of_range"] / found["finite"]
+            entry["out_of_range_share"] = out
+            if out > policy.max_out_of_range_share:
+                issues.append(
+                    {
+                        "check": "out_of_range",
+                        "column": name,
+                        "message": f"{out:.1%} of '{name}' lies outside the reference range "
+                        f"[{ref['min']:.4g}, {ref['max']:.4g}]",
+                    }
+                )
+        if "filled" in found:
+            filled = found["filled"]
+            share = found["bad"] / filled if filled else 0.0
             entry["unreadable_share"] = share
             # what the reference itself could not read is its normal state, not news
             baseline = float(profile.get("unreadable", {}).get(name, 0.0))
             tail = 0.0
             if ref["kind"] == "categorical":  # Good-Turing, as below
-                counts = ref["counts"].values()
-                tail = sum(1 for v in counts if v == 1) / max(sum(counts), 1)
+                ref_counts = ref["counts"].values()
+                tail = sum(1 for v in ref_counts if v == 1) / max(sum(ref_counts), 1)
             n_ref = int(profile.get("unreadable_n", {}).get(name, 0))
-            n_cur = int(raw[name].astype("string").str.strip().fillna("").ne("").sum())
             if share > baseline + policy.max_unseen_share + tail and _proportion_up(
-                baseline, n_ref, share, n_cur
+                baseline, n_ref, share, filled
             ):
                 what = (
                     "categories the reference never saw"
@@ -110,27 +184,24 @@ def quality_checks(
                         "message": f"{share:.1%} of '{name}' are {what}",
                     }
                 )
-        if ref["kind"] == "categorical" and OTHER not in ref["counts"]:
-            values = series.dropna().astype(str)
-            if len(values):
-                unseen_mask = ~values.isin(list(ref["counts"]))
-                share = float(unseen_mask.mean())
-                entry["unseen_share"] = share
-                # Good-Turing: the reference's singletons estimate the mass of categories a
-                # sample of its size misses, so a long tail does not raise false alarms
-                counts = ref["counts"].values()
-                missing_mass = sum(1 for v in counts if v == 1) / max(sum(counts), 1)
-                entry["expected_unseen_share"] = missing_mass
-                if share > policy.max_unseen_share + missing_mass:
-                    examples = sorted(set(values[unseen_mask].head(1000)))[:3]
-                    entry["unseen_examples"] = len(examples)
-                    issues.append(
-                        {
-                            "check": "unseen_categories",
-                            "column": name,
-                            "message": f"{share:.1%} of '{name}' are categories the reference "
-                            "never saw",
-                        }
-                    )
+        if found.get("values"):
+            share = found["unseen"] / found["values"]
+            entry["unseen_share"] = share
+            # Good-Turing: the reference's singletons estimate the mass of categories a
+            # sample of its size misses, so a long tail does not raise false alarms
+            ref_counts = ref["counts"].values()
+            missing_mass = sum(1 for v in ref_counts if v == 1) / max(sum(ref_counts), 1)
+            entry["expected_unseen_share"] = missing_mass
+            if share > policy.max_unseen_share + missing_mass:
+                examples = sorted(set(found["unseen_first"]))[:3]
+                entry["unseen_examples"] = len(examples)
+                issues.append(
+                    {
+                        "check": "unseen_categories",
+                        "column": name,
+                        "message": f"{share:.1%} of '{name}' are categories the reference "
+                        "never saw",
+                    }
+                )
         columns[name] = entry
     return {"schema": schema, "columns": columns, "issues": issues}
