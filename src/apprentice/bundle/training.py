@@ -27,7 +27,7 @@ from apprentice.errors import ApprenticeError, ConfigError, FeatureError, Target
 if TYPE_CHECKING:
     from apprentice.evaluate import Calibration, Comparison, Interval
     from apprentice.learn.leakage import LeakageReport
-    from apprentice.learn.search import SearchResult
+    from apprentice.learn.search import FoldRunner, SearchResult
 
 # learn and evaluate (scikit-learn, scipy) are imported inside ``train``, after its clock has
 # started: their import time counts against the budget like everything else.
@@ -76,6 +76,8 @@ class TrainResult:
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     search: SearchResult | None = field(default=None, repr=False)
+    #: where the search's folds were fitted (in-process, or a Dask cluster and its workers)
+    compute: dict[str, Any] = field(default_factory=dict)
 
     @property
     def champion(self) -> str:
@@ -102,6 +104,7 @@ class TrainResult:
             "ledger": self.ledger,
             "warnings": self.warnings,
             "timings": self.timings,
+            "compute": self.compute,
         }
 
     def _repr_html_(self) -> str:
@@ -206,6 +209,7 @@ def train(
     fast_predict: bool = True,
     n_boot: int = 1000,
     progress: Progress | None = None,
+    fold_runner: FoldRunner | None = None,
 ) -> TrainResult:
     """Train and evaluate a model for ``target`` and write its bundle.
 
@@ -216,6 +220,8 @@ def train(
     guard would exclude; ``drop_columns`` are never features. ``families`` restricts the
     portfolio (the dummy baseline always runs); ``fast_predict`` keeps the champion to
     families with sub-millisecond single-row prediction (dummy, linear, LightGBM).
+    ``fold_runner`` fits the search's cross-validation folds elsewhere (e.g.
+    ``apprentice.scale.DaskFoldRunner`` on Dask workers); ``None`` fits them here.
     """
     started = time.monotonic()
     from apprentice.evaluate import (
@@ -434,6 +440,7 @@ def train(
         reserve_after=reserve_after,
         predict_rows=n_test,
         progress=say,
+        fold_runner=fold_runner,
     )
     warnings.extend(result.warnings)
     timings.update(result.timings)
@@ -558,6 +565,7 @@ def train(
         "parity_max_abs_diff": parity,
         "time_budget": time_budget,
         "max_trials": max_trials,
+        "compute": result.compute,
     }
     from apprentice.bundle.io import json_safe
 
@@ -583,6 +591,7 @@ def train(
         warnings=warnings,
         timings=timings,
         search=result,
+        compute=dict(result.compute),
     )
 
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from apprentice.cli._common import (
+    DaskOpt,
     DropColumnOpt,
     FamiliesOpt,
     JobsOpt,
@@ -173,6 +174,7 @@ def run_command(
     drop_column: DropColumnOpt = None,
     jobs: JobsOpt = None,
     families: FamiliesOpt = None,
+    dask: DaskOpt = None,
     tracking_uri: TrackingUriOpt = None,
     track: Annotated[
         bool,
@@ -182,11 +184,14 @@ def run_command(
     quiet: QuietOpt = False,
 ) -> None:
     """The main job: read, clean, guard, train, evaluate, explain, fairness, register, report."""
+    from apprentice.cli.train import _fold_runner
+    from apprentice.scale import connect, resolve_address
     from apprentice.workflows.run import STAGES, run
 
     budget = time_budget if time_budget is not None else (None if max_trials is not None else 60.0)
     show = not quiet and not json_out
-    with StageBars(enabled=show, stages=STAGES) as bars:
+    address = resolve_address(dask)
+    with connect(address) as client, StageBars(enabled=show, stages=STAGES) as bars:
         result = run(
             file,
             target=target,
@@ -206,6 +211,7 @@ def run_command(
             tracking_uri=tracking_uri,
             track=track,
             observer=bars,  # type: ignore[arg-type]
+            fold_runner=_fold_runner(client, address),
         )
     if json_out:
         emit_json(result.to_dict())

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from apprentice.cli._common import (
+    DaskOpt,
     DropColumnOpt,
     FamiliesOpt,
     JobsOpt,
@@ -52,11 +53,13 @@ def train_command(
     drop_column: DropColumnOpt = None,
     jobs: JobsOpt = None,
     families: FamiliesOpt = None,
+    dask: DaskOpt = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Train honest baselines and a tuned model; evaluate on a holdout; write one bundle."""
     from apprentice.bundle import train
+    from apprentice.scale import connect, resolve_address
 
     budget = time_budget if time_budget is not None else (None if max_trials is not None else 60.0)
     show = not quiet and not json_out
@@ -65,23 +68,26 @@ def train_command(
         if show:
             err_console.print(f"  {message}", markup=False, highlight=False)
 
-    result = train(
-        file,
-        target=target,
-        time_budget=budget,
-        metric=metric,
-        split=split,
-        test_size=test_size,
-        seed=seed,
-        max_trials=max_trials,
-        out=out,
-        task=task,
-        keep_columns=keep_column or (),
-        drop_columns=drop_column or (),
-        n_jobs=jobs,
-        families=[f.strip() for f in families.split(",") if f.strip()] if families else None,
-        progress=progress,
-    )
+    address = resolve_address(dask)
+    with connect(address) as client:
+        result = train(
+            file,
+            target=target,
+            time_budget=budget,
+            metric=metric,
+            split=split,
+            test_size=test_size,
+            seed=seed,
+            max_trials=max_trials,
+            out=out,
+            task=task,
+            keep_columns=keep_column or (),
+            drop_columns=drop_column or (),
+            n_jobs=jobs,
+            families=[f.strip() for f in families.split(",") if f.strip()] if families else None,
+            progress=progress,
+            fold_runner=_fold_runner(client, address),
+        )
     if json_out:
         emit_json(result.to_dict())
         return
@@ -94,6 +100,13 @@ def train_command(
         f"[bold]{result.champion}[/] for '{result.target}' ({result.task}), "
         f"{result.timings.get('total_s', math.nan):.1f} s"
     )
+    compute = result.compute
+    if compute.get("runner") == "dask":
+        err.print(
+            f"search on Dask ({compute.get('address')}): {compute.get('workers')} workers, "
+            f"{compute.get('fold_tasks')} fold fits",
+            markup=False,
+        )
     board = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     columns = ["rank", "model", f"cv_{result.metric}", "cv_std", "fit_s", "status"]
     for name in columns:
@@ -111,6 +124,15 @@ def train_command(
     for warning in result.warnings:
         err.print(f"[yellow]warning:[/] {warning}", highlight=False)
     err.print(f"bundle: {result.path}")
+
+
+def _fold_runner(client: Any, address: str | None) -> Any:
+    """The search's folds on the cluster's workers, or None (in-process)."""
+    if client is None:
+        return None
+    from apprentice.scale import DaskFoldRunner
+
+    return DaskFoldRunner(client, label=address)
 
 
 def _cell(value: object) -> str:

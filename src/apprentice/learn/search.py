@@ -12,9 +12,9 @@ import math
 import os
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -189,10 +189,200 @@ class SearchResult:
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     baseline_only: bool = False
+    #: where the folds were fitted (the fold runner's description)
+    compute: dict[str, Any] = field(default_factory=dict)
 
     @property
     def final(self) -> FinalModel:
         return self.models[self.champion]
+
+
+# --------------------------------------------------------------------------- fold runners
+
+
+@dataclass(frozen=True)
+class FoldData:
+    """What every fold fit needs: the training frame, its labels and the folds."""
+
+    X: pd.DataFrame
+    y: np.ndarray
+    folds: list[Fold]
+    kinds: dict[str, str]
+    task: str
+    n_classes: int
+    metric: str
+    seed: int
+    n_threads: int
+
+
+@dataclass
+class FoldOutcome:
+    """One fold of one candidate: its validation predictions and what the fit took.
+
+    ``status`` is ``ok``, ``failed`` (``error`` says why) or ``timeout`` (not run: the time
+    was up). ``where`` names the process that fitted it (``in-process``, or a worker's address
+    and process id)."""
+
+    fold: int
+    status: str = "ok"
+    pred: np.ndarray | None = None
+    score: float = math.nan
+    fit_seconds: float = 0.0
+    iterations: int = 0
+    truncated: bool = False
+    predict_seconds: float = 0.0
+    pipeline_seconds: float = 0.0
+    error: str = ""
+    where: str = "in-process"
+
+
+class FoldRunner(Protocol):
+    """Fits a candidate's cross-validation folds: one after the other here, or elsewhere.
+
+    :meth:`start` is called once per search with its data, :meth:`run` once or more per
+    candidate, :meth:`finish` at the end. ``seconds_left`` is the time left to the search's
+    deadline in seconds (``None``: no limit); it is relative because clocks differ between
+    machines. :meth:`run` returns one outcome per fold it ran, in fold order, and stops at
+    the first failed or timed-out fold."""
+
+    #: how many folds run at the same time (time estimates divide by it)
+    parallelism: int
+
+    def start(self, data: FoldData) -> None: ...
+
+    def run(
+        self, config: ModelConfig, folds: Sequence[int], seconds_left: float | None
+    ) -> list[FoldOutcome]: ...
+
+    def finish(self) -> None: ...
+
+    def describe(self) -> dict[str, Any]: ...
+
+
+def fold_share(family: str, seconds_left: float, rounds_left: int) -> float:
+    """Seconds for one fold of an interruptible family: a fair share of what is left."""
+    share = seconds_left / max(rounds_left, 1)
+    if family in ("random_forest", "extra_trees"):
+        share *= 0.3
+    return max(share, 0.05)
+
+
+def fit_fold(
+    data: FoldData,
+    config: ModelConfig,
+    i: int,
+    matrices: tuple[Any, Any, list[int]],
+    *,
+    deadline: float | None,
+    n_threads: int,
+) -> FoldOutcome:
+    """Fit ``config`` on fold ``i`` (its matrices given) and predict its validation rows."""
+    tr, va = data.folds[i]
+    Xtr, Xva, cats = matrices
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = fit_model(
+            config,
+            task=data.task,
+            n_classes=data.n_classes,
+            X=Xtr,
+            y=data.y[tr],
+            X_val=Xva,
+            y_val=data.y[va],
+            categorical=cats,
+            n_threads=n_threads,
+            deadline=deadline,
+            seed=data.seed,
+        )
+        start = time.perf_counter()
+        pred = model.predict(Xva)
+    predict_seconds = time.perf_counter() - start
+    return FoldOutcome(
+        fold=i,
+        pred=pred,
+        score=score(data.metric, data.y[va], pred, data.n_classes),
+        fit_seconds=model.fit_seconds,
+        iterations=model.n_iterations,
+        truncated=model.truncated,
+        predict_seconds=predict_seconds,
+    )
+
+
+def fold_matrices(data: FoldData, view: str, i: int) -> tuple[Any, Any, list[int], float]:
+    """The feature pipeline for ``view`` fitted on fold ``i``'s training rows: the training
+    and validation matrices, the categorical columns and the seconds it took."""
+    tr, va = data.folds[i]
+    start = time.perf_counter()
+    pipe = FeaturePipeline(
+        view=view,
+        kinds=data.kinds,
+        target_type=_target_type(data.task),
+        random_state=data.seed,
+    )
+    Xtr = pipe.fit_transform(data.X.iloc[tr], data.y[tr])
+    Xva = pipe.transform(data.X.iloc[va])
+    seconds = time.perf_counter() - start
+    return Xtr, Xva, list(pipe.categorical_indices_), seconds
+
+
+class InProcessFoldRunner:
+    """The default: folds one after the other in this process, pipelines cached per fold."""
+
+    parallelism = 1
+
+    def __init__(self) -> None:
+        self.data: FoldData | None = None
+        self.cache: dict[tuple[str, int], tuple[Any, Any, list[int], float]] = {}
+
+    def start(self, data: FoldData) -> None:
+        self.data = data
+        self.cache = {}
+
+    def finish(self) -> None:
+        self.cache = {}
+
+    def describe(self) -> dict[str, Any]:
+        threads = self.data.n_threads if self.data is not None else 1
+        return {"runner": "in-process", "workers": 1, "threads": threads}
+
+    def run(
+        self, config: ModelConfig, folds: Sequence[int], seconds_left: float | None
+    ) -> list[FoldOutcome]:
+        data = self.data
+        assert data is not None, "start() first"
+        deadline = None if seconds_left is None else time.monotonic() + seconds_left
+        out: list[FoldOutcome] = []
+        for j, i in enumerate(folds):
+            fit_deadline = deadline
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                out.append(FoldOutcome(fold=i, status="timeout"))
+                return out
+            if deadline is not None and config.family in INTERRUPTIBLE:
+                fit_deadline = now + fold_share(config.family, deadline - now, len(folds) - j)
+            try:
+                key = (config.view, i)
+                if key not in self.cache:
+                    self.cache[key] = fold_matrices(data, config.view, i)
+                Xtr, Xva, cats, seconds = self.cache[key]
+                outcome = fit_fold(
+                    data,
+                    config,
+                    i,
+                    (Xtr, Xva, cats),
+                    deadline=fit_deadline,
+                    n_threads=data.n_threads,
+                )
+            except Exception as exc:  # a candidate failing must not end the search
+                out.append(
+                    FoldOutcome(
+                        fold=i, status="failed", error=f"{type(exc).__name__}: {str(exc)[:120]}"
+                    )
+                )
+                return out
+            outcome.pipeline_seconds = seconds
+            out.append(outcome)
+        return out
 
 
 class _Search:
@@ -212,6 +402,7 @@ class _Search:
         reserve_after: float,
         progress: Progress | None,
         predict_rows: int = 0,
+        runner: FoldRunner | None = None,
     ) -> None:
         self.X = X
         self.y = y
@@ -227,7 +418,7 @@ class _Search:
         self.reserve_after = reserve_after
         self.predict_rows = predict_rows
         self.progress = progress
-        self.cache: dict[tuple[str, int], tuple[Any, Any, list[int], float]] = {}
+        self.runner: FoldRunner = runner if runner is not None else InProcessFoldRunner()
         self.results: list[CandidateResult] = []
         self.unit_cost: float | None = None  # seconds of lightgbm_default per fold
         self.pipeline_seconds: dict[str, float] = {}
@@ -278,32 +469,13 @@ class _Search:
         """Seconds a full cross-validation of ``config`` is expected to take."""
         same = [r for r in self.results if r.family == config.family and r.fit_seconds]
         k = len(self.folds)
+        if self.runner.parallelism > 1:  # folds side by side: the waves of them count
+            k = math.ceil(k / self.runner.parallelism)
         if same:
             return float(np.median([r.mean_fit_seconds for r in same])) * k * 1.1
         if self.unit_cost is None:
             return None
         return self.unit_cost * COST_FACTOR[config.family] * k
-
-    # -- data
-
-    def matrices(self, view: str, i: int) -> tuple[Any, Any, list[int]]:
-        key = (view, i)
-        if key not in self.cache:
-            tr, va = self.all_folds[i]
-            start = time.perf_counter()
-            pipe = FeaturePipeline(
-                view=view,
-                kinds=self.kinds,
-                target_type=_target_type(self.task),
-                random_state=self.seed,
-            )
-            Xtr = pipe.fit_transform(self.X.iloc[tr], self.y[tr])
-            Xva = pipe.transform(self.X.iloc[va])
-            seconds = time.perf_counter() - start
-            self.pipeline_seconds[view] = max(self.pipeline_seconds.get(view, 0.0), seconds)
-            self.cache[key] = (Xtr, Xva, list(pipe.categorical_indices_), seconds)
-        Xtr, Xva, cats, _ = self.cache[key]
-        return Xtr, Xva, cats
 
     # -- evaluation
 
@@ -331,54 +503,41 @@ class _Search:
         n = len(self.y)
         oof = np.full((n, self.n_classes), np.nan) if self.n_classes else np.full(n, np.nan)
         truncated = False
-        try:
-            for i, (tr, va) in enumerate(self.folds):
-                if i >= self.active:
-                    break
-                deadline = None if must_run else self.search_deadline()
-                now = time.monotonic()
-                if deadline is not None and now >= deadline:
+        pending = list(range(self.active))
+        while pending:
+            probe = config.name == "lightgbm_default" and pending[0] == 0 and self.unit_cost is None
+            batch = pending[:1] if probe else pending
+            pending = pending[len(batch) :]
+            deadline = None if must_run else self.search_deadline()
+            left = None if deadline is None else deadline - time.monotonic()
+            if probe and left is not None:
+                left /= self.active  # the probe fold gets its share of the candidate's time
+            for outcome in self.runner.run(config, batch, left):
+                i = outcome.fold
+                if outcome.status == "timeout":
                     result.status = "timeout"
                     result.note = f"stopped by the budget after {i} of {len(self.folds)} folds"
                     return
-                if deadline is not None and config.family in INTERRUPTIBLE:
-                    # a fair share per remaining fold, so the candidate completes
-                    share = (deadline - now) / (self.active - i)
-                    if config.family in ("random_forest", "extra_trees"):
-                        share *= 0.3
-                    deadline = now + max(share, 0.05)
-                Xtr, Xva, cats = self.matrices(config.view, i)
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    model = fit_model(
-                        config,
-                        task=self.task,
-                        n_classes=self.n_classes,
-                        X=Xtr,
-                        y=self.y[tr],
-                        X_val=Xva,
-                        y_val=self.y[va],
-                        categorical=cats,
-                        n_threads=self.threads,
-                        deadline=deadline,
-                        seed=self.seed,
-                    )
-                    start = time.perf_counter()
-                    pred = model.predict(Xva)
-                result.predict_seconds += time.perf_counter() - start
+                if outcome.status != "ok" or outcome.pred is None:
+                    result.status = "failed"
+                    result.note = outcome.error
+                    return
+                view = config.view
+                self.pipeline_seconds[view] = max(
+                    self.pipeline_seconds.get(view, 0.0), outcome.pipeline_seconds
+                )
+                va = self.all_folds[i][1]
+                result.predict_seconds += outcome.predict_seconds
                 result.predicted_rows += len(va)
-                result.fit_seconds.append(model.fit_seconds)
-                result.iterations.append(model.n_iterations)
-                truncated = truncated or model.truncated
-                oof[va] = pred
-                result.fold_scores.append(score(self.metric, self.y[va], pred, self.n_classes))
-                if config.name == "lightgbm_default" and i == 0 and self.unit_cost is None:
-                    self.unit_cost = model.fit_seconds
-                    self._adapt_folds()
-        except Exception as exc:  # a candidate failing must not end the search
-            result.status = "failed"
-            result.note = f"{type(exc).__name__}: {str(exc)[:120]}"
-            return
+                result.fit_seconds.append(outcome.fit_seconds)
+                result.iterations.append(outcome.iterations)
+                truncated = truncated or outcome.truncated
+                oof[va] = outcome.pred
+                result.fold_scores.append(outcome.score)
+            if probe:
+                self.unit_cost = result.fit_seconds[0]
+                self._adapt_folds()
+                pending = [i for i in pending if i < self.active]
         result.oof = oof
         result.status = "truncated" if truncated else "ok"
         if truncated:
@@ -560,6 +719,7 @@ def search(
     fast_predict: bool = True,
     predict_rows: int = 0,
     progress: Progress | None = None,
+    fold_runner: FoldRunner | None = None,
 ) -> SearchResult:
     """Search the portfolio under the budget and refit the champion on all of ``X``.
 
@@ -571,6 +731,9 @@ def search(
     prediction is fast (dummy, linear, LightGBM); the others are still trained and ranked.
     ``predict_rows`` rows the caller will predict after the search (its holdout): their
     prediction time, measured on the folds, is held back from the search too.
+    ``fold_runner`` fits the cross-validation folds (default: one after the other in this
+    process; ``apprentice.scale.DaskFoldRunner`` fits them on Dask workers). The final refit
+    always runs here.
     """
     metric = resolve_metric(metric, task)
     clock = clock or Clock(time_budget)
@@ -602,6 +765,7 @@ def search(
         reserve_after=reserve_after,
         progress=progress,
         predict_rows=predict_rows,
+        runner=fold_runner,
     )
     started = time.monotonic()
     configs = portfolio(task, len(y), n_classes)
@@ -609,34 +773,51 @@ def search(
         configs = [c for c in configs if c.family in families or c.family == "dummy"]
         if not (set(families) & (FAST_FAMILIES - {"dummy"})):
             fast_predict = False  # the caller chose slow families only
-    if fast_predict:
-        # candidates that may become the champion first; the slow ones are for comparison
-        configs = [c for c in configs if c.family in FAST_FAMILIES] + [
-            c for c in configs if c.family not in FAST_FAMILIES
-        ]
-    baseline_only = False
-    for config in configs:
-        s.evaluate(config, must_run=config.family == "dummy")
 
     def eligible(r: CandidateResult) -> bool:
         return not fast_predict or r.family in FAST_FAMILIES
 
-    ranked = [r for r in s._ranked() if eligible(r)]
-    if len([r for r in ranked if r.family != "dummy"]) == 0 and len(configs) > 1:
-        baseline_only = True
-        if any(r.status in ("skipped", "timeout", "truncated") for r in s.results):
-            s.warnings.append(
-                "the time budget was too small to fit more than the baseline: the model is "
-                "the baseline alone; give a larger --time-budget"
-            )
-        else:
-            s.warnings.append(
-                "no learner could be fitted (see the leaderboard notes): the model is the "
-                "baseline alone"
-            )
-    tune_family = next((r.family for r in ranked if r.family != "dummy"), None)
-    if tune_family is not None and max_trials != 0:
-        _tune(s, tune_family, max_trials)
+    s.runner.start(
+        FoldData(
+            X=X,
+            y=y,
+            folds=folds,
+            kinds=kinds,
+            task=task,
+            n_classes=s.n_classes,
+            metric=metric,
+            seed=seed,
+            n_threads=threads,
+        )
+    )
+    try:
+        if fast_predict:
+            # candidates that may become the champion first; the slow ones are for comparison
+            configs = [c for c in configs if c.family in FAST_FAMILIES] + [
+                c for c in configs if c.family not in FAST_FAMILIES
+            ]
+        baseline_only = False
+        for config in configs:
+            s.evaluate(config, must_run=config.family == "dummy")
+        ranked = [r for r in s._ranked() if eligible(r)]
+        if len([r for r in ranked if r.family != "dummy"]) == 0 and len(configs) > 1:
+            baseline_only = True
+            if any(r.status in ("skipped", "timeout", "truncated") for r in s.results):
+                s.warnings.append(
+                    "the time budget was too small to fit more than the baseline: the model is "
+                    "the baseline alone; give a larger --time-budget"
+                )
+            else:
+                s.warnings.append(
+                    "no learner could be fitted (see the leaderboard notes): the model is the "
+                    "baseline alone"
+                )
+        tune_family = next((r.family for r in ranked if r.family != "dummy"), None)
+        if tune_family is not None and max_trials != 0:
+            _tune(s, tune_family, max_trials)
+    finally:
+        s.runner.finish()
+    compute = s.runner.describe()
     search_seconds = time.monotonic() - started
 
     # -- champion: best single, or the ensemble when it beats it on CV
@@ -807,6 +988,7 @@ def search(
         warnings=s.warnings,
         timings={"search_s": search_seconds, "refit_s": refit_seconds},
         baseline_only=baseline_only,
+        compute=compute,
     )
 
 

@@ -13,13 +13,17 @@ from apprentice.scale.cluster import (
     parse_address,
     resolve_address,
 )
+from apprentice.scale.search import DaskFoldRunner
+from apprentice.scale.train import train_on_cluster
 
 __all__ = [
     "ClusterSpec",
+    "DaskFoldRunner",
     "check_versions",
     "compute",
     "connect",
     "gather",
     "parse_address",
     "resolve_address",
+    "train_on_cluster",
 ]

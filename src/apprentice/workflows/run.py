@@ -46,6 +46,7 @@ from apprentice.errors import ConfigError, InputError, TargetError
 
 if TYPE_CHECKING:
     from apprentice.bundle import Bundle, TrainResult
+    from apprentice.learn.search import FoldRunner
     from apprentice.read import ReadResult
     from apprentice.track import Tracker
 
@@ -597,6 +598,7 @@ def run(
     n_boot: int = 1000,
     settings: Settings | None = None,
     observer: RunObserver | None = None,
+    fold_runner: FoldRunner | None = None,
 ) -> RunResult:
     """Read, clean, guard, train, evaluate, explain, assess fairness, register and report.
 
@@ -604,7 +606,8 @@ def run(
     ``drop_columns``). ``name`` is the registered model's name (default
     ``<file stem>-<target>``). ``tracking_uri`` overrides ``MLFLOW_TRACKING_URI``; without
     either the workspace's SQLite store is used. ``track=False`` records nothing in MLflow.
-    The training options are those of :func:`apprentice.train`.
+    The training options are those of :func:`apprentice.train` (``fold_runner``: where the
+    search's folds are fitted, e.g. on Dask workers).
     """
     from apprentice.read import read
     from apprentice.track import Tracker, check_name
@@ -716,6 +719,7 @@ def run(
                 "n_jobs": n_jobs,
                 "families": tuple(families) if families is not None else None,
                 "n_boot": n_boot,
+                "fold_runner": fold_runner,
             },
             tracker=tracker,
             make_report=report,
@@ -1086,6 +1090,9 @@ def _record_from_training(
     command += ["--seed", str(train_options.get("seed", 0))]
     if train_options.get("split"):
         command += ["--split", str(train_options["split"])]
+    compute = dict(getattr(result, "compute", None) or {})
+    if compute.get("runner") == "dask" and compute.get("address"):
+        command += ["--dask", str(compute["address"])]
     summary = cleaned.summary()
     return RunResult(
         run_id=run_id,
@@ -1122,6 +1129,7 @@ def _record_from_training(
             "time_budget": train_options.get("time_budget"),
             "max_trials": train_options.get("max_trials"),
             "versions": versions,
+            "compute": compute,
         },
         warnings=list(result.warnings),
     )
@@ -1155,6 +1163,10 @@ def _params(record: RunResult) -> dict[str, Any]:
     }
     for library, version in (reproduce.get("versions") or {}).items():
         params[f"version.{library}"] = version
+    compute = reproduce.get("compute") or {}
+    for key in ("runner", "address", "workers"):  # where the search ran
+        if compute.get(key) is not None:
+            params[f"compute.{key}"] = compute[key]
     return params
 
 
