@@ -26,6 +26,12 @@ ASSUMPTIONS = [
 
 def estimate(calibration: dict[str, Any], output: np.ndarray, task: str) -> dict[str, Any] | None:
     """Estimated metrics of ``output`` (probabilities ``(n, k)``) without labels."""
+    found = sums(calibration, output, task)
+    return None if found is None else from_sums(calibration, found, task)
+
+
+def sums(calibration: dict[str, Any], output: np.ndarray, task: str) -> dict[str, float] | None:
+    """The sums CBPE's estimates come from; they add up across chunks of rows."""
     from apprentice.monitor.profile import apply_calibration
 
     output = np.asarray(output, dtype=float)
@@ -36,11 +42,34 @@ def estimate(calibration: dict[str, Any], output: np.ndarray, task: str) -> dict
     if task == "binary":
         p = apply_calibration(calibration, output[:, 1])
         pos = predicted == 1
-        tp = float(p[pos].sum())
-        fp = float((1 - p[pos]).sum())
-        fn = float(p[~pos].sum())
-        tn = float((1 - p[~pos]).sum())
         correct = np.where(pos, p, 1 - p)
+        return {
+            "rows": n,
+            "tp": float(p[pos].sum()),
+            "fp": float((1 - p[pos]).sum()),
+            "fn": float(p[~pos].sum()),
+            "tn": float((1 - p[~pos]).sum()),
+            "variance": float(np.sum(correct * (1 - correct))),
+        }
+    correct = apply_calibration(calibration, output.max(axis=1))
+    return {
+        "rows": n,
+        "correct": float(correct.sum()),
+        "variance": float(np.sum(correct * (1 - correct))),
+    }
+
+
+def merge_sums(a: dict[str, float] | None, b: dict[str, float] | None) -> dict[str, float] | None:
+    if a is None or b is None:
+        return a if b is None else b
+    return {key: a[key] + b[key] for key in a}
+
+
+def from_sums(calibration: dict[str, Any], found: dict[str, float], task: str) -> dict[str, Any]:
+    """The estimated metrics from :func:`sums`."""
+    n = int(found["rows"])
+    if task == "binary":
+        tp, fp, fn, tn = found["tp"], found["fp"], found["fn"], found["tn"]
         precision = tp / (tp + fp) if tp + fp > 0 else math.nan
         recall = tp / (tp + fn) if tp + fn > 0 else math.nan
         f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else math.nan
@@ -52,9 +81,8 @@ def estimate(calibration: dict[str, Any], output: np.ndarray, task: str) -> dict
             "confusion": {"tp": tp, "fp": fp, "fn": fn, "tn": tn},
         }
     else:
-        correct = apply_calibration(calibration, output.max(axis=1))
-        metrics = {"accuracy": float(correct.mean())}
-    sd = math.sqrt(float(np.sum(correct * (1 - correct)))) / n
+        metrics = {"accuracy": found["correct"] / n}
+    sd = math.sqrt(found["variance"]) / n
     acc = metrics["accuracy"]
     metrics["accuracy_interval"] = [max(0.0, acc - 1.96 * sd), min(1.0, acc + 1.96 * sd)]
     metrics["rows"] = n

@@ -140,13 +140,16 @@ def prediction_drift(
     output = np.asarray(output, dtype=float)
     if task == "regression":
         col = numeric_drift("prediction", ref, output)
-        distance = col.distance["wasserstein"]
     elif task == "binary":
         col = numeric_drift("prediction", ref, output[:, 1])
-        distance = col.distance["wasserstein"]
     else:
         col = categorical_drift("prediction", ref, pd.Series(output.argmax(axis=1).astype(str)))
-        distance = col.distance["jensen_shannon"]
+    return prediction_verdict(col, task, policy)
+
+
+def prediction_verdict(col: ColumnDrift, task: str, policy: Policy) -> dict[str, Any]:
+    """The prediction distribution's test against the policy."""
+    distance = col.distance["jensen_shannon" if col.kind == "categorical" else "wasserstein"]
     col.drifted = bool(
         col.p_value < policy.prediction.alpha and distance >= policy.prediction.min_distance
     )
@@ -192,20 +195,46 @@ def labelled_performance(
         if task == "regression":
             err = np.abs(output[sel] - y[sel])
             value = float(err.mean())
-            half = 1.96 * float(err.std(ddof=1)) / math.sqrt(n) if n > 1 else math.nan
-            low, high = value - half, value + half
-            worse = reference is not None and value > reference * (1 + policy.performance.max_drop)
-            worse = worse and low > reference
+            sd = float(err.std(ddof=1)) if n > 1 else math.nan
         else:
-            hits = float(np.sum(output[sel].argmax(axis=1) == y[sel]))
-            value = hits / n
-            low, high = wilson(hits, n)
-            worse = reference is not None and value < reference - policy.performance.max_drop
-            worse = worse and high < reference
-        rows.append(
-            {"window": key, "rows": n, metric: value, "low": low, "high": high, "alert": worse}
-        )
+            value = float(np.sum(output[sel].argmax(axis=1) == y[sel])) / n
+            sd = math.nan
+        rows.append(performance_window(key, n, value, sd, task, reference, policy))
     return {"metric": metric, "reference": reference, "windows": rows}
+
+
+def performance_window(
+    key: str, n: int, value: float, sd: float, task: str, reference: float | None, policy: Policy
+) -> dict[str, Any]:
+    """One window's metric (mean absolute error, or accuracy) with its 95% interval (normal
+    with the errors' ``sd``, or Wilson) and whether it is worse than the reference."""
+    if task == "regression":
+        metric = "mae"
+        half = 1.96 * sd / math.sqrt(n) if n > 1 else math.nan
+        low, high = value - half, value + half
+        worse = reference is not None and (
+            value > reference * (1 + policy.performance.max_drop) and low > reference
+        )
+    else:
+        metric = "accuracy"
+        low, high = wilson(value * n, n)
+        worse = reference is not None and (
+            value < reference - policy.performance.max_drop and high < reference
+        )
+    return {"window": key, "rows": n, metric: value, "low": low, "high": high, "alert": worse}
+
+
+def time_windows(raw: pd.DataFrame, time_column: str | None, window: str) -> np.ndarray | None:
+    """Each row's time window (``None`` without a time column)."""
+    if time_column is None:
+        return None
+    if time_column not in raw.columns:
+        from apprentice.errors import ConfigError
+
+        raise ConfigError(f"the time column '{time_column}' is not in the current data")
+    stamps = pd.to_datetime(raw[time_column], errors="coerce", utc=True)
+    windows = stamps.dt.floor(window).dt.strftime("%Y-%m-%dT%H:%M").fillna("unknown")
+    return np.asarray(windows.to_numpy())
 
 
 def check(
@@ -229,19 +258,10 @@ def check(
     task = bundle.task
     raw = raw.reset_index(drop=True)
     raw.columns = pd.Index([str(c) for c in raw.columns])
-    notes: list[str] = []
     labels = None
     if bundle.target is not None and bundle.target in raw.columns:
         labels = encode_target(raw[bundle.target], task, bundle.classes)
-    windows = None
-    if time_column is not None:
-        if time_column not in raw.columns:
-            from apprentice.errors import ConfigError
-
-            raise ConfigError(f"the time column '{time_column}' is not in the current data")
-        stamps = pd.to_datetime(raw[time_column], errors="coerce", utc=True)
-        windows = stamps.dt.floor(window).dt.strftime("%Y-%m-%dT%H:%M").fillna("unknown")
-        windows = windows.to_numpy()
+    windows = time_windows(raw, time_column, window)
     features = raw.drop(columns=[c for c in (bundle.target,) if c in raw.columns])
     typed = typed_features(bundle, features) if len(raw) else features
     output = bundle.predictor.predict_frame(typed) if len(raw) else np.zeros((0, 0))
@@ -263,12 +283,42 @@ def check(
     estimated = None
     if task != "regression" and profile.get("calibration") and len(raw):
         estimated = cbpe.estimate(profile["calibration"], output, task)
+    return conclude(
+        profile,
+        policy,
+        rows=len(raw),
+        drift=drift,
+        score=score,
+        quality=quality,
+        prediction=prediction,
+        performance=performance,
+        estimated=estimated,
+        started=started,
+    )
+
+
+def conclude(
+    profile: dict[str, Any],
+    policy: Policy,
+    *,
+    rows: int,
+    drift: list[ColumnDrift],
+    score: float,
+    quality: dict[str, Any],
+    prediction: dict[str, Any] | None,
+    performance: dict[str, Any] | None,
+    estimated: dict[str, Any] | None,
+    started: float,
+) -> MonitorResult:
+    """The alerts from the findings of a check, and its result."""
+    if estimated is not None:
         ref_acc = profile.get("reference_metrics", {}).get("accuracy")
-        if estimated is not None and ref_acc is not None:
+        if ref_acc is not None:
             estimated["reference_accuracy"] = ref_acc
+    notes: list[str] = []
     alerts: list[dict[str, Any]] = []
-    if len(raw) < policy.drift.min_rows:
-        notes.append(f"only {len(raw)} current rows: too few for drift verdicts")
+    if rows < policy.drift.min_rows:
+        notes.append(f"only {rows} current rows: too few for drift verdicts")
     if drift_alert(drift, score, policy.drift):
         drifted = [c for c in drift if c.drifted]
         alerts.append(
@@ -302,7 +352,7 @@ def check(
                 }
             )
     return MonitorResult(
-        rows=len(raw),
+        rows=rows,
         drift=drift,
         score=score,
         quality=quality,
