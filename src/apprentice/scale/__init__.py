@@ -4,6 +4,7 @@ Only this package (and the workflows and CLI that call it) imports dask, and onl
 functions, so ``apprentice --help`` and in-process runs never load it.
 """
 
+from apprentice.scale.clean import PartitionedClean, clean_partitioned, write_partitioned
 from apprentice.scale.cluster import (
     ClusterSpec,
     check_versions,
@@ -13,17 +14,23 @@ from apprentice.scale.cluster import (
     parse_address,
     resolve_address,
 )
+from apprentice.scale.partitions import PartitionedTable, read_partitioned
 from apprentice.scale.search import DaskFoldRunner
 from apprentice.scale.train import train_on_cluster
 
 __all__ = [
     "ClusterSpec",
     "DaskFoldRunner",
+    "PartitionedClean",
+    "PartitionedTable",
     "check_versions",
+    "clean_partitioned",
     "compute",
     "connect",
     "gather",
     "parse_address",
+    "read_partitioned",
     "resolve_address",
     "train_on_cluster",
+    "write_partitioned",
 ]
