@@ -14,6 +14,7 @@ from apprentice.scale.cluster import (
     parse_address,
     resolve_address,
 )
+from apprentice.scale.lightgbm import DaskTrainResult, split_assignment, train_lightgbm_on_dask
 from apprentice.scale.partitions import PartitionedTable, read_partitioned
 from apprentice.scale.search import DaskFoldRunner
 from apprentice.scale.train import train_on_cluster
@@ -21,6 +22,7 @@ from apprentice.scale.train import train_on_cluster
 __all__ = [
     "ClusterSpec",
     "DaskFoldRunner",
+    "DaskTrainResult",
     "PartitionedClean",
     "PartitionedTable",
     "check_versions",
@@ -31,6 +33,8 @@ __all__ = [
     "parse_address",
     "read_partitioned",
     "resolve_address",
+    "split_assignment",
+    "train_lightgbm_on_dask",
     "train_on_cluster",
     "write_partitioned",
 ]
