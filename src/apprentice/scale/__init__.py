@@ -15,7 +15,9 @@ from apprentice.scale.cluster import (
     resolve_address,
 )
 from apprentice.scale.lightgbm import DaskTrainResult, split_assignment, train_lightgbm_on_dask
+from apprentice.scale.monitor import monitor_partitioned
 from apprentice.scale.partitions import PartitionedTable, read_partitioned
+from apprentice.scale.predict import predict_partitioned
 from apprentice.scale.search import DaskFoldRunner
 from apprentice.scale.train import train_on_cluster
 
@@ -30,7 +32,9 @@ __all__ = [
     "compute",
     "connect",
     "gather",
+    "monitor_partitioned",
     "parse_address",
+    "predict_partitioned",
     "read_partitioned",
     "resolve_address",
     "split_assignment",
