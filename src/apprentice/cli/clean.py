@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from apprentice.cli._common import (
+    DaskOpt,
     JsonOpt,
     QuietOpt,
     byte_progress,
@@ -198,13 +199,53 @@ def clean_command(
     encoding: EncodingOpt = None,
     delimiter: DelimiterOpt = None,
     header: HeaderOpt = None,
+    sample_rows: Annotated[
+        int,
+        typer.Option(
+            "--sample-rows", help="With --dask: rows drawn across partitions to fit the recipe."
+        ),
+    ] = 100_000,
+    blocksize: Annotated[
+        int, typer.Option("--blocksize", help="With --dask: bytes per CSV partition.")
+    ] = 64 * 2**20,
+    dask: DaskOpt = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Type every column with evidence; write the cleaned table and the ledger."""
+    from apprentice.scale import resolve_address
+
     if output is not None:
         check_output(output)
     read_options = _read_options(format, encoding, delimiter, header)
+    address = resolve_address(dask)
+    if address is not None:
+        if recipe is not None:
+            from apprentice.errors import ConfigError
+
+            raise ConfigError(
+                "--recipe cannot be combined with --dask yet; apply a saved recipe without --dask"
+            )
+        _clean_on_dask(
+            file,
+            address,
+            read_options,
+            output=output,
+            ledger=ledger,
+            sample_rows=sample_rows,
+            blocksize=blocksize,
+            json_out=json_out,
+            quiet=quiet,
+            options={
+                "keep": keep or (),
+                "allow": allow or (),
+                "type_hints": _type_hints(types, type_),
+                "percent_as": percent_as,
+                "sentinels": _sentinel_policy(sentinels, sentinel, reject_sentinel),
+                "target": target,
+            },
+        )
+        return
     if recipe is not None:
         _apply_recipe(file, read_options, recipe, output, ledger, json_out, quiet)
         return
@@ -244,6 +285,53 @@ def clean_command(
         err_console.print(line, markup=False, highlight=False, soft_wrap=True)
     if output is None:
         err_console.print(result.preview(10).to_string(max_colwidth=30), markup=False)
+
+
+def _clean_on_dask(
+    file: str,
+    address: str,
+    read_options: dict[str, Any],
+    *,
+    output: Path | None,
+    ledger: Path | None,
+    sample_rows: int,
+    blocksize: int,
+    json_out: bool,
+    quiet: bool,
+    options: dict[str, Any],
+) -> None:
+    """``clean --dask``: fit on a sample, clean every partition, merge the ledger exactly."""
+    from apprentice.scale import clean_partitioned, connect, read_partitioned
+
+    with connect(address) as client:
+        assert client is not None
+        table = read_partitioned(file, client=client, blocksize=blocksize, **read_options)
+        result = clean_partitioned(table, client=client, sample_rows=sample_rows, **options)
+        written = result.write(client=client, output=output, ledger=ledger)
+    if json_out:
+        payload = result.summary()
+        payload["output"] = written.get("output")
+        payload["ledger_file"] = written.get("ledger")
+        payload["column_types"] = {
+            c.name: {
+                "kind": c.kind,
+                "dtype": c.dtype,
+                "semantic": c.semantic,
+                "missing": c.n_missing,
+            }
+            for c in result.ledger.columns
+        }
+        emit_json(payload)
+        return
+    if quiet:
+        return
+    err_console.print(
+        f"{table.source}: {table.n_partitions} partition(s) on Dask; recipe fitted on "
+        f"{result.sample_rows:,} of {result.rows_total:,} rows",
+        markup=False,
+    )
+    for line in result.describe():
+        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def _apply_recipe(

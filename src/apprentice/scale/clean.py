@@ -646,17 +646,20 @@ def write_partitioned(
     out: str | Path,
     *,
     client: Client,
-    text_csv: bool = False,
+    kind: str | None = None,
     header: list[str] | None = None,
 ) -> Path:
     """Write a Dask DataFrame to ONE file, partition by partition, atomically.
 
-    ``.parquet``/``.pq`` writes a single Parquet file (one row group per partition, the
-    schema of the first partition); ``.csv`` a single CSV file, as ``DataFrame.to_csv``
-    writes it (or, with ``text_csv``, as :func:`apprentice.read.write_csv` writes text cells,
-    with ``header`` as the column names). Partitions are computed on the workers, at most two
-    at a time, and streamed to the file by the client, so memory stays at about two
-    partitions and the workers need no shared file system with the client. The file is
+    ``kind`` is ``"parquet"`` (a single Parquet file, one row group per partition, with the
+    first partition's schema), ``"csv"`` (one CSV file as ``DataFrame.to_csv`` writes it, as
+    ``apprentice clean`` does in-process) or ``"text"`` (RFC 4180 CSV of text cells as
+    :func:`apprentice.read.write_csv` writes it, ``header`` naming the columns, as
+    ``apprentice read`` does); by default it follows the extension (``.parquet``/``.pq`` or
+    ``.csv``). A single file rather than a folder of part files, so that the output is the
+    same kind of file the in-process commands write. Partitions are computed on the workers,
+    at most two at a time, and streamed to the file by the client, so memory stays at about
+    two partitions and the workers need no file system shared with the client. The file is
     written under a temporary name in the same folder and renamed at the end: a failed job
     never leaves a file that looks complete.
     """
@@ -664,7 +667,9 @@ def write_partitioned(
 
     path = Path(out)
     suffix = path.suffix.lower()
-    if suffix not in (".parquet", ".pq", ".csv"):
+    if kind is None:
+        kind = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}.get(suffix)
+    if kind not in ("parquet", "csv", "text"):
         raise ConfigError(
             f"output {str(path)!r}: unknown extension {suffix!r}; use .parquet or .csv"
         )
@@ -685,8 +690,8 @@ def write_partitioned(
                 if nxt < len(parts):
                     pending.append(client.compute(parts[nxt]))
                     nxt += 1
-                if suffix == ".csv":
-                    if text_csv:
+                if kind != "parquet":
+                    if kind == "text":
                         from apprentice.read import write_csv
 
                         buf = _text_csv(part, header, first=i == 0, write=write_csv)
@@ -707,9 +712,12 @@ def write_partitioned(
             if writer is not None:
                 writer.close()
                 writer = None
-        if suffix != ".csv" and schema is None:
+        if kind == "parquet" and schema is None:
             meta = frame._meta
             meta.to_parquet(tmp, index=False)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # as an ordinary new file, not mkstemp's 0600
         os.replace(tmp, path)
     finally:
         if writer is not None:
