@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from apprentice.cli._common import JsonOpt, QuietOpt, emit_json, err_console, out_console
+from apprentice.cli._common import DaskOpt, JsonOpt, QuietOpt, emit_json, err_console, out_console
 
 
 def load_model(ref: str) -> Any:
@@ -66,6 +66,7 @@ def monitor_command(
             "or on the logged rows that got feedback (--since).",
         ),
     ] = False,
+    dask: DaskOpt = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -81,16 +82,14 @@ def monitor_command(
         policy = load_policy(policy_file)
         bundle = load_model(model)
         if current is not None:
-            from apprentice.read import read
-
-            raw = read(str(current)).table
+            result = _check_file(bundle, current, policy, time_column, window, dask)
         else:
             from apprentice.monitor.log import read_log
 
             assert since is not None
             raw = read_log(db_url, since, bundle)
             time_column = time_column or "__logged_at"
-        result = check(bundle, raw, policy=policy, time_column=time_column, window=window)
+            result = check(bundle, raw, policy=policy, time_column=time_column, window=window)
         payload = result.to_dict()
         payload["model"] = model
         hook = webhook or policy.alert.webhook
@@ -115,6 +114,33 @@ def monitor_command(
     elif not quiet:
         _print(payload)
     raise typer.Exit(1 if result.alerts else 0)
+
+
+def _check_file(
+    bundle: Any,
+    current: Path,
+    policy: Any,
+    time_column: str | None,
+    window: str,
+    dask: str | None,
+) -> Any:
+    """The file chunk by chunk in this process (memory bounded by the chunk), or partition
+    by partition on a Dask cluster."""
+    from apprentice.scale import resolve_address
+
+    address = resolve_address(dask)
+    if address is None:
+        from apprentice.monitor.partial import check_chunks, iter_chunks
+
+        return check_chunks(
+            bundle, iter_chunks(current), policy=policy, time_column=time_column, window=window
+        )
+    from apprentice.scale import connect, monitor_partitioned
+
+    with connect(address) as client:
+        return monitor_partitioned(
+            bundle, current, client=client, policy=policy, time_column=time_column, window=window
+        )
 
 
 def _retrain(

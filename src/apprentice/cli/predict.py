@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from apprentice.cli._common import JsonOpt, QuietOpt, emit_json, err_console
+from apprentice.cli._common import DaskOpt, JsonOpt, QuietOpt, emit_json, err_console
 
 
 def predict_command(
@@ -20,6 +20,7 @@ def predict_command(
         list[str] | None,
         typer.Option("--keep", help="Copy this input column into the output (e.g. an id)."),
     ] = None,
+    dask: DaskOpt = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -29,6 +30,12 @@ def predict_command(
     from apprentice.read import read, write_csv
 
     model = load_bundle(bundle)
+    from apprentice.scale import resolve_address
+
+    address = resolve_address(dask)
+    if address is not None:
+        _predict_on_cluster(model, bundle, file, output, address, keep, json_out, quiet)
+        return
     result = read(file)
     table = result.table
     predictions = model.predict_frame(table)
@@ -62,6 +69,34 @@ def _fmt(value: object) -> str:
     if isinstance(value, float):
         return repr(value)
     return str(value)
+
+
+def _predict_on_cluster(
+    model: Any,
+    bundle: Path,
+    file: str,
+    output: Path,
+    address: str,
+    keep: list[str] | None,
+    json_out: bool,
+    quiet: bool,
+) -> None:
+    """Partition by partition on the Dask workers; the output written in row order."""
+    from apprentice.errors import ConfigError
+    from apprentice.scale import connect, predict_partitioned
+
+    if keep:
+        raise ConfigError("--keep is not supported with --dask yet; leave it out")
+    with connect(address) as client:
+        summary = predict_partitioned(model, file, output, client=client)
+    summary["bundle"] = str(bundle)
+    if json_out:
+        emit_json(summary)
+    elif not quiet:
+        err_console.print(
+            f"{summary['rows']:,} prediction(s) written to {output} "
+            f"({summary['partitions']} partition(s) on {address})"
+        )
 
 
 def register(app: typer.Typer) -> None:
