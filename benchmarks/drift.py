@@ -162,6 +162,18 @@ t = time.perf_counter()
 if mode == "in_memory":
     profile = {"features": frame_profile(ref), "importance": weights}
     cols, score = feature_drift(profile, cur, DriftPolicy())
+elif mode == "chunked":  # the CLI's path: mergeable statistics, 100,000 current rows at a time
+    from apprentice.monitor.partial import _column_partial, _merge_column
+    profile = {c: column_profile(ref_file.read(columns=[c]).column(0).to_pandas()) for c in names}
+    total = {}
+    for batch in cur_file.iter_batches(batch_size=100_000):
+        chunk = batch.to_pandas()
+        for c in names:
+            part = _column_partial(profile[c], chunk[c])
+            total[c] = part if c not in total else _merge_column(total[c], part, profile[c])
+        del chunk
+    cols, score = finish_drift([total[c].drift(c, profile[c]) for c in names], weights,
+                               DriftPolicy())
 else:  # column by column: the profile keeps a summary; one column of each side at a time
     profile = {c: column_profile(ref_file.read(columns=[c]).column(0).to_pandas()) for c in names}
     cols = [column_drift(c, profile[c], cur_file.read(columns=[c]).column(0).to_pandas())
@@ -224,6 +236,7 @@ def speed(rows: int, timeout: int) -> dict[str, Any]:
         "rows": rows,
         "columns": 20,
         "apprentice": ours,
+        "apprentice_chunked": _child(sys.executable, OURS, str(folder), "chunked", timeout=timeout),
         "apprentice_in_memory": _child(
             sys.executable, OURS, str(folder), "in_memory", timeout=timeout
         ),
