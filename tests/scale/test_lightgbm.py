@@ -1,6 +1,6 @@
 """LightGBM's Dask estimators on a real 2-worker LocalCluster, against in-process LightGBM.
 
-Each task: a template ``apprentice.train`` run on a 2,000-row sample, the full rows cleaned
+Each task: a template ``apprentice.train`` run on a 1,000-row sample, the full rows cleaned
 with the template's recipe into a multi-partition dask DataFrame, then
 ``train_lightgbm_on_dask``. The same split, recomputed in pandas, gives the in-process
 reference fit (same parameters, same rows, same rounds) and the raw holdout rows the written
@@ -23,7 +23,7 @@ TABLES = Path(__file__).resolve().parents[3] / "shared" / "data" / "tables"
 if not TABLES.is_dir():  # the repository checkout sits next to shared/
     TABLES = Path("/work/shared/data/tables")
 
-SAMPLE = 2000
+SAMPLE = 1000
 PARTITIONS = 6
 
 
@@ -100,13 +100,13 @@ def _run(dask_client: Any, tmp: Path, loader: Any, n: int, task: str) -> dict[st
 
 @pytest.fixture(scope="module")
 def binary_run(dask_client: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    return _run(dask_client, tmp_path_factory.mktemp("lgb_binary"), _bank, 24_000, "binary")
+    return _run(dask_client, tmp_path_factory.mktemp("lgb_binary"), _bank, 16_000, "binary")
 
 
 @pytest.fixture(scope="module")
 def regression_run(dask_client: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return _run(
-        dask_client, tmp_path_factory.mktemp("lgb_regression"), _flights, 30_000, "regression"
+        dask_client, tmp_path_factory.mktemp("lgb_regression"), _flights, 20_000, "regression"
     )
 
 
@@ -274,3 +274,29 @@ def test_split_is_deterministic_and_independent_of_partitioning() -> None:
     assert abs(shares[TRAIN] - 0.7) < 0.015
     other = split_assignment(frame, seed=6, test_size=0.2, validation_size=0.1)
     assert (other != whole).mean() > 0.2  # the seed matters
+
+
+def test_a_template_without_lightgbm_is_refused(dask_client: Any, tmp_path: Path) -> None:
+    import dask.dataframe as dd
+
+    import apprentice
+    from apprentice.errors import ConfigError
+    from apprentice.scale import train_lightgbm_on_dask
+
+    raw, target = _bank(1500)
+    template = apprentice.train(
+        raw.iloc[:600],
+        target=target,
+        time_budget=None,
+        max_trials=0,
+        families=["linear"],
+        ensemble=False,
+        n_boot=20,
+        out=tmp_path / "linear",
+    )
+    data = dd.from_pandas(_cleaned(template, raw, target, "binary"), npartitions=2)
+    with pytest.raises(ConfigError, match="no LightGBM candidate"):
+        train_lightgbm_on_dask(
+            data, target=target, template=template, client=dask_client, out=tmp_path / "b"
+        )
+    assert not (tmp_path / "b").exists()

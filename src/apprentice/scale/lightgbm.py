@@ -336,34 +336,24 @@ def _usable(y: np.ndarray, task: str) -> np.ndarray:
 def _matrix(part: pd.DataFrame, plan: _Plan, which: int) -> np.ndarray:
     """The rows of one side of the split as ``[features..., label]`` (float64)."""
     side, y = _side(part, plan)
-    keep = (side == which) & _usable(y, plan.task)
-    rows = part.loc[keep]
-    width = _runtime(plan.spec).n_outputs
-    if len(rows) == 0:
-        return np.zeros((0, width + 1))
-    X = _runtime(plan.spec).transform(rows)
+    return _rows(part, plan, (side == which) & _usable(y, plan.task), y)
+
+
+def _rows(part: pd.DataFrame, plan: _Plan, keep: np.ndarray, y: np.ndarray) -> np.ndarray:
+    runtime = _runtime(plan.spec)
+    if not keep.any():
+        return np.zeros((0, runtime.n_outputs + 1))
+    X = runtime.transform(part.loc[keep])
     if hasattr(X, "toarray"):
         X = X.toarray()
     return np.column_stack([np.asarray(X, dtype=np.float64), y[keep].astype(np.float64)])
 
 
-def _counts(part: pd.DataFrame, plan: _Plan) -> pd.DataFrame:
-    side, y = _side(part, plan)
-    usable = _usable(y, plan.task)
-    return pd.DataFrame(
-        {
-            "train": [int(((side == TRAIN) & usable).sum())],
-            "validation": [int(((side == VALIDATION) & usable).sum())],
-            "holdout": [int(((side == HOLDOUT) & usable).sum())],
-            "dropped": [int((~usable).sum())],
-        }
-    )
-
-
 def _checkpoint_losses(
     part: pd.DataFrame, plan: _Plan, model_text: str, checkpoints: tuple[int, ...]
-) -> pd.DataFrame:
-    """Summed validation loss of the model's first ``k`` rounds, for each checkpoint ``k``."""
+) -> tuple[int, np.ndarray]:
+    """The partition's validation rows, and their summed loss under the model's first ``k``
+    rounds for each checkpoint ``k``."""
     data = _matrix(part, plan, VALIDATION)
     losses = np.zeros(len(checkpoints))
     n = data.shape[0]
@@ -382,7 +372,7 @@ def _checkpoint_losses(
             raw = step if raw is None else raw + step
             losses[j] = _loss_sum(plan.task, y, raw)
             start = stop
-    return pd.DataFrame([[n, *losses.tolist()]], columns=["n", *map(str, checkpoints)])
+    return n, losses
 
 
 def _loss_sum(task: str, y: np.ndarray, raw: np.ndarray) -> float:
@@ -396,23 +386,25 @@ def _loss_sum(task: str, y: np.ndarray, raw: np.ndarray) -> float:
     return float(np.sum(log_norm - z[np.arange(len(y)), y.astype(np.int64)]))
 
 
-def _holdout_predictions(part: pd.DataFrame, plan: _Plan, model_text: str) -> pd.DataFrame:
-    """``y`` and the model's output on the partition's holdout rows (nothing else leaves)."""
-    data = _matrix(part, plan, HOLDOUT)
-    columns = _prediction_columns(plan)
+def _holdout_part(
+    part: pd.DataFrame, plan: _Plan, model_text: str
+) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
+    """The partition's row counts by side, and ``y`` and the model's output on its holdout
+    rows: nothing else leaves the worker."""
+    side, y = _side(part, plan)
+    usable = _usable(y, plan.task)
+    counts = {
+        "train": int(((side == TRAIN) & usable).sum()),
+        "validation": int(((side == VALIDATION) & usable).sum()),
+        "holdout": int(((side == HOLDOUT) & usable).sum()),
+        "dropped": int((~usable).sum()),
+    }
+    data = _rows(part, plan, (side == HOLDOUT) & usable, y)
+    width = plan.n_classes if plan.task == "multiclass" else 1
     if data.shape[0] == 0:
-        return pd.DataFrame({c: pd.Series(dtype=float) for c in ["y", *columns]})
+        return counts, np.zeros(0), np.zeros((0, width))
     raw = np.asarray(_booster(model_text).predict(data[:, :-1]), dtype=float)
-    out = raw.reshape(len(raw), -1)
-    frame = pd.DataFrame(out, columns=columns)
-    frame.insert(0, "y", data[:, -1])
-    return frame
-
-
-def _prediction_columns(plan: _Plan) -> list[str]:
-    if plan.task == "multiclass":
-        return [f"p{j}" for j in range(plan.n_classes)]
-    return ["p"]
+    return counts, data[:, -1], raw.reshape(len(raw), width)
 
 
 # --------------------------------------------------------------------------- the template
@@ -538,6 +530,7 @@ def train_lightgbm_on_dask(
         )
     import dask.dataframe as dd
     import lightgbm as lgb
+    from dask import delayed
 
     from apprentice.bundle.io import json_safe, load_bundle, write_bundle
     from apprentice.evaluate import holdout_metrics, metrics_to_dict
@@ -606,37 +599,13 @@ def train_lightgbm_on_dask(
     workers = sorted(client.scheduler_info(n_workers=-1)["workers"])
     timings: dict[str, float] = {}
 
-    # -- counts of each side (one small row per partition)
-    t = time.monotonic()
-    count_meta = pd.DataFrame({k: pd.Series(dtype="int64") for k in _counts_keys()})
-    counts = compute(client, data.map_partitions(_counts, plan, meta=count_meta))[0]
-    n_train = int(counts["train"].sum())
-    n_validation = int(counts["validation"].sum())
-    n_holdout = int(counts["holdout"].sum())
-    n_dropped = int(counts["dropped"].sum())
-    timings["count_s"] = time.monotonic() - t
-    if n_dropped:
-        notes.append(
-            f"{n_dropped:,} row(s) with a missing target (or a class the sample never had) "
-            "were left out"
-        )
-    if n_train < 20 or n_holdout < 5:
-        raise TargetError(
-            f"the split leaves {n_train:,} training and {n_holdout:,} holdout rows with a "
-            "target; add rows or change test_size"
-        )
-    say(
-        f"{n_train:,} training, {n_validation:,} validation and {n_holdout:,} holdout rows in "
-        f"{data.npartitions} partitions on {len(workers)} Dask workers"
-    )
-
     # -- the training matrix, partition by partition, and LightGBM's Dask estimator
     t = time.monotonic()
     width = int(_runtime(spec).n_outputs)
     train_rows = data.map_partitions(_matrix, plan, TRAIN, meta=np.zeros((0, width + 1)))
     X = train_rows[:, :width]
     y = train_rows[:, width]
-    use_validation = validation_size > 0 and n_validation > 0
+    use_validation = validation_size > 0
     rounds_trained = (
         min(MAX_ROUNDS, max(choice.rounds + 10, math.ceil(choice.rounds * round_factor)))
         if use_validation
@@ -647,7 +616,10 @@ def train_lightgbm_on_dask(
     cls = lgb.DaskLGBMRegressor if chosen_task == "regression" else lgb.DaskLGBMClassifier
     estimator = cls(client=client, **params)
     categorical = list(spec.get("categorical_indices", []))
-    say(f"training {choice.config.name} for up to {rounds_trained} rounds on Dask")
+    say(
+        f"training {choice.config.name} for up to {rounds_trained} rounds on "
+        f"{data.npartitions} partitions on {len(workers)} Dask workers"
+    )
     try:
         with warnings.catch_warnings():
             # the wrapper's n_jobs is always there and always replaced by the worker's threads
@@ -672,31 +644,55 @@ def train_lightgbm_on_dask(
     if use_validation and trained > 1:
         t = time.monotonic()
         points = _checkpoints(trained)
-        loss_meta = pd.DataFrame({c: pd.Series(dtype=float) for c in ["n", *map(str, points)]})
+        # the model goes to each worker once, not into every task
+        [text_future] = client.scatter([full_text], broadcast=True, hash=False)
         sums = compute(
             client,
-            data.map_partitions(_checkpoint_losses, plan, full_text, points, meta=loss_meta),
-        )[0]
-        total = sums.drop(columns=["n"]).sum(axis=0).to_numpy(dtype=float)
-        best = int(np.argmin(total))
-        rounds = points[best]
+            *[
+                delayed(_checkpoint_losses, pure=True)(part, plan, text_future, points)
+                for part in data.to_delayed()
+            ],
+        )
+        n_seen = sum(n for n, _ in sums)
+        total = np.sum([losses for _, losses in sums], axis=0)
+        if n_seen == 0:
+            rounds = min(choice.rounds, trained)
+            notes.append("no row fell into the validation slice: the template's rounds are kept")
+        else:
+            rounds = points[int(np.argmin(total))]
+            if rounds == trained:
+                notes.append(
+                    f"the validation loss still fell at the last of {trained} rounds: more "
+                    "rounds (round_factor) may help"
+                )
         timings["rounds_s"] = time.monotonic() - t
-        if rounds == trained:
-            notes.append(
-                f"the validation loss still fell at the last of {trained} rounds: more rounds "
-                "(round_factor) may help"
-            )
     model_text = booster.model_to_string(num_iteration=rounds)
     say(f"{rounds} of {trained} rounds kept")
 
-    # -- holdout: predicted where it lies, only (y, prediction) gathered
+    # -- holdout: predicted where it lies, only (y, prediction) and counts gathered
     t = time.monotonic()
-    pred_meta = pd.DataFrame({c: pd.Series(dtype=float) for c in ["y", *_prediction_columns(plan)]})
-    gathered = compute(
-        client, data.map_partitions(_holdout_predictions, plan, model_text, meta=pred_meta)
-    )[0]
-    holdout_y = gathered["y"].to_numpy()
-    raw = gathered.drop(columns=["y"]).to_numpy(dtype=float)
+    [text_future] = client.scatter([model_text], broadcast=True, hash=False)
+    pieces = compute(
+        client,
+        *[delayed(_holdout_part, pure=True)(part, plan, text_future) for part in data.to_delayed()],
+    )
+    counts = pd.DataFrame([c for c, _y, _p in pieces])
+    n_train = int(counts["train"].sum())
+    n_validation = int(counts["validation"].sum())
+    n_holdout = int(counts["holdout"].sum())
+    n_dropped = int(counts["dropped"].sum())
+    if n_dropped:
+        notes.append(
+            f"{n_dropped:,} row(s) with a missing target (or a class the sample never had) "
+            "were left out"
+        )
+    if n_train < 20 or n_holdout < 5:
+        raise TargetError(
+            f"the split leaves {n_train:,} training and {n_holdout:,} holdout rows with a "
+            "target; add rows or change test_size"
+        )
+    holdout_y = np.concatenate([y_part for _c, y_part, _p in pieces])
+    raw = np.concatenate([p for _c, _y, p in pieces])
     if chosen_task == "regression":
         holdout_pred = raw[:, 0]
     elif chosen_task == "binary":
@@ -753,7 +749,7 @@ def train_lightgbm_on_dask(
             "kind": "hash",
             "stratified": False,
             "test_size": holdout_share,
-            "validation_size": validation_size if use_validation else 0.0,
+            "validation_size": validation_size,
             "seed": seed,
             "train_rows": n_train,
             "validation_rows": n_validation,
@@ -810,7 +806,3 @@ def train_lightgbm_on_dask(
         notes=notes,
         timings=timings,
     )
-
-
-def _counts_keys() -> tuple[str, ...]:
-    return ("train", "validation", "holdout", "dropped")
