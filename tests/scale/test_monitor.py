@@ -60,10 +60,24 @@ def test_cli_predict_and_monitor_with_dask(
     assert_same(json.loads(local.stdout), json.loads(remote.stdout))
 
     out_local, out_remote = tmp_path / "a.csv", tmp_path / "b.csv"
-    done = runner.invoke(app, ["predict", str(monitored.path), str(source), "-o", str(out_local)])
+    done = runner.invoke(
+        app, ["predict", str(monitored.path), str(source), "-o", str(out_local), "--keep", "age"]
+    )
     assert done.exit_code == 0, done.output
     done = runner.invoke(
-        app, ["predict", str(monitored.path), str(source), "-o", str(out_remote), "--dask", address]
+        app,
+        [
+            "predict",
+            str(monitored.path),
+            str(source),
+            "-o",
+            str(out_remote),
+            "--keep",
+            "age",
+            "--dask",
+            address,
+        ],
     )
     assert done.exit_code == 0, done.output
     assert out_remote.read_text() == out_local.read_text()
+    assert out_local.read_text().startswith("age,prediction,")

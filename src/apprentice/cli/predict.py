@@ -82,13 +82,10 @@ def _predict_on_cluster(
     quiet: bool,
 ) -> None:
     """Partition by partition on the Dask workers; the output written in row order."""
-    from apprentice.errors import ConfigError
     from apprentice.scale import connect, predict_partitioned
 
-    if keep:
-        raise ConfigError("--keep is not supported with --dask yet; leave it out")
     with connect(address) as client:
-        summary = predict_partitioned(model, file, output, client=client)
+        summary = predict_partitioned(model, file, output, client=client, keep=keep)
     summary["bundle"] = str(bundle)
     if json_out:
         emit_json(summary)
@@ -97,6 +94,11 @@ def _predict_on_cluster(
             f"{summary['rows']:,} prediction(s) written to {output} "
             f"({summary['partitions']} partition(s) on {address})"
         )
+        if summary["quarantined"]:
+            err_console.print(
+                f"[yellow]warning:[/] {summary['quarantined']:,} malformed row(s) were "
+                "quarantined by the reader and have no prediction"
+            )
 
 
 def register(app: typer.Typer) -> None:

@@ -45,7 +45,7 @@ def monitor_partitioned(
     policy: Any = None,
     time_column: str | None = None,
     window: str = "1D",
-    blocksize: str | int = BLOCKSIZE,
+    blocksize: int = BLOCKSIZE,
 ) -> Any:
     """Compare the rows of ``source`` (a CSV or Parquet path, a Dask DataFrame of raw text
     cells, or a list of pandas frames) with ``bundle``'s reference profile, partition by
@@ -62,10 +62,8 @@ def monitor_partitioned(
     policy = policy or Policy()
     profile = load_profile(bundle)
     key = _bundle_key(bundle)
-    tasks = [
-        dask.delayed(_partial)(key, part, policy, time_column, window)
-        for part in _read_parts(source, blocksize)
-    ]
+    parts, quarantined = _read_parts(source, client, blocksize)
+    tasks = [dask.delayed(_partial)(key, part, policy, time_column, window) for part in parts]
     futures: list[Any] = tasks if client is None else client.compute(tasks)
     total: PartialCheck | None = None
     try:
@@ -82,4 +80,7 @@ def monitor_partitioned(
         raise
     if total is None:
         total = PartialCheck(0, None, {}, {}, None, None, None)
-    return finish(bundle, total, profile=profile, policy=policy, started=started)
+    result = finish(bundle, total, profile=profile, policy=policy, started=started)
+    if quarantined:
+        result.notes.append(f"{quarantined:,} malformed row(s) quarantined by the reader")
+    return result

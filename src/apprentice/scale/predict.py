@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 #: bytes of the source file per partition
-BLOCKSIZE = "64MiB"
+BLOCKSIZE = 64 * 2**20
 
 
 @functools.lru_cache(maxsize=4)
@@ -42,13 +42,19 @@ def _bundle_key(bundle: Any) -> tuple[str, str]:
     return str(root), digest
 
 
-def _read_parts(source: Any, blocksize: str | int = BLOCKSIZE) -> list[Any]:
-    """The partitions of ``source`` as Dask delayed objects (or pandas frames as given): a
-    CSV or Parquet path read as text cells (empty cells as ``""``), a Dask DataFrame, or a
-    list of pandas frames."""
+def _read_parts(source: Any, client: Any, blocksize: int = BLOCKSIZE) -> tuple[list[Any], int]:
+    """The partitions of ``source`` as Dask delayed objects (or pandas frames as given) and
+    the number of rows the reader quarantined: a CSV or Parquet path read as text cells by
+    :func:`apprentice.scale.read_partitioned` (by Dask's own readers without a client), a
+    Dask DataFrame, or a list of pandas frames."""
     if isinstance(source, list):
-        return list(source)
+        return list(source), 0
     if isinstance(source, str | Path):
+        if client is not None:
+            from apprentice.scale.partitions import read_partitioned
+
+            table = read_partitioned(str(source), client=client, blocksize=blocksize)
+            return list(table.frame.to_delayed()), table.rows_quarantined
         import dask.dataframe as dd
 
         path = Path(source)
@@ -64,7 +70,7 @@ def _read_parts(source: Any, blocksize: str | int = BLOCKSIZE) -> list[Any]:
                 blocksize=blocksize,
                 skipinitialspace=True,
             )
-    return list(source.to_delayed())
+    return list(source.to_delayed()), 0
 
 
 def prediction_text(predictions: pd.DataFrame) -> pd.DataFrame:
@@ -79,11 +85,15 @@ def _fmt(value: object) -> str:
     return str(value)
 
 
-def _score(key: tuple[str, str], part: pd.DataFrame) -> pd.DataFrame:
+def _score(key: tuple[str, str], part: pd.DataFrame, keep: list[str]) -> pd.DataFrame:
     bundle = _worker_bundle(*key)
     if len(part) == 0:
         return pd.DataFrame()
-    return bundle.predict_frame(part.reset_index(drop=True))
+    part = part.reset_index(drop=True)
+    predictions = bundle.predict_frame(part)
+    for name in reversed(keep):
+        predictions.insert(0, name, part[name].to_numpy())
+    return predictions
 
 
 def predict_partitioned(
@@ -92,25 +102,28 @@ def predict_partitioned(
     out: str | Path,
     *,
     client: Any,
-    blocksize: str | int = BLOCKSIZE,
+    keep: list[str] | None = None,
+    blocksize: int = BLOCKSIZE,
 ) -> dict[str, Any]:
     """Score every row of ``source`` (a CSV or Parquet path, a Dask DataFrame of raw text
     cells, or a list of pandas frames) with ``bundle`` on the workers of ``client``, and
     write the predictions to ``out`` (CSV, header once, or Parquet when it ends in
-    ``.parquet``), rows in the source's order. A worker lost mid-job raises
+    ``.parquet``), rows in the source's order; ``keep`` copies input columns (an id) in
+    front. A worker lost mid-job raises
     :class:`~apprentice.errors.ClusterError` and leaves no file at ``out``."""
     import dask
 
     from apprentice.scale.cluster import gather
 
     key = _bundle_key(bundle)
-    tasks = [dask.delayed(_score)(key, part) for part in _read_parts(source, blocksize)]
+    parts, quarantined = _read_parts(source, client, blocksize)
+    tasks = [dask.delayed(_score)(key, part, keep or []) for part in parts]
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     temp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.part")
     futures: list[Any] = tasks if client is None else client.compute(tasks)
 
-    def parts() -> Any:  # in the source's order, each forgotten by the cluster once here
+    def results() -> Any:  # in the source's order, each forgotten by the cluster once here
         for i, future in enumerate(futures):
             if client is None:
                 part = future.compute(scheduler="sync")
@@ -122,16 +135,22 @@ def predict_partitioned(
 
     try:
         if out.suffix.lower() == ".parquet":
-            rows, columns = _write_parquet(parts(), temp, bundle)
+            rows, columns = _write_parquet(results(), temp, bundle)
         else:
-            rows, columns = _write_csv(parts(), temp, bundle)
+            rows, columns = _write_csv(results(), temp, bundle)
         os.replace(temp, out)
     except BaseException:
         temp.unlink(missing_ok=True)
         if client is not None:
             client.cancel([f for f in futures if f is not None])
         raise
-    return {"rows": rows, "output": str(out), "partitions": len(tasks), "columns": columns}
+    return {
+        "rows": rows,
+        "quarantined": quarantined,
+        "output": str(out),
+        "partitions": len(tasks),
+        "columns": columns,
+    }
 
 
 def _write_csv(parts: Any, path: Path, bundle: Any) -> tuple[int, list[str]]:
