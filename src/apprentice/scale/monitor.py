@@ -4,6 +4,10 @@ merged on the client in the partitions' order, and finished into the same
 :class:`~apprentice.monitor.check.MonitorResult` as the in-process check.
 
 Each worker loads the bundle once from its directory (see :mod:`apprentice.scale.predict`).
+The partitions' statistics come back one at a time, in order, and are merged as they come:
+the client holds the running total and one partition's statistics (a few MB per numeric
+column, the reference's bins), plus, with labels and no time column, that partition's
+per-row errors until its windows of ``window_rows`` rows close.
 """
 
 from __future__ import annotations
