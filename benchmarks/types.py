@@ -1,4 +1,4 @@
-"""Type inference: apprentice against pandas, skrub and DuckDB on ptype's annotated columns.
+"""Type inference: apprentice against pandas, skrub and DuckDB on hand-annotated columns.
 
 Data: ``../shared/data/dirty/ptype/`` (the ptype paper's test files) and the human labels of
 ``annotations/annotations.json`` (one label per column, in file order, for 8 files).
@@ -29,9 +29,22 @@ Every tool gets the file's bytes with the same encoding (UTF-8, else cp1252 for 
 cp1252 file); apprentice detects it itself. Columns are matched by position. Goal: apprentice
 >= 95% and at least 10 points above the best of the others.
 
+Holdout set (``--holdout``): ``data/types_holdout.json``, 469 columns (458 scored) of 29 tables
+of ``../shared/data/tables/`` and ``../shared/data/dirty/{beers,hospital}`` that the inference
+rules were not designed on, labelled in ptype's vocabulary and conventions from their raw text
+before any tool was run on them (the file's header states the protocol; the commit history
+shows the order). Tables that are ptype's own files under another name are left out. Large
+files and the Parquet file are scored on a seeded 20,000-row sample written as CSV text.
+pandas and skrub get the manifest's ``read_csv`` options (the TSV's ``sep``/``quoting``),
+DuckDB its ``sep``; apprentice detects them. Each column also may carry an
+``also_acceptable`` label (a second reading a careful annotator could defend: whole numbers
+written ``1527.0``, 0/1 flags, Yes/No plus a not-applicable value); the headline uses the
+first label, and the score that accepts either is printed beside it. Same mappings, same
+``--strict``.
+
 Usage::
 
-    .venv/bin/python benchmarks/types.py [--strict] [--verbose] [--json OUT.json]
+    .venv/bin/python benchmarks/types.py [--holdout] [--strict] [--verbose] [--json OUT.json]
 """
 
 from __future__ import annotations
@@ -119,32 +132,35 @@ def apprentice_types(path: object, strict: bool) -> list[str]:
     return out
 
 
-def pandas_types(path: object, convert: bool) -> list[str]:
+def pandas_types(path: object, convert: bool, read: dict[str, object] | None = None) -> list[str]:
     import pandas as pd
 
-    df = pd.read_csv(path, encoding=_encoding(path))
+    df = pd.read_csv(path, encoding=_encoding(path), **(read or {}))
     if convert:
         df = df.convert_dtypes()
     return [_from_dtype(t) for t in df.dtypes]
 
 
-def skrub_types(path: object) -> list[str]:
+def skrub_types(path: object, read: dict[str, object] | None = None) -> list[str]:
     import pandas as pd
     import skrub
 
-    df = pd.read_csv(path, encoding=_encoding(path))
+    df = pd.read_csv(path, encoding=_encoding(path), **(read or {}))
     cleaned = skrub.Cleaner().fit_transform(df)
     return [
         _from_dtype(cleaned[c].dtype) if c in cleaned.columns else "dropped" for c in df.columns
     ]
 
 
-def duckdb_types(path: object) -> list[str]:
+def duckdb_types(path: object, read: dict[str, object] | None = None) -> list[str]:
     import duckdb
 
     enc = _encoding(path)
     con = duckdb.connect()
-    rel = con.read_csv(str(path), encoding="latin-1" if enc == "cp1252" else "utf-8")
+    options: dict[str, object] = {}
+    if read and "sep" in read:
+        options["sep"] = read["sep"]
+    rel = con.read_csv(str(path), encoding="latin-1" if enc == "cp1252" else "utf-8", **options)
     out = []
     for t in rel.types:
         name = str(t).upper()
@@ -163,60 +179,139 @@ def duckdb_types(path: object) -> list[str]:
 
 
 TOOLS = {
-    "apprentice": lambda p, strict: apprentice_types(p, strict),
-    "pandas": lambda p, strict: pandas_types(p, convert=False),
-    "pandas+convert_dtypes": lambda p, strict: pandas_types(p, convert=True),
-    "skrub": lambda p, strict: skrub_types(p),
-    "duckdb": lambda p, strict: duckdb_types(p),
+    "apprentice": lambda p, strict, read: apprentice_types(p, strict),
+    "pandas": lambda p, strict, read: pandas_types(p, convert=False, read=read),
+    "pandas+convert_dtypes": lambda p, strict, read: pandas_types(p, convert=True, read=read),
+    "skrub": lambda p, strict, read: skrub_types(p, read=read),
+    "duckdb": lambda p, strict, read: duckdb_types(p, read=read),
 }
 
 
-def run(strict: bool = False, verbose: bool = False) -> dict[str, object]:
+HOLDOUT = os.path.join(_HERE, "data", "types_holdout.json")
+SHARED = os.path.join(os.path.dirname(_HERE), "..", "shared", "data")
+
+
+class Case:
+    """One annotated file: where it is, how pandas must read it, and its per-column labels."""
+
+    def __init__(
+        self,
+        name: str,
+        path: object,
+        truth: list[str | None],
+        also: list[str | None] | None = None,
+        read: dict[str, object] | None = None,
+    ) -> None:
+        self.name = name
+        self.path = path
+        self.truth = truth
+        self.also = also or [None] * len(truth)
+        self.read = read or {}
+
+
+def ptype_cases() -> list[Case]:
     import json
-    import time
-    import warnings
     from pathlib import Path
 
     root = Path(PTYPE)
     annotations = json.loads((root / "annotations" / "annotations.json").read_text())
-    scores: dict[str, list[int]] = {t: [0, 0] for t in TOOLS}
+    return [
+        Case(name, root / "data" / f"{name}.csv", [label_of(a) for a in labels])
+        for name, labels in annotations.items()
+    ]
+
+
+def holdout_cases(workdir: object) -> list[Case]:
+    """The hand-annotated holdout set of ``data/types_holdout.json``.
+
+    Files marked with ``sample_rows`` (large ones, and the Parquet file, whose types would
+    otherwise come from the file itself) are replaced by a seeded random sample of their rows,
+    written as CSV text under ``workdir``; every tool reads that same file.
+    """
+    import json
+    from pathlib import Path
+
+    import pandas as pd
+
+    doc = json.loads(Path(HOLDOUT).read_text())
+    out = []
+    for name, entry in doc["files"].items():
+        path = Path(SHARED) / entry["path"]
+        read = dict(entry.get("read_csv", {}))
+        if "sample_rows" in entry:
+            if path.suffix == ".parquet":
+                df = pd.read_parquet(path)
+            else:
+                df = pd.read_csv(path, dtype=str, keep_default_na=False, **read)
+            df = df.sample(n=min(entry["sample_rows"], len(df)), random_state=0).sort_index()
+            path = Path(str(workdir)) / (name.split(".")[0] + ".csv")
+            df.to_csv(path, index=False)
+            read = {}
+        cols = entry["columns"]
+        out.append(
+            Case(
+                name,
+                path,
+                [label_of(c["label"]) for c in cols],
+                [c.get("also_acceptable") for c in cols],
+                read,
+            )
+        )
+    return out
+
+
+def score(cases: list[Case], strict: bool = False, verbose: bool = False) -> dict[str, object]:
+    """Run every tool on every case and score its column types against the labels."""
+    import time
+    import warnings
+
+    scores: dict[str, list[int]] = {t: [0, 0, 0] for t in TOOLS}  # right, either, total
     misses: dict[str, list[str]] = {t: [] for t in TOOLS}
     seconds: dict[str, float] = {t: 0.0 for t in TOOLS}
     per_file: dict[str, dict[str, float]] = {}
-    for name, labels in annotations.items():
-        path = root / "data" / f"{name}.csv"
-        truth = [label_of(a) for a in labels]
-        per_file[name] = {}
+    for case in cases:
+        per_file[case.name] = {}
         for tool, fn in TOOLS.items():
             t0 = time.perf_counter()
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    got = fn(path, strict)
+                    got = fn(case.path, strict, case.read)
             except Exception as exc:  # a tool that fails on a file gets every column wrong
                 got = []
-                misses[tool].append(f"{name}: failed ({type(exc).__name__}: {exc})"[:200])
+                misses[tool].append(f"{case.name}: failed ({type(exc).__name__}: {exc})"[:200])
             seconds[tool] += time.perf_counter() - t0
-            right = total = 0
-            for i, want in enumerate(truth):
+            right = either = total = 0
+            for i, want in enumerate(case.truth):
                 if want is None:
                     continue
                 total += 1
                 have = got[i] if i < len(got) else "absent"
                 if have == want:
                     right += 1
-                else:
-                    misses[tool].append(f"{name}[{i}]: labelled {want}, got {have}")
+                    either += 1
+                    continue
+                alt = case.also[i]
+                if have == alt:
+                    either += 1
+                misses[tool].append(
+                    f"{case.name}[{i}]: labelled {want}"
+                    + (f" (or {alt})" if alt else "")
+                    + f", got {have}"
+                )
             scores[tool][0] += right
-            scores[tool][1] += total
-            per_file[name][tool] = right / total if total else 1.0
-    shares = {t: r / n for t, (r, n) in scores.items()}
+            scores[tool][1] += either
+            scores[tool][2] += total
+            per_file[case.name][tool] = right / total if total else 1.0
+    shares = {t: r / n for t, (r, _, n) in scores.items()}
+    lenient = {t: e / n for t, (_, e, n) in scores.items()}
     best_other = max(v for t, v in shares.items() if t != "apprentice")
-    result = {
+    return {
         "mapping": "strict" if strict else "ptype-convention",
-        "columns_scored": scores["apprentice"][1],
+        "columns_scored": scores["apprentice"][2],
         "accuracy": shares,
-        "correct": {t: r for t, (r, _) in scores.items()},
+        "correct": {t: r for t, (r, _, _) in scores.items()},
+        "accuracy_accepting_alternatives": lenient,
         "seconds": seconds,
         "per_file": per_file,
         "best_other": best_other,
@@ -225,7 +320,19 @@ def run(strict: bool = False, verbose: bool = False) -> dict[str, object]:
         and shares["apprentice"] - best_other >= GOAL_MARGIN,
         "misses": misses if verbose else {"apprentice": misses["apprentice"]},
     }
-    return result
+
+
+def run(strict: bool = False, verbose: bool = False, holdout: bool = False) -> dict[str, object]:
+    import tempfile
+
+    if not holdout:
+        res = score(ptype_cases(), strict, verbose)
+        res["dataset"] = "ptype"
+        return res
+    with tempfile.TemporaryDirectory(prefix="types-holdout-") as tmp:
+        res = score(holdout_cases(tmp), strict, verbose)
+    res["dataset"] = "holdout"
+    return res
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -236,17 +343,24 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--strict", action="store_true", help="score formatted numbers as numbers")
     ap.add_argument("--verbose", action="store_true", help="list every tool's misses")
+    ap.add_argument(
+        "--holdout",
+        action="store_true",
+        help="score the hand-annotated holdout set (data/types_holdout.json) instead of ptype",
+    )
     ap.add_argument("--json", type=Path, help="also write the result as JSON here")
     args = ap.parse_args(argv)
-    res = run(strict=args.strict, verbose=args.verbose)
+    res = run(strict=args.strict, verbose=args.verbose, holdout=args.holdout)
     print(
-        f"type inference on {res['columns_scored']} annotated ptype columns "
+        f"type inference on {res['columns_scored']} annotated {res['dataset']} columns "
         f"({res['mapping']} mapping)"
     )
+    lenient = res["accuracy_accepting_alternatives"]
     for tool, acc in sorted(res["accuracy"].items(), key=lambda kv: -kv[1]):
         print(
             f"  {tool:24s} {acc:7.1%}  ({res['correct'][tool]}/{res['columns_scored']}, "
             f"{res['seconds'][tool]:.1f} s)"
+            + (f"  accepting the alternative labels: {lenient[tool]:.1%}" if args.holdout else "")
         )
     print(
         f"  apprentice - best other: {res['margin_points']:+.1f} points; goal (>= 95% and >= +10): "
