@@ -33,7 +33,13 @@ from apprentice.clean.categories import (
 )
 from apprentice.clean.dates import DateFormat, detect_date
 from apprentice.clean.markers import MISSING_TOKENS
-from apprentice.clean.numbers import NumberFormat, detect_number, name_tokens, number_semantic
+from apprentice.clean.numbers import (
+    NumberEvidence,
+    NumberFormat,
+    detect_number,
+    name_tokens,
+    number_semantic,
+)
 from apprentice.clean.recipe import ColumnRecipe
 from apprentice.errors import ConfigError
 
@@ -50,6 +56,13 @@ HINT_KINDS = (
     "text",
 )
 MAJORITY = 0.5
+# Cells that are not numbers but carry digits are dirt (a typo like ``1x5``) while they are rare
+# and scattered; once they are common or one of them recurs, they are values of the column
+# (ticket codes like ``PC 17599``, a band label like ``50000+``) and the column is text: reading
+# it as numbers would turn those values into missing cells.
+CODES_SHARE = 0.1  # share of cells: non-numbers with digits, in at least CODES_VALUES forms
+CODES_VALUES = 3
+RECURRING_SHARE = 0.05  # share of cells: one non-number with digits that occurs more than once
 
 
 @dataclass
@@ -269,7 +282,12 @@ def infer_column(
                 "0/1 only: read as boolean" if bev.zero_one else f"{bev.share:.0%} boolean words"
             )
         else:
-            number_ok = nfmt is not None and nev.share >= MAJORITY and nev.failing_with_digits < 0.3
+            number_ok = (
+                nfmt is not None
+                and nev.share >= MAJORITY
+                and nev.failing_with_digits < 0.3
+                and not _values_not_dirt(nev)
+            )
             date_ok = dfmt is not None and dev.share >= MAJORITY
             if date_ok and (not number_ok or dev.share > nev.share or allow_compact):
                 kind = dfmt.kind if dfmt else "date"
@@ -319,6 +337,13 @@ def infer_column(
         inf.share_fit = 1.0
     rec.markers = sorted(t for t in markers if t not in {m["token"] for m in inf.kept_markers})
     return inf
+
+
+def _values_not_dirt(ev: NumberEvidence) -> bool:
+    """Whether the non-numbers with digits in a mostly numeric column are values, not dirt."""
+    common = ev.failing_with_digits > CODES_SHARE and ev.failing_digit_values >= CODES_VALUES
+    recurring = ev.failing_top_count >= 2 and ev.failing_top_with_digits >= RECURRING_SHARE
+    return common or recurring
 
 
 def _categorical_markers(inf: Inference, values: list[str], counts: np.ndarray, top: int) -> None:

@@ -348,6 +348,10 @@ class NumberEvidence:
     decisions: list[str] = field(default_factory=list)
     failing: list[str] = field(default_factory=list)
     failing_with_digits: float = 0.0
+    # distinct non-numbers that carry digits, and the most frequent of them (count and share)
+    failing_digit_values: int = 0
+    failing_top_count: int = 0
+    failing_top_with_digits: float = 0.0
 
 
 def _body_kind(body: str) -> str:
@@ -511,6 +515,8 @@ def detect_number(
                 ev.failing.append(text)
             if any(c.isdigit() for c in text):
                 failing_digits += w
+                ev.failing_digit_values += 1
+                ev.failing_top_count = max(ev.failing_top_count, w)
             continue
         fit += w
         num = m.group("num")
@@ -525,6 +531,7 @@ def detect_number(
     ev.n_fit = fit
     ev.share = fit / ev.n_total
     ev.failing_with_digits = failing_digits / ev.n_total
+    ev.failing_top_with_digits = ev.failing_top_count / ev.n_total
     if fit:
         ev.percent_share = pct_w / fit
     if pct_vals:
