@@ -62,7 +62,7 @@ def _run(dask_client: Any, tmp: Path, loader: Any, n: int, task: str) -> dict[st
     from distributed import get_task_stream
 
     import apprentice
-    from apprentice.scale import train_lightgbm_on_dask
+    from apprentice.scale import clean_with_template, compute, train_lightgbm_on_dask
 
     raw, target = loader(n)
     sample = raw.sample(SAMPLE, random_state=1).reset_index(drop=True)
@@ -76,8 +76,18 @@ def _run(dask_client: Any, tmp: Path, loader: Any, n: int, task: str) -> dict[st
         n_boot=50,
         out=tmp / "template",
     )
-    cleaned = _cleaned(template, raw, target, task)
-    data = dd.from_pandas(cleaned, npartitions=PARTITIONS, sort=False)
+    if task == "binary":  # cleaned in pandas, the target typed as the clean stage types it
+        cleaned = _cleaned(template, raw, target, task)
+        data = dd.from_pandas(cleaned, npartitions=PARTITIONS, sort=False)
+    else:  # raw rows cleaned on the workers with the template's recipe
+        raw_data = dd.from_pandas(raw, npartitions=PARTITIONS, sort=False)
+        data = clean_with_template(raw_data, template)
+        cleaned = compute(dask_client, data)[0]
+        expected = _cleaned(template, raw, target, task)
+        pd.testing.assert_frame_equal(
+            cleaned.reset_index(drop=True).drop(columns=[target]), expected.drop(columns=[target])
+        )
+        np.testing.assert_array_equal(cleaned[target].to_numpy(float), expected[target])
     with get_task_stream(client=dask_client) as stream:
         result = train_lightgbm_on_dask(
             data,
@@ -300,3 +310,20 @@ def test_a_template_without_lightgbm_is_refused(dask_client: Any, tmp_path: Path
             data, target=target, template=template, client=dask_client, out=tmp_path / "b"
         )
     assert not (tmp_path / "b").exists()
+
+
+def test_labels_are_matched_to_the_template_classes() -> None:
+    from apprentice.scale.lightgbm import _class_lookup, _encode_target
+
+    lookup = _class_lookup(["no", "yes"])
+    booleans = pd.Series([True, False, None], dtype="boolean")
+    np.testing.assert_array_equal(_encode_target(booleans, "binary", lookup), [1, 0, -1])
+    text = pd.Series([" Yes", "no.", "maybe", None], dtype="str")
+    np.testing.assert_array_equal(_encode_target(text, "binary", lookup), [1, 0, -1, -1])
+    categories = pd.Series(["yes", None, "no"], dtype="category")
+    np.testing.assert_array_equal(_encode_target(categories, "binary", lookup), [1, -1, 0])
+    numbers = _class_lookup([0, 1, 2])
+    floats = pd.Series([2.0, 0.0, np.nan])
+    np.testing.assert_array_equal(_encode_target(floats, "multiclass", numbers), [2, 0, -1])
+    values = _encode_target(pd.Series(["1.5", "x", None]), "regression", {})
+    np.testing.assert_array_equal(np.isnan(values), [False, True, True])

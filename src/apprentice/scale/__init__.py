@@ -14,7 +14,12 @@ from apprentice.scale.cluster import (
     parse_address,
     resolve_address,
 )
-from apprentice.scale.lightgbm import DaskTrainResult, split_assignment, train_lightgbm_on_dask
+from apprentice.scale.lightgbm import (
+    DaskTrainResult,
+    clean_with_template,
+    split_assignment,
+    train_lightgbm_on_dask,
+)
 from apprentice.scale.monitor import monitor_partitioned
 from apprentice.scale.partitions import PartitionedTable, read_partitioned
 from apprentice.scale.predict import predict_partitioned
@@ -29,6 +34,7 @@ __all__ = [
     "PartitionedTable",
     "check_versions",
     "clean_partitioned",
+    "clean_with_template",
     "compute",
     "connect",
     "gather",

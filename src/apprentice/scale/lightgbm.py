@@ -407,6 +407,67 @@ def _holdout_part(
     return counts, data[:, -1], raw.reshape(len(raw), width)
 
 
+# --------------------------------------------------------------------------- cleaning
+
+
+_CLEANERS: dict[str, Any] = {}
+
+
+def _cleaner(recipe: str) -> Any:
+    from apprentice.bundle.cleaning import load_cleaner
+
+    key = hashlib.sha256(recipe.encode()).hexdigest()
+    cleaner = _CLEANERS.get(key)
+    if cleaner is None:
+        _CLEANERS.clear()
+        cleaner = _CLEANERS[key] = load_cleaner(recipe)
+    return cleaner
+
+
+def _clean_part(
+    part: pd.DataFrame, recipe: str | None, inputs: tuple[str, ...], target: str
+) -> pd.DataFrame:
+    from apprentice.bundle.cleaning import clean_frame
+
+    present = set(map(str, part.columns))
+    frame = part.rename(columns=str)
+    raw = pd.DataFrame(
+        {
+            c: frame[c] if c in present else pd.Series([None] * len(part), index=part.index)
+            for c in inputs
+        },
+        index=part.index,
+    )
+    typed = clean_frame(_cleaner(recipe) if recipe is not None else None, raw)
+    if target in present:
+        typed[target] = frame[target].set_axis(typed.index)
+    else:
+        typed[target] = None
+    return typed
+
+
+def clean_with_template(data: Any, template: TrainResult) -> Any:
+    """Raw rows (a dask DataFrame) cleaned partition by partition with the template's recipe.
+
+    The result is what :func:`train_lightgbm_on_dask` expects: the typed columns the template's
+    bundle feeds its feature pipeline, plus the target column as it was (its labels are matched
+    to the template's classes by :func:`train_lightgbm_on_dask`). Cleaning with the template's
+    own recipe is what makes the bundle's predictions on raw rows equal the ones the holdout
+    metrics were computed from.
+    """
+    from apprentice.bundle.cleaning import clean_frame
+
+    manifest = template.bundle.manifest
+    name = manifest.get("recipe")
+    recipe = (template.path / str(name)).read_text(encoding="utf-8") if name else None
+    inputs = tuple(str(c) for c in manifest.get("input_columns", []))
+    target = template.target
+    empty = pd.DataFrame({c: pd.Series(dtype="str") for c in inputs})
+    meta = clean_frame(_cleaner(recipe) if recipe is not None else None, empty)
+    meta[target] = data._meta[target] if target in data.columns else pd.Series(dtype=object)
+    return data.map_partitions(_clean_part, recipe, inputs, target, meta=meta)
+
+
 # --------------------------------------------------------------------------- the template
 
 
