@@ -181,7 +181,9 @@ def split_assignment(
     """``TRAIN`` (0), ``VALIDATION`` (1) or ``HOLDOUT`` (2) for each row of ``frame``.
 
     A function of the row's values (every column, in order) and the seed only: the same row
-    gets the same side in any partition, on any worker, in any run.
+    gets the same side in any partition, on any worker, in any run. The values are hashed as
+    typed (pandas' ``hash_pandas_object``), so compute it on frames cleaned the same way
+    (:func:`clean_with_template`): ``3`` as an integer and ``3.0`` as a float hash differently.
     """
     if len(frame) == 0:
         return np.zeros(0, dtype=np.int8)
