@@ -330,7 +330,7 @@ def _read_csv(
 
     with path.open("rb") as fh:
         head = fh.read(SAMPLE_BYTES)
-    encoding = hints.encoding or guess_encoding(head)[0]
+    encoding, bom = (hints.encoding, False) if hints.encoding else guess_encoding(head)
     if encoding.lower().replace("_", "-").startswith(("utf-16", "utf-32")):
         raise _refuse(name, f"it is {encoding} text (lines cannot be found in its bytes)")
     cut = head.rfind(b"\n")
@@ -390,6 +390,8 @@ def _read_csv(
         for n in parsed.notes
         if "repaired unambiguously" not in n and "blank line" not in n and "footnote" not in n
     ]
+    if bom:
+        notes.insert(0, f"byte-order mark found: {encoding}")
     blanks = sum(i.blanks for i in infos)
     repaired = sum(i.repaired for i in infos)
     if blanks:
