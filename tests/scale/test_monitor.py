@@ -11,8 +11,9 @@ import pandas as pd
 from apprentice.bundle import load_bundle
 from apprentice.monitor import check
 from apprentice.scale import monitor_partitioned
-from tests.monitor.conftest import Monitored, monitored
+from tests.monitor.conftest import Monitored
 from tests.monitor.test_partial import assert_same
+from tests.scale._adult import monitored
 
 __all__ = ["monitored"]
 

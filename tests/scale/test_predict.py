@@ -14,9 +14,10 @@ import pytest
 from apprentice.bundle import load_bundle
 from apprentice.errors import ClusterError
 from apprentice.scale import predict_partitioned
-from tests.monitor.conftest import Monitored, monitored
+from tests.monitor.conftest import Monitored
+from tests.scale._adult import monitored
 
-__all__ = ["monitored"]  # the monitor tests' bundle (adult, linear model), shared
+__all__ = ["monitored"]  # one adult bundle for the scale tests
 
 
 def _parts(frame: pd.DataFrame, n: int) -> list[pd.DataFrame]:
@@ -39,14 +40,12 @@ def test_cluster_predictions_equal_in_process(
     np.testing.assert_allclose(got.iloc[:, 1:].astype(float).to_numpy(), proba.iloc[:, 1:])
     assert not list(tmp_path.glob(".*.part"))
 
-    # from a CSV file cut into byte blocks, to Parquet
-    source = tmp_path / "rows.csv"
-    rows.to_csv(source, index=False)
+    # to Parquet
     parquet = tmp_path / "pred.parquet"
-    summary = predict_partitioned(bundle, source, parquet, client=dask_client, blocksize=60_000)
-    assert summary["partitions"] > 1
+    summary = predict_partitioned(bundle, _parts(rows, 3), parquet, client=dask_client)
     table = pd.read_parquet(parquet)
     assert table["prediction"].astype(str).tolist() == [str(v) for v in want]
+    assert summary["partitions"] == 3 and not list(tmp_path.glob(".*.part"))
 
 
 def _die(part: pd.DataFrame) -> pd.DataFrame:
