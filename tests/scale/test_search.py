@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 
 from apprentice.learn.models import ModelConfig
 from apprentice.learn.search import FoldData, InProcessFoldRunner, search
+from apprentice.learn.split import SplitSpec, cv_folds
 from tests.learn._data import needs_tables, typed_table
 
 pytestmark = needs_tables
@@ -36,6 +38,7 @@ def test_cluster_search_gives_the_in_process_results(
         "max_trials": 1,
         "n_threads": 1,
         "families": ("linear", "lightgbm"),
+        "folds": cv_folds(SplitSpec("auto"), y=y, task="binary", n_folds=3, seed=0),
     }
     here = search(X, y, **options)
     runner = DaskFoldRunner(dask_client)
@@ -55,6 +58,7 @@ def test_cluster_search_gives_the_in_process_results(
     # every fold fit ran on a worker process, and both workers took part
     folds = len(here.folds)
     fitted = sum(len(c.fold_scores) for c in here.candidates if c.family != "ensemble")
+    assert folds == 3
     assert len(runner.tasks) == fitted >= folds * 5
     places = {t["where"] for t in runner.tasks}
     assert len(places) == 2, places
@@ -107,3 +111,18 @@ def test_no_time_left_runs_nothing(
         runner.finish()
     assert [o.status for o in outcomes] == ["timeout"]
     assert runner.tasks == []
+
+
+def test_the_budget_holds_on_the_cluster(dask_client: Any) -> None:
+    from apprentice.scale import DaskFoldRunner
+
+    frame = typed_table("adult.csv", rows=6000, seed=4)
+    y = frame.pop("income").astype(str).str.contains(">50K").to_numpy().astype(int)
+    runner = DaskFoldRunner(dask_client)
+    budget = 4.0
+    start = time.monotonic()
+    result = search(frame, y, task="binary", n_classes=2, time_budget=budget, fold_runner=runner)
+    elapsed = time.monotonic() - start
+    assert elapsed <= budget * 1.05 + 5, (elapsed, result.timings)
+    assert result.final.predict(frame.head(2)).shape == (2, 2)
+    assert result.compute["fold_tasks"] > 0

@@ -549,7 +549,8 @@ class _Search:
             return
         left = self.time_left()
         per_fold_portfolio = self.unit_cost * 6.0
-        affordable = int(0.7 * left / max(per_fold_portfolio, 1e-9))
+        # folds fitted side by side (on a cluster) cost a wave each, not a fold each
+        affordable = int(0.7 * left / max(per_fold_portfolio, 1e-9)) * self.runner.parallelism
         k = max(1, min(len(self.all_folds), affordable))
         if k >= self.active:
             return

@@ -9,7 +9,7 @@ process; only the fold fits, which are where the time goes, run on the workers:
 * each fold fit is a task; a candidate's folds run side by side on the workers;
 * the feature pipeline of a (view, fold) is fitted on the worker the first time a task needs
   it and kept there for the rest of the search (keyed by a token of the scattered data), so
-  it is not fitted again for every candidate;
+  it is not fitted again for every candidate; fold i prefers the same worker every time;
 * the budget is passed as *seconds left*, never as a clock reading (clocks differ between
   machines): each task turns its share into a deadline on its own clock, and the client
   stops waiting at the search's deadline, so tasks still running then are cancelled and
@@ -20,7 +20,9 @@ process; only the fold fits, which are where the time goes, run on the workers:
   :func:`apprentice.scale.gather`), never a partial result presented as complete.
 
 With ``time_budget=None`` the cluster search gives the same candidates, fold scores and
-models as the in-process one: the same code fits the same folds with the same seeds.
+models as the in-process one: the same code fits the same folds with the same seeds (with one
+thread per fit in-process, ``n_jobs=1``, bit for bit; with more, LightGBM's multi-threaded
+sums may differ in the last digits).
 """
 
 from __future__ import annotations
@@ -120,7 +122,9 @@ class DaskFoldRunner:
     """Fit the search's cross-validation folds as tasks on the workers of ``client``.
 
     ``label`` names the cluster in the run's record (e.g. ``local:2``); the default is the
-    scheduler's address. :attr:`tasks` lists, for every fold fitted, the candidate, the fold
+    scheduler's address. Creating the runner prepares the workers (imports the learners
+    there, as starting the cluster would), so that this is not counted against a search's
+    budget. :attr:`tasks` lists, for every fold fitted, the candidate, the fold
     and the worker (address and process id) that fitted it.
     """
 
@@ -130,19 +134,25 @@ class DaskFoldRunner:
         self.parallelism = 1
         self.workers = 0
         self.tasks: list[dict[str, Any]] = []
+        self._addresses: list[str] = []
         self._data: Future | None = None
         self._token = ""
         self._cancelled = 0
+        try:
+            self.client.run(_warm)
+        except Exception as exc:
+            raise ClusterError(
+                "the Dask workers could not load apprentice's learners "
+                f"({type(exc).__name__}: {str(exc)[:120]}); install the same ml-apprentice "
+                "on every worker"
+            ) from None
 
     # -- the FoldRunner protocol
 
     def start(self, data: FoldData) -> None:
         self._refresh_workers()
         try:
-            self.client.run(_warm)
             self._data = self.client.scatter(data, broadcast=True, hash=False)
-        except ClusterError:
-            raise
         except Exception as exc:
             raise ClusterError(
                 f"could not send the training data to the Dask workers ({type(exc).__name__}: "
@@ -205,6 +215,9 @@ class DaskFoldRunner:
                 threads,
                 key=f"apprentice-fold-{config.name}-{i}-{uuid.uuid4().hex[:8]}",
                 pure=False,
+                # fold i prefers the same worker every time: its pipelines are cached there
+                workers=[self._addresses[i % len(self._addresses)]],
+                allow_other_workers=True,
             )
             for i in folds
         ]
@@ -256,6 +269,7 @@ class DaskFoldRunner:
                 "the Dask cluster has no workers; start one with `dask worker ADDRESS`"
             )
         self.workers = len(workers)
+        self._addresses = sorted(workers)
         self.parallelism = max(1, sum(int(w.get("nthreads", 1) or 1) for w in workers.values()))
 
     def _wait(self, futures: list[Future], timeout: float | None) -> None:
