@@ -91,6 +91,15 @@ def test_a_smaller_sample_still_counts_every_row(adult: dict[str, Any], dask_cli
     assert ledger["scale"]["rows_total"] == table.rows_kept
     assert ledger["scale"]["n_partitions"] == table.n_partitions
     assert all(c["n_cells"] == table.rows_kept for c in ledger["columns"])
+    # labels the sample missed are learned from every partition, never made missing
+    assert all(c["coercions"]["unseen"] == 0 for c in ledger["columns"])
+    relearned = [
+        c["name"]
+        for c in ledger["columns"]
+        if "categories the sample missed were learned from every partition"
+        in c["evidence"]["decisions"]
+    ]
+    assert "native_country" in relearned
     ref = adult["in_process"].ledger_dict()
     assert ledger["table"]["duplicate_rows"] == ref["table"]["duplicate_rows"]
     assert "400 of" in ledger["table"]["notes"][-1]

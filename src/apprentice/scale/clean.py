@@ -73,6 +73,7 @@ class _ColumnStats:
     sentinel_hits: dict[float, int] = field(default_factory=dict)
     n_finite: int = 0
     distinct: list[Any] = field(default_factory=list)
+    tokens: dict[str, int] = field(default_factory=dict)  # category columns: every label
 
 
 def _as_text(part: pd.DataFrame) -> pd.DataFrame:
@@ -165,6 +166,8 @@ def _partition_stats(part: pd.DataFrame, recipe: Recipe, offset: int) -> list[_C
                     [int(lines[r]) for r in hit],
                 ]
         stats.distinct = _distinct2(applied.values)
+        if rec.kind == "category":
+            stats.tokens = applied.token_counts((Rule.VALUE, Rule.MERGED, Rule.UNSEEN))
         applied.release()
         out.append(stats)
     return out
@@ -372,6 +375,8 @@ def _merge_stats(per_partition: list[list[_ColumnStats]], n_columns: int) -> lis
                 m.markers[t] = m.markers.get(t, 0) + c
             for v, c in s.sentinel_hits.items():
                 m.sentinel_hits[v] = m.sentinel_hits.get(v, 0) + c
+            for t, c in s.tokens.items():
+                m.tokens[t] = m.tokens.get(t, 0) + c
             for text, (count, first, rows, lines) in s.unparseable.items():
                 have = m.unparseable.get(text)
                 if have is None:
@@ -445,6 +450,33 @@ def _column_report(fitted: ColumnReport, stats: _ColumnStats, kind: str) -> Colu
             "most frequent of each partition"
         )
     return rep
+
+
+def _relearn_categories(
+    recipe: Recipe, reports: list[ColumnReport], merged: list[_ColumnStats]
+) -> bool:
+    """Category columns with labels the sample missed learn their categories from the labels
+    of every partition (what :func:`apprentice.clean.api.fit_frame` does with every cell)."""
+    from apprentice.clean.categories import learn_categories
+    from apprentice.clean.recipe import Rule
+
+    changed = False
+    for rec, rep, stats in zip(recipe.columns, reports, merged, strict=True):
+        if rec.kind != "category" or not stats.counts[Rule.UNSEEN] or not stats.tokens:
+            continue
+        cs = learn_categories(
+            list(stats.tokens), np.asarray(list(stats.tokens.values()), dtype=np.int64)
+        )
+        rec.categories = cs.categories
+        rep.merges = list(cs.merges)
+        rep.format["describe"] = f"{len(rec.categories)} categories"
+        rep.format["n_categories"] = len(rec.categories)
+        rep.format["categories"] = list(rec.categories[:50])
+        rep.evidence.setdefault("decisions", []).append(
+            "categories the sample missed were learned from every partition"
+        )
+        changed = True
+    return changed
 
 
 def _resolve(given: Iterable[str], to_clean: Mapping[str, str], what: str) -> list[str]:
@@ -541,6 +573,12 @@ def clean_partitioned(
     stats_by_part, n_dups, examples = compute(client, stats, dup_count, dup_examples)
     per_partition = [stats_by_part.loc[i] for i in sorted(stats_by_part.index)]
     merged = _merge_stats(per_partition, len(recipe.columns))
+    if _relearn_categories(recipe, fitted.ledger.columns, merged):
+        # as in-process: labels the sample missed are learned from every cell, then counted
+        stats = frame.map_partitions(_stats_series, recipe, offsets, meta=(None, object))
+        (stats_by_part,) = compute(client, stats)
+        per_partition = [stats_by_part.loc[i] for i in sorted(stats_by_part.index)]
+        merged = _merge_stats(per_partition, len(recipe.columns))
     reports = [
         _column_report(rep, stats, rec.kind)
         for rep, stats, rec in zip(fitted.ledger.columns, merged, recipe.columns, strict=True)
