@@ -128,3 +128,24 @@ def test_read_cli_on_its_own_local_cluster(tmp_path: Path) -> None:
     assert CliRunner().invoke(app, ["read", str(path), "-o", str(local), "--quiet"]).exit_code == 0
     assert out.read_bytes() == local.read_bytes()
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_line_break_in_a_quoted_field_after_the_sample_is_reported(
+    tmp_path: Path, dask_client: Any
+) -> None:
+    # past the first megabyte, where detection cannot see it: the known limit of byte blocks
+    with (TABLES / "adult.csv").open("rb") as fh:
+        lines = [fh.readline() for _ in range(9001)]
+    body = lines[1:]
+    body.insert(8800, b'50, Private, 1, "Bachelors\n')
+    body.insert(
+        8801, b'and more", 13, Never-married, Sales, Husband, White, Male, 0, 0, 40, Cuba, >50K\n'
+    )
+    path = tmp_path / "late_multiline.csv"
+    path.write_bytes(lines[0] + b"".join(body))
+    table = read_partitioned(path, client=dask_client, blocksize=300_000)
+    assert table.n_partitions >= 3
+    # both pieces are quarantined with their own lines; no row is dropped or mis-parsed
+    assert table.quarantine["line"].tolist() == [8802, 8803]
+    assert table.rows_kept == 9000 and table.rows_read == 9002
+    assert any("unbalanced quote" in n for n in table.notes)

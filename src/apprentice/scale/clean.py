@@ -718,6 +718,7 @@ def write_partitioned(
     os.close(fd)
     tmp = Path(tmp_name)
     writer: Any = None
+    pending: list[Any] = []
     try:
         pending = [client.compute(p) for p in parts[:2]]
         nxt = 2
@@ -757,7 +758,10 @@ def write_partitioned(
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # as an ordinary new file, not mkstemp's 0600
         os.replace(tmp, path)
+        pending = []
     finally:
+        if pending:
+            client.cancel(pending)  # a failed write stops the partitions still computing
         if writer is not None:
             writer.close()
         tmp.unlink(missing_ok=True)

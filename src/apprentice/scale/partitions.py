@@ -398,11 +398,13 @@ def _read_csv(
         notes.append(f"{blanks} blank line(s) skipped")
     if repaired:
         notes.append(f"{repaired} broken row(s) repaired unambiguously")
-    starts = set(first_lines[1:])
-    if any(q[0] in starts for q in quarantine):
+    quote = fmt.quotechar
+    torn = sum(1 for q in quarantine if quote and q[1].count(quote) % 2 == 1)
+    if torn:
         notes.append(
-            "a quarantined row starts a partition: if it continues a quoted field with a line "
-            "break, that field was split by the line-by-line reading (see the quarantine)"
+            f"{torn} quarantined row(s) hold an unbalanced quote: probably the pieces of a "
+            "quoted field with a line break, which the partitioned reader reads line by line; "
+            "read the file without --dask to keep such rows whole"
         )
     notes.append(
         f"read in {len(parts)} partition(s) of about {blocksize:,} bytes on Dask (dialect and "
