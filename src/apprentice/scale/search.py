@@ -223,17 +223,15 @@ class DaskFoldRunner:
         ]
         timeout = None if seconds_left is None else seconds_left + 0.5 + 0.02 * seconds_left
         self._wait(futures, timeout)
-        done = [f for f in futures if f.done()]
+        done = [(i, f) for i, f in zip(folds, futures, strict=True) if f.done()]
         late = [f for f in futures if not f.done()]
-        if late:
+        if late:  # still running at the search's deadline: cancelled, their folds not run
             self._cancelled += len(late)
             self.client.cancel(late)
         results: dict[int, FoldOutcome] = {}
         if done:
-            for i, outcome in zip(
-                [folds[futures.index(f)] for f in done], gather(self.client, done), strict=True
-            ):
-                results[i] = outcome
+            outcomes = gather(self.client, [f for _, f in done])
+            results = {i: outcome for (i, _), outcome in zip(done, outcomes, strict=True)}
         out: list[FoldOutcome] = []
         for i in folds:
             outcome = results.get(i)
