@@ -59,7 +59,7 @@ if TYPE_CHECKING:
     from apprentice.guard import PIIReport, ProtectionPlan
     from apprentice.scale.partitions import PartitionedTable
 
-_MAX_UNPARSEABLE = 10_000  # distinct unparseable texts a partition reports per column
+_MAX_UNPARSEABLE = 1_000  # distinct unparseable texts a partition reports per column
 
 
 @dataclass
@@ -151,16 +151,18 @@ def _partition_stats(part: pd.DataFrame, recipe: Recipe, offset: int) -> list[_C
         stats.markers = applied.token_counts((Rule.MARKER, Rule.NEW_MARKER))
         bad = np.flatnonzero(codes == Rule.UNPARSEABLE)
         if bad.size:
-            texts = col.iloc[bad]
-            vc = texts.value_counts(dropna=False, sort=False)
-            if len(vc) > _MAX_UNPARSEABLE:
-                vc = vc.sort_values(ascending=False, kind="stable").head(_MAX_UNPARSEABLE)
+            texts = col.iloc[bad].to_numpy(dtype=object)
+            found = pd.DataFrame({"text": texts, "pos": bad})
+            groups = found.groupby("text", sort=False)["pos"]
+            counts = groups.size()
+            if len(counts) > _MAX_UNPARSEABLE:
+                counts = counts.sort_values(ascending=False, kind="stable").head(_MAX_UNPARSEABLE)
                 stats.unparseable_capped = True
-            keys = texts.to_numpy(dtype=object)
-            for text in vc.index:
-                hit = bad[keys == text][:3]
-                stats.unparseable[text] = [
-                    int(vc[text]),
+            firsts = groups.head(3).groupby(found["text"], sort=False).agg(list)
+            for text, count in counts.items():
+                hit = firsts[text]
+                stats.unparseable[str(text)] = [
+                    int(count),
                     offset + int(hit[0]),
                     [offset + int(r) for r in hit],
                     [int(lines[r]) for r in hit],
