@@ -567,6 +567,7 @@ def clean_partitioned(
         source=table.source,
     )
     recipe = fitted.recipe
+    n_sample = len(sample)  # the rows actually drawn, as reported
     del sample
     # -- counts per partition on the workers, duplicates across partitions, merged exactly
     offsets = table.row_offsets
@@ -621,7 +622,6 @@ def clean_partitioned(
                 f"target {rec.name!r} is missing in {trep.n_missing:,} rows (kept; the train "
                 "stage drops them)"
             )
-    n_sample = int(sum(takes))
     treport.notes.append(
         f"recipe fitted on {n_sample:,} of {total:,} rows drawn across {table.n_partitions} "
         "partition(s); every count in this ledger covers all rows"
