@@ -115,7 +115,8 @@ class TrainResult:
         return head + self.leaderboard.to_html(index=False)
 
 
-def _default_out(source: str, target: str) -> Path:
+def default_bundle_dir(source: str, target: str) -> Path:
+    """Where a bundle goes when no --out is given: the workspace, by source, target and time."""
     from apprentice.config import get_settings
 
     stem = Path(source).name.split(".")[0] if source else "data"
@@ -447,7 +448,7 @@ def train(
 
     # -- bundle
     t = time.monotonic()
-    out_path = Path(out) if out is not None else _default_out(source, target)
+    out_path = Path(out) if out is not None else default_bundle_dir(source, target)
     schema = _schema(typed_train[feature_cols], pii_report)
     manifest = {
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),

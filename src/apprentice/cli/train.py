@@ -54,6 +54,14 @@ def train_command(
     jobs: JobsOpt = None,
     families: FamiliesOpt = None,
     dask: DaskOpt = None,
+    sample_rows: Annotated[
+        int,
+        typer.Option(
+            "--sample-rows",
+            help="With --dask: a file with more rows is searched on a sample of this many "
+            "rows, then LightGBM's Dask estimator trains on every row.",
+        ),
+    ] = 200_000,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -68,26 +76,41 @@ def train_command(
         if show:
             err_console.print(f"  {message}", markup=False, highlight=False)
 
+    options: dict[str, Any] = dict(
+        target=target,
+        time_budget=budget,
+        metric=metric,
+        split=split,
+        test_size=test_size,
+        seed=seed,
+        max_trials=max_trials,
+        task=task,
+        keep_columns=keep_column or (),
+        drop_columns=drop_column or (),
+        n_jobs=jobs,
+        families=[f.strip() for f in families.split(",") if f.strip()] if families else None,
+        progress=progress,
+    )
     address = resolve_address(dask)
     with connect(address) as client:
-        result = train(
-            file,
-            target=target,
-            time_budget=budget,
-            metric=metric,
-            split=split,
-            test_size=test_size,
-            seed=seed,
-            max_trials=max_trials,
-            out=out,
-            task=task,
-            keep_columns=keep_column or (),
-            drop_columns=drop_column or (),
-            n_jobs=jobs,
-            families=[f.strip() for f in families.split(",") if f.strip()] if families else None,
-            progress=progress,
-            fold_runner=_fold_runner(client, address),
-        )
+        if client is not None and _partitionable(file):
+            from apprentice.bundle.training import default_bundle_dir
+            from apprentice.scale.bigtrain import train_partitioned
+
+            big = train_partitioned(
+                file,
+                client=client,
+                label=address,
+                out=out if out is not None else default_bundle_dir(file, target),
+                sample_rows=sample_rows,
+                **options,
+            )
+            if big.full is not None:
+                _show_full(big, json_out=json_out, quiet=quiet)
+                return
+            result = big.template
+        else:
+            result = train(file, out=out, fold_runner=_fold_runner(client, address), **options)
     if json_out:
         emit_json(result.to_dict())
         return
@@ -124,6 +147,36 @@ def train_command(
     for warning in result.warnings:
         err.print(f"[yellow]warning:[/] {warning}", highlight=False)
     err.print(f"bundle: {result.path}")
+
+
+def _partitionable(file: str) -> bool:
+    """A local CSV/TSV/text or Parquet file (what the partitioned path reads)."""
+    path = Path(file)
+    return path.is_file() and path.suffix.lower() in (".csv", ".tsv", ".txt", ".parquet", ".pq")
+
+
+def _show_full(big: Any, *, json_out: bool, quiet: bool) -> None:
+    """The account of a run whose model was trained on every row on Dask."""
+    if json_out:
+        emit_json(big.to_dict())
+        return
+    if quiet:
+        return
+    full = big.full
+    err = err_console
+    err.print(
+        f"[bold]{full.config}[/] for '{full.target}' ({full.task}) on all {big.rows:,} rows "
+        f"(LightGBM Dask estimator, {len(full.workers)} workers; search on a sample of "
+        f"{big.sample_rows:,} rows), {big.timings.get('total_s', math.nan):.1f} s"
+    )
+    err.print(
+        f"[bold]holdout[/] of {full.n_holdout:,} rows (95% bootstrap intervals)", highlight=False
+    )
+    for name, interval in full.metrics.items():
+        err.print(f"  {name:<18} {interval}")
+    for note in big.notes:
+        err.print(f"note: {note}", markup=False, highlight=False)
+    err.print(f"bundle: {big.path}")
 
 
 def _fold_runner(client: Any, address: str | None) -> Any:

@@ -169,11 +169,8 @@ def train_partitioned(
     if rows <= sample_rows:
         say(f"{rows:,} rows fit the sample: training as in-process, folds on the workers")
         t = time.monotonic()
-        from apprentice.scale.cluster import compute
-
-        (raw,) = compute(client, table.frame)
         template = train_on_cluster(
-            raw.reset_index(drop=True),
+            source,
             target=target,
             client=client,
             label=label,

@@ -56,6 +56,7 @@ import contextlib
 import hashlib
 import json
 import math
+import sys
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -687,7 +688,10 @@ def train_lightgbm_on_dask(
         with warnings.catch_warnings():
             # the wrapper's n_jobs is always there and always replaced by the worker's threads
             warnings.filterwarnings("ignore", message="Parameter n_jobs will be ignored")
-            estimator.fit(X, y, categorical_feature=categorical or "auto")
+            # LightGBM's Dask module prints ("Finding random open ports ...") on stdout,
+            # which belongs to --json output: its chatter goes to stderr instead
+            with contextlib.redirect_stdout(sys.stderr):
+                estimator.fit(X, y, categorical_feature=categorical or "auto")
     except ClusterError:
         raise
     except Exception as exc:
