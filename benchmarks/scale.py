@@ -168,7 +168,7 @@ def run_inprocess(train: Path, test: Path, work: Path, budget: float) -> dict[st
     steps: dict[str, float] = {}
     start = time.perf_counter()
     cleaned = apprentice.clean_file(str(train))
-    cleaned.write(work / "clean.parquet", ledger=work / "ledger.json")
+    cleaned.write(output=work / "clean.parquet", ledger=work / "ledger.json")
     n_rows = len(cleaned.table)
     del cleaned
     steps["clean"] = time.perf_counter() - start
@@ -190,9 +190,7 @@ def run_inprocess(train: Path, test: Path, work: Path, budget: float) -> dict[st
         "steps": steps,
         "rows_cleaned": n_rows,
         "rmse": _rmse(y, pred),
-        "champion": str(result.leaderboard.iloc[0]["model"])
-        if "model" in result.leaderboard
-        else None,
+        "champion": result.champion,
     }
 
 
