@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from apprentice.errors import ClusterError
-from apprentice.scale import connect, gather, parse_address, resolve_address
+from apprentice.scale import compute, connect, gather, parse_address, resolve_address
 from apprentice.scale.cluster import default_workers
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "apprentice"
@@ -131,7 +131,7 @@ def test_scheduler_without_workers_is_a_clear_error(scheduler: str) -> None:
         pass
 
 
-def test_subprocess_scheduler_and_workers_run_jobs(scheduler: str) -> None:
+def test_subprocess_scheduler_and_workers_run_jobs(scheduler: str, tmp_path: Path) -> None:
     workers = [_worker(scheduler), _worker(scheduler)]
     try:
         with connect(scheduler, timeout=60) as client:
@@ -142,6 +142,21 @@ def test_subprocess_scheduler_and_workers_run_jobs(scheduler: str) -> None:
             assert gather(client, futures) == [i * i for i in range(20)]
             pids = set(client.run(os.getpid).values())
             assert len(pids) == 2 and os.getpid() not in pids
+            # a real job on that cluster: the partitioned clean of a messy real table gives
+            # the in-process ledger and values
+            from apprentice.scale import clean_partitioned, read_partitioned
+            from apprentice.workflows import clean_file
+            from tests.scale.test_clean import _ledger_without_scale, _same_values
+            from tests.scale.test_partitions import messy_adult
+
+            path = messy_adult(tmp_path)
+            table = read_partitioned(path, client=client, blocksize=50_000)
+            assert table.n_partitions > 1
+            cleaned = clean_partitioned(table, client=client, sample_rows=10**9)
+            expected = clean_file(path)
+            assert _ledger_without_scale(cleaned) == expected.ledger_dict()
+            (frame,) = compute(client, cleaned.frame)
+            _same_values(frame, expected.table)
     finally:
         _stop(*workers)
 
