@@ -85,3 +85,22 @@ def test_small_file_trains_as_in_process(
     payload = json.loads(result.stdout)
     assert "full" not in payload  # a TrainResult: the whole file fits the sample
     assert payload["compute"]["runner"] == "dask"
+
+
+def test_a_budget_too_small_for_lightgbm_still_scales_out(
+    dask_client: Any, flights: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from apprentice.scale.bigtrain import train_partitioned
+
+    train, _ = flights
+    result = train_partitioned(
+        train,
+        target="delay",
+        client=dask_client,
+        out=tmp_path / "m",
+        sample_rows=1500,
+        time_budget=0.01,  # the baseline at most: no LightGBM configuration on the sample
+    )
+    assert result.full is not None and result.full.config.startswith("lightgbm")
+    assert any("ran out before any LightGBM" in note for note in result.notes)
+    assert result.rows == 6000 and result.sample_rows == 1500

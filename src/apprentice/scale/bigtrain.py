@@ -166,21 +166,26 @@ def train_partitioned(
     timings["read_s"] = time.monotonic() - started
     rows = table.rows_kept
     out_path = Path(out)
-    if rows <= sample_rows:
-        say(f"{rows:,} rows fit the sample: training as in-process, folds on the workers")
-        t = time.monotonic()
-        template = train_on_cluster(
-            source,
+
+    def search(data: Any, where: Path, budget: float | None, **extra: Any) -> TrainResult:
+        options = {**train_options, **extra}
+        return train_on_cluster(
+            data,
             target=target,
             client=client,
             label=label,
-            time_budget=time_budget,
+            time_budget=budget,
             seed=seed,
             test_size=test_size,
-            out=out_path,
+            out=where,
             progress=progress,
-            **train_options,
+            **options,
         )
+
+    if rows <= sample_rows:
+        say(f"{rows:,} rows fit the sample: training as in-process, folds on the workers")
+        t = time.monotonic()
+        template = search(source, out_path, time_budget)
         timings["train_s"] = time.monotonic() - t
         timings["total_s"] = time.monotonic() - started
         return PartitionedTrainResult(out_path, rows, rows, template, None, timings)
@@ -192,18 +197,7 @@ def train_partitioned(
     say(f"searching on a sample of {len(sample):,} of {rows:,} rows (folds on the workers)")
     t = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="apprentice-template-") as folder:
-        template = train_on_cluster(
-            sample,
-            target=target,
-            client=client,
-            label=label,
-            time_budget=time_budget,
-            seed=seed,
-            test_size=test_size,
-            out=Path(folder) / "template",
-            progress=progress,
-            **train_options,
-        )
+        template = search(sample, Path(folder) / "template", time_budget)
         if not _has_lightgbm(template):
             # the budget ran out before LightGBM was tried on the sample: the full-data fit
             # needs a LightGBM configuration, so run that family's portfolio without a budget
@@ -211,18 +205,12 @@ def train_partitioned(
                 "the time budget ran out before any LightGBM configuration was tried on the "
                 "sample; the LightGBM portfolio was then run on it without a budget"
             )
-            options = {**train_options, "families": ["lightgbm"], "max_trials": 0}
-            template = train_on_cluster(
+            template = search(
                 sample,
-                target=target,
-                client=client,
-                label=label,
-                time_budget=None,
-                seed=seed,
-                test_size=test_size,
-                out=Path(folder) / "template-lightgbm",
-                progress=progress,
-                **options,
+                Path(folder) / "template-lightgbm",
+                None,
+                families=["lightgbm"],
+                max_trials=0,
             )
         timings["search_s"] = time.monotonic() - t
         say(f"training on all {rows:,} rows with LightGBM's Dask estimator")
