@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from apprentice.read._repair import best_repair
+from apprentice.read._repair import Scorer, best_repair
 from apprentice.read._table import ParsedTable, acceptable, parse_table, quarantine_reason
 from apprentice.read._tokenize import Format, parse_text
 from apprentice.read.encoding import guess_encoding
@@ -61,6 +61,123 @@ def _line_of(mm: mmap.mmap, offsets: list[int]) -> dict[int, int]:
         pos = off
         out[off] = line
     return out
+
+
+def text_column_names(width: int) -> list[str]:
+    """The placeholder column names pyarrow reads a ``width``-column body under."""
+    return [f"c{i}" for i in range(width)]
+
+
+def text_csv_options(fmt: Format, names: list[str], on_invalid: Callable[[Any], str]) -> Any:
+    """``(ParseOptions, ConvertOptions)`` that make pyarrow split by ``fmt`` one physical line
+    per record, keep every cell as text (no nulls), and hand rows of the wrong width to
+    ``on_invalid``."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    parse_options = pacsv.ParseOptions(
+        delimiter=fmt.delimiter[0],
+        quote_char=fmt.quotechar or False,
+        double_quote=fmt.doublequote,
+        escape_char=fmt.escapechar or False,
+        newlines_in_values=False,
+        ignore_empty_lines=False,
+        invalid_row_handler=on_invalid,
+    )
+    convert_options = pacsv.ConvertOptions(
+        column_types=dict.fromkeys(names, pa.large_string()),
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+        null_values=[],
+    )
+    return parse_options, convert_options
+
+
+def settle_invalid_rows(
+    invalid: list[str],
+    lines: list[int],
+    fmt: Format,
+    width: int,
+    row_logp: Scorer,
+    floor: float,
+) -> tuple[list[tuple[int, list[str]]], list[tuple[int, str, str]]]:
+    """``(repaired, quarantined)`` for the rows pyarrow rejected (``invalid``, found on
+    ``lines``): each is repaired when the careful path's scorer finds an acceptable repair,
+    else quarantined with its reason; blank lines are neither."""
+    repaired: list[tuple[int, list[str]]] = []
+    quarantined: list[tuple[int, str, str]] = []
+    for raw, line in zip(invalid, lines, strict=True):
+        fields = parse_text(raw, fmt)
+        cells = fields[0] if len(fields) == 1 else [raw]
+        if not any(c.strip() for c in cells):
+            continue  # a blank line
+        rep, why = best_repair(raw, cells, fmt, width, row_logp)
+        if rep is not None and acceptable(rep, floor):
+            repaired.append((line, rep.fields))
+        else:
+            quarantined.append((line, raw, quarantine_reason(len(cells), width, rep, why)))
+    return repaired, quarantined
+
+
+def place_rows(
+    table: Any,
+    first: int,
+    n_total: int,
+    invalid_lines: list[int],
+    repaired: list[tuple[int, list[str]]],
+) -> tuple[Any, np.ndarray] | None:
+    """``(table, line numbers)``: the rows pyarrow kept from lines ``first..first+n_total-1``
+    (all but ``invalid_lines``) with the ``repaired`` rows put back in line order, or
+    ``None`` when the kept rows do not match the remaining lines one for one."""
+    import pyarrow as pa
+
+    all_lines = np.arange(first, first + n_total, dtype=np.int64)
+    line_numbers = np.setdiff1d(
+        all_lines, np.asarray(invalid_lines, dtype=np.int64), assume_unique=True
+    )
+    if len(line_numbers) != table.num_rows:
+        return None
+    if repaired:
+        extra = pa.table(
+            {
+                n: pa.array([r[1][i] for r in repaired], pa.large_string())
+                for i, n in enumerate(table.column_names)
+            }
+        )
+        table = pa.concat_tables([table, extra])
+        line_numbers = np.concatenate([line_numbers, [r[0] for r in repaired]])
+        order = np.argsort(line_numbers, kind="stable")
+        table = table.take(pa.array(order))
+        line_numbers = line_numbers[order]
+    return table, line_numbers
+
+
+def trim_after_delimiter(table: Any) -> Any:
+    """The table with the spaces after each delimiter (the start of every cell but the
+    first column's) removed, for ``", "``-separated files."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pa.table(
+        [col if i == 0 else pc.utf8_ltrim(col, " ") for i, col in enumerate(table.columns)],
+        names=table.column_names,
+    )
+
+
+def drop_blank_rows(table: Any, line_numbers: np.ndarray) -> tuple[Any, np.ndarray, int]:
+    """``(table, line numbers, blanks)`` without the all-empty rows (blank lines)."""
+    import pyarrow.compute as pc
+
+    blank_mask = None
+    for col in table.columns:
+        empty = pc.equal(pc.utf8_length(col), 0)
+        blank_mask = empty if blank_mask is None else pc.and_(blank_mask, empty)
+    blanks = int(pc.sum(blank_mask).as_py() or 0) if blank_mask is not None else 0
+    if blanks:
+        keep = pc.invert(blank_mask)
+        table = table.filter(keep)
+        line_numbers = line_numbers[np.asarray(keep.to_numpy(zero_copy_only=False), dtype=bool)]
+    return table, line_numbers, blanks
 
 
 class _Counting(io.RawIOBase):
@@ -116,28 +233,14 @@ def read_large(
         invalid.append(row.text)
         return "skip" if len(invalid) <= _MAX_INVALID else "error"
 
-    names = [f"c{i}" for i in range(width)]
+    names = text_column_names(width)
     read_options = pacsv.ReadOptions(
         skip_rows=parsed.first_body_line,
         column_names=names,
         block_size=8 * 1024 * 1024,
         use_threads=True,
     )
-    parse_options = pacsv.ParseOptions(
-        delimiter=fmt.delimiter[0],
-        quote_char=fmt.quotechar or False,
-        double_quote=fmt.doublequote,
-        escape_char=fmt.escapechar or False,
-        newlines_in_values=False,
-        ignore_empty_lines=False,
-        invalid_row_handler=on_invalid,
-    )
-    convert_options = pacsv.ConvertOptions(
-        column_types=dict.fromkeys(names, pa.large_string()),
-        strings_can_be_null=False,
-        quoted_strings_can_be_null=False,
-        null_values=[],
-    )
+    parse_options, convert_options = text_csv_options(fmt, names, on_invalid)
     try:
         if progress is None:
             source: Any = path
@@ -151,9 +254,7 @@ def read_large(
         return None  # too many broken rows or undecodable bytes: the careful path copes
     first = parsed.first_body_line + 1
     n_total = table.num_rows + len(invalid)
-    rows_q: list[tuple[int, str, str]] = []
-    repaired_rows: list[tuple[int, list[str]]] = []
-    invalid_lines: list[int] = []
+    invalid_at: list[int] = []
     if invalid:
         with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
             offsets: list[int] = []
@@ -166,59 +267,19 @@ def read_large(
                 used.add(pos)
                 offsets.append(pos)
             lines_at = _line_of(mm, [o for o in offsets if o >= 0])
-        for raw, off in zip(invalid, offsets, strict=True):
-            line = lines_at.get(off, 0)
-            invalid_lines.append(line)
-            fields = parse_text(raw, fmt)
-            cells = fields[0] if len(fields) == 1 else [raw]
-            if not any(c.strip() for c in cells):
-                continue  # a blank line
-            rep, why = best_repair(raw, cells, fmt, width, parsed.profile.row_logp)
-            if rep is not None and acceptable(rep, parsed.repair_floor):
-                repaired_rows.append((line, rep.fields))
-            else:
-                rows_q.append((line, raw, quarantine_reason(len(cells), width, rep, why)))
-    all_lines = np.arange(first, first + n_total, dtype=np.int64)
-    line_numbers = np.setdiff1d(
-        all_lines, np.asarray(invalid_lines, dtype=np.int64), assume_unique=True
+        invalid_at = [lines_at.get(off, 0) for off in offsets]
+    repaired_rows, rows_q = settle_invalid_rows(
+        invalid, invalid_at, fmt, width, parsed.profile.row_logp, parsed.repair_floor
     )
-    if len(line_numbers) != table.num_rows:  # a row we could not place: be exact instead
+    placed = place_rows(table, first, n_total, invalid_at, repaired_rows)
+    if placed is None:  # a row we could not place: be exact instead
         return None
-    if repaired_rows:
-        extra = pa.table(
-            {
-                n: pa.array([r[1][i] for r in repaired_rows], pa.large_string())
-                for i, n in enumerate(names)
-            }
-        )
-        table = pa.concat_tables([table, extra])
-        line_numbers = np.concatenate([line_numbers, [r[0] for r in repaired_rows]])
-        order = np.argsort(line_numbers, kind="stable")
-        table = table.take(pa.array(order))
-        line_numbers = line_numbers[order]
+    table, line_numbers = placed
     if fmt.skipinitialspace or len(fmt.delimiter) > 1:
         # ", "-separated: the spaces after each delimiter belong to it, as in the careful path
-        import pyarrow.compute as pc_trim
-
-        table = pa.table(
-            [
-                col if i == 0 else pc_trim.utf8_ltrim(col, " ")
-                for i, col in enumerate(table.columns)
-            ],
-            names=table.column_names,
-        )
+        table = trim_after_delimiter(table)
     # blank lines come through as all-empty rows; the careful path skips them too
-    import pyarrow.compute as pc
-
-    blank_mask = None
-    for col in table.columns:
-        empty = pc.equal(pc.utf8_length(col), 0)
-        blank_mask = empty if blank_mask is None else pc.and_(blank_mask, empty)
-    blanks = int(pc.sum(blank_mask).as_py() or 0) if blank_mask is not None else 0
-    if blanks:
-        keep = pc.invert(blank_mask)
-        table = table.filter(keep)
-        line_numbers = line_numbers[np.asarray(keep.to_numpy(zero_copy_only=False), dtype=bool)]
+    table, line_numbers, blanks = drop_blank_rows(table, line_numbers)
     notes = [n for n in parsed.notes if "repaired unambiguously" not in n and "blank line" not in n]
     if blanks:
         notes.append(f"{blanks} blank line(s) skipped")

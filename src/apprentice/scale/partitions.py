@@ -153,13 +153,16 @@ def _parse_block(
 ) -> tuple[pd.DataFrame, _BlockInfo]:
     """Parse bytes ``start:end`` (whole lines) of the file; ``first_line`` is the 1-based
     line the block starts on. Mirrors :func:`apprentice.read._arrow.read_large`."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
-    from apprentice.read._repair import best_repair
-    from apprentice.read._table import acceptable, quarantine_reason
-    from apprentice.read._tokenize import parse_text
+    from apprentice.read._arrow import (
+        drop_blank_rows,
+        place_rows,
+        settle_invalid_rows,
+        text_column_names,
+        text_csv_options,
+        trim_after_delimiter,
+    )
 
     with open(spec.path, "rb") as fh:
         fh.seek(start)
@@ -177,29 +180,15 @@ def _parse_block(
         invalid.append(row.text)
         return "skip"
 
-    cols = [f"c{i}" for i in range(width)]
+    cols = text_column_names(width)
+    parse_options, convert_options = text_csv_options(fmt, cols, on_invalid)
     table = pacsv.read_csv(
         io.BytesIO(data),
         pacsv.ReadOptions(column_names=cols, block_size=8 * 1024 * 1024, use_threads=False),
-        pacsv.ParseOptions(
-            delimiter=fmt.delimiter[0],
-            quote_char=fmt.quotechar or False,
-            double_quote=fmt.doublequote,
-            escape_char=fmt.escapechar or False,
-            newlines_in_values=False,
-            ignore_empty_lines=False,
-            invalid_row_handler=on_invalid,
-        ),
-        pacsv.ConvertOptions(
-            column_types=dict.fromkeys(cols, pa.large_string()),
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-            null_values=[],
-        ),
+        parse_options,
+        convert_options,
     )
     n_total = table.num_rows + len(invalid)
-    quarantined: list[tuple[int, str, str]] = []
-    repaired_rows: list[tuple[int, list[str]]] = []
     invalid_lines: list[int] = []
     used: set[int] = set()
     for raw in invalid:
@@ -208,53 +197,20 @@ def _parse_block(
         while pos in used and pos >= 0:
             pos = data.find(needle, pos + 1)
         used.add(pos)
-        line = first_line + data.count(b"\n", 0, pos) if pos >= 0 else 0
-        invalid_lines.append(line)
-        fields = parse_text(raw, fmt)
-        cells = fields[0] if len(fields) == 1 else [raw]
-        if not any(c.strip() for c in cells):
-            continue  # a blank line
-        rep, why = best_repair(raw, cells, fmt, width, spec.profile.row_logp)
-        if rep is not None and acceptable(rep, spec.floor):
-            repaired_rows.append((line, rep.fields))
-        else:
-            quarantined.append((line, raw, quarantine_reason(len(cells), width, rep, why)))
-    all_lines = np.arange(first_line, first_line + n_total, dtype=np.int64)
-    lines = np.setdiff1d(all_lines, np.asarray(invalid_lines, dtype=np.int64), assume_unique=True)
-    if len(lines) != table.num_rows:
+        invalid_lines.append(first_line + data.count(b"\n", 0, pos) if pos >= 0 else 0)
+    repaired_rows, quarantined = settle_invalid_rows(
+        invalid, invalid_lines, fmt, width, spec.profile.row_logp, spec.floor
+    )
+    placed = place_rows(table, first_line, n_total, invalid_lines, repaired_rows)
+    if placed is None:
         raise InputError(
             f"{spec.path}: the rows of lines {first_line}.. could not be placed exactly (a "
             "line break inside a quoted field?); read this file without --dask"
         )
-    if repaired_rows:
-        extra = pa.table(
-            {
-                n: pa.array([r[1][i] for r in repaired_rows], pa.large_string())
-                for i, n in enumerate(cols)
-            }
-        )
-        table = pa.concat_tables([table, extra])
-        lines = np.concatenate([lines, [r[0] for r in repaired_rows]])
-        order = np.argsort(lines, kind="stable")
-        table = table.take(pa.array(order))
-        lines = lines[order]
+    table, lines = placed
     if spec.trim:
-        table = pa.table(
-            [col if i == 0 else pc.utf8_ltrim(col, " ") for i, col in enumerate(table.columns)],
-            names=table.column_names,
-        )
-    blanks = 0
-    blank_mask = None
-    for col in table.columns:
-        empty = pc.equal(pc.utf8_length(col), 0)
-        blank_mask = empty if blank_mask is None else pc.and_(blank_mask, empty)
-    if blank_mask is not None:
-        blanks = int(pc.sum(blank_mask).as_py() or 0)
-    if blanks:
-        assert blank_mask is not None
-        keep = pc.invert(blank_mask)
-        table = table.filter(keep)
-        lines = lines[np.asarray(keep.to_numpy(zero_copy_only=False), dtype=bool)]
+        table = trim_after_delimiter(table)
+    table, lines, blanks = drop_blank_rows(table, lines)
     frame = table.to_pandas() if width else _empty_frame(spec.names)
     frame.columns = pd.Index(spec.names, dtype="object")
     frame.index = pd.Index(lines, dtype=np.int64)
