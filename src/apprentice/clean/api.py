@@ -32,6 +32,7 @@ from apprentice.clean.recipe import (
     Recipe,
     Rule,
     apply_column,
+    coercions_from_counts,
     mark_sentinels,
 )
 from apprentice.config import get_settings
@@ -235,20 +236,7 @@ def _report(
     )
     rep.kept_markers = list(inf.kept_markers)
     rep.merges = list(inf.merges)
-    stripped_count = applied.whitespace_stripped()
-    rep.coercions = {
-        "values_kept": int(counts[Rule.VALUE]),
-        "reformatted": int(counts[Rule.REFORMATTED]),
-        "merged": int(counts[Rule.MERGED]),
-        "whitespace_stripped": stripped_count,
-        "null": int(counts[Rule.NULL]),
-        "empty": int(counts[Rule.EMPTY]),
-        "marker": int(counts[Rule.MARKER] + counts[Rule.NEW_MARKER]),
-        "unparseable": int(counts[Rule.UNPARSEABLE]),
-        "sentinel_missing": int(counts[Rule.SENTINEL]),
-        "sentinel_flagged": int(counts[Rule.FLAGGED]),
-        "unseen": int(counts[Rule.UNSEEN]),
-    }
+    rep.coercions = coercions_from_counts(counts, applied.whitespace_stripped())
     rep.unparseable = _examples_of(applied, raw, codes == Rule.UNPARSEABLE, lines)
     rep.sentinels = sentinels
     if rep.coercions["unparseable"]:

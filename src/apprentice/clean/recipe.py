@@ -82,6 +82,25 @@ MISSING_RULES = frozenset(
 RULE_NAMES = {r: r.name.lower() for r in Rule}
 
 
+def coercions_from_counts(counts: Any, whitespace_stripped: int) -> dict[str, int]:
+    """A column report's ``coercions``: how many cells each rule touched (``counts`` is
+    indexed by :class:`Rule`, as ``np.bincount(codes, minlength=len(Rule))`` gives it) and
+    how many lost surrounding whitespace."""
+    return {
+        "values_kept": int(counts[Rule.VALUE]),
+        "reformatted": int(counts[Rule.REFORMATTED]),
+        "merged": int(counts[Rule.MERGED]),
+        "whitespace_stripped": int(whitespace_stripped),
+        "null": int(counts[Rule.NULL]),
+        "empty": int(counts[Rule.EMPTY]),
+        "marker": int(counts[Rule.MARKER] + counts[Rule.NEW_MARKER]),
+        "unparseable": int(counts[Rule.UNPARSEABLE]),
+        "sentinel_missing": int(counts[Rule.SENTINEL]),
+        "sentinel_flagged": int(counts[Rule.FLAGGED]),
+        "unseen": int(counts[Rule.UNSEEN]),
+    }
+
+
 @dataclass
 class ColumnRecipe:
     """How to clean one column."""

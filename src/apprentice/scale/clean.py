@@ -37,18 +37,18 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import json
 import os
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from apprentice.errors import ConfigError, InputError, TargetError
+from apprentice.guard.ledger import LedgerWithPII
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -262,7 +262,7 @@ def _sample_part(
 
 
 @dataclass
-class PartitionedClean:
+class PartitionedClean(LedgerWithPII):
     """What :func:`clean_partitioned` returns.
 
     ``frame``: the lazily cleaned Dask DataFrame (index: the source line of each row;
@@ -281,6 +281,7 @@ class PartitionedClean:
     sample_rows: int
     rows_total: int
     seed: int = 0
+    pii_scanned: ClassVar[str] = "sample rows"
 
     @property
     def n_partitions(self) -> int:
@@ -295,31 +296,11 @@ class PartitionedClean:
             "seed": self.seed,
         }
 
-    def pii_section(self) -> dict[str, Any]:
-        return {"findings": self.pii.to_dict(), "protection": self.protection.to_dict()}
-
     def ledger_dict(self) -> dict[str, Any]:
         """The redacted ledger with its ``pii`` and ``scale`` sections."""
-        out = self.ledger.to_dict()
-        out["pii"] = self.pii_section()
+        out = super().ledger_dict()
         out["scale"] = self.scale_section()
         return out
-
-    def ledger_json(self, *, indent: int | None = 2) -> str:
-        return json.dumps(self.ledger_dict(), indent=indent, ensure_ascii=False, default=str)
-
-    def describe(self) -> list[str]:
-        """A readable account (PII-safe): the ledger summary and the PII decisions."""
-        from apprentice.guard import safe_display
-
-        lines = list(self.ledger.summary_lines())
-        if self.pii.findings:
-            lines.append("PII:")
-            lines += [f"  {line}" for line in self.pii.describe()]
-            lines += [f"  {line}" for line in self.protection.describe()]
-        else:
-            lines.append(f"PII: none found ({self.pii.rows_scanned:,} sample rows scanned)")
-        return [safe_display(line) for line in lines]
 
     def summary(self) -> dict[str, Any]:
         """JSON-able account for ``--json`` (no PII values)."""
@@ -398,7 +379,7 @@ def _column_report(fitted: ColumnReport, stats: _ColumnStats, kind: str) -> Colu
     """The sample's report with every count replaced by the merged, exact one
     (the same fields, in the same way, as :func:`apprentice.clean.api._report`)."""
     from apprentice.clean.ledger import MAX_EXAMPLES
-    from apprentice.clean.recipe import MISSING_RULES, Rule
+    from apprentice.clean.recipe import MISSING_RULES, Rule, coercions_from_counts
 
     rep = copy.deepcopy(fitted)
     counts = stats.counts
@@ -409,19 +390,7 @@ def _column_report(fitted: ColumnReport, stats: _ColumnStats, kind: str) -> Colu
         ({"token": t, "count": c} for t, c in stats.markers.items()),
         key=lambda m: (-int(m["count"]), str(m["token"])),
     )
-    rep.coercions = {
-        "values_kept": int(counts[Rule.VALUE]),
-        "reformatted": int(counts[Rule.REFORMATTED]),
-        "merged": int(counts[Rule.MERGED]),
-        "whitespace_stripped": int(stats.stripped),
-        "null": int(counts[Rule.NULL]),
-        "empty": int(counts[Rule.EMPTY]),
-        "marker": int(counts[Rule.MARKER] + counts[Rule.NEW_MARKER]),
-        "unparseable": int(counts[Rule.UNPARSEABLE]),
-        "sentinel_missing": int(counts[Rule.SENTINEL]),
-        "sentinel_flagged": int(counts[Rule.FLAGGED]),
-        "unseen": int(counts[Rule.UNSEEN]),
-    }
+    rep.coercions = coercions_from_counts(counts, stats.stripped)
     # most frequent first; ties in order of first appearance (as value_counts orders them)
     ranked = sorted(stats.unparseable.items(), key=lambda kv: kv[1][1])
     ranked.sort(key=lambda kv: -kv[1][0])

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +44,7 @@ from apprentice.guard import (
     safe_display,
     workspace_key,
 )
+from apprentice.guard.ledger import LedgerWithPII
 from apprentice.guard.pii import DEFAULT_PHONE_REGIONS, DEFAULT_SAMPLE
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ SCHEMA_TYPE_OF_KIND: dict[str, str | None] = {
 
 
 @dataclass
-class CleanFileResult:
+class CleanFileResult(LedgerWithPII):
     """What :func:`clean_file` returns.
 
     ``table``: the cleaned, typed table (pseudonymised columns replaced by pseudonyms).
@@ -87,33 +87,7 @@ class CleanFileResult:
     read: ReadResult
     _clean: CleanResult = field(repr=False)
 
-    # -- the ledger with its PII section ------------------------------------------------------
-
-    def pii_section(self) -> dict[str, Any]:
-        """The PII findings and protection decisions (names, kinds, shares; no values)."""
-        return {"findings": self.pii.to_dict(), "protection": self.protection.to_dict()}
-
-    def ledger_dict(self) -> dict[str, Any]:
-        """The redacted ledger as JSON-able data, with the ``pii`` section."""
-        out = self.ledger.to_dict()
-        out["pii"] = self.pii_section()
-        return out
-
-    def ledger_json(self, *, indent: int | None = 2) -> str:
-        return json.dumps(self.ledger_dict(), indent=indent, ensure_ascii=False, default=str)
-
-    # -- for people -----------------------------------------------------------------------------
-
-    def describe(self) -> list[str]:
-        """A readable account: the ledger summary, PII findings, protection decisions."""
-        lines = list(self.ledger.summary_lines())
-        if self.pii.findings:
-            lines.append("PII:")
-            lines += [f"  {line}" for line in self.pii.describe()]
-            lines += [f"  {line}" for line in self.protection.describe()]
-        else:
-            lines.append(f"PII: none found ({self.pii.rows_scanned:,} rows scanned)")
-        return [safe_display(line) for line in lines]
+    # -- the ledger with its PII section, describe(): LedgerWithPII ------------------------------
 
     def preview(self, rows: int = 10) -> pd.DataFrame:
         """The first ``rows`` rows of the cleaned table with PII masked, for displays."""
