@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -17,6 +18,10 @@ from apprentice.cli._common import (
     err_console,
     out_console,
 )
+
+if TYPE_CHECKING:
+    from apprentice.scale import PartitionedClean
+    from apprentice.workflows import CleanFileResult
 
 OUTPUT_KINDS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
 
@@ -264,27 +269,13 @@ def clean_command(
         target=target,
     )
     written = result.write(output=output, ledger=ledger)
-    if json_out:
-        payload = result.summary()
-        payload["output"] = written.get("output")
-        payload["ledger_file"] = written.get("ledger")
-        payload["column_types"] = {
-            c.name: {
-                "kind": c.kind,
-                "dtype": c.dtype,
-                "semantic": c.semantic,
-                "missing": c.n_missing,
-            }
-            for c in result.ledger.columns
-        }
-        emit_json(payload)
-        return
-    if quiet:
-        return
-    for line in result.describe():
-        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
-    if output is None:
-        err_console.print(result.preview(10).to_string(max_colwidth=30), markup=False)
+    _show_clean(
+        result,
+        written,
+        json_out=json_out,
+        quiet=quiet,
+        preview=(lambda: result.preview(10).to_string(max_colwidth=30)) if output is None else None,
+    )
 
 
 def _clean_on_dask(
@@ -308,6 +299,29 @@ def _clean_on_dask(
         table = read_partitioned(file, client=client, blocksize=blocksize, **read_options)
         result = clean_partitioned(table, client=client, sample_rows=sample_rows, **options)
         written = result.write(client=client, output=output, ledger=ledger)
+    _show_clean(
+        result,
+        written,
+        json_out=json_out,
+        quiet=quiet,
+        heading=(
+            f"{table.source}: {table.n_partitions} partition(s) on Dask; recipe fitted on "
+            f"{result.sample_rows:,} of {result.rows_total:,} rows"
+        ),
+    )
+
+
+def _show_clean(
+    result: CleanFileResult | PartitionedClean,
+    written: dict[str, str],
+    *,
+    json_out: bool,
+    quiet: bool,
+    heading: str | None = None,
+    preview: Callable[[], str] | None = None,
+) -> None:
+    """Print a clean's account: the JSON summary with the files written and each column's
+    type, or (unless quiet) ``heading``, the PII-safe description and ``preview()``."""
     if json_out:
         payload = result.summary()
         payload["output"] = written.get("output")
@@ -325,13 +339,12 @@ def _clean_on_dask(
         return
     if quiet:
         return
-    err_console.print(
-        f"{table.source}: {table.n_partitions} partition(s) on Dask; recipe fitted on "
-        f"{result.sample_rows:,} of {result.rows_total:,} rows",
-        markup=False,
-    )
+    if heading is not None:
+        err_console.print(heading, markup=False)
     for line in result.describe():
         err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+    if preview is not None:
+        err_console.print(preview(), markup=False)
 
 
 def _apply_recipe(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -15,6 +15,12 @@ from apprentice.cli._common import (
     emit_json,
     err_console,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from apprentice.read import ReadResult
+    from apprentice.scale import PartitionedTable
 
 
 def read_command(
@@ -52,7 +58,6 @@ def read_command(
 ) -> None:
     """Read any table: detect its dialect, header and encoding; quarantine broken rows."""
     from apprentice.read import read, write_csv
-    from apprentice.read.result import QUARANTINE_COLUMNS
     from apprentice.scale import resolve_address
 
     address = resolve_address(dask)
@@ -99,36 +104,15 @@ def read_command(
         raise EmptyInputError(result.notes[0] if result.notes else f"{file}: no table found")
     if output is not None:
         write_csv(result.table, output, header=result.original_columns or None)
-    if quarantine is not None:
-        write_csv(result.quarantine[list(QUARANTINE_COLUMNS)], quarantine)
-    if json_out:
-        payload = result.summary()
-        payload["output"] = str(output) if output else None
-        emit_json(payload)
-        return
-    if quiet:
-        return
-    err = err_console
-    err.print(f"[bold]{result.source}[/]: {result.format}", end="")
-    if result.encoding:
-        err.print(f", encoding {result.encoding}", end="")
-    err.print()
-    if result.dialect is not None:
-        err.print(f"  dialect: {result.dialect.describe()}")
-    err.print(
-        f"  rows read {result.rows_read:,} = kept {result.rows_kept:,} + quarantined "
-        f"{result.rows_quarantined:,}; {result.table.shape[1]} columns"
-        + (f"; {result.rows_repaired:,} repaired" if result.rows_repaired else "")
+    _show_read(
+        result,
+        output=output,
+        quarantine=quarantine,
+        json_out=json_out,
+        quiet=quiet,
+        n_columns=result.table.shape[1],
+        preview=(result.table.head(10), result.table) if output is None else None,
     )
-    for note in result.notes:
-        err.print(f"  - {note}", markup=False)
-    if output is None:
-        from apprentice.guard import detect_pii, mask_frame
-
-        # a preview is a display: values of columns that hold PII are masked
-        head = result.table.head(10)
-        preview = mask_frame(head, detect_pii(result.table, sample=5000))
-        err.print(preview.to_string(max_colwidth=30), markup=False)
 
 
 def _read_on_dask(
@@ -143,8 +127,6 @@ def _read_on_dask(
     quiet: bool,
 ) -> None:
     """``read --dask``: the file in partitions on the cluster, written partition by partition."""
-    from apprentice.read import write_csv
-    from apprentice.read.result import QUARANTINE_COLUMNS
     from apprentice.scale import compute, connect, read_partitioned, write_partitioned
 
     with connect(address) as client:
@@ -161,35 +143,67 @@ def _read_on_dask(
         head = None
         if output is None and not json_out and not quiet:
             (head,) = compute(client, table.frame.head(10, compute=False))
+    if head is not None:
+        head = head.astype("str").reset_index(drop=True)
+    _show_read(
+        table,
+        output=output,
+        quarantine=quarantine,
+        json_out=json_out,
+        quiet=quiet,
+        n_columns=len(table.columns),
+        where=f"; {table.n_partitions} partition(s) on Dask",
+        preview=(head, head) if head is not None else None,
+    )
+
+
+def _show_read(
+    account: ReadResult | PartitionedTable,
+    *,
+    output: Path | None,
+    quarantine: Path | None,
+    json_out: bool,
+    quiet: bool,
+    n_columns: int,
+    where: str = "",
+    preview: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+) -> None:
+    """Write the quarantined rows, then print the read's account: the JSON summary, or
+    (unless quiet) the format, dialect, row counts and notes, and ``preview = (head, scan)``:
+    ``head`` with the values of the columns PII is found in (in ``scan``) masked."""
+    from apprentice.read import write_csv
+    from apprentice.read.result import QUARANTINE_COLUMNS
+
     if quarantine is not None:
-        write_csv(table.quarantine[list(QUARANTINE_COLUMNS)], quarantine)
+        write_csv(account.quarantine[list(QUARANTINE_COLUMNS)], quarantine)
     if json_out:
-        payload = table.summary()
+        payload = account.summary()
         payload["output"] = str(output) if output else None
         emit_json(payload)
         return
     if quiet:
         return
     err = err_console
-    err.print(f"[bold]{table.source}[/]: {table.format}", end="")
-    if table.encoding:
-        err.print(f", encoding {table.encoding}", end="")
-    err.print(f"; {table.n_partitions} partition(s) on Dask")
-    if table.dialect is not None:
-        err.print(f"  dialect: {table.dialect.describe()}")
+    err.print(f"[bold]{account.source}[/]: {account.format}", end="")
+    if account.encoding:
+        err.print(f", encoding {account.encoding}", end="")
+    err.print(where)
+    if account.dialect is not None:
+        err.print(f"  dialect: {account.dialect.describe()}")
     err.print(
-        f"  rows read {table.rows_read:,} = kept {table.rows_kept:,} + quarantined "
-        f"{table.rows_quarantined:,}; {len(table.columns)} columns"
-        + (f"; {table.rows_repaired:,} repaired" if table.rows_repaired else "")
+        f"  rows read {account.rows_read:,} = kept {account.rows_kept:,} + quarantined "
+        f"{account.rows_quarantined:,}; {n_columns} columns"
+        + (f"; {account.rows_repaired:,} repaired" if account.rows_repaired else "")
     )
-    for note in table.notes:
+    for note in account.notes:
         err.print(f"  - {note}", markup=False)
-    if head is not None:
+    if preview is not None:
         from apprentice.guard import detect_pii, mask_frame
 
-        head = head.astype("str").reset_index(drop=True)
-        preview = mask_frame(head, detect_pii(head, sample=5000))
-        err.print(preview.to_string(max_colwidth=30), markup=False)
+        # a preview is a display: values of columns that hold PII are masked
+        head, scan = preview
+        masked = mask_frame(head, detect_pii(scan, sample=5000))
+        err.print(masked.to_string(max_colwidth=30), markup=False)
 
 
 def register(app: typer.Typer) -> None:
