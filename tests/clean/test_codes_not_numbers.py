@@ -45,3 +45,17 @@ def test_number_evidence_counts_the_non_numbers_with_digits() -> None:
     assert ev.failing_top_count == 2
     assert abs(ev.failing_top_with_digits - 2 / 33) < 1e-9
     assert abs(ev.failing_with_digits - 3 / 33) < 1e-9
+
+
+def test_mostly_distinct_codes_with_a_short_prefix_are_identifiers() -> None:
+    # shelf codes, a third with a prefix and a space: still codes (identifiers), not categories
+    rng = np.random.default_rng(3)
+    plain = [str(n) for n in rng.choice(range(10_000, 99_999), 40, replace=False)]
+    prefixed = [f"{['QX', 'B/4', 'SL.2'][i % 3]} {501 + i}" for i in range(20)]
+    codes = plain + prefixed + plain[:5]
+    res = clean_table(text({"shelf": codes}))
+    assert res.ledger.columns[0].kind == "identifier"
+    assert res.table["shelf"].astype(str).tolist() == codes
+    # a column of short sentences with numbers stays free text / category, not identifier
+    notes = [f"box {i} left at the back door" for i in range(40)]
+    assert clean_table(text({"note": notes})).ledger.columns[0].kind != "identifier"

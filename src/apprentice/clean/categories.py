@@ -89,7 +89,10 @@ def classify_text(values: list[str], counts: np.ndarray, n_distinct: int) -> tup
     digit = float(w[[any(c.isdigit() for c in v) for v in values]].sum() / w.sum())
     words = float((np.array([v.count(" ") + 1 for v in values]) * w).sum() / w.sum())
     ratio = n_distinct / total
-    if total >= 20 and ratio >= 0.5 and spaced < 0.1 and digit >= 0.5 and avg_len <= 40:
+    # codes may carry a short prefix ("PC 17599", "A/5 21171"): a space or two is still a
+    # code, a sentence is not
+    code_like = spaced < 0.1 or words <= 2.0
+    if total >= 20 and ratio >= 0.5 and code_like and digit >= 0.5 and avg_len <= 40:
         return "identifier", (
             f"{ratio:.0%} of values are distinct short codes with digits: kept as text"
         )

@@ -216,11 +216,32 @@ def categorical_drift_counts(name: str, ref: dict[str, Any], cur: dict[str, int]
         notes.append(f"{other:,} current value(s) in categories the reference never saw")
     r = np.asarray(ref_vec, dtype=float)
     c = np.asarray(cur_vec, dtype=float)
-    chi2, p = chi_square(r, c)
     distance = {"jensen_shannon": jensen_shannon(r, c)}
+    if _code_like(ref_counts):
+        # most reference rows hold a value seen once (ticket or cabin codes): new rows bring
+        # new codes by nature, so a test of the category shares would alarm on every sample
+        notes.append(
+            "most reference values occur once (codes): the category shares are not tested; "
+            "unseen values are counted by the quality checks"
+        )
+        return ColumnDrift(
+            name, "categorical", "none", math.nan, 1.0, distance, int(r.sum()), int(c.sum()),
+            notes=notes,
+        )  # fmt: skip
+    chi2, p = chi_square(r, c)
     return ColumnDrift(
         name, "categorical", "chi2", chi2, p, distance, int(r.sum()), int(c.sum()), notes=notes
     )
+
+
+def _code_like(ref_counts: dict[str, int], min_rows: int = 20) -> bool:
+    """Whether at least half the reference rows hold values seen once. (When the profile lumps
+    its rare tail, unseen current values join that lump and are tested as one category.)"""
+    total = sum(ref_counts.values())
+    if total < min_rows or OTHER in ref_counts:
+        return False
+    once = sum(v for v in ref_counts.values() if v <= 1)
+    return once >= 0.5 * total
 
 
 # --------------------------------------------------------------------------- across columns
