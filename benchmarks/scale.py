@@ -33,9 +33,11 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import threading
@@ -243,7 +245,7 @@ def child(args: argparse.Namespace) -> int:
     return 0
 
 
-def measure(mode: str, rows: int, budget: float) -> dict[str, Any]:
+def measure(mode: str, rows: int, budget: float, timeout: float) -> dict[str, Any]:
     train, test = make_data(rows, OUT / "data")
     work = OUT / "runs" / f"{mode}_{rows}"
     result_path = work.with_suffix(".json")
@@ -269,7 +271,14 @@ def measure(mode: str, rows: int, budget: float) -> dict[str, Any]:
         env={**os.environ, "PYTHONWARNINGS": "ignore"},
     )
     with TreeSampler(proc.pid) as sampler:
-        code = proc.wait()
+        try:
+            code = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            for pid in reversed(_tree(proc.pid)):
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            proc.wait()
+            code = -9
     record: dict[str, Any] = {"mode": mode, "rows": rows, "budget": budget, "exit": code}
     if code == 0 and result_path.exists():
         record.update(json.loads(result_path.read_text(encoding="utf-8")))
@@ -300,7 +309,7 @@ def markdown(records: list[dict[str, Any]]) -> str:
             f"| {s.get('train', float('nan')):.1f} | {s.get('predict', float('nan')):.1f} "
             f"| {r.get('wall', float('nan')):.1f} | {r['peak_driver_gb']:.2f} | {worker} "
             f"| {r.get('rmse', float('nan')):.3f} |"
-            + ("" if r["exit"] == 0 else f" FAILED (exit {r['exit']})")
+            + ("" if r["exit"] == 0 else f" FAILED (exit {r['exit']}; -9: timed out)")
         )
     return "\n".join(lines)
 
@@ -310,6 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", default="100000,1000000,10000000")
     parser.add_argument("--modes", default="inprocess,dask")
     parser.add_argument("--budget", type=float, default=60.0)
+    parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per run")
     parser.add_argument("--child", action="store_true")
     parser.add_argument("--mode")
     parser.add_argument("--train")
@@ -322,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     records = []
     for rows in [int(float(r)) for r in args.rows.split(",")]:
         for mode in args.modes.split(","):
-            record = measure(mode, rows, args.budget)
+            record = measure(mode, rows, args.budget, args.timeout)
             records.append(record)
             print(json.dumps(record, default=str), flush=True)
     OUT.mkdir(parents=True, exist_ok=True)
