@@ -92,6 +92,12 @@ def _linewise(lines: list[str], fmt: Format) -> list[Record]:
     return out
 
 
+# cells that mark a missing value in any column: they neither make nor break a header row
+_MISSING_WORDS = frozenset(
+    {"", "na", "n/a", "nan", "null", "none", "nil", "?", "-", "--", ".", "missing", "#n/a"}
+)
+
+
 def _header_like(
     fields: list[str], profile: TableProfile, body_values: list[set[str]], *, first: bool
 ) -> bool:
@@ -110,6 +116,12 @@ def _header_like(
         kind, n = top[0]
         typed_col = kind in _TYPED and kind != "EMPTY" and n >= 0.8 * max(profile.n_rows, 1)
         cell_kind = coarse_shape(cell)
+        stripped = cell.strip()
+        if stripped.lower() in _MISSING_WORDS:
+            continue  # a missing-value marker says nothing about a header
+        if not first and i < len(body_values) and stripped in body_values[i]:
+            votes_against += 1  # a value the column holds elsewhere: data, not a name
+            continue
         if typed_col:
             if cell_kind == kind or (cell_kind in _NUMBERS and kind in _NUMERIC):
                 votes_against += 1

@@ -1,0 +1,30 @@
+"""A first data row with missing-value markers in its number columns is data, not a second
+header row (a split of a small table can start with such a row)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import apprentice
+
+
+def test_a_first_row_of_markers_is_not_a_header(tmp_path: Path) -> None:
+    rows = ["kind,site,width_cm,weight_g,year", "Oak,North,NA,NA,2019"]
+    rows += [f"{'Oak' if i % 2 else 'Ash'},{'North' if i % 3 else 'South'},{10 + i % 7}.5,"
+             f"{200 + 13 * i},{2018 + i % 3}" for i in range(40)]  # fmt: skip
+    path = tmp_path / "trees.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = apprentice.read(path)
+    assert result.table.columns.tolist() == ["kind", "site", "width_cm", "weight_g", "year"]
+    assert result.dialect.header_rows == 1
+    assert result.rows_kept == 41  # the marker row is kept as data
+    assert result.table.iloc[0].tolist() == ["Oak", "North", "NA", "NA", "2019"]
+
+
+def test_a_real_second_header_row_is_still_joined(tmp_path: Path) -> None:
+    rows = ["width,weight,year", "cm,g,", *[f"{10 + i},{200 + i},{2000 + i}" for i in range(30)]]
+    path = tmp_path / "units.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = apprentice.read(path)
+    assert result.dialect.header_rows == 2
+    assert result.table.columns.tolist() == ["width cm", "weight g", "year"]
