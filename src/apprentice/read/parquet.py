@@ -65,28 +65,35 @@ def arrow_text(array: Any) -> Any:
     return _python_text(array)
 
 
-def _type_notes(schema: Any) -> str:
+def type_notes(schema: Any) -> str:
     parts = [f"{field.name}: {field.type}" for field in schema]
     shown = "; ".join(parts[:40])
     more = f"; and {len(parts) - 40} more" if len(parts) > 40 else ""
     return f"original Arrow types: {shown}{more}"
 
 
+def open_parquet(source: Any, name: str) -> Any:
+    """``pyarrow.parquet.ParquetFile`` of ``source``, or a :class:`ParseError` saying why not."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(source)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise ParseError(
+            f"{name}: not a readable Parquet file ({type(exc).__name__}); check that it was "
+            "written completely, or write it again"
+        ) from None
+
+
 def read_parquet(src: Source, hints: ReadHints) -> ReadResult:
     """Read a Parquet file as text cells (hints other than none apply to text formats only)."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     del hints  # Parquet carries its own schema; dialect hints do not apply
     stream = open_binary(src)
     try:
-        try:
-            pfile = pq.ParquetFile(stream)
-        except (pa.ArrowException, OSError, ValueError) as exc:
-            raise ParseError(
-                f"{src.name}: not a readable Parquet file ({type(exc).__name__}); check that "
-                "it was written completely, or write it again"
-            ) from None
+        pfile = open_parquet(stream, src.name)
         schema = pfile.schema_arrow
         names = [str(n) for n in schema.names]
         chunks: list[list[Any]] = [[] for _ in names]
@@ -107,7 +114,7 @@ def read_parquet(src: Source, hints: ReadHints) -> ReadResult:
     for j, parts in enumerate(chunks):
         chunked = pa.chunked_array(parts, type=pa.large_string())
         columns[j] = pd.Series(chunked.to_pandas(), dtype="str")
-    notes = [f"{n_rows:,} rows in {row_groups} row group(s)", _type_notes(schema)]
+    notes = [f"{n_rows:,} rows in {row_groups} row group(s)", type_notes(schema)]
     if src.compression:
         notes.insert(0, f"read from {src.describe()}")
     table = pd.DataFrame(columns) if columns else pd.DataFrame(index=pd.RangeIndex(n_rows))

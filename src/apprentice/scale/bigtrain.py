@@ -28,14 +28,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 if TYPE_CHECKING:
     from distributed import Client
 
     from apprentice.bundle.training import TrainResult
     from apprentice.scale.lightgbm import DaskTrainResult
-    from apprentice.scale.partitions import PartitionedTable
 
 DEFAULT_SAMPLE_ROWS = 200_000
 VALIDATION_SIZE = 0.05  # of all rows: picks the full-data fit's number of rounds
@@ -81,44 +79,6 @@ class PartitionedTrainResult:
         )
 
 
-def _allocate(rows: list[int], k: int) -> list[int]:
-    """``k`` sample rows shared among partitions in proportion to their rows (exact sum)."""
-    total = sum(rows)
-    if k >= total:
-        return list(rows)
-    exact = np.asarray(rows, dtype=np.float64) * k / max(total, 1)
-    take = np.floor(exact).astype(np.int64)
-    order = np.argsort(-(exact - take), kind="stable")
-    for i in order[: k - int(take.sum())]:
-        take[i] += 1
-    return [int(min(t, r)) for t, r in zip(take, rows, strict=True)]
-
-
-def _take(part: pd.DataFrame, want: int, seed: int, number: int) -> pd.DataFrame:
-    if want >= len(part):
-        return part
-    rng = np.random.default_rng([seed, number])
-    return part.iloc[np.sort(rng.choice(len(part), size=want, replace=False))]
-
-
-def sample_table(table: PartitionedTable, rows: int, *, client: Client, seed: int = 0) -> Any:
-    """``rows`` raw rows drawn from every partition in proportion to its rows (a DataFrame
-    on this process, in source order)."""
-    from dask import delayed
-
-    from apprentice.scale.cluster import compute
-
-    takes = _allocate(list(table.partition_rows), rows)
-    parts = table.frame.to_delayed()
-    picked = [
-        delayed(_take)(part, want, seed, i)
-        for i, (part, want) in enumerate(zip(parts, takes, strict=True))
-        if want > 0
-    ]
-    frames = compute(client, *picked)
-    return pd.concat(list(frames)) if frames else table.frame._meta
-
-
 def _has_lightgbm(template: TrainResult) -> bool:
     board = template.leaderboard
     if "family" not in board.columns or "status" not in board.columns:
@@ -156,7 +116,7 @@ def train_partitioned(
         split_assignment,
         train_lightgbm_on_dask,
     )
-    from apprentice.scale.partitions import read_partitioned
+    from apprentice.scale.partitions import read_partitioned, sample_partitions
     from apprentice.scale.train import train_on_cluster
 
     say = progress or (lambda _msg: None)
@@ -191,7 +151,8 @@ def train_partitioned(
         return PartitionedTrainResult(out_path, rows, rows, template, None, timings)
 
     t = time.monotonic()
-    sample = sample_table(table, sample_rows, client=client, seed=seed).reset_index(drop=True)
+    sample = sample_partitions(table, sample_rows, client=client, seed=seed)
+    sample = sample.reset_index(drop=True)
     timings["sample_s"] = time.monotonic() - t
     notes: list[str] = []
     say(f"searching on a sample of {len(sample):,} of {rows:,} rows (folds on the workers)")

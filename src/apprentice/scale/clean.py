@@ -49,6 +49,7 @@ import pandas as pd
 
 from apprentice.errors import ConfigError, InputError, TargetError
 from apprentice.guard.ledger import LedgerWithPII
+from apprentice.scale.partitions import sample_partitions
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -233,32 +234,6 @@ def _clean_part(
 
         table = apply_protection(table, plan, key=key)
     return table
-
-
-def _allocate(rows: list[int], k: int) -> list[int]:
-    """``k`` sample rows shared among partitions in proportion to their rows (exact sum)."""
-    total = sum(rows)
-    if k >= total:
-        return list(rows)
-    exact = np.asarray(rows, dtype=np.float64) * k / max(total, 1)
-    take = np.floor(exact).astype(np.int64)
-    short = k - int(take.sum())
-    order = np.argsort(-(exact - take), kind="stable")
-    for i in order[:short]:
-        take[i] += 1
-    return [int(min(t, r)) for t, r in zip(take, rows, strict=True)]
-
-
-def _sample_part(
-    part: pd.DataFrame, takes: list[int], seed: int, partition_info: Any = None
-) -> pd.DataFrame:
-    number = partition_info["number"] if partition_info else 0
-    want = takes[number]
-    if want >= len(part):
-        return part
-    rng = np.random.default_rng([seed, number])
-    pick = np.sort(rng.choice(len(part), size=want, replace=False))
-    return part.iloc[pick]
 
 
 @dataclass
@@ -508,10 +483,7 @@ def clean_partitioned(
                 + ", ".join(repr(n) for n in names[:30])
             )
     # -- the sample, drawn across partitions, fitted in-process on the client
-    takes = _allocate(table.partition_rows, min(sample_rows, total))
-    drawn = frame.map_partitions(_sample_part, takes, seed, meta=frame._meta)
-    (sample,) = compute(client, drawn)
-    sample = _as_text(sample)
+    sample = _as_text(sample_partitions(table, min(sample_rows, total), client=client, seed=seed))
     sample_lines = sample.index.to_numpy().astype(np.int64)
     sample = sample.reset_index(drop=True)
     if len(sample) == 0:

@@ -408,21 +408,12 @@ def _row_group_frame(part: tuple[str, int, int, list[str]]) -> pd.DataFrame:
 
 def _read_parquet(path: Path, name: str) -> PartitionedTable:
     import dask.dataframe as dd
-    import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    from apprentice.errors import ParseError
     from apprentice.read._source import unique_names
-    from apprentice.read.parquet import _type_notes
+    from apprentice.read.parquet import open_parquet, type_notes
     from apprentice.read.result import make_quarantine
 
-    try:
-        meta_file = pq.ParquetFile(path)
-    except (pa.ArrowException, OSError, ValueError) as exc:
-        raise ParseError(
-            f"{name}: not a readable Parquet file ({type(exc).__name__}); check that it was "
-            "written completely, or write it again"
-        ) from None
+    meta_file = open_parquet(path, name)
     schema = meta_file.schema_arrow
     originals = [str(n) for n in schema.names]
     notes: list[str] = []
@@ -438,7 +429,7 @@ def _read_parquet(path: Path, name: str) -> PartitionedTable:
         frame = dd.from_pandas(meta, npartitions=1)
     notes = [
         f"{md.num_rows:,} rows in {md.num_row_groups} row group(s)",
-        _type_notes(schema),
+        type_notes(schema),
         *notes,
         f"read in {len(parts)} partition(s), one per row group, on Dask",
     ]
@@ -503,3 +494,45 @@ def read_partitioned(
             "convert the table to CSV or Parquet"
         )
     return _read_csv(src.path, name, ReadHints(**hints), client, blocksize)
+
+
+# ---------------------------------------------------------------------------------------------
+# sampling across partitions
+
+
+def _allocate(rows: list[int], k: int) -> list[int]:
+    """``k`` sample rows shared among partitions in proportion to their rows (exact sum)."""
+    total = sum(rows)
+    if k >= total:
+        return list(rows)
+    exact = np.asarray(rows, dtype=np.float64) * k / max(total, 1)
+    take = np.floor(exact).astype(np.int64)
+    short = k - int(take.sum())
+    order = np.argsort(-(exact - take), kind="stable")
+    for i in order[:short]:
+        take[i] += 1
+    return [int(min(t, r)) for t, r in zip(take, rows, strict=True)]
+
+
+def _sample_part(
+    part: pd.DataFrame, takes: list[int], seed: int, partition_info: Any = None
+) -> pd.DataFrame:
+    number = partition_info["number"] if partition_info else 0
+    want = takes[number]
+    if want >= len(part):
+        return part
+    rng = np.random.default_rng([seed, number])
+    pick = np.sort(rng.choice(len(part), size=want, replace=False))
+    return part.iloc[pick]
+
+
+def sample_partitions(table: PartitionedTable, rows: int, *, client: Client, seed: int = 0) -> Any:
+    """``rows`` rows drawn from every partition in proportion to its rows (seeded per
+    partition), as one pandas DataFrame on this process, in source order with the source
+    line as index."""
+    from apprentice.scale.cluster import compute
+
+    takes = _allocate(list(table.partition_rows), rows)
+    frame = table.frame
+    (sample,) = compute(client, frame.map_partitions(_sample_part, takes, seed, meta=frame._meta))
+    return sample
