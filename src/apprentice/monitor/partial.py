@@ -558,7 +558,7 @@ def _parquet_chunks(path: Path, rows: int) -> Iterator[pd.DataFrame]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from apprentice.read._source import unique_names
+    from apprentice.read.blocks import unique_names
     from apprentice.read.parquet import arrow_text
 
     pfile = pq.ParquetFile(path)
@@ -582,12 +582,11 @@ def _csv_chunks(path: Path, rows: int) -> Iterator[pd.DataFrame] | None:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    from apprentice.read._arrow import _arrow_delimiter, _sample_text
-    from apprentice.read._table import parse_table
+    from apprentice.read.blocks import arrow_delimiter, parse_table, sample_text
     from apprentice.read.delimited import unique_names
     from apprentice.read.hints import ReadHints
 
-    sample = _sample_text(path)
+    sample = sample_text(path)
     if sample is None:
         return None
     text, encoding = sample
@@ -599,7 +598,7 @@ def _csv_chunks(path: Path, rows: int) -> Iterator[pd.DataFrame] | None:
         or parsed.multiline_rows
         or parsed.quarantine
         or parsed.header_generated
-        or not _arrow_delimiter(fmt, text)
+        or not arrow_delimiter(fmt, text)
         or width == 0
         or encoding.replace("-", "").lower() not in ("utf8", "ascii")
     ):

@@ -136,7 +136,7 @@ def _worker_environment() -> None:
 
 
 def _apprentice_version() -> str:
-    from apprentice import __version__
+    from apprentice._version import __version__
 
     return __version__
 

@@ -5,11 +5,11 @@ workers, so no process ever holds the whole file. Why the design is as it is:
 
 * **Detection happens once, on the client.** The dialect, preamble and header are detected
   on the first megabyte by the same code as the in-process reader
-  (:func:`apprentice.read._table.parse_table`, as its pyarrow fast path does), so every
+  (:func:`apprentice.read.blocks.parse_table`, as its pyarrow fast path does), so every
   partition is read with one dialect and one header, never re-guessed from a slice.
 * **CSV is split into byte blocks aligned to line ends** and each block is parsed on a worker
   by the in-process fast path's rules: pyarrow with every column as text, rows of the wrong
-  width handed to the same repair scorer (:func:`apprentice.read._repair.best_repair`) and
+  width handed to the same repair scorer (the reader's own repair scorer) and
   quarantined with the same reasons. Because that parser treats each physical line as one
   record (``newlines_in_values=False``), a block boundary never changes how a line is read:
   the blocks together give exactly what one pass over the file gives.
@@ -46,8 +46,7 @@ from apprentice.errors import InputError, UnsupportedFormatError
 if TYPE_CHECKING:
     from distributed import Client
 
-    from apprentice.read._profile import TableProfile
-    from apprentice.read._tokenize import Format
+    from apprentice.read.blocks import Format, TableProfile
     from apprentice.read.result import Dialect
 
 _SCAN = 1 << 16
@@ -152,10 +151,10 @@ def _parse_block(
     spec: _CsvSpec, start: int, end: int, first_line: int
 ) -> tuple[pd.DataFrame, _BlockInfo]:
     """Parse bytes ``start:end`` (whole lines) of the file; ``first_line`` is the 1-based
-    line the block starts on. Mirrors :func:`apprentice.read._arrow.read_large`."""
+    line the block starts on. Mirrors the in-process pyarrow fast path."""
     import pyarrow.csv as pacsv
 
-    from apprentice.read._arrow import (
+    from apprentice.read.blocks import (
         drop_blank_rows,
         place_rows,
         settle_invalid_rows,
@@ -277,8 +276,7 @@ def _read_csv(
 ) -> PartitionedTable:
     import dask.dataframe as dd
 
-    from apprentice.read._arrow import SAMPLE_BYTES, _arrow_delimiter
-    from apprentice.read._table import parse_table
+    from apprentice.read.blocks import SAMPLE_BYTES, arrow_delimiter, parse_table
     from apprentice.read.delimited import unique_names
     from apprentice.read.encoding import guess_encoding
     from apprentice.read.result import make_quarantine
@@ -306,7 +304,7 @@ def _read_csv(
         raise _refuse(name, "quoted fields span several lines")
     if parsed.dialect.lineterminator == "\r":
         raise _refuse(name, "its lines end with CR only")
-    if not _arrow_delimiter(fmt, text):
+    if not arrow_delimiter(fmt, text):
         raise _refuse(name, f"its delimiter {fmt.delimiter!r} cannot be split on by the parser")
     if parsed.dialect.trailing_empty_column:
         raise _refuse(name, "a delimiter ends every line")
@@ -409,7 +407,7 @@ def _row_group_frame(part: tuple[str, int, int, list[str]]) -> pd.DataFrame:
 def _read_parquet(path: Path, name: str) -> PartitionedTable:
     import dask.dataframe as dd
 
-    from apprentice.read._source import unique_names
+    from apprentice.read.blocks import unique_names
     from apprentice.read.parquet import open_parquet, type_notes
     from apprentice.read.result import make_quarantine
 
@@ -463,7 +461,7 @@ def read_partitioned(
     for what is refused (compressed files among them) and why.
     """
     from apprentice.config import get_settings
-    from apprentice.read._source import open_source
+    from apprentice.read.blocks import open_source
     from apprentice.read.hints import ReadHints
 
     format = hints.pop("format", None)
