@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench install clean
+.PHONY: demo test test-fast lint typecheck pytest bench install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ typecheck: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest -q
+
+# minutes, for work in progress: no Dask cluster, no PostgreSQL, no browser, no slow tests
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -x -m "not slow and not postgres" --ignore=tests/scale --ignore=tests/report/test_browser.py
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'

@@ -26,8 +26,10 @@ from pathlib import Path
 
 import pytest
 
+from tests._tables import TABLES
+
 REPO = Path(__file__).resolve().parents[1]
-TITANIC = (REPO / ".." / "shared" / "data" / "tables" / "titanic.csv").resolve()
+TITANIC = TABLES / "titanic.csv"
 
 # distinctive fake PII: documentation IP range, UK drama phone range, made-up people
 CANARIES: dict[str, str] = {

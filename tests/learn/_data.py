@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-TABLES = (REPO / ".." / "shared" / "data" / "tables").resolve()
+from tests._tables import REPO, TABLES, table_path
+
+__all__ = ["REPO", "TABLES", "needs_tables", "rng", "table_path", "text_table", "typed_table"]
 
 needs_tables = pytest.mark.skipif(
-    not (TABLES / "MANIFEST.json").is_file(), reason="../shared/data/tables is not available"
+    not (TABLES / "MANIFEST.json").is_file(), reason="no table folder (../shared or tests/data)"
 )
 
 
 @cache
 def _text(name: str, sep: str) -> pd.DataFrame:
-    return pd.read_csv(TABLES / name, dtype="str", keep_default_na=False, sep=sep)
+    return pd.read_csv(table_path(name), dtype="str", keep_default_na=False, sep=sep)
 
 
 def text_table(name: str, rows: int | None = None, seed: int = 0) -> pd.DataFrame:

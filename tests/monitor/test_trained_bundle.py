@@ -11,14 +11,15 @@ import pytest
 
 import apprentice
 from apprentice.monitor import check, load_policy
+from tests._tables import TABLES
 
-TITANIC = Path(__file__).resolve().parents[3] / "shared" / "data" / "tables" / "titanic.csv"
+TITANIC = TABLES / "titanic.csv"
 
 
 @pytest.fixture(scope="module")
 def bundle_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not TITANIC.exists():
-        pytest.skip("../shared/data/tables/titanic.csv is not present")
+        pytest.skip("titanic.csv is not present in ../shared/data/tables nor tests/data/tables")
     out = tmp_path_factory.mktemp("titanic") / "bundle"
     apprentice.train(
         TITANIC,

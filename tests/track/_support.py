@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from apprentice.config import Settings
+from tests._tables import TABLES
 
 REPO = Path(__file__).resolve().parents[2]
-TABLES = (REPO / ".." / "shared" / "data" / "tables").resolve()
 needs_tables = pytest.mark.skipif(
     not (TABLES / "MANIFEST.json").is_file(), reason="../shared/data/tables is not available"
 )
