@@ -313,15 +313,22 @@ def build_profile(
         if task == "regression":
             ok = np.isfinite(y)
             if ok.any():
+                errors = np.abs(output[ok] - y[ok])
                 profile["reference_metrics"] = {
-                    "mae": float(np.mean(np.abs(output[ok] - y[ok]))),
-                    "rmse": float(math.sqrt(np.mean((output[ok] - y[ok]) ** 2))),
+                    "mae": float(np.mean(errors)),
+                    "rmse": float(math.sqrt(np.mean(errors**2))),
+                    # the holdout's size and spread: the monitor's two-sample test needs them
+                    "n": int(ok.sum()),
+                    "mae_sd": float(np.std(errors, ddof=1)) if ok.sum() > 1 else 0.0,
                 }
         else:
             ok = y >= 0
             if ok.sum() >= 10:
                 pred = output[ok].argmax(axis=1)
-                profile["reference_metrics"] = {"accuracy": float(np.mean(pred == y[ok]))}
+                profile["reference_metrics"] = {
+                    "accuracy": float(np.mean(pred == y[ok])),
+                    "n": int(ok.sum()),
+                }
                 profile["calibration"] = fit_calibration(output[ok], y[ok], task)
     return profile
 

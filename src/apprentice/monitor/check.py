@@ -120,15 +120,31 @@ def feature_drift(
     return finish_drift(results, profile.get("importance", {}), policy)
 
 
+def _main_distance(col: ColumnDrift) -> float:
+    """How far a column moved: W1/sd for numbers, the Jensen-Shannon distance for categories."""
+    key = "wasserstein" if col.kind == "numeric" else "jensen_shannon"
+    return float(col.distance.get(key, 0.0))
+
+
 def drift_alert(columns: list[ColumnDrift], score: float, policy: DriftPolicy) -> bool:
-    """Alert when the weighted drifted share exceeds ``max_score``, or one drifted column
-    alone carries at least ``important_feature`` of the importance."""
+    """Alert when the weighted drifted share exceeds ``max_score``, when one drifted column
+    alone carries at least ``important_feature`` of the importance, or when one drifted
+    column moved at least ``large_shift``, whatever its importance."""
     drifted = [c for c in columns if c.drifted]
     if not drifted:
         return False
-    return score > policy.max_score or max(c.importance for c in drifted) >= (
-        policy.important_feature
+    return (
+        score > policy.max_score
+        or max(c.importance for c in drifted) >= policy.important_feature
+        or max(_main_distance(c) for c in drifted) >= policy.large_shift
     )
+
+
+def drift_severity(columns: list[ColumnDrift], score: float, policy: DriftPolicy) -> str:
+    """``high`` when the drift touches what the model relies on, else ``medium``."""
+    drifted = [c for c in columns if c.drifted]
+    important = any(c.importance >= policy.important_feature for c in drifted)
+    return "high" if important or score > policy.max_score else "medium"
 
 
 def prediction_drift(
@@ -185,9 +201,9 @@ def labelled_performance(
         keys = np.asarray([f"rows {int(k) * size + 1}-" for k in keys.astype(int)])
     else:
         keys = np.asarray(windows)[idx].astype(str)
-    ref_metrics = profile.get("reference_metrics", {})
-    metric = "mae" if task == "regression" else "accuracy"
-    reference = ref_metrics.get(metric)
+    reference = profile.get("reference_metrics", {}).get(
+        "mae" if task == "regression" else "accuracy"
+    )
     rows = []
     for key in dict.fromkeys(keys.tolist()):
         sel = idx[keys == key]
@@ -200,28 +216,119 @@ def labelled_performance(
             value = float(np.sum(output[sel].argmax(axis=1) == y[sel])) / n
             sd = math.nan
         rows.append(performance_window(key, n, value, sd, task, reference, policy))
-    return {"metric": metric, "reference": reference, "windows": rows}
+    return judge_windows(rows, task, profile, policy)
 
 
 def performance_window(
     key: str, n: int, value: float, sd: float, task: str, reference: float | None, policy: Policy
 ) -> dict[str, Any]:
     """One window's metric (mean absolute error, or accuracy) with its 95% interval (normal
-    with the errors' ``sd``, or Wilson) and whether it is worse than the reference."""
+    with the errors' ``sd``, or Wilson). Whether it is worse than the reference is decided
+    by :func:`judge_windows`, across all windows at once."""
     if task == "regression":
         metric = "mae"
         half = 1.96 * sd / math.sqrt(n) if n > 1 else math.nan
         low, high = value - half, value + half
-        worse = reference is not None and (
-            value > reference * (1 + policy.performance.max_drop) and low > reference
-        )
     else:
         metric = "accuracy"
         low, high = wilson(value * n, n)
-        worse = reference is not None and (
-            value < reference - policy.performance.max_drop and high < reference
-        )
-    return {"window": key, "rows": n, metric: value, "low": low, "high": high, "alert": worse}
+    return {"window": key, "rows": n, metric: value, "sd": sd, "low": low, "high": high}
+
+
+def _worse_p(window: dict[str, Any], task: str, ref: dict[str, Any]) -> float:
+    """One-sided p-value of "this window is worse than the reference holdout", a two-sample
+    test that counts the reference's own uncertainty (its size and spread)."""
+    from scipy.stats import norm
+
+    n = int(window["rows"])
+    n_ref = int(ref.get("n") or 0)
+    if task == "regression":
+        value, reference = float(window["mae"]), float(ref["mae"])
+        sd = float(window["sd"])
+        # an old profile without the holdout errors' spread: take the window's
+        sd_ref = float(ref.get("mae_sd", sd))
+        var = (sd * sd / n if n > 1 else math.inf) + (sd_ref * sd_ref / n_ref if n_ref else 0.0)
+        diff = value - reference
+    else:
+        value, reference = float(window["accuracy"]), float(ref["accuracy"])
+        pooled = (value * n + reference * n_ref) / (n + n_ref) if n_ref else reference
+        var = pooled * (1 - pooled) * (1 / n + (1 / n_ref if n_ref else 0.0))
+        diff = reference - value
+    if not math.isfinite(var):
+        return 1.0
+    if var <= 0:
+        return 0.0 if diff > 0 else 1.0
+    return float(norm.sf(diff / math.sqrt(var)))
+
+
+def judge_windows(
+    rows: list[dict[str, Any]], task: str, profile: dict[str, Any], policy: Policy
+) -> dict[str, Any] | None:
+    """The performance finding: each window against the reference holdout by a two-sample
+    test, the windows together at ``performance.alpha`` (Bonferroni), and a window alerts
+    only when it is also worse than the reference by more than ``max_drop``."""
+    if not rows:
+        return None
+    metric = "mae" if task == "regression" else "accuracy"
+    ref = dict(profile.get("reference_metrics", {}))
+    reference = ref.get(metric)
+    if ref.get("n") is None and reference is not None:
+        ref["n"] = profile.get("reference_rows")
+    level = policy.performance.alpha / len(rows)
+    drop = policy.performance.max_drop
+    for window in rows:
+        window["alert"] = False
+        if reference is None:
+            continue
+        p = _worse_p(window, task, ref)
+        window["p_value"] = p
+        value = window[metric]
+        far = value > reference * (1 + drop) if task == "regression" else value < reference - drop
+        window["alert"] = bool(far and p < level)
+    return {
+        "metric": metric,
+        "reference": reference,
+        "reference_rows": ref.get("n"),
+        "direction": "higher is worse" if task == "regression" else "lower is worse",
+        "alpha": policy.performance.alpha,
+        "windows": rows,
+    }
+
+
+def performance_alert(performance: dict[str, Any]) -> dict[str, Any] | None:
+    """The alert of a performance finding, naming the direction and the worst window."""
+    bad = [w for w in performance["windows"] if w.get("alert")]
+    if not bad:
+        return None
+    metric = performance["metric"]
+    higher_worse = metric == "mae"
+    worst = max(bad, key=lambda w: w[metric]) if higher_worse else min(bad, key=lambda w: w[metric])
+    verb = "rose above" if higher_worse else "fell below"
+    size = performance.get("reference_rows")
+    of = f" (holdout of {size} rows)" if size else ""
+    return {
+        "check": "performance",
+        "message": f"{metric} {verb} the reference {performance['reference']:.4g}{of} in "
+        f"{len(bad)} of {len(performance['windows'])} window(s); worst {worst['window']}: "
+        f"{worst[metric]:.4g} [95% CI {worst['low']:.4g}, {worst['high']:.4g}], "
+        f"p = {worst['p_value']:.2g}",
+    }
+
+
+def outside_support(drift: list[ColumnDrift], quality: dict[str, Any], policy: Policy) -> str:
+    """Why a label-free estimate cannot be trusted here ('' when it can): CBPE reads the
+    model's confidence, which means nothing where the rows left the training support."""
+    reasons = [
+        f"'{i['column']}' has values outside the reference range"
+        for i in quality.get("issues", [])
+        if i.get("check") == "out_of_range"
+    ]
+    reasons += [
+        f"'{c.column}' moved {_main_distance(c):.2f}"
+        for c in drift
+        if c.drifted and _main_distance(c) >= policy.drift.large_shift
+    ]
+    return "; ".join(reasons[:3])
 
 
 def time_windows(raw: pd.DataFrame, time_column: str | None, window: str) -> np.ndarray | None:
@@ -320,28 +427,38 @@ def conclude(
     if rows < policy.drift.min_rows:
         notes.append(f"only {rows} current rows: too few for drift verdicts")
     if drift_alert(drift, score, policy.drift):
-        drifted = [c for c in drift if c.drifted]
+        drifted = sorted((c for c in drift if c.drifted), key=lambda c: -c.importance)
         alerts.append(
             {
                 "check": "feature_drift",
+                "severity": drift_severity(drift, score, policy.drift),
                 "message": f"importance-weighted drift score {score:.2f}; drifted: "
-                + ", ".join(c.column for c in sorted(drifted, key=lambda c: -c.importance)[:5]),
+                + ", ".join(
+                    f"{c.column} (importance {c.importance:.2f}, moved {_main_distance(c):.2f})"
+                    for c in drifted[:5]
+                ),
             }
         )
     alerts.extend(quality["issues"])
     if prediction and prediction["drifted"]:
         alerts.append({"check": "prediction_drift", "message": "the predictions have drifted"})
     if performance:
-        bad = [w for w in performance["windows"] if w["alert"]]
-        if bad:
-            alerts.append(
-                {
-                    "check": "performance",
-                    "message": f"{performance['metric']} fell below the reference "
-                    f"({performance['reference']:.3f}) in {len(bad)} window(s)",
-                }
-            )
-    if estimated is not None and estimated.get("reference_accuracy") is not None:
+        alert = performance_alert(performance)
+        if alert is not None:
+            alerts.append(alert)
+    if estimated is not None:
+        untrusted = outside_support(drift, quality, policy)
+        if untrusted:
+            estimated["trusted"] = False
+            estimated["why_not_trusted"] = untrusted
+            notes.append(f"the label-free estimate is not trusted: {untrusted}")
+        else:
+            estimated["trusted"] = True
+    if (
+        estimated is not None
+        and estimated["trusted"]
+        and estimated.get("reference_accuracy") is not None
+    ):
         drop = estimated["reference_accuracy"] - estimated["accuracy"]
         if drop > policy.performance.max_drop:
             alerts.append(

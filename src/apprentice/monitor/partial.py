@@ -306,7 +306,7 @@ class PerformancePartial:
                 self.closed.append((n, float(np.sum(block)) / n, math.nan))
 
     def finish(self, profile: dict[str, Any], policy: Policy) -> dict[str, Any] | None:
-        from apprentice.monitor.check import performance_window
+        from apprentice.monitor.check import judge_windows, performance_window
 
         metric = "mae" if self.task == "regression" else "accuracy"
         reference = profile.get("reference_metrics", {}).get(metric)
@@ -325,9 +325,7 @@ class PerformancePartial:
             for i, (n, value, sd) in enumerate(done.closed):
                 key = f"rows {i * self.window_rows + 1}-"
                 rows.append(performance_window(key, n, value, sd, self.task, reference, policy))
-        if not rows:
-            return None
-        return {"metric": metric, "reference": reference, "windows": rows}
+        return judge_windows(rows, self.task, profile, policy)
 
 
 def _performance(

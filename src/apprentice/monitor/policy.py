@@ -3,15 +3,18 @@
 Example ``monitor.toml`` (all keys optional; a missing key keeps its default)::
 
     [drift]
-    alpha = 0.05            # false discovery rate across columns (Benjamini-Hochberg)
+    alpha = 0.02            # false discovery rate across columns (Benjamini-Hochberg)
     min_wasserstein = 0.1   # numeric: a significant column also needs W1/sd >= this ...
     min_psi = 0.1           # ... or a PSI >= this, to count as drifted
     min_jensen_shannon = 0.1  # categorical: a significant column needs JS distance >= this
     max_score = 0.3         # alert when the importance-weighted drifted share exceeds this
     important_feature = 0.1  # ... or when one drifted column carries this share of importance
+    large_shift = 0.3       # ... or when one drifted column moved this far (W1/sd or JS),
+                            #     whatever its importance (importance sets the severity)
     min_rows = 30           # fewer current rows: no drift verdict
 
     [quality]
+    alpha = 0.01            # family-wise level of all quality tests together (Bonferroni)
     max_missing_increase = 0.1   # absolute jump of a column's missing rate
     max_unseen_share = 0.01      # share of values in categories the reference never saw
     max_out_of_range_share = 0.01  # share of numbers outside the reference range
@@ -22,11 +25,18 @@ Example ``monitor.toml`` (all keys optional; a missing key keeps its default)::
     min_distance = 0.1      # W1/sd (regression, binary score) or JS distance (classes)
 
     [performance]
-    max_drop = 0.05         # alert when a metric falls more than this below the reference
+    alpha = 0.01            # family-wise level across windows (Bonferroni), two-sample test
+    max_drop = 0.05         # and the metric must be worse than the reference by this much
     window_rows = 1000      # rows per window when no time column is given
 
     [alert]
     webhook = ""            # URL to POST the JSON result to on alert (empty: none)
+
+One run of ``monitor`` makes one decision (its exit code). On data from the reference's own
+distribution it alerts with probability at most drift.alpha + quality.alpha +
+prediction.alpha + performance.alpha (a union bound over the four test families, each
+controlled within itself): 0.05 with the defaults. A threshold alone never raises an alert;
+each also needs its test.
 """
 
 from __future__ import annotations
@@ -41,17 +51,19 @@ from apprentice.errors import ConfigError
 
 @dataclass
 class DriftPolicy:
-    alpha: float = 0.05
+    alpha: float = 0.02
     min_wasserstein: float = 0.1
     min_psi: float = 0.1
     min_jensen_shannon: float = 0.1
     max_score: float = 0.3
     important_feature: float = 0.1
+    large_shift: float = 0.3
     min_rows: int = 30
 
 
 @dataclass
 class QualityPolicy:
+    alpha: float = 0.01
     max_missing_increase: float = 0.1
     max_unseen_share: float = 0.01
     max_out_of_range_share: float = 0.01
@@ -66,6 +78,7 @@ class PredictionPolicy:
 
 @dataclass
 class PerformancePolicy:
+    alpha: float = 0.01
     max_drop: float = 0.05
     window_rows: int = 1000
 

@@ -1,5 +1,13 @@
 """Data quality drift: schema violations, missing-rate jumps, unseen categories, out-of-range
-values, each against the reference profile."""
+values, each against the reference profile.
+
+Each finding needs both a threshold and a test: a share above its policy threshold is news
+only when it is also more than a sample of that size from the reference would show, judged
+with the reference's own size. The tests of one check run share ``QualityPolicy.alpha``
+(Bonferroni over the columns and checks), so a run on unchanged data alerts with at most that
+probability. "Missing" means a cell that was empty or a missing-value marker in the raw row;
+a filled cell the recipe could not map (a category the reference never saw, free text in a
+text-like column) is counted as unseen or unreadable, never as missing."""
 
 from __future__ import annotations
 
@@ -11,14 +19,29 @@ import pandas as pd
 from apprentice.monitor.policy import QualityPolicy
 
 
-def _proportion_up(p_ref: float, n_ref: int, p_cur: float, n_cur: int) -> bool:
-    """One-sided two-proportion z-test at 1%: is the current share really above the
+def _proportion_up(p_ref: float, n_ref: int, p_cur: float, n_cur: int, level: float) -> bool:
+    """One-sided two-proportion z-test at ``level``: is the current share really above the
     reference's? (Without a reference count, the threshold alone decides.)"""
+    from scipy.stats import norm
+
     if n_ref <= 0 or n_cur <= 0:
         return True
     pooled = (p_ref * n_ref + p_cur * n_cur) / (n_ref + n_cur)
     se = float(np.sqrt(pooled * (1 - pooled) * (1 / n_ref + 1 / n_cur)))
-    return se == 0 or (p_cur - p_ref) / se > 2.326
+    return se == 0 or (p_cur - p_ref) / se > float(norm.isf(level))
+
+
+def _beyond_range(count: int, n: int, n_ref: int, level: float) -> bool:
+    """Are ``count`` of ``n`` values outside the reference's [min, max] more than a sample of
+    that size from the reference's distribution would give? A new value from the same
+    continuous distribution falls outside the range of ``n_ref`` reference values with
+    probability 2 / (n_ref + 1); the binomial upper tail decides."""
+    from scipy.stats import binom
+
+    if n_ref <= 0:
+        return True
+    p0 = min(2.0 / (n_ref + 1), 1.0)
+    return float(binom.sf(count - 1, n, p0)) < level
 
 
 #: unseen values kept (in order) for the examples count of an unseen-categories finding
@@ -62,7 +85,8 @@ def quality_counts(
         if name not in current.columns:
             continue
         series = current[name]
-        entry: dict[str, Any] = {"missing": int(series.isna().sum())}
+        absent = series.isna().to_numpy()
+        entry: dict[str, Any] = {"missing": int(absent.sum())}
         if ref["kind"] == "numeric" and ref.get("min") is not None:
             values = numeric_values(series)
             finite = values[np.isfinite(values)]
@@ -75,6 +99,8 @@ def quality_counts(
             text = raw[name].astype("string").str.strip()
             entry["bad"] = len(bad)
             entry["filled"] = int((text.notna() & (text != "")).sum())
+            # a filled cell the recipe could not map is unseen or unreadable, not missing
+            entry["missing"] = int(absent.sum()) - len(bad)
         if ref["kind"] == "categorical" and OTHER not in ref["counts"]:
             values = series.dropna().astype(str)
             unseen_mask = ~values.isin(list(ref["counts"]))
@@ -128,6 +154,10 @@ def quality_verdicts(
                 }
             )
     columns: dict[str, Any] = {}
+    tested = [name for name in profile["features"] if name in counts]
+    # three tests per column share the family's level (Bonferroni)
+    level = policy.alpha / max(3 * len(tested), 1)
+    n_ref_rows = int(profile.get("rows", 0))
     for name, ref in profile["features"].items():
         if name not in counts or rows == 0:
             continue
@@ -137,7 +167,9 @@ def quality_verdicts(
         entry["missing_rate"] = missing
         entry["reference_missing_rate"] = float(ref.get("missing_rate", 0.0))
         jump = missing - entry["reference_missing_rate"]
-        if jump > policy.max_missing_increase:
+        if jump > policy.max_missing_increase and _proportion_up(
+            entry["reference_missing_rate"], n_ref_rows, missing, rows, level
+        ):
             issues.append(
                 {
                     "check": "missing_rate",
@@ -149,7 +181,10 @@ def quality_verdicts(
         if found.get("finite"):
             out = found["out_of_range"] / found["finite"]
             entry["out_of_range_share"] = out
-            if out > policy.max_out_of_range_share:
+            entry["expected_out_of_range_share"] = min(2.0 / (int(ref.get("n", 0)) + 1), 1.0)
+            if out > policy.max_out_of_range_share and _beyond_range(
+                found["out_of_range"], found["finite"], int(ref.get("n", 0)), level
+            ):
                 issues.append(
                     {
                         "check": "out_of_range",
@@ -170,7 +205,7 @@ def quality_verdicts(
                 tail = sum(1 for v in ref_counts if v == 1) / max(sum(ref_counts), 1)
             n_ref = int(profile.get("unreadable_n", {}).get(name, 0))
             if share > baseline + policy.max_unseen_share + tail and _proportion_up(
-                baseline, n_ref, share, filled
+                baseline + tail, n_ref, share, filled, level
             ):
                 what = (
                     "categories the reference never saw"
@@ -192,7 +227,9 @@ def quality_verdicts(
             ref_counts = ref["counts"].values()
             missing_mass = sum(1 for v in ref_counts if v == 1) / max(sum(ref_counts), 1)
             entry["expected_unseen_share"] = missing_mass
-            if share > policy.max_unseen_share + missing_mass:
+            if share > policy.max_unseen_share + missing_mass and _proportion_up(
+                missing_mass, int(ref.get("n", 0)), share, found["values"], level
+            ):
                 examples = sorted(set(found["unseen_first"]))[:3]
                 entry["unseen_examples"] = len(examples)
                 issues.append(
