@@ -45,7 +45,7 @@ def monitor_command(
         typer.Option("--db-url", help="Prediction log database (default: the workspace's)."),
     ] = None,
     policy_file: Annotated[
-        Path | None, typer.Option("--policy", help="Thresholds (TOML); see the docs.")
+        Path | None, typer.Option("--policy", help="Thresholds (TOML); the keys and defaults are in the README, section Monitor.")
     ] = None,
     time_column: Annotated[
         str | None,
