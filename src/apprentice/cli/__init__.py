@@ -23,6 +23,7 @@ from apprentice.cli import retrain as _retrain_cmd
 from apprentice.cli import run as _run_cmd
 from apprentice.cli import serve as _serve_cmd
 from apprentice.cli import train as _train_cmd
+from apprentice.cli import watch as _watch_cmd
 from apprentice.errors import ApprenticeError
 
 app = typer.Typer(
@@ -61,6 +62,7 @@ _models_cmd.register(app)
 _compare_cmd.register(app)
 _monitor_cmd.register(app)
 _retrain_cmd.register(app)
+_watch_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -45,7 +45,8 @@ def monitor_command(
         typer.Option("--db-url", help="Prediction log database (default: the workspace's)."),
     ] = None,
     policy_file: Annotated[
-        Path | None, typer.Option("--policy", help="Thresholds (TOML); the keys and defaults are in the README, section Monitor.")
+        Path | None,
+        typer.Option("--policy", help="Thresholds (TOML); keys and defaults: README, Monitor."),
     ] = None,
     time_column: Annotated[
         str | None,

@@ -78,6 +78,15 @@ def log_rows(
     return frame.iloc[::-1].reset_index(drop=True)
 
 
+def feedback_count(db_url: str | None, since: datetime) -> int:
+    """How many feedback rows (labels) the log received after ``since``."""
+    url = _url(db_url)
+    bound: Any = since.isoformat(timespec="microseconds") if url.startswith("sqlite") else since
+    frame = _query(url, "SELECT COUNT(*) AS n FROM feedback WHERE created_at > :cutoff",
+                   {"cutoff": bound})  # fmt: skip
+    return int(frame["n"].iloc[0]) if len(frame) else 0
+
+
 def read_log(db_url: str | None, since: str, bundle: Any) -> pd.DataFrame:
     """Raw current rows of the last ``since`` period, in the bundle's input columns."""
     frame = log_rows(db_url, parse_period(since))

@@ -1,0 +1,289 @@
+"""``apprentice watch``: the model after release, without a person in the loop.
+
+One loop per registered model. On a schedule (``every``), and sooner when enough new labelled
+feedback has arrived (``min_feedback``), a cycle runs the monitor on the prediction log. A
+*confirmed degradation* (the performance check with labels, or the label-free estimate when
+it can be trusted, beyond the policy) starts :func:`apprentice.workflows.retrain.retrain` on
+the champion's training rows plus the logged rows that got feedback; its statistical gate
+decides, and only a challenger shown better is promoted (the ``champion`` alias moves, and
+every server that follows the alias swaps to it). Drift without a degradation is recorded,
+not acted on: retraining on drift alone trades a known model for an unproven one.
+
+Every cycle leaves a record of what was checked, what was decided and why: a line a person can
+read in ``<workspace>/watch/<name>.log``, the full record in ``<name>.jsonl``, and an MLflow
+run (tag ``apprentice.kind = watch``) in the model's experiment. A failed retrain is recorded
+and the champion keeps serving. One loop at a time per model: an exclusive ``flock`` on
+``<name>.lock``, which the kernel releases when the process dies, so a crash never leaves a
+stale lock behind.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from apprentice.config import Settings, get_settings
+from apprentice.errors import ApprenticeError, ConfigError
+from apprentice.monitor import Policy
+
+log = logging.getLogger(__name__)
+
+#: the checks whose alerts confirm a degradation (drift alone does not)
+DEGRADATION = ("performance", "estimated_performance")
+
+
+class WatchBusyError(ApprenticeError):
+    """Another watch loop holds the model."""
+
+
+@dataclass(frozen=True)
+class WatchOptions:
+    """How a watch loop runs; every field has a default a person can rely on."""
+
+    every: float = 900.0  # seconds between scheduled checks
+    min_feedback: int = 200  # this many new labelled rows trigger a check before the schedule
+    since: str = "7d"  # the period of the log a check reads
+    poll: float = 30.0  # seconds between looks at the feedback count
+    retrain_budget: float | None = None  # the challenger's search budget (None: the champion's)
+    db_url: str | None = None
+    tracking_uri: str | None = None
+    policy: Policy = field(default_factory=Policy)
+
+    def __post_init__(self) -> None:
+        if self.every <= 0 or self.poll <= 0:
+            raise ConfigError("--every and the poll interval must be positive durations")
+        if self.min_feedback < 1:
+            raise ConfigError("--min-feedback must be at least 1")
+
+
+@dataclass
+class Cycle:
+    """What one cycle checked, what it decided and why."""
+
+    model: str
+    started_at: str
+    trigger: str
+    champion_version: int | None
+    rows: int = 0
+    labelled_rows: int = 0
+    status: str = "ok"
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    degraded: bool = False
+    decision: str = "no action"
+    reason: str = ""
+    retrain: dict[str, Any] | None = None
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def line(self) -> str:
+        checks = ", ".join(sorted({str(a.get("check")) for a in self.alerts})) or "none"
+        return (
+            f"{self.started_at} {self.model} v{self.champion_version} [{self.trigger}] "
+            f"{self.rows} rows ({self.labelled_rows} labelled), alerts: {checks} -> "
+            f"{self.decision}: {self.reason}"
+        )
+
+
+def _folder(settings: Settings) -> Path:
+    folder = settings.workspace.expanduser().resolve() / "watch"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@contextmanager
+def watch_lock(name: str, settings: Settings | None = None) -> Iterator[Path]:
+    """Hold the one watch loop of ``name``; a second one is refused at once."""
+    path = _folder(settings or get_settings()) / f"{name}.lock"
+    handle: IO[str] = path.open("a+", encoding="utf-8")
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise WatchBusyError(
+                f"a watch loop already runs for '{name}' ({holder}); stop it first, or wait "
+                "for it: one loop per model"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} since {datetime.now(UTC).isoformat(timespec='seconds')}")
+        handle.flush()
+        yield path
+    finally:
+        handle.close()  # closing releases the lock
+
+
+def _registered(model: str, tracking_uri: str | None) -> Any:
+    """The model's registry record: watching needs a registered model (aliases move)."""
+    from apprentice.track import parse_ref, resolve_model
+
+    if Path(model).is_dir():
+        raise ConfigError(
+            f"{model} is a bundle folder; watch needs a registered model whose champion alias "
+            "can move: register it with apprentice run (or models register) and pass its NAME"
+        )
+    name, version, alias = parse_ref(model)
+    if version is not None or (alias is not None and alias != "champion"):
+        raise ConfigError(f"watch follows the champion: pass the model's NAME, not {model!r}")
+    return resolve_model(name, tracking_uri=tracking_uri)
+
+
+def labelled_since(db_url: str | None, since: datetime) -> int:
+    """How many feedback rows (labels) the log received after ``since``."""
+    from apprentice.monitor.log import feedback_count
+
+    return feedback_count(db_url, since)
+
+
+def watch_cycle(model: str, options: WatchOptions, *, trigger: str) -> Cycle:
+    """One cycle: check the log, and on a confirmed degradation retrain through the gate."""
+    from apprentice.monitor import check
+    from apprentice.monitor.log import read_log
+
+    started = time.monotonic()
+    resolved = _registered(model, options.tracking_uri)
+    cycle = Cycle(
+        model=resolved.name,
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        trigger=trigger,
+        champion_version=resolved.version,
+    )
+    bundle = resolved.load()
+    try:
+        raw = read_log(options.db_url, options.since, bundle)
+    except ApprenticeError as exc:
+        cycle.status, cycle.decision, cycle.reason = "no data", "no action", exc.message
+        cycle.seconds = time.monotonic() - started
+        return cycle
+    cycle.rows = len(raw)
+    if bundle.target is not None and bundle.target in raw.columns:
+        cycle.labelled_rows = int(raw[bundle.target].notna().sum())
+    result = check(bundle, raw, policy=options.policy, time_column="__logged_at")
+    cycle.status, cycle.alerts = result.status, result.alerts
+    degradation = [a for a in result.alerts if a.get("check") in DEGRADATION]
+    cycle.degraded = bool(degradation)
+    if not degradation:
+        cycle.reason = (
+            "alerts without a degradation of performance: recorded, no retrain"
+            if result.alerts
+            else "no alert"
+        )
+        cycle.seconds = time.monotonic() - started
+        return cycle
+    cycle.reason = degradation[0]["message"]
+    _retrain(cycle, resolved.name, options)
+    cycle.seconds = time.monotonic() - started
+    return cycle
+
+
+def _retrain(cycle: Cycle, name: str, options: WatchOptions) -> None:
+    """Retrain from the feedback; any failure is recorded and the champion keeps serving."""
+    from apprentice.workflows.retrain import retrain
+
+    try:
+        decision = retrain(
+            name,
+            from_feedback=True,
+            db_url=options.db_url,
+            tracking_uri=options.tracking_uri,
+            time_budget=options.retrain_budget,
+        )
+    except Exception as exc:  # a failed retrain never stops the loop nor the champion
+        log.exception("watch: the retrain of %s failed", name)
+        message = exc.message if isinstance(exc, ApprenticeError) else f"{type(exc).__name__}"
+        cycle.decision = "retrain failed, champion kept"
+        cycle.reason = f"{cycle.reason}; retrain failed: {message}"
+        return
+    gate = decision.gate
+    cycle.retrain = {
+        "promote": gate.promote,
+        "reason": gate.reason,
+        "registry": decision.registry,
+        "out": str(decision.out),
+    }
+    cycle.decision = "retrained, challenger promoted" if gate.promote else "retrained, kept"
+    cycle.reason = f"{cycle.reason}; gate: {gate.reason}"
+
+
+def record_cycle(cycle: Cycle, options: WatchOptions, settings: Settings | None = None) -> None:
+    """The cycle's record: a readable line, the JSON record, and an MLflow run."""
+    folder = _folder(settings or get_settings())
+    with (folder / f"{cycle.model}.log").open("a", encoding="utf-8") as fh:
+        fh.write(cycle.line() + "\n")
+    with (folder / f"{cycle.model}.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(cycle.to_dict(), default=str) + "\n")
+    from apprentice.track import RunLog, Tracker
+
+    try:
+        Tracker(options.tracking_uri).log_run(
+            RunLog(
+                experiment=cycle.model,
+                run_name=f"watch-{cycle.started_at}",
+                params={"trigger": cycle.trigger, "champion_version": cycle.champion_version},
+                metrics={
+                    "rows": cycle.rows,
+                    "labelled_rows": cycle.labelled_rows,
+                    "alerts": len(cycle.alerts),
+                    "seconds": cycle.seconds,
+                },
+                tags={
+                    "apprentice.kind": "watch",
+                    "apprentice.decision": cycle.decision,
+                    "apprentice.reason": cycle.reason[:250],
+                },
+            )
+        )
+    except ApprenticeError as exc:  # the readable record above is the one that must not fail
+        log.warning("watch: the MLflow record of a cycle failed: %s", exc.message)
+
+
+def watch(
+    model: str,
+    options: WatchOptions | None = None,
+    *,
+    cycles: int | None = None,
+    settings: Settings | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    say: Callable[[Cycle], None] | None = None,
+) -> list[Cycle]:
+    """Run the loop (``cycles`` cycles, or until interrupted); each cycle is recorded."""
+    options = options or WatchOptions()
+    settings = settings or get_settings()
+    name = _registered(model, options.tracking_uri).name
+    done: list[Cycle] = []
+    with watch_lock(name, settings):
+        last = datetime.now(UTC)
+        due = 0.0  # the first cycle runs at once
+        trigger = "start"
+        while cycles is None or len(done) < cycles:
+            if trigger == "wait":
+                waited = labelled_since(options.db_url, last)
+                if waited >= options.min_feedback:
+                    trigger = f"feedback ({waited} new labels)"
+                elif time.monotonic() >= due:
+                    trigger = "schedule"
+                else:
+                    sleep(min(options.poll, max(due - time.monotonic(), 0.0)))
+                    continue
+            last = datetime.now(UTC) - timedelta(microseconds=1)
+            cycle = watch_cycle(model, options, trigger=trigger)
+            record_cycle(cycle, options, settings)
+            log.info("watch: %s", cycle.line())
+            if say is not None:
+                say(cycle)
+            done.append(cycle)
+            due = time.monotonic() + options.every
+            trigger = "wait"
+    return done
