@@ -27,7 +27,7 @@ QUICK: dict[str, Any] = {"time_budget": None, "max_trials": 0, "families": ("lin
 
 
 def _new_concept(rows: pd.DataFrame) -> pd.Series:
-    """After release the world changed: the outcome now follows the hours worked, the other way round."""
+    """After release the world changed: the outcome now follows short working hours."""
     hours = pd.to_numeric(rows["hours_per_week"], errors="coerce").fillna(40)
     return pd.Series([">50K" if h < 45 else "<=50K" for h in hours], index=rows.index)
 
