@@ -311,15 +311,24 @@ def _one_table(entry: dict[str, Any], samples: int, power_samples: int, work: Pa
     sizes = [500, 1000, 2000, 5000]
     null: dict[str, list[Any]] = {"labelled": [], "unlabelled": []}
     for i in range(samples):
-        size = sizes[i % len(sizes)]
-        sample = pool.sample(size, replace=size > len(pool), random_state=1000 + i)
+        # without replacement: duplicated rows are no sample a monitor ever sees
+        size = min(sizes[i % len(sizes)], len(pool))
+        sample = pool.sample(size, random_state=1000 + i)
         for kind in null:
             rows = sample if kind == "labelled" else sample.drop(columns=[target])
             found = check(bundle, rows.reset_index(drop=True))
             null[kind].append([a["check"] for a in found.alerts])
     importance = profile.get("importance", {})
     feats = profile["features"]
-    numeric = [c for c in feats if feats[c]["kind"] == "numeric" and c in pool.columns]
+
+    def parses(column: str) -> bool:
+        text = pool[column].str.strip()
+        text = text[text != ""]
+        return len(text) > 0 and pd.to_numeric(text, errors="coerce").notna().mean() > 0.9
+
+    # a number in the raw file (a date is numeric in the profile, but no number to shift)
+    numeric = [c for c in feats if feats[c]["kind"] == "numeric" and c in pool.columns
+               and parses(c)]  # fmt: skip
     categorical = [c for c in feats if feats[c]["kind"] == "categorical" and c in pool.columns]
     power: dict[str, Any] = {}
     rng = np.random.default_rng(7)
@@ -342,8 +351,8 @@ def _one_table(entry: dict[str, Any], samples: int, power_samples: int, work: Pa
             top = rows[col].value_counts().index
             if len(top) < 2:
                 return None
-            swap = {top[0]: top[1], top[1]: top[0]}
-            rows[col] = rows[col].map(lambda v: swap.get(v, v))
+            # a recoding upstream: the commonest category now arrives as the second one
+            rows[col] = rows[col].map(lambda v: top[1] if v == top[0] else v)
             return rows
         labels = rows[target].to_numpy().copy()
         flip = rng.random(len(labels)) < 0.2
@@ -358,7 +367,7 @@ def _one_table(entry: dict[str, Any], samples: int, power_samples: int, work: Pa
     for kind in ("numeric_shift", "category_swap", "label_noise"):
         hits, runs = 0, 0
         for i in range(power_samples):
-            sample = pool.sample(2000, replace=len(pool) < 2000, random_state=2000 + i)
+            sample = pool.sample(min(2000, len(pool)), random_state=2000 + i)
             rows = shifted(kind, sample.reset_index(drop=True))
             if rows is None:
                 break
