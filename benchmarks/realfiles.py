@@ -123,11 +123,79 @@ def _fmt_measures(a: dict[str, Any]) -> str:
     )
 
 
+PATTERNS = (
+    "preamble",
+    "footnotes",
+    "metadata/other lines",
+    "multi-row header",
+    "headerless",
+    "unnamed column",
+    "blank lines",
+    "not UTF-8",
+    "not comma",
+    "plain",
+)
+
+
+def patterns(m: dict[str, Any], truth_header: list[str]) -> list[str]:
+    """The structural patterns of a file, from its hand-written metadata and truth header."""
+    roles = {r for r, _, _ in m["line_roles"]}
+    tags = []
+    if "preamble" in roles:
+        tags.append("preamble")
+    if "footnote" in roles:
+        tags.append("footnotes")
+    if "other" in roles:
+        tags.append("metadata/other lines")
+    if m["header_lines"] > 1:
+        tags.append("multi-row header")
+    if m["header_lines"] == 0:
+        tags.append("headerless")
+    if any(not h.strip() for h in truth_header):
+        tags.append("unnamed column")
+    if "blank" in roles:
+        tags.append("blank lines")
+    if m["dialect"]["encoding"] not in ("utf-8", "utf-8-sig"):
+        tags.append("not UTF-8")
+    if m["dialect"]["delimiter"] != ",":
+        tags.append("not comma")
+    return tags or ["plain"]
+
+
+def _truth_header(data: Path, fid: str, m: dict[str, Any]) -> list[str]:
+    return ps.load_truth(data / "truth" / f"{fid}.csv", m).header
+
+
+def report_patterns(
+    by_loader: dict[str, list[ps.FileResult]], meta: dict[str, Any], data: Path
+) -> None:
+    """Mean file score (0-10) per structural pattern and loader; a file can have several."""
+    names = list(by_loader)
+    tags_of = {
+        fid: patterns(m, _truth_header(data, fid, m))
+        for fid, m in meta.items()
+        if any(Path(r.file).stem == fid for r in by_loader[names[0]])
+    }
+    print()
+    print("design half by pattern (mean of the file scores, 0-10; a file may have several):")
+    print(f"{'pattern':<22}{'files':>6}" + "".join(f"{n:>12}" for n in names))
+    for tag in PATTERNS:
+        fids = {fid for fid, tags in tags_of.items() if tag in tags}
+        if not fids:
+            continue
+        cells = []
+        for n in names:
+            totals = [r.total for r in by_loader[n] if Path(r.file).stem in fids]
+            cells.append(f"{sum(totals) / len(totals):>12.3f}")
+        print(f"{tag:<22}{len(fids):>6}" + "".join(cells))
+
+
 def report(
     results: dict[str, dict[str, list[ps.FileResult]]],
     meta: dict[str, Any],
     *,
     worst: int,
+    data: Path = DATA,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for half, by_loader in results.items():
@@ -158,6 +226,8 @@ def report(
                 f"{', '.join(rivals) or 'no competitor'} ({'met' if ahead else 'NOT met'})"
             )
     design = results.get("design", {})
+    if design:
+        report_patterns(design, meta, data)
     if worst and design:
         for name, res in design.items():
             print()
@@ -173,6 +243,38 @@ def report(
     return out
 
 
+def _show_rows(label: str, rows: list[tuple[str, ...]], limit: int = 6) -> None:
+    print(f"  {label}: {len(rows)}")
+    for row in rows[:limit]:
+        print("    " + " | ".join(c[:24] for c in row[:10]) + (" | ..." if len(row) > 10 else ""))
+
+
+def show_diff(fid: str, m: dict[str, Any], loaders: list[str], data: Path) -> None:
+    """One file's truth against each loader's output (records compared as normalised tuples)."""
+    from collections import Counter
+
+    truth = ps.load_truth(data / "truth" / f"{fid}.csv", m)
+    print(f"{fid}: {m['kind']} ({m['repo']} {m['path']})")
+    print(f"  dialect {m['dialect']}; header lines {m['header_line_numbers']}; notes: {m['notes']}")
+    print(f"  line roles: {m['line_roles'][:12]}{' ...' if len(m['line_roles']) > 12 else ''}")
+    print(f"  truth header: {truth.header}")
+    t_rec = Counter(tuple(ps.normalize_cell(c) for c in r) for r in truth.rows if r)
+    for name in loaders:
+        print()
+        try:
+            loaded = ps.round_trip(
+                pollock.LOADERS[name](str(data / m["file"]), {}, str(data / "truth"))
+            )
+        except Exception as exc:
+            print(f"{name}: failed: {type(exc).__name__}: {exc}")
+            continue
+        scores = ps.score_tables(truth, loaded)
+        print(f"{name}: {ps.file_total(scores):.3f}/10  header {loaded.header}")
+        l_rec = Counter(tuple(ps.normalize_cell(c) for c in r) for r in loaded.rows if r)
+        _show_rows("true records it lacks", sorted((t_rec - l_rec).elements()))
+        _show_rows("records it has that are not true", sorted((l_rec - t_rec).elements()))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=DATA, help="corpus folder")
@@ -183,6 +285,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=20.0)
     ap.add_argument("--worst", type=int, default=10, help="worst files per loader (design half)")
     ap.add_argument("--json", type=Path, default=None, help="write every score here")
+    ap.add_argument(
+        "--diff",
+        metavar="ID",
+        default=None,
+        help="show one design-half file: its truth against each loader's output, in-process",
+    )
+    ap.add_argument(
+        "--allow-held-out",
+        action="store_true",
+        help="let --diff show a held-out file (do not design rules from what it shows)",
+    )
     args = ap.parse_args(argv)
 
     loaders = [x.strip() for x in args.loaders.split(",") if x.strip()]
@@ -190,6 +303,13 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         ap.error(f"unknown loader(s) {unknown}; known: {sorted(pollock.LOADERS)}")
     meta, halves = load_corpus(args.data)
+    if args.diff:
+        if args.diff not in meta:
+            ap.error(f"no file {args.diff!r} in the corpus")
+        if args.diff in halves["held_out"] and not args.allow_held_out:
+            ap.error(f"{args.diff} is in the held-out half; design on the design half only")
+        show_diff(args.diff, meta[args.diff], loaders, args.data)
+        return 0
     chosen = HALVES if args.half == "both" else (args.half,)
     print(
         f"real-file corpus: {len(meta)} files ({len(halves['design'])} design, "
@@ -210,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
             for name in by_loader:
                 by_loader[name].sort(key=lambda r: r.file)
             results[half] = by_loader
-    out = report(results, meta, worst=args.worst)
+    out = report(results, meta, worst=args.worst, data=args.data)
     print(f"\n(wall time {time.perf_counter() - start:.1f} s; seconds = time inside the loaders)")
     if args.json:
         args.json.write_text(json.dumps(out, indent=1), encoding="utf-8")

@@ -104,3 +104,16 @@ def test_apprentice_stays_above_the_floor_on_the_design_half() -> None:
         totals.append(ps.score_tables(_truth(fid), ps.round_trip(loaded)))
     simple = sum(sum(s[m] for s in totals) / len(totals) for m in ps.MEASURES)
     assert simple >= DESIGN_FLOOR, f"design-half simple score {simple:.3f} < {DESIGN_FLOOR}"
+
+
+def test_patterns_and_the_held_out_guard_of_the_benchmark() -> None:
+    import realfiles
+
+    m = META["rf117"]  # USGS RDB: # comments, header, a format row, data
+    tags = realfiles.patterns(m, _truth("rf117").header)
+    assert tags == ["preamble", "metadata/other lines", "not comma"]
+    assert realfiles.patterns(META["rf002"], _truth("rf002").header) == ["plain"]
+    held = SPLIT["held_out"][0]
+    with pytest.raises(SystemExit) as exc:
+        realfiles.main(["--diff", held])
+    assert exc.value.code == 2  # argparse error: held-out files are not shown for design
