@@ -382,7 +382,7 @@ class CompiledModel:
                 alt = rec.name if rec.name != rec.source else None
                 self.cells.append((rec.source, alt, _cell_cleaner(rec)))
         self.views = [
-            (view, [(col.name, col.row) for col in runtime.columns])
+            (view, [(col.name, col.transform_value) for col in runtime.columns])
             for view, runtime in predictor.features.items()
         ]
         widths = {view: runtime.n_outputs for view, runtime in predictor.features.items()}
