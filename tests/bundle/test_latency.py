@@ -41,10 +41,10 @@ def test_row_cleaner_matches_the_cleaner(adult: TrainResult) -> None:
 def test_digit_shortcut_matches_apply_column(adult: TrainResult) -> None:
     import pandas as pd
 
-    from apprentice.bundle.cleaning import RowCleaner
+    from apprentice.bundle.cleaning import cell_cleaners
     from apprentice.clean.recipe import apply_column
 
-    cleaner = RowCleaner(load_bundle(adult.path).cleaner)
+    cells = cell_cleaners(load_bundle(adult.path).cleaner)
     samples = [
         "0",
         "7",
@@ -68,16 +68,16 @@ def test_digit_shortcut_matches_apply_column(adult: TrainResult) -> None:
         "0x10",
         "٣",
     ]
-    for j, rec in enumerate(cleaner.recipes):
+    for rec in load_bundle(adult.path).cleaner.recipe_.columns:
         if rec.kind == "category":
             for text in [*rec.categories, " Private", "private", "PRIVATE ", "?", "", "zz"]:
                 expected = apply_column(rec, pd.Series([text], dtype="str")).values.iloc[0]
-                got = cleaner._value(j, text)
+                got = cells[rec.name](text)
                 assert (pd.isna(expected) and pd.isna(got)) or expected == got, (rec.name, text)
             continue
         if rec.kind not in ("integer", "float"):
             continue
         for text in samples:
             expected = apply_column(rec, pd.Series([text], dtype="str")).values.iloc[0]
-            got = cleaner._value(j, text)
+            got = cells[rec.name](text)
             assert (pd.isna(expected) and pd.isna(got)) or expected == got, (rec.name, text)

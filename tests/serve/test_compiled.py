@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from apprentice.bundle import load_bundle
-from apprentice.serve.compiled import CompiledModel, _cell_cleaner, _Memo
+from apprentice.clean.recipe import cell_cleaner, clean_cell
+from apprentice.serve.compiled import CompiledModel
 from tests.serve.conftest import Planted
 
 CELLS: list[object] = [
@@ -33,7 +34,7 @@ def test_cell_cleaners_match_the_recipe(planted: Planted) -> None:
     for rec in bundle.cleaner.recipe_.columns:
         if rec.name not in used:
             continue
-        memo, fast = _Memo(rec), _cell_cleaner(rec)
+        fast = cell_cleaner(rec)
         cats = list(rec.categories or [])[:40]
         cells = [*CELLS, *cats, *(c.upper() for c in cats), *(f" {c}. " for c in cats)]
         for _ in range(40):
@@ -41,7 +42,7 @@ def test_cell_cleaners_match_the_recipe(planted: Planted) -> None:
             cells.append(rng.uniform(-1e6, 1e6))
         for cell in cells:
             text = None if cell is None or (isinstance(cell, float) and cell != cell) else str(cell)
-            assert _same(fast(cell), memo.slow(text)), (rec.name, rec.kind, cell)
+            assert _same(fast(cell), clean_cell(rec, text)), (rec.name, rec.kind, cell)
 
 
 def test_records_match_bundle_predictions(planted: Planted) -> None:

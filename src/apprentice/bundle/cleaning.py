@@ -4,17 +4,19 @@ Training fits the clean stage's ``Cleaner`` on the raw training rows only (the h
 shapes the recipe); the bundle stores its JSON recipe and serving rebuilds it with
 ``Cleaner.from_recipe``. When the clean stage offers no ``Cleaner`` the bundle holds no recipe
 and the feature runtime parses raw text itself (numbers from text, categories as written).
+One record at a time, each column goes through the recipe's one cell cleaner
+(:class:`apprentice.features.cells.CellCleaner`), the same one the API uses.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
 from apprentice.errors import BundleError
+from apprentice.features.cells import CellCleaner, RowCleaner
 
 
 def cleaner_class() -> Any:
@@ -81,105 +83,24 @@ def clean_frame(cleaner: Any, frame: pd.DataFrame) -> pd.DataFrame:
     return cleaner.transform(as_text_frame(frame))
 
 
-#: A plain decimal literal: what the clean stage's plain-number path parses as a float.
-_PLAIN_NUMBER = re.compile(
-    r"-?(?:[0-9]{1,15}(?:\.[0-9]{0,15})?|\.[0-9]{1,15})(?:[eE][+-]?[0-9]{1,3})?"
-)
+def cell_cleaners(cleaner: Any) -> dict[str, CellCleaner]:
+    """The cell cleaner of every column of a cleaner's recipe, by cleaned column name
+    (empty when the cleaner has no recipe)."""
+    recipe = getattr(cleaner, "recipe_", None)
+    if recipe is None:
+        return {}
+    from apprentice.clean.recipe import cell_cleaner
 
-
-class RowCleaner:
-    """The cleaner's recipe for one record at a time, memoised per distinct raw cell.
-
-    Each cell goes through the clean stage's own :func:`~apprentice.clean.apply_column` (the
-    function ``Cleaner.transform`` runs), so values are identical; results are cached per
-    column, which makes repeated values (categories, small integers) cost a dict lookup.
-    Two shortcuts, checked against ``apply_column`` in the tests: plain decimal numbers in
-    numeric columns written the plain way (``.`` decimal mark, no number words), and a learned
-    category written exactly.
-    """
-
-    CACHE_LIMIT = 50_000
-
-    def __init__(self, cleaner: Any) -> None:
-        from apprentice.clean.markers import MISSING_TOKENS
-
-        self.cleaner = cleaner
-        self.recipes = list(cleaner.recipe_.columns)
-        self.caches: list[dict[str | None, Any]] = [{} for _ in self.recipes]
-        self.shortcut: list[bool] = []
-        self.stops: list[frozenset[str]] = []
-        self.sentinels: list[list[tuple[float, bool]]] = []
-        self.known: list[frozenset[str]] = []
-        for rec in self.recipes:
-            fmt = getattr(rec, "number", None)
-            numeric = rec.kind in ("integer", "float") and (
-                fmt is None or bool(getattr(fmt, "plain", False))
-            )
-            self.shortcut.append(bool(numeric))
-            self.stops.append(
-                frozenset(m.strip().lower() for m in rec.markers) | frozenset(MISSING_TOKENS)
-            )
-            self.sentinels.append(
-                [(float(x["value"]), x.get("action") == "missing") for x in rec.sentinels]
-            )
-            markers = {m.strip().lower() for m in rec.markers}
-            self.known.append(
-                frozenset(
-                    c
-                    for c in (rec.categories or [])
-                    if rec.kind == "category" and c.strip() == c and c and c.lower() not in markers
-                )
-            )
-
-    def _slow(self, j: int, text: str | None) -> Any:
-        from apprentice.clean.recipe import apply_column
-
-        applied = apply_column(self.recipes[j], pd.Series([text], dtype="str"))
-        return applied.values.iloc[0]
-
-    def _value(self, j: int, text: str | None) -> Any:
-        if text is not None and self.known[j]:
-            core = text.strip()
-            if core in self.known[j]:  # a learned category written exactly
-                return core
-        if text is not None and self.shortcut[j]:
-            core = text.strip()
-            if _PLAIN_NUMBER.fullmatch(core) and core.lower() not in self.stops[j]:
-                value = float(core)
-                for sentinel, to_missing in self.sentinels[j]:
-                    if value == sentinel and to_missing:
-                        return float("nan")
-                return value
-        return self._slow(j, text)
-
-    def __call__(self, row: Mapping[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        get = row.get
-        for j, rec in enumerate(self.recipes):
-            raw = get(rec.source)
-            if raw is None and rec.name != rec.source:
-                raw = get(rec.name)
-            text = None if _missing(raw) else str(raw)
-            cache = self.caches[j]
-            try:
-                value = cache[text]
-            except KeyError:
-                value = self._value(j, text)
-                if len(cache) < self.CACHE_LIMIT:
-                    cache[text] = value
-            out[rec.name] = value
-        return out
+    return {rec.name: cell_cleaner(rec) for rec in recipe.columns}
 
 
 def row_cleaner(cleaner: Any) -> Any:
     """A callable cleaning one raw record to typed values (``None`` without a cleaner)."""
     if cleaner is None:
         return None
-    fast = getattr(cleaner, "transform_row", None)
-    if callable(fast):
-        return fast
-    if hasattr(cleaner, "recipe_"):
-        return RowCleaner(cleaner)
+    cells = cell_cleaners(cleaner)
+    if cells or hasattr(cleaner, "recipe_"):
+        return RowCleaner(list(cells.values()))
 
     def slow(row: Mapping[str, Any]) -> dict[str, Any]:
         frame = pd.DataFrame({c: pd.Series([_text(v)], dtype="str") for c, v in row.items()})

@@ -3,10 +3,15 @@
 Fitting learns a :class:`Recipe`; cleaning the training table, transforming new rows at
 serving time and answering ``apprentice why`` for one cell all run :func:`apply_column`, so
 the three can never disagree. Every cell gets a rule code saying what happened to it.
+
+One record at a time, :func:`cell_cleaner` gives a column's
+:class:`~apprentice.features.cells.CellCleaner`: each cell is :func:`clean_cell` (this
+module's :func:`apply_column` on that cell) or a direct route holding to the same rules.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -32,6 +37,7 @@ from apprentice.clean.dates import DateFormat, parse_dates
 from apprentice.clean.markers import MISSING_TOKENS
 from apprentice.clean.numbers import NumberFormat, parse_numbers
 from apprentice.errors import SchemaError
+from apprentice.features.cells import CellCleaner
 
 RECIPE_FORMAT = "apprentice.clean.recipe"
 RECIPE_VERSION = 1
@@ -564,3 +570,16 @@ def _apply_native_numbers(rec: ColumnRecipe, column: pd.Series) -> Applied:
         else:
             codes[hit] = Rule.FLAGGED
     return Applied(pd.Series(vals, index=column.index), codes, None)
+
+
+def clean_cell(rec: ColumnRecipe, text: str | None) -> Any:
+    """The recipe's value of one raw text cell (``None`` = missing): :func:`apply_column` on
+    a column of that one cell."""
+    return apply_column(rec, pd.Series([text], dtype="str")).values.iloc[0]
+
+
+def cell_cleaner(rec: ColumnRecipe) -> CellCleaner:
+    """The one cell cleaner of a recipe column (used by ``Bundle.predict`` and the API)."""
+    return CellCleaner(
+        rec, missing_tokens=MISSING_TOKENS, clean_one=functools.partial(clean_cell, rec)
+    )

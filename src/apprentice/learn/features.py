@@ -12,13 +12,14 @@ Two views of the same columns serve the two kinds of learner:
     and clipped; one-hot categories (target encoding above ``max_onehot`` levels); datetimes as
     standardised parts; text as a sparse word and bigram TF-IDF.
 
-Everything learned is plain data (``spec_``): the bundle stores it as JSON and
-:mod:`apprentice.bundle.runtime` replays it without importing this module.
+This module fits: everything learned is plain data (``spec_``), one plan per column. The
+transforms themselves live in :mod:`apprentice.features` (one class per kind, for a column and
+for a single value): training rows go through them here, and the bundle replays the stored
+spec through the same classes without importing this module.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -26,32 +27,33 @@ import pandas as pd
 from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 
-KINDS: tuple[str, ...] = ("numeric", "boolean", "datetime", "categorical", "text")
-VIEWS: tuple[str, ...] = ("tree", "linear")
+from apprentice.features import (
+    CLIP,
+    DATE_PARTS,
+    KINDS,
+    SPEC_VERSION,
+    TOKEN_PATTERN,
+    VIEWS,
+    FeatureRuntime,
+    as_datetime,
+    as_keys,
+    as_numeric,
+    as_text,
+    category_key,
+    date_parts,
+)
 
-#: The TF-IDF token pattern (scikit-learn's default); the runtime uses the same one.
-TOKEN_PATTERN = r"(?u)\b\w\w+\b"
-SPEC_VERSION = 1
-DATE_PARTS_ALL: tuple[str, ...] = ("year", "month", "day", "dayofweek", "hour", "elapsed_days")
-CLIP = 10.0
-_ATTR = {"dayofweek": "day_of_week"}
-
-
-def category_key(value: Any) -> str | None:
-    """The text key of a category value (``None`` when missing); the runtime has the twin."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, str):
-        return value if value.strip() != "" else None
-    if isinstance(value, float | np.floating):
-        if math.isnan(value):
-            return None
-        return str(int(value)) if float(value).is_integer() else repr(float(value))
-    if isinstance(value, bool | np.bool_):
-        return "True" if value else "False"
-    if isinstance(value, int | np.integer):
-        return str(int(value))
-    return str(value)
+__all__ = [
+    "KINDS",
+    "VIEWS",
+    "FeaturePipeline",
+    "as_datetime",
+    "as_keys",
+    "as_numeric",
+    "as_text",
+    "category_key",
+    "infer_kind",
+]
 
 
 def _is_text_like(values: pd.Series) -> bool:
@@ -83,92 +85,6 @@ def infer_kind(series: pd.Series) -> str:
     if len(non_null) and non_null.map(lambda v: isinstance(v, bool | np.bool_)).all():
         return "boolean"
     return "text" if _is_text_like(series) else "categorical"
-
-
-# --------------------------------------------------------------------------- value coercion
-
-
-def as_numeric(series: pd.Series) -> np.ndarray:
-    """Float64 values of a numeric, boolean or text column; unparseable values become NaN."""
-    dtype = series.dtype
-    if pd.api.types.is_timedelta64_dtype(dtype):
-        out = series.dt.total_seconds().to_numpy(dtype=float, na_value=np.nan)
-        return np.asarray(out, dtype=float)
-    if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
-        return np.asarray(series.to_numpy(dtype=float, na_value=np.nan), dtype=float)
-    values = series.astype(object).map(_boolish)
-    out = pd.to_numeric(values, errors="coerce")
-    return np.asarray(out.to_numpy(dtype=float, na_value=np.nan), dtype=float)
-
-
-_TRUE = frozenset({"true", "yes", "y", "t"})
-_FALSE = frozenset({"false", "no", "n", "f"})
-
-
-def _boolish(value: Any) -> Any:
-    if isinstance(value, bool | np.bool_):
-        return float(value)
-    if isinstance(value, str):
-        low = value.strip().lower()
-        if low in _TRUE:
-            return 1.0
-        if low in _FALSE:
-            return 0.0
-        return value.strip()
-    return value
-
-
-def as_datetime(series: pd.Series) -> pd.Series:
-    """Naive UTC datetime64 values; unparseable values become NaT."""
-    if pd.api.types.is_datetime64_any_dtype(series.dtype):
-        stamps = series
-    else:
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            stamps = pd.to_datetime(series, errors="coerce", format="mixed", utc=True)
-    if getattr(stamps.dt, "tz", None) is not None:
-        stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
-    return stamps.astype("datetime64[ns]")
-
-
-def date_parts(stamps: pd.Series, parts: list[str], ref_ns: int) -> np.ndarray:
-    """Calendar parts and elapsed days of datetime64 values, NaN where missing."""
-    out = np.empty((len(stamps), len(parts)))
-    missing = stamps.isna().to_numpy()
-    for j, part in enumerate(parts):
-        if part == "elapsed_days":
-            ns = stamps.astype("int64").to_numpy().astype(float)
-            col = (ns - ref_ns) / 86_400e9
-        else:
-            col = getattr(stamps.dt, _ATTR.get(part, part)).to_numpy(dtype=float, na_value=np.nan)
-        col = np.array(col, dtype=float)
-        col[missing] = np.nan
-        out[:, j] = col
-    return out
-
-
-def as_keys(series: pd.Series) -> np.ndarray:
-    """Object array of category keys (``None`` where missing)."""
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        cats = np.array([category_key(c) for c in series.cat.categories], dtype=object)
-        codes = series.cat.codes.to_numpy()
-        out = np.empty(len(series), dtype=object)
-        valid = codes >= 0
-        out[valid] = cats[codes[valid]]
-        out[~valid] = None
-        return out
-    if isinstance(series.dtype, pd.StringDtype):
-        out = series.to_numpy(dtype=object, na_value=None)
-        blank = series.str.strip().eq("").to_numpy(dtype=bool, na_value=False)
-        out[blank] = None
-        return out
-    return np.array([category_key(v) for v in series.tolist()], dtype=object)
-
-
-def as_text(series: pd.Series) -> list[str]:
-    return ["" if category_key(v) is None else str(v) for v in series.tolist()]
 
 
 # --------------------------------------------------------------------------- the transformer
@@ -214,7 +130,7 @@ def _encode_lookup(
 
 def _lookup(keys: np.ndarray, table: dict[str, np.ndarray], default: np.ndarray) -> np.ndarray:
     categories = list(table)
-    codes, _ = _codes(keys, categories)
+    codes = pd.Index(categories, dtype=object).get_indexer(keys).astype(np.int64)
     values = np.vstack(
         [np.asarray([table[c] for c in categories]).reshape(len(categories), -1), default[None]]
     )
@@ -234,7 +150,6 @@ class FeaturePipeline(TransformerMixin, BaseEstimator):
     spec_: dict[str, Any]
     feature_names_out_: np.ndarray
     categorical_indices_: list[int]
-    text_vectorizers_: dict[str, Any]
     target_type_: str
 
     def __init__(
@@ -368,7 +283,6 @@ class FeaturePipeline(TransformerMixin, BaseEstimator):
             self.target_type_ = _resolve_target_type(y_arr, self.target_type)
             target = _target_matrix(y_arr, self.target_type_)
         columns: list[dict[str, Any]] = []
-        self.text_vectorizers_ = {}
         for name in frame.columns:
             series = frame[name]
             kind = kinds.get(name) or infer_kind(series)
@@ -420,7 +334,7 @@ class FeaturePipeline(TransformerMixin, BaseEstimator):
                 return None
             ref = int(stamps.min().value)
             has_time = bool((stamps.dt.hour.fillna(0) != 0).any())
-            parts = [p for p in DATE_PARTS_ALL if p != "hour" or has_time]
+            parts = [p for p in DATE_PARTS if p != "hour" or has_time]
             matrix = date_parts(stamps, parts, ref)
             medians = np.nanmedian(matrix, axis=0)
             filled = np.where(np.isnan(matrix), medians, matrix)
@@ -544,7 +458,6 @@ class FeaturePipeline(TransformerMixin, BaseEstimator):
             order = sorted(vec.vocabulary_.items(), key=lambda kv: kv[1])
             vocabulary = [term for term, _ in order]
             idf = vec.idf_.tolist()
-            self.text_vectorizers_[name] = vec
         except ValueError:  # empty vocabulary
             vocabulary, idf = [], []
         scale = lengths.std(axis=0)
@@ -605,54 +518,7 @@ class FeaturePipeline(TransformerMixin, BaseEstimator):
         return self._transform(frame)
 
     def _transform(self, frame: pd.DataFrame) -> Any:
-        blocks: list[Any] = []
-        any_sparse = False
-        n = len(frame)
-        linear = self.view == "linear"
-        for plan in self.spec_["columns"]:
-            series = frame[plan["name"]]
-            kind = plan["kind"]
-            if kind in ("numeric", "boolean"):
-                values = as_numeric(series)
-                if linear:
-                    missing = np.isnan(values)
-                    filled = np.where(missing, plan["median"], values)
-                    scaled = np.clip((filled - plan["mean"]) / plan["scale"], -CLIP, CLIP)
-                    cols = [scaled]
-                    if plan["indicator"]:
-                        cols.append(missing.astype(float))
-                    blocks.append(np.column_stack(cols))
-                else:
-                    blocks.append(values.reshape(-1, 1))
-            elif kind == "datetime":
-                matrix = date_parts(as_datetime(series), plan["parts"], plan["ref_ns"])
-                if linear:
-                    missing = np.isnan(matrix).any(axis=1)
-                    filled = np.where(np.isnan(matrix), np.asarray(plan["median"]), matrix)
-                    scaled = np.clip(
-                        (filled - np.asarray(plan["mean"])) / np.asarray(plan["scale"]),
-                        -CLIP,
-                        CLIP,
-                    )
-                    if plan["indicator"]:
-                        scaled = np.column_stack([scaled, missing.astype(float)])
-                    blocks.append(scaled)
-                else:
-                    blocks.append(matrix)
-            elif kind == "categorical":
-                blocks.append(_transform_categorical(plan, as_keys(series), linear))
-            else:
-                vectorizer = self.text_vectorizers_.get(plan["name"])
-                block = _transform_text(plan, as_text(series), vectorizer)
-                any_sparse = any_sparse or sparse.issparse(block)
-                blocks.append(block)
-        if not blocks:
-            return np.zeros((n, 0))
-        if any_sparse:
-            return sparse.hstack(
-                [b if sparse.issparse(b) else sparse.csr_matrix(b) for b in blocks], format="csr"
-            )
-        return np.column_stack(blocks).astype(np.float64, copy=False)
+        return FeatureRuntime(self.spec_).transform(frame)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         from sklearn.utils.validation import check_is_fitted
@@ -670,51 +536,3 @@ class FeaturePipeline(TransformerMixin, BaseEstimator):
             "categorical_indices": list(self.categorical_indices_),
             "n_outputs": len(self.feature_names_out_),
         }
-
-
-def _codes(keys: np.ndarray, categories: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Category indices (-1 when unknown or missing) and the missing mask."""
-    missing = np.fromiter((k is None for k in keys), dtype=bool, count=len(keys))
-    codes = pd.Index(categories, dtype=object).get_indexer(keys).astype(np.int64)
-    return codes, missing
-
-
-def _transform_categorical(plan: dict[str, Any], keys: np.ndarray, linear: bool) -> np.ndarray:
-    encoding = plan["encoding"]
-    n = len(keys)
-    if encoding == "codes":
-        codes, missing = _codes(keys, plan["categories"])
-        out = codes.astype(float)
-        out[codes < 0] = float(len(plan["categories"])) if plan["other"] else np.nan
-        out[missing] = np.nan
-        return out.reshape(-1, 1)
-    if encoding == "onehot":
-        cats = plan["categories"]
-        codes, missing = _codes(keys, cats)
-        width = len(cats) + (1 if plan["missing_column"] else 0)
-        out = np.zeros((n, width))
-        rows = np.flatnonzero(codes >= 0)
-        out[rows, codes[rows]] = 1.0
-        if plan["missing_column"]:
-            out[missing, -1] = 1.0
-        return out
-    codes, missing = _codes(keys, plan["categories"])
-    values = np.asarray(plan["values"], dtype=float).reshape(len(plan["categories"]), -1)
-    default = np.asarray(plan["default"], dtype=float)
-    table = np.vstack([values, default[None, :]])
-    encoded = table[np.where(codes >= 0, codes, len(values))]
-    encoded = (encoded - np.asarray(plan["mean"])) / np.asarray(plan["scale"])
-    if linear:
-        encoded = np.clip(encoded, -CLIP, CLIP)
-    return encoded
-
-
-def _transform_text(plan: dict[str, Any], texts: list[str], vectorizer: Any) -> Any:
-    lengths = np.array([[len(t), len(t.split())] for t in texts], dtype=float).reshape(-1, 2)
-    lengths = (lengths - np.asarray(plan["length_mean"])) / np.asarray(plan["length_scale"])
-    if vectorizer is None:
-        return lengths
-    tfidf = vectorizer.transform(texts)
-    if plan["sparse"]:
-        return sparse.hstack([sparse.csr_matrix(lengths), tfidf], format="csr")
-    return np.column_stack([lengths, tfidf.toarray()])

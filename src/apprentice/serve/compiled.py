@@ -2,12 +2,10 @@
 
 A :class:`CompiledModel` is built once from a loaded :class:`~apprentice.bundle.Bundle`:
 
-* the cleaning recipe of each column the models use is compiled to a small per-cell
-  function: JSON numbers and plain decimal text in a plain numeric column are parsed
-  directly (the same value the recipe's column-wise parser gives, checked in the tests),
-  missing-value markers and sentinels are applied as the recipe says, and every other cell
-  goes through the clean stage's own :func:`~apprentice.clean.recipe.apply_column`, memoised
-  per distinct raw cell, so values are identical to training;
+* each column the models use is cleaned by the recipe's one cell cleaner
+  (:class:`apprentice.features.cells.CellCleaner`, the one ``Bundle.predict`` uses): plain
+  numbers and printable ASCII categories take its direct routes, every other cell the
+  recipe's own one-cell function, memoised, so values are those of training;
 * columns the models do not use (identifiers, PII, excluded columns) are not cleaned at all;
 * the feature spec is replayed with the bundle runtime's per-row code;
 * LightGBM boosters are called through LightGBM's single-row C API
@@ -22,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import math
-import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -31,170 +28,10 @@ import numpy as np
 import pandas as pd
 
 from apprentice.bundle import Bundle
-from apprentice.bundle.cleaning import clean_frame
+from apprentice.bundle.cleaning import cell_cleaners, clean_frame
 from apprentice.bundle.runtime import ModelRuntime
 
-#: plain decimal text that the recipe's float cast parses exactly like ``float()``
-_PLAIN_NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d{1,3})?", re.ASCII)
-_CACHE_LIMIT = 50_000
-_NOT_FOUND = object()
-
 CellCleaner = Callable[[Any], Any]
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and value != value)
-
-
-class _Memo:
-    """The recipe of one column applied to one cell, memoised per distinct raw text."""
-
-    def __init__(self, rec: Any) -> None:
-        self.rec = rec
-        self.cache: dict[str | None, Any] = {}
-
-    def slow(self, text: str | None) -> Any:
-        from apprentice.clean.recipe import apply_column
-
-        applied = apply_column(self.rec, pd.Series([text], dtype="str"))
-        return applied.values.iloc[0]
-
-    def __call__(self, raw: Any) -> Any:
-        text = None if _missing(raw) else str(raw)
-        cache = self.cache
-        value = cache.get(text, _NOT_FOUND)
-        if value is _NOT_FOUND:
-            value = self.slow(text)
-            if len(cache) < _CACHE_LIMIT:
-                cache[text] = value
-        return value
-
-
-class _PlainNumber:
-    """A numeric column written plainly (``.`` decimal mark, no number words).
-
-    Numbers and plain decimal text take the direct route; anything else (thousands
-    separators, currency, units, percent, markers) goes to the memoised recipe.
-    """
-
-    def __init__(self, rec: Any, memo: _Memo) -> None:
-        from apprentice.clean.markers import MISSING_TOKENS
-
-        self.memo = memo
-        self.stops = frozenset(m.strip().lower() for m in rec.markers) | (
-            frozenset(MISSING_TOKENS) - frozenset(rec.kept_markers)
-        )
-        self.missing_sentinels = frozenset(
-            float(s["value"]) for s in rec.sentinels if s.get("action") == "missing"
-        )
-        self.cells: dict[str, Any] = {}  # text cell -> value (bounded)
-
-    def __call__(self, raw: Any) -> Any:
-        kind = type(raw)
-        if kind is str:
-            cached = self.cells.get(raw, _NOT_FOUND)
-            if cached is not _NOT_FOUND:
-                return cached
-            value = self._text(raw)
-            if len(self.cells) < _CACHE_LIMIT:
-                self.cells[raw] = value
-            return value
-        if kind is float or kind is int:
-            try:
-                value = float(raw)
-            except OverflowError:
-                return self.memo(raw)
-            if value != value or value in (math.inf, -math.inf):
-                return self.memo(raw)
-        else:
-            return self.memo(raw)
-        if value in self.missing_sentinels:
-            return math.nan
-        return value
-
-    def _text(self, raw: str) -> Any:
-        core = raw.strip()
-        if len(core) > 40 or not _PLAIN_NUMBER.fullmatch(core) or core.lower() in self.stops:
-            return self.memo(raw)
-        value = float(core)
-        if value in (math.inf, -math.inf):
-            return self.memo(raw)
-        if value in self.missing_sentinels:
-            return math.nan
-        return value
-
-
-_MULTISPACE = re.compile(r" {2,}")
-_TRAILING = re.compile(r"[. ]+$")
-
-
-class _Category:
-    """A category, identifier or text column: printable ASCII cells take the direct route.
-
-    The recipe's rules for such a cell: surrounding whitespace stripped; empty, a column
-    marker, or a missing-value token that is not a learned category is missing; a category
-    is matched on its merge key (spaces collapsed, lower case, final dots dropped) and
-    replaced by its canonical spelling, an unseen one is missing; identifiers and text keep
-    the stripped cell.
-    """
-
-    def __init__(self, rec: Any, memo: _Memo) -> None:
-        from apprentice.clean.markers import MISSING_TOKENS
-
-        self.memo = memo
-        self.is_category = rec.kind == "category"
-        self.categories = list(rec.categories or [])
-        self.category_set = frozenset(self.categories)
-        self.has_categories = rec.categories is not None
-        self.seen = frozenset(m.lower() for m in rec.markers) - {""}
-        self.vocab = frozenset(MISSING_TOKENS) - frozenset(rec.kept_markers)
-        self.cells: dict[str, Any] = {}  # text cell -> value (bounded)
-        self.keys: dict[str, str] = {}
-        for cat in self.categories:
-            if not (cat.isascii() and cat.isprintable()):
-                self.ascii = False
-                break
-            self.keys.setdefault(self._key(cat), cat)
-        else:
-            self.ascii = True
-
-    @staticmethod
-    def _key(text: str) -> str:
-        return _TRAILING.sub("", _MULTISPACE.sub(" ", text).lower())
-
-    def __call__(self, raw: Any) -> Any:
-        if type(raw) is not str or not self.ascii:
-            return self.memo(raw)
-        cached = self.cells.get(raw, _NOT_FOUND)
-        if cached is not _NOT_FOUND:
-            return cached
-        value = self._text(raw) if raw.isascii() and raw.isprintable() else self.memo(raw)
-        if len(self.cells) < _CACHE_LIMIT:
-            self.cells[raw] = value
-        return value
-
-    def _text(self, raw: str) -> Any:
-        text = raw.strip(" ")
-        lower = text.lower()
-        if (
-            not text
-            or lower in self.seen
-            or (lower in self.vocab and not (self.has_categories and text in self.category_set))
-        ):
-            return math.nan
-        if not self.is_category:
-            return text
-        return self.keys.get(self._key(text), math.nan)
-
-
-def _cell_cleaner(rec: Any) -> CellCleaner:
-    memo = _Memo(rec)
-    fmt = getattr(rec, "number", None)
-    if rec.kind in ("integer", "float") and (fmt is None or fmt.plain):
-        return _PlainNumber(rec, memo)
-    if rec.kind in ("category", "identifier", "text"):
-        return _Category(rec, memo)
-    return memo
 
 
 class _FastBooster:
@@ -366,23 +203,21 @@ class CompiledModel:
         self.task = bundle.task
         self.columns: list[str] = list(predictor.input_columns)
         self.cells: list[tuple[str, str | None, CellCleaner | None]] = []
-        recipes = {}
-        if bundle.cleaner is not None and hasattr(bundle.cleaner, "recipe_"):
-            recipes = {rec.name: rec for rec in bundle.cleaner.recipe_.columns}
+        cells = cell_cleaners(bundle.cleaner) if bundle.cleaner is not None else {}
         self._generic_cleaner = None
-        if bundle.cleaner is not None and not recipes:  # a cleaner without a recipe
-            from apprentice.bundle.cleaning import row_cleaner
+        if bundle.cleaner is not None and not hasattr(bundle.cleaner, "recipe_"):
+            from apprentice.bundle.cleaning import row_cleaner  # a cleaner without a recipe
 
             self._generic_cleaner = row_cleaner(bundle.cleaner)
         for name in self.columns:
-            rec = recipes.get(name)
-            if rec is None:
+            cell = cells.get(name)
+            if cell is None:
                 self.cells.append((name, None, None))
             else:
-                alt = rec.name if rec.name != rec.source else None
-                self.cells.append((rec.source, alt, _cell_cleaner(rec)))
+                alt = cell.name if cell.name != cell.source else None
+                self.cells.append((cell.source, alt, cell))
         self.views = [
-            (view, [(col.name, col.row) for col in runtime.columns])
+            (view, [(col.name, col.transform_value) for col in runtime.columns])
             for view, runtime in predictor.features.items()
         ]
         widths = {view: runtime.n_outputs for view, runtime in predictor.features.items()}
