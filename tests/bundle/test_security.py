@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from apprentice.bundle import TRUSTED_TYPES, TrainResult, load_bundle, verify_bundle
+from apprentice.bundle.sign import sign_bundle
 from apprentice.errors import BundleError
 
 
@@ -26,7 +27,10 @@ def _manifest(path: Path) -> dict:
 
 
 def _write_manifest(path: Path, manifest: dict) -> None:
+    """Write a tampered manifest and sign it with the session's key: the attacker holds the key
+    here, so what refuses the bundle is the check under test, not the signature."""
     (path / "manifest.json").write_text(json.dumps(manifest))
+    sign_bundle(path)
 
 
 def _sha(path: Path) -> str:
@@ -45,7 +49,10 @@ class _Boom:
 
 def test_a_valid_bundle_verifies(blood: TrainResult) -> None:
     manifest = verify_bundle(blood.path)
-    assert set(manifest["files"]) == {p.name for p in blood.path.iterdir()} - {"manifest.json"}
+    assert set(manifest["files"]) == {p.name for p in blood.path.iterdir()} - {
+        "manifest.json",
+        "manifest.sig",
+    }
 
 
 def test_modified_file_is_refused(blood: TrainResult, tmp_path: Path) -> None:

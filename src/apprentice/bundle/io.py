@@ -9,16 +9,22 @@ Layout::
     model_<i>.json         a linear model or the constant baseline, as arrays
     model_<i>.skops        another scikit-learn model, skops format (no pickle)
 
-Loading checks, before anything is parsed: every member name is a plain file name inside the
-directory (no ``..``, no separators, no links), every file's SHA-256 matches the manifest, no
-file is present that the manifest does not list, and each model file has the format its
-kind requires. skops files are then checked against an explicit list of trusted types.
+    manifest.sig           the HMAC-SHA256 of manifest.json under the workspace key (see sign.py)
+
+Loading checks, before anything is parsed: the manifest's signature (unless the caller trusts
+the bundle, see :mod:`apprentice.bundle.sign`), every member name is a plain file name inside
+the directory (no ``..``, no separators, no links), every file's SHA-256 matches the manifest,
+no file is present that the manifest does not list, and each model file has the format its
+kind requires. Every file is then validated before a parser in native code sees it (see
+:mod:`apprentice.bundle.validate`), and skops files are checked against an explicit list of
+trusted types.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import platform
 import re
@@ -37,7 +43,6 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
-MAX_JSON_BYTES = 512 * 1024 * 1024
 KIND_SUFFIX = {"constant": ".json", "linear": ".json", "lightgbm": ".txt", "sklearn": ".skops"}
 LIBRARIES = ("numpy", "pandas", "scipy", "scikit-learn", "lightgbm", "skops", "pyarrow")
 
@@ -110,6 +115,7 @@ def write_bundle(
     ``out`` is created, or replaced when it already holds a bundle; a directory holding
     anything else is refused. Returns the bundle path.
     """
+    from apprentice.bundle.sign import sign_bundle
     from apprentice.bundle.trusted import check_skops
 
     out = Path(out)
@@ -179,6 +185,7 @@ def write_bundle(
             "files": files,
         }
         _dump_json(tmp / MANIFEST, document)
+        sign_bundle(tmp)
         if out.exists():
             shutil.rmtree(out)
         os.replace(tmp, out)
@@ -198,9 +205,10 @@ def _tampered(what: str) -> BundleError:
     )
 
 
-def read_manifest(path: str | Path) -> dict[str, Any]:
-    """The parsed manifest of a bundle directory, structure checked (hashes not yet)."""
-    root = Path(path)
+def _manifest_bytes(root: Path) -> tuple[bytes, dict[str, Any]]:
+    """The exact bytes of the manifest and their parse, structure checked (hashes not yet)."""
+    from apprentice.bundle.validate import load_json
+
     if not root.exists():
         raise BundleError(f"no bundle at {root}: pass the directory apprentice train wrote")
     if not root.is_dir():
@@ -210,12 +218,11 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
         raise BundleError(f"{root} holds no {MANIFEST}; it is not an apprentice bundle")
     if manifest_path.stat().st_size > MAX_MANIFEST_BYTES:
         raise BundleError(f"{MANIFEST} in {root} is too large to be a manifest")
+    data = manifest_path.read_bytes()
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise BundleError(
-            f"{MANIFEST} in {root} is not valid JSON; the bundle is damaged"
-        ) from None
+        manifest = load_json(data, MANIFEST, max_bytes=MAX_MANIFEST_BYTES)
+    except BundleError as exc:
+        raise BundleError(f"{MANIFEST} in {root} is not valid JSON ({exc})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise BundleError(f"{root} is not an apprentice bundle (unknown manifest format)")
     if manifest.get("format_version") != FORMAT_VERSION:
@@ -228,21 +235,33 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
         isinstance(k, str) and isinstance(v, str) for k, v in files.items()
     ):
         raise _tampered("the manifest's file list is malformed")
-    return manifest
+    return data, manifest
 
 
-def verify_bundle(path: str | Path) -> dict[str, Any]:
-    """Check every file of the bundle against its manifest; return the manifest.
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    """The parsed manifest of a bundle directory, structure checked (signature and hashes
+    not yet: use :func:`verify_bundle` before trusting anything in it)."""
+    return _manifest_bytes(Path(path))[1]
 
-    Raises :class:`~apprentice.errors.BundleError` on an unsafe member name, a missing,
-    linked, extra or modified file, or a model file whose format does not match its kind.
+
+def verify_bundle(path: str | Path, *, trust: bool | None = None) -> dict[str, Any]:
+    """Check the manifest's signature and every file of the bundle against it; return the
+    manifest.
+
+    Raises :class:`~apprentice.errors.BundleError` on an unsigned or wrongly signed manifest
+    (unless ``trust``, or ``APPRENTICE_TRUST_BUNDLES=1`` when ``trust`` is None), an unsafe
+    member name, a missing, linked, extra or modified file, or a model file whose format does
+    not match its kind.
     """
+    from apprentice.bundle.sign import SIGNATURE, check_signature
+
     root = Path(path)
-    manifest = read_manifest(root)
+    data, manifest = _manifest_bytes(root)
+    check_signature(root, data, trust=trust)
     files: dict[str, str] = manifest["files"]
     real_root = root.resolve()
     for name, expected in files.items():
-        if not NAME_RE.match(name) or name in (MANIFEST, ".", ".."):
+        if not NAME_RE.match(name) or name in (MANIFEST, SIGNATURE, ".", ".."):
             raise _tampered("the manifest names a file outside the bundle or with an unsafe name")
         member = root / name
         if member.is_symlink():
@@ -253,7 +272,7 @@ def verify_bundle(path: str | Path) -> dict[str, Any]:
             raise _tampered("the manifest names a file outside the bundle")
         if sha256_file(member) != expected.lower():
             raise _tampered(f"{name} does not match its SHA-256 in the manifest")
-    present = {p.name for p in root.iterdir()} - {MANIFEST}
+    present = {p.name for p in root.iterdir()} - {MANIFEST, SIGNATURE}
     extra = sorted(present - set(files))
     if extra:
         raise _tampered(f"the bundle holds {len(extra)} file(s) the manifest does not list")
@@ -272,48 +291,125 @@ def verify_bundle(path: str | Path) -> dict[str, Any]:
             )
         if not isinstance(file, str) or not file.endswith(KIND_SUFFIX[kind]):
             raise _tampered(f"a {kind} model is not stored in its {KIND_SUFFIX[kind]} format")
+        weight = member.get("weight", 1.0)
+        if isinstance(weight, bool) or not isinstance(weight, int | float):
+            raise _tampered(f"the weight of {file} is not a number")
+        if not math.isfinite(float(weight)):
+            raise _tampered(f"the weight of {file} is not a finite number")
         referenced.append(file)
     features = manifest.get("features")
-    if not isinstance(features, dict):
+    if not isinstance(features, dict) or not all(isinstance(v, str) for v in features.values()):
         raise _tampered("the manifest's feature section is malformed")
-    referenced.extend(str(v) for v in features.values())
+    referenced.extend(features.values())
     if manifest.get("recipe") is not None:
-        referenced.append(str(manifest["recipe"]))
+        if not isinstance(manifest["recipe"], str):
+            raise _tampered("the manifest's recipe entry is malformed")
+        referenced.append(manifest["recipe"])
     unknown = [n for n in referenced if n not in files]
     if unknown:
         raise _tampered("the manifest refers to a file it does not list")
+    _check_task(manifest)
     return manifest
 
 
+def _check_task(manifest: Mapping[str, Any]) -> None:
+    from apprentice.bundle.validate import MAX_CLASSES
+
+    task = manifest.get("task")
+    if task not in ("binary", "multiclass", "regression"):
+        raise _tampered("the manifest names an unknown task")
+    n_classes = manifest.get("n_classes")
+    if n_classes is None:
+        n_classes = 0
+    if isinstance(n_classes, bool) or not isinstance(n_classes, int):
+        raise _tampered("the manifest's class count is not a whole number")
+    low, high = {"binary": (2, 2), "multiclass": (3, MAX_CLASSES), "regression": (0, 1)}[task]
+    if not low <= n_classes <= high:
+        raise _tampered(f"the manifest counts {n_classes} classes for a {task} task")
+    classes = manifest.get("classes")
+    if task != "regression" and (not isinstance(classes, list) or len(classes) != n_classes):
+        raise _tampered("the manifest's classes do not match its class count")
+
+
 def _read_json(path: Path) -> Any:
-    if path.stat().st_size > MAX_JSON_BYTES:
-        raise BundleError(f"{path.name} is too large")
+    from apprentice.bundle.validate import read_json_file
+
+    return read_json_file(path)
+
+
+def _check_array_model(name: str, payload: Any, *, task: str, n_out: int, width: int) -> None:
+    """A constant or linear model's arrays have the shapes the task and its view need."""
+    import numpy as np
+
+    from apprentice.bundle.validate import refuse
+
+    if not isinstance(payload, dict):
+        raise refuse(name, "is not a model description")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise BundleError(f"{path.name} is not valid JSON; the bundle is damaged") from None
+        if payload.get("kind") == "linear" or "coef" in payload:
+            coef = np.asarray(payload["coef"], dtype=float)
+            intercept = np.asarray(payload["intercept"], dtype=float)
+            link = payload.get("link")
+            seen = payload.get("classes_seen")
+            seen_arr = np.asarray(seen if seen is not None else [], dtype=float)
+        else:
+            values = np.asarray(payload["values"], dtype=float)
+    except (KeyError, TypeError, ValueError):
+        raise refuse(name, "does not hold its arrays as lists of numbers") from None
+    if payload.get("kind") == "linear" or "coef" in payload:
+        rows = coef.shape[0] if coef.ndim == 2 else -1
+        if coef.ndim != 2 or coef.shape[1] != width or intercept.shape != (rows,):
+            raise refuse(name, f"does not hold one coefficient per feature ({width})")
+        expected = {"regression": "identity", "binary": "logistic"}.get(task, "softmax")
+        if link != expected:
+            raise refuse(name, f"uses the link {str(link)[:20]!r}, not {expected!r}")
+        if task == "multiclass":
+            if len(seen_arr) != rows or (
+                len(seen_arr)
+                and (seen_arr.min() < 0 or seen_arr.max() >= n_out or len(set(seen_arr)) != rows)
+            ):
+                raise refuse(name, "names classes the manifest does not have")
+        elif rows != 1:
+            raise refuse(name, f"has {rows} coefficient rows where a {task} model has 1")
+        if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
+            raise refuse(name, "holds a coefficient that is not a finite number")
+    else:
+        if values.shape != (max(n_out, 1),) or not np.all(np.isfinite(values)):
+            raise refuse(name, f"does not hold {max(n_out, 1)} finite value(s)")
 
 
-def load_bundle(path: str | Path) -> Any:
+def load_bundle(path: str | Path, *, trust: bool | None = None) -> Any:
     """Verify a bundle directory and load it as a :class:`~apprentice.bundle.Bundle`.
 
-    Nothing from the bundle runs as code: JSON is parsed, LightGBM reads its own text format,
-    and skops files are checked against :data:`~apprentice.bundle.trusted.TRUSTED_TYPES`.
+    The manifest must carry a valid signature from this workspace's key unless ``trust`` is
+    True (``None``: ``APPRENTICE_TRUST_BUNDLES``). Whatever the signature, nothing from the
+    bundle runs as code and no file reaches a native parser unchecked: JSON is parsed with
+    caps, LightGBM text and skops files are validated first (see
+    :mod:`apprentice.bundle.validate`), and skops files are checked against
+    :data:`~apprentice.bundle.trusted.TRUSTED_TYPES`.
     """
     from apprentice.bundle.model import Bundle
     from apprentice.bundle.runtime import FeatureRuntime, ModelRuntime, Predictor
     from apprentice.bundle.trusted import load_skops
+    from apprentice.bundle.validate import (
+        MAX_LIGHTGBM_BYTES,
+        check_lightgbm_text,
+        check_skops_archive,
+        load_json,
+        refuse,
+    )
 
     root = Path(path)
-    manifest = verify_bundle(root)
-    task = str(manifest.get("task"))
-    if task not in ("binary", "multiclass", "regression"):
-        raise _tampered("the manifest names an unknown task")
+    manifest = verify_bundle(root, trust=trust)
+    task = str(manifest["task"])
     n_classes = int(manifest.get("n_classes") or 0)
-    features = {
-        str(view): FeatureRuntime(_read_json(root / name))
-        for view, name in manifest["features"].items()
-    }
+    n_out = n_classes if task == "multiclass" else 1
+    features: dict[str, FeatureRuntime] = {}
+    for view, name in manifest["features"].items():
+        try:
+            features[str(view)] = FeatureRuntime(_read_json(root / name))
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError):
+            raise refuse(name, "is not a feature spec apprentice wrote") from None
     members: list[tuple[ModelRuntime, float, str]] = []
     for member in manifest["model"]["members"]:
         kind = member["kind"]
@@ -321,20 +417,28 @@ def load_bundle(path: str | Path) -> Any:
         view = str(member.get("view"))
         if view not in features:
             raise _tampered("a model refers to a feature view the bundle does not hold")
+        width = features[view].n_outputs
         payload: Any
         if kind == "lightgbm":
             import lightgbm as lgb
 
+            if file.stat().st_size > MAX_LIGHTGBM_BYTES:
+                raise refuse(file.name, "is too large to be a model")
             try:
-                payload = lgb.Booster(model_str=file.read_text(encoding="utf-8"))
+                text = file.read_bytes().decode("utf-8")
+            except UnicodeDecodeError:
+                raise refuse(file.name, "is not UTF-8 text") from None
+            check_lightgbm_text(text, file.name, n_classes=n_out, n_features=width)
+            try:
+                payload = lgb.Booster(model_str=text)
             except Exception:
                 raise BundleError(f"{file.name} is not a valid LightGBM model") from None
         elif kind == "sklearn":
+            check_skops_archive(file, n_classes=n_out if task != "binary" else 2, n_features=width)
             payload = load_skops(file)
         else:
             payload = _read_json(file)
-            if not isinstance(payload, dict):
-                raise BundleError(f"{file.name} is not a model description")
+            _check_array_model(file.name, payload, task=task, n_out=n_classes, width=width)
         try:
             runtime = ModelRuntime(kind, task, n_classes, payload)
         except (KeyError, TypeError, ValueError):
@@ -346,6 +450,12 @@ def load_bundle(path: str | Path) -> Any:
     if manifest.get("recipe"):
         from apprentice.bundle.cleaning import load_cleaner
 
-        cleaner = load_cleaner((root / manifest["recipe"]).read_text(encoding="utf-8"))
+        recipe = root / manifest["recipe"]
+        data = recipe.read_bytes()
+        load_json(data, recipe.name)  # caps on size and depth before the recipe is parsed
+        try:
+            cleaner = load_cleaner(data.decode("utf-8"))
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+            raise refuse(recipe.name, "is not a cleaning recipe apprentice wrote") from None
     predictor = Predictor(task, n_classes, features, members)
     return Bundle(root, manifest, predictor, cleaner)

@@ -380,6 +380,7 @@ def attach_profile(bundle_path: str | Path, profile: dict[str, Any], *, bundle: 
     """Write ``profile.json`` into a bundle and list it, with its SHA-256, in the manifest
     (and in ``bundle.manifest`` when the loaded bundle is given)."""
     from apprentice.bundle.io import MANIFEST, _json_default, sha256_file
+    from apprentice.bundle.sign import sign_bundle
 
     root = Path(bundle_path)
     target = root / PROFILE
@@ -394,6 +395,7 @@ def attach_profile(bundle_path: str | Path, profile: dict[str, Any], *, bundle: 
     manifest_path.write_text(
         json.dumps(document, default=_json_default, ensure_ascii=False), encoding="utf-8"
     )
+    sign_bundle(root)  # the manifest changed: sign it again
     if bundle is not None:
         bundle.manifest.setdefault("files", {})[PROFILE] = document["files"][PROFILE]
         bundle.manifest["profile"] = PROFILE

@@ -610,6 +610,7 @@ def _update_manifest(path: Path, extra: dict[str, Any]) -> None:
     import json
 
     from apprentice.bundle.io import json_safe
+    from apprentice.bundle.sign import sign_bundle
 
     manifest_path = path / MANIFEST
     document = json.loads(manifest_path.read_text(encoding="utf-8"))
@@ -617,3 +618,4 @@ def _update_manifest(path: Path, extra: dict[str, Any]) -> None:
     manifest_path.write_text(
         json.dumps(json_safe(document), ensure_ascii=False, allow_nan=False), encoding="utf-8"
     )
+    sign_bundle(path)  # the manifest changed: sign it again
