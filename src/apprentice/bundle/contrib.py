@@ -500,7 +500,7 @@ def explain_rows(bundle: Bundle, X: Any, *, top: int = 5) -> list[dict[str, Any]
         predictions: list[Any] = [float(v) for v in np.asarray(out_pred).ravel()]
     else:
         labels = list(bundle.classes or [])
-        predictions = [_plain(labels[i]) for i in np.asarray(out_pred).argmax(axis=1)]
+        predictions = [_plain(labels[i]) for i in bundle.decide(out_pred)]
     if isinstance(shown, list):  # the one-record path
         cells = [{str(k): v for k, v in shown[0].items()}]
     else:

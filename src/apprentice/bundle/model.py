@@ -11,6 +11,7 @@ import pandas as pd
 
 from apprentice.bundle.cleaning import clean_frame, row_cleaner
 from apprentice.bundle.runtime import Predictor
+from apprentice.decision import DEFAULT_THRESHOLD, decide
 from apprentice.errors import BundleError
 
 
@@ -35,7 +36,13 @@ class Bundle:
         self._classes_array = (
             np.asarray(self.classes, dtype=object) if self.classes is not None else None
         )
-        self.threshold: float | None = manifest.get("threshold")
+        #: the decision threshold of a binary bundle: ``predict`` says the positive class
+        #: (``classes[1]``) when its probability is at least this (bundles written before it
+        #: was stored, whose ``threshold`` field was informative only, keep 0.5)
+        self.threshold: float | None = None
+        if self.task == "binary":
+            stored = manifest.get("decision_threshold")
+            self.threshold = float(stored) if stored is not None else DEFAULT_THRESHOLD
         self.metrics: dict[str, Any] = manifest.get("metrics", {})
         self.input_columns: list[str] = list(manifest.get("input_columns", []))
 
@@ -102,13 +109,18 @@ class Bundle:
             raise BundleError("predict_proba needs a classification bundle; use predict")
         return self._output(X)
 
+    def decide(self, proba: Any) -> np.ndarray:
+        """The class index of each row of probabilities, at the bundle's decision threshold."""
+        return decide(proba, self.threshold)
+
     def predict(self, X: Any) -> np.ndarray:
-        """Predicted classes (labels as in training) or values, one per row."""
+        """Predicted classes (labels as in training) or values, one per row; a binary
+        bundle predicts ``classes[1]`` when its probability reaches :attr:`threshold`."""
         out = self._output(X)
         if self.task == "regression":
             return out
         assert self._classes_array is not None
-        return self._classes_array[out.argmax(axis=1)]
+        return self._classes_array[self.decide(out)]
 
     def predict_frame(self, X: Any) -> pd.DataFrame:
         """``prediction`` and, for classification, one ``proba_<class>`` column per class."""
@@ -117,7 +129,7 @@ class Bundle:
         if self.task == "regression":
             return pd.DataFrame({"prediction": out}, index=index)
         assert self._classes_array is not None and self.classes is not None
-        data: dict[str, Any] = {"prediction": self._classes_array[out.argmax(axis=1)]}
+        data: dict[str, Any] = {"prediction": self._classes_array[self.decide(out)]}
         for j, label in enumerate(self.classes):
             data[f"proba_{label}"] = out[:, j]
         frame = pd.DataFrame(data, index=index)

@@ -211,6 +211,7 @@ def train(
     n_boot: int = 1000,
     progress: Progress | None = None,
     fold_runner: FoldRunner | None = None,
+    threshold: float | None = None,
 ) -> TrainResult:
     """Train and evaluate a model for ``target`` and write its bundle.
 
@@ -223,6 +224,8 @@ def train(
     families with sub-millisecond single-row prediction (dummy, linear, LightGBM).
     ``fold_runner`` fits the search's cross-validation folds elsewhere (e.g.
     ``apprentice.scale.DaskFoldRunner`` on Dask workers); ``None`` fits them here.
+    ``threshold`` sets a binary model's decision threshold (default: tuned on out-of-fold
+    predictions); the bundle predicts at it and every label metric is computed at it.
     """
     started = time.monotonic()
     from apprentice.evaluate import (
@@ -231,7 +234,7 @@ def train(
         metrics_to_dict,
         paired_test,
     )
-    from apprentice.evaluate.metrics import estimate_seconds
+    from apprentice.evaluate.metrics import decision_threshold, estimate_seconds
     from apprentice.learn.features import infer_kind
     from apprentice.learn.leakage import (
         LeakageReport,
@@ -284,6 +287,7 @@ def train(
     raw = raw.loc[info.kept].reset_index(drop=True)
     y_all = info.y
     metric_name = resolve_metric(metric, info.task)
+    decision_threshold(info.task, tuned=None, requested=threshold)  # a bad one fails here
     say(f"target '{target}': {info.task}" + (f", {info.n_classes} classes" if info.classes else ""))
 
     # -- split (on raw rows, before anything is learned)
@@ -448,13 +452,15 @@ def train(
 
     # -- bundle
     t = time.monotonic()
+    cut, cut_source = decision_threshold(info.task, tuned=result.threshold, requested=threshold)
     out_path = Path(out) if out is not None else default_bundle_dir(source, target)
     schema = _schema(typed_train[feature_cols], pii_report)
     manifest = {
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "target": target,
         "classes": info.classes,
-        "threshold": result.threshold,
+        "decision_threshold": cut,
+        "decision_threshold_source": cut_source,
         "metric": metric_name,
         "input_columns": [str(c) for c in features_raw.columns],
         "feature_columns": feature_cols,
@@ -495,9 +501,7 @@ def train(
             "on the holdout; please report this"
         )
     metrics = (
-        holdout_metrics(
-            info.task, y_test, shipped, threshold=result.threshold, n_boot=n_boot, seed=seed
-        )
+        holdout_metrics(info.task, y_test, shipped, threshold=cut, n_boot=n_boot, seed=seed)
         if n_test
         else {}
     )
@@ -526,7 +530,7 @@ def train(
                 role=role,
                 n_boot=n_boot,
                 seed=seed,
-                threshold=result.threshold,
+                threshold=cut,
             )
         )
     calib = calibration(y_test, shipped) if classification and n_test else None
@@ -586,7 +590,7 @@ def train(
         comparisons=comparisons,
         calibration=calib,
         cv=cv,
-        threshold=result.threshold,
+        threshold=cut,
         leakage=leakage,
         ledger=ledger,
         warnings=warnings,

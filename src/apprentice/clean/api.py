@@ -569,14 +569,19 @@ class TargetResult:
 
 
 def clean_target(
-    y: pd.Series, *, recipe: ColumnRecipe | dict[str, Any] | None = None
+    y: pd.Series,
+    *,
+    recipe: ColumnRecipe | dict[str, Any] | None = None,
+    kind: str | None = None,
 ) -> TargetResult:
     """Clean a target column by the same rules as any column.
 
     Class labels that differ only in whitespace, case or a trailing full stop (``>50K.`` and
     `` >50K``) become one class, recorded in ``report.merges``. Pass the ``recipe`` of the
     training target to clean a test split the same way (unseen labels become missing and are
-    counted in ``report.coercions['unseen']``). Raises :class:`TargetError` when nothing is left.
+    counted in ``report.coercions['unseen']``). ``kind`` (a type hint such as ``'float'``)
+    reads the column as that type whatever the evidence; cells that do not fit are missing and
+    listed in ``report.unparseable``. Raises :class:`TargetError` when nothing is left.
     """
     if not isinstance(y, pd.Series):
         y = pd.Series(y)
@@ -584,7 +589,8 @@ def clean_target(
     if len(y) == 0:
         raise TargetError("the target is empty (no rows); pass the column to predict")
     if recipe is None:
-        inf = infer_column(y, name=name, source=name, hint=None, options=Options())
+        hint = Hint(kind) if kind is not None else None
+        inf = infer_column(y, name=name, source=name, hint=hint, options=Options())
     else:
         rec = recipe if isinstance(recipe, ColumnRecipe) else ColumnRecipe.from_dict(recipe)
         inf = Inference(rec, reason="recipe of the training target")

@@ -30,6 +30,14 @@ SeedOpt = Annotated[int, typer.Option(help="Random seed.")]
 TaskOpt = Annotated[
     str | None, typer.Option(help="binary, multiclass or regression (detected if unset).")
 ]
+ThresholdOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--threshold",
+        help="Binary target: predict the positive class from this probability (0-1; default: "
+        "tuned to maximise F1 on out-of-fold predictions).",
+    ),
+]
 KeepColumnOpt = Annotated[
     list[str] | None,
     typer.Option("--keep-column", help="Keep a column the leakage guard would exclude."),

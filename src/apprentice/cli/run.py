@@ -21,6 +21,7 @@ from apprentice.cli._common import (
     SplitOpt,
     TaskOpt,
     TestSizeOpt,
+    ThresholdOpt,
     emit_json,
     err_console,
 )
@@ -180,6 +181,7 @@ def run_command(
         bool,
         typer.Option("--track/--no-track", help="Record the run and register the model."),
     ] = True,
+    threshold: ThresholdOpt = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -212,6 +214,7 @@ def run_command(
             track=track,
             observer=bars,  # type: ignore[arg-type]
             fold_runner=_fold_runner(client, address),
+            threshold=threshold,
         )
     if json_out:
         emit_json(result.to_dict())

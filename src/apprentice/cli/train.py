@@ -21,6 +21,7 @@ from apprentice.cli._common import (
     SplitOpt,
     TaskOpt,
     TestSizeOpt,
+    ThresholdOpt,
     emit_json,
     err_console,
 )
@@ -62,6 +63,7 @@ def train_command(
             "rows, then LightGBM's Dask estimator trains on every row.",
         ),
     ] = 200_000,
+    threshold: ThresholdOpt = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -91,6 +93,8 @@ def train_command(
         families=[f.strip() for f in families.split(",") if f.strip()] if families else None,
         progress=progress,
     )
+    if threshold is not None:
+        options["threshold"] = threshold
     address = resolve_address(dask)
     with connect(address) as client:
         if client is not None and _partitionable(file):
@@ -140,6 +144,11 @@ def train_command(
     err.print("[bold]holdout[/] (95% bootstrap intervals)")
     for name, interval in result.metrics.items():
         err.print(f"  {name:<18} {interval}")
+    if result.threshold is not None:
+        from apprentice.evaluate.metrics import threshold_text
+
+        source = result.bundle.manifest.get("decision_threshold_source")
+        err.print(f"  decision threshold {threshold_text(result.threshold, source)}", markup=False)
     for comparison in result.comparisons:
         err.print(f"  {comparison.wording}", markup=False)
     if result.calibration is not None:

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from apprentice.decision import decide
+
 EPS = 1e-15
 N_BOOT = 1000
 CHUNK = 128
@@ -129,7 +131,11 @@ def weighted_metric(
     *,
     threshold: float | None = None,
 ) -> np.ndarray:
-    """The metric for every row of bootstrap weights ``W`` (shape ``(B, n)``)."""
+    """The metric for every row of bootstrap weights ``W`` (shape ``(B, n)``).
+
+    ``threshold`` is a binary model's decision threshold: accuracy, balanced accuracy and F1
+    count the positive class where ``proba[:, 1] >= threshold`` (the arg-max without one).
+    """
     if task == "regression":
         y = np.asarray(y, dtype=float)
         err = y - np.asarray(pred, dtype=float)
@@ -147,7 +153,7 @@ def weighted_metric(
     proba = np.asarray(pred, dtype=float)
     y = np.asarray(y).astype(np.int64)
     n, k = proba.shape
-    labels = proba.argmax(axis=1)
+    labels = decide(proba, threshold)  # every label metric at the one decision threshold
     if metric == "log_loss":
         p = np.clip(proba, EPS, 1.0)
         p = p / p.sum(axis=1, keepdims=True)
@@ -165,7 +171,7 @@ def weighted_metric(
             recall = np.where(members > 0, hits / members, np.nan)
         return np.nanmean(recall, axis=1)
     if metric == "f1" and k == 2:
-        hit = proba[:, 1] > threshold if threshold is not None else labels == 1
+        hit = labels == 1
         truth1 = y == 1
         both = np.column_stack([hit & truth1, hit & ~truth1, ~hit & truth1])
         counts = _dot(W, both)
@@ -185,6 +191,50 @@ def weighted_metric(
     if metric == "pr_auc":
         return _average_precision(W, y == 1, proba[:, 1])
     raise ValueError(f"metric {metric!r} does not apply to classification")
+
+
+THRESHOLD_SOURCES = {
+    "tuned": "tuned to maximise F1 on out-of-fold predictions",
+    "default": "the default",
+    "user": "set by the user",
+}
+
+
+def decision_threshold(
+    task: str, *, tuned: float | None, requested: float | None
+) -> tuple[float | None, str | None]:
+    """A binary model's decision threshold and how it was chosen (a key of
+    ``THRESHOLD_SOURCES``): ``requested`` (the user's) if given, else ``tuned``, else 0.5.
+    Other tasks have none; a ``requested`` one for them, or outside (0, 1), is a ConfigError.
+    """
+    from apprentice.decision import DEFAULT_THRESHOLD, check_threshold
+    from apprentice.errors import ConfigError
+
+    if requested is not None:
+        if task != "binary":
+            raise ConfigError(
+                f"--threshold applies to a binary target only; this target is {task}: "
+                "leave the option out"
+            )
+        try:
+            return check_threshold(requested), "user"
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+    if task != "binary":
+        return None, None
+    if tuned is not None and math.isfinite(tuned) and 0.0 < tuned < 1.0:
+        return float(tuned), "tuned"
+    return DEFAULT_THRESHOLD, "default"
+
+
+def threshold_text(threshold: float, source: str | None) -> str:
+    """The one statement of a binary model's decision threshold (summary, report, card)."""
+    how = THRESHOLD_SOURCES.get(source or "", "as stored in the bundle")
+    return (
+        f"{threshold:.4g} ({how}): the positive class is predicted when its probability is "
+        "at least this; accuracy, balanced accuracy, F1, the confusion matrix and the "
+        "fairness rates are at this threshold"
+    )
 
 
 def _percentiles(values: np.ndarray, confidence: float) -> tuple[float, float]:
@@ -236,7 +286,8 @@ def holdout_metrics(
     """The task's holdout metrics, each with a percentile bootstrap interval.
 
     ``y`` holds class indices (or values), ``pred`` probabilities ``(n, n_classes)`` (or
-    values). ``threshold`` is the positive-class cut used for binary F1.
+    values). ``threshold`` is a binary model's decision threshold, used by every label metric
+    (accuracy, balanced accuracy, F1); pass the bundle's.
     """
     names = metrics or HOLDOUT_METRICS[task]
     ones = np.ones((1, len(y)))

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from apprentice.decision import decide
 from apprentice.errors import ConfigError
 
 MIN_SIZE = 30
@@ -66,10 +67,7 @@ def _row_errors(
     yt = np.asarray(y_true)
     p = np.asarray(pred)
     if p.ndim == 2:
-        if task == "binary" and threshold is not None and p.shape[1] == 2:
-            labels = (p[:, 1] >= threshold).astype(np.int64)
-        else:
-            labels = p.argmax(axis=1)
+        labels = decide(p, threshold if task == "binary" else None)
         yt = yt.astype(np.int64)
     else:
         labels = p

@@ -3,25 +3,41 @@
 The target column is cleaned by the same rules as any other column (``' >50K.'`` and ``'>50K'``
 are one class), rows with a missing target are dropped and counted, and the task (binary,
 multiclass or regression) is detected from the cleaned values unless the caller names it.
-Every change is returned as ledger records; error messages name columns and counts, never
-data values.
+
+Targets are typed by evidence: a text column that the clean stage reads as numbers (a price
+with a few typos such as ``cheap`` or ``n/a ok``) is a numeric target, and the rows whose cell
+is not a number are quarantined (left out of training and testing, counted, with examples, in
+the ledger and the warnings). When at most ``AUTO_NUMERIC_SHARE`` of its values are numbers the
+column is ambiguous and the caller must name the task; ``--task regression`` is accepted while at
+least ``MIN_NUMERIC_SHARE`` of the values are numbers. Every change is returned as ledger
+records; examples of values are shown masked by the guard stage's rules.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from apprentice.errors import ConfigError, TargetError
 
+if TYPE_CHECKING:
+    from apprentice.clean import TargetResult
+
 Task = Literal["binary", "multiclass", "regression"]
 TASKS: tuple[str, ...] = ("binary", "multiclass", "regression")
 
 MIN_ROWS = 20
+#: A text target the clean stage reads as numbers is numeric without being asked when more than
+#: this share of its (non-missing) cells are numbers ...
+AUTO_NUMERIC_SHARE = 0.8
+#: ... and ``task="regression"`` reads it as numbers while at least this share are.
+MIN_NUMERIC_SHARE = 0.5
+#: how many distinct unreadable values a message or ledger record shows
+EXAMPLES = 5
 #: An integer-valued numeric target with at most this many distinct values is a class label.
 MAX_INTEGER_CLASSES = 10
 
@@ -46,6 +62,10 @@ class TargetInfo:
     n_missing: int
     ledger: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: positions (in the input) of the rows set aside because their numeric target is not a
+    #: number, and the most frequent of those values (``{"value", "count"}``, masked)
+    quarantined: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    quarantine_examples: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def n_classes(self) -> int:
@@ -136,6 +156,66 @@ def _clean_labels(values: pd.Series) -> tuple[pd.Series, list[dict[str, Any]]]:
     return pd.Series(cleaned.to_numpy(), index=values.index, dtype=object), records
 
 
+@dataclass
+class _Numbers:
+    """A text target read as numbers: values (NaN where a cell is not one) and the evidence."""
+
+    values: np.ndarray
+    unreadable: np.ndarray
+    share: float
+    examples: list[dict[str, Any]]
+
+
+def _examples(text: pd.Series) -> list[dict[str, Any]]:
+    """The most frequent values of ``text``, masked where they could be personal data."""
+    from apprentice.guard import safe_display
+
+    counts = text.str.strip().value_counts()
+    return [
+        {"value": safe_display(str(v), limit=40), "count": int(c)}
+        for v, c in counts.head(EXAMPLES).items()
+    ]
+
+
+def _shown(examples: list[dict[str, Any]], total: int) -> str:
+    shown = ", ".join(f"{e['value']!r} ({e['count']:,})" for e in examples)
+    more = total - sum(e["count"] for e in examples)
+    return shown + (f" and {more:,} more" if more > 0 else "")
+
+
+def _read_numbers(text: pd.Series, name: str, task: str | None) -> _Numbers | None:
+    """The target's non-missing cells as numbers, when the clean stage reads the column as
+    numbers (or the caller asks for regression), else ``None`` (class labels)."""
+    if task in ("binary", "multiclass") or not len(text):
+        return None
+    from apprentice.clean import clean_target
+
+    cells = text.astype(str).reset_index(drop=True)
+    result: TargetResult | None = clean_target(cells)
+    assert result is not None
+    if result.kind not in ("integer", "float"):
+        # the clean stage keeps a column as text when its non-numbers look like values (codes);
+        # for a target, half its values being numbers is reason enough to ask
+        shares = (result.report.evidence or {}).get("shares") or {}
+        mostly = float(shares.get("number") or 0.0) >= MIN_NUMERIC_SHARE
+        if task != "regression" and not mostly:
+            return None
+        try:
+            result = clean_target(cells, kind="float")
+        except TargetError:  # not one cell is a number
+            result = None
+    if result is None:
+        values = np.full(len(cells), np.nan)
+    else:
+        values = pd.to_numeric(result.values, errors="coerce").to_numpy(dtype=float, copy=True)
+    markers = {str(m.get("token")) for m in (result.report.markers if result else [])}
+    marker = cells.str.strip().isin(markers).to_numpy()
+    values[~np.isfinite(values)] = np.nan
+    unreadable = np.isnan(values) & ~marker
+    share = float(np.mean(~np.isnan(values))) if len(values) else 0.0
+    return _Numbers(values, unreadable, share, _examples(cells[unreadable]))
+
+
 def detect_task(values: pd.Series) -> Task:
     """Binary, multiclass or regression from cleaned, non-missing target values."""
     uniques = values.unique()
@@ -174,6 +254,8 @@ def prepare_target(
     series = series.reset_index(drop=True)
     ledger: list[dict[str, Any]] = []
     warnings: list[str] = []
+    quarantine = np.zeros(len(series), dtype=bool)  # a numeric target whose cell is no number
+    examples: list[dict[str, Any]] = []
 
     if pd.api.types.is_bool_dtype(series.dtype):
         series = series.astype(object).where(series.notna(), None)
@@ -186,9 +268,14 @@ def prepare_target(
         missing = np.array([_is_missing_text(v) for v in obj], dtype=bool)
         text = obj[~missing].map(lambda v: v if isinstance(v, str) else str(v))
         parsed = text.map(_to_number)
+        numbers = None
         if len(text) and parsed.notna().all():
             labels = pd.Series(np.nan, index=series.index, dtype=float)
             labels[~missing] = parsed.astype(float)
+        elif (numbers := _read_numbers(text, name, task)) is not None:
+            labels = _numeric_labels(numbers, missing, name, task, series.index)
+            quarantine[np.flatnonzero(~missing)[numbers.unreadable]] = True
+            missing = missing | (labels.isna().to_numpy() & ~quarantine)
         else:
             cleaned, records = _clean_labels(text.astype(str))
             ledger.extend(records)
@@ -207,7 +294,26 @@ def prepare_target(
             }
         )
         warnings.append(f"{n_missing:,} row(s) with a missing target '{name}' were dropped")
-    kept = ~missing
+    n_quarantined = int(quarantine.sum())
+    if n_quarantined:
+        assert numbers is not None
+        examples = numbers.examples
+        ledger.append(
+            {
+                "action": "quarantine_rows_unreadable_target",
+                "column": name,
+                "rows": n_quarantined,
+                "examples": examples,
+                "reason": f"the target is numeric ({numbers.share:.1%} of its values are "
+                "numbers); these cells are not",
+            }
+        )
+        warnings.append(
+            f"{n_quarantined:,} row(s) set aside (quarantined, neither trained nor tested on): "
+            f"their target '{name}' is not a number: {_shown(examples, n_quarantined)}; "
+            f"{numbers.share:.1%} of the target's values are numbers"
+        )
+    kept = ~missing & ~quarantine
     present = labels[kept]
     if len(present) < MIN_ROWS:
         raise TargetError(
@@ -228,7 +334,18 @@ def prepare_target(
                 "use --task binary or multiclass"
             )
         y = present.to_numpy(dtype=float)
-        return TargetInfo(name, "regression", y, kept, None, n_missing, ledger, warnings)
+        return TargetInfo(
+            name,
+            "regression",
+            y,
+            kept,
+            None,
+            n_missing,
+            ledger,
+            warnings,
+            np.flatnonzero(quarantine),
+            examples,
+        )
 
     counts = present.value_counts()
     if chosen == "binary" and len(counts) != 2:
@@ -288,4 +405,32 @@ def prepare_target(
         n_missing,
         ledger,
         warnings,
+        np.flatnonzero(quarantine),
+        examples,
     )
+
+
+def _numeric_labels(
+    numbers: _Numbers, missing: np.ndarray, name: str, task: str | None, index: pd.Index
+) -> pd.Series:
+    """The target as floats (NaN: missing or quarantined), or a TargetError when the evidence
+    does not support a numeric target."""
+    n_bad = int(numbers.unreadable.sum())
+    total = len(numbers.values)
+    if task is None and numbers.share <= AUTO_NUMERIC_SHARE:
+        raise TargetError(
+            f"the target '{name}' is ambiguous: {numbers.share:.0%} of its {total:,} values "
+            f"are numbers and {n_bad:,} are not ({_shown(numbers.examples, n_bad)}); choose: "
+            "--task regression sets the others aside, --task multiclass makes every value "
+            "a class"
+        )
+    if task == "regression" and numbers.share < MIN_NUMERIC_SHARE:
+        raise TargetError(
+            f"the target '{name}' is not numeric, so it cannot be a regression target: only "
+            f"{numbers.share:.0%} of its {total:,} values are numbers ({n_bad:,} are not: "
+            f"{_shown(numbers.examples, n_bad)}); use --task binary or multiclass, or fix "
+            "the column"
+        )
+    labels = pd.Series(np.nan, index=index, dtype=float)
+    labels[~missing] = numbers.values
+    return labels

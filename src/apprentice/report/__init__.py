@@ -17,7 +17,7 @@ The record keys read (all optional)::
     ledger:      TrainResult ledger records (stage, action, column, reason)
     pii:         {pii_columns: {column: kind}, protection: {excluded_from_features,
                   pseudonymised, redacted, masked}}  (else cleaning["pii"])
-    task, target, classes, metric, threshold, champion, bundle
+    task, target, classes, metric, threshold, threshold_source, champion, bundle
     split:       {kind, column, test_size, seed, train_rows, holdout_rows}
     leaderboard: [{rank, model, family, cv_<metric>, cv_std, folds, status, champion, note}]
     metrics:     {name: {value, low, high}};  cv: {metric, mean, std, folds}

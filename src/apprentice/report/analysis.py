@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from apprentice.decision import decide
 from apprentice.errors import ApprenticeError, ConfigError
 
 if TYPE_CHECKING:
@@ -48,12 +49,14 @@ def holdout_plots(
     pred: Any,
     *,
     classes: Sequence[Any] | None = None,
+    threshold: float | None = None,
     seed: int = 0,
 ) -> dict[str, Any]:
     """Curve and matrix data of the holdout predictions.
 
     Classification (``y_true`` class indices, ``pred`` probabilities ``(n, classes)``):
-    ``confusion`` ``{"labels", "matrix"}`` (arg-max labels, as the bundle predicts); binary
+    ``confusion`` ``{"labels", "matrix"}`` (the labels the bundle predicts: at ``threshold``, a
+    binary bundle's decision threshold, else the arg-max); binary
     also ``roc`` ``{"auc", "points": [[fpr, tpr], ...]}``, ``pr`` ``{"average_precision",
     "prevalence", "points": [[recall, precision], ...]}`` and ``class_balance``.
     Regression: ``residuals`` ``{"points": [[predicted, residual], ...]}`` (a sample),
@@ -81,7 +84,7 @@ def holdout_plots(
     proba = np.asarray(pred, dtype=float)
     yt = np.asarray(y_true).astype(np.int64)
     k = proba.shape[1]
-    labels = proba.argmax(axis=1)
+    labels = decide(proba, threshold if k == 2 else None)
     if k <= MAX_CONFUSION_CLASSES:
         matrix = np.zeros((k, k), dtype=int)
         np.add.at(matrix, (yt, labels), 1)
@@ -193,7 +196,9 @@ def analyse(
     pred = predictions(bundle, features)
     record: dict[str, Any] = {}
     record["plots"] = _guarded(
-        lambda: holdout_plots(task, y, pred, classes=bundle.classes, seed=seed)
+        lambda: holdout_plots(
+            task, y, pred, classes=bundle.classes, threshold=bundle.threshold, seed=seed
+        )
     )
 
     def explain() -> dict[str, Any]:
@@ -202,7 +207,7 @@ def analyse(
         return explain_global(bundle, features, y, max_rows=max_rows, seed=seed).to_dict()
 
     record["explain"] = _guarded(explain)
-    labels = pred if task == "regression" else pred.argmax(axis=1)
+    labels = pred if task == "regression" else bundle.decide(pred)
     if sensitive:
         record["fairness"] = _guarded(
             lambda: fairness_report(
@@ -228,7 +233,15 @@ def analyse(
     excluded = list((bundle.manifest.get("excluded_columns") or {}).keys())
     record["error_slices"] = _guarded(
         lambda: slices_to_records(
-            error_slices(features, y, pred, task=task, alpha=alpha, exclude=excluded)
+            error_slices(
+                features,
+                y,
+                pred,
+                task=task,
+                alpha=alpha,
+                threshold=bundle.threshold,
+                exclude=excluded,
+            )
         )
     )
 

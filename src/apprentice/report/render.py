@@ -581,9 +581,20 @@ def _overview(record: Mapping[str, Any]) -> dict[str, Any]:
         "metric": metric or "-",
         "value": fmt(head.get("value"), 4) if head else "not computed",
         "interval": f"[{fmt(head.get('low'), 4)}, {fmt(head.get('high'), 4)}]" if head else "",
-        "threshold": fmt(record.get("threshold")) if record.get("threshold") is not None else None,
+        "threshold": _threshold(record),
         "split": _map(record.get("split")),
     }
+
+
+def _threshold(record: Mapping[str, Any]) -> str | None:
+    """The decision threshold, stated once with what uses it (binary models only)."""
+    from apprentice.evaluate.metrics import threshold_text
+
+    value = record.get("threshold")
+    if record.get("task") != "binary" or not isinstance(value, int | float):
+        return None
+    source = record.get("threshold_source")
+    return threshold_text(float(value), source if isinstance(source, str) else None)
 
 
 def context(record: Mapping[str, Any]) -> dict[str, Any]:

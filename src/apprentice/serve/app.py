@@ -37,6 +37,7 @@ import orjson
 
 from apprentice.bundle import Bundle, load_bundle
 from apprentice.config import Settings, get_settings
+from apprentice.decision import decide
 from apprentice.errors import ConfigError
 from apprentice.serve.compiled import CompiledModel
 from apprentice.serve.log import PredictionLog, default_url
@@ -142,6 +143,8 @@ class Service:
         self.class_keys = [str(c) for c in self.classes]
         self.classification = self.task != "regression"
         self.binary = self.task == "binary" and len(self.classes) == 2
+        # the bundle's decision threshold: /predict says what Bundle.predict says
+        self.threshold: float | None = getattr(bundle, "threshold", None) if self.binary else None
         self.log: PredictionLog | None = None
         if options.log_predictions:
             url = options.database_url or settings.database_url or default_url(self.workspace)
@@ -187,7 +190,7 @@ class Service:
     def _item(self, out: np.ndarray, rid: str) -> tuple[dict[str, Any], Any, Any]:
         if self.classification:
             probs = out.tolist()
-            index = int(out.argmax())
+            index = int(decide(out, self.threshold)[0])
             label = self.classes[index]
             self.metrics.predicted(index, probs[1] if self.binary else None, None)
             item = {
@@ -291,7 +294,7 @@ class Service:
             "task": self.task,
             "target": m.get("target"),
             "classes": self.classes or None,
-            "threshold": m.get("threshold"),
+            "threshold": self.threshold,
             "metric": m.get("metric"),
             "created_at": m.get("created_at"),
             "model": (m.get("model") or {}).get("name"),

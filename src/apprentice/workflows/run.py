@@ -132,6 +132,7 @@ class RunResult:
     ledger: list[dict[str, Any]] = field(default_factory=list)
     classes: list[Any] | None = None
     threshold: float | None = None
+    threshold_source: str | None = None
     bundle: str = ""
     split: dict[str, Any] = field(default_factory=dict)
     leaderboard: list[dict[str, Any]] = field(default_factory=list)
@@ -210,6 +211,10 @@ class RunResult:
                 f"holdout    {metric} {iv['value']:.4f} "
                 f"(95% CI {iv['low']:.4f} to {iv['high']:.4f}, {rows} rows)"
             )
+        if self.threshold is not None:
+            from apprentice.evaluate.metrics import threshold_text
+
+            lines.append(f"threshold  {threshold_text(self.threshold, self.threshold_source)}")
         comparison = self.baseline_comparison
         if comparison is not None:
             verdict = "yes" if comparison.get("better") else "not shown"
@@ -599,6 +604,7 @@ def run(
     settings: Settings | None = None,
     observer: RunObserver | None = None,
     fold_runner: FoldRunner | None = None,
+    threshold: float | None = None,
 ) -> RunResult:
     """Read, clean, guard, train, evaluate, explain, assess fairness, register and report.
 
@@ -720,6 +726,7 @@ def run(
                 "families": tuple(families) if families is not None else None,
                 "n_boot": n_boot,
                 "fold_runner": fold_runner,
+                "threshold": threshold,
             },
             tracker=tracker,
             make_report=report,
@@ -823,10 +830,17 @@ def _run_in(
             from apprentice.report.analysis import column_profile, holdout_plots
 
             record.plots = _guarded(
-                lambda: holdout_plots(task, y_holdout, pred, classes=bundle.classes, seed=seed)
+                lambda: holdout_plots(
+                    task,
+                    y_holdout,
+                    pred,
+                    classes=bundle.classes,
+                    threshold=bundle.threshold,
+                    seed=seed,
+                )
             )
             record.error_slices_ = _guarded(
-                lambda: _slices(features, y_holdout, pred, task, excluded)
+                lambda: _slices(features, y_holdout, pred, task, excluded, bundle.threshold)
             )
 
             def profile() -> dict[str, Any]:
@@ -1003,11 +1017,18 @@ def _write_holdout(
 
 
 def _slices(
-    features: pd.DataFrame, y: np.ndarray, pred: np.ndarray, task: str, excluded: list[str]
+    features: pd.DataFrame,
+    y: np.ndarray,
+    pred: np.ndarray,
+    task: str,
+    excluded: list[str],
+    threshold: float | None,
 ) -> list[dict[str, Any]]:
     from apprentice.evaluate.slices import error_slices, slices_to_records
 
-    return slices_to_records(error_slices(features, y, pred, task=task, exclude=excluded))
+    return slices_to_records(
+        error_slices(features, y, pred, task=task, threshold=threshold, exclude=excluded)
+    )
 
 
 def _sensitive_values(
@@ -1037,7 +1058,7 @@ def _fairness(
     from apprentice.evaluate.fairness import fairness_report
 
     frame, notes = sensitive_frame(raw_holdout, sensitive)
-    labels = pred if task == "regression" else pred.argmax(axis=1)
+    labels = pred if task == "regression" else bundle.decide(pred)
     report = fairness_report(
         y,
         labels,
@@ -1090,6 +1111,8 @@ def _record_from_training(
     command += ["--seed", str(train_options.get("seed", 0))]
     if train_options.get("split"):
         command += ["--split", str(train_options["split"])]
+    if train_options.get("threshold") is not None:
+        command += ["--threshold", f"{train_options['threshold']:g}"]
     compute = dict(getattr(result, "compute", None) or {})
     if compute.get("runner") == "dask" and compute.get("address"):
         command += ["--dask", str(compute["address"])]
@@ -1111,6 +1134,7 @@ def _record_from_training(
         ledger=list(result.ledger),
         classes=result.classes,
         threshold=result.threshold,
+        threshold_source=manifest.get("decision_threshold_source"),
         bundle=str(result.path),
         split=dict(manifest.get("split") or {}),
         leaderboard=board.to_dict(orient="records"),
