@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from typer.core import TyperOption
 
 from apprentice._version import __version__
 from apprentice.cli import clean as _clean_cmd
@@ -25,6 +26,16 @@ from apprentice.cli import serve as _serve_cmd
 from apprentice.cli import train as _train_cmd
 from apprentice.cli import watch as _watch_cmd
 from apprentice.errors import ApprenticeError
+
+_display_type = TyperOption.display_type_rich
+
+
+def _flag_has_no_value(self: TyperOption, ctx: typer.Context) -> str | None:
+    """``--json`` takes no value: its help line shows no ``<bool>`` as if it took one."""
+    return None if self.is_flag else _display_type(self, ctx)
+
+
+TyperOption.display_type_rich = _flag_has_no_value  # type: ignore[method-assign,assignment]
 
 app = typer.Typer(
     name="apprentice",
@@ -50,19 +61,20 @@ def _root(
     """apprentice: read, clean, guard, train, evaluate, explain, serve, monitor, retrain."""
 
 
+# the main job first, then the stages in the order of the flow, then the demo
+_run_cmd.register(app)
 _read_cmd.register(app)
-_demo_cmd.register(app)
 _clean_cmd.register(app)
 _train_cmd.register(app)
 _predict_cmd.register(app)
 _report_cmd.register(app)
-_serve_cmd.register(app)
-_run_cmd.register(app)
-_models_cmd.register(app)
 _compare_cmd.register(app)
+_models_cmd.register(app)
+_serve_cmd.register(app)
 _monitor_cmd.register(app)
 _retrain_cmd.register(app)
 _watch_cmd.register(app)
+_demo_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -63,8 +63,10 @@ DaskOpt = Annotated[
     ),
 ]
 
-err_console = Console(stderr=True, highlight=False)
-out_console = Console(highlight=False)
+# soft wrap: a line longer than the terminal (a path) is never split in two, and off a
+# terminal (a file, a pipe) nothing is wrapped at Rich's default 80 columns
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+out_console = Console(highlight=False, soft_wrap=True)
 
 
 def emit_json(payload: Any) -> None:

@@ -1,0 +1,49 @@
+"""CLI manners: the main job listed first, flags shown without a value, no wrapping off a
+terminal (a path is never split in two when the output goes to a file)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def _help(*args: str, columns: str = "100") -> str:
+    env = {**os.environ, "COLUMNS": columns, "TERM": "dumb"}
+    out = subprocess.run(
+        [sys.executable, "-m", "apprentice", *args, "--help"],
+        capture_output=True, text=True, env=env, check=True,
+    )  # fmt: skip
+    return out.stdout
+
+
+def test_the_main_job_comes_first_and_the_demo_last() -> None:
+    text = _help()
+    commands = [line.split()[1] for line in text.splitlines() if line.startswith("│ ")]
+    listed = [c for c in commands if c.isalpha() and c.islower()]
+    assert listed[0] == "run", listed
+    # the demo after every command (Typer lists the `models` group after the commands)
+    assert [c for c in listed if c != "models"][-1] == "demo", listed
+    assert listed.index("read") < listed.index("clean") < listed.index("train")
+
+
+def test_flags_show_no_value_type() -> None:
+    text = _help("monitor")
+    assert "<bool>" not in text
+    json_line = next(line for line in text.splitlines() if "--json" in line)
+    assert "Print a JSON document" in json_line
+    assert "<str>" in text  # options that take a value still say what they take
+
+
+def test_output_to_a_file_is_not_wrapped(tmp_path: Path) -> None:
+    """An error naming a long path, written to a file: one line, the path whole."""
+    deep = tmp_path / ("a-rather-long-folder-name-" * 4) / "missing-table.csv"
+    out = subprocess.run(
+        [sys.executable, "-m", "apprentice", "read", str(deep)],
+        capture_output=True, text=True, env={**os.environ, "COLUMNS": "80"},
+    )  # fmt: skip
+    assert out.returncode == 2
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, out.stderr
+    assert lines[0].startswith("error: ") and str(deep) in lines[0]
