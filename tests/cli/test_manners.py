@@ -4,6 +4,7 @@ terminal (a path is never split in two when the output goes to a file)."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,8 +21,8 @@ def _help(*args: str, columns: str = "100") -> str:
 
 def test_the_main_job_comes_first_and_the_demo_last() -> None:
     text = _help()
-    commands = [line.split()[1] for line in text.splitlines() if line.startswith("│ ")]
-    listed = [c for c in commands if c.isalpha() and c.islower()]
+    block = text.split("Commands")[1]
+    listed = [m.group(1) for m in re.finditer(r"^│ ([a-z]+) ", block, re.MULTILINE)]
     assert listed[0] == "run", listed
     # the demo after every command (Typer lists the `models` group after the commands)
     assert [c for c in listed if c != "models"][-1] == "demo", listed
