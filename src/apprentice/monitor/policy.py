@@ -9,7 +9,7 @@ Example ``monitor.toml`` (all keys optional; a missing key keeps its default)::
     min_jensen_shannon = 0.1  # categorical: a significant column needs JS distance >= this
     max_score = 0.3         # alert when the importance-weighted drifted share exceeds this
     important_feature = 0.1  # ... or when one drifted column carries this share of importance
-    large_shift = 0.3       # ... or when one drifted column moved this far (W1/sd or JS),
+    large_shift = 0.2       # ... or when one drifted column moved this far (W1/sd or JS),
                             #     whatever its importance (importance sets the severity)
     min_rows = 30           # fewer current rows: no drift verdict
 
@@ -57,7 +57,7 @@ class DriftPolicy:
     min_jensen_shannon: float = 0.1
     max_score: float = 0.3
     important_feature: float = 0.1
-    large_shift: float = 0.3
+    large_shift: float = 0.2
     min_rows: int = 30
 
 
