@@ -17,6 +17,7 @@ from typing import Any
 
 from apprentice._version import __version__
 from apprentice.errors import ConfigError, InputError
+from apprentice.evaluate.metrics import bounded
 from apprentice.report import svg
 from apprentice.report.limits import risks
 from apprentice.report.svg import fmt
@@ -170,7 +171,7 @@ def _leaderboard(record: Mapping[str, Any]) -> dict[str, Any] | None:
         low = high = None
         if mean is not None and std is not None and folds >= 2:
             half = _t(folds) * std / math.sqrt(folds)
-            low, high = mean - half, mean + half
+            low, high = bounded(str(key).removeprefix("cv_"), mean - half, mean + half)
         rows.append(
             {
                 "rank": r.get("rank"),
@@ -217,6 +218,17 @@ def _metrics(record: Mapping[str, Any]) -> list[dict[str, str]]:
     return out
 
 
+def _verdict(c: Mapping[str, Any]) -> str:
+    """``X beats Y`` or ``no evidence that X beats Y``, from the test's fields."""
+    claim = f"{c.get('a')} beats {c.get('b')}"
+    if not c.get("better"):
+        claim = "no evidence that " + claim
+    weight = _num(c.get("weight"))
+    if weight is not None and weight < 1:
+        claim += f" ({c.get('b')} is {weight:.0%} of {c.get('a')})"
+    return claim
+
+
 def _comparisons(record: Mapping[str, Any]) -> list[dict[str, str]]:
     out = []
     for c in record.get("comparisons") or []:
@@ -228,7 +240,7 @@ def _comparisons(record: Mapping[str, Any]) -> list[dict[str, str]]:
                     "difference": fmt(c.get("difference"), 4),
                     "interval": f"[{fmt(c.get('low'), 4)}, {fmt(c.get('high'), 4)}]",
                     "p": fmt(c.get("p_value"), 3),
-                    "wording": str(c.get("wording") or ""),
+                    "verdict": _verdict(c),
                 }
             )
     return out
