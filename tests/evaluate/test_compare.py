@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from apprentice.evaluate import calibration, paired_test
 
@@ -94,3 +96,20 @@ def test_each_model_is_compared_once_in_its_fixed_role() -> None:
     assert plan == [] and notes == [
         "the linear baseline did not run (see the leaderboard): no paired test with it"
     ]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    n=st.integers(min_value=20, max_value=200),
+    gap=st.floats(min_value=-1.0, max_value=1.5),
+    seed=st.integers(min_value=0, max_value=2**16),
+)
+def test_the_verdict_never_contradicts_its_interval(n: int, gap: float, seed: int) -> None:
+    y = np.random.default_rng(seed).integers(0, 2, n)
+    a, b = _proba(y, 1.0 + gap, seed + 1), _proba(y, 1.0, seed + 2)
+    result = paired_test("binary", "roc_auc", y, a, b, name_a="a", name_b="b", n_boot=200)
+    if result.better:
+        assert result.low > 0 and result.wording.startswith("a beats b")
+    else:
+        assert result.wording.startswith("no evidence that a beats b")
+    assert -1.0 <= result.low <= result.high <= 1.0

@@ -43,7 +43,9 @@ class Comparison:
 
     @property
     def better(self) -> bool:
-        return self.p_value < self.alpha and self.difference > 0
+        """Evidence that ``a`` beats ``b``: the 95% interval of the gain lies above zero (so
+        the verdict never contradicts the interval it is printed with) and ``p < alpha``."""
+        return self.p_value < self.alpha and self.difference > 0 and self.low > 0
 
     @property
     def p_text(self) -> str:
