@@ -77,3 +77,26 @@ def test_the_card_words_each_test_once_as_evidence() -> None:
         == 1
     )
     assert "not shown" not in card
+
+
+def test_the_leaderboard_names_each_baseline_once() -> None:
+    from apprentice.report.render import context
+
+    def row(model: str, family: str, score: float, status: str = "ok") -> dict[str, Any]:
+        return {"model": model, "family": family, "cv_roc_auc": score, "cv_std": 0.01,
+                "folds": 5, "status": status, "note": ""}  # fmt: skip
+
+    board = [
+        row("lightgbm_default", "lightgbm", 0.86),
+        row("linear_trial_2", "linear", 0.84),
+        row("linear", "linear", 0.83),
+        row("dummy", "dummy", 0.5),
+    ]
+    rows = context({"metric": "roc_auc", "leaderboard": board})["leaderboard"]["rows"]
+    notes = {r["model"]: r["note"] for r in rows}
+    assert notes == {
+        "lightgbm_default": "",
+        "linear_trial_2": "linear baseline",
+        "linear": "",
+        "dummy": "constant baseline",
+    }

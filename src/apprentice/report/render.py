@@ -149,6 +149,10 @@ def _t(folds: int) -> float:
     return _T975.get(folds - 1, 2.0) if folds >= 2 else math.nan
 
 
+#: the named baselines, by family (the best model of the family is the baseline)
+_BASELINE_OF = {"dummy": "constant baseline", "linear": "linear baseline"}
+
+
 def _leaderboard(record: Mapping[str, Any]) -> dict[str, Any] | None:
     board = record.get("leaderboard")
     if not isinstance(board, list) or not board:
@@ -162,9 +166,16 @@ def _leaderboard(record: Mapping[str, Any]) -> dict[str, Any] | None:
             None,
         )  # fmt: skip
     rows, bars, highlight = [], [], []
+    named: set[str] = set()  # each named baseline marked once: the best of its family
     for r in board:
         if not isinstance(r, Mapping):
             continue
+        role = _BASELINE_OF.get(str(r.get("family", "")))
+        status_ok = str(r.get("status", "")) in ("ok", "truncated")
+        if role is not None and (role in named or not status_ok):
+            role = None
+        if role is not None:
+            named.add(role)
         mean = _num(r.get(key)) if key else None
         std = _num(r.get("cv_std"))
         folds = int(_num(r.get("folds")) or 0)
@@ -183,7 +194,7 @@ def _leaderboard(record: Mapping[str, Any]) -> dict[str, Any] | None:
                 "folds": folds or "-",
                 "status": str(r.get("status", "")),
                 "champion": bool(r.get("champion")),
-                "note": str(r.get("note") or ""),
+                "note": "; ".join(x for x in (role, str(r.get("note") or "")) if x),
             }
         )
         if mean is not None:

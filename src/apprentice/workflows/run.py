@@ -219,6 +219,8 @@ class RunResult:
             lines.append(f"threshold  {threshold_text(self.threshold, self.threshold_source)}")
         if self.champion == "dummy":
             lines.append("baseline   the champion is the constant baseline (dummy)")
+        elif self.champion == "linear":
+            lines.append("baseline   the champion is the linear baseline (linear)")
         for comparison in self.comparisons:  # each named baseline and the runner-up, once
             lines.append(f"versus     {comparison.get('wording')}")
         if not self.comparisons:
