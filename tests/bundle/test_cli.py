@@ -76,7 +76,8 @@ def test_human_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
         capsys,
     )
     assert code == 0
-    assert "holdout" in err and "better than the baseline" in err and "bundle:" in err
+    assert "holdout" in err and "beats dummy (constant baseline)" in err and "bundle:" in err
+    assert err.count("decision threshold") == 1
 
 
 def test_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -21,8 +21,12 @@ def test_binary_run(blood: TrainResult) -> None:
     assert blood.metrics["roc_auc"].value > 0.6
     assert 0 < blood.threshold < 1  # chosen on CV out-of-fold predictions
     roles = [c.role for c in blood.comparisons]
-    assert roles[0] == "baseline"
-    assert blood.comparisons[0].wording.startswith("better than the baseline: ")
+    assert roles[:2] == ["constant baseline", "linear baseline"] or (
+        blood.champion == "linear" and roles[0] == "constant baseline"
+    )
+    assert len({c.b for c in blood.comparisons}) == len(blood.comparisons)  # each model once
+    assert blood.comparisons[0].b == "dummy"
+    assert blood.comparisons[0].wording.startswith(f"{blood.champion} beats dummy ")
     assert blood.calibration is not None and 0 <= blood.calibration.ece <= 1
     assert isinstance(blood.leaderboard, pd.DataFrame)
     assert "<table" in blood._repr_html_()

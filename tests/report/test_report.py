@@ -162,7 +162,7 @@ def test_risks_written_from_the_evidence() -> None:
         "Small holdout",
         "Small training sample",
         "Wide interval on roc_auc",
-        "Not shown better than the baseline",
+        "No evidence of beating the linear baseline",
         "Imbalanced classes",
         "Probabilities are not well calibrated",
         "Possible target leak: refund_id",

@@ -234,6 +234,7 @@ def train(
         metrics_to_dict,
         paired_test,
     )
+    from apprentice.evaluate.compare import comparison_plan
     from apprentice.evaluate.metrics import decision_threshold, estimate_seconds
     from apprentice.learn.features import infer_kind
     from apprentice.learn.leakage import (
@@ -509,9 +510,11 @@ def train(
     paired_metric = _PAIRED_METRIC[metric_name]
     if info.task == "multiclass" and paired_metric == "f1":
         paired_metric = "f1_macro"
-    for role, other_name in (("baseline", result.baseline), ("runner-up", result.runner_up)):
-        if other_name is None or other_name == result.champion or n_test == 0:
-            continue
+    paired, missing = comparison_plan(
+        result.champion, result.members, result.baselines, result.runner_up
+    )
+    warnings.extend(missing if n_test else [])
+    for role, other_name, weight in paired if n_test else []:
         other = result.models.get(other_name)
         if other is None:
             warnings.append(
@@ -531,6 +534,7 @@ def train(
                 n_boot=n_boot,
                 seed=seed,
                 threshold=cut,
+                weight=weight,
             )
         )
     calib = calibration(y_test, shipped) if classification and n_test else None

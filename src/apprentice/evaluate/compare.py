@@ -10,14 +10,21 @@ import numpy as np
 from apprentice.evaluate.metrics import GREATER_IS_BETTER, N_BOOT, _replicates, weighted_metric
 
 ALPHA = 0.05
+#: the named baselines every champion is compared with, each with one meaning
+BASELINE_ROLES: dict[str, str] = {
+    "constant": "constant baseline",  # predicts the training prior or mean, uses no feature
+    "linear": "linear baseline",  # the best linear model (logistic or ridge regression)
+}
 
 
 @dataclass(frozen=True)
 class Comparison:
     """Is model ``a`` better than model ``b`` on ``metric``? A one-sided paired bootstrap test.
 
-    ``difference`` is oriented so that a positive value favours ``a``; ``p_value`` is the
-    bootstrap probability of a difference of zero or less.
+    ``difference`` (the gain of ``a`` over ``b``) is oriented so that a positive value favours
+    ``a``; ``low``/``high`` its 95% interval; ``p_value`` the bootstrap probability of a gain
+    of zero or less. ``weight`` is ``b``'s weight inside ``a`` when ``a`` is an ensemble that
+    contains it.
     """
 
     a: str
@@ -32,10 +39,13 @@ class Comparison:
     p_value: float
     n_boot: int
     alpha: float = ALPHA
+    weight: float | None = None
 
     @property
     def better(self) -> bool:
-        return self.p_value < self.alpha and self.difference > 0
+        """Evidence that ``a`` beats ``b``: the 95% interval of the gain lies above zero (so
+        the verdict never contradicts the interval it is printed with) and ``p < alpha``."""
+        return self.p_value < self.alpha and self.difference > 0 and self.low > 0
 
     @property
     def p_text(self) -> str:
@@ -46,11 +56,22 @@ class Comparison:
 
     @property
     def wording(self) -> str:
-        """``better than the baseline: yes, p < 0.001`` or ``... : not shown (p = 0.31)``."""
-        verdict = "yes" if self.better else "not shown"
-        sep = ", " if self.better else " ("
-        end = "" if self.better else ")"
-        return f"better than the {self.role}: {verdict}{sep}{self.p_text}{end}"
+        """``lgbm beats dummy (constant baseline): roc_auc 0.8123 vs 0.5000, gain +0.3123
+        (95% CI +0.2900 to +0.3350, p < 0.001)`` or ``no evidence that lgbm beats linear
+        (linear baseline): ...``."""
+        claim = f"{self.a} beats {self.b} ({self.role})"
+        if not self.better:
+            claim = "no evidence that " + claim
+        inside = (
+            f"; {self.b} is {self.weight:.0%} of {self.a}"
+            if self.weight is not None and self.weight < 1
+            else ""
+        )
+        return (
+            f"{claim}: {self.metric} {self.value_a:.4f} vs {self.value_b:.4f}, gain "
+            f"{_signed(self.difference)} (95% CI {_signed(self.low)} to {_signed(self.high)}, "
+            f"{self.p_text}){inside}"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -65,8 +86,15 @@ class Comparison:
             "high": self.high,
             "p_value": self.p_value,
             "better": self.better,
+            "weight": self.weight,
             "wording": self.wording,
         }
+
+
+def _signed(value: float) -> str:
+    """``+0.0123``; a value that rounds to zero is ``+0.0000`` whatever its sign."""
+    text = f"{value:+.4f}"
+    return "+0.0000" if text == "-0.0000" else text
 
 
 def _round_up(value: float) -> str:
@@ -89,8 +117,12 @@ def paired_test(
     n_boot: int = N_BOOT,
     seed: int = 0,
     threshold: float | None = None,
+    weight: float | None = None,
 ) -> Comparison:
-    """Bootstrap the metric difference of ``a`` minus ``b`` over the same resampled rows."""
+    """Bootstrap the metric difference of ``a`` minus ``b`` over the same resampled rows.
+
+    The interval of the difference stays inside what the metric allows (a difference of two
+    bounded scores lies within plus or minus the width of their range)."""
     ones = np.ones((1, len(y)))
     value_a = float(weighted_metric(metric, task, y, pred_a, ones, threshold=threshold)[0])
     value_b = float(weighted_metric(metric, task, y, pred_b, ones, threshold=threshold)[0])
@@ -119,4 +151,30 @@ def paired_test(
         high=high,
         p_value=p_value,
         n_boot=len(diffs),
+        weight=weight,
     )
+
+
+def comparison_plan(
+    champion: str,
+    members: list[tuple[str, float]],
+    baselines: dict[str, str],
+    runner_up: str | None,
+) -> tuple[list[tuple[str, str, float | None]], list[str]]:
+    """Whom the champion is compared with: ``(role, name, weight)`` for the constant and the
+    linear baseline and the runner-up, each model once (the first role it has), never the
+    champion itself; and a note for each named baseline that did not run."""
+    weights = dict(members) if len(members) > 1 else {}
+    plan: list[tuple[str, str, float | None]] = []
+    seen = {champion}
+    notes = []
+    for key, role in BASELINE_ROLES.items():
+        name = baselines.get(key)
+        if name is None:
+            notes.append(f"the {role} did not run (see the leaderboard): no paired test with it")
+        elif name not in seen:
+            plan.append((role, name, weights.get(name)))
+            seen.add(name)
+    if runner_up is not None and runner_up not in seen:
+        plan.append(("runner-up", runner_up, weights.get(runner_up)))
+    return plan, notes

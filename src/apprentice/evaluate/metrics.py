@@ -40,6 +40,36 @@ GREATER_IS_BETTER: dict[str, bool] = {
 }
 
 
+#: the values each metric can take; every interval is kept inside its metric's range
+METRIC_RANGE: dict[str, tuple[float, float]] = {
+    "roc_auc": (0.0, 1.0),
+    "pr_auc": (0.0, 1.0),
+    "log_loss": (0.0, math.inf),
+    "brier": (0.0, 1.0),
+    "accuracy": (0.0, 1.0),
+    "balanced_accuracy": (0.0, 1.0),
+    "f1": (0.0, 1.0),
+    "f1_macro": (0.0, 1.0),
+    "rmse": (0.0, math.inf),
+    "mae": (0.0, math.inf),
+    "r2": (-math.inf, 1.0),
+    "error_rate": (0.0, 1.0),
+}
+
+
+def bounded(metric: str, low: float, high: float) -> tuple[float, float]:
+    """``(low, high)`` clipped to the range of ``metric`` (unchanged for unknown metrics).
+
+    A symmetric interval (mean +- t x standard error over CV folds) around a score near a
+    bound, such as a ROC AUC of 0.99, would otherwise reach past it (1.001).
+    """
+    lo, hi = METRIC_RANGE.get(metric, (-math.inf, math.inf))
+    return (
+        float(min(max(low, lo), hi)) if not math.isnan(low) else low,
+        float(max(min(high, hi), lo)) if not math.isnan(high) else high,
+    )
+
+
 @dataclass(frozen=True)
 class Interval:
     """A metric value and its bootstrap confidence interval."""
@@ -295,7 +325,7 @@ def holdout_metrics(
     result: dict[str, Interval] = {}
     for m in names:
         value = float(weighted_metric(m, task, y, pred, ones, threshold=threshold)[0])
-        low, high = _percentiles(reps[m][0], confidence)
+        low, high = bounded(m, *_percentiles(reps[m][0], confidence))
         result[m] = Interval(value, low, high, confidence)
     return result
 

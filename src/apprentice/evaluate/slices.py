@@ -35,6 +35,7 @@ import pandas as pd
 
 from apprentice.decision import decide
 from apprentice.errors import ConfigError
+from apprentice.evaluate.metrics import bounded
 
 MIN_SIZE = 30
 MAX_BINS = 5
@@ -183,7 +184,7 @@ def _test(
         return value, low, high, rest, p
     sd = float(inside.std(ddof=1)) if n > 1 else 0.0
     half = float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n) if n > 1 else math.nan
-    low, high = value - half, value + half
+    low, high = bounded(metric, value - half, value + half)
     if len(outside) < 2 or (sd == 0 and float(outside.std(ddof=1)) == 0):
         return value, low, high, rest, 1.0 if value <= rest else 0.0
     p = float(stats.ttest_ind(inside, outside, equal_var=False, alternative="greater").pvalue)

@@ -183,6 +183,7 @@ class SearchResult:
     folds: list[Fold]
     threshold: float | None
     models: dict[str, FinalModel]
+    #: the constant baseline's candidate name (the dummy model), or None if it did not run
     baseline: str | None
     runner_up: str | None
     kinds: dict[str, str]
@@ -191,6 +192,9 @@ class SearchResult:
     baseline_only: bool = False
     #: where the folds were fitted (the fold runner's description)
     compute: dict[str, Any] = field(default_factory=dict)
+    #: the named baselines, each with a fixed meaning: ``"constant"`` (the dummy model) and
+    #: ``"linear"`` (the best linear model) -> candidate name; absent when it did not run
+    baselines: dict[str, str] = field(default_factory=dict)
 
     @property
     def final(self) -> FinalModel:
@@ -446,11 +450,10 @@ class _Search:
         every result, so its refit must not be what the budget runs out on."""
         everything = self._ranked()
         ranked = [r for r in everything if r.family != "dummy"][:3]
-        baseline = next(
-            (r for r in everything if r.family in BASELINE_FAMILIES and r not in ranked), None
-        )
-        if baseline is not None:
-            ranked.append(baseline)
+        for family in BASELINE_FAMILIES:  # both named baselines are refitted for their tests
+            baseline = next((r for r in everything if r.family == family), None)
+            if baseline is not None and baseline not in ranked:
+                ranked.append(baseline)
         refit = 1.2 * sum(self.refit_estimate(r) for r in ranked)
         per_row = max(
             (r.predict_seconds / r.predicted_rows for r in ranked if r.predicted_rows), default=0.0
@@ -771,11 +774,15 @@ def search(
     started = time.monotonic()
     configs = portfolio(task, len(y), n_classes)
     if families is not None:
-        configs = [c for c in configs if c.family in families or c.family == "dummy"]
+        # the baselines always run (they are what every champion is compared with)
+        configs = [c for c in configs if c.family in families or c.family in BASELINE_FAMILIES]
         if not (set(families) & (FAST_FAMILIES - {"dummy"})):
             fast_predict = False  # the caller chose slow families only
+    chosen_families = None if families is None else {*families, "dummy"}
 
     def eligible(r: CandidateResult) -> bool:
+        if chosen_families is not None and r.family not in chosen_families | {"ensemble"}:
+            return False  # a baseline the caller did not choose as a candidate
         return not fast_predict or r.family in FAST_FAMILIES
 
     s.runner.start(
@@ -882,8 +889,12 @@ def search(
 
     # -- baseline and runner-up for the paired comparisons
     by_name = {r.name: r for r in s.results}
-    baselines = [r for r in all_ranked if r.family in BASELINE_FAMILIES and r.name != champion]
-    baseline = baselines[0].name if baselines else None
+    baselines: dict[str, str] = {}
+    for role, family in (("constant", "dummy"), ("linear", "linear")):
+        best_of = next((r for r in all_ranked if r.family == family), None)
+        if best_of is not None:
+            baselines[role] = best_of.name
+    baseline = baselines.get("constant")
     single_names = [r.name for r in all_ranked if r.family != "ensemble"]
     runner_up: str | None
     if champion == "ensemble":
@@ -950,7 +961,7 @@ def search(
 
     models[champion] = refit(champion, members, hard=True)
     if refit_extra:
-        for extra in (baseline, runner_up):
+        for extra in (*baselines.values(), runner_up):
             if extra is None or extra in models:
                 continue
             r = by_name[extra]
@@ -984,6 +995,7 @@ def search(
         threshold=threshold,
         models=models,
         baseline=baseline,
+        baselines=baselines,
         runner_up=runner_up,
         kinds=kinds,
         warnings=s.warnings,

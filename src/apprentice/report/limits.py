@@ -166,17 +166,47 @@ def _intervals(record: Mapping[str, Any], out: list[dict[str, str]]) -> None:
                 }
             )
     for comp in record.get("comparisons") or []:
-        if isinstance(comp, Mapping) and comp.get("role") == "baseline" and not comp.get("better"):
-            out.append(
-                {
-                    "level": "high",
-                    "title": "Not shown better than the baseline",
-                    "detail": f"{comp.get('a')} vs {comp.get('b')} on {comp.get('metric')}: "
-                    f"difference {fmt(comp.get('difference'))} [{fmt(comp.get('low'))}, "
-                    f"{fmt(comp.get('high'))}], p = {fmt(comp.get('p_value'))}; a simpler "
-                    "model may do as well",
-                }
-            )
+        risk = _baseline_risk(comp)
+        if risk is not None:
+            out.append(risk)
+
+
+def _baseline_risk(comp: Any) -> dict[str, str] | None:
+    """A risk for a baseline the champion is not shown to beat, at the level the evidence
+    earns: against the constant model (no evidence the model learned anything) high; against
+    the linear model medium (a simpler model may do as well), or a note when the champion is
+    an ensemble the linear model is part of. The runner-up is no risk."""
+    if not isinstance(comp, Mapping) or comp.get("better"):
+        return None
+    role, a, b = comp.get("role"), comp.get("a"), comp.get("b")
+    if role == "baseline":  # records written before the baselines had fixed names
+        role = "constant baseline" if b == "dummy" else "linear baseline"
+    evidence = (
+        f"{a} vs {b} on {comp.get('metric')}: gain {fmt(comp.get('difference'))}, 95% CI "
+        f"[{fmt(comp.get('low'))}, {fmt(comp.get('high'))}], p = {fmt(comp.get('p_value'))}"
+    )
+    if role == "constant baseline":
+        return {
+            "level": "high",
+            "title": "No evidence of beating the constant baseline",
+            "detail": f"{evidence}; there is no evidence that the model predicts better than "
+            "a constant that uses no feature: do not rely on its predictions",
+        }
+    if role != "linear baseline":
+        return None
+    weight = _num(comp.get("weight"))
+    if weight is not None:
+        return {
+            "level": "note",
+            "title": "No evidence of beating the linear baseline",
+            "detail": f"{evidence}; the linear model is {weight:.0%} of the ensemble, which "
+            "may do no better than it alone",
+        }
+    return {
+        "level": "medium",
+        "title": "No evidence of beating the linear baseline",
+        "detail": f"{evidence}; the simpler linear model may do as well: consider it",
+    }
 
 
 def _calibration(record: Mapping[str, Any], out: list[dict[str, str]]) -> None:

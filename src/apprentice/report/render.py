@@ -17,6 +17,7 @@ from typing import Any
 
 from apprentice._version import __version__
 from apprentice.errors import ConfigError, InputError
+from apprentice.evaluate.metrics import bounded
 from apprentice.report import svg
 from apprentice.report.limits import risks
 from apprentice.report.svg import fmt
@@ -148,6 +149,10 @@ def _t(folds: int) -> float:
     return _T975.get(folds - 1, 2.0) if folds >= 2 else math.nan
 
 
+#: the named baselines, by family (the best model of the family is the baseline)
+_BASELINE_OF = {"dummy": "constant baseline", "linear": "linear baseline"}
+
+
 def _leaderboard(record: Mapping[str, Any]) -> dict[str, Any] | None:
     board = record.get("leaderboard")
     if not isinstance(board, list) or not board:
@@ -161,16 +166,23 @@ def _leaderboard(record: Mapping[str, Any]) -> dict[str, Any] | None:
             None,
         )  # fmt: skip
     rows, bars, highlight = [], [], []
+    named: set[str] = set()  # each named baseline marked once: the best of its family
     for r in board:
         if not isinstance(r, Mapping):
             continue
+        role = _BASELINE_OF.get(str(r.get("family", "")))
+        status_ok = str(r.get("status", "")) in ("ok", "truncated")
+        if role is not None and (role in named or not status_ok):
+            role = None
+        if role is not None:
+            named.add(role)
         mean = _num(r.get(key)) if key else None
         std = _num(r.get("cv_std"))
         folds = int(_num(r.get("folds")) or 0)
         low = high = None
         if mean is not None and std is not None and folds >= 2:
             half = _t(folds) * std / math.sqrt(folds)
-            low, high = mean - half, mean + half
+            low, high = bounded(str(key).removeprefix("cv_"), mean - half, mean + half)
         rows.append(
             {
                 "rank": r.get("rank"),
@@ -182,7 +194,7 @@ def _leaderboard(record: Mapping[str, Any]) -> dict[str, Any] | None:
                 "folds": folds or "-",
                 "status": str(r.get("status", "")),
                 "champion": bool(r.get("champion")),
-                "note": str(r.get("note") or ""),
+                "note": "; ".join(x for x in (role, str(r.get("note") or "")) if x),
             }
         )
         if mean is not None:
@@ -217,6 +229,17 @@ def _metrics(record: Mapping[str, Any]) -> list[dict[str, str]]:
     return out
 
 
+def _verdict(c: Mapping[str, Any]) -> str:
+    """``X beats Y`` or ``no evidence that X beats Y``, from the test's fields."""
+    claim = f"{c.get('a')} beats {c.get('b')}"
+    if not c.get("better"):
+        claim = "no evidence that " + claim
+    weight = _num(c.get("weight"))
+    if weight is not None and weight < 1:
+        claim += f" ({c.get('b')} is {weight:.0%} of {c.get('a')})"
+    return claim
+
+
 def _comparisons(record: Mapping[str, Any]) -> list[dict[str, str]]:
     out = []
     for c in record.get("comparisons") or []:
@@ -228,7 +251,7 @@ def _comparisons(record: Mapping[str, Any]) -> list[dict[str, str]]:
                     "difference": fmt(c.get("difference"), 4),
                     "interval": f"[{fmt(c.get('low'), 4)}, {fmt(c.get('high'), 4)}]",
                     "p": fmt(c.get("p_value"), 3),
-                    "wording": str(c.get("wording") or ""),
+                    "verdict": _verdict(c),
                 }
             )
     return out

@@ -184,12 +184,14 @@ class RunResult:
 
     @property
     def baseline_comparison(self) -> dict[str, Any] | None:
-        return next((c for c in self.comparisons if c.get("role") == "baseline"), None)
+        """The paired test against the constant baseline."""
+        roles = ("constant baseline", "baseline")
+        return next((c for c in self.comparisons if c.get("role") in roles), None)
 
     @property
     def beats_baseline(self) -> bool | None:
-        """Whether the paired test shows the champion better than the baseline (``None``: no
-        test, e.g. the baseline won)."""
+        """Whether the paired test shows the champion better than the constant baseline
+        (``None``: no test, e.g. the constant model is the champion)."""
         comparison = self.baseline_comparison
         return None if comparison is None else bool(comparison.get("better"))
 
@@ -215,23 +217,14 @@ class RunResult:
             from apprentice.evaluate.metrics import threshold_text
 
             lines.append(f"threshold  {threshold_text(self.threshold, self.threshold_source)}")
-        comparison = self.baseline_comparison
-        if comparison is not None:
-            verdict = "yes" if comparison.get("better") else "not shown"
-            lines.append(
-                f"baseline   better than {comparison.get('b')} "
-                f"({comparison.get('metric')} {comparison.get('value_b', math.nan):.4f}): "
-                f"{verdict}; difference {comparison.get('difference', math.nan):+.4f} "
-                f"(95% CI {comparison.get('low', math.nan):+.4f} to "
-                f"{comparison.get('high', math.nan):+.4f}, paired bootstrap)"
-            )
-        elif (self.baseline and self.baseline == self.champion) or self.champion == "dummy":
-            lines.append(f"baseline   the champion is the baseline ({self.champion}): no test")
-        else:
-            lines.append(
-                f"baseline   no paired test against {self.baseline or 'the baseline'} "
-                "(see the warnings)"
-            )
+        if self.champion == "dummy":
+            lines.append("baseline   the champion is the constant baseline (dummy)")
+        elif self.champion == "linear":
+            lines.append("baseline   the champion is the linear baseline (linear)")
+        for comparison in self.comparisons:  # each named baseline and the runner-up, once
+            lines.append(f"versus     {comparison.get('wording')}")
+        if not self.comparisons:
+            lines.append("versus     no paired test (see the warnings)")
         if self.fairness and isinstance(self.fairness, dict) and "summary" in self.fairness:
             for column, gaps in (self.fairness.get("summary") or {}).items():
                 gap = gaps.get("demographic_parity_difference") if isinstance(gaps, dict) else None
