@@ -429,6 +429,10 @@ class _Archive:
             ) from None
 
 
+def _ident(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
 def _iter_nodes(schema: Any) -> Any:
     """Every dict in the schema, iteratively (the depth was capped on reading)."""
     stack = [schema]
@@ -442,29 +446,42 @@ def _iter_nodes(schema: Any) -> Any:
 
 
 class _Schema:
+    """The schema of a skops file, read the way skops reads it.
+
+    skops builds one object per ``__id__`` (the first node it meets with that id; later ones,
+    and ``CachedNode`` references, reuse it). So wherever the checks read a node, every node
+    sharing its id must say the same thing, or the file is refused: what is checked is then
+    what skops builds, whichever node it meets first.
+    """
+
     def __init__(self, archive: _Archive, schema: Any) -> None:
         self.archive = archive
         self.name = archive.name
-        self.by_id: dict[Any, dict[str, Any]] = {}
-        seen: dict[Any, str] = {}
+        self.by_id: dict[Any, list[dict[str, Any]]] = {}
+        self.consistent: dict[str, bool] = {}
         for node in _iter_nodes(schema):
             if "__loader__" not in node or node.get("__loader__") == "CachedNode":
                 continue
             ident = node.get("__id__")
-            if ident is None:
-                continue
-            body = json.dumps(node, sort_keys=True)
-            if ident in seen and seen[ident] != body:
-                raise refuse(self.name, f"gives the object id {ident!r} two different meanings")
-            seen[ident] = body
-            self.by_id.setdefault(ident, node)
+            if ident is not None:
+                self.by_id.setdefault(_ident(ident), []).append(node)
 
     def resolve(self, node: Any) -> Any:
-        if isinstance(node, dict) and node.get("__loader__") == "CachedNode":
-            target = self.by_id.get(node.get("__id__"))
-            if target is None:
+        if not isinstance(node, dict):
+            return node
+        ident = node.get("__id__")
+        others = self.by_id.get(_ident(ident), []) if ident is not None else []
+        if node.get("__loader__") == "CachedNode":
+            if not others:
                 raise refuse(self.name, "refers to an object it does not hold")
-            return target
+            node = others[0]
+        if len(others) > 1 or (others and others[0] is not node):
+            key = _ident(ident)
+            if key not in self.consistent:
+                bodies = {json.dumps(o, sort_keys=True) for o in others}
+                self.consistent[key] = len(bodies) == 1
+            if not self.consistent[key]:
+                raise refuse(self.name, f"gives the object id {str(ident)[:24]} two meanings")
         return node
 
     def scalar(self, node: Any, where: str) -> Any:
@@ -640,6 +657,13 @@ def _check_bin_mapper(s: _Schema, node: dict[str, Any], where: str, n_features: 
             raise refuse(s.name, f"{where} categories of feature {index} are outside 0..255")
 
 
+_ESTIMATORS = (
+    "RandomForest",
+    "ExtraTrees",
+    "ExtraTree",
+    "DecisionTree",
+    "HistGradientBoosting",
+)
 _COUNT_KEYS = {"n_classes_", "n_trees_per_iteration_"}
 _WIDTH_KEYS = {"n_features_in_", "_n_features"}
 
@@ -671,7 +695,12 @@ def check_skops_archive(path: Path, *, n_classes: int, n_features: int) -> None:
         elif cls == "_BinMapper":
             _check_bin_mapper(s, node, "the bin mapper", n_features)
         content = node.get("content")
-        if node.get("__loader__") in ("ObjectNode", "DictNode") and isinstance(content, dict):
+        if (
+            node.get("__loader__") == "ObjectNode"
+            and isinstance(cls, str)
+            and cls.startswith(_ESTIMATORS)
+            and isinstance(content, dict)
+        ):
             attrs = content.get("content")
             if not isinstance(attrs, Mapping):
                 continue
