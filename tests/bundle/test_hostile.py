@@ -822,6 +822,7 @@ def corpus(bases: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> 
         "hgb": str(TABLES / "penguins.csv"),
     }
     jobs = []
+    snapshots: dict[str, dict[str, str]] = {}
     for kind, path in bases.items():  # the untouched bundles: they must load and predict
         jobs.append(
             {
@@ -837,6 +838,7 @@ def corpus(bases: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> 
         target = folder / "bundle"
         shutil.copytree(bases[base], target, symlinks=True)
         mutate(target)
+        snapshots[name] = _snapshot(target)
         jobs.append(
             {
                 "name": name,
@@ -845,7 +847,18 @@ def corpus(bases: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> 
                 "out": str(root / f"{name}.json"),
             }
         )
-    return _run_corpus(bases, root, jobs)
+    reports = _run_corpus(bases, root, jobs)
+    for name, before in snapshots.items():
+        reports[name]["unchanged"] = _snapshot(root / name / "bundle") == before
+    return reports
+
+
+def _snapshot(path: Path) -> dict[str, str]:
+    """Every entry of a bundle folder: a link by its target, a file by its SHA-256."""
+    return {
+        p.name: (f"link:{os.readlink(p)}" if p.is_symlink() else _sha(p))
+        for p in sorted(path.iterdir())
+    }
 
 
 def test_the_corpus_is_large_enough() -> None:
@@ -873,6 +886,7 @@ def test_hostile_bundle_is_refused_cleanly(corpus: dict[str, Any], name: str, pa
     assert result is not None and result["outcome"] == "BundleError", f"{name}: {result}"
     message = result["message"]
     assert code == 3 and "\n" not in message
+    assert report["unchanged"], f"{name}: loading changed the bundle folder"
     assert re.search(pattern, message), f"{name}: {message}"
     # every refusal names a file of the bundle
     assert re.search(
