@@ -285,3 +285,18 @@ def test_deep_and_duplicate_json_are_bundle_errors(blood: TrainResult, tmp_path:
         "a": "[[[[",
         "b": [1, {"c": "]]"}],
     }
+
+
+def test_a_file_changed_after_verification_is_refused(blood: TrainResult, tmp_path: Path) -> None:
+    """What is parsed is what was hashed: each file is read once and hashed again."""
+    from apprentice.bundle.io import _member_bytes
+
+    path = _copy(blood, tmp_path)
+    manifest = verify_bundle(path)
+    name = next(iter(manifest["features"].values()))
+    assert _member_bytes(path, name, manifest, 1 << 20) == (path / name).read_bytes()
+    (path / name).write_text("{}")  # swapped between the check and the parse
+    with pytest.raises(BundleError, match=rf"{name} changed while the bundle was loaded"):
+        _member_bytes(path, name, manifest, 1 << 20)
+    with pytest.raises(BundleError, match=rf"{name} is [\d,]+ bytes, more than the 1 allowed"):
+        _member_bytes(path, name, manifest, 1)

@@ -342,10 +342,25 @@ def _check_task(manifest: Mapping[str, Any]) -> None:
         raise _tampered("manifest.json's classes do not match its class count")
 
 
-def _read_json(path: Path) -> Any:
-    from apprentice.bundle.validate import read_json_file
+def _member_bytes(root: Path, name: str, manifest: Mapping[str, Any], limit: int) -> bytes:
+    """The bytes of a listed file, read once and checked against the manifest again: what is
+    parsed is exactly what was hashed and signed, even if the folder changes during loading."""
+    from apprentice.bundle.validate import refuse
 
-    return read_json_file(path)
+    path = root / name
+    size = path.stat().st_size
+    if size > limit:
+        raise refuse(name, f"is {size:,} bytes, more than the {limit:,} allowed")
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != str(manifest["files"].get(name, "")).lower():
+        raise _tampered(f"{name} changed while the bundle was loaded")
+    return data
+
+
+def _member_json(root: Path, name: str, manifest: Mapping[str, Any]) -> Any:
+    from apprentice.bundle.validate import MAX_JSON_BYTES, load_json
+
+    return load_json(_member_bytes(root, name, manifest, MAX_JSON_BYTES), name)
 
 
 def _check_array_model(name: str, payload: Any, *, task: str, n_out: int, width: int) -> None:
@@ -403,7 +418,9 @@ def load_bundle(path: str | Path, *, trust: bool | None = None) -> Any:
     from apprentice.bundle.runtime import FeatureRuntime, ModelRuntime, Predictor
     from apprentice.bundle.trusted import load_skops
     from apprentice.bundle.validate import (
+        MAX_JSON_BYTES,
         MAX_LIGHTGBM_BYTES,
+        MAX_SKOPS_FILE_BYTES,
         check_lightgbm_text,
         check_skops_archive,
         load_json,
@@ -418,7 +435,7 @@ def load_bundle(path: str | Path, *, trust: bool | None = None) -> Any:
     features: dict[str, FeatureRuntime] = {}
     for view, name in manifest["features"].items():
         try:
-            features[str(view)] = FeatureRuntime(_read_json(root / name))
+            features[str(view)] = FeatureRuntime(_member_json(root, name, manifest))
         except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError):
             raise refuse(name, "is not a feature spec apprentice wrote") from None
     members: list[tuple[ModelRuntime, float, str]] = []
@@ -435,10 +452,9 @@ def load_bundle(path: str | Path, *, trust: bool | None = None) -> Any:
         if kind == "lightgbm":
             import lightgbm as lgb
 
-            if file.stat().st_size > MAX_LIGHTGBM_BYTES:
-                raise refuse(file.name, "is too large to be a model")
+            data = _member_bytes(root, file.name, manifest, MAX_LIGHTGBM_BYTES)
             try:
-                text = file.read_bytes().decode("utf-8")
+                text = data.decode("utf-8")
             except UnicodeDecodeError:
                 raise refuse(file.name, "is not UTF-8 text") from None
             check_lightgbm_text(text, file.name, n_classes=n_out, n_features=width)
@@ -447,11 +463,15 @@ def load_bundle(path: str | Path, *, trust: bool | None = None) -> Any:
             except Exception:
                 raise BundleError(f"{file.name} is not a valid LightGBM model") from None
         elif kind == "sklearn":
-            check_skops_archive(file, n_classes=n_out if task != "binary" else 2, n_features=width)
-            payload = load_skops(file)
-        else:
-            payload = _read_json(file)
+            data = _member_bytes(root, file.name, manifest, MAX_SKOPS_FILE_BYTES)
+            classes = n_out if task != "binary" else 2
+            check_skops_archive(data, file.name, n_classes=classes, n_features=width)
+            payload = load_skops(data, file.name)
+        elif kind in ("constant", "linear"):
+            payload = _member_json(root, file.name, manifest)
             _check_array_model(file.name, payload, task=task, n_out=n_classes, width=width)
+        else:  # a kind is loadable only once validate.py checks its format
+            raise BundleError(f"{file.name}: apprentice has no validator for {kind} models")
         try:
             runtime = ModelRuntime(kind, task, n_classes, payload)
         except (KeyError, TypeError, ValueError):
@@ -464,7 +484,7 @@ def load_bundle(path: str | Path, *, trust: bool | None = None) -> Any:
         from apprentice.bundle.cleaning import load_cleaner
 
         recipe = root / manifest["recipe"]
-        data = recipe.read_bytes()
+        data = _member_bytes(root, recipe.name, manifest, MAX_JSON_BYTES)
         load_json(data, recipe.name)  # caps on size and depth before the recipe is parsed
         try:
             cleaner = load_cleaner(data.decode("utf-8"))

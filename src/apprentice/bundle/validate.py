@@ -16,7 +16,10 @@ plain Python and numpy, with every index, count and size bounded:
   scikit-learn ``Tree`` and histogram-gradient-boosting ``TreePredictor`` checked like
   LightGBM's (:func:`check_skops_archive`).
 
-Each refusal is a :class:`~apprentice.errors.BundleError` that names the file.
+Each refusal is a :class:`~apprentice.errors.BundleError` that names the file. A new model
+format (XGBoost JSON/UBJSON, CatBoost) needs its own checker here, called by ``load_bundle``
+on the bytes its library will parse, and its variants in ``tests/bundle/test_hostile.py``;
+``load_bundle`` refuses a kind it has no checker for.
 """
 
 from __future__ import annotations
@@ -27,7 +30,6 @@ import math
 import re
 import zipfile
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -43,6 +45,7 @@ MAX_FEATURES = 10_000_000
 MAX_LEAVES = 1 << 20
 MAX_SKOPS_MEMBERS = 200_000
 MAX_SKOPS_BYTES = 4 * 1024**3
+MAX_SKOPS_FILE_BYTES = 2 * 1024**3
 MAX_SKOPS_RATIO = 200
 SKOPS_SMALL_MEMBER = 1024 * 1024
 MAX_SKOPS_SCHEMA_BYTES = 64 * 1024 * 1024
@@ -109,16 +112,6 @@ def load_json(
         return json.loads(text, object_pairs_hook=_no_duplicates(name))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise refuse(name, "is not valid JSON") from None
-
-
-def read_json_file(path: Path, **caps: Any) -> Any:
-    """:func:`load_json` of a file, its size checked before it is read."""
-    limit = int(caps.get("max_bytes", MAX_JSON_BYTES))
-    if path.stat().st_size > limit:
-        raise refuse(
-            path.name, f"is {path.stat().st_size:,} bytes, more than the {limit:,} allowed"
-        )
-    return load_json(path.read_bytes(), path.name, **caps)
 
 
 # --------------------------------------------------------------------------- trees
@@ -347,13 +340,13 @@ def _check_lightgbm_tail(name: str, tail: str) -> None:
 class _Archive:
     """A skops zip opened with every member's declared size checked."""
 
-    def __init__(self, path: Path) -> None:
-        self.name = path.name
+    def __init__(self, data: bytes, name: str) -> None:
+        self.name = name
         try:
-            self.zip = zipfile.ZipFile(path)
+            self.zip = zipfile.ZipFile(io.BytesIO(data))
             infos = self.zip.infolist()
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-            raise refuse(path.name, f"is not a valid skops file ({type(exc).__name__})") from None
+            raise refuse(name, f"is not a valid skops file ({type(exc).__name__})") from None
         if len(infos) > MAX_SKOPS_MEMBERS:
             raise refuse(self.name, f"holds {len(infos):,} members")
         total = 0
@@ -668,16 +661,17 @@ _COUNT_KEYS = {"n_classes_", "n_trees_per_iteration_"}
 _WIDTH_KEYS = {"n_features_in_", "_n_features"}
 
 
-def check_skops_archive(path: Path, *, n_classes: int, n_features: int) -> None:
-    """Refuse a skops file that is a zip bomb, has inconsistent arrays or tree arrays that
-    would make scikit-learn read or write outside them; nothing is unpickled or built."""
-    archive = _Archive(path)
+def check_skops_archive(data: bytes, name: str, *, n_classes: int, n_features: int) -> None:
+    """Refuse a skops file (its bytes, named ``name``) that is a zip bomb, has inconsistent
+    arrays or tree arrays that would make scikit-learn read or write outside them; nothing is
+    unpickled or built. Load the same bytes afterwards, never the file again."""
+    archive = _Archive(data, name)
     info = archive.infos["schema.json"]
     if info.file_size > MAX_SKOPS_SCHEMA_BYTES:
-        raise refuse(path.name, "has a schema too large to be a model")
+        raise refuse(name, "has a schema too large to be a model")
     schema = load_json(
         archive.read("schema.json"),
-        path.name,
+        name,
         max_bytes=MAX_SKOPS_SCHEMA_BYTES,
         max_depth=MAX_SKOPS_DEPTH,
     )
@@ -719,6 +713,6 @@ def check_skops_archive(path: Path, *, n_classes: int, n_features: int) -> None:
                 if target.get("__loader__") == "NdArrayNode" and target.get("type") == "numpy":
                     labels = s.array(target, "classes_")
                     if labels.ndim != 1 or len(labels) > classes or labels.dtype.kind not in "biuf":
-                        raise refuse(path.name, "names classes the manifest does not have")
+                        raise refuse(name, "names classes the manifest does not have")
                     if len(labels) and (labels.min() < 0 or labels.max() >= classes):
-                        raise refuse(path.name, "names classes the manifest does not have")
+                        raise refuse(name, "names classes the manifest does not have")
