@@ -757,6 +757,26 @@ def _hgb_bitset(path: Path) -> None:
     _edit_predictor(path, edit)
 
 
+@variant(
+    "hgb-categorical-split-on-numeric", "hgb", r"categorical split is on a feature that is not"
+)
+def _hgb_numeric_as_categorical(path: Path) -> None:
+    sk = _Skops(_member(path, "sklearn"))
+    flags = sk.array(sk.state(sk.nodes("_BinMapper")[0])["is_categorical_"])
+    numeric = int(np.flatnonzero(flags == 0)[0])
+    predictor = sk.nodes("TreePredictor")[0]
+    state = sk.state(predictor)
+    nodes = sk.array(state["nodes"]).copy()
+    split = _first_split(nodes, "is_leaf")
+    nodes["feature_idx"][split] = numeric
+    nodes["is_categorical"][split] = 1
+    nodes["bitset_idx"][split] = 0
+    sk.put(state["nodes"], nodes)
+    for key in ("raw_left_cat_bitsets", "binned_left_cat_bitsets"):  # a set it may name
+        sk.put(state[key], np.full((1, 8), 0xFFFFFFFF, dtype=np.uint32))
+    sk.save(path)
+
+
 @variant("hgb-categories-over-255", "hgb", r"categories of feature \d+ are outside 0\.\.255")
 def _hgb_categories(path: Path) -> None:
     sk = _Skops(_member(path, "sklearn"))

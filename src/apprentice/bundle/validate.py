@@ -594,7 +594,9 @@ def _check_sklearn_tree(
     _check_edges(s.name, where, children, np.concatenate([ids, ids]), count)
 
 
-def _check_hgb_predictor(s: _Schema, node: dict[str, Any], where: str, n_features: int) -> None:
+def _check_hgb_predictor(
+    s: _Schema, node: dict[str, Any], where: str, n_features: int, categorical: set[int]
+) -> None:
     state = s.state(node, where)
     nodes = s.array(state.get("nodes"), f"{where} nodes")
     raw = s.array(state.get("raw_left_cat_bitsets"), f"{where} raw_left_cat_bitsets")
@@ -620,15 +622,19 @@ def _check_hgb_predictor(s: _Schema, node: dict[str, Any], where: str, n_feature
         raise refuse(s.name, f"{where}: a split feature is outside 0..{n_features - 1}")
     if np.any(np.isnan(nodes["num_threshold"][inner])):
         raise refuse(s.name, f"{where}: a threshold is NaN")
-    categorical = inner & (nodes["is_categorical"] == 1)
-    if np.any(nodes["bitset_idx"][categorical] >= raw.shape[0]):
+    splits = inner & (nodes["is_categorical"] == 1)
+    if np.any(nodes["bitset_idx"][splits] >= raw.shape[0]):
         raise refuse(s.name, f"{where}: a categorical split names no category set")
+    # scikit-learn looks the known categories up by the bin mapper's categorical features
+    if not set(nodes["feature_idx"][splits].tolist()) <= categorical:
+        raise refuse(s.name, f"{where}: a categorical split is on a feature that is not")
     ids = np.flatnonzero(inner).astype(np.int64)
     children = np.concatenate([nodes["left"][inner], nodes["right"][inner]]).astype(np.int64)
     _check_edges(s.name, where, children, np.concatenate([ids, ids]), count)
 
 
-def _check_bin_mapper(s: _Schema, node: dict[str, Any], where: str, n_features: int) -> None:
+def _check_bin_mapper(s: _Schema, node: dict[str, Any], where: str, n_features: int) -> set[int]:
+    """Check a bin mapper; return its categorical features."""
     state = s.state(node, where)
     flags = s.array(state.get("is_categorical_"), f"{where} is_categorical_")
     if flags.shape != (n_features,) or flags.dtype.kind not in "biu" or np.any(flags > 1):
@@ -648,6 +654,7 @@ def _check_bin_mapper(s: _Schema, node: dict[str, Any], where: str, n_features: 
             or cats.max() > 255
         ):
             raise refuse(s.name, f"{where} categories of feature {index} are outside 0..255")
+    return {int(i) for i in np.flatnonzero(flags)}
 
 
 _ESTIMATORS = (
@@ -680,14 +687,19 @@ def check_skops_archive(data: bytes, name: str, *, n_classes: int, n_features: i
         if name != "schema.json":
             archive.check_npy(name)
     classes = max(n_classes, 1)
+    categorical: set[int] | None = None
+    for node in _iter_nodes(schema):
+        if node.get("__class__") == "_BinMapper":
+            found = _check_bin_mapper(s, node, "the bin mapper", n_features)
+            categorical = found if categorical is None else categorical & found
     for node in _iter_nodes(schema):
         cls, module = node.get("__class__"), node.get("__module__")
         if cls == "Tree" and module == "sklearn.tree._tree":
             _check_sklearn_tree(s, node, "a decision tree", n_features, classes)
         elif cls == "TreePredictor":
-            _check_hgb_predictor(s, node, "a boosted tree", n_features)
-        elif cls == "_BinMapper":
-            _check_bin_mapper(s, node, "the bin mapper", n_features)
+            if categorical is None:
+                raise refuse(name, "holds boosted trees without their bin mapper")
+            _check_hgb_predictor(s, node, "a boosted tree", n_features, categorical)
         content = node.get("content")
         if (
             node.get("__loader__") == "ObjectNode"
