@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +115,7 @@ def skops_types(source: Path | bytes, name: str | None = None) -> set[str]:
             if info.file_size > MAX_SCHEMA_BYTES:
                 raise BundleError(f"{label}: the skops schema is too large to be a model")
             schema = load_json(archive.read(info), label, max_bytes=MAX_SCHEMA_BYTES, max_depth=200)
-    except (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError) as exc:
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError, zlib.error) as exc:
         raise BundleError(
             f"{label} is not a valid skops file ({type(exc).__name__}); the bundle is "
             "damaged or was tampered with: rebuild it with apprentice train"

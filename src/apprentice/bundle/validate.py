@@ -29,6 +29,7 @@ import json
 import math
 import re
 import zipfile
+import zlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -337,6 +338,10 @@ def _check_lightgbm_tail(name: str, tail: str) -> None:
 # --------------------------------------------------------------------------- skops
 
 
+# a damaged member surfaces as any of these (zlib.error from a corrupt deflate stream)
+_ZIP_ERRORS = (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error)
+
+
 class _Archive:
     """A skops zip opened with every member's declared size checked."""
 
@@ -345,7 +350,7 @@ class _Archive:
         try:
             self.zip = zipfile.ZipFile(io.BytesIO(data))
             infos = self.zip.infolist()
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        except _ZIP_ERRORS as exc:
             raise refuse(name, f"is not a valid skops file ({type(exc).__name__})") from None
         if len(infos) > MAX_SKOPS_MEMBERS:
             raise refuse(self.name, f"holds {len(infos):,} members")
@@ -379,7 +384,7 @@ class _Archive:
             raise refuse(
                 self.name, f"refers to the member {member[:40]!r} it does not hold"
             ) from None
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        except (*_ZIP_ERRORS, NotImplementedError) as exc:
             raise refuse(
                 self.name, f"member {member[:40]!r} is damaged ({type(exc).__name__})"
             ) from None
@@ -399,7 +404,7 @@ class _Archive:
                 else:
                     raise ValueError(version)
                 offset = handle.tell()
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile, SyntaxError) as exc:
+        except (*_ZIP_ERRORS, SyntaxError) as exc:
             raise refuse(
                 self.name, f"member {member[:40]!r} is not a numpy array ({type(exc).__name__})"
             ) from None
@@ -416,7 +421,7 @@ class _Archive:
         self.check_npy(member)
         try:
             return np.asarray(np.load(io.BytesIO(self.read(member)), allow_pickle=False))
-        except (ValueError, OSError, EOFError) as exc:
+        except _ZIP_ERRORS as exc:
             raise refuse(
                 self.name, f"member {member[:40]!r} is not a numpy array ({type(exc).__name__})"
             ) from None
@@ -683,9 +688,9 @@ def check_skops_archive(data: bytes, name: str, *, n_classes: int, n_features: i
         max_depth=MAX_SKOPS_DEPTH,
     )
     s = _Schema(archive, schema)
-    for name in archive.infos:
-        if name != "schema.json":
-            archive.check_npy(name)
+    for member in archive.infos:
+        if member != "schema.json":
+            archive.check_npy(member)
     classes = max(n_classes, 1)
     categorical: set[int] | None = None
     for node in _iter_nodes(schema):
