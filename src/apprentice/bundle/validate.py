@@ -170,12 +170,19 @@ def _ints(name: str, where: str, text: str | None, count: int) -> np.ndarray:
     parts = (text or "").split()
     if len(parts) != count:
         raise refuse(name, f"{where} holds {len(parts)} values, not {count}")
-    if not all(_INTS.match(p) for p in parts):
-        raise refuse(name, f"{where} holds a value that is not a whole number")
-    values = [int(p) for p in parts]
-    if values and (min(values) < -(2**62) or max(values) > 2**62):
+    try:
+        values = np.array(parts, dtype=np.int64)  # "1.5", "nan", "x" and overflow all raise
+    except (ValueError, OverflowError):
+        raise refuse(name, f"{where} holds a value that is not a whole number") from None
+    if len(values) and (values.min() < -(2**62) or values.max() > 2**62):
         raise refuse(name, f"{where} holds a value out of range")
-    return np.asarray(values, dtype=np.int64)
+    return values
+
+
+def _count(name: str, where: str, text: str | None, count: int) -> None:
+    found = len((text or "").split())
+    if found != count:
+        raise refuse(name, f"{where} holds {found} values, not {count}")
 
 
 def _floats(name: str, where: str, text: str | None, count: int) -> np.ndarray:
@@ -183,8 +190,8 @@ def _floats(name: str, where: str, text: str | None, count: int) -> np.ndarray:
     if len(parts) != count:
         raise refuse(name, f"{where} holds {len(parts)} values, not {count}")
     try:
-        return np.asarray([float(p) for p in parts], dtype=np.float64)
-    except ValueError:
+        return np.array(parts, dtype=np.float64)
+    except (ValueError, OverflowError):
         raise refuse(name, f"{where} holds a value that is not a number") from None
 
 
@@ -202,12 +209,13 @@ def _check_lightgbm_tree(name: str, index: int, block: str, n_features: int) -> 
     leaf_value = _floats(name, f"{where} leaf_value", fields.get("leaf_value"), leaves)
     if not np.all(np.isfinite(leaf_value)):
         raise refuse(name, f"{where} has a leaf value that is not a finite number")
+    # statistics prediction never reads: LightGBM parses them by count, so counts must hold
     for key in ("leaf_weight", "leaf_count"):
         if fields.get(key, "").strip():
-            _floats(name, f"{where} {key}", fields[key], leaves)
+            _count(name, f"{where} {key}", fields[key], leaves)
     for key in ("split_gain", "internal_value", "internal_weight", "internal_count"):
         if fields.get(key, "").strip() or inner:
-            _floats(name, f"{where} {key}", fields.get(key), inner)
+            _count(name, f"{where} {key}", fields.get(key), inner)
     _floats(name, f"{where} shrinkage", fields.get("shrinkage", "1"), 1)
     feature = _ints(name, f"{where} split_feature", fields.get("split_feature"), inner)
     decision = _ints(name, f"{where} decision_type", fields.get("decision_type"), inner)
