@@ -300,3 +300,21 @@ def test_a_file_changed_after_verification_is_refused(blood: TrainResult, tmp_pa
         _member_bytes(path, name, manifest, 1 << 20)
     with pytest.raises(BundleError, match=rf"{name} is [\d,]+ bytes, more than the 1 allowed"):
         _member_bytes(path, name, manifest, 1)
+
+
+def test_key_is_created_where_hard_links_are_not_supported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from apprentice.bundle import sign
+
+    monkeypatch.delenv(sign.KEY_ENV)
+
+    def no_links(src: object, dst: object) -> None:
+        raise PermissionError("hard links not supported")
+
+    monkeypatch.setattr(sign.os, "link", no_links)
+    key = sign.workspace_key(tmp_path / "ws", create=True)
+    assert key is not None and len(key) == 64
+    assert (tmp_path / "ws" / sign.KEY_FILE).stat().st_mode & 0o777 == 0o600
+    assert sign.workspace_key(tmp_path / "ws", create=True) == key
+    assert [p.name for p in (tmp_path / "ws").iterdir()] == [sign.KEY_FILE]  # no temp left
