@@ -334,7 +334,7 @@ def _check_task(manifest: Mapping[str, Any]) -> None:
         n_classes = 0
     if isinstance(n_classes, bool) or not isinstance(n_classes, int):
         raise _tampered("manifest.json's class count is not a whole number")
-    low, high = {"binary": (2, 2), "multiclass": (3, MAX_CLASSES), "regression": (0, 1)}[task]
+    low, high = {"binary": (2, 2), "multiclass": (2, MAX_CLASSES), "regression": (0, 1)}[task]
     if not low <= n_classes <= high:
         raise _tampered(f"manifest.json counts {n_classes} classes for a {task} task")
     classes = manifest.get("classes")
