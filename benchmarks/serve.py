@@ -279,6 +279,7 @@ def main() -> None:
         target, features = make_table(table, args.rows, seed=0)
         print(f"table: {args.rows:,} rows, {len(features)} features, target {target}", flush=True)
         started = time.monotonic()
+        os.environ["APPRENTICE_WORKSPACE"] = str(work / "ws")  # its key signs what the server loads
         model = train_bundle(table, target, work / "bundle", args.budget)
         print(f"trained {model['champion']} in {time.monotonic() - started:.0f} s", flush=True)
 

@@ -222,3 +222,36 @@ def test_unusable_store_fails_in_wait(tmp_path: Path) -> None:
     tracker.open(background=True)
     with pytest.raises(Exception, match="cannot"):
         tracker.wait()
+
+
+def test_registry_refuses_a_bundle_changed_after_registration(
+    tracker: Tracker, trained: TrainResult
+) -> None:
+    """The registry records the manifest's SHA-256: even a manifest re-signed with the right
+    key is refused when it is not the one registered (artifact store tampering)."""
+    import hashlib
+    import json
+
+    from apprentice.bundle.sign import sign_bundle
+    from apprentice.errors import BundleError
+    from apprentice.track.registry import TAG_DIGEST
+
+    registration = _register(tracker, trained)
+    version = show_model(tracker, "blood").versions[0]
+    resolved = resolve_model("blood/1", tracker=tracker)
+    manifest_path = resolved.path / "manifest.json"
+    assert version.tags[TAG_DIGEST] == hashlib.sha256(manifest_path.read_bytes()).hexdigest()
+    assert resolved.digest == version.tags[TAG_DIGEST] and registration.version == 1
+    before = manifest_path.read_bytes()
+    signature = (resolved.path / "manifest.sig").read_bytes()
+    manifest = json.loads(before)
+    manifest["metrics"] = {"roc_auc": 0.99}  # a better-looking model, files untouched
+    manifest_path.write_text(json.dumps(manifest))
+    sign_bundle(resolved.path)
+    with pytest.raises(BundleError, match=r"manifest\.json is not the manifest registered"):
+        resolve_model("blood/1", tracker=tracker)
+    with pytest.raises(BundleError, match=r"manifest\.json changed since 'blood' version 1"):
+        resolved.load()
+    manifest_path.write_bytes(before)  # restored: it resolves and loads again
+    (resolved.path / "manifest.sig").write_bytes(signature)
+    assert resolve_model("blood/1", tracker=tracker).load().task == "binary"

@@ -11,7 +11,7 @@ Layout::
 
     manifest.sig           the HMAC-SHA256 of manifest.json under the workspace key (see sign.py)
 
-Loading checks, before anything is parsed: the manifest's signature (unless the caller trusts
+Loading checks, before anything is parsed: manifest.json's signature (unless the caller trusts
 the bundle, see :mod:`apprentice.bundle.sign`), every member name is a plain file name inside
 the directory (no ``..``, no separators, no links), every file's SHA-256 matches the manifest,
 no file is present that the manifest does not list, and each model file has the format its
@@ -205,10 +205,8 @@ def _tampered(what: str) -> BundleError:
     )
 
 
-def _manifest_bytes(root: Path) -> tuple[bytes, dict[str, Any]]:
-    """The exact bytes of the manifest and their parse, structure checked (hashes not yet)."""
-    from apprentice.bundle.validate import load_json
-
+def _manifest_bytes(root: Path) -> bytes:
+    """The exact bytes of the manifest (nothing parsed yet)."""
     if not root.exists():
         raise BundleError(f"no bundle at {root}: pass the directory apprentice train wrote")
     if not root.is_dir():
@@ -218,7 +216,13 @@ def _manifest_bytes(root: Path) -> tuple[bytes, dict[str, Any]]:
         raise BundleError(f"{root} holds no {MANIFEST}; it is not an apprentice bundle")
     if manifest_path.stat().st_size > MAX_MANIFEST_BYTES:
         raise BundleError(f"{MANIFEST} in {root} is too large to be a manifest")
-    data = manifest_path.read_bytes()
+    return manifest_path.read_bytes()
+
+
+def _parse_manifest(root: Path, data: bytes) -> dict[str, Any]:
+    """The manifest's parse, structure checked (hashes not yet)."""
+    from apprentice.bundle.validate import load_json
+
     try:
         manifest = load_json(data, MANIFEST, max_bytes=MAX_MANIFEST_BYTES)
     except BundleError as exc:
@@ -234,18 +238,19 @@ def _manifest_bytes(root: Path) -> tuple[bytes, dict[str, Any]]:
     if not isinstance(files, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in files.items()
     ):
-        raise _tampered("the manifest's file list is malformed")
-    return data, manifest
+        raise _tampered("manifest.json's file list is malformed")
+    return manifest
 
 
 def read_manifest(path: str | Path) -> dict[str, Any]:
     """The parsed manifest of a bundle directory, structure checked (signature and hashes
     not yet: use :func:`verify_bundle` before trusting anything in it)."""
-    return _manifest_bytes(Path(path))[1]
+    root = Path(path)
+    return _parse_manifest(root, _manifest_bytes(root))
 
 
 def verify_bundle(path: str | Path, *, trust: bool | None = None) -> dict[str, Any]:
-    """Check the manifest's signature and every file of the bundle against it; return the
+    """Check manifest.json's signature and every file of the bundle against it; return the
     manifest.
 
     Raises :class:`~apprentice.errors.BundleError` on an unsigned or wrongly signed manifest
@@ -256,41 +261,47 @@ def verify_bundle(path: str | Path, *, trust: bool | None = None) -> dict[str, A
     from apprentice.bundle.sign import SIGNATURE, check_signature
 
     root = Path(path)
-    data, manifest = _manifest_bytes(root)
-    check_signature(root, data, trust=trust)
+    data = _manifest_bytes(root)
+    check_signature(root, data, trust=trust)  # before anything in it is parsed
+    manifest = _parse_manifest(root, data)
     files: dict[str, str] = manifest["files"]
     real_root = root.resolve()
     for name, expected in files.items():
         if not NAME_RE.match(name) or name in (MANIFEST, SIGNATURE, ".", ".."):
-            raise _tampered("the manifest names a file outside the bundle or with an unsafe name")
+            raise _tampered("manifest.json names a file outside the bundle or with an unsafe name")
         member = root / name
         if member.is_symlink():
             raise _tampered(f"{name} is a link")
         if not member.is_file():
             raise _tampered(f"{name} is missing")
         if member.resolve().parent != real_root:
-            raise _tampered("the manifest names a file outside the bundle")
+            raise _tampered("manifest.json names a file outside the bundle")
         if sha256_file(member) != expected.lower():
             raise _tampered(f"{name} does not match its SHA-256 in the manifest")
     present = {p.name for p in root.iterdir()} - {MANIFEST, SIGNATURE}
     extra = sorted(present - set(files))
     if extra:
-        raise _tampered(f"the bundle holds {len(extra)} file(s) the manifest does not list")
+        shown = ", ".join(repr(n)[:60] for n in extra[:3]) + (" ..." if len(extra) > 3 else "")
+        raise _tampered(
+            f"the bundle holds {len(extra)} file(s) the manifest does not list ({shown})"
+        )
     model = manifest.get("model")
     if not isinstance(model, dict) or not isinstance(model.get("members"), list):
-        raise _tampered("the manifest's model section is malformed")
+        raise _tampered("manifest.json's model section is malformed")
     referenced: list[str] = []
     for member in model["members"]:
         if not isinstance(member, dict):
-            raise _tampered("the manifest's model section is malformed")
+            raise _tampered("manifest.json's model section is malformed")
         kind, file = member.get("kind"), member.get("file")
         if kind not in KIND_SUFFIX:
             raise BundleError(
-                f"the bundle holds a model of kind {kind!r}; apprentice loads only "
-                f"{', '.join(KIND_SUFFIX)} models and never pickle files"
+                f"manifest.json lists {str(file)[:60]!r}, a model of kind {str(kind)[:40]!r}; "
+                f"apprentice loads only {', '.join(KIND_SUFFIX)} models and never pickle files"
             )
         if not isinstance(file, str) or not file.endswith(KIND_SUFFIX[kind]):
-            raise _tampered(f"a {kind} model is not stored in its {KIND_SUFFIX[kind]} format")
+            raise _tampered(
+                f"{str(file)[:60]!r}, a {kind} model, is not in its {KIND_SUFFIX[kind]} format"
+            )
         weight = member.get("weight", 1.0)
         if isinstance(weight, bool) or not isinstance(weight, int | float):
             raise _tampered(f"the weight of {file} is not a number")
@@ -299,15 +310,15 @@ def verify_bundle(path: str | Path, *, trust: bool | None = None) -> dict[str, A
         referenced.append(file)
     features = manifest.get("features")
     if not isinstance(features, dict) or not all(isinstance(v, str) for v in features.values()):
-        raise _tampered("the manifest's feature section is malformed")
+        raise _tampered("manifest.json's feature section is malformed")
     referenced.extend(features.values())
     if manifest.get("recipe") is not None:
         if not isinstance(manifest["recipe"], str):
-            raise _tampered("the manifest's recipe entry is malformed")
+            raise _tampered("manifest.json's recipe entry is malformed")
         referenced.append(manifest["recipe"])
     unknown = [n for n in referenced if n not in files]
     if unknown:
-        raise _tampered("the manifest refers to a file it does not list")
+        raise _tampered("manifest.json refers to a file it does not list")
     _check_task(manifest)
     return manifest
 
@@ -317,24 +328,39 @@ def _check_task(manifest: Mapping[str, Any]) -> None:
 
     task = manifest.get("task")
     if task not in ("binary", "multiclass", "regression"):
-        raise _tampered("the manifest names an unknown task")
+        raise _tampered("manifest.json names an unknown task")
     n_classes = manifest.get("n_classes")
     if n_classes is None:
         n_classes = 0
     if isinstance(n_classes, bool) or not isinstance(n_classes, int):
-        raise _tampered("the manifest's class count is not a whole number")
-    low, high = {"binary": (2, 2), "multiclass": (3, MAX_CLASSES), "regression": (0, 1)}[task]
+        raise _tampered("manifest.json's class count is not a whole number")
+    low, high = {"binary": (2, 2), "multiclass": (2, MAX_CLASSES), "regression": (0, 1)}[task]
     if not low <= n_classes <= high:
-        raise _tampered(f"the manifest counts {n_classes} classes for a {task} task")
+        raise _tampered(f"manifest.json counts {n_classes} classes for a {task} task")
     classes = manifest.get("classes")
     if task != "regression" and (not isinstance(classes, list) or len(classes) != n_classes):
-        raise _tampered("the manifest's classes do not match its class count")
+        raise _tampered("manifest.json's classes do not match its class count")
 
 
-def _read_json(path: Path) -> Any:
-    from apprentice.bundle.validate import read_json_file
+def _member_bytes(root: Path, name: str, manifest: Mapping[str, Any], limit: int) -> bytes:
+    """The bytes of a listed file, read once and checked against the manifest again: what is
+    parsed is exactly what was hashed and signed, even if the folder changes during loading."""
+    from apprentice.bundle.validate import refuse
 
-    return read_json_file(path)
+    path = root / name
+    size = path.stat().st_size
+    if size > limit:
+        raise refuse(name, f"is {size:,} bytes, more than the {limit:,} allowed")
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != str(manifest["files"].get(name, "")).lower():
+        raise _tampered(f"{name} changed while the bundle was loaded")
+    return data
+
+
+def _member_json(root: Path, name: str, manifest: Mapping[str, Any]) -> Any:
+    from apprentice.bundle.validate import MAX_JSON_BYTES, load_json
+
+    return load_json(_member_bytes(root, name, manifest, MAX_JSON_BYTES), name)
 
 
 def _check_array_model(name: str, payload: Any, *, task: str, n_out: int, width: int) -> None:
@@ -392,7 +418,9 @@ def load_bundle(path: str | Path, *, trust: bool | None = None) -> Any:
     from apprentice.bundle.runtime import FeatureRuntime, ModelRuntime, Predictor
     from apprentice.bundle.trusted import load_skops
     from apprentice.bundle.validate import (
+        MAX_JSON_BYTES,
         MAX_LIGHTGBM_BYTES,
+        MAX_SKOPS_FILE_BYTES,
         check_lightgbm_text,
         check_skops_archive,
         load_json,
@@ -407,7 +435,7 @@ def load_bundle(path: str | Path, *, trust: bool | None = None) -> Any:
     features: dict[str, FeatureRuntime] = {}
     for view, name in manifest["features"].items():
         try:
-            features[str(view)] = FeatureRuntime(_read_json(root / name))
+            features[str(view)] = FeatureRuntime(_member_json(root, name, manifest))
         except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError):
             raise refuse(name, "is not a feature spec apprentice wrote") from None
     members: list[tuple[ModelRuntime, float, str]] = []
@@ -416,16 +444,17 @@ def load_bundle(path: str | Path, *, trust: bool | None = None) -> Any:
         file = root / member["file"]
         view = str(member.get("view"))
         if view not in features:
-            raise _tampered("a model refers to a feature view the bundle does not hold")
+            raise _tampered(
+                "a model in manifest.json refers to a feature view the bundle does not hold"
+            )
         width = features[view].n_outputs
         payload: Any
         if kind == "lightgbm":
             import lightgbm as lgb
 
-            if file.stat().st_size > MAX_LIGHTGBM_BYTES:
-                raise refuse(file.name, "is too large to be a model")
+            data = _member_bytes(root, file.name, manifest, MAX_LIGHTGBM_BYTES)
             try:
-                text = file.read_bytes().decode("utf-8")
+                text = data.decode("utf-8")
             except UnicodeDecodeError:
                 raise refuse(file.name, "is not UTF-8 text") from None
             check_lightgbm_text(text, file.name, n_classes=n_out, n_features=width)
@@ -434,24 +463,28 @@ def load_bundle(path: str | Path, *, trust: bool | None = None) -> Any:
             except Exception:
                 raise BundleError(f"{file.name} is not a valid LightGBM model") from None
         elif kind == "sklearn":
-            check_skops_archive(file, n_classes=n_out if task != "binary" else 2, n_features=width)
-            payload = load_skops(file)
-        else:
-            payload = _read_json(file)
+            data = _member_bytes(root, file.name, manifest, MAX_SKOPS_FILE_BYTES)
+            classes = n_out if task != "binary" else 2
+            check_skops_archive(data, file.name, n_classes=classes, n_features=width)
+            payload = load_skops(data, file.name)
+        elif kind in ("constant", "linear"):
+            payload = _member_json(root, file.name, manifest)
             _check_array_model(file.name, payload, task=task, n_out=n_classes, width=width)
+        else:  # a kind is loadable only once validate.py checks its format
+            raise BundleError(f"{file.name}: apprentice has no validator for {kind} models")
         try:
             runtime = ModelRuntime(kind, task, n_classes, payload)
         except (KeyError, TypeError, ValueError):
             raise BundleError(f"{file.name} is not a valid {kind} model") from None
         members.append((runtime, float(member.get("weight", 1.0)), view))
     if not members:
-        raise _tampered("the bundle holds no model")
+        raise _tampered("manifest.json lists no model")
     cleaner = None
     if manifest.get("recipe"):
         from apprentice.bundle.cleaning import load_cleaner
 
         recipe = root / manifest["recipe"]
-        data = recipe.read_bytes()
+        data = _member_bytes(root, recipe.name, manifest, MAX_JSON_BYTES)
         load_json(data, recipe.name)  # caps on size and depth before the recipe is parsed
         try:
             cleaner = load_cleaner(data.decode("utf-8"))

@@ -89,19 +89,32 @@ def workspace_key(workspace: str | Path | None = None, *, create: bool = False) 
     if not create:
         return None
     path.parent.mkdir(parents=True, exist_ok=True)
+    text = secrets.token_hex(32) + "\n"
     tmp = path.parent / f".{KEY_FILE}.{uuid.uuid4().hex[:8]}"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(secrets.token_hex(32) + "\n")
+            handle.write(text)
         try:
             os.link(tmp, path)  # atomic: a concurrent writer's key wins, never half a file
             log.info("created the bundle signing key %s", path)
         except FileExistsError:
             pass
+        except OSError:  # a file system without hard links: exclusive create instead
+            _create_exclusive(path, text)
     finally:
         tmp.unlink(missing_ok=True)
     return _read_key_file(path)
+
+
+def _create_exclusive(path: Path, text: str) -> None:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(text)
+    log.info("created the bundle signing key %s", path)
 
 
 def key_id(key: bytes) -> str:

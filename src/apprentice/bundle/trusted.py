@@ -8,11 +8,13 @@ skops is asked to load it.
 
 from __future__ import annotations
 
-import json
+import io
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
+from apprentice.bundle.validate import load_json
 from apprentice.errors import BundleError
 
 _SK = "sklearn"
@@ -102,17 +104,20 @@ def _walk(node: Any, found: set[str]) -> None:
             _walk(value, found)
 
 
-def skops_types(path: Path) -> set[str]:
-    """Every type and function a skops file names (read from its schema, nothing loaded)."""
+def skops_types(source: Path | bytes, name: str | None = None) -> set[str]:
+    """Every type and function a skops file (a path, or its bytes named ``name``) names, read
+    from its schema; nothing is loaded."""
+    label = name or (source.name if isinstance(source, Path) else "the skops file")
     try:
-        with zipfile.ZipFile(path) as archive:
+        handle = io.BytesIO(source) if isinstance(source, bytes) else source
+        with zipfile.ZipFile(handle) as archive:
             info = archive.getinfo("schema.json")
             if info.file_size > MAX_SCHEMA_BYTES:
-                raise BundleError(f"{path.name}: the skops schema is too large to be a model")
-            schema = json.loads(archive.read(info))
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, OSError) as exc:
+                raise BundleError(f"{label}: the skops schema is too large to be a model")
+            schema = load_json(archive.read(info), label, max_bytes=MAX_SCHEMA_BYTES, max_depth=200)
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError, zlib.error) as exc:
         raise BundleError(
-            f"{path.name} is not a valid skops file ({type(exc).__name__}); the bundle is "
+            f"{label} is not a valid skops file ({type(exc).__name__}); the bundle is "
             "damaged or was tampered with: rebuild it with apprentice train"
         ) from None
     found: set[str] = set()
@@ -120,30 +125,35 @@ def skops_types(path: Path) -> set[str]:
     return found
 
 
-def check_skops(path: Path) -> list[str]:
+def check_skops(source: Path | bytes, name: str | None = None) -> list[str]:
     """Refuse a skops file naming any type outside :data:`TRUSTED_TYPES`.
 
     Returns the sorted list of types the file names (all trusted).
     """
-    found = skops_types(path)
+    label = name or (source.name if isinstance(source, Path) else "the skops file")
+    found = skops_types(source, name)
     untrusted = sorted(found - TRUSTED_TYPES)
     if untrusted:
-        shown = ", ".join(untrusted[:3]) + (" ..." if len(untrusted) > 3 else "")
+        shown = ", ".join(t[:60] for t in untrusted[:3]) + (" ..." if len(untrusted) > 3 else "")
         raise BundleError(
-            f"{path.name} holds {len(untrusted)} untrusted type(s) ({shown}); apprentice loads "
+            f"{label} holds {len(untrusted)} untrusted type(s) ({shown}); apprentice loads "
             "only the model types it writes: do not load this bundle, rebuild it"
         )
     return sorted(found)
 
 
-def load_skops(path: Path) -> Any:
-    """Load a skops file after :func:`check_skops`, trusting exactly the types it names."""
+def load_skops(source: Path | bytes, name: str | None = None) -> Any:
+    """Load a skops file (a path, or the bytes already validated) after :func:`check_skops`,
+    trusting exactly the types it names."""
     import skops.io as sio
 
-    types = check_skops(path)
+    label = name or (source.name if isinstance(source, Path) else "the skops file")
+    types = check_skops(source, name)
     try:
-        return sio.load(path, trusted=types)
+        if isinstance(source, bytes):
+            return sio.loads(source, trusted=types)
+        return sio.load(source, trusted=types)
     except Exception as exc:  # skops raises many kinds on hostile input
         raise BundleError(
-            f"{path.name} could not be loaded safely ({type(exc).__name__}); rebuild the bundle"
+            f"{label} could not be loaded safely ({type(exc).__name__}); rebuild the bundle"
         ) from None

@@ -16,7 +16,10 @@ plain Python and numpy, with every index, count and size bounded:
   scikit-learn ``Tree`` and histogram-gradient-boosting ``TreePredictor`` checked like
   LightGBM's (:func:`check_skops_archive`).
 
-Each refusal is a :class:`~apprentice.errors.BundleError` that names the file.
+Each refusal is a :class:`~apprentice.errors.BundleError` that names the file. A new model
+format (XGBoost JSON/UBJSON, CatBoost) needs its own checker here, called by ``load_bundle``
+on the bytes its library will parse, and its variants in ``tests/bundle/test_hostile.py``;
+``load_bundle`` refuses a kind it has no checker for.
 """
 
 from __future__ import annotations
@@ -26,8 +29,8 @@ import json
 import math
 import re
 import zipfile
+import zlib
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -43,6 +46,7 @@ MAX_FEATURES = 10_000_000
 MAX_LEAVES = 1 << 20
 MAX_SKOPS_MEMBERS = 200_000
 MAX_SKOPS_BYTES = 4 * 1024**3
+MAX_SKOPS_FILE_BYTES = 2 * 1024**3
 MAX_SKOPS_RATIO = 200
 SKOPS_SMALL_MEMBER = 1024 * 1024
 MAX_SKOPS_SCHEMA_BYTES = 64 * 1024 * 1024
@@ -111,16 +115,6 @@ def load_json(
         raise refuse(name, "is not valid JSON") from None
 
 
-def read_json_file(path: Path, **caps: Any) -> Any:
-    """:func:`load_json` of a file, its size checked before it is read."""
-    limit = int(caps.get("max_bytes", MAX_JSON_BYTES))
-    if path.stat().st_size > limit:
-        raise refuse(
-            path.name, f"is {path.stat().st_size:,} bytes, more than the {limit:,} allowed"
-        )
-    return load_json(path.read_bytes(), path.name, **caps)
-
-
 # --------------------------------------------------------------------------- trees
 
 
@@ -176,12 +170,19 @@ def _ints(name: str, where: str, text: str | None, count: int) -> np.ndarray:
     parts = (text or "").split()
     if len(parts) != count:
         raise refuse(name, f"{where} holds {len(parts)} values, not {count}")
-    if not all(_INTS.match(p) for p in parts):
-        raise refuse(name, f"{where} holds a value that is not a whole number")
-    values = [int(p) for p in parts]
-    if values and (min(values) < -(2**62) or max(values) > 2**62):
+    try:
+        values = np.array(parts, dtype=np.int64)  # "1.5", "nan", "x" and overflow all raise
+    except (ValueError, OverflowError):
+        raise refuse(name, f"{where} holds a value that is not a whole number") from None
+    if len(values) and (values.min() < -(2**62) or values.max() > 2**62):
         raise refuse(name, f"{where} holds a value out of range")
-    return np.asarray(values, dtype=np.int64)
+    return values
+
+
+def _count(name: str, where: str, text: str | None, count: int) -> None:
+    found = len((text or "").split())
+    if found != count:
+        raise refuse(name, f"{where} holds {found} values, not {count}")
 
 
 def _floats(name: str, where: str, text: str | None, count: int) -> np.ndarray:
@@ -189,8 +190,8 @@ def _floats(name: str, where: str, text: str | None, count: int) -> np.ndarray:
     if len(parts) != count:
         raise refuse(name, f"{where} holds {len(parts)} values, not {count}")
     try:
-        return np.asarray([float(p) for p in parts], dtype=np.float64)
-    except ValueError:
+        return np.array(parts, dtype=np.float64)
+    except (ValueError, OverflowError):
         raise refuse(name, f"{where} holds a value that is not a number") from None
 
 
@@ -208,12 +209,13 @@ def _check_lightgbm_tree(name: str, index: int, block: str, n_features: int) -> 
     leaf_value = _floats(name, f"{where} leaf_value", fields.get("leaf_value"), leaves)
     if not np.all(np.isfinite(leaf_value)):
         raise refuse(name, f"{where} has a leaf value that is not a finite number")
+    # statistics prediction never reads: LightGBM parses them by count, so counts must hold
     for key in ("leaf_weight", "leaf_count"):
         if fields.get(key, "").strip():
-            _floats(name, f"{where} {key}", fields[key], leaves)
+            _count(name, f"{where} {key}", fields[key], leaves)
     for key in ("split_gain", "internal_value", "internal_weight", "internal_count"):
         if fields.get(key, "").strip() or inner:
-            _floats(name, f"{where} {key}", fields.get(key), inner)
+            _count(name, f"{where} {key}", fields.get(key), inner)
     _floats(name, f"{where} shrinkage", fields.get("shrinkage", "1"), 1)
     feature = _ints(name, f"{where} split_feature", fields.get("split_feature"), inner)
     decision = _ints(name, f"{where} decision_type", fields.get("decision_type"), inner)
@@ -344,16 +346,20 @@ def _check_lightgbm_tail(name: str, tail: str) -> None:
 # --------------------------------------------------------------------------- skops
 
 
+# a damaged member surfaces as any of these (zlib.error from a corrupt deflate stream)
+_ZIP_ERRORS = (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error)
+
+
 class _Archive:
     """A skops zip opened with every member's declared size checked."""
 
-    def __init__(self, path: Path) -> None:
-        self.name = path.name
+    def __init__(self, data: bytes, name: str) -> None:
+        self.name = name
         try:
-            self.zip = zipfile.ZipFile(path)
+            self.zip = zipfile.ZipFile(io.BytesIO(data))
             infos = self.zip.infolist()
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-            raise refuse(path.name, f"is not a valid skops file ({type(exc).__name__})") from None
+        except _ZIP_ERRORS as exc:
+            raise refuse(name, f"is not a valid skops file ({type(exc).__name__})") from None
         if len(infos) > MAX_SKOPS_MEMBERS:
             raise refuse(self.name, f"holds {len(infos):,} members")
         total = 0
@@ -386,7 +392,7 @@ class _Archive:
             raise refuse(
                 self.name, f"refers to the member {member[:40]!r} it does not hold"
             ) from None
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        except (*_ZIP_ERRORS, NotImplementedError) as exc:
             raise refuse(
                 self.name, f"member {member[:40]!r} is damaged ({type(exc).__name__})"
             ) from None
@@ -406,7 +412,7 @@ class _Archive:
                 else:
                     raise ValueError(version)
                 offset = handle.tell()
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile, SyntaxError) as exc:
+        except (*_ZIP_ERRORS, SyntaxError) as exc:
             raise refuse(
                 self.name, f"member {member[:40]!r} is not a numpy array ({type(exc).__name__})"
             ) from None
@@ -423,10 +429,14 @@ class _Archive:
         self.check_npy(member)
         try:
             return np.asarray(np.load(io.BytesIO(self.read(member)), allow_pickle=False))
-        except (ValueError, OSError, EOFError) as exc:
+        except _ZIP_ERRORS as exc:
             raise refuse(
                 self.name, f"member {member[:40]!r} is not a numpy array ({type(exc).__name__})"
             ) from None
+
+
+def _ident(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
 
 
 def _iter_nodes(schema: Any) -> Any:
@@ -442,29 +452,42 @@ def _iter_nodes(schema: Any) -> Any:
 
 
 class _Schema:
+    """The schema of a skops file, read the way skops reads it.
+
+    skops builds one object per ``__id__`` (the first node it meets with that id; later ones,
+    and ``CachedNode`` references, reuse it). So wherever the checks read a node, every node
+    sharing its id must say the same thing, or the file is refused: what is checked is then
+    what skops builds, whichever node it meets first.
+    """
+
     def __init__(self, archive: _Archive, schema: Any) -> None:
         self.archive = archive
         self.name = archive.name
-        self.by_id: dict[Any, dict[str, Any]] = {}
-        seen: dict[Any, str] = {}
+        self.by_id: dict[Any, list[dict[str, Any]]] = {}
+        self.consistent: dict[str, bool] = {}
         for node in _iter_nodes(schema):
             if "__loader__" not in node or node.get("__loader__") == "CachedNode":
                 continue
             ident = node.get("__id__")
-            if ident is None:
-                continue
-            body = json.dumps(node, sort_keys=True)
-            if ident in seen and seen[ident] != body:
-                raise refuse(self.name, f"gives the object id {ident!r} two different meanings")
-            seen[ident] = body
-            self.by_id.setdefault(ident, node)
+            if ident is not None:
+                self.by_id.setdefault(_ident(ident), []).append(node)
 
     def resolve(self, node: Any) -> Any:
-        if isinstance(node, dict) and node.get("__loader__") == "CachedNode":
-            target = self.by_id.get(node.get("__id__"))
-            if target is None:
+        if not isinstance(node, dict):
+            return node
+        ident = node.get("__id__")
+        others = self.by_id.get(_ident(ident), []) if ident is not None else []
+        if node.get("__loader__") == "CachedNode":
+            if not others:
                 raise refuse(self.name, "refers to an object it does not hold")
-            return target
+            node = others[0]
+        if len(others) > 1 or (others and others[0] is not node):
+            key = _ident(ident)
+            if key not in self.consistent:
+                bodies = {json.dumps(o, sort_keys=True) for o in others}
+                self.consistent[key] = len(bodies) == 1
+            if not self.consistent[key]:
+                raise refuse(self.name, f"gives the object id {str(ident)[:24]} two meanings")
         return node
 
     def scalar(self, node: Any, where: str) -> Any:
@@ -584,7 +607,9 @@ def _check_sklearn_tree(
     _check_edges(s.name, where, children, np.concatenate([ids, ids]), count)
 
 
-def _check_hgb_predictor(s: _Schema, node: dict[str, Any], where: str, n_features: int) -> None:
+def _check_hgb_predictor(
+    s: _Schema, node: dict[str, Any], where: str, n_features: int, categorical: set[int]
+) -> None:
     state = s.state(node, where)
     nodes = s.array(state.get("nodes"), f"{where} nodes")
     raw = s.array(state.get("raw_left_cat_bitsets"), f"{where} raw_left_cat_bitsets")
@@ -610,15 +635,19 @@ def _check_hgb_predictor(s: _Schema, node: dict[str, Any], where: str, n_feature
         raise refuse(s.name, f"{where}: a split feature is outside 0..{n_features - 1}")
     if np.any(np.isnan(nodes["num_threshold"][inner])):
         raise refuse(s.name, f"{where}: a threshold is NaN")
-    categorical = inner & (nodes["is_categorical"] == 1)
-    if np.any(nodes["bitset_idx"][categorical] >= raw.shape[0]):
+    splits = inner & (nodes["is_categorical"] == 1)
+    if np.any(nodes["bitset_idx"][splits] >= raw.shape[0]):
         raise refuse(s.name, f"{where}: a categorical split names no category set")
+    # scikit-learn looks the known categories up by the bin mapper's categorical features
+    if not set(nodes["feature_idx"][splits].tolist()) <= categorical:
+        raise refuse(s.name, f"{where}: a categorical split is on a feature that is not")
     ids = np.flatnonzero(inner).astype(np.int64)
     children = np.concatenate([nodes["left"][inner], nodes["right"][inner]]).astype(np.int64)
     _check_edges(s.name, where, children, np.concatenate([ids, ids]), count)
 
 
-def _check_bin_mapper(s: _Schema, node: dict[str, Any], where: str, n_features: int) -> None:
+def _check_bin_mapper(s: _Schema, node: dict[str, Any], where: str, n_features: int) -> set[int]:
+    """Check a bin mapper; return its categorical features."""
     state = s.state(node, where)
     flags = s.array(state.get("is_categorical_"), f"{where} is_categorical_")
     if flags.shape != (n_features,) or flags.dtype.kind not in "biu" or np.any(flags > 1):
@@ -638,40 +667,59 @@ def _check_bin_mapper(s: _Schema, node: dict[str, Any], where: str, n_features: 
             or cats.max() > 255
         ):
             raise refuse(s.name, f"{where} categories of feature {index} are outside 0..255")
+    return {int(i) for i in np.flatnonzero(flags)}
 
 
+_ESTIMATORS = (
+    "RandomForest",
+    "ExtraTrees",
+    "ExtraTree",
+    "DecisionTree",
+    "HistGradientBoosting",
+)
 _COUNT_KEYS = {"n_classes_", "n_trees_per_iteration_"}
 _WIDTH_KEYS = {"n_features_in_", "_n_features"}
 
 
-def check_skops_archive(path: Path, *, n_classes: int, n_features: int) -> None:
-    """Refuse a skops file that is a zip bomb, has inconsistent arrays or tree arrays that
-    would make scikit-learn read or write outside them; nothing is unpickled or built."""
-    archive = _Archive(path)
+def check_skops_archive(data: bytes, name: str, *, n_classes: int, n_features: int) -> None:
+    """Refuse a skops file (its bytes, named ``name``) that is a zip bomb, has inconsistent
+    arrays or tree arrays that would make scikit-learn read or write outside them; nothing is
+    unpickled or built. Load the same bytes afterwards, never the file again."""
+    archive = _Archive(data, name)
     info = archive.infos["schema.json"]
     if info.file_size > MAX_SKOPS_SCHEMA_BYTES:
-        raise refuse(path.name, "has a schema too large to be a model")
+        raise refuse(name, "has a schema too large to be a model")
     schema = load_json(
         archive.read("schema.json"),
-        path.name,
+        name,
         max_bytes=MAX_SKOPS_SCHEMA_BYTES,
         max_depth=MAX_SKOPS_DEPTH,
     )
     s = _Schema(archive, schema)
-    for name in archive.infos:
-        if name != "schema.json":
-            archive.check_npy(name)
+    for member in archive.infos:
+        if member != "schema.json":
+            archive.check_npy(member)
     classes = max(n_classes, 1)
+    categorical: set[int] | None = None
+    for node in _iter_nodes(schema):
+        if node.get("__class__") == "_BinMapper":
+            found = _check_bin_mapper(s, node, "the bin mapper", n_features)
+            categorical = found if categorical is None else categorical & found
     for node in _iter_nodes(schema):
         cls, module = node.get("__class__"), node.get("__module__")
         if cls == "Tree" and module == "sklearn.tree._tree":
             _check_sklearn_tree(s, node, "a decision tree", n_features, classes)
         elif cls == "TreePredictor":
-            _check_hgb_predictor(s, node, "a boosted tree", n_features)
-        elif cls == "_BinMapper":
-            _check_bin_mapper(s, node, "the bin mapper", n_features)
+            if categorical is None:
+                raise refuse(name, "holds boosted trees without their bin mapper")
+            _check_hgb_predictor(s, node, "a boosted tree", n_features, categorical)
         content = node.get("content")
-        if node.get("__loader__") in ("ObjectNode", "DictNode") and isinstance(content, dict):
+        if (
+            node.get("__loader__") == "ObjectNode"
+            and isinstance(cls, str)
+            and cls.startswith(_ESTIMATORS)
+            and isinstance(content, dict)
+        ):
             attrs = content.get("content")
             if not isinstance(attrs, Mapping):
                 continue
@@ -690,6 +738,6 @@ def check_skops_archive(path: Path, *, n_classes: int, n_features: int) -> None:
                 if target.get("__loader__") == "NdArrayNode" and target.get("type") == "numpy":
                     labels = s.array(target, "classes_")
                     if labels.ndim != 1 or len(labels) > classes or labels.dtype.kind not in "biuf":
-                        raise refuse(path.name, "names classes the manifest does not have")
+                        raise refuse(name, "names classes the manifest does not have")
                     if len(labels) and (labels.min() < 0 or labels.max() >= classes):
-                        raise refuse(path.name, "names classes the manifest does not have")
+                        raise refuse(name, "names classes the manifest does not have")

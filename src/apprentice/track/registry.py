@@ -8,6 +8,7 @@ are set by the first registration, and a later run with another task or target i
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import tempfile
@@ -28,6 +29,7 @@ CHALLENGER = "challenger"
 TAG_TASK = "apprentice.task"
 TAG_TARGET = "apprentice.target"
 TAG_RUN = "apprentice.run_id"
+TAG_DIGEST = "apprentice.bundle_sha256"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 ALIAS_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,254}$")
 
@@ -159,11 +161,20 @@ class ResolvedModel:
     path: Path
     task: str | None
     target: str | None
+    digest: str | None = None
 
     def load(self) -> Any:
-        """The verified :class:`~apprentice.bundle.Bundle`."""
+        """The verified :class:`~apprentice.bundle.Bundle` (its manifest's signature, the
+        digest the registry recorded, and every file)."""
         from apprentice.bundle import load_bundle
 
+        if self.digest is not None and _manifest_sha256(self.path) != self.digest:
+            from apprentice.errors import BundleError
+
+            raise BundleError(
+                f"{self.path / 'manifest.json'} changed since {self.name!r} version "
+                f"{self.version} was resolved; do not use it, resolve the model again"
+            )
         return load_bundle(self.path)
 
     def to_dict(self) -> dict[str, Any]:
@@ -354,6 +365,7 @@ def register_bundle(
     check_name(name)
     client = tracker.client
     existing = check_task(tracker, name, task=task, target=target)
+    digest = bundle_digest(tracker, source)
     created = False
     version: int | None = None
     try:
@@ -368,7 +380,7 @@ def register_bundle(
             name,
             source,
             run_id=run_id,
-            tags=dict(tags or {}),
+            tags={**dict(tags or {}), TAG_DIGEST: digest},
             description=description or None,
         )
         version = int(made.version)
@@ -386,6 +398,55 @@ def register_bundle(
     return Registration(
         name=name, version=version, alias=alias, created_model=created, source=source
     )
+
+
+def _manifest_sha256(path: Path) -> str:
+    return hashlib.sha256((path / "manifest.json").read_bytes()).hexdigest()
+
+
+def bundle_digest(tracker: Tracker, source: str) -> str:
+    """The SHA-256 of the bundle manifest at ``source`` (it covers every file, each by its own
+    SHA-256): what the registry records, and checks again whenever the version is resolved."""
+    local = _local_source(source)
+    try:
+        if local is not None:
+            return _manifest_sha256(local)
+        from mlflow.artifacts import download_artifacts
+
+        with tempfile.TemporaryDirectory(prefix="apprentice-digest-") as tmp:
+            got = download_artifacts(
+                artifact_uri=f"{source.rstrip('/')}/manifest.json",
+                dst_path=tmp,
+                tracking_uri=tracker.uri,
+            )
+            return hashlib.sha256(Path(got).read_bytes()).hexdigest()
+    except OSError as exc:
+        raise RegistryError(
+            f"the bundle at {source} has no readable manifest.json ({exc.strerror or exc}); "
+            "log the bundle folder before registering it"
+        ) from None
+    except Exception as exc:
+        raise TrackingError(
+            f"reading the bundle manifest at {source} failed ({mlflow_message(exc)}); nothing "
+            "was registered"
+        ) from None
+
+
+def check_digest(path: Path, version: VersionInfo) -> None:
+    """Refuse a bundle whose manifest is not the one registered for ``version``."""
+    from apprentice.errors import BundleError
+
+    expected = version.tags.get(TAG_DIGEST)
+    if expected is None:
+        return  # registered before digests were recorded: the bundle's signature still applies
+    actual = _manifest_sha256(path)
+    if actual != expected.strip().lower():
+        raise BundleError(
+            f"{path / 'manifest.json'} is not the manifest registered for {version.name!r} "
+            f"version {version.version} (SHA-256 {actual[:16]}..., registered "
+            f"{expected[:16]}...): the bundle was changed after registration; do not use it, "
+            "remove this copy or register a new version"
+        )
 
 
 def _undo(tracker: Tracker, name: str, version: int | None, created: bool) -> None:
@@ -510,6 +571,7 @@ def resolve_model(
             f"the bundle of {name!r} version {number} is missing at {path}; the store's "
             "artifacts were moved or deleted"
         )
+    check_digest(path, chosen)
     return ResolvedModel(
         name=name,
         version=int(chosen.version),
@@ -519,6 +581,7 @@ def resolve_model(
         path=path,
         task=info.task,
         target=info.target,
+        digest=chosen.tags.get(TAG_DIGEST),
     )
 
 
