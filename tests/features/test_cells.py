@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import math
+import os
 import random
 from typing import Any
 
@@ -97,7 +98,7 @@ def test_the_recipe_covers_every_kind() -> None:
 
 _amount = st.floats(min_value=-1e7, max_value=1e7, allow_nan=False, allow_infinity=False)
 _int = st.integers(min_value=-(10**7), max_value=10**7)
-_pad = st.sampled_from(["", " ", "  ", "\t", "\u00a0"])
+_pad = st.sampled_from(["", " ", "  ", "\t", "\n", "\u00a0", "\x1c", "\x85", "\u2028", "\u3000"])
 
 
 def _euro(x: float) -> str:
@@ -127,6 +128,8 @@ _formats = st.one_of(
         lambda t: t[0] + t[1]
     ),
     st.sampled_from(CATEGORIES).map(lambda c: c.upper().replace(" ", "  ")),
+    st.tuples(_pad, st.sampled_from(CATEGORIES), _pad).map(lambda t: "".join(t)),
+    st.tuples(_pad, _amount.map(repr), _pad).map(lambda t: "".join(t)),
     st.text(alphabet=st.characters(codec="ascii"), max_size=12),
     st.text(max_size=12),
     st.text(alphabet="0123456789.,-+eE $%", max_size=10),
@@ -146,7 +149,7 @@ def _training(rec: ColumnRecipe, raws: list[Any]) -> list[str]:
 
 
 @settings(
-    max_examples=80,
+    max_examples=int(os.environ.get("PARITY_EXAMPLES", "80")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
