@@ -136,6 +136,7 @@ _formats = st.one_of(
 )
 _json = st.one_of(
     st.none(),
+    st.sampled_from([pd.NA, pd.NaT, float("nan")]),
     st.booleans(),
     st.integers(min_value=-(2**70), max_value=2**70),
     st.floats(allow_nan=True, allow_infinity=True),
