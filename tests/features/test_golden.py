@@ -59,6 +59,7 @@ def test_small_copy_matches_the_recording(name: str) -> None:
     _check(name.removesuffix(".csv"), result, full=False)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (SHARED / "MANIFEST.json").is_file(), reason="../shared is not available")
 @pytest.mark.parametrize("name", sorted(TABLES))
 def test_full_table_matches_the_recording(name: str) -> None:

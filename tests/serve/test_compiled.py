@@ -6,6 +6,7 @@ import random
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from apprentice.bundle import load_bundle
 from apprentice.clean.recipe import cell_cleaner, clean_cell
@@ -71,3 +72,18 @@ def test_typed_values_are_the_features_only(planted: Planted) -> None:
     typed = compiled.clean_record(planted.records(1)[0])
     assert set(typed) == set(compiled.columns)
     assert "email" not in typed and "Name" not in typed
+
+
+@pytest.mark.timeout(120)
+def test_a_two_megabyte_run_of_dots_in_every_field(planted: Planted) -> None:
+    """Work per cell is linear in its length: 2 MB of dots (which a backtracking pattern
+    for final dots took minutes over) is cleaned and predicted as the batch path does."""
+    bundle = load_bundle(planted.bundle)
+    compiled = CompiledModel(bundle)
+    record = dict(planted.records(1)[0])
+    for i, name in enumerate(compiled.columns):
+        record[name] = "." * 2_000_000 + ("x" if i % 2 else " .")
+    got, typed = compiled.predict_record(record)
+    np.testing.assert_allclose(got, bundle.predict_proba(pd.DataFrame([record])), atol=1e-12)
+    np.testing.assert_allclose(got, bundle.predict_proba([record, record])[:1], atol=1e-12)
+    assert set(typed) == set(compiled.columns)

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from apprentice.errors import BundleError
-from apprentice.features.cells import CellCleaner, RowCleaner
+from apprentice.features.cells import CellCleaner, RowCleaner, cell_text
 
 
 def cleaner_class() -> Any:
@@ -58,22 +58,17 @@ def load_cleaner(text: str) -> Any:
 
 
 def as_text_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Raw cells as text (``None`` stays missing), the form the cleaner expects."""
+    """Raw cells as text (missing stays missing), the form the cleaner expects: each cell
+    as :func:`~apprentice.features.cells.cell_text` gives it to the cell cleaner."""
     out = {}
     for name in frame.columns:
         col = frame[name]
         if isinstance(col.dtype, pd.StringDtype):
             out[str(name)] = col
         else:
-            values = [None if _missing(v) else str(v) for v in col.tolist()]
+            values = [cell_text(v) for v in col.tolist()]
             out[str(name)] = pd.Series(values, index=frame.index, dtype="str")
     return pd.DataFrame(out, index=frame.index)
-
-
-def _missing(value: Any) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    return isinstance(value, float) and value != value
 
 
 def clean_frame(cleaner: Any, frame: pd.DataFrame) -> pd.DataFrame:
@@ -103,12 +98,8 @@ def row_cleaner(cleaner: Any) -> Any:
         return RowCleaner(list(cells.values()))
 
     def slow(row: Mapping[str, Any]) -> dict[str, Any]:
-        frame = pd.DataFrame({c: pd.Series([_text(v)], dtype="str") for c, v in row.items()})
+        frame = pd.DataFrame({c: pd.Series([cell_text(v)], dtype="str") for c, v in row.items()})
         typed = cleaner.transform(frame)
         return {str(k): typed[k].iloc[0] for k in typed.columns}
 
     return slow
-
-
-def _text(value: Any) -> str | None:
-    return None if _missing(value) else str(value)

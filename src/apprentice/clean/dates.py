@@ -385,6 +385,35 @@ _EPOCH_1900 = np.datetime64("1900-01-01T00:00:00", "us")
 _ISO = re.compile(r"^%Y-%m-%d(?:[T ]%H:%M(?::%S(?:\.%f)?)?)?$")
 
 
+#: the exact text each token of an ISO format (``_ISO``) writes, as an RE2 pattern
+_ISO_SHAPES = {
+    "%Y": r"\d{4}",
+    "%m": r"\d{2}",
+    "%d": r"\d{2}",
+    "%H": r"\d{2}",
+    "%M": r"\d{2}",
+    "%S": r"\d{2}",
+    "%f": r"\d{1,6}",
+    ".": r"\.",
+    "T": "T",
+    " ": " ",
+    "-": "-",
+    ":": ":",
+}
+
+
+def _iso_shaped(stripped: pa.Array, formats: list[str], missing: np.ndarray) -> bool:
+    """Whether every present cell is written exactly as one of the ISO ``formats`` writes it.
+
+    pyarrow's cast also reads other ISO 8601 spellings (a time after a date-only format, ``T``
+    for a space), which the formats refuse: only cells of the formats' exact shape may take
+    the cast, so that a cell reads the same alone and among others.
+    """
+    shapes = ["".join(_ISO_SHAPES[t] for t in re.findall(r"%.|.", f)) for f in formats]
+    fits = bool_np(pc.match_substring_regex(stripped, "^(?:" + "|".join(shapes) + ")$"))
+    return bool((fits | missing).all())
+
+
 def _strptime(sub: pa.Array, fmt: str) -> tuple[np.ndarray, np.ndarray]:
     """(microseconds since epoch, ok) for one format."""
     n = len(sub)
@@ -437,7 +466,12 @@ def parse_dates(
     n = len(stripped)
     out = np.zeros(n, dtype=np.int64)
     ok = np.zeros(n, dtype=bool)
-    if fmt.formats and not fmt.utc and all(_ISO.match(f) for f in fmt.formats):
+    if (
+        fmt.formats
+        and not fmt.utc
+        and all(_ISO.match(f) for f in fmt.formats)
+        and _iso_shaped(stripped, fmt.formats, missing)
+    ):
         # strict ISO 8601 text: pyarrow's cast parses and validates it in one fast pass
         masked = (
             pc.if_else(pa.array(missing), pa.scalar(None, stripped.type), stripped)

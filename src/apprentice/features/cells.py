@@ -15,7 +15,7 @@ those of the recipe for the cells they accept (and that the parity tests hold to
   dropped), all in time linear in the cell's length.
 
 Anything else (separators, currency, units, percent, dates, booleans, other scripts) is the
-recipe's. The module needs nothing but the standard library.
+recipe's.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
+
+import pandas as pd
 
 #: distinct cells remembered per column
 CACHE_LIMIT = 50_000
@@ -37,8 +39,10 @@ _NOT_FOUND = object()
 
 
 def is_missing(value: Any) -> bool:
-    """``None`` and float NaN: a cell with no text."""
-    return value is None or (isinstance(value, float) and value != value)
+    """``None``, ``pd.NA``, ``pd.NaT`` and float NaN: a cell with no text."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and value != value
 
 
 def cell_text(value: Any) -> str | None:

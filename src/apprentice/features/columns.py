@@ -111,6 +111,9 @@ class DatetimeColumn(Column):
         self.medians = np.asarray(plan["median"], dtype=float)
         self.means = np.asarray(plan["mean"], dtype=float)
         self.scales = np.asarray(plan["scale"], dtype=float)
+        self.median_list: list[float] = self.medians.tolist()
+        self.mean_list: list[float] = self.means.tolist()
+        self.scale_list: list[float] = self.scales.tolist()
         self.indicator = bool(plan["indicator"])
 
     def _finish(self, matrix: np.ndarray) -> np.ndarray:
@@ -128,7 +131,16 @@ class DatetimeColumn(Column):
 
     def transform_value(self, value: Any, out: list[float]) -> None:
         parts = timestamp_parts(timestamp(value), self.parts, self.ref)
-        out.extend(self._finish(parts.reshape(1, -1))[0].tolist())
+        if not self.linear:
+            out.extend(parts)
+            return
+        missing = any(x != x for x in parts)
+        for x, median, mean, scale in zip(
+            parts, self.median_list, self.mean_list, self.scale_list, strict=True
+        ):
+            out.append(_clip(((median if x != x else x) - mean) / scale))
+        if self.indicator:
+            out.append(1.0 if missing else 0.0)
 
 
 class CategoricalColumn(Column):

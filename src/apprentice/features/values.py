@@ -9,6 +9,7 @@ never an error.
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from datetime import UTC, date, datetime
 from typing import Any
@@ -20,6 +21,7 @@ TRUE_WORDS = frozenset({"true", "yes", "y", "t"})
 FALSE_WORDS = frozenset({"false", "no", "n", "f"})
 NS_PER_DAY = 86_400e9
 _NS_PER_HOUR = 3_600_000_000_000
+_NS_PER_DAY_INT = 86_400_000_000_000
 DATE_PARTS: tuple[str, ...] = ("year", "month", "day", "dayofweek", "hour", "elapsed_days")
 
 
@@ -97,18 +99,28 @@ def timestamp(value: Any) -> pd.Timestamp | None:
         if isinstance(value, pd.Timestamp | datetime | date | np.datetime64):
             ts = pd.Timestamp(value)
         elif isinstance(value, str):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                ts = pd.to_datetime(value, errors="coerce", utc=True)
+            ts = _from_text(value)
         else:
             return None
-    except (ValueError, TypeError, OverflowError):
+        if ts is pd.NaT or ts is None or pd.isna(ts):
+            return None
+        if ts.tzinfo is not None:
+            ts = ts.tz_convert(UTC).tz_localize(None)
+        return ts.as_unit("ns")
+    except (ValueError, TypeError, OverflowError):  # out of range or not a date
         return None
-    if ts is pd.NaT or ts is None or pd.isna(ts):
-        return None
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert(UTC).tz_localize(None)
-    return ts
+
+
+#: naive ISO 8601 (no offset): ``datetime.fromisoformat`` reads it as pandas does, faster
+_PLAIN_ISO = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?", re.ASCII)
+
+
+def _from_text(text: str) -> pd.Timestamp | None:
+    if _PLAIN_ISO.fullmatch(text):
+        return pd.Timestamp(datetime.fromisoformat(text))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pd.to_datetime(text, errors="coerce", utc=True)
 
 
 def as_datetime(series: pd.Series) -> pd.Series:
@@ -137,41 +149,52 @@ def _ns(value: Any) -> int:
 
 def date_parts(stamps: pd.Series, parts: list[str], ref_ns: int) -> np.ndarray:
     """Calendar parts and elapsed days of a ``datetime64[ns]`` column, NaN where missing."""
-    return parts_of_ns(stamps.to_numpy(dtype="datetime64[ns]").view(np.int64), parts, ref_ns)
-
-
-def timestamp_parts(ts: pd.Timestamp | None, parts: list[str], ref_ns: int) -> np.ndarray:
-    """The parts of one timestamp (``None``: all NaN), as :func:`date_parts` gives them."""
-    ns = _NAT if ts is None else ts.value
-    return parts_of_ns(np.array([ns], dtype=np.int64), parts, ref_ns)[0]
-
-
-def parts_of_ns(ns: np.ndarray, parts: list[str], ref_ns: int) -> np.ndarray:
-    """The parts of nanosecond stamps (``NaT`` as int64: NaN) in the proleptic calendar."""
+    ns = stamps.to_numpy(dtype="datetime64[ns]").view(np.int64)
     missing = ns == _NAT
-    stamps = ns.view("datetime64[ns]")
-    days = stamps.astype("datetime64[D]")
     out = np.empty((len(ns), len(parts)))
-    for j, part in enumerate(parts):
-        col: np.ndarray
+    for j, col in enumerate(parts_of_ns(np.where(missing, 0, ns), parts, ref_ns)):
+        out[:, j] = col
+    out[missing] = np.nan
+    return out
+
+
+def timestamp_parts(ts: pd.Timestamp | None, parts: list[str], ref_ns: int) -> list[float]:
+    """The parts of one timestamp (``None``: all NaN), as :func:`date_parts` gives them."""
+    if ts is None:
+        return [math.nan] * len(parts)
+    return [float(x) for x in parts_of_ns(int(ts.value), parts, ref_ns)]
+
+
+def parts_of_ns(ns: Any, parts: list[str], ref_ns: int) -> list[Any]:
+    """The parts of nanoseconds since 1970 (an int, or an int64 array: the same arithmetic).
+
+    The proleptic Gregorian calendar by integer arithmetic (H. Hinnant's ``civil_from_days``);
+    ``//`` and ``%`` floor alike on Python ints and numpy arrays, so a value and a column get
+    the same parts.
+    """
+    days = ns // _NS_PER_DAY_INT
+    z = days + 719_468
+    era = z // 146_097
+    doe = z - era * 146_097
+    yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    month = mp + 3 - 12 * (mp >= 10)
+    values = {
+        "year": yoe + era * 400 + (month <= 2),
+        "month": month,
+        "day": doy - (153 * mp + 2) // 5 + 1,
+        "dayofweek": (days + 3) % 7,  # Monday 0; 1970-01-01 was a Thursday
+        "hour": (ns // _NS_PER_HOUR) % 24,
+    }
+    out = []
+    for part in parts:
         if part == "elapsed_days":
-            col = (ns.astype(float) - ref_ns) / NS_PER_DAY
-        elif part == "year":
-            col = stamps.astype("datetime64[Y]").astype(np.int64) + 1970
-        elif part == "month":
-            col = stamps.astype("datetime64[M]").astype(np.int64) % 12 + 1
-        elif part == "day":
-            col = (days - stamps.astype("datetime64[M]").astype("datetime64[D]")).astype(np.int64)
-            col = col + 1
-        elif part == "dayofweek":  # Monday 0; 1970-01-01 was a Thursday
-            col = (days.astype(np.int64) + 3) % 7
-        elif part == "hour":
-            col = (ns // _NS_PER_HOUR) % 24
+            out.append((ns * 1.0 - ref_ns) / NS_PER_DAY)
+        elif part in values:
+            out.append(values[part])
         else:
             raise ValueError(f"unknown date part {part!r}; expected one of {DATE_PARTS}")
-        col = np.asarray(col, dtype=float)
-        col[missing] = np.nan
-        out[:, j] = col
     return out
 
 
