@@ -157,3 +157,16 @@ def test_same_distribution_samples_rarely_alert(monitored: Monitored) -> None:
         if result.alerts:
             alerted.append((seed, result.alerts))
     assert len(alerted) <= 2, alerted
+
+
+def test_monitored_accuracy_is_that_of_the_served_labels(monitored: Monitored) -> None:
+    """One threshold everywhere: the monitor's accuracy is that of the labels the bundle
+    serves (at its decision threshold), and the reference's was measured the same way."""
+    bundle = load_bundle(monitored.path)
+    assert bundle.threshold is not None
+    result = check(bundle, monitored.current)
+    served = bundle.predict(monitored.current.drop(columns=["income"]))
+    truth = monitored.current["income"].str.strip().to_numpy()
+    (window,) = result.performance["windows"]
+    assert window["accuracy"] == pytest.approx(float(np.mean(served == truth)))
+    assert load_profile(bundle)["reference_metrics"]["threshold"] == bundle.threshold

@@ -324,10 +324,12 @@ def build_profile(
         else:
             ok = y >= 0
             if ok.sum() >= 10:
-                pred = output[ok].argmax(axis=1)
+                # the labels the bundle gives: at its decision threshold (binary)
+                pred = bundle.decide(output[ok])
                 profile["reference_metrics"] = {
                     "accuracy": float(np.mean(pred == y[ok])),
                     "n": int(ok.sum()),
+                    "threshold": bundle.threshold,
                 }
                 profile["calibration"] = fit_calibration(output[ok], y[ok], task)
     return profile

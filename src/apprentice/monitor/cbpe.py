@@ -24,21 +24,27 @@ ASSUMPTIONS = [
 ]
 
 
-def estimate(calibration: dict[str, Any], output: np.ndarray, task: str) -> dict[str, Any] | None:
-    """Estimated metrics of ``output`` (probabilities ``(n, k)``) without labels."""
-    found = sums(calibration, output, task)
+def estimate(
+    calibration: dict[str, Any], output: np.ndarray, task: str, threshold: float | None = None
+) -> dict[str, Any] | None:
+    """Estimated metrics of ``output`` (probabilities ``(n, k)``) without labels, for the
+    labels the model gives at its decision ``threshold`` (binary)."""
+    found = sums(calibration, output, task, threshold)
     return None if found is None else from_sums(calibration, found, task)
 
 
-def sums(calibration: dict[str, Any], output: np.ndarray, task: str) -> dict[str, float] | None:
+def sums(
+    calibration: dict[str, Any], output: np.ndarray, task: str, threshold: float | None = None
+) -> dict[str, float] | None:
     """The sums CBPE's estimates come from; they add up across chunks of rows."""
+    from apprentice.decision import decide
     from apprentice.monitor.profile import apply_calibration
 
     output = np.asarray(output, dtype=float)
     n = len(output)
     if n == 0 or task == "regression":
         return None
-    predicted = output.argmax(axis=1)
+    predicted = decide(output, threshold)
     if task == "binary":
         p = apply_calibration(calibration, output[:, 1])
         pos = predicted == 1

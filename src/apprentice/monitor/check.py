@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from apprentice.decision import decide
 from apprentice.monitor.drift import (
     ColumnDrift,
     benjamini_hochberg,
@@ -189,8 +190,10 @@ def labelled_performance(
     task: str,
     policy: Policy,
     windows: np.ndarray | None = None,
+    threshold: float | None = None,
 ) -> dict[str, Any] | None:
-    """Metrics per window (time buckets, or blocks of ``window_rows``) with 95% intervals."""
+    """Metrics per window (time buckets, or blocks of ``window_rows``) with 95% intervals;
+    accuracy of the labels the model gives at its decision ``threshold``."""
     ok = np.isfinite(y) if task == "regression" else y >= 0
     if not ok.any():
         return None
@@ -213,7 +216,7 @@ def labelled_performance(
             value = float(err.mean())
             sd = float(err.std(ddof=1)) if n > 1 else math.nan
         else:
-            value = float(np.sum(output[sel].argmax(axis=1) == y[sel])) / n
+            value = float(np.sum(decide(output[sel], threshold) == y[sel])) / n
             sd = math.nan
         rows.append(performance_window(key, n, value, sd, task, reference, policy))
     return judge_windows(rows, task, profile, policy)
@@ -383,13 +386,13 @@ def check(
     )
     prediction = prediction_drift(profile, output, task, policy)
     performance = (
-        labelled_performance(profile, output, labels, task, policy, windows)
+        labelled_performance(profile, output, labels, task, policy, windows, bundle.threshold)
         if labels is not None and len(raw)
         else None
     )
     estimated = None
     if task != "regression" and profile.get("calibration") and len(raw):
-        estimated = cbpe.estimate(profile["calibration"], output, task)
+        estimated = cbpe.estimate(profile["calibration"], output, task, bundle.threshold)
     return conclude(
         profile,
         policy,

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from apprentice.decision import decide
 from apprentice.monitor.drift import (
     EXACT_LIMIT,
     OTHER,
@@ -329,14 +330,19 @@ class PerformancePartial:
 
 
 def _performance(
-    output: np.ndarray, y: np.ndarray, task: str, policy: Policy, windows: np.ndarray | None
+    output: np.ndarray,
+    y: np.ndarray,
+    task: str,
+    policy: Policy,
+    windows: np.ndarray | None,
+    threshold: float | None = None,
 ) -> PerformancePartial:
     ok = np.isfinite(y) if task == "regression" else y >= 0
     idx = np.flatnonzero(ok)
     if task == "regression":
         values = np.abs(output[idx] - y[idx])
     else:
-        values = (output[idx].argmax(axis=1) == y[idx]).astype(float)
+        values = (decide(output[idx], threshold) == y[idx]).astype(float)
     size = max(policy.performance.window_rows, 1)
     if windows is None:
         return PerformancePartial(task, size, open=values)
@@ -409,11 +415,11 @@ def partial_check(
             prediction = _column_partial(ref_pred, pd.Series(output.argmax(axis=1).astype(str)))
     sums = None
     if task != "regression" and profile.get("calibration"):
-        sums = cbpe.sums(profile["calibration"], output, task)
+        sums = cbpe.sums(profile["calibration"], output, task, bundle.threshold)
     performance = None
     if bundle.target is not None and bundle.target in raw.columns:
         labels = encode_target(raw[bundle.target], task, bundle.classes)
-        performance = _performance(output, labels, task, policy, windows)
+        performance = _performance(output, labels, task, policy, windows, bundle.threshold)
     return PartialCheck(
         len(raw), list(features.columns), columns, quality, prediction, sums, performance
     )

@@ -341,9 +341,17 @@ def retrain(
         seed=seed,
         threshold=champion.threshold,
     )
+    # each model's label metrics at its own decision threshold: the labels it would serve
     metrics = {
-        name: metrics_to_dict(holdout_metrics(champion.task, y, pred, n_boot=200, seed=seed))
-        for name, pred in (("champion", pred_champion), ("challenger", pred_challenger))
+        name: metrics_to_dict(
+            holdout_metrics(
+                champion.task, y, pred, threshold=model.threshold, n_boot=200, seed=seed
+            )
+        )
+        for name, pred, model in (
+            ("champion", pred_champion, champion),
+            ("challenger", pred_challenger, challenger),
+        )
     }
     decision = RetrainDecision(
         gate=evidence,
