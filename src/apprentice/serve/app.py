@@ -39,7 +39,7 @@ from apprentice.bundle import Bundle, load_bundle
 from apprentice.config import Settings, get_settings
 from apprentice.errors import ConfigError
 from apprentice.serve.compiled import CompiledModel
-from apprentice.serve.log import PredictionLog, default_url
+from apprentice.serve.log import NotLoggedError, PredictionLog, default_url
 from apprentice.serve.metrics import ENDPOINTS, Metrics
 from apprentice.serve.privacy import LogProtector
 from apprentice.serve.schema import (
@@ -240,6 +240,7 @@ class Service:
         if type(obj) is dict:
             item = self.predict_one(obj)
             item["model_version"] = self.version
+            await self.logged()
             return orjson.dumps(item, option=orjson.OPT_SERIALIZE_NUMPY)
         base = _request_id()
         if len(obj) > THREAD_LIST:
@@ -248,10 +249,17 @@ class Service:
             items = await anyio.to_thread.run_sync(self.predict_many, obj, base)
         else:
             items = self.predict_many(obj, base)
+        await self.logged()
         return orjson.dumps(
             {"request_id": base, "model_version": self.version, "predictions": items},
             option=orjson.OPT_SERIALIZE_NUMPY,
         )
+
+    async def logged(self) -> None:
+        """Wait until every prediction queued so far is stored in the log (group commit):
+        a response is sent only after its rows are committed."""
+        if self.log is not None:
+            await self.log.wait_logged(self.log.last_seq)
 
     async def predict_bytes(self, body: bytes) -> tuple[int, bytes]:
         """The hot path: raw JSON bytes to (status, response body)."""
@@ -431,6 +439,10 @@ class Gate:
             status = await self._forward(scope, _replay(body, receive), send)
         except ConnectionError:
             status = 499
+        except NotLoggedError as exc:  # a 200 means logged: no answer without its log row
+            status = 503
+            _LOG.error("prediction not answered: %s", exc)
+            await _respond(send, 503, _message(str(exc)), headers=[(b"retry-after", b"5")])
         except Exception as exc:  # never a traceback with request values in the output
             status = 500
             _LOG.error(
@@ -658,11 +670,11 @@ def create_app(
     )
     async def ready() -> Response:
         log = service.log
-        ok = service.ready and (log is None or log.running)
+        ok = service.ready and (log is None or log.healthy)
         body = {
             "ready": ok,
             "model_version": service.version,
-            "log": None if log is None else {"running": log.running, "pending": log.pending},
+            "log": None if log is None else log.status(),
         }
         return JSONResponse(body, status_code=200 if ok else 503)
 

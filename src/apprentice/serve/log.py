@@ -1,11 +1,12 @@
-"""The prediction log: every prediction and every feedback row, written by a background thread.
+"""The prediction log: every prediction and every feedback row, stored before it is answered.
 
-Request handlers only append a tuple to an in-memory queue; a writer thread protects the
-fields (:mod:`apprentice.serve.privacy`), batches them and inserts them in one transaction
-per batch. :meth:`PredictionLog.close` (run by the server's shutdown) drains the queue: every
-prediction whose response was sent is written before the process exits. When the database
-cannot be reached at shutdown the rows are spilled to a JSON-lines file in the workspace
-(already protected) and inserted by the next server that starts on that log.
+Request handlers append a tuple to an in-memory queue and await its commit; a writer thread
+wakes at once, protects the fields (:mod:`apprentice.serve.privacy`), and inserts every queued
+row in one transaction (group commit: concurrent requests share one commit), then releases
+their responses. A 200 means the row is stored: a kill at any moment loses no answered
+prediction. When the database cannot be reached for ``retry_for`` seconds (or at shutdown)
+the rows are spilled to an fsynced JSON-lines file in the workspace (already protected) and
+inserted by the next server that starts on that log.
 
 Backends: SQLite (default, ``<workspace>/predictions.sqlite``, WAL mode, busy timeout) and
 PostgreSQL (``postgresql+psycopg://...``). Schema migrations run under a lock
@@ -20,14 +21,18 @@ latency_ms) and ``feedback`` (request_id, created_at, actual), keyed by request 
 from __future__ import annotations
 
 import abc
+import asyncio
 import contextlib
+import heapq
+import itertools
+import logging
 import os
 import sqlite3
 import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,6 +43,7 @@ from apprentice.errors import ConfigError, DatabaseError
 
 SCHEMA_VERSION = 1
 LOCK_ID = 0x61707072  # "appr": the advisory lock of the log's migrations
+_LOG = logging.getLogger("apprentice.serve.log")
 
 PREDICTION_COLUMNS = (
     "request_id",
@@ -316,12 +322,76 @@ def migrate(url: str) -> None:
 # --------------------------------------------------------------------------- the writer
 
 
+class NotLoggedError(DatabaseError):
+    """A prediction could not be stored in the log in time: it must not be answered as 200."""
+
+
 def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds")
 
 
+_INT64 = 2**63
+_MAX_DEPTH = 64
+
+
+def _safe_text(text: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: kept visible, never raised
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def _safe(value: Any, depth: int = 0) -> Any:
+    """A JSON-able copy of ``value`` that orjson always accepts: integers beyond 64 bits as
+    text (or their size, beyond Python's digit limit), lone surrogates escaped, nesting cut at
+    64 levels, anything else by its type name."""
+    if value is None or isinstance(value, bool | float):
+        return value
+    if isinstance(value, int):
+        if -_INT64 <= value < _INT64:
+            return int(value)
+        try:
+            return str(value)
+        except ValueError:  # more digits than int->str allows
+            return f"<integer of {value.bit_length()} bits>"
+    if isinstance(value, str):
+        return _safe_text(value)
+    if depth >= _MAX_DEPTH:
+        return "<nested too deep>"
+    if isinstance(value, Mapping):
+        return {_safe_text(str(k)): _safe(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_safe(v, depth + 1) for v in value]
+    item = getattr(value, "item", None)  # numpy scalars
+    if callable(item) and getattr(value, "ndim", 1) == 0:
+        with contextlib.suppress(Exception):
+            return _safe(item(), depth + 1)
+    tolist = getattr(value, "tolist", None)  # numpy arrays
+    if callable(tolist):
+        with contextlib.suppress(Exception):
+            return _safe(tolist(), depth + 1)
+    return f"<{type(value).__name__}>"
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+
+
 class PredictionLog:
-    """A background batch writer of predictions and feedback.
+    """A group-commit writer of predictions and feedback.
+
+    A request handler queues its row (:meth:`add`, one append, returns a sequence number) and
+    awaits :meth:`wait_logged` before answering: the writer thread wakes at once, takes every
+    queued row, commits them in one transaction and then releases all their requests together
+    (group commit: concurrent requests share one commit). A 200 therefore means the row is in
+    the database (or, when the database is down, in an fsynced spill file): a kill at any
+    moment loses no answered prediction. SQLite runs in WAL mode with ``synchronous=NORMAL``,
+    which survives the death of the process (not a power cut).
+
+    No value can stop the writer: a row that cannot be serialised exactly is logged in a safe
+    form (:func:`_safe`) and counted in :attr:`unserialisable`; any other error is counted and
+    the writer carries on.
 
     ``prepare`` turns a queued prediction into its row (protection and JSON, on the writer's
     thread); it is set by the server from the bundle's protection plan.
@@ -337,6 +407,7 @@ class PredictionLog:
         interval: float = 0.05,
         batch_rows: int = 2000,
         retry_for: float = 30.0,
+        high_water: int = 50_000,
     ) -> None:
         self.url = url
         self.dialect = _dialect(url)
@@ -346,18 +417,30 @@ class PredictionLog:
         self.interval = interval
         self.batch_rows = batch_rows
         self.retry_for = retry_for
+        self.high_water = high_water
         self._queue: deque[tuple[Any, ...]] = deque()
         self._feedback: deque[tuple[Any, ...]] = deque()
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._store: _Store | None = None
         self.written = 0
         self.feedback_written = 0
         self.spilled = 0
         self.failures = 0
+        self.unserialisable = 0
+        self.writer_errors = 0
         self.last_error: str | None = None
+        self.failing_since: float | None = None
         self.on_write: Callable[[int], None] | None = None
         self._lock = threading.Lock()
+        self._add_lock = threading.Lock()
+        self._seq = 0  # the last sequence number given to a queued prediction
+        self._done = 0  # every prediction up to this number is stored (committed or spilled)
+        self._done_cond = threading.Condition()
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []  # a heap by sequence
+        self._waiter_ids = itertools.count()
+        self._waiter_lock = threading.Lock()
 
     # -- life cycle
 
@@ -380,8 +463,10 @@ class PredictionLog:
             ) from None
         self._store.close()
         self._reingest()
+        self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="apprentice-log", daemon=True)
         self._thread.start()
+        _LOG.info("prediction log open: %s", _redact(self.url))
 
     def close(self, timeout: float = 60.0) -> None:
         """Drain the queue into the database (or a spill file) and stop the writer."""
@@ -390,32 +475,144 @@ class PredictionLog:
             if thread is None:
                 return
             self._stop.set()
+            self._wake.set()
             thread.join(timeout)
             self._thread = None
         if self._queue or self._feedback:  # the writer could not finish in time
-            self._spill(self._take(len(self._queue), self._feedback_all()))
+            last = self._queue[-1][0] if self._queue else self._done
+            self._spill(self._take(len(self._queue), self._feedback_all())[:2])
+            self._mark_done(last)
+        self._release_all()
+        _LOG.info(
+            "prediction log closed: %d written, %d spilled, %d in a safe form",
+            self.written,
+            self.spilled,
+            self.unserialisable,
+        )
 
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
     @property
+    def last_seq(self) -> int:
+        """The sequence number of the last queued prediction."""
+        return self._seq
+
+    @property
     def pending(self) -> int:
         return len(self._queue) + len(self._feedback)
 
+    @property
+    def healthy(self) -> bool:
+        """The writer runs, the database takes rows and the backlog is under the high-water
+        mark."""
+        return self.running and self.failing_since is None and self.pending < self.high_water
+
+    def status(self) -> dict[str, Any]:
+        """What ``/ready`` reports about the log."""
+        return {
+            "running": self.running,
+            "healthy": self.healthy,
+            "pending": self.pending,
+            "written": self.written,
+            "spilled": self.spilled,
+            "unserialisable": self.unserialisable,
+            "failing_for_s": None
+            if self.failing_since is None
+            else round(time.monotonic() - self.failing_since, 3),
+            "last_error": self.last_error,
+        }
+
     # -- request side (cheap: one append)
 
-    def add(self, item: tuple[Any, ...]) -> None:
+    def add(self, item: tuple[Any, ...], *, version: str | None = None) -> int:
         """Queue one prediction: (request_id, ts, endpoint, raw, typed, prediction, proba,
-        latency_ms)."""
-        self._queue.append(item)
+        latency_ms); ``version`` is the model version that made it (default: the log's).
+        Returns its sequence number for :meth:`wait_logged`."""
+        with self._add_lock:
+            seq = self._seq + 1
+            self._seq = seq
+            self._queue.append((seq, version or self.model_version, item))
+        self._wake.set()
+        return seq
 
     def add_feedback(self, request_id: str, actual: Any, ts: float | None = None) -> None:
         self._feedback.append((request_id, time.time() if ts is None else ts, actual))
+        self._wake.set()
+
+    async def wait_logged(self, seq: int, timeout: float | None = None) -> None:
+        """Return once prediction ``seq`` is stored; :class:`NotLoggedError` when the writer
+        is not running or the row is not stored within ``timeout`` (default: the retry
+        window plus 30 s)."""
+        if self._done >= seq:
+            return
+        if not self.running:
+            raise NotLoggedError(
+                "the prediction log is not running, so the prediction was not answered; "
+                "check the server log and /ready"
+            )
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        with self._waiter_lock:
+            if self._done >= seq:
+                return
+            heapq.heappush(self._waiters, (seq, next(self._waiter_ids), future))
+        limit = self.retry_for + 30.0 if timeout is None else timeout
+        try:
+            async with asyncio.timeout(limit):
+                await future
+        except TimeoutError:
+            raise NotLoggedError(
+                f"the prediction log did not store the prediction within {limit:g} s, so it "
+                "was not answered; check the database and /ready"
+            ) from None
+        if self._done < seq:
+            raise NotLoggedError(
+                "the prediction log stopped before storing the prediction, so it was not "
+                "answered; check the server log"
+            )
+
+    def wait_logged_sync(self, seq: int, timeout: float | None = None) -> None:
+        """:meth:`wait_logged` for a worker thread."""
+        limit = self.retry_for + 30.0 if timeout is None else timeout
+        with self._done_cond:
+            if (
+                not self._done_cond.wait_for(lambda: self._done >= seq or not self.running, limit)
+                or self._done < seq
+            ):
+                raise NotLoggedError(
+                    "the prediction log did not store the prediction, so it was not answered; "
+                    "check the database and /ready"
+                )
 
     # -- writer side
 
-    def _row(self, item: tuple[Any, ...]) -> tuple[Any, ...]:
+    def _mark_done(self, seq: int) -> None:
+        if seq <= self._done:
+            return
+        self._done = seq
+        with self._done_cond:
+            self._done_cond.notify_all()
+        ready: list[asyncio.Future[None]] = []
+        with self._waiter_lock:
+            waiters = self._waiters
+            while waiters and waiters[0][0] <= seq:
+                ready.append(heapq.heappop(waiters)[2])
+        if ready:
+            _release_threadsafe(ready)
+
+    def _release_all(self) -> None:
+        """Wake every waiter (the log stopped): each sees whether its row was stored."""
+        with self._done_cond:
+            self._done_cond.notify_all()
+        with self._waiter_lock:
+            ready = [w[2] for w in self._waiters]
+            self._waiters.clear()
+        if ready:
+            _release_threadsafe(ready)
+
+    def _row_exact(self, version: str, item: tuple[Any, ...]) -> tuple[Any, ...]:
         rid, ts, endpoint, raw, typed, prediction, proba, latency = item
         protector = self.protector
         if protector is not None:
@@ -424,22 +621,72 @@ class PredictionLog:
         return (
             rid,
             _iso(ts) if self.dialect == "sqlite" else datetime.fromtimestamp(ts, UTC),
-            self.model_version,
+            version,
             endpoint,
-            orjson.dumps(raw, option=orjson.OPT_SERIALIZE_NUMPY).decode(),
-            orjson.dumps(typed, option=orjson.OPT_SERIALIZE_NUMPY).decode(),
-            orjson.dumps(prediction, option=orjson.OPT_SERIALIZE_NUMPY).decode(),
-            None if proba is None else orjson.dumps(proba).decode(),
+            _dumps(raw),
+            _dumps(typed),
+            _dumps(prediction),
+            None if proba is None else _dumps(proba),
             float(latency),
         )
 
+    def _row_safe(self, version: str, item: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The row of a prediction whose values cannot be written as they are."""
+        fields = list(item) + [None] * (8 - len(item))
+        rid, ts, endpoint, raw, typed, prediction, proba, latency = fields[:8]
+        raw, typed = _safe(raw), _safe(typed)
+        protector = self.protector
+        if protector is not None:
+            try:
+                raw = protector.raw(raw)
+                typed = protector.features(typed)
+            except Exception as exc:  # never write values that could not be protected
+                raw = typed = {"unloggable": f"protection failed ({type(exc).__name__})"}
+        try:
+            when = float(ts)
+        except (TypeError, ValueError):
+            when = time.time()
+        try:
+            ms = float(latency)
+        except (TypeError, ValueError):
+            ms = 0.0
+        return (
+            _safe_text(str(rid)),
+            _iso(when) if self.dialect == "sqlite" else datetime.fromtimestamp(when, UTC),
+            version,
+            _safe_text(str(endpoint)),
+            _dumps(_safe(raw)),
+            _dumps(_safe(typed)),
+            _dumps(_safe(prediction)),
+            None if proba is None else _dumps(_safe(proba)),
+            ms,
+        )
+
+    def _row(self, queued: tuple[Any, ...]) -> tuple[Any, ...]:
+        _, version, item = queued
+        try:
+            return self._row_exact(version, item)
+        except Exception as exc:
+            self.unserialisable += 1
+            self.last_error = f"a row was logged in a safe form ({type(exc).__name__})"
+            _LOG.warning(
+                "a prediction row could not be serialised (%s); logged in a safe form",
+                type(exc).__name__,
+            )
+            return self._row_safe(version, item)
+
     def _feedback_row(self, item: tuple[Any, ...]) -> tuple[Any, ...]:
         rid, ts, actual = item
+        try:
+            text = orjson.dumps(actual).decode()
+        except Exception:
+            self.unserialisable += 1
+            text = _dumps(_safe(actual))
         return (
             rid,
             _iso(ts) if self.dialect == "sqlite" else datetime.fromtimestamp(ts, UTC),
             self.model_version,
-            orjson.dumps(actual).decode(),
+            text,
         )
 
     def _feedback_all(self) -> list[tuple[Any, ...]]:
@@ -450,52 +697,80 @@ class PredictionLog:
 
     def _take(
         self, limit: int, feedback: list[tuple[Any, ...]]
-    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], int]:
+        """Up to ``limit`` queued predictions as rows, the feedback rows, and the sequence
+        number of the last prediction taken (0: none)."""
         rows: list[tuple[Any, ...]] = []
         queue = self._queue
+        last = 0
         while queue and len(rows) < limit:
-            rows.append(self._row(queue.popleft()))
-        return rows, [self._feedback_row(f) for f in feedback]
+            queued = queue.popleft()
+            last = queued[0]
+            rows.append(self._row(queued))
+        return rows, [self._feedback_row(f) for f in feedback], last
 
     def _run(self) -> None:
         assert self._store is not None
         store = self._store
-        pending: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]] = ([], [])
-        failing_since: float | None = None
+        pending: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], int] = ([], [], 0)
         try:
             while True:
-                stopping = self._stop.wait(self.interval)
-                while True:
-                    if not pending[0] and not pending[1]:
-                        pending = self._take(self.batch_rows, self._feedback_all())
-                    if not pending[0] and not pending[1]:
-                        break
-                    try:
-                        store.insert(*pending)
-                    except Exception as exc:
-                        self.failures += 1
-                        self.last_error = f"{type(exc).__name__}"
-                        now = time.monotonic()
-                        failing_since = failing_since or now
-                        if stopping or now - failing_since > self.retry_for:
-                            self._spill(pending)
-                            pending = ([], [])
-                            failing_since = None
-                            continue
-                        time.sleep(min(1.0, self.interval * 4))
-                        break
-                    failing_since = None
-                    self.written += len(pending[0])
-                    self.feedback_written += len(pending[1])
-                    if self.on_write is not None:
-                        self.on_write(len(pending[0]))
-                    pending = ([], [])
+                self._wake.wait(self.interval)
+                self._wake.clear()
+                stopping = self._stop.is_set()
+                try:
+                    pending = self._drain(store, pending, stopping)
+                except Exception as exc:  # never let the writer die
+                    self.writer_errors += 1
+                    self.last_error = f"writer error ({type(exc).__name__})"
+                    _LOG.error("prediction log writer error: %s", type(exc).__name__)
+                    time.sleep(min(1.0, self.interval * 4))
+                    continue
                 if stopping and not self._queue and not self._feedback and not pending[0]:
                     return
         finally:
             if pending[0] or pending[1]:
-                self._spill(pending)
-            store.close()
+                with contextlib.suppress(Exception):
+                    self._spill(pending[:2])
+                    self._mark_done(pending[2])
+            with contextlib.suppress(Exception):
+                store.close()
+
+    def _drain(
+        self,
+        store: _Store,
+        pending: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], int],
+        stopping: bool,
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], int]:
+        """Write batches until the queue is empty (or the database fails); what is left."""
+        while True:
+            if not pending[0] and not pending[1]:
+                pending = self._take(self.batch_rows, self._feedback_all())
+            if not pending[0] and not pending[1]:
+                return pending
+            try:
+                store.insert(pending[0], pending[1])
+            except Exception as exc:
+                self.failures += 1
+                self.last_error = f"{type(exc).__name__}"
+                now = time.monotonic()
+                self.failing_since = self.failing_since or now
+                if stopping or now - self.failing_since > self.retry_for:
+                    self._spill(pending[:2])
+                    self._mark_done(pending[2])
+                    pending = ([], [], 0)
+                    continue
+                time.sleep(min(1.0, self.interval * 4))
+                self._wake.set()  # try again at once
+                return pending
+            self.failing_since = None
+            self.written += len(pending[0])
+            self.feedback_written += len(pending[1])
+            self._mark_done(pending[2])
+            if self.on_write is not None:
+                with contextlib.suppress(Exception):
+                    self.on_write(len(pending[0]))
+            pending = ([], [], 0)
 
     # -- spill files: rows that could not be written, kept for the next start
 
@@ -542,6 +817,22 @@ class PredictionLog:
             finally:
                 store.close()
             claimed.unlink()
+
+
+def _release(futures: list[asyncio.Future[None]]) -> None:
+    for future in futures:
+        if not future.done():
+            future.set_result(None)
+
+
+def _release_threadsafe(futures: list[asyncio.Future[None]]) -> None:
+    """Resolve futures from the writer thread: one callback per event loop."""
+    loops: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for future in futures:
+        loops.setdefault(future.get_loop(), []).append(future)
+    for loop, mine in loops.items():
+        with contextlib.suppress(RuntimeError):  # the loop has closed
+            loop.call_soon_threadsafe(_release, mine)
 
 
 def _jsonable(row: tuple[Any, ...]) -> list[Any]:
