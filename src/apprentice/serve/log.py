@@ -41,7 +41,7 @@ import orjson
 
 from apprentice.errors import ConfigError, DatabaseError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 LOCK_ID = 0x61707072  # "appr": the advisory lock of the log's migrations
 _LOG = logging.getLogger("apprentice.serve.log")
 
@@ -108,7 +108,83 @@ _MIGRATIONS: dict[str, list[list[str]]] = {
         ]
     ],
 }
+#: upper edges (ms) of the latency buckets of ``prediction_windows`` (the last is open)
+LATENCY_EDGES = (0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 50, 75, 100, 200, 500, 1000, 5000)
+
+
+def _bucket_sql(cast: str) -> str:
+    return " + ".join(f"{cast.format(f'latency_ms >= {e}')}" for e in LATENCY_EDGES)
+
+
+_WINDOWS_TABLE = """CREATE TABLE IF NOT EXISTS prediction_windows (
+    window_start TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    bucket INTEGER NOT NULL,
+    n BIGINT NOT NULL,
+    PRIMARY KEY (window_start, model_version, bucket))"""
+_SQLITE_BUCKET = _bucket_sql("({})")
+_PG_BUCKET = _bucket_sql("CAST({} AS INTEGER)")
+_PG_MINUTE = "to_char({}created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI')"
+# version 2: incremental aggregates for the dashboard, per minute, model version and latency
+# bucket, kept by the database itself on every insert (whoever inserts: the writer, a spill
+# file's re-insertion, another worker), and back-filled from the rows already logged
+_MIGRATIONS["sqlite"].append(
+    [
+        _WINDOWS_TABLE,
+        f"""INSERT INTO prediction_windows (window_start, model_version, bucket, n)
+            SELECT substr(created_at, 1, 16), model_version, {_SQLITE_BUCKET}, COUNT(*)
+            FROM predictions GROUP BY 1, 2, 3""",
+        f"""CREATE TRIGGER IF NOT EXISTS predictions_windows AFTER INSERT ON predictions
+            BEGIN
+                INSERT INTO prediction_windows (window_start, model_version, bucket, n)
+                VALUES (substr(NEW.created_at, 1, 16), NEW.model_version,
+                        {_SQLITE_BUCKET.replace("latency_ms", "NEW.latency_ms")}, 1)
+                ON CONFLICT (window_start, model_version, bucket) DO UPDATE SET n = n + 1;
+            END""",
+    ]
+)
+_MIGRATIONS["postgresql"].append(
+    [
+        _WINDOWS_TABLE,
+        f"""INSERT INTO prediction_windows (window_start, model_version, bucket, n)
+            SELECT {_PG_MINUTE.format("")}, model_version, {_PG_BUCKET}, COUNT(*)
+            FROM predictions GROUP BY 1, 2, 3""",
+        f"""CREATE OR REPLACE FUNCTION apprentice_prediction_window() RETURNS trigger AS $$
+            BEGIN
+                INSERT INTO prediction_windows (window_start, model_version, bucket, n)
+                VALUES ({_PG_MINUTE.format("NEW.")}, NEW.model_version,
+                        {_PG_BUCKET.replace("latency_ms", "NEW.latency_ms")}, 1)
+                ON CONFLICT (window_start, model_version, bucket)
+                DO UPDATE SET n = prediction_windows.n + 1;
+                RETURN NULL;
+            END $$ LANGUAGE plpgsql""",
+        "DROP TRIGGER IF EXISTS predictions_windows ON predictions",
+        """CREATE TRIGGER predictions_windows AFTER INSERT ON predictions
+            FOR EACH ROW EXECUTE FUNCTION apprentice_prediction_window()""",
+    ]
+)
 _VERSION_TABLE = "CREATE TABLE IF NOT EXISTS apprentice_log_schema (version INTEGER NOT NULL)"
+
+
+def read_windows(url: str, since: datetime | None = None) -> list[tuple[str, str, int, int]]:
+    """The dashboard's aggregates: (minute ``YYYY-MM-DDTHH:MM`` in UTC, model version,
+    latency bucket (index into :data:`LATENCY_EDGES`, ``len`` for the open one), count)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        query = "SELECT window_start, model_version, bucket, n FROM prediction_windows"
+        params: dict[str, Any] = {}
+        if since is not None:
+            query += " WHERE window_start >= :since"
+            params["since"] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+        with engine.connect() as conn:
+            return [
+                (str(r[0]), str(r[1]), int(r[2]), int(r[3]))
+                for r in conn.execute(text(query + " ORDER BY window_start"), params)
+            ]
+    finally:
+        engine.dispose()
 
 
 def default_url(workspace: str | Path) -> str:
