@@ -161,7 +161,10 @@ def volume_latency(url: str, since: Any) -> tuple[str, str, int]:
     from apprentice.serve.log import read_windows
 
     cutoff = datetime.now(UTC) - since
-    found = pd.DataFrame(read_windows(url, cutoff), columns=["minute", "version", "bucket", "n"])
+    columns = ["minute", "version", "bucket", "n"]
+    found = pd.DataFrame(read_windows(url, cutoff, hourly=True), columns=columns)
+    if found["minute"].nunique() <= 12:  # a short period: its minutes are few, read them
+        found = pd.DataFrame(read_windows(url, cutoff), columns=columns)
     if found.empty:
         return "", "", 0
     minutes = pd.to_datetime(found["minute"], utc=True, format="%Y-%m-%dT%H:%M")
