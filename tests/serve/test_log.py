@@ -95,6 +95,8 @@ def test_waiter_is_released_only_after_the_commit(tmp_path: Path) -> None:
         real(*args)
 
     log._store.insert = slow  # type: ignore[method-assign]
+    assert log._inline_store is not None  # the event loop's own commits (SQLite)
+    log._inline_store.insert = slow  # type: ignore[method-assign]
 
     async def scenario() -> tuple[bool, int]:
         seq = log.add(_item(1, 1))
