@@ -178,3 +178,27 @@ def test_sigkill_under_load_loses_no_answered_prediction(planted: Planted, tmp_p
     assert not missing, f"{len(missing)} of {len(answered)} answered predictions are lost"
     with sqlite3.connect(workspace / "predictions.sqlite") as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_wal_is_checkpointed_off_the_event_loop(tmp_path: Path) -> None:
+    """The loop's commits never checkpoint (that can wait on the disk); the writer thread
+    copies the WAL into the database file within about a second."""
+    path = tmp_path / "log.sqlite"
+    log = PredictionLog(f"sqlite:///{path}", model_version="v1", spill_dir=tmp_path / "spill")
+    log.start()
+    size = path.stat().st_size
+
+    async def write() -> None:
+        for i in range(400):
+            await log.wait_logged(log.add(_item(i, "x" * 1000)))
+
+    try:
+        asyncio.run(write())
+        assert log.written == 400 and log._inline_store is not None
+        deadline = time.monotonic() + 20
+        while path.stat().st_size < size + 400_000:
+            assert time.monotonic() < deadline, "the WAL was not checkpointed"
+            time.sleep(0.1)
+    finally:
+        log.close()
+    assert count_rows(f"sqlite:///{path}") == 400

@@ -44,6 +44,7 @@ from apprentice.errors import ConfigError, DatabaseError
 SCHEMA_VERSION = 2
 LOCK_ID = 0x61707072  # "appr": the advisory lock of the log's migrations
 _LOG = logging.getLogger("apprentice.serve.log")
+CHECKPOINT_S = 1.0
 
 PREDICTION_COLUMNS = (
     "request_id",
@@ -264,8 +265,11 @@ def _insert_sql(table: str, columns: Sequence[str], mark: Callable[[str], str]) 
 class _SQLiteStore(_Store):
     dialect = "sqlite"
 
-    def __init__(self, url: str, *, busy_timeout_ms: int = 60_000) -> None:
+    def __init__(
+        self, url: str, *, busy_timeout_ms: int = 60_000, autocheckpoint: bool = True
+    ) -> None:
         self.busy_timeout_ms = busy_timeout_ms
+        self.autocheckpoint = autocheckpoint
         self.path = _sqlite_path(url)
         Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
@@ -287,6 +291,8 @@ class _SQLiteStore(_Store):
             if mode and str(mode[0]).lower() != "wal":
                 raise DatabaseError(f"SQLite could not switch {self.path} to WAL mode")
             conn.execute("PRAGMA synchronous = NORMAL")
+            if not self.autocheckpoint:  # the writer thread checkpoints (see checkpoint)
+                conn.execute("PRAGMA wal_autocheckpoint = 0")
             self._local.conn = conn
             self._all.append(conn)
         return conn
@@ -338,6 +344,10 @@ class _SQLiteStore(_Store):
             self._local.conn = None
             with contextlib.suppress(ValueError):
                 self._all.remove(conn)
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the database file without blocking writers (PASSIVE)."""
+        self._connect().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def close_all(self) -> None:
         """Close the connections of every thread (they are opened without the same-thread
@@ -571,7 +581,9 @@ class PredictionLog:
         self._store.close()
         self._reingest()
         if self.inline:
-            self._inline_store = _SQLiteStore(self.url, busy_timeout_ms=0)
+            # no checkpoint on the event loop (it can wait on the disk): the writer thread
+            # runs them, every CHECKPOINT_S, while commits go on
+            self._inline_store = _SQLiteStore(self.url, busy_timeout_ms=0, autocheckpoint=False)
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="apprentice-log", daemon=True)
         self._thread.start()
@@ -833,11 +845,20 @@ class PredictionLog:
     def _run(self) -> None:
         assert self._store is not None
         store = self._store
+        checkpointed = time.monotonic()
         try:
             while True:
                 self._wake.wait(self.interval)
                 self._wake.clear()
                 stopping = self._stop.is_set()
+                if (
+                    self._inline_store is not None
+                    and time.monotonic() - checkpointed > CHECKPOINT_S
+                ):
+                    checkpointed = time.monotonic()
+                    if isinstance(store, _SQLiteStore):
+                        with contextlib.suppress(sqlite3.Error):
+                            store.checkpoint()
                 failed = False
                 try:
                     with self._write_lock:
