@@ -322,7 +322,7 @@ def test_sqlite_migrations_from_several_processes(tmp_path: Path) -> None:
         p.join(120)
     assert [p.exitcode for p in procs] == [0, 0, 0, 0]
     with sqlite3.connect(tmp_path / "log.sqlite") as conn:
-        assert conn.execute("SELECT version FROM apprentice_log_schema").fetchall() == [(1,)]
+        assert conn.execute("SELECT version FROM apprentice_log_schema").fetchall() == [(2,)]
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 

@@ -45,7 +45,7 @@ def test_migrations_from_several_processes(postgres_url: str) -> None:
     try:
         with engine.connect() as conn:
             versions = conn.execute(text("SELECT version FROM apprentice_log_schema")).all()
-            assert [tuple(v) for v in versions] == [(1,)]
+            assert [tuple(v) for v in versions] == [(2,)]
             conn.execute(text("SELECT request_id, inputs FROM predictions LIMIT 1")).all()
     finally:
         engine.dispose()

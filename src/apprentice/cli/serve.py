@@ -44,6 +44,15 @@ def serve_command(
         float,
         typer.Option("--grace", help="Seconds running requests get to finish on SIGTERM."),
     ] = 30.0,
+    follow_interval: Annotated[
+        float,
+        typer.Option(
+            "--follow-interval",
+            help="Serving a registry name or NAME@ALIAS: seconds between registry checks; "
+            "when the alias moves the server loads, verifies and swaps to the new version "
+            "(0: never).",
+        ),
+    ] = 5.0,
     access_log: Annotated[
         bool, typer.Option("--access-log", help="Print one line per request (no bodies).")
     ] = False,
@@ -88,6 +97,7 @@ def serve_command(
         log_level="warning" if quiet or json_out or not access_log else "info",
         settings=settings,
         on_ready=ready,
+        follow_interval=follow_interval,
     )
 
 

@@ -125,36 +125,111 @@ def monitor_html(
     )
 
 
+_WINDOWS = ((300, "5min"), (3600, "1h"), (6 * 3600, "6h"), (86400, "1D"))
+
+
 def _bucket(stamps: Any) -> str:
     """A window length giving about a dozen windows over the logged period."""
     span = (stamps.max() - stamps.min()).total_seconds() if len(stamps) else 0
-    for seconds, freq in ((300, "5min"), (3600, "1h"), (6 * 3600, "6h"), (86400, "1D")):
+    for seconds, freq in _WINDOWS:
         if span / 12 <= seconds:
             return freq
     return "7D"
 
 
+def _quantile(counts: Any, q: float) -> float:
+    """The ``q`` quantile of a latency histogram (the upper edge of its bucket; the open
+    last bucket reads as its lower edge)."""
+    from apprentice.serve.log import LATENCY_EDGES
+
+    total = float(counts.sum())
+    if total <= 0:
+        return 0.0
+    index = int((counts.cumsum() >= q * total).to_numpy().argmax())
+    edges = (*LATENCY_EDGES, LATENCY_EDGES[-1])
+    return float(edges[min(index, len(edges) - 1)])
+
+
+def volume_latency(url: str, since: Any) -> tuple[str, str, int]:
+    """The volume and latency sections from the log's per-minute aggregates (kept by the
+    database on every insert, so this reads a few thousand rows whatever the log's size);
+    the window used and the number of predictions in the period."""
+    from datetime import UTC, datetime
+
+    import pandas as pd
+
+    from apprentice.serve.log import read_windows
+
+    cutoff = datetime.now(UTC) - since
+    columns = ["minute", "version", "bucket", "n"]
+    found = pd.DataFrame(read_windows(url, cutoff, hourly=True), columns=columns)
+    if found["minute"].nunique() <= 12:  # a short period: its minutes are few, read them
+        found = pd.DataFrame(read_windows(url, cutoff), columns=columns)
+    if found.empty:
+        return "", "", 0
+    minutes = pd.to_datetime(found["minute"], utc=True, format="%Y-%m-%dT%H:%M")
+    freq = _bucket(minutes)
+    labels = minutes.dt.floor(freq).dt.strftime("%m-%d %H:%M")
+    volume = found["n"].groupby(labels).sum().sort_index()
+    histogram = found.assign(label=labels).pivot_table(
+        index="label", columns="bucket", values="n", aggfunc="sum", fill_value=0
+    )
+    histogram = histogram.reindex(columns=sorted(histogram.columns))
+    latency = [(str(k), _quantile(row, 0.95)) for k, row in histogram.sort_index().iterrows()]
+    html_ = (
+        f'<section id="volume"><h2>prediction volume (per {_e(freq)})</h2>'
+        f"{_line([(str(k), float(v)) for k, v in volume.items()], label='prediction volume')}"
+        f'</section><section id="latency"><h2>latency, 95th percentile (ms)</h2>'
+        f"{_line(latency, label='latency')}</section>"
+    )
+    return html_, freq, int(found["n"].sum())
+
+
+def newest_rows(url: str, since: Any, max_rows: int) -> Any:
+    """The newest ``max_rows`` logged predictions of the period with their latest feedback
+    (an index walk: the cost does not grow with the log)."""
+    from datetime import UTC, datetime
+
+    from apprentice.monitor.log import _query
+
+    cutoff = datetime.now(UTC) - since
+    bound: Any = cutoff.isoformat(timespec="microseconds") if url.startswith("sqlite") else cutoff
+    sql = (
+        "SELECT p.created_at, p.inputs, p.prediction, p.probabilities, p.latency_ms, "
+        "(SELECT MAX(f.actual) FROM feedback f WHERE f.request_id = p.request_id) AS actual "
+        "FROM (SELECT request_id, created_at, inputs, prediction, probabilities, latency_ms "
+        "FROM predictions WHERE created_at >= :cutoff ORDER BY created_at DESC "
+        f"LIMIT {int(max_rows)}) p ORDER BY p.created_at"
+    )
+    return _query(url, sql, {"cutoff": bound})
+
+
 def dashboard_html(
-    log_db_url: str | None, bundle: Any, *, since: str = "30d", max_rows: int = 100_000
+    log_db_url: str | None, bundle: Any, *, since: str = "30d", max_rows: int = 5_000
 ) -> str:
     """The ``GET /dashboard`` page of a served bundle, from its prediction log: prediction
     volume, latency, drift per feature over time, performance over time, open alerts.
 
-    ``log_db_url``: the server's log URL (``None``: the workspace's SQLite log); the newest
-    ``max_rows`` predictions of the last ``since`` are shown. Everything is inline: the page
-    loads nothing from anywhere. A bundle without a reference profile gets volume and latency
-    only.
+    ``log_db_url``: the server's log URL (``None``: the workspace's log). Volume and latency
+    cover every prediction of the last ``since``, read from the log's per-minute aggregates;
+    drift, performance and alerts are computed on the newest ``max_rows`` predictions (the
+    page says how many), so the page takes about the same time on a log of any size.
+    Everything is inline: the page loads nothing from anywhere. A bundle without a
+    reference profile gets volume and latency only.
     """
     import numpy as np
 
     from apprentice.monitor.check import check, feature_drift
-    from apprentice.monitor.log import log_frame, log_rows, parse_period
+    from apprentice.monitor.log import _url, log_frame, parse_period
     from apprentice.monitor.policy import Policy
     from apprentice.monitor.profile import load_profile, typed_features
 
     title = f"apprentice dashboard: {bundle.target or 'model'} ({bundle.task})"
-    logged = log_rows(log_db_url, parse_period(since), max_rows=max_rows)
-    if logged.empty:
+    url = _url(log_db_url)
+    period = parse_period(since)
+    extra, _, total = volume_latency(url, period)
+    logged = newest_rows(url, period, max_rows) if total else None
+    if logged is None or logged.empty:
         return monitor_html(
             {"status": "ok", "rows": 0, "alerts": [], "drift": {"score": 0, "columns": []}},
             title=title,
@@ -165,15 +240,10 @@ def dashboard_html(
     freq = _bucket(stamps)
     window = stamps.dt.floor(freq)
     labels = window.dt.strftime("%m-%d %H:%M")
-    volume = [(k, float(v)) for k, v in labels.value_counts(sort=False).sort_index().items()]
-    latency = raw["__latency_ms"].groupby(labels).quantile(0.95)
-    latency_points = [(str(k), float(v)) for k, v in latency.items()]
     policy = Policy()
     extra = (
-        f'<section id="volume"><h2>prediction volume (per {_e(freq)})</h2>'
-        f"{_line(volume, label='prediction volume')}</section>"
-        f'<section id="latency"><h2>latency, 95th percentile (ms)</h2>'
-        f"{_line(latency_points, label='latency')}</section>"
+        f'<p id="coverage">{total:,} predictions in the last {_e(since)}; drift, performance '
+        f"and alerts from the newest {len(raw):,}</p>" + extra
     )
     if not bundle.manifest.get("profile"):
         empty = {"status": "ok", "rows": len(raw), "alerts": [], "drift": {"score": 0}}

@@ -40,7 +40,7 @@ from apprentice.config import Settings, get_settings
 from apprentice.decision import decide
 from apprentice.errors import ConfigError
 from apprentice.serve.compiled import CompiledModel
-from apprentice.serve.log import PredictionLog, default_url
+from apprentice.serve.log import NotLoggedError, PredictionLog, default_url
 from apprentice.serve.metrics import ENDPOINTS, Metrics
 from apprentice.serve.privacy import LogProtector
 from apprentice.serve.schema import (
@@ -84,6 +84,8 @@ class ServeOptions:
     fast_path: bool = True
     model_name: str | None = None
     model_version: str | None = None
+    follow: str | None = None  # a registry reference (NAME, NAME@ALIAS) to follow
+    follow_interval: float = 5.0
     drain_timeout: float = 60.0
     batch_chunk_rows: int = 2_000
 
@@ -161,8 +163,71 @@ class Service:
         self._started = False
         self._lock = threading.Lock()
         self.explain = getattr(bundle, "explain", None)
+        self.swaps = 0
+        self.swap_error: str | None = None
 
     # -- life cycle
+
+    # what a swap keeps: the server's own state, not the model's
+    _KEEP = frozenset(
+        {"options", "settings", "workspace", "name", "log", "metrics", "api_key", "ready",
+         "_started", "_lock", "_follower", "swaps", "swap_error"}
+    )  # fmt: skip
+
+    def prepare(self, bundle: Bundle, version: str) -> "Service":
+        """A logless service of ``bundle`` whose model state :meth:`install` can take over
+        (built off the event loop: compiling a model takes a while)."""
+        if bundle.task != self.task or list(bundle.classes or []) != self.classes:
+            raise ConfigError(
+                f"version {version} predicts {bundle.task} {list(bundle.classes or [])}, not "
+                f"{self.task} {self.classes} like the served one; restart the server to serve it"
+            )
+        options = replace(self.options, model_version=version, log_predictions=False)
+        return Service(bundle, options, self.settings)
+
+    def install(self, fresh: "Service") -> None:
+        """Swap to ``fresh``'s model in one step. Run on the event loop: requests handled
+        there see the old model or the new one, never a mix."""
+        for key, value in fresh.__dict__.items():
+            if key not in self._KEEP:
+                setattr(self, key, value)
+        if self.log is not None:
+            self.log.model_version = self.version
+        self.swaps += 1
+        self.swap_error = None
+        _LOG.warning("now serving %s (swapped while running)", self.version)
+
+    async def follow(self, reference: str, interval: float) -> None:
+        """Look ``reference`` up in the registry every ``interval`` seconds; when it points
+        at another version, load and verify that bundle and swap to it. A version that fails
+        to load or verify is refused (and logged); the served one stays."""
+        from apprentice.errors import ApprenticeError
+        from apprentice.serve.run import registry_version
+
+        refused: str | None = None
+        while True:
+            await asyncio.sleep(interval)
+            seen: str | None = None
+            try:
+                version, path = await asyncio.to_thread(registry_version, reference, self.settings)
+                if version == self.version or version == refused:
+                    continue
+                seen = version
+                _LOG.info("%s now points at %s: loading it", reference, version)
+                bundle = await asyncio.to_thread(load_bundle, path)
+                fresh = await asyncio.to_thread(self.prepare, bundle, version)
+            except asyncio.CancelledError:
+                raise
+            except ApprenticeError as exc:
+                self.swap_error = str(exc)
+                refused = seen
+                _LOG.error("not swapping to the new version of %s: %s", reference, exc)
+                continue
+            except Exception as exc:
+                self.swap_error = type(exc).__name__
+                _LOG.error("following %s failed: %s", reference, type(exc).__name__)
+                continue
+            self.install(fresh)
 
     def start(self) -> None:
         with self._lock:
@@ -243,6 +308,7 @@ class Service:
         if type(obj) is dict:
             item = self.predict_one(obj)
             item["model_version"] = self.version
+            await self.logged()
             return orjson.dumps(item, option=orjson.OPT_SERIALIZE_NUMPY)
         base = _request_id()
         if len(obj) > THREAD_LIST:
@@ -251,10 +317,17 @@ class Service:
             items = await anyio.to_thread.run_sync(self.predict_many, obj, base)
         else:
             items = self.predict_many(obj, base)
+        await self.logged()
         return orjson.dumps(
             {"request_id": base, "model_version": self.version, "predictions": items},
             option=orjson.OPT_SERIALIZE_NUMPY,
         )
+
+    async def logged(self) -> None:
+        """Wait until every prediction queued so far is stored in the log (group commit):
+        a response is sent only after its rows are committed."""
+        if self.log is not None:
+            await self.log.wait_logged(self.log.last_seq)
 
     async def predict_bytes(self, body: bytes) -> tuple[int, bytes]:
         """The hot path: raw JSON bytes to (status, response body)."""
@@ -434,6 +507,10 @@ class Gate:
             status = await self._forward(scope, _replay(body, receive), send)
         except ConnectionError:
             status = 499
+        except NotLoggedError as exc:  # a 200 means logged: no answer without its log row
+            status = 503
+            _LOG.error("prediction not answered: %s", exc)
+            await _respond(send, 503, _message(str(exc)), headers=[(b"retry-after", b"5")])
         except Exception as exc:  # never a traceback with request values in the output
             status = 500
             _LOG.error(
@@ -540,9 +617,16 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
         await asyncio.to_thread(service.start)
+        follower = None
+        if options.follow and options.follow_interval > 0:
+            follower = asyncio.create_task(service.follow(options.follow, options.follow_interval))
         try:
             yield
         finally:
+            if follower is not None:
+                follower.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await follower
             await asyncio.to_thread(service.stop)
 
     title = f"apprentice: {service.name}"
@@ -661,11 +745,13 @@ def create_app(
     )
     async def ready() -> Response:
         log = service.log
-        ok = service.ready and (log is None or log.running)
+        ok = service.ready and (log is None or log.healthy)
         body = {
             "ready": ok,
             "model_version": service.version,
-            "log": None if log is None else {"running": log.running, "pending": log.pending},
+            "log": None if log is None else log.status(),
+            "swaps": service.swaps,
+            "swap_error": service.swap_error,
         }
         return JSONResponse(body, status_code=200 if ok else 503)
 

@@ -1,11 +1,12 @@
-"""The prediction log: every prediction and every feedback row, written by a background thread.
+"""The prediction log: every prediction and every feedback row, stored before it is answered.
 
-Request handlers only append a tuple to an in-memory queue; a writer thread protects the
-fields (:mod:`apprentice.serve.privacy`), batches them and inserts them in one transaction
-per batch. :meth:`PredictionLog.close` (run by the server's shutdown) drains the queue: every
-prediction whose response was sent is written before the process exits. When the database
-cannot be reached at shutdown the rows are spilled to a JSON-lines file in the workspace
-(already protected) and inserted by the next server that starts on that log.
+Request handlers append a tuple to an in-memory queue and await its commit; a writer thread
+wakes at once, protects the fields (:mod:`apprentice.serve.privacy`), and inserts every queued
+row in one transaction (group commit: concurrent requests share one commit), then releases
+their responses. A 200 means the row is stored: a kill at any moment loses no answered
+prediction. When the database cannot be reached for ``retry_for`` seconds (or at shutdown)
+the rows are spilled to an fsynced JSON-lines file in the workspace (already protected) and
+inserted by the next server that starts on that log.
 
 Backends: SQLite (default, ``<workspace>/predictions.sqlite``, WAL mode, busy timeout) and
 PostgreSQL (``postgresql+psycopg://...``). Schema migrations run under a lock
@@ -20,14 +21,18 @@ latency_ms) and ``feedback`` (request_id, created_at, actual), keyed by request 
 from __future__ import annotations
 
 import abc
+import asyncio
 import contextlib
+import heapq
+import itertools
+import logging
 import os
 import sqlite3
 import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,8 +41,10 @@ import orjson
 
 from apprentice.errors import ConfigError, DatabaseError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 LOCK_ID = 0x61707072  # "appr": the advisory lock of the log's migrations
+_LOG = logging.getLogger("apprentice.serve.log")
+CHECKPOINT_S = 1.0
 
 PREDICTION_COLUMNS = (
     "request_id",
@@ -102,7 +109,89 @@ _MIGRATIONS: dict[str, list[list[str]]] = {
         ]
     ],
 }
+#: upper edges (ms) of the latency buckets of ``prediction_windows`` (the last is open)
+LATENCY_EDGES = (0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 50, 75, 100, 200, 500, 1000, 5000)
+
+
+def _bucket_sql(cast: str) -> str:
+    return " + ".join(f"{cast.format(f'latency_ms >= {e}')}" for e in LATENCY_EDGES)
+
+
+_WINDOWS_TABLE = """CREATE TABLE IF NOT EXISTS prediction_windows (
+    window_start TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    bucket INTEGER NOT NULL,
+    n BIGINT NOT NULL,
+    PRIMARY KEY (window_start, model_version, bucket))"""
+_SQLITE_BUCKET = _bucket_sql("({})")
+_PG_BUCKET = _bucket_sql("CAST({} AS INTEGER)")
+_PG_MINUTE = "to_char({}created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI')"
+# version 2: incremental aggregates for the dashboard, per minute, model version and latency
+# bucket, kept by the database itself on every insert (whoever inserts: the writer, a spill
+# file's re-insertion, another worker), and back-filled from the rows already logged
+_MIGRATIONS["sqlite"].append(
+    [
+        _WINDOWS_TABLE + " WITHOUT ROWID",  # one b-tree: fewer pages written per commit
+        f"""INSERT INTO prediction_windows (window_start, model_version, bucket, n)
+            SELECT substr(created_at, 1, 16), model_version, {_SQLITE_BUCKET}, COUNT(*)
+            FROM predictions GROUP BY 1, 2, 3""",
+        f"""CREATE TRIGGER IF NOT EXISTS predictions_windows AFTER INSERT ON predictions
+            BEGIN
+                INSERT INTO prediction_windows (window_start, model_version, bucket, n)
+                VALUES (substr(NEW.created_at, 1, 16), NEW.model_version,
+                        {_SQLITE_BUCKET.replace("latency_ms", "NEW.latency_ms")}, 1)
+                ON CONFLICT (window_start, model_version, bucket) DO UPDATE SET n = n + 1;
+            END""",
+    ]
+)
+_MIGRATIONS["postgresql"].append(
+    [
+        _WINDOWS_TABLE,
+        f"""INSERT INTO prediction_windows (window_start, model_version, bucket, n)
+            SELECT {_PG_MINUTE.format("")}, model_version, {_PG_BUCKET}, COUNT(*)
+            FROM predictions GROUP BY 1, 2, 3""",
+        f"""CREATE OR REPLACE FUNCTION apprentice_prediction_window() RETURNS trigger AS $$
+            BEGIN
+                INSERT INTO prediction_windows (window_start, model_version, bucket, n)
+                VALUES ({_PG_MINUTE.format("NEW.")}, NEW.model_version,
+                        {_PG_BUCKET.replace("latency_ms", "NEW.latency_ms")}, 1)
+                ON CONFLICT (window_start, model_version, bucket)
+                DO UPDATE SET n = prediction_windows.n + 1;
+                RETURN NULL;
+            END $$ LANGUAGE plpgsql""",
+        "DROP TRIGGER IF EXISTS predictions_windows ON predictions",
+        """CREATE TRIGGER predictions_windows AFTER INSERT ON predictions
+            FOR EACH ROW EXECUTE FUNCTION apprentice_prediction_window()""",
+    ]
+)
 _VERSION_TABLE = "CREATE TABLE IF NOT EXISTS apprentice_log_schema (version INTEGER NOT NULL)"
+
+
+def read_windows(
+    url: str, since: datetime | None = None, *, hourly: bool = False
+) -> list[tuple[str, str, int, int]]:
+    """The dashboard's aggregates: (minute ``YYYY-MM-DDTHH:MM`` in UTC, model version,
+    latency bucket (index into :data:`LATENCY_EDGES`, ``len`` for the open one), count);
+    ``hourly``: summed per hour in the database (minute ``HH:00``)."""
+    from sqlalchemy import create_engine, text
+
+    # (the backslash keeps text() from reading ":00" as a parameter)
+    window = "substr(window_start, 1, 13) || '\\:00'" if hourly else "window_start"
+    query = f"SELECT {window} AS w, model_version, bucket, SUM(n) FROM prediction_windows"
+    params: dict[str, Any] = {}
+    if since is not None:
+        query += " WHERE window_start >= :since"
+        params["since"] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+    query += " GROUP BY 1, 2, 3 ORDER BY 1"
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [
+                (str(r[0]), str(r[1]), int(r[2]), int(r[3]))
+                for r in conn.execute(text(query), params)
+            ]
+    finally:
+        engine.dispose()
 
 
 def default_url(workspace: str | Path) -> str:
@@ -176,23 +265,36 @@ def _insert_sql(table: str, columns: Sequence[str], mark: Callable[[str], str]) 
 class _SQLiteStore(_Store):
     dialect = "sqlite"
 
-    def __init__(self, url: str) -> None:
+    def __init__(
+        self, url: str, *, busy_timeout_ms: int = 60_000, autocheckpoint: bool = True
+    ) -> None:
+        self.busy_timeout_ms = busy_timeout_ms
+        self.autocheckpoint = autocheckpoint
         self.path = _sqlite_path(url)
         Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
         self._insert_p = _insert_sql("predictions", PREDICTION_COLUMNS, lambda c: "?")
         self._insert_f = _insert_sql("feedback", FEEDBACK_COLUMNS, lambda c: "?")
 
     def _connect(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
-            conn.execute("PRAGMA busy_timeout = 60000")
+            conn = sqlite3.connect(
+                self.path,
+                timeout=self.busy_timeout_ms / 1000.0,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
             if mode and str(mode[0]).lower() != "wal":
                 raise DatabaseError(f"SQLite could not switch {self.path} to WAL mode")
             conn.execute("PRAGMA synchronous = NORMAL")
+            if not self.autocheckpoint:  # the writer thread checkpoints (see checkpoint)
+                conn.execute("PRAGMA wal_autocheckpoint = 0")
             self._local.conn = conn
+            self._all.append(conn)
         return conn
 
     def migrate(self) -> None:
@@ -240,6 +342,21 @@ class _SQLiteStore(_Store):
         if conn is not None:
             conn.close()
             self._local.conn = None
+            with contextlib.suppress(ValueError):
+                self._all.remove(conn)
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the database file without blocking writers (PASSIVE)."""
+        self._connect().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+    def close_all(self) -> None:
+        """Close the connections of every thread (they are opened without the same-thread
+        check)."""
+        for conn in self._all:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+        self._all.clear()
+        self._local = threading.local()
 
 
 class _SQLAlchemyStore(_Store):
@@ -316,12 +433,76 @@ def migrate(url: str) -> None:
 # --------------------------------------------------------------------------- the writer
 
 
+class NotLoggedError(DatabaseError):
+    """A prediction could not be stored in the log in time: it must not be answered as 200."""
+
+
 def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds")
 
 
+_INT64 = 2**63
+_MAX_DEPTH = 64
+
+
+def _safe_text(text: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: kept visible, never raised
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def _safe(value: Any, depth: int = 0) -> Any:
+    """A JSON-able copy of ``value`` that orjson always accepts: integers beyond 64 bits as
+    text (or their size, beyond Python's digit limit), lone surrogates escaped, nesting cut at
+    64 levels, anything else by its type name."""
+    if value is None or isinstance(value, bool | float):
+        return value
+    if isinstance(value, int):
+        if -_INT64 <= value < _INT64:
+            return int(value)
+        try:
+            return str(value)
+        except ValueError:  # more digits than int->str allows
+            return f"<integer of {value.bit_length()} bits>"
+    if isinstance(value, str):
+        return _safe_text(value)
+    if depth >= _MAX_DEPTH:
+        return "<nested too deep>"
+    if isinstance(value, Mapping):
+        return {_safe_text(str(k)): _safe(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_safe(v, depth + 1) for v in value]
+    item = getattr(value, "item", None)  # numpy scalars
+    if callable(item) and getattr(value, "ndim", 1) == 0:
+        with contextlib.suppress(Exception):
+            return _safe(item(), depth + 1)
+    tolist = getattr(value, "tolist", None)  # numpy arrays
+    if callable(tolist):
+        with contextlib.suppress(Exception):
+            return _safe(tolist(), depth + 1)
+    return f"<{type(value).__name__}>"
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+
+
 class PredictionLog:
-    """A background batch writer of predictions and feedback.
+    """A group-commit writer of predictions and feedback.
+
+    A request handler queues its row (:meth:`add`, one append, returns a sequence number) and
+    awaits :meth:`wait_logged` before answering: the writer thread wakes at once, takes every
+    queued row, commits them in one transaction and then releases all their requests together
+    (group commit: concurrent requests share one commit). A 200 therefore means the row is in
+    the database (or, when the database is down, in an fsynced spill file): a kill at any
+    moment loses no answered prediction. SQLite runs in WAL mode with ``synchronous=NORMAL``,
+    which survives the death of the process (not a power cut).
+
+    No value can stop the writer: a row that cannot be serialised exactly is logged in a safe
+    form (:func:`_safe`) and counted in :attr:`unserialisable`; any other error is counted and
+    the writer carries on.
 
     ``prepare`` turns a queued prediction into its row (protection and JSON, on the writer's
     thread); it is set by the server from the bundle's protection plan.
@@ -337,6 +518,8 @@ class PredictionLog:
         interval: float = 0.05,
         batch_rows: int = 2000,
         retry_for: float = 30.0,
+        high_water: int = 50_000,
+        inline: bool = True,
     ) -> None:
         self.url = url
         self.dialect = _dialect(url)
@@ -346,18 +529,35 @@ class PredictionLog:
         self.interval = interval
         self.batch_rows = batch_rows
         self.retry_for = retry_for
+        self.high_water = high_water
         self._queue: deque[tuple[Any, ...]] = deque()
         self._feedback: deque[tuple[Any, ...]] = deque()
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._store: _Store | None = None
         self.written = 0
         self.feedback_written = 0
         self.spilled = 0
         self.failures = 0
+        self.unserialisable = 0
+        self.writer_errors = 0
         self.last_error: str | None = None
+        self.failing_since: float | None = None
         self.on_write: Callable[[int], None] | None = None
         self._lock = threading.Lock()
+        self._add_lock = threading.Lock()
+        self._seq = 0  # the last sequence number given to a queued prediction
+        self._done = 0  # every prediction up to this number is stored (committed or spilled)
+        self._done_cond = threading.Condition()
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []  # a heap by sequence
+        self._waiter_ids = itertools.count()
+        self._waiter_lock = threading.Lock()
+        self._write_lock = threading.Lock()  # one writer at a time: rows are stored in order
+        self._pending: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], int] = ([], [], 0)
+        self.inline = inline and self.dialect == "sqlite"
+        self._inline_store: _SQLiteStore | None = None
+        self._flush_scheduled = False
 
     # -- life cycle
 
@@ -380,8 +580,14 @@ class PredictionLog:
             ) from None
         self._store.close()
         self._reingest()
+        if self.inline:
+            # no checkpoint on the event loop (it can wait on the disk): the writer thread
+            # runs them, every CHECKPOINT_S, while commits go on
+            self._inline_store = _SQLiteStore(self.url, busy_timeout_ms=0, autocheckpoint=False)
+        self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="apprentice-log", daemon=True)
         self._thread.start()
+        _LOG.info("prediction log open: %s", _redact(self.url))
 
     def close(self, timeout: float = 60.0) -> None:
         """Drain the queue into the database (or a spill file) and stop the writer."""
@@ -390,32 +596,156 @@ class PredictionLog:
             if thread is None:
                 return
             self._stop.set()
+            self._wake.set()
             thread.join(timeout)
             self._thread = None
+            inline, self._inline_store = self._inline_store, None
+        if inline is not None:
+            with self._write_lock, contextlib.suppress(Exception):
+                inline.close_all()
         if self._queue or self._feedback:  # the writer could not finish in time
-            self._spill(self._take(len(self._queue), self._feedback_all()))
+            last = self._queue[-1][0] if self._queue else self._done
+            self._spill(self._take(len(self._queue), self._feedback_all())[:2])
+            self._mark_done(last)
+        self._release_all()
+        _LOG.info(
+            "prediction log closed: %d written, %d spilled, %d in a safe form",
+            self.written,
+            self.spilled,
+            self.unserialisable,
+        )
 
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
     @property
+    def last_seq(self) -> int:
+        """The sequence number of the last queued prediction."""
+        return self._seq
+
+    @property
     def pending(self) -> int:
         return len(self._queue) + len(self._feedback)
 
+    @property
+    def healthy(self) -> bool:
+        """The writer runs, the database takes rows and the backlog is under the high-water
+        mark."""
+        return self.running and self.failing_since is None and self.pending < self.high_water
+
+    def status(self) -> dict[str, Any]:
+        """What ``/ready`` reports about the log."""
+        return {
+            "running": self.running,
+            "healthy": self.healthy,
+            "pending": self.pending,
+            "written": self.written,
+            "spilled": self.spilled,
+            "unserialisable": self.unserialisable,
+            "failing_for_s": None
+            if self.failing_since is None
+            else round(time.monotonic() - self.failing_since, 3),
+            "last_error": self.last_error,
+        }
+
     # -- request side (cheap: one append)
 
-    def add(self, item: tuple[Any, ...]) -> None:
+    def add(self, item: tuple[Any, ...], *, version: str | None = None) -> int:
         """Queue one prediction: (request_id, ts, endpoint, raw, typed, prediction, proba,
-        latency_ms)."""
-        self._queue.append(item)
+        latency_ms); ``version`` is the model version that made it (default: the log's).
+        Returns its sequence number for :meth:`wait_logged`."""
+        with self._add_lock:
+            seq = self._seq + 1
+            self._seq = seq
+            self._queue.append((seq, version or self.model_version, item))
+        if self._inline_store is None:
+            self._wake.set()
+        return seq
 
     def add_feedback(self, request_id: str, actual: Any, ts: float | None = None) -> None:
         self._feedback.append((request_id, time.time() if ts is None else ts, actual))
+        self._wake.set()
+
+    async def wait_logged(self, seq: int, timeout: float | None = None) -> None:
+        """Return once prediction ``seq`` is stored; :class:`NotLoggedError` when the writer
+        is not running or the row is not stored within ``timeout`` (default: the retry
+        window plus 30 s)."""
+        if self._done >= seq:
+            return
+        if not self.running:
+            raise NotLoggedError(
+                "the prediction log is not running, so the prediction was not answered; "
+                "check the server log and /ready"
+            )
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        with self._waiter_lock:
+            if self._done >= seq:
+                return
+            heapq.heappush(self._waiters, (seq, next(self._waiter_ids), future))
+        if self._inline_store is not None:
+            if not self._flush_scheduled:  # after the other requests of this turn
+                self._flush_scheduled = True
+                loop.call_soon(self._flush_inline)
+        else:
+            self._wake.set()
+        limit = self.retry_for + 30.0 if timeout is None else timeout
+        try:
+            async with asyncio.timeout(limit):
+                await future
+        except TimeoutError:
+            raise NotLoggedError(
+                f"the prediction log did not store the prediction within {limit:g} s, so it "
+                "was not answered; check the database and /ready"
+            ) from None
+        if self._done < seq:
+            raise NotLoggedError(
+                "the prediction log stopped before storing the prediction, so it was not "
+                "answered; check the server log"
+            )
+
+    def wait_logged_sync(self, seq: int, timeout: float | None = None) -> None:
+        """:meth:`wait_logged` for a worker thread."""
+        self._wake.set()
+        limit = self.retry_for + 30.0 if timeout is None else timeout
+        with self._done_cond:
+            if (
+                not self._done_cond.wait_for(lambda: self._done >= seq or not self.running, limit)
+                or self._done < seq
+            ):
+                raise NotLoggedError(
+                    "the prediction log did not store the prediction, so it was not answered; "
+                    "check the database and /ready"
+                )
 
     # -- writer side
 
-    def _row(self, item: tuple[Any, ...]) -> tuple[Any, ...]:
+    def _mark_done(self, seq: int) -> None:
+        if seq <= self._done:
+            return
+        self._done = seq
+        with self._done_cond:
+            self._done_cond.notify_all()
+        ready: list[asyncio.Future[None]] = []
+        with self._waiter_lock:
+            waiters = self._waiters
+            while waiters and waiters[0][0] <= seq:
+                ready.append(heapq.heappop(waiters)[2])
+        if ready:
+            _release_threadsafe(ready)
+
+    def _release_all(self) -> None:
+        """Wake every waiter (the log stopped): each sees whether its row was stored."""
+        with self._done_cond:
+            self._done_cond.notify_all()
+        with self._waiter_lock:
+            ready = [w[2] for w in self._waiters]
+            self._waiters.clear()
+        if ready:
+            _release_threadsafe(ready)
+
+    def _row_exact(self, version: str, item: tuple[Any, ...]) -> tuple[Any, ...]:
         rid, ts, endpoint, raw, typed, prediction, proba, latency = item
         protector = self.protector
         if protector is not None:
@@ -424,22 +754,72 @@ class PredictionLog:
         return (
             rid,
             _iso(ts) if self.dialect == "sqlite" else datetime.fromtimestamp(ts, UTC),
-            self.model_version,
+            version,
             endpoint,
-            orjson.dumps(raw, option=orjson.OPT_SERIALIZE_NUMPY).decode(),
-            orjson.dumps(typed, option=orjson.OPT_SERIALIZE_NUMPY).decode(),
-            orjson.dumps(prediction, option=orjson.OPT_SERIALIZE_NUMPY).decode(),
-            None if proba is None else orjson.dumps(proba).decode(),
+            _dumps(raw),
+            _dumps(typed),
+            _dumps(prediction),
+            None if proba is None else _dumps(proba),
             float(latency),
         )
 
+    def _row_safe(self, version: str, item: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The row of a prediction whose values cannot be written as they are."""
+        fields = list(item) + [None] * (8 - len(item))
+        rid, ts, endpoint, raw, typed, prediction, proba, latency = fields[:8]
+        raw, typed = _safe(raw), _safe(typed)
+        protector = self.protector
+        if protector is not None:
+            try:
+                raw = protector.raw(raw)
+                typed = protector.features(typed)
+            except Exception as exc:  # never write values that could not be protected
+                raw = typed = {"unloggable": f"protection failed ({type(exc).__name__})"}
+        try:
+            when = float(ts)
+        except (TypeError, ValueError):
+            when = time.time()
+        try:
+            ms = float(latency)
+        except (TypeError, ValueError):
+            ms = 0.0
+        return (
+            _safe_text(str(rid)),
+            _iso(when) if self.dialect == "sqlite" else datetime.fromtimestamp(when, UTC),
+            version,
+            _safe_text(str(endpoint)),
+            _dumps(_safe(raw)),
+            _dumps(_safe(typed)),
+            _dumps(_safe(prediction)),
+            None if proba is None else _dumps(_safe(proba)),
+            ms,
+        )
+
+    def _row(self, queued: tuple[Any, ...]) -> tuple[Any, ...]:
+        _, version, item = queued
+        try:
+            return self._row_exact(version, item)
+        except Exception as exc:
+            self.unserialisable += 1
+            self.last_error = f"a row was logged in a safe form ({type(exc).__name__})"
+            _LOG.warning(
+                "a prediction row could not be serialised (%s); logged in a safe form",
+                type(exc).__name__,
+            )
+            return self._row_safe(version, item)
+
     def _feedback_row(self, item: tuple[Any, ...]) -> tuple[Any, ...]:
         rid, ts, actual = item
+        try:
+            text = orjson.dumps(actual).decode()
+        except Exception:
+            self.unserialisable += 1
+            text = _dumps(_safe(actual))
         return (
             rid,
             _iso(ts) if self.dialect == "sqlite" else datetime.fromtimestamp(ts, UTC),
             self.model_version,
-            orjson.dumps(actual).decode(),
+            text,
         )
 
     def _feedback_all(self) -> list[tuple[Any, ...]]:
@@ -450,52 +830,122 @@ class PredictionLog:
 
     def _take(
         self, limit: int, feedback: list[tuple[Any, ...]]
-    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], int]:
+        """Up to ``limit`` queued predictions as rows, the feedback rows, and the sequence
+        number of the last prediction taken (0: none)."""
         rows: list[tuple[Any, ...]] = []
         queue = self._queue
+        last = 0
         while queue and len(rows) < limit:
-            rows.append(self._row(queue.popleft()))
-        return rows, [self._feedback_row(f) for f in feedback]
+            queued = queue.popleft()
+            last = queued[0]
+            rows.append(self._row(queued))
+        return rows, [self._feedback_row(f) for f in feedback], last
 
     def _run(self) -> None:
         assert self._store is not None
         store = self._store
-        pending: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]] = ([], [])
-        failing_since: float | None = None
+        checkpointed = time.monotonic()
         try:
             while True:
-                stopping = self._stop.wait(self.interval)
-                while True:
-                    if not pending[0] and not pending[1]:
-                        pending = self._take(self.batch_rows, self._feedback_all())
-                    if not pending[0] and not pending[1]:
-                        break
-                    try:
-                        store.insert(*pending)
-                    except Exception as exc:
-                        self.failures += 1
-                        self.last_error = f"{type(exc).__name__}"
-                        now = time.monotonic()
-                        failing_since = failing_since or now
-                        if stopping or now - failing_since > self.retry_for:
-                            self._spill(pending)
-                            pending = ([], [])
-                            failing_since = None
-                            continue
-                        time.sleep(min(1.0, self.interval * 4))
-                        break
-                    failing_since = None
-                    self.written += len(pending[0])
-                    self.feedback_written += len(pending[1])
-                    if self.on_write is not None:
-                        self.on_write(len(pending[0]))
-                    pending = ([], [])
-                if stopping and not self._queue and not self._feedback and not pending[0]:
+                self._wake.wait(self.interval)
+                self._wake.clear()
+                stopping = self._stop.is_set()
+                if (
+                    self._inline_store is not None
+                    and time.monotonic() - checkpointed > CHECKPOINT_S
+                ):
+                    checkpointed = time.monotonic()
+                    if isinstance(store, _SQLiteStore):
+                        with contextlib.suppress(sqlite3.Error):
+                            store.checkpoint()
+                failed = False
+                try:
+                    with self._write_lock:
+                        failed = self._drain(store, stopping)
+                except Exception as exc:  # never let the writer die
+                    self.writer_errors += 1
+                    self.last_error = f"writer error ({type(exc).__name__})"
+                    _LOG.error("prediction log writer error: %s", type(exc).__name__)
+                    failed = True
+                if failed:
+                    time.sleep(min(1.0, self.interval * 4))
+                    self._wake.set()  # try again at once
+                    continue
+                if stopping and not self._queue and not self._feedback and not self._pending[0]:
                     return
         finally:
+            with self._write_lock:
+                pending, self._pending = self._pending, ([], [], 0)
             if pending[0] or pending[1]:
-                self._spill(pending)
-            store.close()
+                with contextlib.suppress(Exception):
+                    self._spill(pending[:2])
+                    self._mark_done(pending[2])
+            with contextlib.suppress(Exception):
+                store.close()
+
+    def _drain(self, store: _Store, stopping: bool) -> bool:
+        """Write batches until the queue is empty; True when the database failed (the rows
+        stay in ``_pending`` for the next try). Called with ``_write_lock`` held."""
+        while True:
+            pending = self._pending
+            if not pending[0] and not pending[1]:
+                pending = self._pending = self._take(self.batch_rows, self._feedback_all())
+            if not pending[0] and not pending[1]:
+                return False
+            try:
+                store.insert(pending[0], pending[1])
+            except Exception as exc:
+                self.failures += 1
+                self.last_error = f"{type(exc).__name__}"
+                now = time.monotonic()
+                self.failing_since = self.failing_since or now
+                if stopping or now - self.failing_since > self.retry_for:
+                    self._spill(pending[:2])
+                    self._pending = ([], [], 0)
+                    self._mark_done(pending[2])
+                    continue
+                return True
+            self._stored(pending)
+
+    def _stored(self, pending: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], int]) -> None:
+        self.failing_since = None
+        self._pending = ([], [], 0)
+        self.written += len(pending[0])
+        self.feedback_written += len(pending[1])
+        self._mark_done(pending[2])
+        if self.on_write is not None:
+            with contextlib.suppress(Exception):
+                self.on_write(len(pending[0]))
+
+    def _flush_inline(self) -> None:
+        """Group commit on the event loop (SQLite): every prediction queued during this turn
+        of the loop in one transaction, no thread hand-off. Skipped when the writer thread
+        is busy or holds rows it failed to write (it stores these rows too, in order); a
+        failure here (a busy database: no waiting on the loop) hands the rows to it."""
+        self._flush_scheduled = False
+        store = self._inline_store
+        if store is None or not self._write_lock.acquire(blocking=False):
+            self._wake.set()
+            return
+        try:
+            if self._pending[0] or self._pending[1] or self.failing_since is not None:
+                self._wake.set()
+                return
+            pending = self._pending = self._take(self.batch_rows, [])
+            if not pending[0]:
+                return
+            try:
+                store.insert(pending[0], pending[1])
+            except Exception as exc:
+                self.last_error = f"{type(exc).__name__} (handed to the writer thread)"
+                self._wake.set()
+                return
+            self._stored(pending)
+            if self._queue:  # more than one batch: the writer takes the rest
+                self._wake.set()
+        finally:
+            self._write_lock.release()
 
     # -- spill files: rows that could not be written, kept for the next start
 
@@ -542,6 +992,26 @@ class PredictionLog:
             finally:
                 store.close()
             claimed.unlink()
+
+
+def _release(futures: list[asyncio.Future[None]]) -> None:
+    for future in futures:
+        if not future.done():
+            future.set_result(None)
+
+
+def _release_threadsafe(futures: list[asyncio.Future[None]]) -> None:
+    """Resolve futures from the writer thread: one callback per event loop."""
+    loops: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for future in futures:
+        loops.setdefault(future.get_loop(), []).append(future)
+    running = asyncio._get_running_loop()
+    for loop, mine in loops.items():
+        if loop is running:
+            _release(mine)
+            continue
+        with contextlib.suppress(RuntimeError):  # the loop has closed
+            loop.call_soon_threadsafe(_release, mine)
 
 
 def _jsonable(row: tuple[Any, ...]) -> list[Any]:

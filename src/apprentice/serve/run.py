@@ -11,11 +11,14 @@ lifespan shutdown drains the prediction log.
 from __future__ import annotations
 
 import contextlib
+import errno
 import ipaddress
 import json
+import logging
 import os
 import shutil
 import signal
+import socket
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -25,6 +28,7 @@ from typing import Any
 from apprentice.config import Settings, get_settings
 from apprentice.errors import BundleError, ConfigError
 
+_LOG = logging.getLogger("apprentice.serve")
 DEFAULT_ALIAS = "champion"
 API_KEY_ENV = "APPRENTICE_API_KEY"
 
@@ -34,6 +38,7 @@ class ResolvedModel:
     path: Path
     name: str | None = None
     version: str | None = None
+    follow: str | None = None  # the registry reference to follow (a name or NAME@ALIAS)
 
 
 def is_loopback(host: str) -> bool:
@@ -63,8 +68,59 @@ def _from_registry(spec: str, settings: Settings) -> ResolvedModel:
             f"{spec!r} is not a bundle directory, and this apprentice has no model registry "
             "to look it up; pass the directory apprentice train wrote"
         ) from None
+    from apprentice.track import parse_ref
+
     found = registry_resolve(spec, settings=settings)
-    return ResolvedModel(Path(found.path), name=str(found.name), version=str(found.version))
+    _, number, _ = parse_ref(spec)
+    return ResolvedModel(
+        Path(found.path),
+        name=str(found.name),
+        version=str(found.version),
+        follow=spec if number is None else None,  # NAME/VERSION is pinned
+    )
+
+
+def registry_version(spec: str, settings: Settings) -> tuple[str, Path]:
+    """The version label (``NAME/VERSION``) and bundle folder ``spec`` points at now."""
+    from apprentice.track import resolve_model as registry_resolve
+
+    found = registry_resolve(spec, settings=settings)
+    return f"{found.name}/{found.version}", Path(found.path)
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Bind ``host:port`` now, so that a busy port is an error before anything says serving."""
+    try:
+        infos = socket.getaddrinfo(
+            host.strip("[]"), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except socket.gaierror as exc:
+        raise ConfigError(
+            f"cannot serve on {host}: the address does not resolve ({exc.strerror}); "
+            "use an IP address or a known host name"
+        ) from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(
+                f"port {port} on {host} is already in use (another server?); stop it or "
+                "choose another port with --port"
+            ) from None
+        raise ConfigError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another --host "
+            "or --port"
+        ) from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def resolve_model(spec: str | Path | None, settings: Settings | None = None) -> ResolvedModel:
@@ -114,15 +170,66 @@ def serve(
     log_level: str = "warning",
     settings: Settings | None = None,
     on_ready: Callable[[str], None] | None = None,
+    follow_interval: float = 5.0,
 ) -> None:
-    """Run the server until SIGTERM/SIGINT; return after the log is drained."""
-    from apprentice.serve.app import ServeOptions, bundle_version
+    """Run the server until SIGTERM/SIGINT; return after the log is drained.
 
+    The port is bound first: a busy port is a :class:`ConfigError` before the model loads.
+    Serving a registry name or ``NAME@ALIAS`` follows the registry: every ``follow_interval``
+    seconds the server looks the reference up again and, when the alias has moved, loads,
+    verifies and swaps to the new version without failing a request (0: never)."""
     settings = settings or get_settings()
     if workers < 1:
         raise ConfigError("--workers must be at least 1")
     api_key = os.environ.get(api_key_env) or None
     check_bind(host, api_key, api_key_env)
+    if follow_interval < 0:
+        raise ConfigError("--follow-interval must be 0 (never) or a number of seconds")
+    sock = bind_socket(host, port)
+    try:
+        _serve_on(
+            sock,
+            model,
+            host=host,
+            port=port,
+            workers=workers,
+            database_url=database_url,
+            api_key=api_key,
+            api_key_env=api_key_env,
+            unknown_fields=unknown_fields,
+            max_body_bytes=max_body_bytes,
+            grace_period=grace_period,
+            access_log=access_log,
+            log_level=log_level,
+            settings=settings,
+            on_ready=on_ready,
+            follow_interval=follow_interval,
+        )
+    finally:
+        sock.close()
+
+
+def _serve_on(
+    sock: socket.socket,
+    model: str | Path | None,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    database_url: str | None,
+    api_key: str | None,
+    api_key_env: str,
+    unknown_fields: str,
+    max_body_bytes: int | None,
+    grace_period: float,
+    access_log: bool,
+    log_level: str,
+    settings: Settings,
+    on_ready: Callable[[str], None] | None,
+    follow_interval: float,
+) -> None:
+    from apprentice.serve.app import ServeOptions, bundle_version
+
     resolved = resolve_model(model, settings)
     from apprentice.bundle import load_bundle
 
@@ -138,6 +245,8 @@ def serve(
         unknown_fields=unknown_fields,
         model_name=resolved.name,
         model_version=version,
+        follow=resolved.follow if follow_interval > 0 else None,
+        follow_interval=follow_interval,
         drain_timeout=max(grace_period, 5.0) * 2,
         **limits,
     )
@@ -161,7 +270,7 @@ def serve(
         if on_ready is not None:
             on_ready(address)
         with _graceful_signals():
-            uvicorn.Server(uvicorn.Config(app, **common)).run()
+            uvicorn.Server(uvicorn.Config(app, **common)).run(sockets=[sock])
         return
     spec = {
         "bundle": str(resolved.path.resolve()),
@@ -172,6 +281,7 @@ def serve(
         },
         "api_key_env": api_key_env,
     }
+    sock.close()  # the workers bind it themselves (SO_REUSEADDR); it was free a moment ago
     metrics_dir = tempfile.mkdtemp(prefix="apprentice-metrics-")
     os.environ["APPRENTICE_SERVE_SPEC"] = json.dumps(spec)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
