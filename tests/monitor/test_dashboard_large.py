@@ -12,7 +12,8 @@ import pytest
 
 from apprentice.bundle import load_bundle
 from apprentice.monitor.dashboard import dashboard_html
-from apprentice.serve.log import LATENCY_EDGES, migrate, read_windows
+from apprentice.monitor.log import LATENCY_EDGES, read_windows
+from apprentice.serve.log import migrate
 from tests.monitor._biglog import big_log
 from tests.monitor.conftest import Monitored
 

@@ -140,7 +140,7 @@ def _bucket(stamps: Any) -> str:
 def _quantile(counts: Any, q: float) -> float:
     """The ``q`` quantile of a latency histogram (the upper edge of its bucket; the open
     last bucket reads as its lower edge)."""
-    from apprentice.serve.log import LATENCY_EDGES
+    from apprentice.monitor.log import LATENCY_EDGES
 
     total = float(counts.sum())
     if total <= 0:
@@ -158,7 +158,7 @@ def volume_latency(url: str, since: Any) -> tuple[str, str, int]:
 
     import pandas as pd
 
-    from apprentice.serve.log import read_windows
+    from apprentice.monitor.log import read_windows
 
     cutoff = datetime.now(UTC) - since
     columns = ["minute", "version", "bucket", "n"]

@@ -108,3 +108,34 @@ def log_frame(frame: pd.DataFrame, bundle: Any) -> pd.DataFrame:
             lambda v: None if v is None else str(v)
         )
     return rows
+
+
+#: upper edges (ms) of the latency buckets of ``prediction_windows`` (the last is open)
+LATENCY_EDGES = (0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 50, 75, 100, 200, 500, 1000, 5000)
+
+
+def read_windows(
+    url: str, since: datetime | None = None, *, hourly: bool = False
+) -> list[tuple[str, str, int, int]]:
+    """The dashboard's aggregates: (minute ``YYYY-MM-DDTHH:MM`` in UTC, model version,
+    latency bucket (index into :data:`LATENCY_EDGES`, ``len`` for the open one), count);
+    ``hourly``: summed per hour in the database (minute ``HH:00``)."""
+    from sqlalchemy import create_engine, text
+
+    # (the backslash keeps text() from reading ":00" as a parameter)
+    window = "substr(window_start, 1, 13) || '\\:00'" if hourly else "window_start"
+    query = f"SELECT {window} AS w, model_version, bucket, SUM(n) FROM prediction_windows"
+    params: dict[str, Any] = {}
+    if since is not None:
+        query += " WHERE window_start >= :since"
+        params["since"] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+    query += " GROUP BY 1, 2, 3 ORDER BY 1"
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [
+                (str(r[0]), str(r[1]), int(r[2]), int(r[3]))
+                for r in conn.execute(text(query), params)
+            ]
+    finally:
+        engine.dispose()
