@@ -27,7 +27,7 @@ from apprentice.errors import ApprenticeError, ConfigError, FeatureError, Target
 if TYPE_CHECKING:
     from apprentice.evaluate import Calibration, Comparison, Interval
     from apprentice.learn.leakage import LeakageReport
-    from apprentice.learn.search import FoldRunner, SearchResult
+    from apprentice.learn.search import Clock, FoldRunner, SearchResult
 
 # learn and evaluate (scikit-learn, scipy) are imported inside ``train``, after its clock has
 # started: their import time counts against the budget like everything else.
@@ -78,6 +78,12 @@ class TrainResult:
     search: SearchResult | None = field(default=None, repr=False)
     #: where the search's folds were fitted (in-process, or a Dask cluster and its workers)
     compute: dict[str, Any] = field(default_factory=dict)
+    #: the model is the constant baseline: the same prediction for every row, no feature used
+    constant: bool = False
+    #: positions of the holdout rows in the table as read (after rows without a target went)
+    holdout_index: np.ndarray | None = field(default=None, repr=False)
+    #: the bundle's output on those rows (probabilities or values), as evaluated
+    holdout_output: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def champion(self) -> str:
@@ -105,6 +111,7 @@ class TrainResult:
             "warnings": self.warnings,
             "timings": self.timings,
             "compute": self.compute,
+            "constant": self.constant,
         }
 
     def _repr_html_(self) -> str:
@@ -211,6 +218,7 @@ def train(
     n_boot: int = 1000,
     progress: Progress | None = None,
     fold_runner: FoldRunner | None = None,
+    started: float | None = None,
 ) -> TrainResult:
     """Train and evaluate a model for ``target`` and write its bundle.
 
@@ -223,8 +231,14 @@ def train(
     families with sub-millisecond single-row prediction (dummy, linear, LightGBM).
     ``fold_runner`` fits the search's cross-validation folds elsewhere (e.g.
     ``apprentice.scale.DaskFoldRunner`` on Dask workers); ``None`` fits them here.
+    ``started`` (a ``time.monotonic()`` value) is when the command began: the budget counts
+    from there, so reading and cleaning done before this call are inside it.
+
+    The budget always holds one real learner besides the constant baseline; when even that
+    cannot fit, :class:`~apprentice.errors.BudgetError` names the budget needed and nothing
+    is written.
     """
-    started = time.monotonic()
+    started = time.monotonic() if started is None else min(started, time.monotonic())
     from apprentice.evaluate import (
         calibration,
         holdout_metrics,
@@ -275,6 +289,27 @@ def train(
     for name in list(drop_columns) + list(keep_columns):
         if name not in columns:
             raise ConfigError(f"column '{name}' is not in the table" + _suggest(name, columns))
+    # far more rows than the budget can use: a random part of them, before any parsing
+    positions = np.arange(len(raw))
+    if time_budget is not None:
+        positions = sample_positions(len(raw), budget=time_budget, columns=len(columns), seed=seed)
+        if len(positions) < len(raw):
+            reason = (
+                f"the table has {len(raw):,} rows, more than a {time_budget:g} s budget can "
+                f"use: training and holdout rows are drawn from a random {len(positions):,} of "
+                "them; give a larger --time-budget, or use --dask to train on every row"
+            )
+            warnings.append(reason)
+            ledger.append(
+                {
+                    "stage": "read",
+                    "action": "sample_rows",
+                    "rows": len(positions),
+                    "rows_available": len(raw),
+                    "reason": reason,
+                }
+            )
+            raw = raw.iloc[positions].reset_index(drop=True)
     timings["read_s"] = time.monotonic() - t
 
     # -- target
@@ -315,6 +350,13 @@ def train(
             f"the split leaves {len(train_idx)} training and {len(test_idx)} holdout rows; add "
             "rows or change --test-size"
         )
+    if time_budget is not None:
+        train_idx, test_idx, capped = cap_rows(
+            train_idx, test_idx, budget=time_budget, columns=len(columns), seed=seed
+        )
+        if capped:
+            warnings.append(capped["reason"])
+            ledger.append({"stage": "split", **capped})
     features_raw = raw.drop(columns=[target] + [c for c in drop_columns if c != target])
     if spec.kind == "group" and spec.column in features_raw.columns:
         features_raw = features_raw.drop(columns=[spec.column])
@@ -419,6 +461,9 @@ def train(
         n_test * n_boot * n_metric * 5e-8,
     )
     reserve_after = 1.5 + n_test * 2 * clean_per_row + bootstrap
+    _check_budget(
+        clock, rows=len(train_idx), features=len(feature_cols), reserve_after=reserve_after
+    )
     cv_groups = groups_all[train_idx] if groups_all is not None else None
     cv_times = times_all[train_idx] if times_all is not None else None
     result = search(
@@ -445,6 +490,13 @@ def train(
     )
     warnings.extend(result.warnings)
     timings.update(result.timings)
+    constant = all(model.config.family == "dummy" for model, _ in result.final.members)
+    if constant and not result.baseline_only:
+        warnings.append(
+            "the constant baseline scored best on cross-validation: no learner found signal "
+            "in the features, so the model predicts the same value for every row and uses no "
+            "feature"
+        )
 
     # -- bundle
     t = time.monotonic()
@@ -567,6 +619,7 @@ def train(
         "time_budget": time_budget,
         "max_trials": max_trials,
         "compute": result.compute,
+        "constant": constant,
     }
     from apprentice.bundle.io import json_safe
 
@@ -593,6 +646,92 @@ def train(
         timings=timings,
         search=result,
         compute=dict(result.compute),
+        constant=constant,
+        holdout_index=positions[np.flatnonzero(info.kept)[test_idx]],
+        holdout_output=np.asarray(shipped),
+    )
+
+
+#: cells (rows x columns) the budget affords per second: reading and cleaning them must leave
+#: most of the budget to the search (about 250,000 cells/s are cleaned on an idle core)
+CELLS_PER_BUDGET_SECOND = 25_000
+
+
+def row_caps(budget: float, columns: int) -> tuple[int, int]:
+    """The most training and holdout rows a budget can clean, search and evaluate."""
+    cap_train = max(10_000, int(budget * CELLS_PER_BUDGET_SECOND / max(columns, 1)))
+    return cap_train, max(5_000, cap_train // 3)
+
+
+def sample_positions(rows: int, *, budget: float, columns: int, seed: int) -> np.ndarray:
+    """Positions of a random part of a table far larger than the budget can use (twice the
+    row caps: the split and :func:`cap_rows` decide the rest); all rows otherwise."""
+    cap_train, cap_test = row_caps(budget, columns)
+    most = 2 * (cap_train + cap_test)
+    if rows <= most:
+        return np.arange(rows)
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.permutation(rows)[:most])
+
+
+def cap_rows(
+    train_idx: np.ndarray, test_idx: np.ndarray, *, budget: float, columns: int, seed: int
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Random subsets of the training and holdout rows that the budget can clean, search and
+    evaluate (unchanged when it can): the positions kept, in order, and a ledger record."""
+    cap_train, cap_test = row_caps(budget, columns)
+    if len(train_idx) <= cap_train and len(test_idx) <= cap_test:
+        return train_idx, test_idx, {}
+    rng = np.random.default_rng(seed)
+    kept_train = np.sort(rng.permutation(train_idx)[:cap_train])
+    kept_test = np.sort(rng.permutation(test_idx)[:cap_test])
+    reason = (
+        f"the {budget:g} s budget trains on a random {len(kept_train):,} of the "
+        f"{len(train_idx):,} training rows and evaluates on {len(kept_test):,} of the "
+        f"{len(test_idx):,} holdout rows; give a larger --time-budget, or use --dask to train "
+        "on every row"
+    )
+    return (
+        kept_train,
+        kept_test,
+        {
+            "action": "sample_rows",
+            "train_rows": len(kept_train),
+            "train_rows_available": len(train_idx),
+            "holdout_rows": len(kept_test),
+            "holdout_rows_available": len(test_idx),
+            "reason": reason,
+        },
+    )
+
+
+#: seconds per training cell (rows x feature columns) of one linear fit, generously (one core)
+_LINEAR_CELL_SECONDS = 2e-6
+
+
+def floor_seconds(rows: int, features: int) -> float:
+    """A generous estimate of the one real learner the plan guarantees (the linear model):
+    its cross-validation folds, its refit and its feature pipelines."""
+    return 1.0 + 8 * rows * max(features, 1) * _LINEAR_CELL_SECONDS
+
+
+def _check_budget(clock: Clock, *, rows: int, features: int, reserve_after: float) -> None:
+    """Refuse to start a search that cannot fit one real learner besides the baseline."""
+    if clock.budget is None:
+        return
+    from apprentice.errors import BudgetError
+    from apprentice.learn.search import minimum_budget
+
+    needed = floor_seconds(rows, features) + reserve_after
+    if clock.remaining() >= needed:
+        return
+    minimum = minimum_budget(clock.elapsed() + needed)
+    raise BudgetError(
+        f"the time budget of {clock.budget:g} s cannot fit one real learner: reading, cleaning "
+        f"and checking the table took {clock.elapsed():.1f} s and a linear model on "
+        f"{rows:,} rows x {features} features with its holdout evaluation needs about "
+        f"{needed:.0f} s more; give --time-budget {minimum} or more (nothing was written)",
+        minimum=minimum,
     )
 
 

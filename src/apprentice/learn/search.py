@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from apprentice.errors import BudgetError
 from apprentice.learn.features import FeaturePipeline, infer_kind
 from apprentice.learn.models import (
     BASELINE_FAMILIES,
@@ -46,6 +47,11 @@ COST_FACTOR = {
 ENSEMBLE_ROUNDS = 25
 ENSEMBLE_POOL = 8
 DEFAULT_TRIALS_WITHOUT_BUDGET = 10
+
+
+def minimum_budget(seconds: float) -> int:
+    """A budget to suggest: ``seconds`` rounded up to a multiple of 5 (at least 5)."""
+    return max(5, 5 * math.ceil(seconds / 5.0))
 
 
 def available_threads(requested: int | None = None) -> int:
@@ -461,6 +467,14 @@ class _Search:
         deadline = self.clock.deadline
         return None if deadline is None else deadline - self.reserve()
 
+    def floor_deadline(self) -> float | None:
+        """The latest the one real learner the plan guarantees may run: the hard deadline
+        less what the caller does afterwards and the learner's own refit (its folds' share)."""
+        hard = self.clock.hard_deadline
+        if hard is None:
+            return None
+        return hard - self.reserve_after - (hard - time.monotonic()) / (self.active + 2)
+
     def time_left(self) -> float:
         deadline = self.search_deadline()
         return math.inf if deadline is None else deadline - time.monotonic()
@@ -508,7 +522,10 @@ class _Search:
             probe = config.name == "lightgbm_default" and pending[0] == 0 and self.unit_cost is None
             batch = pending[:1] if probe else pending
             pending = pending[len(batch) :]
-            deadline = None if must_run else self.search_deadline()
+            if must_run:  # guaranteed to run: to its end, or (interruptible) to the floor
+                deadline = self.floor_deadline() if config.family in INTERRUPTIBLE else None
+            else:
+                deadline = self.search_deadline()
             left = None if deadline is None else deadline - time.monotonic()
             if probe and left is not None:
                 left /= self.active  # the probe fold gets its share of the candidate's time
@@ -778,6 +795,9 @@ def search(
     def eligible(r: CandidateResult) -> bool:
         return not fast_predict or r.family in FAST_FAMILIES
 
+    def eligible_config(c: ModelConfig) -> bool:
+        return not fast_predict or c.family in FAST_FAMILIES
+
     s.runner.start(
         FoldData(
             X=X,
@@ -798,21 +818,26 @@ def search(
                 c for c in configs if c.family not in FAST_FAMILIES
             ]
         baseline_only = False
+        # the plan always holds one real learner (the cheapest eligible one) besides the
+        # constant baseline: it runs whatever the search's share of the budget says
+        floor = next((c.name for c in configs if c.family != "dummy" and eligible_config(c)), None)
         for config in configs:
-            s.evaluate(config, must_run=config.family == "dummy")
+            s.evaluate(config, must_run=config.family == "dummy" or config.name == floor)
         ranked = [r for r in s._ranked() if eligible(r)]
         if len([r for r in ranked if r.family != "dummy"]) == 0 and len(configs) > 1:
             baseline_only = True
-            if any(r.status in ("skipped", "timeout", "truncated") for r in s.results):
-                s.warnings.append(
-                    "the time budget was too small to fit more than the baseline: the model is "
-                    "the baseline alone; give a larger --time-budget"
+            timed_out = [r for r in s.results if r.status in ("skipped", "timeout")]
+            if floor is not None and any(r.name == floor for r in timed_out):
+                raise BudgetError(
+                    f"the time budget of {clock.budget:g} s ran out before one real learner "
+                    f"({floor}) could be fitted; give --time-budget "
+                    f"{minimum_budget(clock.elapsed() * 2)} or more",
+                    minimum=minimum_budget(clock.elapsed() * 2),
                 )
-            else:
-                s.warnings.append(
-                    "no learner could be fitted (see the leaderboard notes): the model is the "
-                    "baseline alone"
-                )
+            s.warnings.append(
+                "no learner could be fitted (see the leaderboard notes): the model is the "
+                "constant baseline alone, it uses no feature"
+            )
         tune_family = next((r.family for r in ranked if r.family != "dummy"), None)
         if tune_family is not None and max_trials != 0:
             _tune(s, tune_family, max_trials)

@@ -157,6 +157,8 @@ class RunResult:
     reproduce: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    #: the model is the constant baseline (same prediction for every row, no feature used)
+    constant_model: bool = False
 
     # -- what people ask first
 
@@ -202,6 +204,11 @@ class RunResult:
     def summary_lines(self) -> list[str]:
         """The closing summary: champion, holdout metric, baseline test, report, version."""
         lines = [f"champion   {self.champion} for '{self.target}' ({self.task})"]
+        if self.constant_model:
+            lines.append(
+                "model      the constant baseline: it predicts the same value for every row "
+                "and uses no feature (no learner beat it; see the warnings)"
+            )
         head = self.headline
         if head is not None:
             metric, iv = head
@@ -764,9 +771,12 @@ def _run_in(
         target=target,
         out=folder / "bundle",
         progress=stage.say,
+        started=started,  # the budget counts from the command's start, reading included
         **train_options,
     )
     stage.done(f"{result.champion}; {len(result.leaderboard)} candidates")
+    # what the budget bounds: from the command's start to the bundle written
+    timings["to_bundle_s"] = round(time.monotonic() - started, 3)
     ledger_doc = cleaned.ledger_dict()
     ledger_doc["training"] = result.ledger
     ledger_path.write_text(
@@ -846,6 +856,8 @@ def _run_in(
         return f"{len(positions):,} holdout rows; {significant} slice(s) with more errors"
 
     def explain() -> str:
+        if record.constant_model:
+            return "no importance: the constant baseline uses no feature"
         if len(positions):
             from apprentice.explain import explain_global
 
@@ -1132,6 +1144,7 @@ def _record_from_training(
             "compute": compute,
         },
         warnings=list(result.warnings),
+        constant_model=bool(getattr(result, "constant", False)),
     )
 
 
