@@ -38,9 +38,9 @@ TABLES = (ROOT / ".." / "shared" / "data" / "tables").resolve()
 LARGE = {"name": "flights_3m", "file": "flights_3m.parquet", "target": "delay", "drop": []}
 
 
-def benchmark_tables() -> list[dict[str, Any]]:
-    manifest = json.loads((TABLES / "MANIFEST.json").read_text(encoding="utf-8"))
-    return [t for t in manifest if t.get("role") == "benchmark"]
+def benchmark_tables(data: Path) -> list[dict[str, Any]]:
+    manifest = json.loads((data / "MANIFEST.json").read_text(encoding="utf-8"))
+    return [{**t, "path": str(data / t["file"])} for t in manifest if t.get("role") == "benchmark"]
 
 
 def limit(budget: float) -> float:
@@ -49,7 +49,7 @@ def limit(budget: float) -> float:
 
 def run_one(table: dict[str, Any], command: str, budget: float, workspace: Path) -> dict[str, Any]:
     """One fresh ``apprentice`` process; its wall time and, for ``run``, the time to the bundle."""
-    argv = [sys.executable, "-m", "apprentice", command, str(TABLES / table["file"])]
+    argv = [sys.executable, "-m", "apprentice", command, str(table["path"])]
     argv += ["--target", table["target"], "--time-budget", f"{budget:g}", "--json"]
     for column in table.get("drop") or []:
         argv += ["--drop-column", column]
@@ -85,16 +85,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tables", default="", help="comma-separated names (default: all)")
     parser.add_argument("--large", action="store_true", help="add flights_3m (3M rows)")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
+    parser.add_argument("--data", type=Path, default=TABLES, help="the tables' folder")
     args = parser.parse_args(argv)
-    if not (TABLES / "MANIFEST.json").is_file():
-        print(f"no tables at {TABLES}", file=sys.stderr)
+    if not (args.data / "MANIFEST.json").is_file():
+        print(f"no tables at {args.data}", file=sys.stderr)
         return 2
-    tables = benchmark_tables()
+    tables = benchmark_tables(args.data)
     if args.tables:
         wanted = {t.strip() for t in args.tables.split(",") if t.strip()}
         tables = [t for t in tables if t["name"] in wanted]
-    if args.large and (TABLES / LARGE["file"]).is_file():
-        tables.append(LARGE)
+    if args.large and (args.data / LARGE["file"]).is_file():
+        tables.append({**LARGE, "path": str(args.data / LARGE["file"])})
     budgets = [float(b) for b in args.budgets.split(",") if b.strip()]
     commands = [c.strip() for c in args.commands.split(",") if c.strip()]
     print(f"load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)")

@@ -15,12 +15,12 @@ import pandas as pd
 import pytest
 
 from apprentice.bundle import train
-from apprentice.bundle.training import cap_rows, row_caps, sample_positions
 from apprentice.cli import main
 from apprentice.config import Settings
 from apprentice.errors import BudgetError
 from apprentice.learn.search import Clock, minimum_budget, search
 from apprentice.workflows.run import run
+from apprentice.workflows.train import cap_rows, row_caps, sample_positions
 
 #: the reproducible mode: no clock involved
 EXACT = {"time_budget": None, "max_trials": 0, "n_jobs": 1, "n_boot": 200}

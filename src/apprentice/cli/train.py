@@ -73,8 +73,8 @@ def train_command(
 
     Exits 3 when the model is the constant baseline (no learner beat it)."""
     started = time.monotonic()  # the budget counts from here: reading and cleaning included
-    from apprentice.bundle import train
     from apprentice.scale import connect, resolve_address
+    from apprentice.workflows.train import train
 
     budget = time_budget if time_budget is not None else (None if max_trials is not None else 60.0)
     show = not quiet and not json_out
@@ -101,8 +101,8 @@ def train_command(
     address = resolve_address(dask)
     with connect(address) as client:
         if client is not None and _partitionable(file):
-            from apprentice.bundle.training import default_bundle_dir
             from apprentice.scale.bigtrain import train_partitioned
+            from apprentice.workflows.train import default_bundle_dir
 
             big = train_partitioned(
                 file,
