@@ -86,3 +86,11 @@ class ColumnMismatchError(SchemaError, ValueError):
 
 class FeatureError(ApprenticeError):
     """No usable feature is left to learn from (every column excluded or empty)."""
+
+
+class BudgetError(ConfigError):
+    """The time budget cannot fit one real learner; the message names the budget needed."""
+
+    def __init__(self, message: str, *, minimum: float) -> None:
+        super().__init__(message)
+        self.minimum = minimum

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from apprentice.bundle import train
-from apprentice.errors import ConfigError, FeatureError, TargetError
+from apprentice.errors import BudgetError, ConfigError, FeatureError, TargetError
 from tests.learn._data import TABLES, needs_tables, text_table
 
 QUICK = {"time_budget": None, "max_trials": 0, "families": ("linear",), "n_jobs": 1}
@@ -57,11 +57,13 @@ def test_all_features_dropped_by_the_guards(tmp_path: Path) -> None:
         train(frame, target="y", out=tmp_path / "b", **QUICK)
 
 
-def test_budget_too_small_gives_the_baseline_alone(tmp_path: Path) -> None:
-    result = train(_frame(200), target="y", out=tmp_path / "b", time_budget=1e-3, n_jobs=1)
-    assert result.champion == "dummy"
-    assert any("baseline alone" in w for w in result.warnings)
-    assert result.bundle.predict(_frame(3)).shape == (3,)
+def test_budget_too_small_fails_naming_the_budget_needed_never_a_constant_model(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(BudgetError, match=r"give --time-budget \d+ or more") as info:
+        train(_frame(200), target="y", out=tmp_path / "b", time_budget=1e-3, n_jobs=1)
+    assert info.value.minimum >= 5
+    assert not (tmp_path / "b").exists()
 
 
 def test_time_column_that_does_not_parse(tmp_path: Path) -> None:

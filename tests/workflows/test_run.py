@@ -444,7 +444,7 @@ def test_bad_names_and_targets(adult_run: RunResult, adult_file: Path) -> None:
 def test_a_failed_run_leaves_nothing(
     adult_run: RunResult, adult_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import apprentice.bundle
+    import apprentice.workflows.train
 
     ws = adult_run_settings(adult_run)
     before = _state(ws)
@@ -452,7 +452,7 @@ def test_a_failed_run_leaves_nothing(
     def broken(*args: object, **kwargs: object) -> None:
         raise MemoryError("out of memory in training")
 
-    monkeypatch.setattr(apprentice.bundle, "train", broken)
+    monkeypatch.setattr(apprentice.workflows.train, "train", broken)
     with pytest.raises(MemoryError):
         run(adult_file, target="income", settings=ws, **QUICK)  # type: ignore[arg-type]
     assert _state(ws) == before

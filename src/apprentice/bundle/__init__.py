@@ -1,8 +1,10 @@
 """The bundle stage: one verified artifact from a raw row to a prediction.
 
 ``load_bundle`` and :class:`Bundle` need only this package and the stages left of learn, so
-a server can load a bundle without importing learn or evaluate. ``train`` (which spans learn,
-evaluate and bundle) is imported on first use.
+a server can load a bundle without importing learn or evaluate. ``train`` and
+``TrainResult`` are kept here as public names: the training itself lives in
+:mod:`apprentice.workflows.train` (it spans learn, evaluate and bundle) and is imported on
+first use only.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from apprentice.bundle.model import Bundle
 from apprentice.bundle.trusted import TRUSTED_TYPES
 
 if TYPE_CHECKING:
-    from apprentice.bundle.training import TrainResult, train
+    from apprentice.workflows.train import TrainResult, train
 
-_LAZY = {"TrainResult": "apprentice.bundle.training", "train": "apprentice.bundle.training"}
+_LAZY = {"TrainResult": "apprentice.workflows.train", "train": "apprentice.workflows.train"}
 
 __all__ = [
     "TRUSTED_TYPES",

@@ -185,8 +185,10 @@ def run_command(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """The main job: read, clean, guard, train, evaluate, explain, fairness, register, report."""
-    from apprentice.cli.train import _fold_runner
+    """The main job: read, clean, guard, train, evaluate, explain, fairness, register, report.
+
+    Exits 3 when the model is the constant baseline (no learner beat it)."""
+    from apprentice.cli.train import CONSTANT_MODEL_EXIT, _fold_runner
     from apprentice.scale import connect, resolve_address
     from apprentice.workflows.run import STAGES, run
 
@@ -218,14 +220,14 @@ def run_command(
         )
     if json_out:
         emit_json(result.to_dict())
-        return
-    if quiet:
-        return
-    err_console.rule("[bold]summary")
-    for line in result.summary_lines():
-        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
-    for warning in result.warnings:
-        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    elif not quiet:
+        err_console.rule("[bold]summary")
+        for line in result.summary_lines():
+            err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+        for warning in result.warnings:
+            err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    if result.constant_model:
+        raise typer.Exit(CONSTANT_MODEL_EXIT)
 
 
 def register(app: typer.Typer) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,6 +26,9 @@ from apprentice.cli._common import (
     emit_json,
     err_console,
 )
+
+#: the exit status of a finished train or run whose model is the constant baseline
+CONSTANT_MODEL_EXIT = 3
 
 
 def train_command(
@@ -67,9 +71,12 @@ def train_command(
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Train honest baselines and a tuned model; evaluate on a holdout; write one bundle."""
-    from apprentice.bundle import train
+    """Train honest baselines and a tuned model; evaluate on a holdout; write one bundle.
+
+    Exits 3 when the model is the constant baseline (no learner beat it)."""
+    started = time.monotonic()  # the budget counts from here: reading and cleaning included
     from apprentice.scale import connect, resolve_address
+    from apprentice.workflows.train import train
 
     budget = time_budget if time_budget is not None else (None if max_trials is not None else 60.0)
     show = not quiet and not json_out
@@ -98,8 +105,8 @@ def train_command(
     address = resolve_address(dask)
     with connect(address) as client:
         if client is not None and _partitionable(file):
-            from apprentice.bundle.training import default_bundle_dir
             from apprentice.scale.bigtrain import train_partitioned
+            from apprentice.workflows.train import default_bundle_dir
 
             big = train_partitioned(
                 file,
@@ -114,7 +121,20 @@ def train_command(
                 return
             result = big.template
         else:
-            result = train(file, out=out, fold_runner=_fold_runner(client, address), **options)
+            result = train(
+                file,
+                out=out,
+                fold_runner=_fold_runner(client, address),
+                started=started,
+                **options,
+            )
+    _show(result, json_out=json_out, quiet=quiet)
+    if result.constant:
+        raise typer.Exit(CONSTANT_MODEL_EXIT)
+
+
+def _show(result: Any, *, json_out: bool, quiet: bool) -> None:
+    """The account of an in-process training: leaderboard, holdout, comparisons, warnings."""
     if json_out:
         emit_json(result.to_dict())
         return

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from apprentice.errors import BudgetError
 from apprentice.learn.features import FeaturePipeline, infer_kind
 from apprentice.learn.models import (
     BASELINE_FAMILIES,
@@ -46,6 +47,11 @@ COST_FACTOR = {
 ENSEMBLE_ROUNDS = 25
 ENSEMBLE_POOL = 8
 DEFAULT_TRIALS_WITHOUT_BUDGET = 10
+
+
+def minimum_budget(seconds: float) -> int:
+    """A budget to suggest: ``seconds`` rounded up to a multiple of 5 (at least 5)."""
+    return max(5, 5 * math.ceil(seconds / 5.0))
 
 
 def available_threads(requested: int | None = None) -> int:
@@ -464,6 +470,14 @@ class _Search:
         deadline = self.clock.deadline
         return None if deadline is None else deadline - self.reserve()
 
+    def floor_deadline(self) -> float | None:
+        """The latest the one real learner the plan guarantees may run: the hard deadline
+        less what the caller does afterwards and the learner's own refit (its folds' share)."""
+        hard = self.clock.hard_deadline
+        if hard is None:
+            return None
+        return hard - self.reserve_after - (hard - time.monotonic()) / (self.active + 2)
+
     def time_left(self) -> float:
         deadline = self.search_deadline()
         return math.inf if deadline is None else deadline - time.monotonic()
@@ -511,7 +525,10 @@ class _Search:
             probe = config.name == "lightgbm_default" and pending[0] == 0 and self.unit_cost is None
             batch = pending[:1] if probe else pending
             pending = pending[len(batch) :]
-            deadline = None if must_run else self.search_deadline()
+            if must_run:  # guaranteed to run: to its end, or (interruptible) to the floor
+                deadline = self.floor_deadline() if config.family in INTERRUPTIBLE else None
+            else:
+                deadline = self.search_deadline()
             left = None if deadline is None else deadline - time.monotonic()
             if probe and left is not None:
                 left /= self.active  # the probe fold gets its share of the candidate's time
@@ -742,19 +759,10 @@ def search(
     metric = resolve_metric(metric, task)
     clock = clock or Clock(time_budget)
     threads = available_threads(n_threads)
-    kinds = dict(kinds or {})
-    for name in X.columns:
-        kinds.setdefault(str(name), infer_kind(X[name]))
+    kinds = _kinds(X, kinds)
     if folds is None:
-        folds = cv_folds(
-            split or SplitSpec("auto"),
-            y=y,
-            task=task,
-            n_folds=choose_n_folds(len(y)),
-            seed=seed,
-            groups=groups,
-            times=times,
-        )
+        spec, k = split or SplitSpec("auto"), choose_n_folds(len(y))
+        folds = cv_folds(spec, y=y, task=task, n_folds=k, seed=seed, groups=groups, times=times)
     s = _Search(
         X,
         y,
@@ -772,219 +780,43 @@ def search(
         runner=fold_runner,
     )
     started = time.monotonic()
-    configs = portfolio(task, len(y), n_classes)
-    if families is not None:
-        # the baselines always run (they are what every champion is compared with)
-        configs = [c for c in configs if c.family in families or c.family in BASELINE_FAMILIES]
-        if not (set(families) & (FAST_FAMILIES - {"dummy"})):
-            fast_predict = False  # the caller chose slow families only
-    chosen_families = None if families is None else {*families, "dummy"}
-
-    def eligible(r: CandidateResult) -> bool:
-        if chosen_families is not None and r.family not in chosen_families | {"ensemble"}:
-            return False  # a baseline the caller did not choose as a candidate
-        return not fast_predict or r.family in FAST_FAMILIES
-
-    s.runner.start(
-        FoldData(
-            X=X,
-            y=y,
-            folds=folds,
-            kinds=kinds,
-            task=task,
-            n_classes=s.n_classes,
-            metric=metric,
-            seed=seed,
-            n_threads=threads,
-        )
-    )
+    configs, fast_predict = _portfolio(task, len(y), n_classes, families, fast_predict)
+    eligible = _eligibility(families, fast_predict)
+    s.runner.start(FoldData(X, y, folds, kinds, task, s.n_classes, metric, seed, threads))
     try:
-        if fast_predict:
-            # candidates that may become the champion first; the slow ones are for comparison
-            configs = [c for c in configs if c.family in FAST_FAMILIES] + [
-                c for c in configs if c.family not in FAST_FAMILIES
-            ]
-        baseline_only = False
-        for config in configs:
-            s.evaluate(config, must_run=config.family == "dummy")
-        ranked = [r for r in s._ranked() if eligible(r)]
-        if len([r for r in ranked if r.family != "dummy"]) == 0 and len(configs) > 1:
-            baseline_only = True
-            if any(r.status in ("skipped", "timeout", "truncated") for r in s.results):
-                s.warnings.append(
-                    "the time budget was too small to fit more than the baseline: the model is "
-                    "the baseline alone; give a larger --time-budget"
-                )
-            else:
-                s.warnings.append(
-                    "no learner could be fitted (see the leaderboard notes): the model is the "
-                    "baseline alone"
-                )
-        tune_family = next((r.family for r in ranked if r.family != "dummy"), None)
-        if tune_family is not None and max_trials != 0:
-            _tune(s, tune_family, max_trials)
+        baseline_only = _explore(s, configs, fast_predict, max_trials, eligible)
     finally:
         s.runner.finish()
-    compute = s.runner.describe()
     search_seconds = time.monotonic() - started
 
     # -- champion: best single, or the ensemble when it beats it on CV
     all_ranked = s._ranked()
-    ranked = [r for r in all_ranked if eligible(r)]
+    ranked = [r for r in all_ranked if eligible(r.family)]
     mask = s.oof_mask()
     best = ranked[0]
-    members: list[tuple[str, float]] = [(best.name, 1.0)]
-    champion = best.name
-    champion_cv = list(best.fold_scores)
-    champion_oof = best.oof
-    ensemble_note = ""
+    champion, members, champion_cv, champion_oof = best.name, [(best.name, 1.0)], None, best.oof
     if ensemble and len(ranked) > 1 and not baseline_only:
-        budget_left = (clock.deadline - time.monotonic()) if clock.deadline else math.inf
-        pool: list[CandidateResult] = []
-        spent = 0.0
-        best_of_family: dict[str, CandidateResult] = {}
-        for r in ranked:
-            best_of_family.setdefault(r.family, r)
-        preferred = list(best_of_family.values()) + ranked[:3]
-        for r in preferred:
-            if r.family == "dummy" or r in pool:
-                continue
-            cost = s.refit_estimate(r)
-            if spent + cost > max(0.0, budget_left - reserve_after) * 0.8:
-                continue
-            pool.append(r)
-            spent += cost
-            if len(pool) >= ENSEMBLE_POOL:
-                break
-        if len(pool) > 1:
-            weights = greedy_ensemble(
-                [r.oof for r in pool if r.oof is not None], y, metric, mask, s.n_classes
-            )
-            chosen = [(r, w) for r, w in zip(pool, weights, strict=True) if w > 0]
-            if len(chosen) > 1:
-                blend = np.sum([r.oof * w for r, w in chosen if r.oof is not None], axis=0)
-                fold_scores = [score(metric, y[va], blend[va], s.n_classes) for _, va in s.folds]
-                blend_u = utility(metric, float(np.mean(fold_scores)))
-                best_u = utility(metric, best.cv_mean)
-                if blend_u > best_u + 1e-9:
-                    champion = "ensemble"
-                    members = [(r.name, float(w)) for r, w in chosen]
-                    champion_cv = fold_scores
-                    champion_oof = np.asarray(blend)
-                    ensemble_note = "kept: beats the best single model on CV"
-                else:
-                    ensemble_note = "not kept: does not beat the best single model on CV"
-                s.results.append(
-                    CandidateResult(
-                        ModelConfig("ensemble", "ensemble"),
-                        status="ok" if champion == "ensemble" else "not kept",
-                        fold_scores=fold_scores,
-                        note=", ".join(f"{r.name}×{w:.2f}" for r, w in chosen)
-                        + f"; {ensemble_note}",
-                    )
-                )
+        blended = _ensemble(s, ranked, best, mask)
+        if blended is not None:
+            champion, members, champion_cv, champion_oof = blended
+    champion_cv = list(best.fold_scores) if champion_cv is None else champion_cv
     threshold = None
     if task == "binary" and champion_oof is not None:
         threshold = best_f1_threshold(y[mask] == 1, champion_oof[mask, 1])
 
-    # -- baseline and runner-up for the paired comparisons
-    by_name = {r.name: r for r in s.results}
-    baselines: dict[str, str] = {}
-    for role, family in (("constant", "dummy"), ("linear", "linear")):
-        best_of = next((r for r in all_ranked if r.family == family), None)
-        if best_of is not None:
-            baselines[role] = best_of.name
-    baseline = baselines.get("constant")
-    single_names = [r.name for r in all_ranked if r.family != "ensemble"]
-    runner_up: str | None
-    if champion == "ensemble":
-        runner_up = best.name
-    else:
-        runner_up = next((n for n in single_names if n != champion), None)
-
-    # -- refit: boosting rounds and trees stop where the caller's remaining work would overrun
+    baselines, runner_up = _comparators(all_ranked, champion, best)
     refit_start = time.monotonic()
-    refit_deadline = (
-        None
-        if clock.hard_deadline is None
-        else max(refit_start + 0.5, clock.hard_deadline + 2.0 - reserve_after - 1.0)
-    )
-    models: dict[str, FinalModel] = {}
-    pipes: dict[str, FeaturePipeline] = {}
-    matrices: dict[str, Any] = {}
-
-    def pipeline(view: str) -> FeaturePipeline:
-        if view not in pipes:
-            pipe = FeaturePipeline(
-                view=view, kinds=kinds, target_type=_target_type(task), random_state=seed
-            )
-            matrices[view] = pipe.fit_transform(X, y)
-            pipes[view] = pipe
-        return pipes[view]
-
-    done: dict[str, FittedModel] = {}  # each candidate is refitted at most once
-
-    def refit(name: str, weights: list[tuple[str, float]], hard: bool) -> FinalModel:
-        fitted: list[tuple[FittedModel, float]] = []
-        t0 = time.perf_counter()
-        for member, weight in weights:
-            r = by_name[member]
-            pipe = pipeline(r.config.view)
-            if member in done:
-                fitted.append((done[member], weight))
-                continue
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                model = fit_model(
-                    r.config,
-                    task=task,
-                    n_classes=s.n_classes,
-                    X=matrices[r.config.view],
-                    y=y,
-                    categorical=list(pipe.categorical_indices_),
-                    n_threads=threads,
-                    deadline=refit_deadline if hard else None,
-                    seed=seed,
-                    iterations=r.refit_iterations(len(s.all_folds)),
-                )
-            done[member] = model
-            fitted.append((model, weight))
-        views = {m.config.view for m, _ in fitted}
-        return FinalModel(
-            name,
-            task,
-            s.n_classes,
-            {v: pipes[v] for v in views},
-            fitted,
-            time.perf_counter() - t0,
-        )
-
-    models[champion] = refit(champion, members, hard=True)
-    if refit_extra:
-        for extra in (*baselines.values(), runner_up):
-            if extra is None or extra in models:
-                continue
-            r = by_name[extra]
-            left = (clock.deadline - time.monotonic()) if clock.deadline else math.inf
-            cost = 0.0 if extra in done else s.refit_estimate(r) * 1.2
-            if cost + reserve_after < left:
-                models[extra] = refit(extra, [(extra, 1.0)], hard=False)
-    matrices.clear()
+    models = _refit_all(s, champion, members, (*baselines.values(), runner_up) * refit_extra)
     refit_seconds = time.monotonic() - refit_start
 
     if fast_predict:
-        for r in s.results:
-            if r.family not in FAST_FAMILIES and r.family != "ensemble" and r.ok:
-                r.note = "; ".join(
-                    x for x in (r.note, "not a champion candidate: slow single-row prediction") if x
-                )
-    leaderboard = make_leaderboard(s.results, metric, champion)
+        _mark_slow(s.results)
     return SearchResult(
         task=task,
         metric=metric,
         n_classes=s.n_classes,
         candidates=s.results,
-        leaderboard=leaderboard,
+        leaderboard=make_leaderboard(s.results, metric, champion),
         champion=champion,
         members=members,
         champion_cv=champion_cv,
@@ -994,15 +826,242 @@ def search(
         folds=s.folds,
         threshold=threshold,
         models=models,
-        baseline=baseline,
+        baseline=baselines.get("constant"),
         baselines=baselines,
         runner_up=runner_up,
         kinds=kinds,
         warnings=s.warnings,
         timings={"search_s": search_seconds, "refit_s": refit_seconds},
         baseline_only=baseline_only,
-        compute=compute,
+        compute=s.runner.describe(),
     )
+
+
+def _kinds(X: pd.DataFrame, given: dict[str, str] | None) -> dict[str, str]:
+    """The column kinds: those given, the others inferred."""
+    kinds = dict(given or {})
+    for name in X.columns:
+        kinds.setdefault(str(name), infer_kind(X[name]))
+    return kinds
+
+
+def _portfolio(
+    task: str, rows: int, n_classes: int, families: Sequence[str] | None, fast_predict: bool
+) -> tuple[list[ModelConfig], bool]:
+    """The candidates (the baselines always: they are what every champion is compared with),
+    and whether the champion is kept to the fast families (not when the caller chose slow
+    families only)."""
+    configs = portfolio(task, rows, n_classes)
+    if families is not None:
+        configs = [c for c in configs if c.family in families or c.family in BASELINE_FAMILIES]
+        if not (set(families) & (FAST_FAMILIES - {"dummy"})):
+            fast_predict = False
+    return configs, fast_predict
+
+
+def _eligibility(families: Sequence[str] | None, fast_predict: bool) -> Callable[[str], bool]:
+    """Which families may become the champion: a baseline the caller did not choose runs for
+    comparison only, and with ``fast_predict`` only the fast families."""
+    chosen = None if families is None else frozenset({*families, "dummy", "ensemble"})
+
+    def eligible(family: str) -> bool:
+        if chosen is not None and family not in chosen:
+            return False
+        return not fast_predict or family in FAST_FAMILIES
+
+    return eligible
+
+
+def _explore(
+    s: _Search,
+    configs: list[ModelConfig],
+    fast_predict: bool,
+    max_trials: int | None,
+    eligible: Callable[[str], bool],
+) -> bool:
+    """The portfolio, then Optuna on the best real family that may become the champion
+    (``eligible``); ``True`` when only the constant baseline could be fitted (errors, never
+    time: a plan that cannot fit one real learner raises
+    :class:`~apprentice.errors.BudgetError`)."""
+
+    if fast_predict:
+        # candidates that may become the champion first; the slow ones are for comparison
+        configs = [c for c in configs if c.family in FAST_FAMILIES] + [
+            c for c in configs if c.family not in FAST_FAMILIES
+        ]
+    baseline_only = False
+    # the plan always holds one real learner (the cheapest eligible one) besides the
+    # constant baseline: it runs whatever the search's share of the budget says
+    floor = next((c.name for c in configs if c.family != "dummy" and eligible(c.family)), None)
+    for config in configs:
+        s.evaluate(config, must_run=config.family == "dummy" or config.name == floor)
+    ranked = [r for r in s._ranked() if eligible(r.family)]
+    if len([r for r in ranked if r.family != "dummy"]) == 0 and len(configs) > 1:
+        baseline_only = True
+        timed_out = [r for r in s.results if r.status in ("skipped", "timeout")]
+        if floor is not None and any(r.name == floor for r in timed_out):
+            minimum = minimum_budget(s.clock.elapsed() * 2)
+            raise BudgetError(
+                f"the time budget of {s.clock.budget:g} s ran out before one real learner "
+                f"({floor}) could be fitted; give --time-budget {minimum} or more",
+                minimum=minimum,
+            )
+        s.warnings.append(
+            "no learner could be fitted (see the leaderboard notes): the model is the "
+            "constant baseline alone, it uses no feature"
+        )
+    tune_family = next((r.family for r in ranked if r.family != "dummy"), None)
+    if tune_family is not None and max_trials != 0:
+        _tune(s, tune_family, max_trials)
+    return baseline_only
+
+
+def _comparators(
+    all_ranked: list[CandidateResult], champion: str, best: CandidateResult
+) -> tuple[dict[str, str], str | None]:
+    """The named baselines, each with a fixed meaning (``constant``: the dummy model,
+    ``linear``: the best linear model), and the runner-up the champion is compared with."""
+    baselines: dict[str, str] = {}
+    for role, family in (("constant", "dummy"), ("linear", "linear")):
+        best_of = next((r for r in all_ranked if r.family == family), None)
+        if best_of is not None:
+            baselines[role] = best_of.name
+    if champion == "ensemble":
+        return baselines, best.name
+    singles = [r.name for r in all_ranked if r.family != "ensemble"]
+    return baselines, next((n for n in singles if n != champion), None)
+
+
+def _refit_all(
+    s: _Search, champion: str, members: list[tuple[str, float]], extras: Sequence[str | None]
+) -> dict[str, FinalModel]:
+    """The champion refitted on every training row (boosting rounds and trees stop where the
+    caller's remaining work would overrun), then the ``extras`` (baseline, runner-up) when
+    their refit fits the time left."""
+    refitter = _Refitter(s)
+    models = {champion: refitter.refit(champion, members, hard=True)}
+    for extra in extras:
+        if extra is None or extra in models:
+            continue
+        left = (s.clock.deadline - time.monotonic()) if s.clock.deadline else math.inf
+        r = refitter.by_name[extra]
+        cost = 0.0 if extra in refitter.done else s.refit_estimate(r) * 1.2
+        if cost + s.reserve_after < left:
+            models[extra] = refitter.refit(extra, [(extra, 1.0)], hard=False)
+    refitter.matrices.clear()
+    return models
+
+
+def _mark_slow(results: list[CandidateResult]) -> None:
+    for r in results:
+        if r.family not in FAST_FAMILIES and r.family != "ensemble" and r.ok:
+            r.note = "; ".join(
+                x for x in (r.note, "not a champion candidate: slow single-row prediction") if x
+            )
+
+
+def _ensemble(
+    s: _Search, ranked: list[CandidateResult], best: CandidateResult, mask: np.ndarray
+) -> tuple[str, list[tuple[str, float]], list[float], np.ndarray] | None:
+    """The greedy ensemble over a pool whose refits fit the time left; it is the champion
+    (returned) only when it beats ``best`` on CV. Its leaderboard row is added either way."""
+    clock, metric, y = s.clock, s.metric, s.y
+    budget_left = (clock.deadline - time.monotonic()) if clock.deadline else math.inf
+    pool: list[CandidateResult] = []
+    spent = 0.0
+    best_of_family: dict[str, CandidateResult] = {}
+    for r in ranked:
+        best_of_family.setdefault(r.family, r)
+    for r in list(best_of_family.values()) + ranked[:3]:
+        if r.family == "dummy" or r in pool:
+            continue
+        cost = s.refit_estimate(r)
+        if spent + cost > max(0.0, budget_left - s.reserve_after) * 0.8:
+            continue
+        pool.append(r)
+        spent += cost
+        if len(pool) >= ENSEMBLE_POOL:
+            break
+    if len(pool) <= 1:
+        return None
+    weights = greedy_ensemble(
+        [r.oof for r in pool if r.oof is not None], y, metric, mask, s.n_classes
+    )
+    chosen = [(r, w) for r, w in zip(pool, weights, strict=True) if w > 0]
+    if len(chosen) <= 1:
+        return None
+    blend = np.sum([r.oof * w for r, w in chosen if r.oof is not None], axis=0)
+    fold_scores = [score(metric, y[va], blend[va], s.n_classes) for _, va in s.folds]
+    kept = utility(metric, float(np.mean(fold_scores))) > utility(metric, best.cv_mean) + 1e-9
+    note = (
+        "kept: beats the best single model on CV"
+        if kept
+        else "not kept: does not beat the best single model on CV"
+    )
+    s.results.append(
+        CandidateResult(
+            ModelConfig("ensemble", "ensemble"),
+            status="ok" if kept else "not kept",
+            fold_scores=fold_scores,
+            note=", ".join(f"{r.name}×{w:.2f}" for r, w in chosen) + f"; {note}",
+        )
+    )
+    if not kept:
+        return None
+    members = [(r.name, float(w)) for r, w in chosen]
+    return "ensemble", members, fold_scores, np.asarray(blend)
+
+
+class _Refitter:
+    """Refits candidates on all the training rows: one pipeline per view, each candidate at
+    most once; the champion's fit stops where the caller's remaining work would overrun."""
+
+    def __init__(self, s: _Search) -> None:
+        self.s = s
+        self.by_name = {r.name: r for r in s.results}
+        self.pipes: dict[str, FeaturePipeline] = {}
+        self.matrices: dict[str, Any] = {}
+        self.done: dict[str, FittedModel] = {}
+        hard = s.clock.hard_deadline
+        now = time.monotonic()
+        self.deadline = None if hard is None else max(now + 0.5, hard + 2.0 - s.reserve_after - 1.0)
+
+    def pipeline(self, view: str) -> FeaturePipeline:
+        if view not in self.pipes:
+            s = self.s
+            pipe = FeaturePipeline(
+                view=view, kinds=s.kinds, target_type=_target_type(s.task), random_state=s.seed
+            )
+            self.matrices[view] = pipe.fit_transform(s.X, s.y)
+            self.pipes[view] = pipe
+        return self.pipes[view]
+
+    def refit(self, name: str, weights: list[tuple[str, float]], hard: bool) -> FinalModel:
+        s = self.s
+        fitted: list[tuple[FittedModel, float]] = []
+        t0 = time.perf_counter()
+        for member, weight in weights:
+            r = self.by_name[member]
+            pipe = self.pipeline(r.config.view)
+            if member not in self.done:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    self.done[member] = fit_model(
+                        r.config,
+                        task=s.task,
+                        n_classes=s.n_classes,
+                        X=self.matrices[r.config.view],
+                        y=s.y,
+                        categorical=list(pipe.categorical_indices_),
+                        n_threads=s.threads,
+                        deadline=self.deadline if hard else None,
+                        seed=s.seed,
+                        iterations=r.refit_iterations(len(s.all_folds)),
+                    )
+            fitted.append((self.done[member], weight))
+        views = {m.config.view for m, _ in fitted}
+        pipes = {v: self.pipes[v] for v in views}
+        return FinalModel(name, s.task, s.n_classes, pipes, fitted, time.perf_counter() - t0)
 
 
 def make_leaderboard(results: list[CandidateResult], metric: str, champion: str) -> pd.DataFrame:

@@ -32,8 +32,8 @@ import numpy as np
 if TYPE_CHECKING:
     from distributed import Client
 
-    from apprentice.bundle.training import TrainResult
     from apprentice.scale.lightgbm import DaskTrainResult
+    from apprentice.workflows.train import TrainResult
 
 DEFAULT_SAMPLE_ROWS = 200_000
 VALIDATION_SIZE = 0.05  # of all rows: picks the full-data fit's number of rounds

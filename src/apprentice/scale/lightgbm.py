@@ -72,8 +72,8 @@ from apprentice.errors import ClusterError, ConfigError, TargetError
 
 if TYPE_CHECKING:
     from apprentice.bundle.model import Bundle
-    from apprentice.bundle.training import TrainResult
     from apprentice.evaluate import Interval
+    from apprentice.workflows.train import TrainResult
 
 Progress = Callable[[str], None]
 
@@ -579,7 +579,7 @@ def train_lightgbm_on_dask(
     ``data``: a ``dask.dataframe.DataFrame`` of cleaned rows (the columns the template's
     cleaning recipe produces, plus ``target``), of any size; nothing but counts, a few loss
     sums and the holdout's ``(y, prediction)`` pairs is gathered to this process.
-    ``template``: the :class:`~apprentice.bundle.training.TrainResult` of
+    ``template``: the :class:`~apprentice.workflows.train.TrainResult` of
     :func:`apprentice.train` on a sample of the same table. ``test_size`` defaults to the
     template's. ``validation_size`` (of all rows) chooses the number of rounds, up to
     ``round_factor`` times the template's (0: the template's count, no validation slice).

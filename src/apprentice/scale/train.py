@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from distributed import Client
 
-    from apprentice.bundle.training import TrainResult
+    from apprentice.workflows.train import TrainResult
 
 
 def train_on_cluster(
@@ -29,8 +29,8 @@ def train_on_cluster(
     ``train_options`` are those of :func:`apprentice.train`; ``label`` names the cluster in
     the result's ``compute`` record (default: the scheduler's address).
     """
-    from apprentice.bundle.training import train
     from apprentice.scale.search import DaskFoldRunner
+    from apprentice.workflows.train import train
 
     runner = DaskFoldRunner(client, label=label)
     return train(data, target=target, fold_runner=runner, **train_options)

@@ -316,8 +316,8 @@ def retrain(
         )
 
     # -- the same holdout through both models
-    from apprentice.bundle.training import _PAIRED_METRIC
     from apprentice.evaluate import holdout_metrics, metrics_to_dict
+    from apprentice.workflows.train import PAIRED_METRIC as _PAIRED_METRIC
 
     y = encode_target(holdout[target], champion.task, champion.classes)
     keep = np.isfinite(y) if champion.task == "regression" else y >= 0

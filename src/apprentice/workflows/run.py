@@ -45,10 +45,11 @@ from apprentice.config import Settings, get_settings
 from apprentice.errors import ConfigError, InputError, TargetError
 
 if TYPE_CHECKING:
-    from apprentice.bundle import Bundle, TrainResult
+    from apprentice.bundle import Bundle
     from apprentice.learn.search import FoldRunner
     from apprentice.read import ReadResult
     from apprentice.track import Tracker
+    from apprentice.workflows.train import TrainResult
 
 STAGES: tuple[str, ...] = (
     "read",
@@ -158,6 +159,8 @@ class RunResult:
     reproduce: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    #: the model is the constant baseline (same prediction for every row, no feature used)
+    constant_model: bool = False
 
     # -- what people ask first
 
@@ -205,6 +208,11 @@ class RunResult:
     def summary_lines(self) -> list[str]:
         """The closing summary: champion, holdout metric, baseline test, report, version."""
         lines = [f"champion   {self.champion} for '{self.target}' ({self.task})"]
+        if self.constant_model:
+            lines.append(
+                "model      the constant baseline: it predicts the same value for every row "
+                "and uses no feature (no learner beat it; see the warnings)"
+            )
         head = self.headline
         if head is not None:
             metric, iv = head
@@ -608,7 +616,6 @@ def run(
     The training options are those of :func:`apprentice.train` (``fold_runner``: where the
     search's folds are fitted, e.g. on Dask workers).
     """
-    from apprentice.read import read
     from apprentice.track import Tracker, check_name
 
     settings = settings or get_settings()
@@ -634,35 +641,10 @@ def run(
 
     # -- read
     stage.start("read")
-    if isinstance(source, pd.DataFrame):
-        from apprentice.read import ReadResult
-
-        raw = ReadResult(
-            table=source.reset_index(drop=True).copy(), source="dataframe", format="dataframe"
-        )
-        source_text = "dataframe"
-    else:
-        raw = read(source, settings=settings)
-        source_text = str(source)
-    raw.table.columns = pd.Index([str(c) for c in raw.table.columns])
-    columns = list(raw.table.columns)
-    if target not in columns:
-        raise TargetError(
-            f"the target column '{target}' is not in the table" + _suggest(target, columns)
-        )
-    for column in sensitive:
-        if column not in columns:
-            raise ConfigError(
-                f"the sensitive column '{column}' is not in the table" + _suggest(column, columns)
-            )
-        if column == target:
-            raise ConfigError(
-                f"the sensitive column '{column}' is the target; name feature columns"
-            )
+    raw, source_text = _read_source(source, target, sensitive, settings)
     data = fingerprint(raw, source if not isinstance(source, pd.DataFrame) else None)
-    stage.done(
-        f"{len(raw.table):,} rows, {len(columns)} columns, {raw.rows_quarantined} quarantined"
-    )
+    shape = f"{len(raw.table):,} rows, {len(raw.table.columns)} columns"
+    stage.done(f"{shape}, {raw.rows_quarantined} quarantined")
 
     name = name or default_name(source_text, target)
     check_name(name)
@@ -676,21 +658,7 @@ def run(
 
     # -- guard: the task must fit the model name; PII and schema are recorded
     stage.start("guard")
-    from apprentice.learn.task import prepare_target
-
-    detected = prepare_target(raw.table[target], name=target, task=task)
-    if tracker is not None:
-        from apprentice.track import check_name, check_task
-
-        if tracker.new_store:  # nothing registered yet: no need to wait for the schema
-            check_name(name)
-        else:
-            tracker.wait()
-            check_task(tracker, name, task=detected.task, target=target)
-    pii_columns = cleaned.pii.pii_columns
-    stage.done(
-        f"task {detected.task}; PII columns: {', '.join(pii_columns) if pii_columns else 'none'}"
-    )
+    stage.done(_guard(raw, target=target, task=task, tracker=tracker, name=name, cleaned=cleaned))
 
     run_id, folder = _new_run_dir(runs_dir(settings), name)
     try:
@@ -731,6 +699,65 @@ def run(
         raise
 
 
+def _guard(
+    raw: ReadResult,
+    *,
+    target: str,
+    task: str | None,
+    tracker: Tracker | None,
+    name: str,
+    cleaned: Any,
+) -> str:
+    """The task must fit the registered model of that name; the stage's summary line."""
+    from apprentice.learn.task import prepare_target
+    from apprentice.track import check_name, check_task
+
+    detected = prepare_target(raw.table[target], name=target, task=task)
+    if tracker is not None:
+        if tracker.new_store:  # nothing registered yet: no need to wait for the schema
+            check_name(name)
+        else:
+            tracker.wait()
+            check_task(tracker, name, task=detected.task, target=target)
+    pii_columns = cleaned.pii.pii_columns
+    return f"task {detected.task}; PII columns: {', '.join(pii_columns) if pii_columns else 'none'}"
+
+
+def _read_source(
+    source: str | Path | pd.DataFrame, target: str, sensitive: Sequence[str], settings: Settings
+) -> tuple[ReadResult, str]:
+    """The rows (a file read, or a DataFrame as it is) and the source's name; the target and
+    the sensitive columns must be among the columns."""
+    from apprentice.read import read
+
+    if isinstance(source, pd.DataFrame):
+        from apprentice.read import ReadResult
+
+        raw = ReadResult(
+            table=source.reset_index(drop=True).copy(), source="dataframe", format="dataframe"
+        )
+        source_text = "dataframe"
+    else:
+        raw = read(source, settings=settings)
+        source_text = str(source)
+    raw.table.columns = pd.Index([str(c) for c in raw.table.columns])
+    columns = list(raw.table.columns)
+    if target not in columns:
+        raise TargetError(
+            f"the target column '{target}' is not in the table" + _suggest(target, columns)
+        )
+    for column in sensitive:
+        if column not in columns:
+            raise ConfigError(
+                f"the sensitive column '{column}' is not in the table" + _suggest(column, columns)
+            )
+        if column == target:
+            raise ConfigError(
+                f"the sensitive column '{column}' is the target; name feature columns"
+            )
+    return raw, source_text
+
+
 def _run_in(
     folder: Path,
     *,
@@ -749,7 +776,7 @@ def _run_in(
     stage: _Stage,
     started: float,
 ) -> RunResult:
-    from apprentice.bundle import train
+    from apprentice.workflows.train import train
 
     timings = stage.timings
     ledger_path = folder / "ledger.json"
@@ -764,9 +791,12 @@ def _run_in(
         target=target,
         out=folder / "bundle",
         progress=stage.say,
+        started=started,  # the budget counts from the command's start, reading included
         **train_options,
     )
     stage.done(f"{result.champion}; {len(result.leaderboard)} candidates")
+    # what the budget bounds: from the command's start to the bundle written
+    timings["to_bundle_s"] = round(time.monotonic() - started, 3)
     ledger_doc = cleaned.ledger_dict()
     ledger_doc["training"] = result.ledger
     ledger_path.write_text(
@@ -809,112 +839,17 @@ def _run_in(
         "rows": len(positions),
         "source_sha256": data["sha256"],
     }
-    task = result.task
     seed = int(train_options["seed"])
     from apprentice.evaluate.fairness import suggest_sensitive
 
     record.sensitive_suggested = [
         c for c in suggest_sensitive(features.columns) if c not in sensitive and c != target
     ]
-    excluded = list(record.excluded_columns)
-
-    def analyses() -> str:
-        if len(positions):
-            from apprentice.report.analysis import column_profile, holdout_plots
-
-            record.plots = _guarded(
-                lambda: holdout_plots(
-                    task,
-                    y_holdout,
-                    pred,
-                    classes=bundle.classes,
-                    threshold=bundle.threshold,
-                    seed=seed,
-                )
-            )
-            record.error_slices_ = _guarded(
-                lambda: _slices(features, y_holdout, pred, task, excluded, bundle.threshold)
-            )
-
-            def profile() -> dict[str, Any]:
-                from apprentice.bundle.cleaning import clean_frame
-
-                chosen = bundle._select(features) if bundle.input_columns else features
-                return column_profile(
-                    clean_frame(bundle.cleaner, chosen), bundle.manifest.get("schema")
-                )
-
-            record.profile = _guarded(profile)
-        significant = (
-            sum(1 for s in record.error_slices_ if s.get("significant"))
-            if isinstance(record.error_slices_, list)
-            else 0
-        )
-        return f"{len(positions):,} holdout rows; {significant} slice(s) with more errors"
-
-    def explain() -> str:
-        if len(positions):
-            from apprentice.explain import explain_global
-
-            record.explain = _guarded(
-                lambda: explain_global(
-                    bundle, features, y_holdout, max_rows=EXPLAIN_ROWS, seed=seed
-                ).to_dict()
-            )
-        top = []
-        if isinstance(record.explain, dict) and isinstance(record.explain.get("importance"), list):
-            top = [str(row.get("feature")) for row in record.explain["importance"][:3]]
-        return "most important: " + ", ".join(top) if top else "no importance computed"
-
-    def fairness() -> str:
-        record.fairness = _guarded(
-            lambda: _fairness(
-                _sensitive_values(raw.table, cleaned, positions, sensitive),
-                sensitive,
-                y_holdout,
-                pred,
-                task,
-                bundle,
-                seed,
-            )
-        )
-        return f"groups of {', '.join(sensitive)} compared"
-
-    from concurrent.futures import ThreadPoolExecutor
-
-    tracked = None
+    analysis = _Analyses(
+        record, bundle, features, y_holdout, pred, positions, raw.table, cleaned, sensitive, seed
+    )
     logged = _metrics(record)  # known after training; the analyses add theirs later
-    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="apprentice-analysis") as pool:
-        # the MLflow run starts meanwhile (mostly file copies and SQLite writes)
-        opening = (
-            pool.submit(_open_tracking, tracker, record, result, logged)
-            if tracker is not None
-            else None
-        )
-        jobs = []
-        if sensitive and len(positions):  # the longest first
-            jobs.append(pool.submit(stage.timed, "fairness", fairness))
-        jobs.append(pool.submit(stage.timed, "explain", explain))
-        jobs.append(pool.submit(stage.finish_with, analyses))  # the evaluate stage's rest
-        try:
-            for job in jobs:
-                job.result()
-        finally:
-            if opening is not None:
-                tracked = opening.result()
-                if any(job.exception() for job in jobs) and tracker is not None:
-                    tracker._fail(tracked.run_id)
-    if not (sensitive and len(positions)):
-        record.fairness = None
-        stage.observer.stage_skipped(
-            "fairness",
-            "no --sensitive columns"
-            + (
-                f" (these look sensitive: {', '.join(record.sensitive_suggested)})"
-                if record.sensitive_suggested
-                else ""
-            ),
-        )
+    tracked = _analyse(stage, analysis, tracker, result, logged)
     record.save()
 
     # -- register: the MLflow run gets the analyses' metrics; the bundle becomes a version
@@ -940,6 +875,136 @@ def _run_in(
     if tracker is not None and tracked is not None:
         _finish_tracking(tracker, tracked.run_id, record, folder)
     return record
+
+
+@dataclass
+class _Analyses:
+    """The analyses of the holdout after training (plots, error slices, profile), the
+    explanations and the fairness report: each fills its part of the record."""
+
+    record: RunResult
+    bundle: Bundle
+    features: pd.DataFrame
+    y: np.ndarray
+    pred: np.ndarray
+    positions: np.ndarray
+    table: pd.DataFrame
+    cleaned: Any
+    sensitive: list[str]
+    seed: int
+
+    def analyses(self) -> str:
+        record, bundle, features = self.record, self.bundle, self.features
+        if len(self.positions):
+            from apprentice.report.analysis import column_profile, holdout_plots
+
+            task, excluded = record.task, list(record.excluded_columns)
+            record.plots = _guarded(
+                lambda: holdout_plots(
+                    task,
+                    self.y,
+                    self.pred,
+                    classes=bundle.classes,
+                    threshold=bundle.threshold,
+                    seed=self.seed,
+                )
+            )
+            record.error_slices_ = _guarded(
+                lambda: _slices(features, self.y, self.pred, task, excluded, bundle.threshold)
+            )
+
+            def profile() -> dict[str, Any]:
+                from apprentice.bundle.cleaning import clean_frame
+
+                chosen = bundle._select(features) if bundle.input_columns else features
+                return column_profile(
+                    clean_frame(bundle.cleaner, chosen), bundle.manifest.get("schema")
+                )
+
+            record.profile = _guarded(profile)
+        significant = (
+            sum(1 for s in record.error_slices_ if s.get("significant"))
+            if isinstance(record.error_slices_, list)
+            else 0
+        )
+        return f"{len(self.positions):,} holdout rows; {significant} slice(s) with more errors"
+
+    def explain(self) -> str:
+        record = self.record
+        if record.constant_model:
+            return "no importance: the constant baseline uses no feature"
+        if len(self.positions):
+            from apprentice.explain import explain_global
+
+            record.explain = _guarded(
+                lambda: explain_global(
+                    self.bundle, self.features, self.y, max_rows=EXPLAIN_ROWS, seed=self.seed
+                ).to_dict()
+            )
+        top = []
+        if isinstance(record.explain, dict) and isinstance(record.explain.get("importance"), list):
+            top = [str(row.get("feature")) for row in record.explain["importance"][:3]]
+        return "most important: " + ", ".join(top) if top else "no importance computed"
+
+    def fairness(self) -> str:
+        self.record.fairness = _guarded(
+            lambda: _fairness(
+                _sensitive_values(self.table, self.cleaned, self.positions, self.sensitive),
+                self.sensitive,
+                self.y,
+                self.pred,
+                self.record.task,
+                self.bundle,
+                self.seed,
+            )
+        )
+        return f"groups of {', '.join(self.sensitive)} compared"
+
+
+def _analyse(
+    stage: _Stage,
+    analysis: _Analyses,
+    tracker: Tracker | None,
+    result: TrainResult,
+    logged: dict[str, float],
+) -> Any:
+    """The analyses side by side on threads while the MLflow run opens; the tracked run."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    record, sensitive, positions = analysis.record, analysis.sensitive, analysis.positions
+    tracked = None
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="apprentice-analysis") as pool:
+        # the MLflow run starts meanwhile (mostly file copies and SQLite writes)
+        opening = (
+            pool.submit(_open_tracking, tracker, record, result, logged)
+            if tracker is not None
+            else None
+        )
+        jobs = []
+        if sensitive and len(positions):  # the longest first
+            jobs.append(pool.submit(stage.timed, "fairness", analysis.fairness))
+        jobs.append(pool.submit(stage.timed, "explain", analysis.explain))
+        jobs.append(pool.submit(stage.finish_with, analysis.analyses))  # the evaluate rest
+        try:
+            for job in jobs:
+                job.result()
+        finally:
+            if opening is not None:
+                tracked = opening.result()
+                if any(job.exception() for job in jobs) and tracker is not None:
+                    tracker._fail(tracked.run_id)
+    if not (sensitive and len(positions)):
+        record.fairness = None
+        stage.observer.stage_skipped(
+            "fairness",
+            "no --sensitive columns"
+            + (
+                f" (these look sensitive: {', '.join(record.sensitive_suggested)})"
+                if record.sensitive_suggested
+                else ""
+            ),
+        )
+    return tracked
 
 
 def _holdout(
@@ -1149,6 +1214,7 @@ def _record_from_training(
             "compute": compute,
         },
         warnings=list(result.warnings),
+        constant_model=bool(getattr(result, "constant", False)),
     )
 
 

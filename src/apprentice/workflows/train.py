@@ -1,0 +1,1059 @@
+"""``apprentice.train``: training as short steps sharing one frozen, validated
+:class:`TrainOptions`, run by one small runner (:func:`run_steps`) under one budget.
+
+The steps (:data:`STEPS`): check the inputs, type the target, split the holdout (a
+:class:`Holdout` that ``run`` reuses), fit the cleaning, guard the features, search, write
+the bundle, evaluate the holdout through it, attach the monitoring profile. The holdout is
+split from the raw rows first; the cleaning recipe, the guards and the search only ever see
+the training part. The champion's holdout numbers come from the written bundle itself (raw
+holdout rows through ``bundle.predict_proba``), so they describe exactly the artifact that
+ships. ``apprentice.train`` and ``apprentice.bundle.train`` are this module's :func:`train`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from apprentice.bundle.cleaning import as_text_frame, cleaner_class, recipe_json
+from apprentice.bundle.io import MANIFEST, load_bundle, write_bundle
+from apprentice.bundle.model import Bundle
+from apprentice.errors import ApprenticeError, ConfigError, FeatureError, TargetError
+
+if TYPE_CHECKING:
+    from apprentice.evaluate import Calibration, Comparison, Interval
+    from apprentice.learn.leakage import LeakageReport
+    from apprentice.learn.search import Clock, FoldRunner, SearchResult
+
+# learn and evaluate (scikit-learn, scipy) are imported inside ``train``, after its clock has
+# started: their import time counts against the budget like everything else.
+
+logger = logging.getLogger(__name__)
+Progress = Callable[[str], None]
+PARITY_TOLERANCE = 1e-6
+
+#: search metric -> holdout metric name used for the paired tests
+PAIRED_METRIC = {
+    "roc_auc": "roc_auc",
+    "pr_auc": "pr_auc",
+    "log_loss": "log_loss",
+    "brier": "brier",
+    "accuracy": "accuracy",
+    "balanced_accuracy": "balanced_accuracy",
+    "f1": "f1",
+    "rmse": "rmse",
+    "mae": "mae",
+    "r2": "r2",
+}
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` returns.
+
+    ``leaderboard`` is a DataFrame (it renders as HTML in Jupyter); ``metrics`` maps each
+    holdout metric to an :class:`~apprentice.evaluate.Interval`; ``bundle`` is the loaded,
+    verified artifact at ``path``.
+    """
+
+    bundle: Bundle
+    path: Path
+    task: str
+    target: str
+    metric: str
+    classes: list[Any] | None
+    leaderboard: pd.DataFrame
+    metrics: dict[str, Interval]
+    comparisons: list[Comparison]
+    calibration: Calibration | None
+    cv: dict[str, Any]
+    threshold: float | None
+    leakage: LeakageReport
+    ledger: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    search: SearchResult | None = field(default=None, repr=False)
+    #: where the search's folds were fitted (in-process, or a Dask cluster and its workers)
+    compute: dict[str, Any] = field(default_factory=dict)
+    #: the model is the constant baseline: the same prediction for every row, no feature used
+    constant: bool = False
+    #: the holdout split (``run`` reuses it instead of splitting again)
+    holdout: Holdout | None = field(default=None, repr=False)
+    #: positions of the holdout rows in the table as read
+    holdout_index: np.ndarray | None = field(default=None, repr=False)
+    #: the bundle's output on those rows (probabilities or values), as evaluated
+    holdout_output: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def champion(self) -> str:
+        return str(self.bundle.manifest["model"]["name"])
+
+    def to_dict(self) -> dict[str, Any]:
+        from apprentice.evaluate import metrics_to_dict
+
+        board = self.leaderboard.replace({np.nan: None}).to_dict(orient="records")
+        return {
+            "bundle": str(self.path),
+            "task": self.task,
+            "target": self.target,
+            "metric": self.metric,
+            "classes": self.classes,
+            "champion": self.champion,
+            "cv": self.cv,
+            "metrics": metrics_to_dict(self.metrics),
+            "comparisons": [c.to_dict() for c in self.comparisons],
+            "calibration": self.calibration.to_dict() if self.calibration else None,
+            "threshold": self.threshold,
+            "leaderboard": board,
+            "leakage": self.leakage.to_dict(),
+            "ledger": self.ledger,
+            "warnings": self.warnings,
+            "timings": self.timings,
+            "compute": self.compute,
+            "constant": self.constant,
+        }
+
+    def _repr_html_(self) -> str:
+        head = (
+            f"<p><b>{self.champion}</b> for <code>{self.target}</code> ({self.task}); "
+            f"holdout: " + ", ".join(f"{k} {v}" for k, v in self.metrics.items()) + "</p>"
+        )
+        return head + self.leaderboard.to_html(index=False)
+
+
+def default_bundle_dir(source: str, target: str) -> Path:
+    """Where a bundle goes when no --out is given: the workspace, by source, target and time."""
+    from apprentice.config import get_settings
+
+    stem = Path(source).name.split(".")[0] if source else "data"
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in f"{stem}-{target}")
+    return get_settings().workspace / "bundles" / f"{safe}-{stamp}"
+
+
+def _read(data: Any) -> tuple[pd.DataFrame, str, list[str]]:
+    """Raw rows (text cells when read from a file), the source name, and read notes."""
+    if isinstance(data, pd.DataFrame):
+        return data.reset_index(drop=True), "dataframe", []
+    from apprentice.read import ReadResult, read
+
+    result = data if isinstance(data, ReadResult) else read(str(data))
+    notes = []
+    if result.rows_quarantined:
+        notes.append(
+            f"{result.rows_quarantined:,} malformed row(s) of the file were quarantined by the "
+            "reader and are not used"
+        )
+    return result.table.reset_index(drop=True), str(result.source), notes
+
+
+def _suggest(target: str, columns: Sequence[str]) -> str:
+    folded = {c.casefold().strip(): c for c in columns}
+    match = folded.get(target.casefold().strip())
+    if match is not None:
+        return f"; did you mean '{match}'?"
+    shown = ", ".join(f"'{c}'" for c in list(columns)[:12])
+    return f"; the columns are {shown}" + (" ..." if len(columns) > 12 else "")
+
+
+def _fit_cleaning(
+    raw_train: pd.DataFrame, raw_test: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, str | None, list[dict[str, Any]]]:
+    """Typed training and holdout frames, the recipe JSON (or ``None``) and ledger records."""
+    cls = cleaner_class()
+    if cls is not None:
+        cleaner = cls()
+        text_train = as_text_frame(raw_train)
+        typed_train = cleaner.fit_transform(text_train)
+        typed_test = cleaner.transform(as_text_frame(raw_test))
+        # types only (the clean stage's own ledger, with examples, is written by the workflow)
+        recipe = getattr(cleaner, "recipe_", None)
+        kinds = {str(c.name): str(c.kind) for c in getattr(recipe, "columns", [])}
+        records: list[dict[str, Any]] = [
+            {
+                "action": "clean_recipe",
+                "columns": len(kinds),
+                "types": kinds,
+                "reason": "the cleaning recipe learned on the training rows only",
+            }
+        ]
+        return typed_train, typed_test, recipe_json(cleaner), records
+    from apprentice.learn.typing import basic_types, numeric_columns
+
+    numeric = numeric_columns(raw_train)
+    return (
+        basic_types(raw_train, numeric),
+        basic_types(raw_test, numeric),
+        None,
+        [
+            {
+                "stage": "clean",
+                "action": "basic_typing",
+                "columns": numeric,
+                "reason": "numbers parsed where nearly every cell is a number (no Cleaner)",
+            }
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """Every option of one training, validated once; the steps only read it."""
+
+    target: str
+    time_budget: float | None = 60.0
+    metric: str | None = None
+    split: str | None = None
+    test_size: float = 0.25
+    seed: int = 0
+    max_trials: int | None = None
+    out: Path | None = None
+    task: str | None = None
+    keep_columns: tuple[str, ...] = ()
+    drop_columns: tuple[str, ...] = ()
+    n_jobs: int | None = None
+    ensemble: bool = True
+    families: tuple[str, ...] | None = None
+    fast_predict: bool = True
+    n_boot: int = 1000
+    #: a binary model's decision threshold (``None``: tuned on out-of-fold predictions)
+    threshold: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.time_budget is not None and self.time_budget <= 0:
+            raise ConfigError("the time budget must be a positive number of seconds")
+        if self.max_trials is not None and self.max_trials < 0:
+            raise ConfigError("--max-trials must be zero or a positive whole number")
+        if self.families is not None:
+            from apprentice.learn.models import FAMILIES
+
+            unknown = sorted(set(self.families) - set(FAMILIES))
+            if unknown:
+                raise ConfigError(
+                    f"unknown model families {', '.join(unknown)}; choose among "
+                    f"{', '.join(FAMILIES)}"
+                )
+
+
+@dataclass
+class Holdout:
+    """The rows held out from everything learned: positions in the prepared table (rows with
+    a target), positions in the table as read, and how they were chosen.
+
+    ``run``, ``compare`` and ``retrain`` reuse it instead of splitting again."""
+
+    spec: Any
+    train_idx: np.ndarray
+    test_idx: np.ndarray
+    #: positions of the holdout rows in the table as read
+    positions: np.ndarray
+    groups: np.ndarray | None = None
+    times: np.ndarray | None = None
+
+    @property
+    def cv_groups(self) -> np.ndarray | None:
+        return self.groups[self.train_idx] if self.groups is not None else None
+
+    @property
+    def cv_times(self) -> np.ndarray | None:
+        return self.times[self.train_idx] if self.times is not None else None
+
+
+@dataclass
+class TrainState:
+    """What the steps hand on to each other (each step fills its part)."""
+
+    options: TrainOptions
+    clock: Clock
+    say: Progress
+    data: Any
+    fold_runner: FoldRunner | None = None
+    warnings: list[str] = field(default_factory=list)
+    ledger: list[dict[str, Any]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    raw: pd.DataFrame = field(default_factory=pd.DataFrame)
+    source: str = ""
+    row_positions: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    info: Any = None
+    holdout: Holdout | None = None
+    features_raw: pd.DataFrame = field(default_factory=pd.DataFrame)
+    typed_train: pd.DataFrame = field(default_factory=pd.DataFrame)
+    typed_test: pd.DataFrame = field(default_factory=pd.DataFrame)
+    recipe: str | None = None
+    pii_report: Any = None
+    excluded: dict[str, str] = field(default_factory=dict)
+    leakage: Any = None
+    feature_cols: list[str] = field(default_factory=list)
+    kinds: dict[str, str] = field(default_factory=dict)
+    search: Any = None
+    out_path: Path | None = None
+    bundle: Bundle | None = None
+    shipped: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    metrics: dict[str, Any] = field(default_factory=dict)
+    comparisons: list[Any] = field(default_factory=list)
+    calibration: Any = None
+    constant: bool = False
+    #: the decision threshold the bundle predicts at, and how it was chosen
+    cut: float | None = None
+    cut_source: str | None = None
+
+    @property
+    def n_test(self) -> int:
+        return len(self.holdout.test_idx) if self.holdout is not None else 0
+
+
+Step = Callable[[TrainState], None]
+
+
+def check_inputs(state: TrainState) -> None:
+    """Read the rows, check the target and named columns, sample a table far too large."""
+    opts = state.options
+    raw, state.source, notes = _read(state.data)
+    state.warnings.extend(notes)
+    columns = [str(c) for c in raw.columns]
+    raw.columns = pd.Index(columns)
+    if opts.target not in columns:
+        raise TargetError(
+            f"the target column '{opts.target}' is not in the table"
+            + _suggest(opts.target, columns)
+        )
+    for name in list(opts.drop_columns) + list(opts.keep_columns):
+        if name not in columns:
+            raise ConfigError(f"column '{name}' is not in the table" + _suggest(name, columns))
+    # far more rows than the budget can use: a random part of them, before any parsing
+    state.row_positions = np.arange(len(raw))
+    if opts.time_budget is not None:
+        positions = sample_positions(
+            len(raw), budget=opts.time_budget, columns=len(columns), seed=opts.seed
+        )
+        if len(positions) < len(raw):
+            reason = (
+                f"the table has {len(raw):,} rows, more than a {opts.time_budget:g} s budget "
+                f"can use: training and holdout rows are drawn from a random "
+                f"{len(positions):,} of them; give a larger --time-budget, or use --dask to "
+                "train on every row"
+            )
+            state.warnings.append(reason)
+            state.ledger.append(
+                {
+                    "stage": "read",
+                    "action": "sample_rows",
+                    "rows": len(positions),
+                    "rows_available": len(raw),
+                    "reason": reason,
+                }
+            )
+            raw = raw.iloc[positions].reset_index(drop=True)
+            state.row_positions = positions
+    state.raw = raw
+
+
+def prepare(state: TrainState) -> None:
+    """Type the target (rows without one leave) and choose the selection metric."""
+    from apprentice.evaluate.metrics import decision_threshold
+    from apprentice.learn.task import prepare_target
+
+    opts = state.options
+    info = prepare_target(state.raw[opts.target], name=opts.target, task=opts.task)
+    state.ledger.extend({"stage": "target", **r} for r in info.ledger)
+    state.warnings.extend(info.warnings)
+    state.raw = state.raw.loc[info.kept].reset_index(drop=True)
+    state.info = info
+    # a bad --threshold (or one on a task without it) fails here, before anything is trained
+    decision_threshold(info.task, tuned=None, requested=opts.threshold)
+    classes = f", {info.n_classes} classes" if info.classes else ""
+    state.say(f"target '{opts.target}': {info.task}{classes}")
+
+
+def split_holdout(
+    raw: pd.DataFrame, info: Any, options: TrainOptions, row_positions: np.ndarray | None = None
+) -> Holdout:
+    """The holdout split of the rows with a target (before anything is learned)."""
+    from apprentice.learn.split import holdout_split, parse_split, parse_time, resolve_split
+
+    spec = resolve_split(parse_split(options.split), info.task)
+    groups = times = None
+    if spec.kind in ("group", "time"):
+        assert spec.column is not None
+        if spec.column not in raw.columns or spec.column == options.target:
+            others = [str(c) for c in raw.columns if c != options.target]
+            raise ConfigError(
+                f"the split column '{spec.column}' is not a feature column of the table"
+                + _suggest(spec.column, others)
+            )
+        if spec.kind == "group":
+            groups = raw[spec.column].astype(str).to_numpy()
+        else:
+            times = parse_time(raw[spec.column], spec.column)
+    train_idx, test_idx = holdout_split(
+        len(raw),
+        spec,
+        y=info.y,
+        task=info.task,
+        test_size=options.test_size,
+        seed=options.seed,
+        groups=groups,
+        times=times,
+    )
+    if (options.test_size > 0 and len(test_idx) < 5) or len(train_idx) < 15:
+        raise TargetError(
+            f"the split leaves {len(train_idx)} training and {len(test_idx)} holdout rows; add "
+            "rows or change --test-size"
+        )
+    read_positions = np.flatnonzero(info.kept)
+    if row_positions is not None:
+        read_positions = row_positions[read_positions]
+    return Holdout(spec, train_idx, test_idx, read_positions[test_idx], groups, times)
+
+
+def split_step(state: TrainState) -> None:
+    """Split the holdout, cap the rows to the budget, set the feature columns apart."""
+    opts = state.options
+    holdout = split_holdout(state.raw, state.info, opts, state.row_positions)
+    if opts.time_budget is not None:
+        columns = len(state.raw.columns)
+        train_idx, test_idx, capped = cap_rows(
+            holdout.train_idx,
+            holdout.test_idx,
+            budget=opts.time_budget,
+            columns=columns,
+            seed=opts.seed,
+        )
+        if capped:
+            state.warnings.append(capped["reason"])
+            state.ledger.append({"stage": "split", **capped})
+            read_positions = state.row_positions[np.flatnonzero(state.info.kept)]
+            holdout.train_idx, holdout.test_idx = train_idx, test_idx
+            holdout.positions = read_positions[test_idx]
+    spec = holdout.spec
+    drops = [opts.target] + [c for c in opts.drop_columns if c != opts.target]
+    features_raw = state.raw.drop(columns=drops)
+    if spec.kind == "group" and spec.column in features_raw.columns:
+        features_raw = features_raw.drop(columns=[spec.column])
+        state.ledger.append(_excluded(str(spec.column), "the group column of the split"))
+    for name in opts.drop_columns:
+        state.ledger.append(_excluded(name, "dropped by the user"))
+    state.features_raw = features_raw
+    state.holdout = holdout
+    state.say(
+        f"split {spec.describe()}: {len(holdout.train_idx):,} training rows, "
+        f"{len(holdout.test_idx):,} holdout"
+    )
+
+
+def _excluded(column: str, reason: str) -> dict[str, Any]:
+    return {"stage": "guard", "action": "exclude_column", "column": column, "reason": reason}
+
+
+def fit_cleaning(state: TrainState) -> None:
+    """The cleaning recipe, learned on the training rows only, applied to both parts."""
+    assert state.holdout is not None
+    raw_train = state.features_raw.iloc[state.holdout.train_idx].reset_index(drop=True)
+    raw_test = state.features_raw.iloc[state.holdout.test_idx].reset_index(drop=True)
+    state.typed_train, state.typed_test, state.recipe, records = _fit_cleaning(raw_train, raw_test)
+    state.ledger.extend({"stage": "clean", **r} for r in records)
+
+
+def guard_features(state: TrainState) -> None:
+    """Exclude PII, identifiers, constants and near-perfect single features; count the
+    holdout rows that copy training rows."""
+    from apprentice.learn.features import infer_kind
+    from apprentice.learn.leakage import LeakageReport, find_id_like, shared_duplicates
+
+    opts, typed, holdout = state.options, state.typed_train, state.holdout
+    assert holdout is not None
+    kinds = {str(c): infer_kind(typed[c]) for c in typed.columns}
+    excluded = _pii_exclusions(state)
+    for column in list(typed.columns):
+        if typed[column].nunique(dropna=True) <= 1:
+            excluded.setdefault(str(column), "a single value in every training row (no signal)")
+    leakage = LeakageReport(holdout_rows=len(holdout.test_idx))
+    leakage.id_like = {
+        c: r
+        for c, r in find_id_like(typed, kinds, positions=holdout.train_idx).items()
+        if c not in excluded and c not in opts.keep_columns
+    }
+    excluded.update(leakage.id_like)
+    _near_perfect(state, leakage, kinds, excluded)
+    for column, reason in excluded.items():
+        state.ledger.append(_excluded(column, reason))
+    raw_train = state.features_raw.iloc[holdout.train_idx].reset_index(drop=True)
+    raw_test = state.features_raw.iloc[holdout.test_idx].reset_index(drop=True)
+    leakage.shared_duplicates = shared_duplicates(raw_train, raw_test) if len(raw_test) else 0
+    if leakage.shared_duplicates:
+        state.warnings.append(
+            f"{leakage.shared_duplicates:,} holdout row(s) are exact copies of training rows; "
+            "holdout scores may be optimistic"
+        )
+    state.feature_cols = [c for c in typed.columns if str(c) not in excluded]
+    if not state.feature_cols:
+        raise FeatureError(
+            f"every feature column was excluded ({len(excluded)}: identifiers, PII, constant "
+            "or leaking columns, see the ledger); use --keep-column to keep one, or add "
+            "feature columns"
+        )
+    state.excluded, state.leakage = excluded, leakage
+    state.kinds = {c: kinds[c] for c in state.feature_cols}
+
+
+def _pii_exclusions(state: TrainState) -> dict[str, str]:
+    excluded: dict[str, str] = {}
+    try:
+        from apprentice.guard import detect_pii, protection_plan
+
+        state.pii_report = detect_pii(state.typed_train, sample=5000, seed=state.options.seed)
+        plan = protection_plan(state.pii_report)
+        for column, reason in plan.excluded.items():
+            if column not in state.options.keep_columns:
+                excluded[column] = reason
+    except ImportError:  # pragma: no cover - guard always ships with apprentice
+        pass
+    return excluded
+
+
+def _near_perfect(
+    state: TrainState, leakage: Any, kinds: dict[str, str], excluded: dict[str, str]
+) -> None:
+    from apprentice.learn.leakage import find_near_perfect
+
+    opts = state.options
+    assert state.holdout is not None
+    candidates = state.typed_train.drop(
+        columns=[c for c in excluded if c in state.typed_train.columns]
+    )
+    y_train = state.info.y[state.holdout.train_idx]
+    leakage.near_perfect = find_near_perfect(
+        candidates, y_train, state.info.task, kinds, seed=opts.seed
+    )
+    leakage.kept = [c for c in leakage.near_perfect if c in opts.keep_columns]
+    for column, value in leakage.near_perfect.items():
+        if column in opts.keep_columns:
+            state.warnings.append(
+                f"column '{column}' predicts the target almost perfectly on its own "
+                f"(score {value:.3f}) and was kept because you asked to"
+            )
+        else:
+            excluded[column] = leakage.excluded[column]
+            state.warnings.append(
+                f"column '{column}' predicts the target almost perfectly on its own "
+                f"(score {value:.3f}): excluded as a likely leak; use --keep-column "
+                f"{column} if it will be known at prediction time"
+            )
+
+
+def _reserve_after(state: TrainState) -> float:
+    """Seconds the steps after the search need: clean the holdout through the bundle,
+    bootstrap the metrics, write."""
+    from apprentice.evaluate.metrics import estimate_seconds
+
+    assert state.holdout is not None
+    info, n_test, n_boot = state.info, state.n_test, state.options.n_boot
+    clean_per_row = state.timings["clean_s"] / max(len(state.holdout.train_idx), 1)
+    n_metric = 7 if info.task == "binary" else 4 if info.task != "regression" else 3
+    bootstrap = max(
+        1.5 * estimate_seconds(info.task, n_test, info.n_classes, n_boot=n_boot),
+        n_test * n_boot * n_metric * 5e-8,
+    )
+    return 1.5 + n_test * 2 * clean_per_row + bootstrap
+
+
+def search_models(state: TrainState) -> None:
+    """The budgeted search over the portfolio, and the refit of the champion."""
+    from apprentice.learn.scoring import resolve_metric
+    from apprentice.learn.search import available_threads, search
+
+    opts, holdout = state.options, state.holdout
+    assert holdout is not None
+    reserve_after = _reserve_after(state)
+    rows = len(holdout.train_idx)
+    _check_budget(
+        state.clock, rows=rows, features=len(state.feature_cols), reserve_after=reserve_after
+    )
+    result = search(
+        state.typed_train[state.feature_cols],
+        state.info.y[holdout.train_idx],
+        task=state.info.task,
+        n_classes=state.info.n_classes,
+        metric=resolve_metric(opts.metric, state.info.task),
+        clock=state.clock,
+        max_trials=opts.max_trials,
+        seed=opts.seed,
+        n_threads=available_threads(opts.n_jobs),
+        split=holdout.spec,
+        groups=holdout.cv_groups,
+        times=holdout.cv_times,
+        kinds=state.kinds,
+        ensemble=opts.ensemble,
+        families=opts.families,
+        fast_predict=opts.fast_predict,
+        reserve_after=reserve_after,
+        predict_rows=state.n_test,
+        progress=state.say,
+        fold_runner=state.fold_runner,
+    )
+    state.warnings.extend(result.warnings)
+    state.timings.update(result.timings)
+    state.constant = all(m.config.family == "dummy" for m, _ in result.final.members)
+    if state.constant and not result.baseline_only:
+        state.warnings.append(
+            "the constant baseline scored best on cross-validation: no learner found signal "
+            "in the features, so the model predicts the same value for every row and uses no "
+            "feature"
+        )
+    state.search = result
+
+
+def write_bundle_step(state: TrainState) -> None:
+    """Write the champion's bundle (recipe, features, members, schema) and load it back."""
+    opts, holdout = state.options, state.holdout
+    assert holdout is not None
+    result = state.search
+    from apprentice.evaluate.metrics import decision_threshold
+
+    state.cut, state.cut_source = decision_threshold(
+        state.info.task, tuned=result.threshold, requested=opts.threshold
+    )
+    out_path = opts.out if opts.out is not None else default_bundle_dir(state.source, opts.target)
+    manifest = {
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "target": opts.target,
+        "classes": state.info.classes,
+        "decision_threshold": state.cut,
+        "decision_threshold_source": state.cut_source,
+        "metric": result.metric,
+        "input_columns": [str(c) for c in state.features_raw.columns],
+        "feature_columns": state.feature_cols,
+        "excluded_columns": state.excluded,
+        "schema": _schema(state.typed_train[state.feature_cols], state.pii_report),
+        "split": {
+            "kind": holdout.spec.kind,
+            "column": holdout.spec.column,
+            "test_size": opts.test_size,
+            "seed": opts.seed,
+            "train_rows": len(holdout.train_idx),
+            "holdout_rows": state.n_test,
+        },
+        "source": state.source if state.source != "dataframe" else None,
+    }
+    state.out_path = Path(out_path)
+    write_bundle(
+        state.out_path,
+        export=result.final.export(),
+        recipe_json=state.recipe,
+        manifest=manifest,
+    )
+    state.bundle = load_bundle(state.out_path)
+
+
+def evaluate_holdout(state: TrainState) -> None:
+    """The raw holdout rows through the written bundle: metrics with intervals, the paired
+    tests against the baseline and the runner-up, calibration."""
+    from apprentice.evaluate import calibration, holdout_metrics
+
+    opts, holdout, info = state.options, state.holdout, state.info
+    assert holdout is not None and state.bundle is not None
+    if state.n_test == 0:
+        state.warnings.append(
+            "no holdout (test size 0): the numbers are cross-validation estimates; evaluate "
+            "the bundle on data of your own"
+        )
+        state.shipped = np.zeros((0, info.n_classes)) if info.task != "regression" else np.zeros(0)
+        return
+    state.shipped = np.asarray(state.bundle._output(_raw_holdout(state)))
+    _check_parity(state)
+    y_test = info.y[holdout.test_idx]
+    state.metrics = holdout_metrics(
+        info.task,
+        y_test,
+        state.shipped,
+        threshold=state.cut,
+        n_boot=opts.n_boot,
+        seed=opts.seed,
+    )
+    state.comparisons = _paired_tests(state, y_test)
+    if info.task != "regression":
+        state.calibration = calibration(y_test, state.shipped)
+
+
+def _raw_holdout(state: TrainState) -> pd.DataFrame:
+    assert state.holdout is not None
+    return state.raw.iloc[state.holdout.test_idx].reset_index(drop=True)
+
+
+def _holdout_features(state: TrainState) -> pd.DataFrame:
+    columns = [c for c in state.feature_cols if c in state.typed_test.columns]
+    return state.typed_test[columns]
+
+
+def _check_parity(state: TrainState) -> None:
+    """The shipped artifact against the trained model, on up to 1,000 holdout rows."""
+    check = np.arange(min(state.n_test, 1000))
+    in_memory = state.search.final.predict(_holdout_features(state).iloc[check])
+    parity = float(np.nanmax(np.abs(state.shipped[check] - np.asarray(in_memory))))
+    state.timings["parity"] = parity
+    if not parity <= PARITY_TOLERANCE:
+        state.warnings.append(
+            f"the bundle's predictions differ from the trained model's by up to {parity:.2g} "
+            "on the holdout; please report this"
+        )
+
+
+def _paired_tests(state: TrainState, y_test: np.ndarray) -> list[Comparison]:
+    """The champion against the constant and the linear baseline and the runner-up, once
+    each, never against itself (:func:`~apprentice.evaluate.compare.comparison_plan`)."""
+    from apprentice.evaluate import paired_test
+    from apprentice.evaluate.compare import comparison_plan
+
+    result, task = state.search, state.info.task
+    paired_metric = PAIRED_METRIC[result.metric]
+    if task == "multiclass" and paired_metric == "f1":
+        paired_metric = "f1_macro"
+    comparisons: list[Comparison] = []
+    paired, missing = comparison_plan(
+        result.champion, result.members, result.baselines, result.runner_up
+    )
+    state.warnings.extend(missing)
+    for role, other_name, weight in paired:
+        other = result.models.get(other_name)
+        if other is None:
+            state.warnings.append(
+                f"no time was left to refit the {role} ({other_name}) for a paired test"
+            )
+            continue
+        comparisons.append(
+            paired_test(
+                task,
+                paired_metric,
+                y_test,
+                state.shipped,
+                other.predict(_holdout_features(state)),
+                name_a=result.champion,
+                name_b=other_name,
+                role=role,
+                n_boot=state.options.n_boot,
+                seed=state.options.seed,
+                threshold=state.cut,
+                weight=weight,
+            )
+        )
+    return comparisons
+
+
+def attach_profile_step(state: TrainState) -> None:
+    """The reference profile the monitor compares live data with (the holdout rows, kept
+    apart from training, carry the calibration that label-free estimation needs)."""
+    if state.n_test == 0:
+        return
+    from apprentice.bundle.profile import attach_profile, build_profile
+
+    assert state.bundle is not None and state.out_path is not None and state.holdout is not None
+    try:
+        profile = build_profile(
+            state.bundle,
+            _raw_holdout(state),
+            train_features=state.typed_train[state.feature_cols],
+            seed=state.options.seed,
+        )
+        attach_profile(state.out_path, profile, bundle=state.bundle)
+    except (ValueError, TypeError, ApprenticeError) as exc:
+        state.warnings.append(f"no reference profile for monitoring ({type(exc).__name__})")
+
+
+#: the steps of a training, in order, with the name their seconds are recorded under
+STEPS: tuple[tuple[str, Step], ...] = (
+    ("read", check_inputs),
+    ("target", prepare),
+    ("split", split_step),
+    ("clean", fit_cleaning),
+    ("guard", guard_features),
+    ("train", search_models),
+    ("bundle", write_bundle_step),
+    ("evaluate", evaluate_holdout),
+    ("profile", attach_profile_step),
+)
+
+
+def run_steps(state: TrainState, steps: Sequence[tuple[str, Step]] = STEPS) -> TrainState:
+    """Run ``steps`` in order: each one's seconds in ``state.timings``, a log line at each
+    boundary; on a failure the bundle folder the steps created is removed."""
+    existed = state.options.out is not None and Path(state.options.out).exists()
+    try:
+        for name, step in steps:
+            begun = time.monotonic()
+            logger.debug("train step %s starts", name)
+            step(state)
+            state.timings[f"{name}_s"] = time.monotonic() - begun
+            logger.debug("train step %s done in %.3f s", name, state.timings[f"{name}_s"])
+    except BaseException:
+        if state.out_path is not None and not existed:
+            shutil.rmtree(state.out_path, ignore_errors=True)
+        raise
+    state.timings["total_s"] = state.clock.elapsed()
+    return state
+
+
+def _finish(state: TrainState) -> TrainResult:
+    """The manifest's training account, and what :func:`train` returns."""
+    from apprentice.bundle.io import json_safe
+    from apprentice.evaluate import metrics_to_dict
+
+    result, info = state.search, state.info
+    assert state.bundle is not None and state.out_path is not None and state.holdout is not None
+    cv = {
+        "metric": result.metric,
+        "mean": float(np.mean(result.champion_cv)) if result.champion_cv else math.nan,
+        "std": float(np.std(result.champion_cv, ddof=1)) if len(result.champion_cv) > 1 else None,
+        "folds": len(result.champion_cv),
+    }
+    timings = {k: v for k, v in state.timings.items() if k != "parity"}
+    extra = json_safe(
+        {
+            "metrics": metrics_to_dict(state.metrics),
+            "cv": cv,
+            "comparisons": [c.to_dict() for c in state.comparisons],
+            "calibration": state.calibration.to_dict() if state.calibration else None,
+            "leaderboard": result.leaderboard.replace({np.nan: None}).to_dict(orient="records"),
+            "leakage": state.leakage.to_dict(),
+            "ledger": state.ledger,
+            "warnings": state.warnings,
+            "timings": {k: round(v, 3) for k, v in timings.items()},
+            "parity_max_abs_diff": state.timings.get("parity", 0.0),
+            "time_budget": state.options.time_budget,
+            "max_trials": state.options.max_trials,
+            "compute": result.compute,
+            "constant": state.constant,
+        }
+    )
+    _update_manifest(state.out_path, extra)
+    state.bundle.manifest.update(extra)
+    state.bundle.metrics = extra["metrics"]
+    return TrainResult(
+        bundle=state.bundle,
+        path=state.out_path,
+        task=info.task,
+        target=state.options.target,
+        metric=result.metric,
+        classes=info.classes,
+        leaderboard=result.leaderboard,
+        metrics=state.metrics,
+        comparisons=state.comparisons,
+        calibration=state.calibration,
+        cv=cv,
+        threshold=state.cut,
+        leakage=state.leakage,
+        ledger=state.ledger,
+        warnings=state.warnings,
+        timings=timings,
+        search=result,
+        compute=dict(result.compute),
+        constant=state.constant,
+        holdout=state.holdout,
+        holdout_index=state.holdout.positions,
+        holdout_output=state.shipped,
+    )
+
+
+def train(
+    data: Any,
+    *,
+    target: str,
+    time_budget: float | None = 60.0,
+    metric: str | None = None,
+    split: str | None = None,
+    test_size: float = 0.25,
+    seed: int = 0,
+    max_trials: int | None = None,
+    out: str | Path | None = None,
+    task: str | None = None,
+    keep_columns: Sequence[str] = (),
+    drop_columns: Sequence[str] = (),
+    n_jobs: int | None = None,
+    ensemble: bool = True,
+    families: Sequence[str] | None = None,
+    fast_predict: bool = True,
+    n_boot: int = 1000,
+    progress: Progress | None = None,
+    fold_runner: FoldRunner | None = None,
+    started: float | None = None,
+    threshold: float | None = None,
+) -> TrainResult:
+    """Train and evaluate a model for ``target`` and write its bundle.
+
+    ``data`` is a file path (read with :func:`apprentice.read`), a ``ReadResult`` or a
+    DataFrame. ``time_budget`` (seconds) bounds the whole call, the final refit included;
+    ``None`` with ``max_trials`` gives a reproducible run. ``split`` is ``random``,
+    ``stratified``, ``group:COL`` or ``time:COL``. ``keep_columns`` keeps columns the leakage
+    guard would exclude; ``drop_columns`` are never features. ``families`` restricts the
+    portfolio (the dummy baseline always runs); ``fast_predict`` keeps the champion to
+    families with sub-millisecond single-row prediction (dummy, linear, LightGBM).
+    ``fold_runner`` fits the search's cross-validation folds elsewhere (e.g.
+    ``apprentice.scale.DaskFoldRunner`` on Dask workers); ``None`` fits them here.
+    ``started`` (a ``time.monotonic()`` value) is when the command began: the budget counts
+    from there, so reading and cleaning done before this call are inside it.
+    ``threshold`` sets a binary model's decision threshold (default: tuned on out-of-fold
+    predictions); the bundle predicts at it and every label metric is computed at it.
+
+    The budget always holds one real learner besides the constant baseline; when even that
+    cannot fit, :class:`~apprentice.errors.BudgetError` names the budget needed and nothing
+    is written. The work itself is :data:`STEPS`, run by :func:`run_steps`.
+    """
+    started = time.monotonic() if started is None else min(started, time.monotonic())
+    options = TrainOptions(
+        target=target,
+        time_budget=time_budget,
+        metric=metric,
+        split=split,
+        test_size=test_size,
+        seed=seed,
+        max_trials=max_trials,
+        out=Path(out) if out is not None else None,
+        task=task,
+        keep_columns=tuple(keep_columns),
+        drop_columns=tuple(drop_columns),
+        n_jobs=n_jobs,
+        ensemble=ensemble,
+        families=tuple(families) if families is not None else None,
+        fast_predict=fast_predict,
+        n_boot=n_boot,
+        threshold=threshold,
+    )
+    return train_with(data, options, progress=progress, fold_runner=fold_runner, started=started)
+
+
+def train_with(
+    data: Any,
+    options: TrainOptions,
+    *,
+    progress: Progress | None = None,
+    fold_runner: FoldRunner | None = None,
+    started: float | None = None,
+) -> TrainResult:
+    """:func:`train` with its options already validated."""
+    from apprentice.learn.search import Clock
+
+    state = TrainState(
+        options=options,
+        clock=Clock(options.time_budget, start=started),
+        say=progress or (lambda _msg: None),
+        data=data,
+        fold_runner=fold_runner,
+    )
+    return _finish(run_steps(state))
+
+
+#: cells (rows x columns) the budget affords per second: reading and cleaning them must leave
+#: most of the budget to the search (about 250,000 cells/s are cleaned on an idle core)
+CELLS_PER_BUDGET_SECOND = 25_000
+
+
+def row_caps(budget: float, columns: int) -> tuple[int, int]:
+    """The most training and holdout rows a budget can clean, search and evaluate."""
+    cap_train = max(10_000, int(budget * CELLS_PER_BUDGET_SECOND / max(columns, 1)))
+    return cap_train, max(5_000, cap_train // 3)
+
+
+def sample_positions(rows: int, *, budget: float, columns: int, seed: int) -> np.ndarray:
+    """Positions of a random part of a table far larger than the budget can use (twice the
+    row caps: the split and :func:`cap_rows` decide the rest); all rows otherwise."""
+    cap_train, cap_test = row_caps(budget, columns)
+    most = 2 * (cap_train + cap_test)
+    if rows <= most:
+        return np.arange(rows)
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.permutation(rows)[:most])
+
+
+def cap_rows(
+    train_idx: np.ndarray, test_idx: np.ndarray, *, budget: float, columns: int, seed: int
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Random subsets of the training and holdout rows that the budget can clean, search and
+    evaluate (unchanged when it can): the positions kept, in order, and a ledger record."""
+    cap_train, cap_test = row_caps(budget, columns)
+    if len(train_idx) <= cap_train and len(test_idx) <= cap_test:
+        return train_idx, test_idx, {}
+    rng = np.random.default_rng(seed)
+    kept_train = np.sort(rng.permutation(train_idx)[:cap_train])
+    kept_test = np.sort(rng.permutation(test_idx)[:cap_test])
+    reason = (
+        f"the {budget:g} s budget trains on a random {len(kept_train):,} of the "
+        f"{len(train_idx):,} training rows and evaluates on {len(kept_test):,} of the "
+        f"{len(test_idx):,} holdout rows; give a larger --time-budget, or use --dask to train "
+        "on every row"
+    )
+    return (
+        kept_train,
+        kept_test,
+        {
+            "action": "sample_rows",
+            "train_rows": len(kept_train),
+            "train_rows_available": len(train_idx),
+            "holdout_rows": len(kept_test),
+            "holdout_rows_available": len(test_idx),
+            "reason": reason,
+        },
+    )
+
+
+#: seconds per training cell (rows x feature columns) of one linear fit, generously (one core)
+_LINEAR_CELL_SECONDS = 2e-6
+
+
+def floor_seconds(rows: int, features: int) -> float:
+    """A generous estimate of the one real learner the plan guarantees (the linear model):
+    its cross-validation folds, its refit and its feature pipelines."""
+    return 1.0 + 8 * rows * max(features, 1) * _LINEAR_CELL_SECONDS
+
+
+def _check_budget(clock: Clock, *, rows: int, features: int, reserve_after: float) -> None:
+    """Refuse to start a search that cannot fit one real learner besides the baseline."""
+    if clock.budget is None:
+        return
+    from apprentice.errors import BudgetError
+    from apprentice.learn.search import minimum_budget
+
+    needed = floor_seconds(rows, features) + reserve_after
+    if clock.remaining() >= needed:
+        return
+    minimum = minimum_budget(clock.elapsed() + needed)
+    raise BudgetError(
+        f"the time budget of {clock.budget:g} s cannot fit one real learner: reading, cleaning "
+        f"and checking the table took {clock.elapsed():.1f} s and a linear model on "
+        f"{rows:,} rows x {features} features with its holdout evaluation needs about "
+        f"{needed:.0f} s more; give --time-budget {minimum} or more (nothing was written)",
+        minimum=minimum,
+    )
+
+
+def _schema(frame: pd.DataFrame, pii: Any) -> dict[str, Any]:
+    """The guard stage's schema contract of the feature columns (values of PII left out)."""
+    try:
+        from apprentice.guard import infer_schema
+
+        return dict(infer_schema(frame, pii=pii).to_dict())
+    except Exception:  # the contract is informative; never fail a training run over it
+        return {"columns": [{"name": str(c), "dtype": str(frame[c].dtype)} for c in frame.columns]}
+
+
+def _update_manifest(path: Path, extra: dict[str, Any]) -> None:
+    import json
+
+    from apprentice.bundle.io import json_safe
+    from apprentice.bundle.sign import sign_bundle
+
+    manifest_path = path / MANIFEST
+    document = json.loads(manifest_path.read_text(encoding="utf-8"))
+    document.update(extra)
+    manifest_path.write_text(
+        json.dumps(json_safe(document), ensure_ascii=False, allow_nan=False), encoding="utf-8"
+    )
+    sign_bundle(path)  # the manifest changed: sign it again
