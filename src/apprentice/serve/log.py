@@ -583,3 +583,19 @@ def count_rows(url: str, table: str = "predictions") -> int:
             return int(conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar() or 0)
     finally:
         engine.dispose()
+
+
+def has_prediction(url: str, request_id: str) -> bool:
+    """Whether the log at ``url`` holds a committed prediction with ``request_id``."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(
+                text("SELECT 1 FROM predictions WHERE request_id = :rid LIMIT 1"),
+                {"rid": request_id},
+            ).first()
+    finally:
+        engine.dispose()
+    return found is not None
