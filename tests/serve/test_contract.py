@@ -271,6 +271,21 @@ def test_batch_warnings_and_refused_rows(client: TestClient, planted: Planted) -
     assert _warned(got[4]) == {"Age": "out_of_range"}
 
 
+def test_batch_over_the_upload_limit_is_a_413(planted: Planted, tmp_path: Path) -> None:
+    with _client(planted, tmp_path, max_batch_bytes=4096, log_predictions=False) as c:
+        data = b"Sex,Cabin\n" + b"male,C85\n" * 1000
+        r = _batch(c, data, "text/csv")
+        assert r.status_code == 413 and "batch limit" in r.json()["detail"]
+
+        def chunks() -> Iterator[bytes]:  # no Content-Length: the limit holds while streaming
+            yield data[:3000]
+            yield data[3000:]
+
+        r = c.post("/predict/batch", content=chunks(), headers={"content-type": "text/csv"})
+        assert r.status_code == 413 and "batch limit" in r.json()["detail"]
+        assert _batch(c, data[:2000], "text/csv").status_code == 200
+
+
 _TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
 _CELL = st.one_of(
     st.none(),

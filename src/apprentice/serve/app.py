@@ -457,7 +457,7 @@ class Gate:
                         declared = -1
                     if declared > limit:
                         status = 413
-                        await self._too_large(send, limit)
+                        await self._too_large(send, limit, batch)
                         return
                 elif name == b"content-type":
                     content_type = value
@@ -510,16 +510,14 @@ class Gate:
         return seen[0]
 
     @staticmethod
-    async def _too_large(send: Send, limit: int) -> None:
-        await _respond(
-            send,
-            413,
-            _message(
-                f"the request body is larger than the limit of {limit / MB:g} MB; send fewer "
-                "records per request, or use POST /predict/batch for files"
-            ),
-            headers=[(b"connection", b"close")],
+    async def _too_large(send: Send, limit: int, batch: bool = False) -> None:
+        text = (
+            f"the upload is larger than the batch limit of {limit / MB:g} MB; split the file"
+            if batch
+            else f"the request body is larger than the limit of {limit / MB:g} MB; send fewer "
+            "records per request, or use POST /predict/batch for files"
         )
+        await _respond(send, 413, _message(text), headers=[(b"connection", b"close")])
 
 
 _UNKNOWN_REQUEST = _message(
