@@ -54,7 +54,9 @@ def predict_command(
 
     address = resolve_address(dask)
     if address is not None:
-        _predict_on_cluster(model, shown, file, output, address, keep, json_out, quiet)
+        _predict_on_cluster(
+            model, shown, file, output, address, keep, allow_missing, json_out, quiet
+        )
         return
     result = read(file)
     table = result.table
@@ -151,15 +153,39 @@ def _predict_on_cluster(
     output: Path,
     address: str,
     keep: list[str] | None,
+    allow_missing: bool,
     json_out: bool,
     quiet: bool,
 ) -> None:
-    """Partition by partition on the Dask workers; the output written in row order."""
-    from apprentice.scale import connect, predict_partitioned
+    """Partition by partition on the Dask workers; the output written in row order. The
+    columns are checked against the input contract before any row is predicted."""
+    from apprentice.errors import ConfigError
+    from apprentice.scale import connect, predict_partitioned, read_partitioned
 
     with connect(address) as client:
-        summary = predict_partitioned(model, file, output, client=client, keep=keep)
+        assert client is not None  # an address was given
+        table = read_partitioned(str(file), client=client)
+        for name in keep or []:
+            if name not in table.columns:
+                raise ConfigError(f"--keep column '{name}' is not in {file}; nothing was written")
+        check = model.check_columns(table.columns, ignore=keep or [])
+        if not check.ok and not allow_missing:
+            raise InputError(
+                f"{file} {check.describe()}. Rename the columns as in the training file, or "
+                "pass --allow-missing-columns to predict anyway (missing columns count as "
+                "missing values, unknown ones are ignored); nothing was written"
+            )
+        summary = predict_partitioned(model, table.frame, output, client=client, keep=keep)
     summary["bundle"] = bundle
+    summary["quarantined"] = int(table.rows_quarantined)
+    summary["missing_columns"] = list(check.missing)
+    summary["unknown_columns"] = list(check.unknown)
+    summary["rows_with_missing_columns"] = summary["rows"] if check.missing else 0
+    if (check.missing or check.unknown) and not quiet:
+        err_console.print(
+            f"[yellow]warning:[/] {_affected(check, summary['rows_with_missing_columns'])}",
+            soft_wrap=True,
+        )
     if json_out:
         emit_json(summary)
     elif not quiet:
