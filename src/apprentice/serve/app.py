@@ -39,7 +39,7 @@ from apprentice.bundle import Bundle, load_bundle
 from apprentice.config import Settings, get_settings
 from apprentice.errors import ConfigError
 from apprentice.serve.compiled import CompiledModel
-from apprentice.serve.log import PredictionLog, default_url, has_prediction
+from apprentice.serve.log import PredictionLog, default_url
 from apprentice.serve.metrics import ENDPOINTS, Metrics
 from apprentice.serve.privacy import LogProtector
 from apprentice.serve.schema import (
@@ -311,6 +311,8 @@ class Service:
     def was_logged(self, request_id: str, wait: float = 30.0, settle: float = 0.5) -> bool:
         """Whether the log holds a prediction with ``request_id``: rows still queued get up
         to ``wait`` seconds to be written, and a row the writer has taken ``settle``."""
+        from apprentice.serve.log import has_prediction
+
         log = self.log
         if log is None:
             return False
