@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from apprentice.bundle import TrainResult, load_bundle
 from apprentice.cli import main
@@ -66,6 +68,26 @@ def test_contract_of_the_bundle(penguins: TrainResult) -> None:
     far = bundle.check_columns([c for c in needed if c != "island"] + ["zzz"])
     assert far.missing == ("island",) and far.unknown == ("zzz",) and not far.suggestions
     assert bundle.check_columns([*needed, "row_id"], ignore=["row_id"]).ok
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_check_columns_property(penguins: TrainResult, data: st.DataObject) -> None:
+    bundle = load_bundle(penguins.path)
+    known = sorted(bundle.known_columns())
+    kept = data.draw(st.lists(st.sampled_from(known), unique=True))
+    extra = data.draw(st.lists(st.text(max_size=12), max_size=4))
+    names = data.draw(st.permutations([*kept, *extra]))
+    check = bundle.check_columns(names)
+    present = set(names)
+    assert set(check.missing) == {c for c in bundle.required_columns if c not in present}
+    assert set(check.unknown) == {n for n in names if n not in set(known)}
+    assert set(check.suggestions) <= set(check.missing)
+    assert set(check.suggestions.values()) <= set(check.unknown)
+    assert len(set(check.suggestions.values())) == len(check.suggestions)
+    assert check.ok == (not check.missing and not check.unknown)
+    text = check.describe()
+    assert all(f"'{m}'" in text for m in check.missing)
 
 
 def test_renamed_column_is_an_error_and_nothing_is_written(
