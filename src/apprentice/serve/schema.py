@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
+from numbers import Real
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -622,7 +623,7 @@ class InputContract:
             if not _typed_missing(value):
                 usable = True
                 low, high = col.low, col.high
-                if low is not None and type(value) is not bool and isinstance(value, int | float):
+                if low is not None and type(value) is not bool and isinstance(value, Real):
                     if value < low:
                         out.append(
                             _warning(
