@@ -624,7 +624,8 @@ class InputContract:
                 usable = True
                 low, high = col.low, col.high
                 if low is not None and type(value) is not bool and isinstance(value, Real):
-                    if value < low:
+                    number = float(value)
+                    if number < low:
                         out.append(
                             _warning(
                                 col.source,
@@ -632,7 +633,7 @@ class InputContract:
                                 "below the smallest value seen in training (" + _number(low) + ")",
                             )
                         )
-                    elif high is not None and value > high:
+                    elif high is not None and number > high:
                         out.append(
                             _warning(
                                 col.source,
