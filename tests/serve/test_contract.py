@@ -314,3 +314,30 @@ def test_any_record_gets_a_prediction_with_warnings_or_a_clean_422(
         for value in record.values():  # a 422 repeats no value that was sent
             if isinstance(value, str) and len(value) >= 4 and value.strip():
                 assert value not in r.text
+
+
+def test_a_real_strict_server(planted: Planted, tmp_path: Path) -> None:
+    """``apprentice serve --strict`` on 127.0.0.1: warnings are 422s, nothing refused is
+    logged, malformed Unicode is a 422 and an unknown request id on /feedback a 404."""
+    from apprentice.serve import read_log
+    from tests.serve._live import live_server
+
+    full = _full(planted)
+    with live_server(planted.bundle, tmp_path / "ws", args=["--strict"]) as server:
+        status, body = server.request("POST", "/predict", full)
+        assert status == 200, body
+        rid = json.loads(body)["request_id"]
+        status, body = server.request("POST", "/predict?strict=false", {"Sex": "male"})
+        assert status == 422 and b"strict: absent from the record" in body
+        status, body = server.request("POST", "/predict", raw=b'{"Sex": "\\ud800"}')
+        assert status == 422 and b"string_unicode" in body
+        status, body = server.request("POST", "/feedback", {"request_id": "b" * 32, "actual": 1})
+        assert status == 404 and b"no prediction has this request id" in body
+        status, _ = server.request("POST", "/feedback", {"request_id": rid, "actual": 1})
+        assert status == 200
+        server.wait_drained()
+        log = read_log(server.db_url)
+        feedback = read_log(server.db_url, "feedback")
+    assert log["request_id"].tolist() == [rid]  # the refused requests left no row
+    assert feedback["request_id"].tolist() == [rid]
+    assert "Traceback" not in server.text_output()
