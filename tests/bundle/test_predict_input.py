@@ -65,6 +65,8 @@ def test_contract_of_the_bundle(penguins: TrainResult) -> None:
     assert check.missing == ("bill_length_mm",) and check.unknown == ("Bill Length (mm)",)
     assert check.suggestions == {"bill_length_mm": "Bill Length (mm)"}
     assert "did you mean 'Bill Length (mm)'" in check.describe()
+    longer = bundle.check_columns([c for c in needed if c != "island"] + ["island_name"])
+    assert longer.suggestions == {"island": "island_name"}
     far = bundle.check_columns([c for c in needed if c != "island"] + ["zzz"])
     assert far.missing == ("island",) and far.unknown == ("zzz",) and not far.suggestions
     assert bundle.check_columns([*needed, "row_id"], ignore=["row_id"]).ok

@@ -167,9 +167,13 @@ class Bundle:
             if not pool:
                 break
             squashed = {_squash(u): u for u in pool}
-            match = squashed.get(_squash(name))
+            key = _squash(name)
+            match = squashed.get(key)
+            if match is None and len(key) >= 3:  # ``age`` in ``age_years``, ``income_usd``
+                within = [u for k, u in squashed.items() if len(k) >= 3 and (key in k or k in key)]
+                match = within[0] if len(within) == 1 else None
             if match is None:
-                close = difflib.get_close_matches(_squash(name), list(squashed), n=1, cutoff=0.75)
+                close = difflib.get_close_matches(key, list(squashed), n=1, cutoff=0.75)
                 match = squashed[close[0]] if close else None
             if match is not None:
                 suggestions[name] = match
