@@ -40,9 +40,14 @@ MESSY = [
     {"Pclass": "3", "Sex": " male ", "Age": "22", "Fare": "7.25", "Embarked": "S"},
     {"Pclass": 1, "Sex": "FEMALE", "Age": 38.5, "Fare": 71.2833, "Embarked": "c."},
     {"Pclass": "2", "Sex": "female", "Age": "", "SibSp": "1", "Cabin": "C85"},
+    {"Sex": "martian", "Age": "abc", "Fare": True, "Embarked": "Q"},
+]
+#: records with no usable value in any column the model uses: a 422 (the input contract)
+UNUSABLE = [
+    {},
+    {"Age": "forty"},
     {"Pclass": "?", "Sex": "unknown", "Age": "NA", "Fare": "n/a"},
     {"Sex": "martian", "Age": "abc", "Fare": True, "Embarked": None},
-    {},
 ]
 
 
@@ -52,7 +57,13 @@ def test_predict_one_record(client: TestClient, planted: Planted) -> None:
         r = client.post("/predict", json=record)
         assert r.status_code == 200, r.text
         body = r.json()
-        assert set(body) == {"request_id", "model_version", "prediction", "probabilities"}
+        assert set(body) == {
+            "request_id",
+            "model_version",
+            "prediction",
+            "probabilities",
+            "warnings",
+        }
         assert len(body["request_id"]) == 32
         expected = bundle.predict_proba(record)[0]
         got = [body["probabilities"][str(c)] for c in bundle.classes or []]
@@ -74,13 +85,15 @@ def test_predict_a_list_small_and_large(client: TestClient, planted: Planted) ->
         classes = [str(c) for c in bundle.classes or []]
         got = np.array([[p["probabilities"][c] for c in classes] for p in body["predictions"]])
         np.testing.assert_allclose(got, bundle.predict_proba(pd.DataFrame(records)), atol=1e-12)
-    # empty records in a list still get one prediction each
-    r = client.post("/predict", json=[{}] * 40)
-    assert r.status_code == 200 and len(r.json()["predictions"]) == 40
+    # records with no usable value are refused, the whole list with them (nothing logged)
+    for n in (3, 40):
+        r = client.post("/predict", json=[*planted.records(n - 1), {}])
+        assert r.status_code == 422 and [e["loc"] for e in r.json()["detail"]] == [["body", n - 1]]
 
 
 def test_fast_path_and_documented_route_agree(planted: Planted, tmp_path: Path) -> None:
-    bodies: list[Any] = [*MESSY, MESSY, {"Pclass": {"x": 1}}, {"nope": 1}, [], "text", [1, 2]]
+    bodies: list[Any] = [*MESSY, MESSY, *UNUSABLE, UNUSABLE, {"Pclass": {"x": 1}}, {"nope": 1}]
+    bodies += [[], "text", [1, 2], {"Sex": "male", "age": 3}]
     answers = []
     for fast in (True, False):
         with _client(planted, tmp_path / str(fast), fast_path=fast, log_predictions=False) as c:
@@ -90,7 +103,7 @@ def test_fast_path_and_documented_route_agree(planted: Planted, tmp_path: Path) 
                 data = r.json()
                 if r.status_code == 200:
                     items = data.get("predictions", [data])
-                    data = [(i["prediction"], i["probabilities"]) for i in items]
+                    data = [(i["prediction"], i["probabilities"], i["warnings"]) for i in items]
                 else:
                     data = sorted(tuple(map(str, e["loc"])) for e in data["detail"])
                 seen.append((r.status_code, data))
@@ -104,8 +117,9 @@ def test_fast_path_and_documented_route_agree(planted: Planted, tmp_path: Path) 
         ({"Pclass": {"a": 1}}, ["body", "Pclass"]),
         ({"Age": [1, 2]}, ["body", "Age"]),
         ({"Age": "x" * 10_001}, ["body", "Age"]),
-        ({"not_a_column": 1}, ["body", "not_a_column"]),
+        ({"not_a_column": 1}, ["body", "<field>"]),
         ({CANARIES["email"]: 1}, ["body", "<field>"]),
+        ({"Sex": "male", "sex_of_passenger": 1}, ["body", "<field>"]),
         ([{"Age": 1}, {"Sex": {}}], ["body", 1, "Sex"]),
         ([], ["body"]),
         ("a string", ["body"]),
@@ -146,6 +160,14 @@ def test_unknown_fields_can_be_ignored(planted: Planted, tmp_path: Path) -> None
     with _client(planted, tmp_path, unknown_fields="ignore") as c:
         r = c.post("/predict", json={"Sex": "male", "extra": 1})
         assert r.status_code == 200, r.text
+        said = [w for w in r.json()["warnings"] if w["type"] == "unknown_fields"]
+        assert said == [
+            {
+                "field": None,
+                "type": "unknown_fields",
+                "msg": "1 field(s) that are not columns of the training file were ignored",
+            }
+        ]
         assert c.get("/model").json()["unknown_fields"] == "ignore"
 
 
@@ -174,8 +196,9 @@ def test_api_key(planted: Planted, tmp_path: Path) -> None:
         r = c.post("/predict", json={"Sex": "male"})
         assert r.status_code == 401 and "X-API-Key" in r.json()["detail"]
         assert c.post("/predict", json={}, headers={"X-API-Key": "wrong" * 5}).status_code == 401
-        assert c.post("/predict", json={}, headers={"X-API-Key": key}).status_code == 200
-        r = c.post("/predict", json={}, headers={"Authorization": f"Bearer {key}"})
+        ok = c.post("/predict", json={"Sex": "male"}, headers={"X-API-Key": key})
+        assert ok.status_code == 200
+        r = c.post("/predict", json={"Sex": "male"}, headers={"Authorization": f"Bearer {key}"})
         assert r.status_code == 200
         schema = c.get("/openapi.json", headers={"X-API-Key": key}).json()
         assert "APIKeyHeader" in schema["components"]["securitySchemes"]
@@ -234,7 +257,15 @@ def test_batch_csv_and_jsonl(client: TestClient, planted: Planted) -> None:
     )
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     out = pd.read_csv(__import__("io").StringIO(r.text))
-    assert list(out.columns) == ["row", "request_id", "prediction", "proba_0", "proba_1", "error"]
+    assert list(out.columns) == [
+        "row",
+        "request_id",
+        "prediction",
+        "proba_0",
+        "proba_1",
+        "warnings",
+        "error",
+    ]
     assert len(out) == len(raw) and out["row"].tolist() == list(range(1, len(raw) + 1))
     np.testing.assert_allclose(out[["proba_0", "proba_1"]].to_numpy(), expected, atol=1e-12)
     assert_no_canary(r.text)
@@ -294,11 +325,31 @@ def test_the_log_keeps_protected_rows(planted: Planted, tmp_path: Path) -> None:
     assert_no_canary(tmp_path)
 
 
-def test_feedback_validation(client: TestClient) -> None:
-    ok = client.post("/feedback", json={"request_id": "a" * 32, "actual": 1})
-    assert ok.status_code == 200 and ok.json() == {"request_id": "a" * 32, "stored": True}
-    again = client.post("/feedback", json={"request_id": "a" * 32 + "-3", "actual": "1"})
+def test_feedback_validation(client: TestClient, planted: Planted) -> None:
+    one = client.post("/predict", json=planted.records(1)[0]).json()["request_id"]
+    many = client.post("/predict", json=planted.records(4)).json()["request_id"]
+    ok = client.post("/feedback", json={"request_id": one, "actual": 1})
+    assert ok.status_code == 200 and ok.json() == {"request_id": one, "stored": True}
+    again = client.post("/feedback", json={"request_id": f"{many}-3", "actual": "1"})
     assert again.status_code == 200
+    for never in ("a" * 32, f"{many}-4", f"{one}-0"):  # ids no prediction ever had: a 404
+        r = client.post("/feedback", json={"request_id": never, "actual": 1})
+        assert r.status_code == 404, r.text
+        assert r.json() == {
+            "detail": "no prediction has this request id; send the request_id that POST "
+            "/predict returned"
+        }
+    import time
+
+    from apprentice.serve import read_log
+
+    url = client.app.state.service.log.url  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 10
+    stored: list[str] = []
+    while not {one, f"{many}-3"} <= set(stored) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the feedback rows are written by the log's thread
+        stored = read_log(url, "feedback")["request_id"].tolist()
+    assert one in stored and f"{many}-3" in stored and "a" * 32 not in stored
     for bad in (
         {"request_id": "a" * 32, "actual": 7},
         {"request_id": "a" * 32, "actual": True},

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import difflib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +16,50 @@ from apprentice.bundle.cleaning import clean_frame, row_cleaner
 from apprentice.bundle.runtime import Predictor
 from apprentice.decision import DEFAULT_THRESHOLD, decide
 from apprentice.errors import BundleError
+
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def _squash(name: str) -> str:
+    """A column name without case, spaces or punctuation (``monthly_income`` ->
+    ``monthlyincome``), to match near names."""
+    return _NOT_ALNUM.sub("", name.lower())
+
+
+@dataclass(frozen=True)
+class ColumnCheck:
+    """How the columns of a table meet a bundle's input contract.
+
+    ``missing``: columns the model uses that the table lacks; ``unknown``: columns of the
+    table that are not columns of the training file; ``suggestions``: a missing column ->
+    the unknown column that is most likely it under another spelling.
+    """
+
+    missing: tuple[str, ...] = ()
+    unknown: tuple[str, ...] = ()
+    suggestions: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing and not self.unknown
+
+    def describe(self) -> str:
+        """One sentence naming the missing and unknown columns, with "did you mean"."""
+        parts = []
+        if self.missing:
+            shown = ", ".join(
+                f"'{m}' (did you mean '{self.suggestions[m]}'?)"
+                if m in self.suggestions
+                else f"'{m}'"
+                for m in self.missing
+            )
+            parts.append(f"lacks {len(self.missing)} column(s) the model needs: {shown}")
+        if self.unknown:
+            shown = ", ".join(f"'{u}'" for u in self.unknown)
+            parts.append(
+                f"has {len(self.unknown)} column(s) that are not in the training file: {shown}"
+            )
+        return "; and ".join(parts)
 
 
 class Bundle:
@@ -82,6 +129,63 @@ class Bundle:
         """The model's raw output for raw rows: probabilities ``(n, n_classes)`` for
         classification, values ``(n,)`` for regression (what ``predict*`` build on)."""
         return self._output(X)
+
+    @property
+    def required_columns(self) -> list[str]:
+        """The columns of the training file the model uses (raw names, as in the file)."""
+        sources = {}
+        recipe = getattr(self.cleaner, "recipe_", None)
+        for rec in getattr(recipe, "columns", None) or []:
+            sources[str(rec.name)] = str(rec.source)
+        used = list(getattr(self.predictor, "input_columns", None) or [])
+        if not used:
+            used = list(self.manifest.get("feature_columns") or [])
+        return [sources.get(str(c), str(c)) for c in used]
+
+    def known_columns(self) -> set[str]:
+        """Every column name the bundle accepts: the training file's columns, their cleaned
+        names and the target."""
+        known = set(self.input_columns) | set(self.required_columns)
+        recipe = getattr(self.cleaner, "recipe_", None)
+        known |= {str(rec.name) for rec in getattr(recipe, "columns", None) or []}
+        if self.target is not None:
+            known.add(str(self.target))
+        return known
+
+    def check_columns(self, columns: Sequence[Any], *, ignore: Iterable[str] = ()) -> ColumnCheck:
+        """Compare a table's columns with the input contract (``ignore``: columns the
+        caller uses itself, such as an id copied to the output)."""
+        names = [str(c) for c in columns]
+        present = set(names)
+        recipe = getattr(self.cleaner, "recipe_", None)
+        alternates = {
+            str(rec.source): str(rec.name) for rec in getattr(recipe, "columns", None) or []
+        }
+        missing = [
+            c
+            for c in self.required_columns
+            if c not in present and alternates.get(c) not in present
+        ]
+        known = self.known_columns() | set(ignore)
+        unknown = [n for n in dict.fromkeys(names) if n not in known]
+        suggestions: dict[str, str] = {}
+        pool = list(unknown)
+        for name in missing:
+            if not pool:
+                break
+            squashed = {_squash(u): u for u in pool}
+            key = _squash(name)
+            match = squashed.get(key)
+            if match is None and len(key) >= 3:  # ``age`` in ``age_years``, ``income_usd``
+                within = [u for k, u in squashed.items() if len(k) >= 3 and (key in k or k in key)]
+                match = within[0] if len(within) == 1 else None
+            if match is None:
+                close = difflib.get_close_matches(key, list(squashed), n=1, cutoff=0.75)
+                match = squashed[close[0]] if close else None
+            if match is not None:
+                suggestions[name] = match
+                pool.remove(match)
+        return ColumnCheck(tuple(missing), tuple(unknown), suggestions)
 
     def select_input(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The columns the bundle was trained on, in order (absent ones all missing)."""

@@ -8,10 +8,18 @@ from typing import Annotated, Any
 import typer
 
 from apprentice.cli._common import DaskOpt, JsonOpt, QuietOpt, emit_json, err_console
+from apprentice.errors import BundleError, InputError
 
 
 def predict_command(
-    bundle: Annotated[Path, typer.Argument(help="A bundle directory written by apprentice train.")],
+    bundle: Annotated[
+        str,
+        typer.Argument(
+            help="The model: a bundle directory, a run (folder, id or MLflow run id), or a "
+            "registered model (NAME, NAME/VERSION, NAME@ALIAS, models:/...).",
+            metavar="MODEL",
+        ),
+    ],
     file: Annotated[str, typer.Argument(help="Rows to predict (any format apprentice reads).")],
     output: Annotated[
         Path, typer.Option("--output", "-o", help="CSV to write: prediction, proba_<class>.")
@@ -20,39 +28,67 @@ def predict_command(
         list[str] | None,
         typer.Option("--keep", help="Copy this input column into the output (e.g. an id)."),
     ] = None,
+    allow_missing: Annotated[
+        bool,
+        typer.Option(
+            "--allow-missing-columns",
+            help="Predict even when FILE lacks columns the model uses (they are treated as "
+            "missing in every row) or has columns the training file did not (ignored).",
+        ),
+    ] = False,
     dask: DaskOpt = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Predict every row of FILE with a verified bundle; rows keep their order."""
-    from apprentice.bundle import load_bundle
+    """Predict every row of FILE with a verified bundle; rows keep their order.
+
+    FILE must have the columns the model uses, under the names of the training file:
+    a missing or unknown column is an error (nothing is written) unless
+    --allow-missing-columns is given.
+    """
     from apprentice.errors import ConfigError
     from apprentice.read import read, write_csv
 
-    model = load_bundle(bundle)
+    model, shown = load_model(bundle)
     from apprentice.scale import resolve_address
 
     address = resolve_address(dask)
     if address is not None:
-        _predict_on_cluster(model, bundle, file, output, address, keep, json_out, quiet)
+        _predict_on_cluster(
+            model, shown, file, output, address, keep, allow_missing, json_out, quiet
+        )
         return
     result = read(file)
     table = result.table
+    for name in keep or []:
+        if name not in table.columns:
+            raise ConfigError(f"--keep column '{name}' is not in {file}; nothing was written")
+    check = model.check_columns(table.columns, ignore=keep or [])
+    if not check.ok and not allow_missing:
+        raise InputError(
+            f"{file} {check.describe()}. Rename the columns as in the training file, or pass "
+            "--allow-missing-columns to predict anyway (missing columns count as missing "
+            "values, unknown ones are ignored); nothing was written"
+        )
+    affected = len(table) if check.missing else 0
     predictions = model.predict_frame(table)
     for name in reversed(keep or []):
-        if name not in table.columns:
-            raise ConfigError(f"--keep column '{name}' is not in {file}")
         predictions.insert(0, name, table[name].to_numpy())
     text = predictions.astype(object).where(predictions.notna(), None)
     text = text.map(lambda v: v if v is None or isinstance(v, str) else _fmt(v))
     write_csv(text.astype("str"), output)
     summary = {
-        "bundle": str(bundle),
+        "bundle": shown,
         "rows": len(predictions),
         "quarantined": int(result.rows_quarantined),
         "output": str(output),
         "columns": list(predictions.columns),
+        "missing_columns": list(check.missing),
+        "unknown_columns": list(check.unknown),
+        "rows_with_missing_columns": affected,
     }
+    if (check.missing or check.unknown) and not quiet:
+        err_console.print(f"[yellow]warning:[/] {_affected(check, affected)}", soft_wrap=True)
     if json_out:
         emit_json(summary)
         return
@@ -65,6 +101,45 @@ def predict_command(
             )
 
 
+def load_model(ref: str) -> tuple[Any, str]:
+    """The bundle ``ref`` names and how to show it: a bundle folder, or anything that
+    ``apprentice compare`` resolves (a run folder, run id or MLflow run id; a registered
+    ``NAME``, ``NAME/VERSION``, ``NAME@ALIAS`` or ``models:/...``)."""
+    from apprentice.bundle import load_bundle
+    from apprentice.config import get_settings
+    from apprentice.workflows.compare import resolve
+    from apprentice.workflows.run import RECORD, RunNotFoundError
+
+    text = ref.strip()
+    path = Path(text).expanduser()
+    if path.is_dir() and not (path / RECORD).is_file():
+        return load_bundle(path), text
+    try:
+        contender = resolve(text, settings=get_settings())
+    except RunNotFoundError as exc:
+        raise BundleError(
+            f"no bundle folder at {text}, and {exc.message}; pass the folder apprentice "
+            "train --out wrote, a run id, or a registered model (NAME, NAME@ALIAS, NAME/VERSION)"
+        ) from None
+    return contender.bundle, contender.label
+
+
+def _affected(check: Any, rows: int) -> str:
+    parts = []
+    if check.missing:
+        parts.append(
+            f"{rows:,} row(s) were predicted without "
+            + ", ".join(f"'{c}'" for c in check.missing)
+            + " (treated as missing)"
+        )
+    if check.unknown:
+        parts.append(
+            f"{len(check.unknown)} unknown column(s) were ignored: "
+            + ", ".join(f"'{c}'" for c in check.unknown)
+        )
+    return "; ".join(parts)
+
+
 def _fmt(value: object) -> str:
     if isinstance(value, float):
         return repr(value)
@@ -73,20 +148,44 @@ def _fmt(value: object) -> str:
 
 def _predict_on_cluster(
     model: Any,
-    bundle: Path,
+    bundle: str,
     file: str,
     output: Path,
     address: str,
     keep: list[str] | None,
+    allow_missing: bool,
     json_out: bool,
     quiet: bool,
 ) -> None:
-    """Partition by partition on the Dask workers; the output written in row order."""
-    from apprentice.scale import connect, predict_partitioned
+    """Partition by partition on the Dask workers; the output written in row order. The
+    columns are checked against the input contract before any row is predicted."""
+    from apprentice.errors import ConfigError
+    from apprentice.scale import connect, predict_partitioned, read_partitioned
 
     with connect(address) as client:
-        summary = predict_partitioned(model, file, output, client=client, keep=keep)
-    summary["bundle"] = str(bundle)
+        assert client is not None  # an address was given
+        table = read_partitioned(str(file), client=client)
+        for name in keep or []:
+            if name not in table.columns:
+                raise ConfigError(f"--keep column '{name}' is not in {file}; nothing was written")
+        check = model.check_columns(table.columns, ignore=keep or [])
+        if not check.ok and not allow_missing:
+            raise InputError(
+                f"{file} {check.describe()}. Rename the columns as in the training file, or "
+                "pass --allow-missing-columns to predict anyway (missing columns count as "
+                "missing values, unknown ones are ignored); nothing was written"
+            )
+        summary = predict_partitioned(model, table.frame, output, client=client, keep=keep)
+    summary["bundle"] = bundle
+    summary["quarantined"] = int(table.rows_quarantined)
+    summary["missing_columns"] = list(check.missing)
+    summary["unknown_columns"] = list(check.unknown)
+    summary["rows_with_missing_columns"] = summary["rows"] if check.missing else 0
+    if (check.missing or check.unknown) and not quiet:
+        err_console.print(
+            f"[yellow]warning:[/] {_affected(check, summary['rows_with_missing_columns'])}",
+            soft_wrap=True,
+        )
     if json_out:
         emit_json(summary)
     elif not quiet:

@@ -37,6 +37,14 @@ def serve_command(
         str,
         typer.Option("--unknown-fields", help="'reject' unknown request fields (422) or 'ignore'."),
     ] = "reject",
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Refuse (422) any record with a contract warning: missing fields, unreadable "
+            "values, unseen categories, values out of the training range.",
+        ),
+    ] = False,
     max_body_mb: Annotated[
         float, typer.Option("--max-body-mb", help="Largest request body (413 above).")
     ] = 10.0,
@@ -91,6 +99,7 @@ def serve_command(
         database_url=db_url,
         api_key_env=api_key_env,
         unknown_fields=unknown_fields,
+        strict=strict,
         max_body_bytes=int(max_body_mb * 1024 * 1024),
         grace_period=grace,
         access_log=access_log,

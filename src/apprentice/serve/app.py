@@ -44,12 +44,16 @@ from apprentice.serve.log import NotLoggedError, PredictionLog, default_url
 from apprentice.serve.metrics import ENDPOINTS, Metrics
 from apprentice.serve.privacy import LogProtector
 from apprentice.serve.schema import (
+    STRICT_ERROR,
     FeedbackStored,
+    InputContract,
     MessageResponse,
     Models,
+    RecordsRejected,
     RecordValidator,
     ValidationErrorResponse,
     clean_errors,
+    strict_from_query,
 )
 
 Scope = MutableMapping[str, Any]
@@ -80,6 +84,7 @@ class ServeOptions:
     max_records: int = 1_000
     max_text: int = 10_000
     unknown_fields: str = "reject"
+    strict: bool = False  # any contract warning is a 422 (a request can ask with ?strict=true)
     log_predictions: bool = True
     fast_path: bool = True
     model_name: str | None = None
@@ -140,6 +145,12 @@ class Service:
             max_text=options.max_text,
         )
         self.known = set(self.models.columns)
+        self.contract = InputContract(
+            bundle,
+            self.compiled.columns,
+            self.known,
+            ignore_unknown=options.unknown_fields == "ignore",
+        )
         self.task = bundle.task
         self.classes = list(bundle.classes or [])
         self.class_keys = [str(c) for c in self.classes]
@@ -268,17 +279,26 @@ class Service:
         self.metrics.predicted(None, None, value)
         return {"request_id": rid, "prediction": value, "probabilities": None}, value, None
 
-    def predict_one(self, record: Mapping[str, Any], endpoint: str = "predict") -> dict[str, Any]:
+    def predict_one(
+        self, record: Mapping[str, Any], endpoint: str = "predict", strict: bool = False
+    ) -> dict[str, Any]:
         start = time.perf_counter()
         out, typed = self.compiled.predict_record(record)
+        errors: list[dict[str, Any]] = []
+        warnings = self.contract.check(record, typed, strict=strict, loc=["body"], errors=errors)
+        if errors:
+            raise RecordsRejected(errors)
         rid = _request_id()
         item, label, probs = self._item(out[0], rid)
+        item["warnings"] = warnings
         if self.log is not None:
             latency = (time.perf_counter() - start) * 1000.0
             self.log.add((rid, time.time(), endpoint, record, typed, label, probs, latency))
         return item
 
-    def predict_many(self, records: list[Mapping[str, Any]], base: str) -> list[dict[str, Any]]:
+    def predict_many(
+        self, records: list[Mapping[str, Any]], base: str, strict: bool = False
+    ) -> list[dict[str, Any]]:
         import pandas as pd
 
         start = time.perf_counter()
@@ -290,6 +310,13 @@ class Service:
             out, typed = self.compiled.predict_frame(pd.DataFrame(records))
             outputs = list(out)
             typed_rows = typed.to_dict("records")
+        errors: list[dict[str, Any]] = []
+        warned = [
+            self.contract.check(r, t, strict=strict, loc=["body", i], errors=errors)
+            for i, (r, t) in enumerate(zip(records, typed_rows, strict=True))
+        ]
+        if errors:
+            raise RecordsRejected(errors[:100])
         now = time.time()
         latency = (time.perf_counter() - start) * 1000.0 / max(len(records), 1)
         items = []
@@ -298,15 +325,18 @@ class Service:
         ):
             rid = f"{base}-{i}"
             item, label, probs = self._item(np.asarray(row), rid)
+            item["warnings"] = warned[i]
             items.append(item)
             if self.log is not None:
                 self.log.add((rid, now, "predict", record, typed_row, label, probs, latency))
         return items
 
-    async def predict_object(self, obj: Any) -> bytes:
-        """The response body of a validated ``/predict`` body (a record or a list)."""
+    async def predict_object(self, obj: Any, strict: bool = False) -> bytes:
+        """The response body of a validated ``/predict`` body (a record or a list); raises
+        :class:`RecordsRejected` when a record breaks the input contract."""
+        strict = strict or self.options.strict
         if type(obj) is dict:
-            item = self.predict_one(obj)
+            item = self.predict_one(obj, strict=strict)
             item["model_version"] = self.version
             await self.logged()
             return orjson.dumps(item, option=orjson.OPT_SERIALIZE_NUMPY)
@@ -314,9 +344,9 @@ class Service:
         if len(obj) > THREAD_LIST:
             import anyio
 
-            items = await anyio.to_thread.run_sync(self.predict_many, obj, base)
+            items = await anyio.to_thread.run_sync(self.predict_many, obj, base, strict)
         else:
-            items = self.predict_many(obj, base)
+            items = self.predict_many(obj, base, strict)
         await self.logged()
         return orjson.dumps(
             {"request_id": base, "model_version": self.version, "predictions": items},
@@ -329,20 +359,47 @@ class Service:
         if self.log is not None:
             await self.log.wait_logged(self.log.last_seq)
 
-    async def predict_bytes(self, body: bytes) -> tuple[int, bytes]:
-        """The hot path: raw JSON bytes to (status, response body)."""
+    async def predict_bytes(self, body: bytes, query: bytes = b"") -> tuple[int, bytes]:
+        """The hot path: raw JSON bytes (and the query string) to (status, response body)."""
+        strict = strict_from_query(query)
+        fallback = False
         try:
             obj = orjson.loads(body)
         except orjson.JSONDecodeError:
-            try:  # integers beyond 64 bits, which orjson refuses
+            try:  # integers beyond 64 bits and lone surrogates, which orjson refuses
                 obj = json.loads(body)
+                fallback = True
             except (ValueError, RecursionError):
                 return 422, _errors([{"loc": ["body"], "msg": "the body is not valid JSON",
                                       "type": "json_invalid"}])  # fmt: skip
         errors = self.validator.body(obj)
+        if fallback and not errors:
+            errors = self.validator.unicode(obj, ["body"])
+        if strict is None:
+            errors.insert(0, dict(STRICT_ERROR))
         if errors:
             return 422, _errors(errors)
-        return 200, await self.predict_object(obj)
+        try:
+            return 200, await self.predict_object(obj, bool(strict))
+        except RecordsRejected as rejected:
+            return 422, _errors(rejected.errors)
+
+    def was_logged(self, request_id: str, wait: float = 30.0, settle: float = 0.5) -> bool:
+        """Whether the log holds a prediction with ``request_id``: rows still queued get up
+        to ``wait`` seconds to be written, and a row the writer has taken ``settle``."""
+        from apprentice.serve.log import has_prediction
+
+        log = self.log
+        if log is None:
+            return False
+        start = time.monotonic()
+        while True:
+            if has_prediction(log.url, request_id):
+                return True
+            spent = time.monotonic() - start
+            if spent > wait or (log.pending == 0 and spent > settle):
+                return False
+            time.sleep(0.02)
 
     def authorized(self, headers: list[tuple[bytes, bytes]]) -> bool:
         key = self.api_key
@@ -478,7 +535,7 @@ class Gate:
                         declared = -1
                     if declared > limit:
                         status = 413
-                        await self._too_large(send, limit)
+                        await self._too_large(send, limit, batch)
                         return
                 elif name == b"content-type":
                     content_type = value
@@ -497,7 +554,7 @@ class Gate:
                 await _respond(send, 415, _message("send the body as application/json"))
                 return
             if service.options.fast_path and path == "/predict" and method == "POST":
-                status, payload = await service.predict_bytes(body)
+                status, payload = await service.predict_bytes(body, scope.get("query_string", b""))
                 await _respond(send, status, payload)
                 return
             if method == "POST" and _is_json(content_type) and not _parses(body):
@@ -535,18 +592,19 @@ class Gate:
         return seen[0]
 
     @staticmethod
-    async def _too_large(send: Send, limit: int) -> None:
-        await _respond(
-            send,
-            413,
-            _message(
-                f"the request body is larger than the limit of {limit / MB:g} MB; send fewer "
-                "records per request, or use POST /predict/batch for files"
-            ),
-            headers=[(b"connection", b"close")],
+    async def _too_large(send: Send, limit: int, batch: bool = False) -> None:
+        text = (
+            f"the upload is larger than the batch limit of {limit / MB:g} MB; split the file"
+            if batch
+            else f"the request body is larger than the limit of {limit / MB:g} MB; send fewer "
+            "records per request, or use POST /predict/batch for files"
         )
+        await _respond(send, 413, _message(text), headers=[(b"connection", b"close")])
 
 
+_UNKNOWN_REQUEST = _message(
+    "no prediction has this request id; send the request_id that POST /predict returned"
+)
 _INVALID_JSON = orjson.dumps(
     {"detail": [{"loc": ["body"], "msg": "the body is not valid JSON", "type": "json_invalid"}]}
 )
@@ -601,7 +659,7 @@ def create_app(
     key, the log database, limits and the unknown-field policy. The prediction log opens when
     the app starts (ASGI lifespan) and is drained when it stops.
     """
-    from fastapi import Body, FastAPI, Request
+    from fastapi import Body, FastAPI, Query, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import HTMLResponse, JSONResponse, Response
     from fastapi.security import APIKeyHeader
@@ -680,7 +738,18 @@ def create_app(
         summary="Predict one record or a list of records",
         tags=["predictions"],
     )
-    async def predict(body: Annotated[Body_, Body()], request: Request) -> Response:  # type: ignore[valid-type]
+    async def predict(
+        body: Annotated[Body_, Body()],  # type: ignore[valid-type]
+        request: Request,
+        strict: Annotated[
+            bool,
+            Query(
+                description="Refuse (422) any record with a warning (missing fields, unreadable "
+                "values, unseen categories, values out of the training range). A server "
+                "started with --strict is strict for every request."
+            ),
+        ] = False,
+    ) -> Response:
         content_type = request.headers.get("content-type", "")
         if not _is_json(content_type.encode("latin-1")):
             return JSONResponse({"detail": "send the body as application/json"}, 415)
@@ -689,7 +758,13 @@ def create_app(
             obj = [r.model_dump(by_alias=True, exclude_unset=True) for r in body]  # type: ignore[attr-defined]
         else:
             obj = body.model_dump(by_alias=True, exclude_unset=True)
-        return Response(await service.predict_object(obj), media_type="application/json")
+        try:
+            payload = await service.predict_object(obj, strict)
+        except RecordsRejected as rejected:
+            return Response(
+                _errors(rejected.errors), status_code=422, media_type="application/json"
+            )
+        return Response(payload, media_type="application/json")
 
     from apprentice.serve.batch import BATCH_OPENAPI, batch_response
 
@@ -722,16 +797,22 @@ def create_app(
     @app.post(
         "/feedback",
         response_model=FeedbackStored,
-        responses=common,
+        responses={
+            **common,
+            404: {"model": MessageResponse, "description": "No prediction has this request id."},
+        },
         dependencies=secured,
         summary="Record the actual outcome of a prediction",
         tags=["monitoring"],
     )
-    async def feedback(body: Annotated[Feedback, Body()]) -> FeedbackStored:  # type: ignore[valid-type]
+    async def feedback(body: Annotated[Feedback, Body()]) -> Response:  # type: ignore[valid-type]
         rid = body.request_id  # type: ignore[attr-defined]
         if service.log is not None:
+            if not await asyncio.to_thread(service.was_logged, rid):
+                return Response(_UNKNOWN_REQUEST, status_code=404, media_type="application/json")
             service.log.add_feedback(rid, body.actual)  # type: ignore[attr-defined]
-        return FeedbackStored(request_id=rid, stored=service.log is not None)
+        stored = FeedbackStored(request_id=rid, stored=service.log is not None)
+        return Response(orjson.dumps(stored.model_dump()), media_type="application/json")
 
     @app.get("/health", summary="The process is alive", tags=["operations"])
     async def health() -> dict[str, str]:

@@ -1025,3 +1025,20 @@ def count_rows(url: str, table: str = "predictions") -> int:
             return int(conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar() or 0)
     finally:
         engine.dispose()
+
+
+_LOOKUP_ENGINES: dict[str, Any] = {}  # one engine per log for has_prediction
+
+
+def has_prediction(url: str, request_id: str) -> bool:
+    """Whether the log at ``url`` holds a committed prediction with ``request_id``."""
+    from sqlalchemy import create_engine, text
+
+    engine = _LOOKUP_ENGINES.get(url)
+    if engine is None:
+        engine = _LOOKUP_ENGINES.setdefault(url, create_engine(url))
+    with engine.connect() as conn:
+        found = conn.execute(
+            text("SELECT 1 FROM predictions WHERE request_id = :rid LIMIT 1"), {"rid": request_id}
+        ).first()
+    return found is not None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
+from numbers import Real
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -114,8 +115,14 @@ class Models:
         extra: Literal["forbid", "ignore"] = "forbid" if unknown_fields == "reject" else "ignore"
         self.Record: type[BaseModel] = create_model(
             "Record",
-            __config__=ConfigDict(extra=extra, validate_by_alias=True, validate_by_name=False),
-            __doc__="One row with the raw field names of the training file.",
+            __config__=ConfigDict(
+                extra=extra,
+                validate_by_alias=True,
+                validate_by_name=False,
+                json_schema_extra={"minProperties": 1},
+            ),
+            __doc__="One row with the raw field names of the training file (a 422 when no "
+            "column the model uses has a usable value).",
             **fields,
         )
         Records = Annotated[list[self.Record], Field(min_length=1, max_length=max_records)]  # type: ignore[name-defined]
@@ -127,6 +134,15 @@ class Models:
         prediction: Any = Label
         if task == "regression":
             prediction = float
+        warnings: tuple[Any, Any] = (
+            list[ContractWarning],
+            Field(
+                default_factory=list,
+                description="What the input contract noticed in this record: missing fields, "
+                "values the recipe could not read, unseen categories, values out of the "
+                "training range (a 422 instead with strict=true).",
+            ),
+        )
         self.Item = create_model(
             "PredictionItem",
             request_id=(str, Field(description="Use it to send feedback on this prediction.")),
@@ -135,6 +151,7 @@ class Models:
                 probabilities,
                 Field(default=None, description="Class -> probability (classification)."),
             ),
+            warnings=warnings,
         )
         self.Single = create_model(
             "Prediction",
@@ -145,6 +162,7 @@ class Models:
                 probabilities,
                 Field(default=None, description="Class -> probability (classification)."),
             ),
+            warnings=warnings,
         )
         self.Many = create_model(
             "Predictions",
@@ -187,6 +205,17 @@ def _one_of(values: list[Any]) -> Any:
     return check
 
 
+class ContractWarning(BaseModel):
+    """One thing the input contract noticed in a record (never a value that was sent)."""
+
+    field: str | None = Field(description="The column of the training file (null: several).")
+    type: str = Field(
+        description="missing_field, missing_value, unreadable, unseen_category, out_of_range "
+        "or unknown_fields."
+    )
+    msg: str
+
+
 class FeedbackStored(BaseModel):
     request_id: str
     stored: bool = True
@@ -209,14 +238,24 @@ class MessageResponse(BaseModel):
 
 
 def safe_name(name: Any, known: set[str]) -> str:
-    """A field name fit for an error message: a known column as is, anything else masked."""
+    """A field name fit for an error message: a known column as is, anything else masked
+    (a name that was sent is never repeated: it may itself be a value, such as an email)."""
     text = str(name)
-    if text in known:
-        return text
-    from apprentice.guard import safe_display
+    return text if text in known else "<field>"
 
-    shown = safe_display(text, limit=40)
-    return shown if shown == text and len(text) <= 40 and text.isprintable() else "<field>"
+
+def unknown_message(name: Any, known: set[str]) -> str:
+    """The message for a field that is not a column, with the column it most likely is."""
+    import difflib
+
+    squash = {re.sub(r"[^0-9a-z]+", "", k.lower()): k for k in known}
+    key = re.sub(r"[^0-9a-z]+", "", str(name).lower()[:200])
+    match = squash.get(key)
+    if match is None and key:
+        close = difflib.get_close_matches(key, list(squash), n=1, cutoff=0.75)
+        match = squash[close[0]] if close else None
+    hint = f" (did you mean '{match}'?)" if match is not None else ""
+    return f"not a column of the training file{hint}; remove it (see GET /model for the columns)"
 
 
 class RecordValidator:
@@ -252,9 +291,8 @@ class RecordValidator:
                 if self.reject_unknown:
                     errors.append(
                         {
-                            "loc": [*loc, safe_name(name, known)],
-                            "msg": "not a column of the training file; remove it (see GET "
-                            "/model for the columns)",
+                            "loc": [*loc, "<field>"],
+                            "msg": unknown_message(name, known),
                             "type": "extra_forbidden",
                         }
                     )
@@ -287,6 +325,30 @@ class RecordValidator:
                         "type": "value_type",
                     }
                 )
+
+    def unicode(self, obj: Any, loc: list[str | int]) -> list[dict[str, Any]]:
+        """Text that is not valid Unicode (a lone surrogate, which JSON escapes can spell and
+        the fallback parser accepts) in a record or a list of records."""
+        errors: list[dict[str, Any]] = []
+        if type(obj) is list:
+            for i, item in enumerate(obj):
+                errors.extend(self.unicode(item, [*loc, i]))
+                if len(errors) >= 100:
+                    break
+            return errors
+        if type(obj) is not dict:
+            return errors
+        for name, value in obj.items():
+            bad_name = not _valid_text(name)
+            if bad_name or (type(value) is str and not _valid_text(value)):
+                errors.append(
+                    {
+                        "loc": [*loc, "<field>" if bad_name or name not in self.known else name],
+                        "msg": UNICODE_MESSAGE,
+                        "type": "string_unicode",
+                    }
+                )
+        return errors
 
     def body(self, obj: Any) -> list[dict[str, Any]]:
         errors: list[dict[str, Any]] = []
@@ -322,6 +384,23 @@ class RecordValidator:
         return errors
 
 
+UNICODE_MESSAGE = "text that is not valid Unicode (a lone surrogate); send UTF-8 text"
+
+
+def _valid_text(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def has_surrogates(text: str) -> bool:
+    """Whether ``text`` holds a lone surrogate (bytes that were not UTF-8, decoded with
+    ``surrogateescape``, or a JSON escape of one)."""
+    return not _valid_text(text)
+
+
 def valid_request_id(text: str) -> bool:
     return bool(_REQUEST_ID_RE.match(text))
 
@@ -335,7 +414,7 @@ def clean_errors(
 ) -> list[dict[str, Any]]:
     """pydantic/FastAPI errors made fit to send: one message per field, no submitted values
     (``input``, ``ctx`` and ``url`` dropped), union branches merged, unknown names masked."""
-    merged: dict[tuple[str | int, ...], dict[str, Any]] = {}
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
     for err in errors:
         raw_loc = list(err.get("loc", ()))
         if body_is_list is not None and len(raw_loc) > 1 and isinstance(raw_loc[1], str):
@@ -358,7 +437,11 @@ def clean_errors(
                 loc.append(safe_name(part, known | _MODEL_FIELDS))
         kind = str(err.get("type", "value_error"))
         msg = _MESSAGES.get(kind) or str(err.get("msg", "invalid value"))
-        key = tuple(loc)
+        if kind == "extra_forbidden" and raw_loc:
+            msg = unknown_message(raw_loc[-1], known)
+        key: tuple[Any, ...] = tuple(loc)
+        if kind == "extra_forbidden":
+            key = (*loc, len(merged))  # each unknown field its own error, all shown masked
         if key in merged:
             if len(loc) <= 1:
                 msg = "the body must be a JSON object (one record) or a JSON array of records"
@@ -375,7 +458,7 @@ def clean_errors(
 
 _BRANCHES = frozenset({"bool", "int", "float", "str", "none", "Record", "constrained-str"})
 _BRANCH_PREFIXES = ("list[", "function-", "constrained-", "json-or-python", "lax-or-strict")
-_MODEL_FIELDS = {"request_id", "actual", "prediction", "probabilities"}
+_MODEL_FIELDS = {"request_id", "actual", "prediction", "probabilities", "strict"}
 _MESSAGES = {
     "extra_forbidden": "not a column of the training file; remove it (see GET /model for the "
     "columns)",
@@ -386,4 +469,249 @@ _MESSAGES = {
     "model_attributes_type": "must be a JSON object",
     "model_type": "must be a JSON object",
     "list_type": "must be a JSON array",
+    "bool_parsing": "must be true or false",
+    "string_unicode": "text that is not valid Unicode (a lone surrogate); send UTF-8 text",
+    "bool_type": "must be true or false",
 }
+
+
+# --------------------------------------------------------------------------- the input contract
+
+_ABSENT = object()
+_WARNING_CACHE = 10_000
+TRUE_WORDS = frozenset({"true", "1", "yes", "on", "t", "y"})
+FALSE_WORDS = frozenset({"false", "0", "no", "off", "f", "n"})
+
+
+class RecordsRejected(Exception):
+    """Records that break the input contract: ``errors`` are 422 items (no sent value)."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(f"{len(errors)} contract error(s)")
+        self.errors = errors
+
+
+def parse_strict(value: str | None) -> bool | None:
+    """A ``strict`` query value as FastAPI reads a bool (None when it is not one)."""
+    if value is None:
+        return False
+    text = value.strip().lower()
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    return None
+
+
+def strict_from_query(query: bytes) -> bool | None:
+    """``strict`` of a raw query string (False when absent, None when not a boolean)."""
+    if not query or b"strict" not in query:
+        return False
+    from urllib.parse import parse_qsl
+
+    found = None
+    for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        if name == "strict":
+            found = value
+    return parse_strict(found)
+
+
+STRICT_ERROR = {"loc": ["query", "strict"], "msg": "must be true or false", "type": "bool_parsing"}
+
+
+def _typed_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return value != value
+    import pandas as pd
+
+    return value is pd.NA or value is pd.NaT
+
+
+class _Column:
+    """One column the model uses: its raw name, the recipe that cleans it, its schema."""
+
+    def __init__(self, name: str, rec: Any, info: Mapping[str, Any] | None) -> None:
+        self.name = name  # the typed (cleaned) name
+        self.source = str(rec.source) if rec is not None else name
+        self.alt = name if name != self.source else None
+        self.rec = rec
+        info = info or {}
+        self.kind = str(info.get("type") or (rec.kind if rec is not None else "value"))
+        self.nullable = bool(info.get("nullable", True))
+        low, high = info.get("minimum"), info.get("maximum")
+        numeric = self.kind in ("number", "integer", "float")
+        self.low = float(low) if numeric and isinstance(low, int | float) else None
+        self.high = float(high) if numeric and isinstance(high, int | float) else None
+        self.codes: dict[str, int] = {}
+
+    def rule(self, raw: Any) -> int | None:
+        """The recipe's :class:`~apprentice.clean.recipe.Rule` for a raw cell (None without
+        a recipe), memoised per distinct cell."""
+        if self.rec is None:
+            return None
+        text = raw if isinstance(raw, str) else str(raw)
+        code = self.codes.get(text)
+        if code is None:
+            import pandas as pd
+
+            from apprentice.clean.recipe import apply_column
+
+            code = int(apply_column(self.rec, pd.Series([text], dtype="str")).codes[0])
+            if len(self.codes) < _WARNING_CACHE:
+                self.codes[text] = code
+        return code
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+class InputContract:
+    """The warnings of each record against the bundle's input contract.
+
+    A warning names a column of the training file, never a value that was sent:
+
+    * ``missing_field``: a column the model uses is absent from the record;
+    * ``missing_value``: null (or a missing-value marker) in a column never missing in training;
+    * ``unreadable``: the recipe could not read the value as the column's type;
+    * ``unseen_category``: a category not seen in training;
+    * ``out_of_range``: a number below the smallest or above the largest value in training;
+    * ``unknown_fields``: fields that are not columns of the training file were ignored
+      (``unknown_fields="ignore"``; their names are not repeated).
+
+    Every one of them makes the value missing for the model except ``out_of_range``. A record
+    with no usable value in any column the model uses is rejected (422); ``strict`` rejects
+    any warning.
+    """
+
+    def __init__(
+        self, bundle: Any, typed_columns: Sequence[str], known: set[str], *, ignore_unknown: bool
+    ) -> None:
+        from apprentice.clean.recipe import Rule
+
+        self.unparseable = int(Rule.UNPARSEABLE)
+        self.unseen = int(Rule.UNSEEN)
+        self.ignore_unknown = ignore_unknown
+        recipe = getattr(bundle.cleaner, "recipe_", None)
+        recipes = {str(rec.name): rec for rec in getattr(recipe, "columns", None) or []}
+        schema = bundle.manifest.get("schema") or {}
+        info = {str(c.get("name")): c for c in schema.get("columns", []) if isinstance(c, Mapping)}
+        self.columns = [
+            _Column(str(n), recipes.get(str(n)), info.get(str(n))) for n in typed_columns
+        ]
+        self.known = known
+        self.required = [c.source for c in self.columns]
+        self.no_features = (
+            "none of the columns the model uses has a usable value (each is absent, null or "
+            "unreadable); send at least one of: "
+            + ", ".join(self.required[:30])
+            + (", ..." if len(self.required) > 30 else "")
+            + " (see GET /model)"
+        )
+
+    def warnings(
+        self, raw: Mapping[str, Any], typed: Mapping[str, Any]
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """(warnings, usable): usable when at least one column the model uses has a value."""
+        out: list[dict[str, Any]] = []
+        usable = False
+        get = raw.get
+        for col in self.columns:
+            value = typed.get(col.name)
+            if not _typed_missing(value):
+                usable = True
+                low, high = col.low, col.high
+                if low is not None and type(value) is not bool and isinstance(value, Real):
+                    number = float(value)
+                    if number < low:
+                        out.append(
+                            _warning(
+                                col.source,
+                                "out_of_range",
+                                "below the smallest value seen in training (" + _number(low) + ")",
+                            )
+                        )
+                    elif high is not None and number > high:
+                        out.append(
+                            _warning(
+                                col.source,
+                                "out_of_range",
+                                "above the largest value seen in training (" + _number(high) + ")",
+                            )
+                        )
+                continue
+            sent = get(col.source, _ABSENT)
+            if sent is _ABSENT and col.alt is not None:
+                sent = get(col.alt, _ABSENT)
+            if sent is _ABSENT:
+                out.append(
+                    _warning(
+                        col.source, "missing_field", "absent from the record; predicted as missing"
+                    )
+                )
+                continue
+            code = None if sent is None else col.rule(sent)
+            if code == self.unparseable or (code is None and sent is not None):
+                out.append(
+                    _warning(
+                        col.source,
+                        "unreadable",
+                        f"could not be read as {_article(col.kind)}; predicted as missing",
+                    )
+                )
+            elif code == self.unseen:
+                out.append(
+                    _warning(
+                        col.source,
+                        "unseen_category",
+                        "not a category seen in training; predicted as missing",
+                    )
+                )
+            elif not col.nullable:
+                out.append(
+                    _warning(
+                        col.source,
+                        "missing_value",
+                        "missing, but never missing in training; predicted as missing",
+                    )
+                )
+        return out, usable
+
+    def check(
+        self,
+        raw: Mapping[str, Any],
+        typed: Mapping[str, Any],
+        *,
+        strict: bool,
+        loc: list[str | int],
+        errors: list[dict[str, Any]],
+    ) -> list[dict[str, Any]]:
+        """The record's warnings; its 422 errors appended to ``errors``."""
+        found, usable = self.warnings(raw, typed)
+        if self.ignore_unknown:
+            extra = sum(1 for name in raw if name not in self.known)
+            if extra:
+                found.append(
+                    _warning(
+                        None,
+                        "unknown_fields",
+                        f"{extra} field(s) that are not columns of the training file were ignored",
+                    )
+                )
+        if not usable:
+            errors.append({"loc": loc, "msg": self.no_features, "type": "no_features"})
+        elif strict and found:
+            for w in found:
+                where = [*loc, w["field"]] if w["field"] is not None else loc
+                errors.append({"loc": where, "msg": "strict: " + w["msg"], "type": w["type"]})
+        return found
+
+
+def _warning(field: str | None, kind: str, msg: str) -> dict[str, Any]:
+    return {"field": field, "type": kind, "msg": msg}
+
+
+def _article(kind: str) -> str:
+    return ("an " if kind[:1] in "aeiou" else "a ") + kind
