@@ -195,8 +195,18 @@ def _show_read(
         f"{account.rows_quarantined:,}; {n_columns} columns"
         + (f"; {account.rows_repaired:,} repaired" if account.rows_repaired else "")
     )
+    lines = getattr(account, "lines", None)
+    if lines is not None:
+        err.print(f"  {lines.describe()}", markup=False)
     for note in account.notes:
         err.print(f"  - {note}", markup=False)
+    for other in getattr(account, "other_tables", []):
+        names = ", ".join(other.header[:6]) + (", ..." if len(other.header) > 6 else "")
+        err.print(
+            f"  - another table on lines {other.first_line}-{other.last_line}: "
+            f"{other.n_columns} columns ({names}); not read",
+            markup=False,
+        )
     if preview is not None:
         from apprentice.guard import detect_pii, mask_frame
 

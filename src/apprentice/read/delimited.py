@@ -9,6 +9,7 @@ the wrong width back to the same repair logic.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ from apprentice.read._source import Source, source_bytes
 from apprentice.read._table import parse_table
 from apprentice.read.encoding import decode
 from apprentice.read.hints import ReadHints
-from apprentice.read.result import ReadResult, make_quarantine, text_frame
+from apprentice.read.result import LineAccount, ReadResult, make_quarantine, text_frame
 
 
 def unique_names(names: list[str]) -> list[str]:
@@ -68,6 +69,8 @@ def _fast(source: Source, hints: ReadHints, settings: Settings, progress: Any) -
         other_tables=[],
         original_columns=[] if parsed.header_generated else list(parsed.header),
         header_generated=parsed.header_generated,
+        # the fast path counts records, not physical lines, after the sampled head
+        lines=LineAccount(counts=dict(Counter(parsed.line_roles))),
     )
 
 
@@ -112,4 +115,5 @@ def read_delimited(
         other_tables=parsed.other_tables,
         original_columns=[] if parsed.header_generated else list(parsed.header),
         header_generated=parsed.header_generated,
+        lines=LineAccount.from_roles(parsed.line_roles),
     )
