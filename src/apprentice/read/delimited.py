@@ -9,6 +9,7 @@ the wrong width back to the same repair logic.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from apprentice.config import Settings
 from apprentice.errors import EmptyInputError
-from apprentice.read._source import Source, source_bytes
+from apprentice.read._source import Source, dedupe, source_bytes
 from apprentice.read._table import parse_table
 from apprentice.read.encoding import decode
 from apprentice.read.hints import ReadHints
@@ -24,18 +25,27 @@ from apprentice.read.result import LineAccount, ReadResult, make_quarantine, tex
 
 
 def unique_names(names: list[str]) -> list[str]:
-    """Column names made unique for the frame (``a``, ``a.1``); empty names get a position."""
-    out: list[str] = []
-    seen: set[str] = set()
-    for i, name in enumerate(names):
-        base = name if name.strip() else f"column_{i + 1}"
-        cand, k = base, 0
-        while cand in seen:
-            k += 1
-            cand = f"{base}.{k}"
-        seen.add(cand)
-        out.append(cand)
-    return out
+    """Column names made unique for the frame (``a``, ``a_2``, as the cleaner names them);
+    empty names get their position (``column_3``)."""
+    return dedupe([name if name.strip() else f"column_{i + 1}" for i, name in enumerate(names)])
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _control_note(text: str) -> str | None:
+    """A note naming the control characters (NUL ...) the text holds, kept as written."""
+    found = Counter(_CONTROL.findall(text))
+    if not found:
+        return None
+    names = {"\x00": "NUL", "\x1b": "ESC", "\x7f": "DEL"}
+    listed = ", ".join(
+        f"{n} {names.get(ch, f'U+{ord(ch):04X}')}" for ch, n in sorted(found.items())
+    )
+    return (
+        f"control characters in the text ({listed}): kept as written in their cells; "
+        "check the export that made the file"
+    )
 
 
 def _fast(source: Source, hints: ReadHints, settings: Settings, progress: Any) -> ReadResult | None:
@@ -97,6 +107,9 @@ def read_delimited(
             f"{source.name}: the file holds only whitespace; there is no table to read"
         )
     parsed = parse_table(text, hints)
+    control = _control_note(text)
+    if control:
+        notes.append(control)
     names = unique_names(parsed.header)
     if names != parsed.header and not parsed.header_generated:
         notes.append("duplicate or empty column names made unique")
