@@ -47,6 +47,8 @@ _TYPED = {"INT", "DEC", "NUMLIKE", "CODE", "URL", "EMPTY"}
 _MAX_REPAIRS = 2000
 _COMMENT = ("#", "//")
 _PROFILE_ROWS = 5000
+_PROFILE_CELLS = 200_000  # a wide table is profiled on fewer rows: cost stays linear in cells
+_FLOOR_CELLS = 100_000
 
 
 @dataclass
@@ -647,9 +649,10 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
     main_recs = [structure[k] for k in range(*main)]
     clean_rows = [r.fields for r in main_recs if len(r.fields) == width]
     profile_rows = clean_rows[3:] if len(clean_rows) >= 13 else clean_rows[1:] or clean_rows
-    if len(profile_rows) > _PROFILE_ROWS:
-        step = len(profile_rows) / _PROFILE_ROWS
-        profile_rows = [profile_rows[int(i * step)] for i in range(_PROFILE_ROWS)]
+    cap = min(_PROFILE_ROWS, max(50, _PROFILE_CELLS // max(width, 1)))
+    if len(profile_rows) > cap:
+        step = len(profile_rows) / cap
+        profile_rows = [profile_rows[int(i * step)] for i in range(cap)]
     profile = TableProfile(profile_rows, width)
 
     # -- header rows
@@ -724,7 +727,9 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
     attempts = 0
     blank = 0
     clean_scores = (
-        sorted(profile.row_logp(r) for r in profile_rows[:2000]) if profile_rows else [0.0]
+        sorted(profile.row_logp(r) for r in profile_rows[: max(20, _FLOOR_CELLS // max(width, 1))])
+        if profile_rows
+        else [0.0]
     )
     floor = clean_scores[max(0, len(clean_scores) // 100)] - 3.0 * max(width, 1)
     quote = fmt.quotechar

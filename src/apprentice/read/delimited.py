@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -48,12 +49,24 @@ def _control_note(text: str) -> str | None:
     )
 
 
+_WIDE_BYTES = 2 * 1024 * 1024
+_WIDE_HEAD = 64 * 1024
+
+
+def _wide(path: Path) -> bool:
+    """Lines of 4 KB and more on average in the first 64 KB: a wide table, read by the fast
+    path whatever its size (the careful path costs Python work per cell)."""
+    with path.open("rb") as fh:
+        head = fh.read(_WIDE_HEAD)
+    return len(head) == _WIDE_HEAD and head.count(b"\n") + head.count(b"\r") < 16
+
+
 def _fast(source: Source, hints: ReadHints, settings: Settings, progress: Any) -> ReadResult | None:
     if not source.is_plain_file or hints.encoding not in (None, "utf-8", "utf8", "ascii"):
         return None
     assert source.path is not None
     size = source.path.stat().st_size
-    if size < settings.fast_read_bytes:
+    if size < settings.fast_read_bytes and not (size >= _WIDE_BYTES and _wide(source.path)):
         return None
     from apprentice.read._arrow import read_large
 
