@@ -103,17 +103,23 @@ def leading_zero_identifier(values: list[str], counts: np.ndarray) -> str | None
     total = int(counts.sum())
     if total == 0:
         return None
-    digits = 0
-    lead = 0
-    lengths: dict[int, int] = {}
-    for v, w in zip(values, counts.tolist(), strict=True):
-        if v.isascii() and v.isdigit():
-            digits += w
-            lengths[len(v)] = lengths.get(len(v), 0) + w
-            if len(v) > 1 and v[0] == "0":
-                lead += w
-    if digits < 0.95 * total or lead == 0 or lead < 0.01 * total:
+    # one vectorised pass (a wide table calls this once per column)
+    arr = pa.array(values, type=pa.large_string())
+    w = np.asarray(counts, dtype=np.int64)
+    is_digits = np.asarray(
+        pc.match_substring_regex(arr, r"^[0-9]+$").to_numpy(zero_copy_only=False), dtype=bool
+    )
+    digits = int(w[is_digits].sum())
+    if digits < 0.95 * total:
         return None
+    lens = np.asarray(pc.utf8_length(arr).to_numpy(zero_copy_only=False), dtype=np.int64)
+    zero = np.asarray(pc.starts_with(arr, pattern="0").to_numpy(zero_copy_only=False), dtype=bool)
+    lead = int(w[is_digits & zero & (lens > 1)].sum())
+    if lead == 0 or lead < 0.01 * total:
+        return None
+    lengths: dict[int, int] = {}
+    for n, c in zip(lens[is_digits].tolist(), w[is_digits].tolist(), strict=True):
+        lengths[n] = lengths.get(n, 0) + c
     width, wcount = max(lengths.items(), key=lambda kv: (kv[1], kv[0]))
     if width >= 3 and (wcount >= 0.9 * digits or lead >= 0.1 * total):
         return (
