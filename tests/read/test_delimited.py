@@ -202,5 +202,5 @@ def test_skip_rows_hint(tmp_path: Path) -> None:
 def test_duplicate_and_empty_header_names(tmp_path: Path) -> None:
     text = "a,a,,b\n1,2,3,4\n5,6,7,8\n"
     result = apprentice.read(write(tmp_path, text))
-    assert list(result.table.columns) == ["a", "a.1", "column_3", "b"]
+    assert list(result.table.columns) == ["a", "a_2", "column_3", "b"]
     assert result.original_columns == ["a", "a", "", "b"]

@@ -134,7 +134,7 @@ def test_json_single_object_is_one_record(tmp_path: Path) -> None:
 
 def test_json_duplicate_keys_are_kept(tmp_path: Path) -> None:
     result = apprentice.read(write(tmp_path / "d.json", '[{"a": 1, "a": 2}]'))
-    assert list(result.table.columns) == ["a", "a (2)"]
+    assert list(result.table.columns) == ["a", "a_2"]
     assert cells(result.table) == [["1", "2"]]
 
 

@@ -62,7 +62,7 @@ def test_sqlite_view_and_case_insensitive_table(sqlite_db: Path) -> None:
 
 def test_sqlite_repeated_column_names_are_suffixed(sqlite_db: Path) -> None:
     result = apprentice.read(f"sqlite:///{sqlite_db}", query="SELECT id, id FROM orders")
-    assert list(result.table.columns) == ["id", "id (2)"]
+    assert list(result.table.columns) == ["id", "id_2"]
     assert result.original_columns == ["id", "id"]
     assert result.rows_kept == 0
 

@@ -116,7 +116,7 @@ def test_writes_one_file_atomically(
     assert Path(written["output"]).is_file()
     _same_values(pd.read_parquet(tmp_path / "out.parquet"), ref.table)
     assert json.loads((tmp_path / "l.json").read_text())["scale"]["sample_rows"] > 0
-    write_partitioned(got.frame, tmp_path / "out.csv", client=dask_client)
+    write_partitioned(got.frame, tmp_path / "out.csv", client=dask_client, recipe=got.recipe)
     ref.write(output=tmp_path / "ref.csv")
     assert (tmp_path / "out.csv").read_bytes() == (tmp_path / "ref.csv").read_bytes()
 

@@ -1,10 +1,12 @@
 """Categories, identifiers and free text.
 
-Category variants that differ only in surrounding or repeated whitespace, letter case or a
-trailing full stop (``' Private'``/``Private``, ``Yes``/``yes``, ``>50K.``/``>50K``) are one
-category; the most frequent spelling is kept and each merge is recorded. High-cardinality codes
-are identifiers and keep their text exactly (a ZIP ``01907`` keeps its leading zero). Long,
-mostly distinct, multi-word values are free text.
+Category variants that differ only in surrounding or repeated whitespace or a trailing full
+stop (``' Private'``/``Private``, ``>50K.``/``>50K``) are one category; so are variants in
+letter case (``Yes``/``yes``) when the column writes its values in one case style that the
+variant breaks (``ENG``/``Eng`` in a column of mixed styles stay two codes). The spelling in
+the column's style, then the most frequent, is kept and each merge is recorded.
+High-cardinality codes are identifiers and keep their text exactly (a ZIP ``01907`` keeps its
+leading zero). Long, mostly distinct, multi-word values are free text.
 """
 
 from __future__ import annotations
@@ -33,23 +35,67 @@ class CategorySet:
     merges: list[dict[str, object]]
 
 
+def _case_style(text: str) -> str:
+    """``upper``, ``lower``, ``title`` or ``mixed`` (``none`` without letters)."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return "none"
+    if all(c.isupper() for c in letters):
+        return "upper"
+    if all(c.islower() for c in letters):
+        return "lower"
+    if text.istitle() or (letters[0].isupper() and all(c.islower() for c in letters[1:])):
+        return "title"
+    return "mixed"
+
+
 def learn_categories(values: list[str], counts: np.ndarray) -> CategorySet:
-    """Canonical spelling per merge key (the most frequent variant) and the merges made."""
+    """Canonical spelling per merge key (the most frequent variant) and the merges made.
+
+    Variants that differ in whitespace or a final full stop always merge. Variants that
+    differ in letter case alone (``ENG``/``Eng``) merge only when the column writes its values
+    in one case style (at least two thirds of its cells) and the variant breaks it: then it
+    is a slip of the pen; otherwise both spellings are kept as written.
+    """
     if not values:
         return CategorySet([], [])
     keys = category_key(pa.array(values, type=pa.large_string())).to_pylist()
+    cnt = counts.tolist()
+    styles: dict[str, int] = {}
+    for v, c in zip(values, cnt, strict=True):
+        st = _case_style(v)
+        if st != "none":
+            styles[st] = styles.get(st, 0) + c
+    lettered = sum(styles.values())
+    style, top = max(styles.items(), key=lambda kv: kv[1]) if styles else ("none", 0)
+    one_style = lettered > 0 and top * 3 >= 2 * lettered
+
+    def case_key(v: str) -> str:
+        return " ".join(v.split()).rstrip(". ")
+
     best: dict[str, tuple[int, str]] = {}
-    for v, k, c in zip(values, keys, counts.tolist(), strict=True):
+    for v, k, c in zip(values, keys, cnt, strict=True):
+        # the spelling in the column's style wins over a more frequent one out of it
+        rank = (one_style and _case_style(v) == style, c)
         cur = best.get(k)
-        if cur is None or c > cur[0] or (c == cur[0] and v < cur[1]):
+        if cur is None:
             best[k] = (c, v)
+            continue
+        cur_rank = (one_style and _case_style(cur[1]) == style, cur[0])
+        if rank > cur_rank or (rank == cur_rank and v < cur[1]):
+            best[k] = (c, v)
+    categories: set[str] = {v for _, v in best.values()}
     merges = []
-    for v, k, c in zip(values, keys, counts.tolist(), strict=True):
+    for v, k, c in zip(values, keys, cnt, strict=True):
         canon = best[k][1]
-        if v != canon:
-            merges.append({"variant": v, "canonical": canon, "count": int(c)})
+        if v == canon:
+            continue
+        if case_key(v) != case_key(canon) and not (one_style and _case_style(v) != style):
+            categories.add(v)  # a case-only difference the column's evidence does not settle
+            continue
+        merges.append({"variant": v, "canonical": canon, "count": int(c)})
     merges.sort(key=lambda m: (-int(m["count"]), str(m["variant"])))  # type: ignore[call-overload]
-    return CategorySet(sorted(c for _, c in best.values()), merges)
+    return CategorySet(sorted(categories), merges)
 
 
 def leading_zero_identifier(values: list[str], counts: np.ndarray) -> str | None:
@@ -57,17 +103,23 @@ def leading_zero_identifier(values: list[str], counts: np.ndarray) -> str | None
     total = int(counts.sum())
     if total == 0:
         return None
-    digits = 0
-    lead = 0
-    lengths: dict[int, int] = {}
-    for v, w in zip(values, counts.tolist(), strict=True):
-        if v.isascii() and v.isdigit():
-            digits += w
-            lengths[len(v)] = lengths.get(len(v), 0) + w
-            if len(v) > 1 and v[0] == "0":
-                lead += w
-    if digits < 0.95 * total or lead == 0 or lead < 0.01 * total:
+    # one vectorised pass (a wide table calls this once per column)
+    arr = pa.array(values, type=pa.large_string())
+    w = np.asarray(counts, dtype=np.int64)
+    is_digits = np.asarray(
+        pc.match_substring_regex(arr, r"^[0-9]+$").to_numpy(zero_copy_only=False), dtype=bool
+    )
+    digits = int(w[is_digits].sum())
+    if digits < 0.95 * total:
         return None
+    lens = np.asarray(pc.utf8_length(arr).to_numpy(zero_copy_only=False), dtype=np.int64)
+    zero = np.asarray(pc.starts_with(arr, pattern="0").to_numpy(zero_copy_only=False), dtype=bool)
+    lead = int(w[is_digits & zero & (lens > 1)].sum())
+    if lead == 0 or lead < 0.01 * total:
+        return None
+    lengths: dict[int, int] = {}
+    for n, c in zip(lens[is_digits].tolist(), w[is_digits].tolist(), strict=True):
+        lengths[n] = lengths.get(n, 0) + c
     width, wcount = max(lengths.items(), key=lambda kv: (kv[1], kv[0]))
     if width >= 3 and (wcount >= 0.9 * digits or lead >= 0.1 * total):
         return (

@@ -49,7 +49,7 @@ for _i, _name in enumerate(
 
 _TIME = (
     r"(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?P<f>\.\d{1,9})?)?"
-    r"(?P<psp>\s?)(?P<p>[AaPp][Mm])?"
+    r"(?P<psp>\s?)(?P<p>[AaPp][Mm]|[AaPp]\.\s?[Mm]\.?)?"
 )
 _TZ = r"(?P<tz>Z|[+-]\d{2}:?\d{2})?"
 _SHAPES: list[tuple[str, re.Pattern[str]]] = [
@@ -98,6 +98,9 @@ class DateFormat:
     dayfirst: bool | None = None
     ambiguous: bool = False
     utc: bool = False
+    year_window: int | None = None
+    """First year of the 100 years a two-digit year is read in (``1947``: ``66`` is 1966,
+    ``30`` is 2030); ``None`` for the POSIX rule (69-99 in the 1900s, 00-68 in the 2000s)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -126,6 +129,8 @@ class DateEvidence:
     failing: list[str] = field(default_factory=list)
     has_numeric_order: bool = False
     separator: str | None = None
+    two_digit_years: list[tuple[int, int]] = field(default_factory=list)  # (yy, count)
+    four_digit_years: list[tuple[int, int]] = field(default_factory=list)  # (year, count)
 
 
 def _time_format(g: dict[str, str | None]) -> str:
@@ -184,12 +189,13 @@ def _classify(text: str, allow_compact: bool) -> tuple[str, str, dict[str, Any]]
                 return None
             s = g["s"]
             fmt = f"%Y{s}%m{s}%d" + (tsep + tfmt if tfmt else "") + ("%z" if g.get("tz") else "")
-            return shape, fmt, {}
+            return shape, fmt, {"year": y}
         if shape == "dmy":
             a, b = int(g["a"]), int(g["b"])
             ylen = len(g["y"])
             key = f"{g['s']}|{ylen}|{tsep}|{tfmt}"
-            return shape, key, {"a": a, "b": b, "y": _year(g["y"]), "s": g["s"]}
+            yy = int(g["y"]) if ylen == 2 else None
+            return shape, key, {"a": a, "b": b, "y": _year(g["y"]), "s": g["s"], "yy": yy}
         if shape in ("d_mon_y", "mon_d_y", "mon_y"):
             mon = MONTHS.get(g["mon"].casefold())
             if mon is None:
@@ -198,8 +204,9 @@ def _classify(text: str, allow_compact: bool) -> tuple[str, str, dict[str, Any]]
             mfmt = ("%B" if full else "%b") + (g.get("dot") or "")
             y = _year(g["y"])
             yfmt = "%Y" if len(g["y"]) == 4 else "%y"
+            years = {"yy": int(g["y"])} if len(g["y"]) == 2 else {"year": y}
             if shape == "mon_y":
-                return shape, f"{mfmt}{g['s']}{yfmt}", {}
+                return shape, f"{mfmt}{g['s']}{yfmt}", years
             d = int(g["d"])
             if not _date_ok(y, mon, d):
                 return None
@@ -207,7 +214,7 @@ def _classify(text: str, allow_compact: bool) -> tuple[str, str, dict[str, Any]]
                 fmt = f"%d{g['s']}{mfmt}{g['s']}{yfmt}"
             else:
                 fmt = f"{mfmt} %d{g.get('c') or ''} {yfmt}"
-            return shape, fmt + (tsep + tfmt if tfmt else ""), {}
+            return shape, fmt + (tsep + tfmt if tfmt else ""), years
         if shape == "yrange":
             y1, y2 = int(g["Y"]), g["y2"]
             nxt = (y1 + 1) % 100 if len(y2) == 2 else y1 + 1
@@ -240,14 +247,21 @@ def detect_date(
     *,
     dayfirst: bool | None = None,
     allow_compact: bool = False,
+    name: str = "",
+    today: dt.date | None = None,
 ) -> tuple[DateFormat | None, DateEvidence]:
-    """Learn the date formats of the (non-missing, stripped) ``values``."""
+    """Learn the date formats of the (non-missing, stripped) ``values``.
+
+    Two-digit years are read in a 100-year window chosen from the column's evidence (see
+    :func:`year_window`); ``name`` is the column's name, ``today`` the reference date."""
     ev = DateEvidence(n_total=int(counts.sum()))
     if ev.n_total == 0:
         return None, ev
     weights: dict[str, int] = {}
     dmy: list[tuple[str, dict[str, Any], int]] = []
     shapes: dict[str, int] = {}
+    yy_counts: dict[int, int] = {}
+    full_counts: dict[int, int] = {}
     for text, w in zip(values, counts.tolist(), strict=True):
         got = _classify(text, allow_compact)
         if got is None:
@@ -256,6 +270,12 @@ def detect_date(
             continue
         shape, key, fields = got
         shapes[shape] = shapes.get(shape, 0) + w
+        yy = fields.get("yy")
+        year = fields.get("year", fields.get("y"))
+        if yy is not None:
+            yy_counts[int(yy)] = yy_counts.get(int(yy), 0) + w
+        elif year is not None:
+            full_counts[int(year)] = full_counts.get(int(year), 0) + w
         if shape == "dmy":
             dmy.append((key, fields, w))
             a, b = fields["a"], fields["b"]
@@ -336,7 +356,76 @@ def detect_date(
         ev.decisions.append(f"{len(kept)} formats: " + ", ".join(_show(k) for k in kept))
     elif kept:
         ev.decisions.append("format " + _show(kept[0]))
+    ev.two_digit_years = sorted(yy_counts.items())
+    ev.four_digit_years = sorted(full_counts.items())
+    if yy_counts and any("%y" in k for k in kept):
+        fmt.year_window, why = year_window(
+            yy_counts, full_counts, name=name, today=today or dt.date.today()
+        )
+        ev.decisions.append(why)
     return fmt, ev
+
+
+_PAST_WORDS = frozenset(
+    {
+        "birth", "born", "dob", "birthday", "birthdate", "publication", "published", "publish",
+        "pub", "issued", "founded", "established", "death", "died", "deceased", "incorporated",
+        "built", "enacted", "recorded", "released", "created", "signed", "opened",
+    }
+)  # fmt: skip
+
+
+def year_window(
+    yy_counts: dict[int, int], full_counts: dict[int, int], *, name: str, today: dt.date
+) -> tuple[int, str]:
+    """The first year of the 100 years two-digit years are read in, and why.
+
+    In order of evidence: a column whose name says its dates are past (births, publications,
+    deaths ...) is read in the 100 years up to this year; a column that also writes four-digit
+    years is read in the century centred on their median; otherwise 80 years back and 20
+    ahead of today. Years that would read in the future, or that fall near the window's edge,
+    are named as ambiguous."""
+    from apprentice.clean.numbers import name_tokens
+
+    words = set(name_tokens(name))
+    past = sorted(words & _PAST_WORDS)
+    this = today.year
+    if past:
+        start = this - 99
+        why = f"the column's name says past dates ({', '.join(past)})"
+    elif full_counts:
+        years = sorted(y for y, c in full_counts.items() for _ in range(min(c, 1000)))
+        median = years[len(years) // 2]
+        start = median - 50
+        why = f"the column's four-digit years centre on {median}"
+    else:
+        start = this - 80
+        why = "no other evidence: 80 years back and 20 ahead of today"
+    total = sum(yy_counts.values())
+    future = sum(c for yy, c in yy_counts.items() if _in_window(yy, start) > this)
+    edge = sum(
+        c
+        for yy, c in yy_counts.items()
+        if min(_in_window(yy, start) - start, start + 99 - _in_window(yy, start)) < 5
+    )
+    text = f"two-digit years read in {start}-{start + 99}: {why}"
+    if future or edge:
+        amb = []
+        if future:
+            amb.append(f"{future} of {total} would be in the future")
+        if edge:
+            amb.append(f"{edge} lie within 5 years of the window's edge")
+        text += (
+            "; ambiguous: " + " and ".join(amb) + " (pass a format with %Y or fix the years "
+            "in the source if they are wrong)"
+        )
+    return start, text
+
+
+def _in_window(yy: int, start: int) -> int:
+    """The year ``yy`` (0-99) stands for in the 100 years from ``start``."""
+    year = start - start % 100 + yy
+    return year if year >= start else year + 100
 
 
 def _show(fmt: str) -> str:
@@ -359,7 +448,7 @@ _TOKEN_RE = {
     "%f": r"\d{1,9}",
     "%b": r"[A-Za-z]{3,9}",
     "%B": r"[A-Za-z]{3,9}",
-    "%p": r"[AaPp][Mm]",
+    "%p": r"(?:[AaPp][Mm]|[AaPp]\.\s?[Mm]\.?)",
     "%z": r"(?:Z|[+-]\d{2}:?\d{2})",
 }
 
@@ -441,6 +530,9 @@ def _strptime(sub: pa.Array, fmt: str) -> tuple[np.ndarray, np.ndarray]:
         vals = parsed.to_numpy(dtype="datetime64[us]")
         ok = ~np.isnat(vals)
         return np.where(ok, vals.astype(np.int64), 0), ok
+    if "%p" in fmt:
+        # "7:10 a.m." / "p.m": the dotted meridiem as strptime reads it ("am", "pm")
+        sub = pc.replace_substring_regex(sub, r"([AaPp])\.\s?([Mm])\.?$", r"\1\2")
     res = pc.strptime(sub, format=fmt, unit="us", error_is_null=True)
     ok = bool_np(pc.is_valid(res))
     if "%d" in fmt and ok.any():
@@ -457,6 +549,34 @@ def _strptime(sub: pa.Array, fmt: str) -> tuple[np.ndarray, np.ndarray]:
     vals = np.asarray(raw.to_numpy(zero_copy_only=False), dtype=np.int64)
     del n
     return np.where(ok, vals, 0), ok
+
+
+def _shift_centuries(vals: np.ndarray, ok: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray]:
+    """Move dates parsed with the POSIX two-digit-year rule into the window from ``start``."""
+    stamps = pd.to_datetime(vals[ok].astype("datetime64[us]"))
+    years = stamps.year.to_numpy()
+    shift = np.where(years < start, 100, np.where(years > start + 99, -100, 0))
+    if not shift.any():
+        return vals, ok
+    moved = pd.to_datetime(
+        pd.DataFrame(
+            {
+                "year": years + shift,
+                "month": stamps.month.to_numpy(),
+                "day": stamps.day.to_numpy(),
+            }
+        ),
+        errors="coerce",
+    )
+    day_us = (stamps - stamps.normalize()).to_numpy().astype("timedelta64[us]").astype(np.int64)
+    new = moved.to_numpy().astype("datetime64[us]").astype(np.int64) + day_us
+    bad = np.isnat(moved.to_numpy())  # 29 February in a century year that has none
+    out = vals.copy()
+    good = ok.copy()
+    where = np.flatnonzero(ok)
+    out[where] = np.where(bad, 0, new)
+    good[where[bad]] = False
+    return out, good
 
 
 def parse_dates(
@@ -495,6 +615,8 @@ def parse_dates(
         idx = np.flatnonzero(todo)
         sub = stripped.take(pa.array(idx)) if len(idx) < n else stripped
         vals, got = _strptime(sub, f)
+        if "%y" in f and fmt.year_window is not None:
+            vals, got = _shift_centuries(vals, got, fmt.year_window)
         hit = idx[got]
         out[hit] = vals[got]
         ok[hit] = True

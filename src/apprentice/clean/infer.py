@@ -264,7 +264,9 @@ def infer_column(
     # evidence for every candidate type, so the ledger can show why one won
     bfmt, bev = detect_boolean(det_values, det_counts)
     nfmt, nev = detect_number(det_values, det_counts, percent_as=options.percent_as, name=name)
-    dfmt, dev = detect_date(det_values, det_counts, dayfirst=dayfirst, allow_compact=allow_compact)
+    dfmt, dev = detect_date(
+        det_values, det_counts, dayfirst=dayfirst, allow_compact=allow_compact, name=name
+    )
     if hint is not None and hint.date_format:
         dfmt = DateFormat(formats=[hint.date_format], kind="date", dayfirst=dayfirst)
         if any(t in hint.date_format for t in ("%H", "%I")):

@@ -9,7 +9,10 @@ from typing import Any
 
 
 def clean_names(originals: list[Any]) -> list[tuple[str, str, list[str]]]:
-    """(new name, original name, reasons) per column, in order; new names are unique."""
+    """(new name, original name, reasons) per column, in order; new names are unique.
+
+    Repeats are renamed as :func:`apprentice.read._source.dedupe` renames them (``a_2``), so
+    a column has the same name after ``read`` and after ``clean``."""
     out: list[tuple[str, str, list[str]]] = []
     used: set[str] = set()
     base_names: list[tuple[str, list[str]]] = []

@@ -393,6 +393,10 @@ def _apply_distinct(rec: ColumnRecipe, raw: pa.Array) -> tuple[Any, np.ndarray, 
         keys = category_key(stripped)
         cat_keys = category_key(pa.array(cats, type=pa.large_string()))
         pos = pc.index_in(keys, value_set=cat_keys) if cats else None
+        if pos is not None and len(set(cat_keys.to_pylist())) < len(cats):
+            # spellings kept apart (case only): a cell written as a category is that category
+            exact = pc.index_in(stripped, value_set=pa.array(cats, type=pa.large_string()))
+            pos = pc.if_else(pc.is_valid(exact), exact, pos)
         if pos is None:
             idx = np.full(n, -1, dtype=np.int64)
         else:

@@ -380,7 +380,9 @@ def _apply_recipe(
         if path.suffix.lower() in (".parquet", ".pq"):
             table.to_parquet(path, index=False)
         else:
-            table.to_csv(path, index=False)
+            from apprentice.clean.output import csv_frame
+
+            csv_frame(table, cleaner.recipe_).to_csv(path, index=False)
     payload = {
         "source": raw.source,
         "recipe": str(recipe_path),

@@ -103,7 +103,7 @@ def read_command(
 
         raise EmptyInputError(result.notes[0] if result.notes else f"{file}: no table found")
     if output is not None:
-        write_csv(result.table, output, header=result.original_columns or None)
+        write_csv(result.table, output, header=_written_names(result))
     _show_read(
         result,
         output=output,
@@ -113,6 +113,20 @@ def read_command(
         n_columns=result.table.shape[1],
         preview=(result.table.head(10), result.table) if output is None else None,
     )
+
+
+def _written_names(result: ReadResult) -> list[str] | None:
+    """The header ``read -o`` writes: the source's names, except that a repeated name is
+    written as the table names it (``a_2``), never twice."""
+    originals = list(result.original_columns)
+    if not originals or len(originals) != result.table.shape[1]:
+        return None
+    seen: set[str] = set()
+    out = []
+    for orig, name in zip(originals, result.table.columns, strict=True):
+        out.append(str(name) if orig in seen else orig)
+        seen.add(orig)
+    return out
 
 
 def _read_on_dask(
@@ -195,8 +209,18 @@ def _show_read(
         f"{account.rows_quarantined:,}; {n_columns} columns"
         + (f"; {account.rows_repaired:,} repaired" if account.rows_repaired else "")
     )
+    lines = getattr(account, "lines", None)
+    if lines is not None:
+        err.print(f"  {lines.describe()}", markup=False)
     for note in account.notes:
         err.print(f"  - {note}", markup=False)
+    for other in getattr(account, "other_tables", []):
+        names = ", ".join(other.header[:6]) + (", ..." if len(other.header) > 6 else "")
+        err.print(
+            f"  - another table on lines {other.first_line}-{other.last_line}: "
+            f"{other.n_columns} columns ({names}); not read",
+            markup=False,
+        )
     if preview is not None:
         from apprentice.guard import detect_pii, mask_frame
 

@@ -221,6 +221,7 @@ def read_large(
     if (
         parsed.other_tables
         or parsed.multiline_rows
+        or parsed.ragged
         or not _arrow_delimiter(fmt, text)
         or width == 0
         or len(parsed.quarantine) > 0.01 * max(len(parsed.rows), 1)
@@ -280,7 +281,13 @@ def read_large(
         table = trim_after_delimiter(table)
     # blank lines come through as all-empty rows; the careful path skips them too
     table, line_numbers, blanks = drop_blank_rows(table, line_numbers)
-    notes = [n for n in parsed.notes if "repaired unambiguously" not in n and "blank line" not in n]
+    notes = [
+        n
+        for n in parsed.notes
+        if "repaired unambiguously" not in n
+        and "blank line" not in n
+        and not n.startswith("finding: only")
+    ]
     if blanks:
         notes.append(f"{blanks} blank line(s) skipped")
     if repaired_rows:
@@ -299,5 +306,10 @@ def read_large(
         format=fmt,
         profile=parsed.profile,
         first_body_line=parsed.first_body_line,
+        # lines before the body as the sample saw them; then one line per record
+        line_roles=parsed.line_roles[: parsed.first_body_line]
+        + ["blank"] * blanks
+        + ["kept"] * table.num_rows
+        + ["quarantined"] * len(rows_q),
     )
     return account, table, line_numbers, encoding

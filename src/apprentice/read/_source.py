@@ -618,22 +618,32 @@ def text_rows_frame(names: list[str], rows: list[list[str | None]]) -> pd.DataFr
     return text_columns_frame(names, [list(col) for col in zip(*rows, strict=True)])
 
 
-def unique_names(names: list[str], notes: list[str] | None = None) -> list[str]:
-    """``names`` with repeats suffixed ``" (2)"``, ``" (3)"``...; a note says how many."""
-    counts: dict[str, int] = {}
+def dedupe(names: list[str]) -> list[str]:
+    """``names`` with each repeat suffixed ``_2``, ``_3`` ... (skipping names already taken).
+
+    The one renaming of repeated column names: every reader and the cleaner use it, so a
+    column is called the same after ``read`` and after ``clean``."""
     taken = set(names)
+    used: set[str] = set()
     out: list[str] = []
-    renamed = 0
     for name in names:
-        counts[name] = counts.get(name, 0) + 1
-        if counts[name] > 1:
-            n = counts[name]
-            while f"{name} ({n})" in taken:
-                n += 1
-            name = f"{name} ({n})"
-            taken.add(name)
-            renamed += 1
-        out.append(name)
+        new = name
+        if name in used:
+            k = 1
+            while True:
+                k += 1
+                new = f"{name}_{k}"
+                if new not in taken and new not in used:
+                    break
+        used.add(new)
+        out.append(new)
+    return out
+
+
+def unique_names(names: list[str], notes: list[str] | None = None) -> list[str]:
+    """``names`` with repeats renamed by :func:`dedupe`; a note says how many."""
+    out = dedupe(names)
+    renamed = sum(1 for a, b in zip(names, out, strict=True) if a != b)
     if renamed and notes is not None:
-        notes.append(f"{renamed} repeated column name(s) were suffixed with (N)")
+        notes.append(f"{renamed} repeated column name(s) renamed with a suffix _2, _3 ...")
     return out

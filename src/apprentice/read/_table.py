@@ -16,6 +16,7 @@ The steps, each recorded in the result's notes:
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -46,6 +47,8 @@ _TYPED = {"INT", "DEC", "NUMLIKE", "CODE", "URL", "EMPTY"}
 _MAX_REPAIRS = 2000
 _COMMENT = ("#", "//")
 _PROFILE_ROWS = 5000
+_PROFILE_CELLS = 200_000  # a wide table is profiled on fewer rows: cost stays linear in cells
+_FLOOR_CELLS = 100_000
 
 
 @dataclass
@@ -64,6 +67,8 @@ class ParsedTable:
     first_body_line: int = 0  # 0-based physical line where the body starts
     multiline_rows: bool = False  # some kept row spans more than one physical line
     repair_floor: float = float("-inf")  # a repaired row must score at least this
+    line_roles: list[str] = field(default_factory=list)  # what each physical line became
+    ragged: bool = False  # short rows were padded to the widest row's width
 
 
 def _nonempty(fields: list[str]) -> int:
@@ -217,6 +222,212 @@ def _same_header(a: list[str], b: list[str]) -> bool:
     return common >= max(2, int(0.6 * min(len(na), len(nb))))
 
 
+HEADER = "header"
+PREAMBLE = "preamble"
+COMMENT = "comment"
+FOOTNOTE = "footnote"
+OTHER_TABLE = "other table"
+KEPT = "kept"
+QUARANTINED = "quarantined"
+BLANK = "blank"
+LINE_ROLES = (HEADER, PREAMBLE, COMMENT, BLANK, KEPT, QUARANTINED, FOOTNOTE, OTHER_TABLE)
+_LONG_PREAMBLE = 5  # more non-blank preamble lines than this is a finding
+
+
+def _mark(roles: list[str], first: int, last: int, role: str) -> None:
+    for ln in range(max(first, 0), min(last, len(roles) - 1) + 1):
+        roles[ln] = role
+
+
+def _fill_roles(roles: list[str], lines: list[str], body_line: int, last_line: int) -> None:
+    """Lines no step claimed: blank, or preamble before the body, or a footnote after it."""
+    for ln, role in enumerate(roles):
+        if role:
+            continue
+        text = lines[ln].strip()
+        if not text:
+            roles[ln] = BLANK
+        elif text.startswith(_COMMENT):
+            roles[ln] = COMMENT
+        elif ln < body_line or last_line < 0:
+            roles[ln] = PREAMBLE
+        else:
+            roles[ln] = FOOTNOTE
+
+
+def _line_findings(roles: list[str], lines: list[str], fmt: Format, width: int) -> list[str]:
+    """Findings about lines that did not become rows: a long preamble, preamble lines with
+    the shape of the table's rows, and a table that kept a small share of the file."""
+    out = []
+    pre = [ln for ln, r in enumerate(roles) if r == PREAMBLE]
+    if pre:
+        shaped = 0
+        for ln in pre:
+            got = parse_text(lines[ln], fmt)
+            cells = got[0] if got else []
+            if len(cells) >= 2 and (
+                len(cells) == width or any(coarse_shape(c) in _NUMBERS for c in cells)
+            ):
+                shaped += 1
+        span = f"line {pre[0] + 1}" if len(pre) == 1 else f"lines {pre[0] + 1}-{pre[-1] + 1}"
+        if len(pre) > _LONG_PREAMBLE or shaped >= 2:
+            out.append(
+                f"finding: {len(pre)} line(s) before the table ({span}) were read as preamble"
+                + (f", {shaped} of them shaped like rows of the table" if shaped else "")
+                + "; if they are data, pass --skip-rows and --header"
+            )
+    counted = Counter(roles)
+    content = len(roles) - counted[BLANK]
+    if content >= 10 and counted[KEPT] * 2 < content:
+        others = ", ".join(
+            f"{role} {counted[role]}"
+            for role in LINE_ROLES
+            if role not in (KEPT, BLANK) and counted[role]
+        )
+        out.append(
+            f"finding: only {counted[KEPT]} of {content} non-blank lines became rows of the "
+            f"table ({others})"
+        )
+    return out
+
+
+def _preamble_tables(structure: list[Record], end: int) -> list[tuple[int, int]]:
+    """Tables before the one read: runs of at least three rows of one width (two or more
+    fields) whose first row names columns the others fill with numbers."""
+    out = []
+    k = 0
+    while k < end:
+        n = len(structure[k].fields)
+        j = k
+        while j < end and len(structure[j].fields) == n and not _is_blank(structure[j]):
+            j += 1
+        if n >= 2 and j - k >= 3 and _opens_table(structure[k:j]):
+            out.append((k, j))
+        k = max(j, k + 1)
+    return out
+
+
+def _ragged(records: list[Record]) -> bool:
+    """No width holds half of the rows, the rows take at least three widths, and the width
+    changes from row to row (not in blocks, which are several tables)."""
+    widths = Counter(len(r.fields) for r in records if not _is_blank(r))
+    total = sum(widths.values())
+    if total < 5 or len(widths) < 3 or max(widths) < 2:
+        return False
+    if max(widths.values()) * 2 >= total:
+        return False
+    # widths that change from row to row, not in blocks (blocks are several tables)
+    seq = [len(r.fields) for r in records if not _is_blank(r)]
+    changes = sum(1 for a, b in itertools.pairwise(seq) if a != b)
+    return changes * 3 >= total
+
+
+def _padded(rec: Record, width: int) -> Record:
+    if _is_blank(rec) or len(rec.fields) >= width:
+        return rec
+    return Record(rec.first, rec.last, rec.fields + [""] * (width - len(rec.fields)))
+
+
+_NAME_KINDS = frozenset({"WORD", "W2", "W4", "W9", "W21", "CODE"})
+
+
+def _repeated_headers(structure: list[Record], start: int, width: int) -> set[int]:
+    """Indexes of records after ``start`` that repeat the first row as a header.
+
+    A row that matches the first one in most cells is a repeated header only when the
+    matching cells look like names: text (not numbers, times or missing-value markers) that
+    the column holds nowhere but in such rows. Rows of a 0/1 matrix, ``1:00:00,NaN`` or a
+    survey answer given twice match the first row too, but their cells are values.
+    """
+    if start >= len(structure):
+        return set()
+    first = structure[start].fields
+    cands = [
+        k
+        for k in range(start + 1, len(structure))
+        if len(structure[k].fields) == width and _same_header(structure[k].fields, first)
+    ]
+    norm = [c.strip().lower() for c in first]
+    filled = [i for i, c in enumerate(norm) if c]
+    cands = [
+        k
+        for k in cands
+        if sum(1 for i in filled if _cell(structure[k], i) == norm[i]) >= 0.8 * len(filled)
+    ]
+    if not cands:
+        return set()
+    names = [
+        i
+        for i, c in enumerate(norm)
+        if c and c not in _MISSING_WORDS and coarse_shape(c) in _NAME_KINDS
+    ]
+    if len(names) < min(2, width):
+        return set()
+    in_cands = Counter(
+        i for k in [start, *cands] for i in names if _cell(structure[k], i) == norm[i]
+    )
+    everywhere = Counter(
+        i
+        for rec in structure[start:]
+        if len(rec.fields) == width
+        for i in names
+        if _cell(rec, i) == norm[i]
+    )
+    only_names = [i for i in names if everywhere[i] == in_cands[i]]
+    if len(only_names) < max(2, int(0.6 * len(names))) and len(only_names) < len(names):
+        return set()
+    keep = set(only_names)
+    return {
+        k
+        for k in cands
+        if sum(1 for i in keep if _cell(structure[k], i) == norm[i]) >= max(1, int(0.6 * len(keep)))
+    }
+
+
+def _index_column(records: list[Record], width: int) -> bool:
+    """The first column of these rows is an index: a distinct, filled value in every row,
+    and the last column is not an always-empty one (a header short of a trailing column)."""
+    rows = [r.fields for r in records if len(r.fields) == width]
+    if len(rows) < 3:
+        return False
+    firsts = [r[0].strip() for r in rows]
+    if not all(firsts) or len(set(firsts)) < len(firsts):
+        return False
+    return any(r[-1].strip() for r in rows)
+
+
+def _is_title(fields: list[str]) -> bool:
+    """A row with one or two filled cells, the first, over a wider table: a title."""
+    filled = [i for i, c in enumerate(fields) if c.strip()]
+    return len(fields) >= 4 and 0 < len(filled) <= 2 and filled[0] == 0
+
+
+def _fill_spans(parts: list[list[str]]) -> int:
+    """Fill, in every header row but the last, blank cells under a name spanning columns.
+
+    A blank cell takes the name to its left when the last header row names its column and
+    the cell to its left is filled (``Sun2014-bp,,`` over ``X,Y``). Returns how many."""
+    if len(parts) < 2:
+        return 0
+    last = parts[-1]
+    filled = 0
+    for row in parts[:-1]:
+        for i in range(1, len(row)):
+            if (
+                not row[i].strip()
+                and row[i - 1].strip()
+                and last[i].strip()
+                and last[i - 1].strip()
+            ):
+                row[i] = row[i - 1]
+                filled += 1
+    return filled
+
+
+def _cell(rec: Record, i: int) -> str:
+    return rec.fields[i].strip().lower() if i < len(rec.fields) else ""
+
+
 def parse_table(text: str, hints: ReadHints) -> ParsedTable:
     """Parse decoded text into a table of text cells with a full account."""
     guess = detect_format(
@@ -251,6 +462,19 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
         if explained(linewise, lw_width) > explained(records, width):
             structure, width = linewise, lw_width
 
+    # -- a ragged table: no width holds half of the rows (a list, rows cut short); its width
+    # is the widest row's and shorter rows are padded with empty cells
+    # (not with a space delimiter: there, text cells with spaces make rows of many widths)
+    ragged = fmt.delimiter.strip() != "" and _ragged(structure)
+    if ragged:
+        width = max(len(r.fields) for r in structure)
+        shortest = min(len(r.fields) for r in structure if not _is_blank(r))
+        notes.append(
+            f"rows have {shortest} to {width} fields and no width holds half of them: read as "
+            f"a ragged table of {width} columns, shorter rows padded with empty cells"
+        )
+        structure = [_padded(r, width) for r in structure]
+
     # -- preamble: skip leading lines that are not rows of the table
     idx = 0
     if hints.skip_rows is not None:
@@ -271,7 +495,7 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
     # -- a broken header just before the first full-width row
     broken_header: list[str] | None = None
     header_end_line: int | None = None  # last line of a repaired header
-    if hints.skip_rows is None and idx > 0 and width > 1:
+    if hints.skip_rows is None and idx > 0 and width > 1 and not ragged:
         prev = structure[idx - 1]
         if not _is_blank(prev) and len(prev.fields) != width:
             # a quote that ran away from the header swallowed lines: read its first line alone
@@ -280,9 +504,30 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
             parsed = parse_text(raw, fmt)
             fields = parsed[0] if len(parsed) == 1 else prev.fields
             ranked = rank_repairs(raw, fields, fmt, width, lambda c: 0.0, header=True)
+            if (
+                len(fields) == 1
+                and fmt.delimiter != " "
+                and (len(raw.split()) != width or header_score(structure[idx].fields) >= -1.0)
+            ):
+                # a one-field line (a title) is split at its spaces only when that gives one
+                # name per column and the first full row is no header itself
+                ranked = [r for r in ranked if r.how != "row written with delimiter ' '"]
             if len(fields) == width and (not ranked or not ranked[0].how):
                 ranked = [Repair(fields, "read alone", 0.0)]
-            if ranked and header_score(ranked[0].fields) >= -1.0:
+            index_first = (
+                width >= 3
+                and len(fields) == width - 1
+                and header_score(fields) >= -1.0
+                and _index_column(structure[idx : idx + 200], width)
+            )
+            if index_first:
+                broken_header = ["", *fields]
+                notes.append(
+                    f"header on line {prev.first + 1} has {len(fields)} names for {width} "
+                    "columns and the first column holds a distinct value in every row: it is "
+                    "an unnamed index column"
+                )
+            elif ranked and header_score(ranked[0].fields) >= -1.0:
                 # names only: take the best reading even when another is close, and say so
                 broken_header = ranked[0].fields
                 sure = len(ranked) == 1 or ranked[0].score - ranked[1].score >= MARGIN
@@ -290,7 +535,7 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
                     f"header on line {prev.first + 1} repaired ({ranked[0].how})"
                     + ("" if sure else "; the split of the names is a best guess")
                 )
-            elif len(fields) < width and header_score(fields) >= -1.0:
+            elif 2 <= len(fields) < width and header_score(fields) >= -1.0:
                 broken_header = fields + [""] * (width - len(fields))
                 notes.append(
                     f"header on line {prev.first + 1} has {len(fields)} names for {width} "
@@ -305,7 +550,7 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
     regions: list[tuple[int, int]] = []  # indexes into structure [start, end)
     j = body_start
     region_start = body_start
-    first_row = structure[body_start].fields if body_start < len(structure) else []
+    repeats = _repeated_headers(structure, body_start, width)
     while j < len(structure):
         rec = structure[j]
         if j > region_start + 1 and not _is_blank(rec):
@@ -321,11 +566,13 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
             starts_table = (
                 other and run >= 3 and (after_blank or _opens_table(structure[j : j + run]))
             )
-            if starts_table or (
-                len(rec.fields) == width
-                and _same_header(rec.fields, first_row)
-                and j > region_start + 2
-            ):
+            repeated = not starts_table and j in repeats and j > region_start + 2
+            if repeated:
+                notes.append(
+                    f"line {rec.first + 1} repeats the header row (names that no data row "
+                    "holds): another table starts there"
+                )
+            if starts_table or repeated:
                 regions.append((region_start, j))
                 region_start = j
                 if other:
@@ -335,6 +582,10 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
                     continue
         j += 1
     regions.append((region_start, len(structure)))
+    if hints.skip_rows is None:
+        regions = (
+            _preamble_tables(structure, body_start if broken_header is None else idx - 1) + regions
+        )
     regions = [r for r in regions if any(not _is_blank(structure[k]) for k in range(*r))]
     main = (body_start, len(structure))
     if len(regions) > 1:
@@ -343,6 +594,7 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
             return sum(1 for k in range(*r) if len(structure[k].fields) == width)
 
         main = max(regions, key=lambda r: (size(r), -r[0]))
+    roles = [""] * len(lines)
     other_tables = []
     for r in regions:
         if r == main:
@@ -350,6 +602,8 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
         recs = [structure[k] for k in range(*r) if not _is_blank(structure[k])]
         if not recs:
             continue
+        for rec in recs:
+            _mark(roles, rec.first, rec.last, OTHER_TABLE)
         other_tables.append(
             TableRegion(
                 first_line=recs[0].first + 1,
@@ -380,6 +634,8 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
             continue
         break
     if tail and k > main[0]:
+        for rec in tail:
+            _mark(roles, rec.first, rec.last, FOOTNOTE)
         footer_lines = main_last_line - structure[k].last
         main_last_line = structure[k].last
         notes.append(
@@ -393,9 +649,10 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
     main_recs = [structure[k] for k in range(*main)]
     clean_rows = [r.fields for r in main_recs if len(r.fields) == width]
     profile_rows = clean_rows[3:] if len(clean_rows) >= 13 else clean_rows[1:] or clean_rows
-    if len(profile_rows) > _PROFILE_ROWS:
-        step = len(profile_rows) / _PROFILE_ROWS
-        profile_rows = [profile_rows[int(i * step)] for i in range(_PROFILE_ROWS)]
+    cap = min(_PROFILE_ROWS, max(50, _PROFILE_CELLS // max(width, 1)))
+    if len(profile_rows) > cap:
+        step = len(profile_rows) / cap
+        profile_rows = [profile_rows[int(i * step)] for i in range(cap)]
     profile = TableProfile(profile_rows, width)
 
     # -- header rows
@@ -416,6 +673,21 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
         candidates = {id(r.fields) for r in head_recs[:limit]}
         body = [r for r in profile_rows[:2000] if id(r) not in candidates]
         body_values = [{r[i].strip() for r in body} for i in range(width)]
+        if (
+            hints.header is None
+            and len(head_recs) > 1
+            and _is_title(head_recs[0].fields)
+            and len(head_recs[1].fields) == width
+            and all(c.strip() for c in head_recs[1].fields)
+            and _header_like(head_recs[1].fields, profile, body_values, first=True)
+        ):
+            # a title row over a full row of names: the names are the header
+            notes.append(
+                f"line {head_recs[0].first + 1} fills {_nonempty(head_recs[0].fields)} of "
+                f"{width} cells over a full row of names: a title, not a header row"
+            )
+            _mark(roles, head_recs[0].first, head_recs[0].last, PREAMBLE)
+            head_recs = head_recs[1:]
         for rec in head_recs[:limit]:
             if len(rec.fields) != width:
                 break
@@ -427,7 +699,15 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
             else:
                 break
         if n_header:
+            for rec in head_recs[:n_header]:
+                _mark(roles, rec.first, rec.last, HEADER)
             parts = [_fix_header_quotes(r, lines, fmt, width) for r in head_recs[:n_header]]
+            filled = _fill_spans(parts)
+            if filled:
+                notes.append(
+                    f"{filled} blank cell(s) of the upper header row(s) take the name to their "
+                    "left (a name spanning several columns)"
+                )
             header = [" ".join(p[i].strip() for p in parts if p[i].strip()) for i in range(width)]
     if n_header == 0 and broken_header is None:
         header_generated = True
@@ -435,6 +715,7 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
         notes.append("no header row found; columns named column_1 ... column_N")
     elif broken_header is not None:
         first_body_line = main_first_line if header_end_line is None else header_end_line + 1
+        _mark(roles, preamble_lines, first_body_line - 1, HEADER)
     if n_header > 1:
         notes.append(f"{n_header} header rows joined into one")
 
@@ -446,12 +727,15 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
     attempts = 0
     blank = 0
     clean_scores = (
-        sorted(profile.row_logp(r) for r in profile_rows[:2000]) if profile_rows else [0.0]
+        sorted(profile.row_logp(r) for r in profile_rows[: max(20, _FLOOR_CELLS // max(width, 1))])
+        if profile_rows
+        else [0.0]
     )
     floor = clean_scores[max(0, len(clean_scores) // 100)] - 3.0 * max(width, 1)
     quote = fmt.quotechar
     multiline = False
     comments = 0
+    padded = 0
     gen: Iterator[Record] = _records_from(records, lines, fmt, first_body_line)
     while (item := next(gen, None)) is not None:
         rec = item
@@ -459,12 +743,17 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
             break
         if _is_blank(rec):
             blank += 1
+            _mark(roles, rec.first, rec.last, BLANK)
             continue
         if len(rec.fields) != width and lines[rec.first].lstrip().startswith(_COMMENT):
             comments += 1
             if rec.last > rec.first:  # a quote inside the comment ran on: resume after it
                 gen = iter_records(lines, fmt, rec.first + 1)
+            _mark(roles, rec.first, rec.first, COMMENT)
             continue
+        if ragged and len(rec.fields) < width:
+            rec = _padded(rec, width)
+            padded += 1
         if len(rec.fields) == width:
             fields = rec.fields
             if quote is not None and attempts <= _MAX_REPAIRS and quote in lines[rec.first]:
@@ -478,6 +767,7 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
             rows.append(fields)
             row_lines.append(rec.first + 1)
             multiline = multiline or rec.last > rec.first
+            _mark(roles, rec.first, rec.last, KEPT)
             continue
         # try the first physical line alone (a runaway quote), then the whole record
         fixed = None
@@ -506,6 +796,7 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
             rows.append(rep.fields)
             row_lines.append(rec.first + 1)
             repaired += 1
+            _mark(roles, rec.first, last, KEPT)
             if last != rec.last:
                 gen = iter_records(lines, fmt, last + 1)
             continue
@@ -514,8 +805,11 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
         last = rec.first if runaway else rec.last
         reason = reason or quarantine_reason(len(rec.fields), width, None, "")
         quarantine.append((rec.first + 1, raw_text(lines, rec.first, last), reason))
+        _mark(roles, rec.first, last, QUARANTINED)
         if runaway:
             gen = iter_records(lines, fmt, rec.first + 1)
+    if padded:
+        notes.append(f"{padded} short row(s) of the ragged table padded with empty cells")
     if blank:
         notes.append(f"{blank} blank line(s) skipped")
     if comments:
@@ -534,6 +828,8 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
         notes.append("a delimiter ends every line: the empty last column is dropped")
     if repaired:
         notes.append(f"{repaired} broken row(s) repaired unambiguously")
+    _fill_roles(roles, lines, first_body_line, main_last_line)
+    notes.extend(_line_findings(roles, lines, fmt, width))
     dialect = Dialect(
         delimiter=fmt.delimiter,
         quotechar=fmt.quotechar,
@@ -562,4 +858,6 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
         first_body_line=first_body_line,
         multiline_rows=multiline,
         repair_floor=floor,
+        line_roles=roles,
+        ragged=ragged,
     )

@@ -9,32 +9,56 @@ the wrong width back to the same repair logic.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from apprentice.config import Settings
 from apprentice.errors import EmptyInputError
-from apprentice.read._source import Source, source_bytes
+from apprentice.read._source import Source, dedupe, source_bytes
 from apprentice.read._table import parse_table
 from apprentice.read.encoding import decode
 from apprentice.read.hints import ReadHints
-from apprentice.read.result import ReadResult, make_quarantine, text_frame
+from apprentice.read.result import LineAccount, ReadResult, make_quarantine, text_frame
 
 
 def unique_names(names: list[str]) -> list[str]:
-    """Column names made unique for the frame (``a``, ``a.1``); empty names get a position."""
-    out: list[str] = []
-    seen: set[str] = set()
-    for i, name in enumerate(names):
-        base = name if name.strip() else f"column_{i + 1}"
-        cand, k = base, 0
-        while cand in seen:
-            k += 1
-            cand = f"{base}.{k}"
-        seen.add(cand)
-        out.append(cand)
-    return out
+    """Column names made unique for the frame (``a``, ``a_2``, as the cleaner names them);
+    empty names get their position (``column_3``)."""
+    return dedupe([name if name.strip() else f"column_{i + 1}" for i, name in enumerate(names)])
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _control_note(text: str) -> str | None:
+    """A note naming the control characters (NUL ...) the text holds, kept as written."""
+    found = Counter(_CONTROL.findall(text))
+    if not found:
+        return None
+    names = {"\x00": "NUL", "\x1b": "ESC", "\x7f": "DEL"}
+    listed = ", ".join(
+        f"{n} {names.get(ch, f'U+{ord(ch):04X}')}" for ch, n in sorted(found.items())
+    )
+    return (
+        f"control characters in the text ({listed}): kept as written in their cells; "
+        "check the export that made the file"
+    )
+
+
+_WIDE_BYTES = 2 * 1024 * 1024
+_WIDE_HEAD = 64 * 1024
+
+
+def _wide(path: Path) -> bool:
+    """Lines of 4 KB and more on average in the first 64 KB: a wide table, read by the fast
+    path whatever its size (the careful path costs Python work per cell)."""
+    with path.open("rb") as fh:
+        head = fh.read(_WIDE_HEAD)
+    return len(head) == _WIDE_HEAD and head.count(b"\n") + head.count(b"\r") < 16
 
 
 def _fast(source: Source, hints: ReadHints, settings: Settings, progress: Any) -> ReadResult | None:
@@ -42,7 +66,7 @@ def _fast(source: Source, hints: ReadHints, settings: Settings, progress: Any) -
         return None
     assert source.path is not None
     size = source.path.stat().st_size
-    if size < settings.fast_read_bytes:
+    if size < settings.fast_read_bytes and not (size >= _WIDE_BYTES and _wide(source.path)):
         return None
     from apprentice.read._arrow import read_large
 
@@ -68,6 +92,8 @@ def _fast(source: Source, hints: ReadHints, settings: Settings, progress: Any) -
         other_tables=[],
         original_columns=[] if parsed.header_generated else list(parsed.header),
         header_generated=parsed.header_generated,
+        # the fast path counts records, not physical lines, after the sampled head
+        lines=LineAccount(counts=dict(Counter(parsed.line_roles))),
     )
 
 
@@ -94,6 +120,9 @@ def read_delimited(
             f"{source.name}: the file holds only whitespace; there is no table to read"
         )
     parsed = parse_table(text, hints)
+    control = _control_note(text)
+    if control:
+        notes.append(control)
     names = unique_names(parsed.header)
     if names != parsed.header and not parsed.header_generated:
         notes.append("duplicate or empty column names made unique")
@@ -112,4 +141,5 @@ def read_delimited(
         other_tables=parsed.other_tables,
         original_columns=[] if parsed.header_generated else list(parsed.header),
         header_generated=parsed.header_generated,
+        lines=LineAccount.from_roles(parsed.line_roles),
     )

@@ -121,9 +121,9 @@ class _Parser:
             if key in out:
                 self.duplicate_keys += 1
                 n = 2
-                while f"{key} ({n})" in out:
+                while f"{key}_{n}" in out:
                     n += 1
-                key = f"{key} ({n})"
+                key = f"{key}_{n}"
             out[key] = value
         return out
 
@@ -497,7 +497,7 @@ def _read_json(src: Source, hints: ReadHints, *, lines_fallback: bool) -> ReadRe
     if parser.duplicate_keys:
         result.notes.append(
             f"{parser.duplicate_keys:,} duplicate key(s) inside an object were kept under "
-            "'KEY (N)' names"
+            "'KEY_N' names (as every reader and the cleaner rename repeats)"
         )
     return result
 
@@ -600,7 +600,7 @@ def _read_jsonl(src: Source, hints: ReadHints, *, document_fallback: bool) -> Re
     if parser.duplicate_keys:
         result.notes.append(
             f"{parser.duplicate_keys:,} duplicate key(s) inside an object were kept under "
-            "'KEY (N)' names"
+            "'KEY_N' names (as every reader and the cleaner rename repeats)"
         )
     return result
 

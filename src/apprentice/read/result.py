@@ -56,6 +56,51 @@ class TableRegion:
     header: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class LineAccount:
+    """What every physical line of a text source became.
+
+    ``spans`` are ``(first, last, role)`` runs of 1-based lines; ``counts`` the lines per role
+    (header, preamble, comment, blank, kept, quarantined, footnote, other table). Their sum is
+    the number of lines of the source.
+    """
+
+    counts: dict[str, int]
+    spans: list[tuple[int, int, str]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @classmethod
+    def from_roles(cls, roles: list[str]) -> LineAccount:
+        counts: dict[str, int] = {}
+        spans: list[tuple[int, int, str]] = []
+        for ln, role in enumerate(roles, start=1):
+            counts[role] = counts.get(role, 0) + 1
+            if spans and spans[-1][2] == role and spans[-1][1] == ln - 1:
+                spans[-1] = (spans[-1][0], ln, role)
+            else:
+                spans.append((ln, ln, role))
+        return cls(counts=counts, spans=spans)
+
+    def describe(self) -> str:
+        """``lines 60 = header 1 + kept 57 + blank 2`` (roles in a fixed order)."""
+        order = (
+            "header", "preamble", "comment", "blank", "kept", "quarantined", "footnote",
+            "other table",
+        )  # fmt: skip
+        parts = [f"{role} {self.counts[role]:,}" for role in order if self.counts.get(role)]
+        return f"lines {self.total:,} = " + " + ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "counts": dict(self.counts),
+            "spans": [list(s) for s in self.spans],
+        }
+
+
 @dataclass
 class ReadResult:
     """The result of :func:`apprentice.read`.
@@ -84,6 +129,8 @@ class ReadResult:
     original_columns: list[str] = field(default_factory=list)
     header_generated: bool = False
     """True when the source had no header row and the column names were made up."""
+    lines: LineAccount | None = None
+    """For text sources: what every line became (``None`` for Excel, JSON, Parquet, SQL)."""
 
     @property
     def rows_kept(self) -> int:
@@ -112,6 +159,7 @@ class ReadResult:
             "rows_repaired": self.rows_repaired,
             "undecodable_bytes": self.undecodable_bytes,
             "other_tables": [asdict(t) for t in self.other_tables],
+            "lines": self.lines.to_dict() if self.lines is not None else None,
             "notes": list(self.notes),
         }
 

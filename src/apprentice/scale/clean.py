@@ -300,7 +300,9 @@ class PartitionedClean(LedgerWithPII):
         """Write the cleaned table (partition by partition) and/or the ledger."""
         written: dict[str, str] = {}
         if output is not None:
-            written["output"] = str(write_partitioned(self.frame, output, client=client))
+            written["output"] = str(
+                write_partitioned(self.frame, output, client=client, recipe=self.recipe)
+            )
         if ledger is not None:
             path = Path(ledger)
             _atomic_text(path, self.ledger_json() + "\n")
@@ -617,8 +619,10 @@ def clean_partitioned(
 # writing
 
 
-def _csv_part(part: pd.DataFrame, header: bool) -> bytes:
-    text = part.to_csv(index=False, header=header)
+def _csv_part(part: pd.DataFrame, header: bool, recipe: Recipe | None = None) -> bytes:
+    from apprentice.clean.output import csv_frame
+
+    text = csv_frame(part, recipe).to_csv(index=False, header=header)
     return text.encode("utf-8")
 
 
@@ -629,6 +633,7 @@ def write_partitioned(
     client: Client,
     kind: str | None = None,
     header: list[str] | None = None,
+    recipe: Recipe | None = None,
 ) -> Path:
     """Write a Dask DataFrame to ONE file, partition by partition, atomically.
 
@@ -637,7 +642,8 @@ def write_partitioned(
     ``apprentice clean`` does in-process) or ``"text"`` (RFC 4180 CSV of text cells as
     :func:`apprentice.read.write_csv` writes it, ``header`` naming the columns, as
     ``apprentice read`` does); by default it follows the extension (``.parquet``/``.pq`` or
-    ``.csv``). A single file rather than a folder of part files, so that the output is the
+    ``.csv``; with the clean ``recipe``, its integer columns are written as integers). A
+    single file rather than a folder of part files, so that the output is the
     same kind of file the in-process commands write. Partitions are computed on the workers,
     at most two at a time, and streamed to the file by the client, so memory stays at about
     two partitions and the workers need no file system shared with the client. The file is
@@ -679,7 +685,7 @@ def write_partitioned(
                         buf = _text_csv(part, header, first=i == 0, write=write_csv)
                         fh.write(buf)
                     else:
-                        fh.write(_csv_part(part, header=i == 0))
+                        fh.write(_csv_part(part, header=i == 0, recipe=recipe))
                     continue
                 import pyarrow as pa
                 import pyarrow.parquet as pq

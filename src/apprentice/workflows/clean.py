@@ -170,7 +170,9 @@ class CleanFileResult(LedgerWithPII):
             if path.suffix.lower() in (".parquet", ".pq"):
                 self.table.to_parquet(path, index=False)
             else:
-                self.table.to_csv(path, index=False)
+                from apprentice.clean.output import csv_frame
+
+                csv_frame(self.table, self.recipe).to_csv(path, index=False)
             written["output"] = str(path)
         if ledger is not None:
             path = Path(ledger)
