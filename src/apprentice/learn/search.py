@@ -525,8 +525,8 @@ class _Search:
             probe = config.name == "lightgbm_default" and pending[0] == 0 and self.unit_cost is None
             batch = pending[:1] if probe else pending
             pending = pending[len(batch) :]
-            if must_run:  # guaranteed to run: to its end, or (interruptible) to the floor
-                deadline = self.floor_deadline() if config.family in INTERRUPTIBLE else None
+            if must_run:  # guaranteed to run: the baseline to its end, a learner to the floor
+                deadline = None if config.family == "dummy" else self.floor_deadline()
             else:
                 deadline = self.search_deadline()
             left = None if deadline is None else deadline - time.monotonic()
@@ -534,6 +534,11 @@ class _Search:
                 left /= self.active  # the probe fold gets its share of the candidate's time
             for outcome in self.runner.run(config, batch, left):
                 i = outcome.fold
+                if outcome.status == "timeout" and must_run and result.fold_scores:
+                    # the guaranteed learner keeps the folds it could fit; so does everyone
+                    self._use_folds(len(result.fold_scores))
+                    pending = []
+                    break
                 if outcome.status == "timeout":
                     result.status = "timeout"
                     result.note = f"stopped by the budget after {i} of {len(self.folds)} folds"
@@ -571,7 +576,10 @@ class _Search:
         per_fold_portfolio = self.unit_cost * 6.0
         # folds fitted side by side (on a cluster) cost a wave each, not a fold each
         affordable = int(0.7 * left / max(per_fold_portfolio, 1e-9)) * self.runner.parallelism
-        k = max(1, min(len(self.all_folds), affordable))
+        self._use_folds(max(1, min(len(self.all_folds), affordable)))
+
+    def _use_folds(self, k: int) -> None:
+        """Score every candidate on the first ``k`` folds only (fewer than now)."""
         if k >= self.active:
             return
         self.active = k
