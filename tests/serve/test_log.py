@@ -202,3 +202,29 @@ def test_wal_is_checkpointed_off_the_event_loop(tmp_path: Path) -> None:
     finally:
         log.close()
     assert count_rows(f"sqlite:///{path}") == 400
+
+
+def test_a_batch_row_is_answered_only_after_its_commit(planted: Planted, tmp_path: Path) -> None:
+    """``/predict/batch`` streams its answer chunk by chunk; each chunk leaves only once its
+    rows are committed, so when the response ends every answered row is in the log."""
+    import csv
+    import io
+
+    from apprentice.serve import create_app
+
+    url = f"sqlite:///{tmp_path / 'log.sqlite'}"
+    app = create_app(planted.bundle, settings=Settings(workspace=tmp_path), database_url=url)
+    records = planted.records(300)
+    columns = list(records[0])
+    body = io.StringIO()
+    writer = csv.DictWriter(body, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows(records)
+    with TestClient(app) as client:
+        response = client.post(
+            "/predict/batch", content=body.getvalue(), headers={"content-type": "text/csv"}
+        )
+        assert response.status_code == 200, response.text
+        answered = [r["request_id"] for r in csv.DictReader(io.StringIO(response.text))]
+        assert len(answered) == len(records)
+        assert set(answered) <= set(log_request_ids(url))  # before the app shuts down

@@ -247,6 +247,9 @@ async def _stream(
             while log is not None and log.pending > LOG_HIGH_WATER:
                 await asyncio.sleep(0.05)
             results = await anyio.to_thread.run_sync(_predict_chunk, service, chunk, base, strict)
+            # a row's answer leaves only once its log row is committed (as for /predict): a
+            # kill at any moment loses no prediction a client has received
+            await service.logged()
             yield _render(results, fmt, len(proba_cols))
     finally:
         text.close()
