@@ -24,6 +24,7 @@ from apprentice.cli._common import (
     ThresholdOpt,
     emit_json,
     err_console,
+    out_console,
 )
 
 TrackingUriOpt = Annotated[
@@ -221,9 +222,10 @@ def run_command(
     if json_out:
         emit_json(result.to_dict())
     elif not quiet:
-        err_console.rule("[bold]summary")
+        # the result on stdout (`> out.txt` keeps it); progress and warnings on stderr
+        out_console.rule("[bold]summary")
         for line in result.summary_lines():
-            err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+            out_console.print(line, markup=False, highlight=False, soft_wrap=True)
         for warning in result.warnings:
             err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     if result.constant_model:

@@ -954,7 +954,9 @@ def _refit_all(
         left = (s.clock.deadline - time.monotonic()) if s.clock.deadline else math.inf
         r = refitter.by_name[extra]
         cost = 0.0 if extra in refitter.done else s.refit_estimate(r) * 1.2
-        if cost + s.reserve_after < left:
+        # the constant baseline costs nothing to refit, and without it the champion is
+        # compared with nothing: it always runs
+        if r.family == "dummy" or cost + s.reserve_after < left:
             models[extra] = refitter.refit(extra, [(extra, 1.0)], hard=False)
     refitter.matrices.clear()
     return models
