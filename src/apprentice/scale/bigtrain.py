@@ -158,8 +158,16 @@ def train_partitioned(
     say(f"searching on a sample of {len(sample):,} of {rows:,} rows (folds on the workers)")
     t = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="apprentice-template-") as folder:
-        template = search(sample, Path(folder) / "template", time_budget)
-        if not _has_lightgbm(template):
+        from apprentice.errors import BudgetError
+
+        found: TrainResult | None
+        try:
+            found = search(sample, Path(folder) / "template", time_budget)
+        except BudgetError:  # not even one learner on the sample: LightGBM below decides
+            found = None
+        if found is not None and _has_lightgbm(found):
+            template = found
+        else:
             # the budget ran out before LightGBM was tried on the sample: the full-data fit
             # needs a LightGBM configuration, so run that family's portfolio without a budget
             notes.append(
