@@ -136,3 +136,15 @@ def test_train_on_a_price_with_typos_is_regression_and_says_so(tmp_path: Path) -
     )
     explicit = train(path, target="price", out=tmp_path / "c", task="regression", **QUICK)
     assert explicit.task == "regression"
+
+
+def test_band_labels_that_read_as_one_number_stay_classes() -> None:
+    """census_income_kdd's target: ' - 50000.' and ' 50000+.' are two income bands; reading
+    them as numbers left one value and 'nothing to learn' (found by benchmarks/serve.py)."""
+    import pandas as pd
+
+    from apprentice.learn.task import prepare_target
+
+    info = prepare_target(pd.Series([" - 50000."] * 90 + [" 50000+."] * 10), name="income")
+    assert info.task == "binary"
+    assert info.classes == ["- 50000.", "50000+."]

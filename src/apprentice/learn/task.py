@@ -211,9 +211,19 @@ def _read_numbers(text: pd.Series, name: str, task: str | None) -> _Numbers | No
     markers = {str(m.get("token")) for m in (result.report.markers if result else [])}
     marker = cells.str.strip().isin(markers).to_numpy()
     values[~np.isfinite(values)] = np.nan
+    if task != "regression" and _collapses(cells.str.strip(), pd.Series(values)):
+        return None
     unreadable = np.isnan(values) & ~marker
     share = float(np.mean(~np.isnan(values))) if len(values) else 0.0
     return _Numbers(values, unreadable, share, _examples(cells[unreadable]))
+
+
+def _collapses(labels: pd.Series, numbers: pd.Series) -> bool:
+    """Whether reading the labels as numbers would leave one value where the text has several
+    labels: ' - 50000.' and ' 50000+.' are two classes, and reading one as a marker and the
+    other as 50000 leaves nothing to learn (``1`` and ``1.0`` merging beside other values is
+    only a number's spelling)."""
+    return numbers.nunique(dropna=True) <= 1 and labels.astype(str).nunique() > 1
 
 
 def detect_task(values: pd.Series) -> Task:
@@ -269,7 +279,7 @@ def prepare_target(
         text = obj[~missing].map(lambda v: v if isinstance(v, str) else str(v))
         parsed = text.map(_to_number)
         numbers = None
-        if len(text) and parsed.notna().all():
+        if len(text) and parsed.notna().all() and not _collapses(text.str.strip(), parsed):
             labels = pd.Series(np.nan, index=series.index, dtype=float)
             labels[~missing] = parsed.astype(float)
         elif (numbers := _read_numbers(text, name, task)) is not None:
