@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from tests._tables import TABLES
+from tests.track._support import empty_store  # noqa: F401  (an initialised MLflow store)
 
 REPO = Path(__file__).resolve().parents[1]
 TITANIC = TABLES / "titanic.csv"
@@ -387,3 +388,38 @@ def test_clean_cli(planted: Path, tmp_path: Path) -> None:
         "ledger and --json output are not redacted/masked",
         outputs,
     )
+
+
+def test_low_cardinality_pii_never_reaches_a_run_file(
+    tmp_path: Path,
+    empty_store: Path,  # noqa: F811
+) -> None:
+    """A phone and an email column with 12 distinct values each (typed as categories): no
+    value of either reaches the bundle, the run folder or the MLflow artifacts (issue 13: a
+    phone column the card called masked had every number in ``recipe.json``)."""
+    from apprentice.workflows.run import run
+    from tests.track._support import QUICK, make_workspace
+
+    if not TITANIC.is_file():
+        pytest.skip("titanic.csv is not available")
+    phones = [f"+44 20 7946 {n:04d}" for n in range(612, 624)]
+    emails = [f"member{n}.canary@example.org" for n in range(12)]
+    with open(TITANIC, encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    path = tmp_path / "members.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([*rows[0], "phone", "email"])
+        for i, row in enumerate(rows[1:]):
+            writer.writerow([*row, phones[i % 12], emails[i % 12]])
+    settings = make_workspace(tmp_path / "ws", empty_store)
+    result = run(path, target="Survived", settings=settings, **QUICK)  # type: ignore[arg-type]
+    assert {"phone", "email"} <= set(result.pii["findings"]["pii_columns"]), result.pii
+    leaks = [
+        (str(f), value)
+        for f in (tmp_path / "ws").rglob("*")
+        if f.is_file() and f.suffix != ".db"
+        for value in [*phones, *emails]
+        if value in f.read_text(encoding="utf-8", errors="ignore")
+    ]
+    assert not leaks, leaks[:5]

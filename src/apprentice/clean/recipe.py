@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
@@ -587,3 +588,30 @@ def cell_cleaner(rec: ColumnRecipe) -> CellCleaner:
     return CellCleaner(
         rec, missing_tokens=MISSING_TOKENS, clean_one=functools.partial(clean_cell, rec)
     )
+
+
+def forget_values(recipe_json: str, columns: Collection[str]) -> str:
+    """The recipe JSON with no value of ``columns`` left in it: each becomes a text column
+    (kept as written, no categories, markers or sentinels). For columns that hold personal
+    data and are not model features: the bundle needs them only to accept the raw rows a
+    caller sends, never their values."""
+    import json
+
+    names = set(columns)
+    if not names:
+        return recipe_json
+    document = json.loads(recipe_json)
+    for column in document.get("columns", []):
+        if column.get("name") in names or column.get("source") in names:
+            column.update(
+                kind="text",
+                markers=[],
+                kept_markers=[],
+                number=None,
+                boolean=None,
+                date=None,
+                categories=None,
+                sentinels=[],
+                semantic=None,
+            )
+    return json.dumps(document, ensure_ascii=False)

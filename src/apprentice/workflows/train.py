@@ -504,6 +504,31 @@ def guard_features(state: TrainState) -> None:
         )
     state.excluded, state.leakage = excluded, leakage
     state.kinds = {c: kinds[c] for c in state.feature_cols}
+    _forget_pii_values(state)
+
+
+def _forget_pii_values(state: TrainState) -> None:
+    """A column flagged as personal data that is not a feature keeps no value in the bundle:
+    its recipe entry becomes plain text (a phone column typed as a category had every number
+    in ``recipe.json``, the run folder and the MLflow artifacts)."""
+    report = state.pii_report
+    if state.recipe is None or report is None:
+        return
+    from apprentice.clean.recipe import forget_values
+
+    flagged = {str(c) for c in getattr(report, "pii_columns", {}) or {}}
+    gone = sorted(c for c in flagged if c not in state.feature_cols)
+    if gone:
+        state.recipe = forget_values(state.recipe, gone)
+        state.ledger.append(
+            {
+                "stage": "guard",
+                "action": "forget_pii_values",
+                "columns": gone,
+                "reason": "personal data that is not a feature: no value of it is kept in "
+                "the bundle's cleaning recipe",
+            }
+        )
 
 
 def _pii_exclusions(state: TrainState) -> dict[str, str]:
