@@ -67,7 +67,7 @@ COPY bundle/manifest.json /opt/apprentice/bundle/manifest.json
 RUN cd /opt/apprentice && sha256sum -c bundle.sha256
 RUN python3 -m venv /opt/venv
 # a CA bundle mounted only while building (--build-arg PIP_CERT=...), never part of the image
-ARG PIP_CERT=
+ARG PIP_CERT
 COPY requirements.txt /opt/apprentice/requirements.txt
 RUN /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check \\
         -r /opt/apprentice/requirements.txt
