@@ -92,6 +92,21 @@ def test_build_without_podman_or_docker_says_so(
     assert (result.context / "Containerfile").is_file()
 
 
+def test_cli_writes_the_context_and_refuses_a_non_empty_folder(
+    bundle: Path, tmp_path: Path
+) -> None:
+    import sys
+
+    cmd = [sys.executable, "-m", "apprentice", "package", str(bundle), "-o", str(tmp_path / "c")]
+    first = subprocess.run([*cmd, "--json"], capture_output=True, text=True, check=False)
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["context"] == str(tmp_path / "c")
+    again = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert again.returncode == 2 and "not empty" in again.stderr
+    assert "Traceback" not in again.stderr
+    assert (tmp_path / "c" / "Containerfile").is_file()
+
+
 # --- the real thing: podman builds the image from a local base and serves predictions -------
 
 BASE = "localhost/apprentice-base:bookworm"
