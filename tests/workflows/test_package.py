@@ -187,6 +187,22 @@ def test_image_serves_the_predictions_of_the_bundle(bundle: Path, tmp_path: Path
         text=True,
         check=True,
     ).stdout.strip()
+    health = subprocess.run(
+        ["podman", "image", "inspect", tag, "--format", "{{json .Config.Healthcheck}}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "health.py" in health, health
+    user = subprocess.run(
+        ["podman", "image", "inspect", tag, "--format", "{{.Config.User}}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert user == "10001"
     port = _free_port()
     started = time.monotonic()
     # no API key: the image's own command binds 127.0.0.1 (the host's, with --network host)

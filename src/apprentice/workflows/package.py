@@ -208,7 +208,9 @@ def build_image(context: str | Path, tag: str, *, extra_args: list[str] | None =
     import subprocess
 
     engine = container_engine()
-    cmd = [engine, "build", "-t", tag, "-f", "Containerfile", *(extra_args or []), "."]
+    # podman's default OCI format drops HEALTHCHECK; the docker format keeps it
+    fmt = ["--format", "docker"] if Path(engine).name == "podman" else []
+    cmd = [engine, "build", *fmt, "-t", tag, "-f", "Containerfile", *(extra_args or []), "."]
     log.info("building %s with %s", tag, Path(engine).name)
     done = subprocess.run(cmd, cwd=context, check=False)
     if done.returncode != 0:
