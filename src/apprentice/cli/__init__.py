@@ -17,6 +17,7 @@ from apprentice.cli import compare as _compare_cmd
 from apprentice.cli import demo as _demo_cmd
 from apprentice.cli import models as _models_cmd
 from apprentice.cli import monitor as _monitor_cmd
+from apprentice.cli import package as _package_cmd
 from apprentice.cli import predict as _predict_cmd
 from apprentice.cli import read as _read_cmd
 from apprentice.cli import report as _report_cmd
@@ -71,6 +72,7 @@ _report_cmd.register(app)
 _compare_cmd.register(app)
 _models_cmd.register(app)
 _serve_cmd.register(app)
+_package_cmd.register(app)
 _monitor_cmd.register(app)
 _retrain_cmd.register(app)
 _watch_cmd.register(app)

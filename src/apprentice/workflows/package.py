@@ -1,0 +1,220 @@
+"""``apprentice package MODEL -o DIR``: a container build context for serving one model.
+
+The context holds:
+
+- ``Containerfile`` (also written as ``Dockerfile``): a non-root user, a ``HEALTHCHECK`` on
+  ``/health``, ``apprentice serve`` bound to 0.0.0.0 only when ``APPRENTICE_API_KEY`` is set
+  in the container's environment (127.0.0.1 otherwise); the key is never written into the image;
+- ``requirements.txt``: the ``serve`` extra's packages pinned to the versions installed here;
+- ``apprentice/``: this installed package's source (installed without its full dependencies);
+- ``bundle/``: the bundle, verified here (signature with this workspace's key and every file's
+  hash) before it is copied, and ``bundle.sha256``: the SHA-256 of its ``manifest.json``.
+
+Signing: the workspace key never leaves this machine. The image trusts the bundle
+(``APPRENTICE_TRUST_BUNDLES=1``, which skips only the signature check) because the build
+checks the manifest's digest, pinned in the Containerfile at package time, before anything
+else happens; the manifest pins every file's hash, which ``load_bundle`` still checks at start.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from apprentice.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+# what `apprentice serve` imports (checked with python -X importtime -m apprentice serve);
+# the same list as the `serve` extra in pyproject.toml
+SERVE_PACKAGES: tuple[str, ...] = (
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "typer",
+    "rich",
+    "charset-normalizer",
+    "python-dateutil",
+    "sqlalchemy",
+    "scikit-learn",
+    "scipy",
+    "threadpoolctl",
+    "lightgbm",
+    "skops",
+    "fastapi",
+    "pydantic",
+    "uvicorn",
+    "orjson",
+    "prometheus-client",
+)
+
+BASE_IMAGE = "docker.io/library/python:3.12-slim"
+PORT = 8000
+
+CONTAINERFILE = """\
+# Built by `apprentice package`. Build: podman build -t IMAGE .   (or docker build)
+# Run:   podman run -p 127.0.0.1:8000:8000 -e APPRENTICE_API_KEY IMAGE
+# The API key comes from the environment at run time; it is never part of the image.
+ARG BASE={base}
+FROM ${{BASE}}
+# the bundle's manifest must be the one verified when this context was written
+COPY bundle.sha256 /opt/apprentice/bundle.sha256
+COPY bundle/manifest.json /opt/apprentice/bundle/manifest.json
+RUN cd /opt/apprentice && sha256sum -c bundle.sha256
+RUN python3 -m venv /opt/venv
+# a CA bundle mounted only while building (--build-arg PIP_CERT=...), never part of the image
+ARG PIP_CERT
+COPY requirements.txt /opt/apprentice/requirements.txt
+RUN /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check \\
+        -r /opt/apprentice/requirements.txt
+COPY apprentice /opt/apprentice/src/apprentice
+COPY bundle /opt/apprentice/bundle
+RUN cd /opt/apprentice && sha256sum -c bundle.sha256 \\
+    && useradd --system --uid 10001 --home-dir /home/apprentice --create-home apprentice
+USER 10001
+WORKDIR /home/apprentice
+ENV PATH=/opt/venv/bin:$PATH \\
+    PYTHONPATH=/opt/apprentice/src \\
+    PYTHONDONTWRITEBYTECODE=1 \\
+    APPRENTICE_TRUST_BUNDLES=1 \\
+    APPRENTICE_WORKSPACE=/home/apprentice/.apprentice
+EXPOSE {port}
+COPY start.sh health.py /opt/apprentice/
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \\
+    CMD ["python3", "/opt/apprentice/health.py"]
+CMD ["/bin/sh", "/opt/apprentice/start.sh"]
+"""
+
+# bound to all addresses only when an API key is set: the key is read from the environment
+START_SH = """\
+#!/bin/sh
+set -eu
+if [ -n "${{APPRENTICE_API_KEY:-}}" ]; then
+    host=0.0.0.0
+else
+    host=127.0.0.1
+    echo "APPRENTICE_API_KEY is not set: listening on 127.0.0.1 inside the container only" >&2
+fi
+exec python3 -m apprentice serve /opt/apprentice/bundle --host "$host" \\
+    --port "${{APPRENTICE_PORT:-{port}}}"
+"""
+
+HEALTH_PY = """\
+import os
+import sys
+import urllib.request
+
+port = os.environ.get("APPRENTICE_PORT", "{port}")
+try:
+    with urllib.request.urlopen(f"http://127.0.0.1:{{port}}/health", timeout=2) as answer:
+        sys.exit(0 if answer.status == 200 else 1)
+except OSError:
+    sys.exit(1)
+"""
+
+
+@dataclass(frozen=True)
+class PackageResult:
+    """What ``package`` wrote."""
+
+    context: Path
+    containerfile: Path
+    bundle: Path
+    manifest_sha256: str
+    requirements: tuple[str, ...]
+
+
+def pinned_requirements() -> tuple[str, ...]:
+    """``name==version`` for each package of the ``serve`` extra, as installed here."""
+    pins = []
+    for name in SERVE_PACKAGES:
+        try:
+            pins.append(f"{name}=={version(name)}")
+        except PackageNotFoundError as exc:
+            raise ConfigError(
+                f"{name} is not installed here, so its version cannot be pinned; "
+                "run pip install 'ml-apprentice[serve]'"
+            ) from exc
+    return tuple(pins)
+
+
+def package_model(
+    model: str, output: str | Path, *, base: str = BASE_IMAGE, overwrite: bool = False
+) -> PackageResult:
+    """Write the build context of ``model`` (a bundle folder or a registered model reference)
+    into ``output``, which must not exist or be empty (``overwrite`` replaces it)."""
+    from apprentice.bundle import verify_bundle
+
+    out = Path(output)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{out} is a file; give a folder for the build context with -o")
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise ConfigError(f"{out} is not empty; choose a new folder or pass --overwrite")
+    source = _resolve(model)
+    verify_bundle(source)  # the signature with this workspace's key and every file
+    digest = hashlib.sha256((source / "manifest.json").read_bytes()).hexdigest()
+    pins = pinned_requirements()
+    if out.is_dir():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    shutil.copytree(source, out / "bundle", symlinks=False)
+    (out / "bundle" / "manifest.sig").unlink(missing_ok=True)  # useless without the key
+    (out / "bundle.sha256").write_text(f"{digest}  bundle/manifest.json\n", encoding="ascii")
+    (out / "requirements.txt").write_text("\n".join(pins) + "\n", encoding="ascii")
+    package_root = Path(__file__).resolve().parents[1]
+    shutil.copytree(
+        package_root,
+        out / "apprentice",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
+    text = CONTAINERFILE.format(base=base, port=PORT)
+    containerfile = out / "Containerfile"
+    containerfile.write_text(text, encoding="utf-8")
+    (out / "Dockerfile").write_text(text, encoding="utf-8")
+    (out / "start.sh").write_text(START_SH.format(port=PORT), encoding="ascii")
+    (out / "health.py").write_text(HEALTH_PY.format(port=PORT), encoding="ascii")
+    (out / ".containerignore").write_text("Dockerfile\n", encoding="ascii")
+    log.info("wrote the build context of %s to %s (manifest %s)", model, out, digest[:12])
+    return PackageResult(out, containerfile, out / "bundle", digest, pins)
+
+
+def _resolve(model: str) -> Path:
+    path = Path(model)
+    if path.is_dir():
+        return path
+    from apprentice.track import resolve_model
+
+    return Path(resolve_model(model).path)
+
+
+def container_engine() -> str:
+    """``podman`` or ``docker``, whichever is installed (podman first)."""
+    for name in ("podman", "docker"):
+        found = shutil.which(name)
+        if found:
+            return found
+    raise ConfigError(
+        "--build needs podman or docker and neither is installed; install one "
+        "(e.g. apt-get install podman) or build the context yourself"
+    )
+
+
+def build_image(context: str | Path, tag: str, *, extra_args: list[str] | None = None) -> str:
+    """Build the image of a context written by :func:`package_model`; return the tag."""
+    import subprocess
+
+    engine = container_engine()
+    # podman's default OCI format drops HEALTHCHECK; the docker format keeps it
+    fmt = ["--format", "docker"] if Path(engine).name == "podman" else []
+    cmd = [engine, "build", *fmt, "-t", tag, "-f", "Containerfile", *(extra_args or []), "."]
+    log.info("building %s with %s", tag, Path(engine).name)
+    done = subprocess.run(cmd, cwd=context, check=False)
+    if done.returncode != 0:
+        raise ConfigError(
+            f"{Path(engine).name} build failed (exit {done.returncode}); see its output above"
+        )
+    return tag
