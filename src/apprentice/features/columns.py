@@ -11,6 +11,7 @@ through them, so training and serving compute features with the same code.
 
 from __future__ import annotations
 
+import abc
 import math
 import re
 from collections.abc import Mapping
@@ -50,7 +51,7 @@ def _clip(v: float) -> float:
     return CLIP if v > CLIP else -CLIP if v < -CLIP else v
 
 
-class Column:
+class Column(abc.ABC):
     """One column of a spec: its plan, its output width and the view it serves."""
 
     def __init__(self, plan: Mapping[str, Any], linear: bool) -> None:
@@ -60,13 +61,13 @@ class Column:
         self.linear = linear
         self.width = len(plan["outputs"])
 
+    @abc.abstractmethod
     def transform(self, series: pd.Series) -> Any:
         """The ``(n, width)`` block of a column (dense, or CSR for sparse text)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def transform_value(self, value: Any, out: list[float]) -> None:
         """Append the ``width`` features of one value to ``out``."""
-        raise NotImplementedError
 
 
 class NumericColumn(Column):
