@@ -174,6 +174,15 @@ def test_recipe_that_does_not_match(
     assert code == 2 and "lack columns" in err
 
 
+def test_why_quiet_prints_nothing_but_errors(
+    dirty: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_here(capsys, "why", str(dirty), "--row", "2", "-c", "price", "--quiet")
+    assert code == 0 and out == "" and err == ""
+    code, out, err = run_here(capsys, "why", str(dirty), "--row", "99", "-c", "price", "-q")
+    assert code == 2 and out == "" and "out of range" in err
+
+
 def test_why_errors(dirty: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_here(capsys, "why", str(dirty), "--row", "99", "--column", "price")
     assert code == 2 and "out of range" in err

@@ -426,6 +426,7 @@ def why_command(
     delimiter: DelimiterOpt = None,
     header: HeaderOpt = None,
     json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Where one cell's cleaned value (or NaN) came from: raw text, cleaned value, rule."""
     import numpy as np
@@ -459,6 +460,8 @@ def why_command(
     ans = result.explain(row, col)
     if json_out:
         emit_json(ans.to_dict())
+        return
+    if quiet:  # like every command: nothing but errors (the exit status says it was found)
         return
     for text in ans.lines():
         out_console.print(text, markup=False, highlight=False, soft_wrap=True)
