@@ -46,7 +46,6 @@ def predict_command(
     a missing or unknown column is an error (nothing is written) unless
     --allow-missing-columns is given.
     """
-    from apprentice.errors import ConfigError
     from apprentice.read import read, write_csv
 
     model, shown = load_model(bundle)
@@ -60,16 +59,7 @@ def predict_command(
         return
     result = read(file)
     table = result.table
-    for name in keep or []:
-        if name not in table.columns:
-            raise ConfigError(f"--keep column '{name}' is not in {file}; nothing was written")
-    check = model.check_columns(table.columns, ignore=keep or [])
-    if not check.ok and not allow_missing:
-        raise InputError(
-            f"{file} {check.describe()}. Rename the columns as in the training file, or pass "
-            "--allow-missing-columns to predict anyway (missing columns count as missing "
-            "values, unknown ones are ignored); nothing was written"
-        )
+    check = _check_columns(model, table.columns, file, keep, allow_missing)
     affected = len(table) if check.missing else 0
     predictions = model.predict_frame(table)
     for name in reversed(keep or []):
@@ -159,22 +149,12 @@ def _predict_on_cluster(
 ) -> None:
     """Partition by partition on the Dask workers; the output written in row order. The
     columns are checked against the input contract before any row is predicted."""
-    from apprentice.errors import ConfigError
     from apprentice.scale import connect, predict_partitioned, read_partitioned
 
     with connect(address) as client:
         assert client is not None  # an address was given
         table = read_partitioned(str(file), client=client)
-        for name in keep or []:
-            if name not in table.columns:
-                raise ConfigError(f"--keep column '{name}' is not in {file}; nothing was written")
-        check = model.check_columns(table.columns, ignore=keep or [])
-        if not check.ok and not allow_missing:
-            raise InputError(
-                f"{file} {check.describe()}. Rename the columns as in the training file, or "
-                "pass --allow-missing-columns to predict anyway (missing columns count as "
-                "missing values, unknown ones are ignored); nothing was written"
-            )
+        check = _check_columns(model, table.columns, file, keep, allow_missing)
         summary = predict_partitioned(model, table.frame, output, client=client, keep=keep)
     summary["bundle"] = bundle
     summary["quarantined"] = int(table.rows_quarantined)
@@ -202,3 +182,23 @@ def _predict_on_cluster(
 
 def register(app: typer.Typer) -> None:
     app.command("predict")(predict_command)
+
+
+def _check_columns(
+    model: Any, columns: Any, file: str | Path, keep: list[str] | None, allow_missing: bool
+) -> Any:
+    """The file's columns against the bundle's input contract (both paths, before any row is
+    predicted): a missing or unknown column is an error unless ``--allow-missing-columns``."""
+    from apprentice.errors import ConfigError
+
+    for name in keep or []:
+        if name not in columns:
+            raise ConfigError(f"--keep column '{name}' is not in {file}; nothing was written")
+    check = model.check_columns(columns, ignore=keep or [])
+    if not check.ok and not allow_missing:
+        raise InputError(
+            f"{file} {check.describe()}. Rename the columns as in the training file, or pass "
+            "--allow-missing-columns to predict anyway (missing columns count as missing "
+            "values, unknown ones are ignored); nothing was written"
+        )
+    return check
