@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -52,6 +53,16 @@ FamiliesOpt = Annotated[
         help="Restrict the portfolio, comma-separated: linear, lightgbm, "
         "hist_gradient_boosting, random_forest, extra_trees (the dummy baseline always runs)."
     ),
+]
+
+# options shared by the commands that read the prediction log (monitor, watch)
+DbUrlOpt = Annotated[
+    str | None,
+    typer.Option("--db-url", help="Prediction log database (default: the workspace's)."),
+]
+PolicyOpt = Annotated[
+    Path | None,
+    typer.Option("--policy", help="Monitor thresholds (TOML); keys and defaults: README, Monitor."),
 ]
 
 DaskOpt = Annotated[

@@ -11,7 +11,16 @@ from typing import Annotated, Any
 
 import typer
 
-from apprentice.cli._common import DaskOpt, JsonOpt, QuietOpt, emit_json, err_console, out_console
+from apprentice.cli._common import (
+    DaskOpt,
+    DbUrlOpt,
+    JsonOpt,
+    PolicyOpt,
+    QuietOpt,
+    emit_json,
+    err_console,
+    out_console,
+)
 
 
 def load_model(ref: str) -> Any:
@@ -40,14 +49,8 @@ def monitor_command(
         str | None,
         typer.Option("--since", help="Use the prediction log of the last period (e.g. 7d, 12h)."),
     ] = None,
-    db_url: Annotated[
-        str | None,
-        typer.Option("--db-url", help="Prediction log database (default: the workspace's)."),
-    ] = None,
-    policy_file: Annotated[
-        Path | None,
-        typer.Option("--policy", help="Thresholds (TOML); keys and defaults: README, Monitor."),
-    ] = None,
+    db_url: DbUrlOpt = None,
+    policy_file: PolicyOpt = None,
     time_column: Annotated[
         str | None,
         typer.Option("--time-column", help="A timestamp column: performance per time window."),

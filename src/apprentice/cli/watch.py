@@ -4,12 +4,19 @@ degradation, promoting only on evidence; one record per cycle."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from apprentice.cli._common import JsonOpt, QuietOpt, emit_json, err_console, out_console
+from apprentice.cli._common import (
+    DbUrlOpt,
+    JsonOpt,
+    PolicyOpt,
+    QuietOpt,
+    emit_json,
+    err_console,
+    out_console,
+)
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$", re.IGNORECASE)
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -45,14 +52,8 @@ def watch_command(
         float | None,
         typer.Option("--retrain-budget", help="Seconds for the challenger's search."),
     ] = None,
-    db_url: Annotated[
-        str | None,
-        typer.Option("--db-url", help="Prediction log database (default: the workspace's)."),
-    ] = None,
-    policy_file: Annotated[
-        Path | None,
-        typer.Option("--policy", help="Monitor thresholds (TOML; keys in the README, Monitor)."),
-    ] = None,
+    db_url: DbUrlOpt = None,
+    policy_file: PolicyOpt = None,
     tracking_uri: Annotated[
         str | None, typer.Option("--tracking-uri", help="MLflow tracking URI.")
     ] = None,
