@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from apprentice.bundle.profile import OTHER, category_counts, sorted_quantile
+from apprentice.monitor.profile import OTHER, category_counts, sorted_quantile
 
 MIN_EXPECTED = 5.0
 #: exact two-sample KS p-values up to this m x n (scipy's exact method; fast there)

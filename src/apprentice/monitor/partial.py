@@ -178,7 +178,7 @@ class NumericPartial:
         hi = np.minimum(lo + 1, n - 1)
         frac = pos - lo
         q_c = self._order_statistic(lo) * (1 - frac) + self._order_statistic(hi) * frac
-        from apprentice.bundle.profile import sorted_quantile
+        from apprentice.monitor.profile import sorted_quantile
 
         q_r = sorted_quantile(sample, u)
         w = float(np.mean(np.abs(q_r - q_c)))
@@ -226,7 +226,7 @@ class CategoricalPartial:
 
     @classmethod
     def of(cls, ref: dict[str, Any], values: Any) -> CategoricalPartial:
-        from apprentice.bundle.profile import category_counts
+        from apprentice.monitor.profile import category_counts
 
         known = ref["counts"]
         counts: dict[str, int] = {}

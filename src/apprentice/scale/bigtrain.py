@@ -109,7 +109,7 @@ def train_partitioned(
     """
     import tempfile
 
-    from apprentice.bundle.profile import attach_profile, build_profile
+    from apprentice.monitor.profile import attach_profile, build_profile
     from apprentice.scale.lightgbm import (
         HOLDOUT,
         clean_with_template,

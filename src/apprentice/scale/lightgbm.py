@@ -46,7 +46,7 @@ What is approximate, on purpose, and written into the manifest:
   (the tests check the holdout quality against an in-process fit on the same rows).
 
 The bundle carries no monitoring reference profile (that needs raw reference rows); attach one
-with :func:`apprentice.bundle.profile.attach_profile` from a raw sample if the model will be
+with :func:`apprentice.monitor.profile.attach_profile` from a raw sample if the model will be
 monitored.
 """
 

@@ -779,7 +779,7 @@ def attach_profile_step(state: TrainState) -> None:
     apart from training, carry the calibration that label-free estimation needs)."""
     if state.n_test == 0:
         return
-    from apprentice.bundle.profile import attach_profile, build_profile
+    from apprentice.monitor.profile import attach_profile, build_profile
 
     assert state.bundle is not None and state.out_path is not None and state.holdout is not None
     try:
