@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 
-def category_key(arr: pa.Array) -> pa.Array:
+def merge_key(arr: pa.Array) -> pa.Array:
     """The merge key of each (stripped) cell: spaces collapsed, lower-cased, final dots dropped."""
     x = pc.replace_substring_regex(pc.utf8_trim_whitespace(arr), r"\s+", " ")
     x = pc.utf8_lower(x)
@@ -26,7 +26,7 @@ def category_key(arr: pa.Array) -> pa.Array:
 
 
 def key_of(text: str) -> str:
-    return str(category_key(pa.array([text], type=pa.large_string()))[0].as_py())
+    return str(merge_key(pa.array([text], type=pa.large_string()))[0].as_py())
 
 
 @dataclass
@@ -59,7 +59,7 @@ def learn_categories(values: list[str], counts: np.ndarray) -> CategorySet:
     """
     if not values:
         return CategorySet([], [])
-    keys = category_key(pa.array(values, type=pa.large_string())).to_pylist()
+    keys = merge_key(pa.array(values, type=pa.large_string())).to_pylist()
     cnt = counts.tolist()
     styles: dict[str, int] = {}
     for v, c in zip(values, cnt, strict=True):

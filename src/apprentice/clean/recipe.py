@@ -33,7 +33,7 @@ from apprentice.clean._arrow import (
     trim,
 )
 from apprentice.clean.booleans import BooleanFormat, parse_booleans
-from apprentice.clean.categories import category_key
+from apprentice.clean.categories import merge_key
 from apprentice.clean.dates import DateFormat, parse_dates
 from apprentice.clean.markers import MISSING_TOKENS
 from apprentice.clean.numbers import NumberFormat, parse_numbers
@@ -391,8 +391,8 @@ def _apply_distinct(rec: ColumnRecipe, raw: pa.Array) -> tuple[Any, np.ndarray, 
         out = dvals
     elif kind == "category":
         cats = list(rec.categories or [])
-        keys = category_key(stripped)
-        cat_keys = category_key(pa.array(cats, type=pa.large_string()))
+        keys = merge_key(stripped)
+        cat_keys = merge_key(pa.array(cats, type=pa.large_string()))
         pos = pc.index_in(keys, value_set=cat_keys) if cats else None
         if pos is not None and len(set(cat_keys.to_pylist())) < len(cats):
             # spellings kept apart (case only): a cell written as a category is that category
