@@ -16,13 +16,14 @@ import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from apprentice.config import Settings
 from apprentice.track.errors import ModelNotFoundError, RegistryError, TrackingError
+from apprentice.track.local import SqliteRegistry, stamp
 from apprentice.track.store import Tracker, is_not_found, mlflow_message
+from apprentice.track.uri import sqlite_path
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -34,10 +35,7 @@ NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 ALIAS_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,254}$")
 
 
-def _stamp(ms: int | None) -> str | None:
-    if not ms:
-        return None
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds")
+_stamp = stamp
 
 
 @dataclass
@@ -271,8 +269,56 @@ def _versions(tracker: Tracker, name: str, aliases: Mapping[str, int]) -> list[V
     return sorted(out, key=lambda v: v.version)
 
 
+def _fast(tracker: Tracker) -> SqliteRegistry | None:
+    """The MLflow-free reader of a local SQLite store not yet opened by MLflow, if it applies."""
+    if not tracker.is_local or tracker.opened:
+        return None
+    db = sqlite_path(tracker.uri)
+    return None if db is None else SqliteRegistry.open(db)
+
+
+def _unopened_missing(tracker: Tracker) -> bool:
+    """A local store whose file does not exist (yet) holds no model; nothing to open."""
+    db = sqlite_path(tracker.uri) if tracker.is_local and not tracker.opened else None
+    return db is not None and not db.exists()
+
+
+def _fast_model(row: Mapping[str, Any]) -> ModelInfo:
+    tags = dict(row["tags"])
+    return ModelInfo(
+        name=str(row["name"]),
+        task=tags.get(TAG_TASK),
+        target=tags.get(TAG_TARGET),
+        aliases=dict(row["aliases"]),
+        latest_version=row["latest"],
+        description=str(row["description"]),
+        created_at=_stamp(row["created"]),
+        updated_at=_stamp(row["updated"]),
+        tags=tags,
+    )
+
+
+def _fast_version(name: str, row: Mapping[str, Any], aliases: Mapping[str, int]) -> VersionInfo:
+    number = int(row["version"])
+    return VersionInfo(
+        name=name,
+        version=number,
+        aliases=sorted(a for a, v in aliases.items() if v == number),
+        source=str(row["source"]),
+        run_id=row["run_id"],
+        created_at=_stamp(row["created"]),
+        description=str(row["description"]),
+        tags=dict(row["tags"]),
+    )
+
+
 def list_models(tracker: Tracker) -> list[ModelInfo]:
     """Every registered model, by name."""
+    if _unopened_missing(tracker):
+        return []
+    fast = _fast(tracker)
+    if fast is not None:
+        return sorted((_fast_model(m) for m in fast.models()), key=lambda m: m.name.casefold())
     out: list[ModelInfo] = []
     token = None
     try:
@@ -303,6 +349,18 @@ def _not_found(tracker: Tracker, name: str) -> ModelNotFoundError:
 
 def show_model(tracker: Tracker, name: str) -> ModelInfo:
     """A registered model with all its versions."""
+    if _unopened_missing(tracker):
+        raise _not_found(tracker, name)
+    fast = _fast(tracker)
+    if fast is not None:
+        rows = fast.models(name)
+        if not rows:
+            raise _not_found(tracker, name)
+        info = _fast_model(rows[0])
+        info.versions = [_fast_version(name, v, info.aliases) for v in fast.versions(name)]
+        if info.versions:
+            info.latest_version = info.versions[-1].version
+        return info
     model = _registered(tracker, name)
     if model is None:
         raise _not_found(tracker, name)

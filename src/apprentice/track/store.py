@@ -192,6 +192,11 @@ class Tracker:
         return display_uri(self.uri)
 
     @property
+    def opened(self) -> bool:
+        """Whether MLflow's client is open (or opening) on this store."""
+        return self._client is not None or self._opening is not None
+
+    @property
     def is_local(self) -> bool:
         """Whether the store is a SQLite file on this machine."""
         return sqlite_path(self.uri) is not None
