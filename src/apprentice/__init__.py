@@ -74,6 +74,7 @@ __all__ = [
     "clean_target",
     "compare",
     "detect_pii",
+    "evaluate",
     "explain_cell",
     "export_pyfunc",
     "get_settings",
@@ -92,6 +93,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from apprentice import evaluate
     from apprentice.bundle import (
         Bundle,
         TrainResult,
@@ -150,6 +152,8 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
+    if name == "evaluate":  # the callable stage module: apprentice.evaluate(bundle, frame)
+        return importlib.import_module("apprentice.evaluate")
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'apprentice' has no attribute {name!r}")

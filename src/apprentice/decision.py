@@ -1,4 +1,4 @@
-"""The decision rule: class probabilities to predicted classes.
+"""The decision rule: class probabilities to predicted classes, and labels to class indices.
 
 One copy for every stage that turns probabilities into labels (evaluation, the report, the
 bundle, the API): a binary model predicts the positive class (index 1) when its probability
@@ -13,6 +13,7 @@ import math
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 #: the cut of a binary model when nothing else was chosen
 DEFAULT_THRESHOLD = 0.5
@@ -46,3 +47,20 @@ def decide(proba: Any, threshold: float | None = None) -> np.ndarray:
     if p.shape[0] == 0:
         return np.zeros(0, dtype=np.int64)
     return np.asarray(p.argmax(axis=1), dtype=np.int64)
+
+
+def encode_labels(values: pd.Series, task: str, classes: list[Any] | None) -> np.ndarray:
+    """Labels as class indices (``-1`` when unknown or missing) or floats (regression).
+
+    Labels are matched as the cleaner writes them: spaces around, letter case and a final
+    full stop do not count (``' >50K.'`` is ``'>50K'``). One copy for the monitor (labelled
+    feedback) and the evaluate stage (``apprentice.evaluate``).
+    """
+    if task == "regression":
+        return np.asarray(pd.to_numeric(values, errors="coerce"), dtype=float)
+    if classes is None:
+        raise ValueError("a classification model without its classes cannot encode labels")
+    lookup = {str(c).strip().casefold(): i for i, c in enumerate(classes)}
+    text = values.astype("string").str.strip().str.casefold().str.rstrip(".")
+    folded = {k.rstrip("."): v for k, v in lookup.items()}
+    return np.asarray([folded.get(v, -1) if isinstance(v, str) else -1 for v in text], dtype=int)

@@ -194,14 +194,11 @@ def prediction_profile(output: np.ndarray, task: str, seed: int = 0) -> dict[str
 
 
 def encode_target(values: pd.Series, task: str, classes: list[Any] | None) -> np.ndarray:
-    """Labels as class indices (``-1`` when unknown or missing) or floats (regression)."""
-    if task == "regression":
-        return np.asarray(pd.to_numeric(values, errors="coerce"), dtype=float)
-    assert classes is not None
-    lookup = {str(c).strip().casefold(): i for i, c in enumerate(classes)}
-    text = values.astype("string").str.strip().str.casefold().str.rstrip(".")
-    folded = {k.rstrip("."): v for k, v in lookup.items()}
-    return np.asarray([folded.get(v, -1) if isinstance(v, str) else -1 for v in text], dtype=int)
+    """Labels as class indices (``-1`` when unknown or missing) or floats (regression): the
+    one copy in :func:`apprentice.decision.encode_labels`."""
+    from apprentice.decision import encode_labels
+
+    return encode_labels(values, task, classes)
 
 
 def typed_features(bundle: Any, raw: pd.DataFrame) -> pd.DataFrame:

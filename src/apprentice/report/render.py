@@ -661,6 +661,17 @@ def context(record: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def notebook_html(record: Mapping[str, Any], *, top: int = 10) -> Any:
+    """A run in a notebook cell: the headline, holdout metrics with intervals, the paired
+    tests, the top of the leaderboard, the risks and the key plots (an HTML fragment with its
+    own scoped style; the full report stays in ``report.html``)."""
+    ctx = _with_svg(context(record))
+    report = _map(record.get("report")).get("html")
+    ctx["report_name"] = Path(str(report)).name if report else None
+    ctx["top"] = top
+    return _environment(markdown=False).get_template("notebook.html.j2").render(**ctx)
+
+
 # --------------------------------------------------------------------------- rendering
 
 
@@ -708,9 +719,14 @@ def _environment(markdown: bool) -> Any:
 
 def render_html(record: Mapping[str, Any]) -> str:
     """The report as one HTML document (inline CSS and SVG, no script, no request)."""
+    ctx = _with_svg(context(record))
+    return str(_environment(False).get_template("report.html.j2").render(csp=CSP, **ctx))
+
+
+def _with_svg(ctx: dict[str, Any]) -> dict[str, Any]:
+    """The context with its inline SVG charts marked safe (they are built here, escaped)."""
     from markupsafe import Markup
 
-    ctx = context(record)
     for plot in ctx["plots"]:
         plot["svg"] = Markup(plot["svg"])
     for key in ("leaderboard", "importance", "slices"):
@@ -722,7 +738,7 @@ def render_html(record: Mapping[str, Any]) -> str:
     if ctx["fairness"]:
         for column in ctx["fairness"]["columns"]:
             column["svg"] = Markup(column["svg"])
-    return str(_environment(False).get_template("report.html.j2").render(csp=CSP, **ctx))
+    return ctx
 
 
 def render_model_card(record: Mapping[str, Any]) -> str:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import os
 import re
@@ -62,6 +63,8 @@ STAGES: tuple[str, ...] = (
     "register",
     "report",
 )
+log = logging.getLogger(__name__)
+
 RUNS_DIR = "runs"
 RECORD = "run.json"
 HOLDOUT = "holdout.json"
@@ -106,7 +109,12 @@ class RunObserver:
 # -- the run record ---------------------------------------------------------------------------
 
 
-@dataclass
+#: dataclass fields stored under another key in ``run.json``
+_KEYS = {"error_slices_": "error_slices", "bundle_dir": "bundle", "leaderboard_rows": "leaderboard"}
+_FIELDS = {key: attr for attr, key in _KEYS.items()}
+
+
+@dataclass(repr=False)
 class RunResult:
     """The record of one ``apprentice run``, saved as ``run.json`` in the run folder.
 
@@ -134,9 +142,11 @@ class RunResult:
     classes: list[Any] | None = None
     threshold: float | None = None
     threshold_source: str | None = None
-    bundle: str = ""
+    #: the bundle folder (``bundle`` in ``run.json``; :attr:`bundle` is the loaded bundle)
+    bundle_dir: str = ""
     split: dict[str, Any] = field(default_factory=dict)
-    leaderboard: list[dict[str, Any]] = field(default_factory=list)
+    #: the leaderboard's rows (``leaderboard`` in ``run.json``; :attr:`leaderboard` is a frame)
+    leaderboard_rows: list[dict[str, Any]] = field(default_factory=list)
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
     cv: dict[str, Any] = field(default_factory=dict)
     comparisons: list[dict[str, Any]] = field(default_factory=list)
@@ -166,13 +176,47 @@ class RunResult:
 
     @property
     def bundle_path(self) -> Path:
-        return Path(self.bundle)
+        return Path(self.bundle_dir)
+
+    @property
+    def bundle(self) -> Bundle:
+        """The run's bundle, verified and loaded on first use (``r.bundle.predict(X)``)."""
+        loaded = self.__dict__.get("_bundle")
+        if loaded is None or Path(loaded.path) != self.bundle_path:
+            loaded = self.load_bundle()
+            self.__dict__["_bundle"] = loaded
+        return loaded
 
     def load_bundle(self) -> Bundle:
-        """The run's verified bundle."""
+        """The run's verified bundle (loaded again from its folder)."""
         from apprentice.bundle import load_bundle
 
         return load_bundle(self.bundle_path)
+
+    @property
+    def leaderboard(self) -> pd.DataFrame:
+        """Every candidate of the search: CV score with its interval, status, family."""
+        return pd.DataFrame(self.leaderboard_rows)
+
+    def metrics_frame(self) -> pd.DataFrame:
+        """The holdout metrics, one row each: ``metric``, ``value``, ``low``, ``high``."""
+        rows = [
+            {"metric": name, **{k: iv.get(k) for k in ("value", "low", "high")}}
+            for name, iv in self.metrics.items()
+        ]
+        return pd.DataFrame(rows, columns=["metric", "value", "low", "high"])
+
+    def __repr__(self) -> str:
+        head = self.headline
+        score = (
+            f", {head[0]}={head[1]['value']:.4f} [{head[1]['low']:.4f}, {head[1]['high']:.4f}]"
+            if head
+            else ""
+        )
+        return (
+            f"RunResult(run_id={self.run_id!r}, target={self.target!r}, task={self.task!r}, "
+            f"champion={self.champion!r}{score})"
+        )
 
     @property
     def headline(self) -> tuple[str, dict[str, float]] | None:
@@ -260,8 +304,7 @@ class RunResult:
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            key = "error_slices" if f.name == "error_slices_" else f.name
-            out[key] = str(value) if isinstance(value, Path) else value
+            out[_KEYS.get(f.name, f.name)] = str(value) if isinstance(value, Path) else value
         return json.loads(json.dumps(out, default=_json_default, allow_nan=True))
 
     def save(self) -> Path:
@@ -280,7 +323,7 @@ class RunResult:
         names = {f.name for f in fields(cls)}
         values: dict[str, Any] = {}
         for key, value in document.items():
-            attr = "error_slices_" if key == "error_slices" else key
+            attr = _FIELDS.get(key, key)
             if attr in names and attr != "path":
                 values[attr] = value
         values["path"] = path
@@ -288,9 +331,9 @@ class RunResult:
             values.setdefault(required, "")
         values.setdefault("champion", "")
         result = cls(**values)
-        bundle = Path(result.bundle) if result.bundle else path / "bundle"
+        bundle = Path(result.bundle_dir) if result.bundle_dir else path / "bundle"
         if not bundle.is_dir() and (path / "bundle").is_dir():
-            result.bundle = str(path / "bundle")
+            result.bundle_dir = str(path / "bundle")
         return result
 
     @classmethod
@@ -310,9 +353,11 @@ class RunResult:
         return cls.from_dict(document, folder)
 
     def _repr_html_(self) -> str:
-        import html
+        """The run at a glance in a notebook: headline, metrics with intervals, leaderboard,
+        the paired tests, the risks and the key plots (:func:`apprentice.report.notebook_html`)."""
+        from apprentice.report import notebook_html
 
-        return "<pre>" + html.escape("\n".join(self.summary_lines())) + "</pre>"
+        return str(notebook_html(self.to_dict()))
 
 
 def _json_default(value: Any) -> Any:
@@ -803,6 +848,7 @@ def _run_in(
         json.dumps(ledger_doc, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
     )
 
+    _keep_frame(folder, raw, data)
     record = _record_from_training(
         result,
         folder=folder,
@@ -1059,6 +1105,24 @@ def _check_holdout(record: RunResult, result: TrainResult, y: np.ndarray, pred: 
         )
 
 
+def _keep_frame(folder: Path, raw: ReadResult, data: dict[str, Any]) -> None:
+    """For a DataFrame source, a copy of the rows in the run folder (``input.parquet``, or
+    ``input.csv`` when a column cannot be stored in Parquet), named in ``data["copy"]``, so
+    that the run's reproduce line is a command that works; its fingerprint is in ``data``."""
+    if data.get("source") != "dataframe":
+        return
+    import pyarrow as pa
+
+    try:
+        raw.table.to_parquet(folder / "input.parquet", index=False)
+        data["copy"] = "input.parquet"
+    except (pa.ArrowException, ValueError, TypeError) as exc:  # mixed types in a column
+        log.info("the input frame cannot be stored as Parquet (%s); keeping it as CSV", exc)
+        (folder / "input.parquet").unlink(missing_ok=True)
+        raw.table.to_csv(folder / "input.csv", index=False)
+        data["copy"] = "input.csv"
+
+
 def _write_holdout(
     folder: Path, positions: np.ndarray, data: Mapping[str, Any], raw: ReadResult, target: str
 ) -> None:
@@ -1159,7 +1223,9 @@ def _record_from_training(
         versions["mlflow"] = metadata.version("mlflow")
     except Exception:  # mlflow-skinny, or absent
         pass
-    command = ["apprentice", "run", source_text, "--target", result.target, "--name", name]
+    # a DataFrame has no file to name: the reproduce line reads the copy kept in the run folder
+    source_arg = str(folder / data["copy"]) if data.get("copy") else source_text
+    command = ["apprentice", "run", source_arg, "--target", result.target, "--name", name]
     if sensitive:
         command += ["--sensitive", ",".join(sensitive)]
     if train_options.get("time_budget") is not None:
@@ -1169,6 +1235,14 @@ def _record_from_training(
     command += ["--seed", str(train_options.get("seed", 0))]
     if train_options.get("split"):
         command += ["--split", str(train_options["split"])]
+    if train_options.get("test_size") not in (None, 0.25):
+        command += ["--test-size", f"{train_options['test_size']:g}"]
+    if train_options.get("families"):
+        command += ["--families", ",".join(train_options["families"])]
+    for column in train_options.get("keep_columns") or ():
+        command += ["--keep-column", str(column)]
+    for column in train_options.get("drop_columns") or ():
+        command += ["--drop-column", str(column)]
     if train_options.get("threshold") is not None:
         command += ["--threshold", f"{train_options['threshold']:g}"]
     compute = dict(getattr(result, "compute", None) or {})
@@ -1193,9 +1267,9 @@ def _record_from_training(
         classes=result.classes,
         threshold=result.threshold,
         threshold_source=manifest.get("decision_threshold_source"),
-        bundle=str(result.path),
+        bundle_dir=str(result.path),
         split=dict(manifest.get("split") or {}),
-        leaderboard=board.to_dict(orient="records"),
+        leaderboard_rows=board.to_dict(orient="records"),
         metrics=metrics_to_dict(result.metrics),
         cv=dict(result.cv),
         comparisons=[c.to_dict() for c in result.comparisons],
