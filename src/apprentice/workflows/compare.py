@@ -238,7 +238,9 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _holdout_doc(run: RunResult) -> dict[str, Any]:
+def read_holdout(run: RunResult) -> dict[str, Any]:
+    """The run's ``holdout.json``: ``positions`` are the rows of its source as read that the
+    split step of :mod:`apprentice.workflows.train` held out (its ``Holdout.positions``)."""
     file = run.path / HOLDOUT
     try:
         document = json.loads(file.read_text(encoding="utf-8"))
@@ -294,7 +296,7 @@ def _rows(
         for contender in runs:
             assert contender.run is not None
             if digest is not None and digest == contender.run.data.get("sha256"):
-                positions = _holdout_doc(contender.run)["positions"]
+                positions = read_holdout(contender.run)["positions"]
                 mask = np.zeros(len(table), dtype=bool)
                 mask[np.asarray(positions, dtype=np.int64)] = True
                 keep &= mask
@@ -321,7 +323,7 @@ def _rows(
     other = b if newer is a else a
     assert newer.run is not None
     table, kind = _source_table(newer.run, settings)
-    document = _holdout_doc(newer.run)
+    document = read_holdout(newer.run)
     positions = np.asarray(document["positions"], dtype=np.int64)
     if kind == "holdout":
         frame = table
@@ -335,7 +337,7 @@ def _rows(
         frame = table
     what = f"the holdout of {newer.label}"
     if other.run is not None and other.run.data.get("sha256") == newer.run.data.get("sha256"):
-        other_positions = np.asarray(_holdout_doc(other.run)["positions"], dtype=np.int64)
+        other_positions = np.asarray(read_holdout(other.run)["positions"], dtype=np.int64)
         if kind == "holdout":
             raise CompareError(
                 "both runs were trained on tables in memory; pass --data FILE with labelled rows"
@@ -539,6 +541,7 @@ __all__ = [
     "CompareResult",
     "Contender",
     "compare",
+    "read_holdout",
     "resolve",
     "verdict_text",
 ]
