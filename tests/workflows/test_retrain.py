@@ -114,6 +114,12 @@ def test_retrain_on_a_bundle(monitored: Monitored, _workspace: Path) -> None:  #
     card = (folder / "model_card.md").read_text()
     assert f"## Retrain decision: {payload['decision']}" in card
     assert payload["report"] == str(folder / "report.html")
+    # compare reads the same held-out rows from the challenger's run: the same difference
+    from apprentice.workflows.compare import compare
+
+    compared = compare(str(monitored.path), str(folder), n_boot=50)
+    assert compared.rows == 300 and compared.data == f"the holdout of run {record.run_id} (linear)"
+    assert compared.difference == pytest.approx(payload["gate"]["difference"], abs=1e-12)
 
 
 def _register(path: Path, name: str) -> None:
