@@ -7,10 +7,12 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from tests.monitor.conftest import Monitored, monitored  # noqa: F401  (the shared fixture)
 from tests.track._support import empty_store  # noqa: F401  (an initialised MLflow store)
 
+from apprentice.errors import TargetError
 from apprentice.workflows.retrain import gate, retrain
 
 
@@ -120,6 +122,42 @@ def test_retrain_on_a_bundle(monitored: Monitored, _workspace: Path) -> None:  #
     compared = compare(str(monitored.path), str(folder), n_boot=50)
     assert compared.rows == 300 and compared.data == f"the holdout of run {record.run_id} (linear)"
     assert compared.difference == pytest.approx(payload["gate"]["difference"], abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("unknown_class", "1 class(es) the champion does not know ('maybe'"),
+        ("base_without_target", "the champion's training data has no target column 'income'"),
+        ("few_rows", "120 labelled new rows leave 36 for the decision holdout; at least 50"),
+        ("unlabelled", "the new data has no target column 'income': it must be labelled"),
+    ],
+)
+def test_bad_new_rows_fail_before_anything_is_trained(
+    monitored: Monitored,  # noqa: F811
+    _workspace: Path,
+    change: str,
+    message: str,
+) -> None:
+    """Each refusal names what is wrong and what to do; no run folder, no bundle, and the
+    rows given are left as they were."""
+    new = monitored.current.copy()
+    base = monitored.reference.iloc[:2200].copy()
+    if change == "unknown_class":
+        new.loc[5, "income"] = "maybe"
+    elif change == "base_without_target":
+        base = base.drop(columns=["income"])
+    elif change == "few_rows":
+        new = new.iloc[:120]
+    else:
+        new = new.drop(columns=["income"])
+    before = (new.copy(), base.copy())
+    with pytest.raises(TargetError) as caught:
+        retrain(str(monitored.path), data=new, base=base, max_trials=0, families=("linear",))
+    assert message in caught.value.message
+    assert not (_workspace / "runs").exists()
+    pd.testing.assert_frame_equal(new, before[0])
+    pd.testing.assert_frame_equal(base, before[1])
 
 
 def _register(path: Path, name: str) -> None:

@@ -119,23 +119,9 @@ def gate(
         and comparison.low > floor
     )
     non_inferior = bool(math.isfinite(comparison.low) and comparison.low > -margin)
-    if better:
-        promote, reason = (
-            True,
-            f"the challenger is better ({comparison.p_text}; the difference is at least "
-            f"{comparison.low:.4g} with 95% confidence)",
-        )
-    elif drifting and non_inferior:
-        promote, reason = (
-            True,
-            f"the champion is drifting and the challenger is no worse (difference "
-            f">= {comparison.low:.4f} > -{margin})",
-        )
-    else:
-        promote = False
-        reason = f"the challenger is not shown to be better ({comparison.p_text})" + (
-            "" if not drifting else f" nor no worse by more than {margin}"
-        )
+    promote, reason = _verdict(
+        comparison, better=better, non_inferior=non_inferior, drifting=drifting, margin=margin
+    )
     return Gate(
         metric=metric,
         champion=comparison.value_b,
@@ -150,6 +136,27 @@ def gate(
         promote=promote,
         reason=reason,
     )
+
+
+def _verdict(
+    comparison: Any, *, better: bool, non_inferior: bool, drifting: bool, margin: float
+) -> tuple[bool, str]:
+    """Promote or not, and why, in words (the interval is the challenger's gain)."""
+    interval = f"95% CI {comparison.low:.4g} to {comparison.high:.4g}"
+    if better:
+        return True, (
+            f"the challenger beats the champion ({comparison.p_text}; the gain is at least "
+            f"{comparison.low:.4g} with 95% confidence)"
+        )
+    if drifting and non_inferior:
+        return True, (
+            f"the champion is drifting and the challenger is no worse (gain {interval}, above "
+            f"-{margin})"
+        )
+    reason = f"no evidence that the challenger beats the champion ({interval}, {comparison.p_text})"
+    if drifting:
+        reason += f", nor that it is no worse by more than {margin}"
+    return False, reason
 
 
 @dataclass
@@ -318,18 +325,29 @@ def _plan(
     columns = list(base_rows.columns)
     table = pd.concat([base_rows, new.reindex(columns=columns)], ignore_index=True).astype(object)
     table = table.where(table.notna(), "")
-    _check_classes(table, champion)
+    _check_classes(new, table, champion)
     holdout = np.arange(len(table) - n_hold, len(table))
     return _Plan(settings, tracking_uri, path, resolved, champion, table, holdout, new, time_column)
 
 
-def _check_classes(table: pd.DataFrame, champion: Bundle) -> None:
-    """The challenger must predict the champion's classes (else a paired test means nothing)."""
+def _check_classes(new: pd.DataFrame, table: pd.DataFrame, champion: Bundle) -> None:
+    """The challenger must predict the champion's classes (else a paired test means nothing):
+    checked before anything is trained."""
     if champion.task == "regression":
         return
+    from apprentice.bundle.profile import encode_target
     from apprentice.learn.task import prepare_target
 
     target = str(champion.target)
+    labels = new[target].astype(str).str.strip()
+    unknown = labels[encode_target(new[target], champion.task, champion.classes) < 0].unique()
+    if len(unknown):
+        shown = ", ".join(repr(str(u)) for u in unknown[:5])
+        raise TargetError(
+            f"the new rows hold {len(unknown)} class(es) the champion does not know ({shown}; "
+            f"it predicts {', '.join(str(c) for c in champion.classes or [])}): a challenger "
+            "could not be compared with it; train a new model with apprentice run"
+        )
     info = prepare_target(table[target], name=target, task=champion.task)
     if [str(c) for c in info.classes or []] != [str(c) for c in champion.classes or []]:
         raise TargetError(
