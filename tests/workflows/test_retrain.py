@@ -160,6 +160,32 @@ def test_bad_new_rows_fail_before_anything_is_trained(
     pd.testing.assert_frame_equal(base, before[1])
 
 
+def test_a_failure_after_training_is_written_in_the_challengers_record(
+    monitored: Monitored,  # noqa: F811
+    _workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from apprentice.workflows import retrain as module
+    from apprentice.workflows.run import RunResult
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise TargetError("the holdout could not be scored")
+
+    monkeypatch.setattr(module, "_decide", broken)
+    with pytest.raises(TargetError, match="could not be scored"):
+        retrain(
+            str(monitored.path),
+            data=monitored.current,
+            base=monitored.reference.iloc[:2200],
+            max_trials=0,
+            families=("linear",),
+        )
+    (folder,) = (_workspace / "runs").iterdir()
+    record = RunResult.load(folder)
+    assert record.retrain is None
+    assert any("could not be scored): no decision was recorded" in w for w in record.warnings)
+
+
 def _register(path: Path, name: str) -> None:
     """Register a bundle folder as version 1 (alias champion) of ``name``."""
     from apprentice.bundle import load_bundle

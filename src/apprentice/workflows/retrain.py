@@ -18,6 +18,7 @@ and gives the old champion the alias ``previous``; a refused challenger keeps th
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from collections.abc import Callable
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from apprentice.errors import ConfigError, TargetError
+from apprentice.errors import ApprenticeError, ConfigError, TargetError
 from apprentice.workflows.run import RunObserver
 
 if TYPE_CHECKING:
@@ -504,11 +505,29 @@ def retrain(
         plan.champion.manifest, time_budget=time_budget, max_trials=max_trials, families=families
     )
     record = _train_challenger(plan, search, seed=seed, say=say)
+    try:
+        decision = _judge(
+            plan, record, drift, warnings, alpha=alpha, margin=margin, n_boot=n_boot, seed=seed
+        )
+        say(("promote: " if decision.promoted else "keep the champion: ") + decision.gate.reason)
+        _publish(plan, record, decision, _command(model, data, from_feedback, base, seed))
+    except BaseException as exc:
+        _note_failure(record, exc)
+        raise
+    return decision
+
+
+def _judge(
+    plan: _Plan,
+    record: RunResult,
+    drift: dict[str, Any] | None,
+    warnings: list[str],
+    **gate_options: Any,
+) -> RetrainDecision:
+    """The gate on the challenger's run, and the decision with its evidence."""
     drifting = bool(drift and drift["drifting"])
-    evidence, metrics, n_rows = _decide(
-        plan, record, drifting=drifting, alpha=alpha, margin=margin, n_boot=n_boot, seed=seed
-    )
-    decision = RetrainDecision(
+    evidence, metrics, n_rows = _decide(plan, record, drifting=drifting, **gate_options)
+    return RetrainDecision(
         gate=evidence,
         champion=_champion_info(plan),
         challenger=_challenger_info(record),
@@ -520,13 +539,27 @@ def retrain(
         drift=drift,
         warnings=warnings + list(record.warnings),
     )
-    say(("promote: " if evidence.promote else "keep the champion: ") + evidence.reason)
+
+
+def _publish(plan: _Plan, record: RunResult, decision: RetrainDecision, command: str) -> None:
+    """The registry (tags, numbers, aliases), then the record, report and card, then their
+    copies on the MLflow run."""
     if plan.resolved is not None:
         decision.registry = _record_in_registry(plan, record, decision)
-    _write_decision(record, decision, _command(model, data, from_feedback, base, seed))
+    _write_decision(record, decision, command)
     if plan.resolved is not None:
         _attach_files(record, _tracker(plan))
-    return decision
+
+
+def _note_failure(record: RunResult, exc: BaseException) -> None:
+    """A challenger trained but not judged: its record says so (the error goes on)."""
+    message = exc.message if isinstance(exc, ApprenticeError) else type(exc).__name__
+    record.warnings.append(
+        f"the retrain failed after this challenger was trained ({message}): no decision was "
+        "recorded; the registry's aliases say which model serves"
+    )
+    with contextlib.suppress(OSError):  # the original error matters more
+        record.save()
 
 
 def _source(manifest: dict[str, Any]) -> str:
