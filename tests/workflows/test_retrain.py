@@ -116,6 +116,11 @@ def test_retrain_on_a_bundle(monitored: Monitored, _workspace: Path) -> None:  #
     card = (folder / "model_card.md").read_text()
     assert f"## Retrain decision: {payload['decision']}" in card
     assert payload["report"] == str(folder / "report.html")
+    # ``apprentice report RUN`` rebuilds it from the record alone, the decision included
+    from apprentice.report import load_record, write_report
+
+    rebuilt = write_report(load_record(folder)[0], _workspace / "again")
+    assert f"Retrain decision: {payload['decision']}" in rebuilt.html.read_text()
     # compare reads the same held-out rows from the challenger's run: the same difference
     from apprentice.workflows.compare import compare
 
