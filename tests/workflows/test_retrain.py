@@ -110,6 +110,10 @@ def test_retrain_on_a_bundle(monitored: Monitored, _workspace: Path) -> None:  #
     holdout = json.loads((folder / "holdout.json").read_text())["positions"]
     assert holdout == list(range(2900, 3200))
     assert record.metrics and record.tracking is None and record.model is None
+    assert record.reproduce["command"] == (
+        f"apprentice retrain --model {monitored.path} --data dataframe --base dataframe "
+        "--holdout-share 0.3 --max-trials 0 --seed 0"
+    )
     assert json.loads((folder / "decision.json").read_text())["reason"] == payload["reason"]
     page = (folder / "report.html").read_text()
     assert f"Retrain decision: {payload['decision']}" in page and "paired bootstrap" in page

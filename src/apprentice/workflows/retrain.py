@@ -510,7 +510,11 @@ def retrain(
             plan, record, drift, warnings, alpha=alpha, margin=margin, n_boot=n_boot, seed=seed
         )
         say(("promote: " if decision.promoted else "keep the champion: ") + decision.gate.reason)
-        _publish(plan, record, decision, _command(model, data, from_feedback, base, seed))
+        command = _command(
+            model, data, from_feedback, base=base, holdout_share=holdout_share,
+            time_column=time_column, time_budget=time_budget, max_trials=max_trials, seed=seed,
+        )  # fmt: skip
+        _publish(plan, record, decision, command)
     except BaseException as exc:
         _note_failure(record, exc)
         raise
@@ -592,8 +596,9 @@ def _challenger_info(record: RunResult) -> dict[str, Any]:
     }
 
 
-def _command(model: str, data: Any, from_feedback: bool, base: Any, seed: int) -> str:
-    """The command that repeats this retrain (a DataFrame shows as ``dataframe``)."""
+def _command(model: str, data: Any, from_feedback: bool, **options: Any) -> str:
+    """The command that repeats this retrain (a DataFrame shows as ``dataframe``); ``options``
+    are the command's other options by their Python names, left out when ``None``."""
     import shlex
 
     def name(value: Any) -> str:
@@ -601,9 +606,10 @@ def _command(model: str, data: Any, from_feedback: bool, base: Any, seed: int) -
 
     parts = ["apprentice", "retrain", "--model", model]
     parts += ["--from-feedback"] if from_feedback else ["--data", name(data)]
-    if base is not None:
-        parts += ["--base", name(base)]
-    return shlex.join([*parts, "--seed", str(seed)])
+    for key, value in options.items():
+        if value is not None:
+            parts += ["--" + key.replace("_", "-"), name(value)]
+    return shlex.join(parts)
 
 
 def _tracker(plan: _Plan) -> Any:
