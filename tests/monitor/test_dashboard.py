@@ -134,9 +134,12 @@ def test_dashboard_mounted_in_the_serving_app(
     assert 'id="volume"' in response.text and response.text.count('class="chart"') >= 5
 
 
-def test_retrain_from_feedback(monitored: Monitored, log_url: str, tmp_path: Path) -> None:
+def test_retrain_from_feedback(
+    monitored: Monitored, log_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from apprentice.workflows.retrain import retrain
 
+    monkeypatch.setenv("APPRENTICE_WORKSPACE", str(tmp_path / "ws"))  # the challenger's run
     decision = retrain(
         str(monitored.path),
         from_feedback=True,
@@ -144,7 +147,6 @@ def test_retrain_from_feedback(monitored: Monitored, log_url: str, tmp_path: Pat
         base=monitored.reference.iloc[:2200],
         families=("linear",),
         n_boot=200,
-        out=tmp_path / "rt",
     ).to_dict()
     assert decision["new_rows"] == 500  # the logged rows that got feedback
     assert decision["holdout_rows"] == 150  # the most recent 30%

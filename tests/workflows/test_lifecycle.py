@@ -37,7 +37,7 @@ def test_after_release_alerts_and_decides(tmp_path: Path, monkeypatch: pytest.Mo
     assert "age" in drifted or "hours_per_week" in drifted
     decision = after.decision.to_dict()
     assert decision["decision"] in {"promote", "keep"} and decision["reason"]
-    assert (after.decision.out / "retrain.html").exists()
+    assert after.decision.report.exists()  # the challenger's run report, with the decision
     assert any("serving adult-lifecycle" in m for m in messages)
 
 

@@ -95,7 +95,7 @@ def demo_command(
             highlight=False,
             soft_wrap=True,
         )
-        err.print(f"  decision report: {after.decision.out / 'retrain.html'}", markup=False)
+        err.print(f"  decision report: {after.decision.report}", markup=False)
     err.rule("[bold]next")
     steps = [
         f"apprentice models show {r.name}",

@@ -43,9 +43,6 @@ def retrain_command(
     max_trials: Annotated[
         int | None, typer.Option("--max-trials", help="Search trials (default: champion's).")
     ] = None,
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Folder for the challenger and report.")
-    ] = None,
     tracking_uri: Annotated[
         str | None, typer.Option("--tracking-uri", help="MLflow tracking URI.")
     ] = None,
@@ -67,7 +64,6 @@ def retrain_command(
         time_budget=time_budget,
         max_trials=max_trials,
         seed=seed,
-        out=out,
         tracking_uri=tracking_uri,
         progress=None if (quiet or json_out) else err_console.print,
     )
@@ -84,6 +80,13 @@ def retrain_command(
         f"{g['metric']}: champion {g['champion']:.4f}, challenger {g['challenger']:.4f} on "
         f"{payload['holdout_rows']:,} recent rows; report {payload['report']}"
     )
+    registered = (payload.get("challenger") or {}).get("registered")
+    if registered:
+        out_console.print(
+            f"registered {registered['name']} version {registered['version']} "
+            f"(alias {registered['alias']})",
+            highlight=False,
+        )
 
 
 def register(app: typer.Typer) -> None:

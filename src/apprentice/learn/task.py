@@ -250,6 +250,161 @@ def _class_label(value: Any) -> Any:
     return value
 
 
+@dataclass
+class _Labels:
+    """The target's cells read as labels: values (missing as NaN / None), which rows are
+    missing, which are quarantined (a numeric target whose cell is no number), and why."""
+
+    labels: pd.Series
+    missing: np.ndarray
+    quarantine: np.ndarray
+    numbers: _Numbers | None = None
+    ledger: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _read_labels(series: pd.Series, name: str, task: str | None) -> _Labels:
+    """The target's cells as numbers (a numeric column, or text the evidence reads as
+    numbers) or as cleaned class labels."""
+    if pd.api.types.is_bool_dtype(series.dtype):
+        series = series.astype(object).where(series.notna(), None)
+    quarantine = np.zeros(len(series), dtype=bool)
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        numeric = series.astype(float)
+        return _Labels(numeric, ~np.isfinite(numeric.to_numpy()), quarantine)
+    obj = series.astype(object)
+    missing = np.array([_is_missing_text(v) for v in obj], dtype=bool)
+    text = obj[~missing].map(lambda v: v if isinstance(v, str) else str(v))
+    parsed = text.map(_to_number)
+    if len(text) and parsed.notna().all() and not _collapses(text.str.strip(), parsed):
+        labels = pd.Series(np.nan, index=series.index, dtype=float)
+        labels[~missing] = parsed.astype(float)
+        return _Labels(labels, missing, quarantine)
+    numbers = _read_numbers(text, name, task)
+    if numbers is not None:
+        labels = _numeric_labels(numbers, missing, name, task, series.index)
+        quarantine[np.flatnonzero(~missing)[numbers.unreadable]] = True
+        missing = missing | (labels.isna().to_numpy() & ~quarantine)
+        return _Labels(labels, missing, quarantine, numbers)
+    cleaned, records = _clean_labels(text.astype(str))
+    labels = pd.Series(None, index=series.index, dtype=object)
+    labels[~missing] = cleaned.to_numpy(dtype=object)
+    missing = missing | labels.map(_is_missing_text).to_numpy(dtype=bool)
+    return _Labels(labels, missing, quarantine, ledger=records)
+
+
+def _account_dropped(read: _Labels, name: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """Ledger records and warnings for the rows without a target and the quarantined ones."""
+    ledger, warnings = list(read.ledger), []
+    n_missing = int(read.missing.sum())
+    if n_missing:
+        ledger.append(
+            {
+                "action": "drop_rows_missing_target",
+                "column": name,
+                "rows": n_missing,
+                "reason": "the target is missing",
+            }
+        )
+        warnings.append(f"{n_missing:,} row(s) with a missing target '{name}' were dropped")
+    n_quarantined = int(read.quarantine.sum())
+    if n_quarantined:
+        numbers = read.numbers
+        assert numbers is not None
+        ledger.append(
+            {
+                "action": "quarantine_rows_unreadable_target",
+                "column": name,
+                "rows": n_quarantined,
+                "examples": numbers.examples,
+                "reason": f"the target is numeric ({numbers.share:.1%} of its values are "
+                "numbers); these cells are not",
+            }
+        )
+        warnings.append(
+            f"{n_quarantined:,} row(s) set aside (quarantined, neither trained nor tested on): "
+            f"their target '{name}' is not a number: {_shown(numbers.examples, n_quarantined)}; "
+            f"{numbers.share:.1%} of the target's values are numbers"
+        )
+    return ledger, warnings
+
+
+def _check_learnable(present: pd.Series, name: str) -> None:
+    if len(present) < MIN_ROWS:
+        raise TargetError(
+            f"only {len(present)} row(s) have a target value in '{name}'; at least {MIN_ROWS} "
+            "are needed to train and test a model: add labelled rows"
+        )
+    if present.nunique() < 2:
+        raise TargetError(
+            f"the target '{name}' has a single value in every labelled row; there is nothing "
+            "to learn: choose another target column"
+        )
+
+
+def _drop_single_row_classes(
+    present: pd.Series,
+    kept: np.ndarray,
+    name: str,
+    ledger: list[dict[str, Any]],
+    warnings: list[str],
+) -> pd.Series:
+    """Rows of a class with one row leave (``kept`` is updated); the labels that remain."""
+    counts = present.value_counts()
+    if len(counts) > 1 and int(counts.max()) == 1:
+        raise TargetError(
+            f"every class of the target '{name}' has a single row ({len(counts):,} classes); "
+            "a model cannot learn or be tested on that: is it an identifier? choose another "
+            "target, or --task regression for a numeric target"
+        )
+    singles = counts[counts < 2]
+    if not len(singles):
+        return present
+    drop = present.isin(set(singles.index)).to_numpy()
+    kept_idx = np.flatnonzero(kept)
+    kept[kept_idx[drop]] = False
+    present = present[~drop]
+    ledger.append(
+        {
+            "action": "drop_rows_single_row_class",
+            "column": name,
+            "rows": int(drop.sum()),
+            "classes": len(singles),
+            "reason": "a class with one row cannot be both trained on and tested",
+        }
+    )
+    warnings.append(
+        f"{len(singles)} class(es) of '{name}' have a single row; those rows were dropped"
+    )
+    if present.nunique() < 2:
+        raise TargetError(
+            f"after dropping single-row classes the target '{name}' has one class left: "
+            "add rows for the other classes"
+        )
+    if len(present) < MIN_ROWS:
+        raise TargetError(
+            f"only {len(present)} row(s) remain after dropping single-row classes of "
+            f"'{name}'; at least {MIN_ROWS} are needed"
+        )
+    return present
+
+
+def _encode_classes(
+    present: pd.Series, chosen: Task, name: str
+) -> tuple[Task, list[Any], np.ndarray]:
+    """The task (two classes make a binary task), the sorted classes, and class indices."""
+    classes = sorted(present.unique().tolist(), key=lambda v: (isinstance(v, str), v))
+    if chosen == "binary" and len(classes) != 2:
+        raise TargetError(
+            f"the target '{name}' has {len(classes)} classes after cleaning, not 2: "
+            "use --task multiclass"
+        )
+    if chosen == "multiclass" and len(classes) == 2:
+        chosen = "binary"
+    index = {c: i for i, c in enumerate(classes)}
+    y = np.fromiter((index[v] for v in present.tolist()), dtype=np.int64, count=len(present))
+    return chosen, classes, y
+
+
 def prepare_target(
     values: pd.Series | np.ndarray | list[Any], *, name: str = "target", task: str | None = None
 ) -> TargetInfo:
@@ -261,82 +416,15 @@ def prepare_target(
     if task is not None and task not in TASKS:
         raise ConfigError(f"task {task!r} is not one of {', '.join(TASKS)}; pick one or omit it")
     series = values if isinstance(values, pd.Series) else pd.Series(list(values))
-    series = series.reset_index(drop=True)
-    ledger: list[dict[str, Any]] = []
-    warnings: list[str] = []
-    quarantine = np.zeros(len(series), dtype=bool)  # a numeric target whose cell is no number
-    examples: list[dict[str, Any]] = []
-
-    if pd.api.types.is_bool_dtype(series.dtype):
-        series = series.astype(object).where(series.notna(), None)
-    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
-        numeric = series.astype(float)
-        missing = ~np.isfinite(numeric.to_numpy())
-        labels: pd.Series = numeric
-    else:
-        obj = series.astype(object)
-        missing = np.array([_is_missing_text(v) for v in obj], dtype=bool)
-        text = obj[~missing].map(lambda v: v if isinstance(v, str) else str(v))
-        parsed = text.map(_to_number)
-        numbers = None
-        if len(text) and parsed.notna().all() and not _collapses(text.str.strip(), parsed):
-            labels = pd.Series(np.nan, index=series.index, dtype=float)
-            labels[~missing] = parsed.astype(float)
-        elif (numbers := _read_numbers(text, name, task)) is not None:
-            labels = _numeric_labels(numbers, missing, name, task, series.index)
-            quarantine[np.flatnonzero(~missing)[numbers.unreadable]] = True
-            missing = missing | (labels.isna().to_numpy() & ~quarantine)
-        else:
-            cleaned, records = _clean_labels(text.astype(str))
-            ledger.extend(records)
-            labels = pd.Series(None, index=series.index, dtype=object)
-            labels[~missing] = cleaned.to_numpy(dtype=object)
-            missing = missing | labels.map(_is_missing_text).to_numpy(dtype=bool)
-
-    n_missing = int(missing.sum())
-    if n_missing:
-        ledger.append(
-            {
-                "action": "drop_rows_missing_target",
-                "column": name,
-                "rows": n_missing,
-                "reason": "the target is missing",
-            }
-        )
-        warnings.append(f"{n_missing:,} row(s) with a missing target '{name}' were dropped")
-    n_quarantined = int(quarantine.sum())
-    if n_quarantined:
-        assert numbers is not None
-        examples = numbers.examples
-        ledger.append(
-            {
-                "action": "quarantine_rows_unreadable_target",
-                "column": name,
-                "rows": n_quarantined,
-                "examples": examples,
-                "reason": f"the target is numeric ({numbers.share:.1%} of its values are "
-                "numbers); these cells are not",
-            }
-        )
-        warnings.append(
-            f"{n_quarantined:,} row(s) set aside (quarantined, neither trained nor tested on): "
-            f"their target '{name}' is not a number: {_shown(examples, n_quarantined)}; "
-            f"{numbers.share:.1%} of the target's values are numbers"
-        )
-    kept = ~missing & ~quarantine
-    present = labels[kept]
-    if len(present) < MIN_ROWS:
-        raise TargetError(
-            f"only {len(present)} row(s) have a target value in '{name}'; at least {MIN_ROWS} "
-            "are needed to train and test a model: add labelled rows"
-        )
-    if present.nunique() < 2:
-        raise TargetError(
-            f"the target '{name}' has a single value in every labelled row; there is nothing "
-            "to learn: choose another target column"
-        )
-    detected = detect_task(present)
-    chosen: Task = task if task is not None else detected  # type: ignore[assignment]
+    read = _read_labels(series.reset_index(drop=True), name, task)
+    ledger, warnings = _account_dropped(read, name)
+    examples = read.numbers.examples if read.quarantine.any() and read.numbers else []
+    quarantined = np.flatnonzero(read.quarantine)
+    n_missing = int(read.missing.sum())
+    kept = ~read.missing & ~read.quarantine
+    present = read.labels[kept]
+    _check_learnable(present, name)
+    chosen: Task = task if task is not None else detect_task(present)  # type: ignore[assignment]
     if chosen == "regression":
         if not pd.api.types.is_numeric_dtype(present.dtype):
             raise TargetError(
@@ -345,78 +433,18 @@ def prepare_target(
             )
         y = present.to_numpy(dtype=float)
         return TargetInfo(
-            name,
-            "regression",
-            y,
-            kept,
-            None,
-            n_missing,
-            ledger,
-            warnings,
-            np.flatnonzero(quarantine),
-            examples,
+            name, "regression", y, kept, None, n_missing, ledger, warnings, quarantined, examples
         )
-
     counts = present.value_counts()
     if chosen == "binary" and len(counts) != 2:
         raise TargetError(
             f"the target '{name}' has {len(counts)} classes, not 2: use --task multiclass"
         )
-    if len(counts) > 1 and int(counts.max()) == 1:
-        raise TargetError(
-            f"every class of the target '{name}' has a single row ({len(counts):,} classes); "
-            "a model cannot learn or be tested on that: is it an identifier? choose another "
-            "target, or --task regression for a numeric target"
-        )
-    singles = counts[counts < 2]
-    if len(singles):
-        drop = present.isin(set(singles.index)).to_numpy()
-        kept_idx = np.flatnonzero(kept)
-        kept[kept_idx[drop]] = False
-        present = present[~drop]
-        ledger.append(
-            {
-                "action": "drop_rows_single_row_class",
-                "column": name,
-                "rows": int(drop.sum()),
-                "classes": len(singles),
-                "reason": "a class with one row cannot be both trained on and tested",
-            }
-        )
-        warnings.append(
-            f"{len(singles)} class(es) of '{name}' have a single row; those rows were dropped"
-        )
-        if present.nunique() < 2:
-            raise TargetError(
-                f"after dropping single-row classes the target '{name}' has one class left: "
-                "add rows for the other classes"
-            )
-        if len(present) < MIN_ROWS:
-            raise TargetError(
-                f"only {len(present)} row(s) remain after dropping single-row classes of "
-                f"'{name}'; at least {MIN_ROWS} are needed"
-            )
-    classes = sorted(present.unique().tolist(), key=lambda v: (isinstance(v, str), v))
-    if chosen == "binary" and len(classes) != 2:
-        raise TargetError(
-            f"the target '{name}' has {len(classes)} classes after cleaning, not 2: "
-            "use --task multiclass"
-        )
-    if chosen == "multiclass" and len(classes) == 2:
-        chosen = "binary"
-    index = {c: i for i, c in enumerate(classes)}
-    y = np.fromiter((index[v] for v in present.tolist()), dtype=np.int64, count=len(present))
+    present = _drop_single_row_classes(present, kept, name, ledger, warnings)
+    chosen, classes, y = _encode_classes(present, chosen, name)
+    labels = [_class_label(c) for c in classes]
     return TargetInfo(
-        name,
-        chosen,
-        y,
-        kept,
-        [_class_label(c) for c in classes],
-        n_missing,
-        ledger,
-        warnings,
-        np.flatnonzero(quarantine),
-        examples,
+        name, chosen, y, kept, labels, n_missing, ledger, warnings, quarantined, examples
     )
 
 

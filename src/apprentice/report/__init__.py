@@ -26,6 +26,8 @@ The record keys read (all optional)::
     schema:      the bundle's schema (training ranges);  warnings: [str];  timings: {...}
     plots, explain, fairness, sensitive_suggested, error_slices, profile:  see ``analyse``
     reproduce:   {command, seed, time_budget, max_trials, versions: {library: version}}
+    retrain:     a retrain's decision: {decision, reason, gate: Gate.to_dict(), champion,
+                  metrics: {champion: {...}, challenger: {...}}, holdout_rows, training_rows}
 """
 
 from __future__ import annotations

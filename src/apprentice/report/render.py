@@ -257,6 +257,49 @@ def _comparisons(record: Mapping[str, Any]) -> list[dict[str, str]]:
     return out
 
 
+def _interval(value: Mapping[str, Any]) -> str:
+    return f"{fmt(value.get('value'), 4)} [{fmt(value.get('low'), 4)}, {fmt(value.get('high'), 4)}]"
+
+
+def _retrain(record: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A retrain's decision (promote or keep), why, and the paired evidence on the newest
+    labelled rows, which neither the champion nor this challenger was trained on."""
+    decision = _map(record.get("retrain"))
+    gate = _map(decision.get("gate"))
+    if not gate:
+        return None
+    metrics = _map(decision.get("metrics"))
+    rows = [
+        {
+            "name": str(name),
+            "champion": _interval(_map(value)),
+            "challenger": _interval(_map(_map(metrics.get("challenger")).get(name))),
+        }
+        for name, value in _map(metrics.get("champion")).items()
+    ]
+    champion = _map(decision.get("champion"))
+    label = (
+        f"{champion.get('name')} version {champion.get('version')}"
+        if champion.get("name")
+        else _safe(champion.get("bundle") or "the champion")
+    )
+    return {
+        "decision": str(decision.get("decision") or "-"),
+        "reason": _safe(decision.get("reason") or "", limit=500),
+        "champion": label,
+        "metric": str(gate.get("metric")),
+        "value_champion": fmt(gate.get("champion"), 4),
+        "value_challenger": fmt(gate.get("challenger"), 4),
+        "difference": fmt(gate.get("difference"), 4),
+        "interval": f"[{fmt(gate.get('low'), 4)}, {fmt(gate.get('high'), 4)}]",
+        "p": fmt(gate.get("p_value"), 3),
+        "drifting": "yes" if gate.get("drifting") else "no",
+        "holdout_rows": fmt(decision.get("holdout_rows")),
+        "training_rows": fmt(decision.get("training_rows")),
+        "metrics": rows,
+    }
+
+
 def _plots(record: Mapping[str, Any]) -> list[dict[str, Any]]:
     plots = _map(record.get("plots"))
     out: list[dict[str, Any]] = []
@@ -641,6 +684,7 @@ def context(record: Mapping[str, Any]) -> dict[str, Any]:
             "unlike the training data (see Risks and limits)."
         ),
         "overview": _overview(record),
+        "retrain": _retrain(record),
         "data": _data(record),
         "leaderboard": _leaderboard(record),
         "metrics": _metrics(record),

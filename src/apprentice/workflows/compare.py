@@ -238,7 +238,9 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _holdout_doc(run: RunResult) -> dict[str, Any]:
+def read_holdout(run: RunResult) -> dict[str, Any]:
+    """The run's ``holdout.json``: ``positions`` are the rows of its source as read that the
+    split step of :mod:`apprentice.workflows.train` held out (its ``Holdout.positions``)."""
     file = run.path / HOLDOUT
     try:
         document = json.loads(file.read_text(encoding="utf-8"))
@@ -277,41 +279,75 @@ def _source_table(run: RunResult, settings: Settings) -> tuple[pd.DataFrame, str
     return table, "source"
 
 
+def _positions(run: RunResult) -> np.ndarray:
+    return np.asarray(read_holdout(run)["positions"], dtype=np.int64)
+
+
 def _rows(
     a: Contender, b: Contender, data: str | Path | None, settings: Settings
 ) -> tuple[pd.DataFrame, str, list[str]]:
     """The labelled rows both models are scored on, what they are, and notes."""
+    if data is not None:
+        return _rows_of_file(a, b, data, settings)
+    return _rows_held_out(a, b, settings)
+
+
+def _unknown(contender: Contender) -> str:
+    return (
+        f"what {contender.label} was trained on is unknown here; if these rows were among its "
+        "training rows, it is favoured"
+    )
+
+
+def _rows_of_file(
+    a: Contender, b: Contender, data: str | Path, settings: Settings
+) -> tuple[pd.DataFrame, str, list[str]]:
+    """A labelled file, less the rows a run trained on when the file is that run's source."""
     from apprentice.read import read
 
     notes: list[str] = []
+    table = read(str(data), settings=settings).table
+    table.columns = pd.Index([str(c) for c in table.columns])
+    keep = np.ones(len(table), dtype=bool)
+    digest = _sha256(Path(data)) if Path(str(data)).is_file() else None
+    what = f"{data}"
+    for contender in (a, b):
+        run = contender.run
+        if run is not None and digest is not None and digest == run.data.get("sha256"):
+            mask = np.zeros(len(table), dtype=bool)
+            mask[_positions(run)] = True
+            keep &= mask
+            notes.append(
+                f"{data} is the training source of {contender.label}: only its holdout rows "
+                "are used"
+            )
+    if not keep.all():
+        table = table.loc[keep].reset_index(drop=True)
+        what += " (rows held out from training)"
+    notes += [_unknown(c) for c in (a, b) if c.run is None]
+    return table, what, notes
+
+
+def _holdout_of(run: RunResult, settings: Settings) -> tuple[pd.DataFrame, np.ndarray, bool]:
+    """A run's source table, its holdout positions in it, and whether the table is only the
+    holdout rows kept in the run folder (the run was trained on a table in memory)."""
+    table, kind = _source_table(run, settings)
+    document = read_holdout(run)
+    if kind == "holdout":
+        return table, np.arange(len(table)), True
+    if len(table) != int(document.get("rows_as_read", len(table))):
+        raise CompareError(
+            f"the source of run {run.run_id} now reads as {len(table):,} rows, not "
+            f"{document.get('rows_as_read')}; pass --data FILE with labelled rows"
+        )
+    return table, np.asarray(document["positions"], dtype=np.int64), False
+
+
+def _rows_held_out(
+    a: Contender, b: Contender, settings: Settings
+) -> tuple[pd.DataFrame, str, list[str]]:
+    """The newer run's holdout rows, less those the other run (same source) trained on."""
     runs = [c for c in (a, b) if c.run is not None]
-    if data is not None:
-        table = read(str(data), settings=settings).table
-        table.columns = pd.Index([str(c) for c in table.columns])
-        keep = np.ones(len(table), dtype=bool)
-        digest = _sha256(Path(data)) if Path(str(data)).is_file() else None
-        what = f"{data}"
-        for contender in runs:
-            assert contender.run is not None
-            if digest is not None and digest == contender.run.data.get("sha256"):
-                positions = _holdout_doc(contender.run)["positions"]
-                mask = np.zeros(len(table), dtype=bool)
-                mask[np.asarray(positions, dtype=np.int64)] = True
-                keep &= mask
-                notes.append(
-                    f"{data} is the training source of {contender.label}: only its holdout rows "
-                    "are used"
-                )
-        if not keep.all():
-            table = table.loc[keep].reset_index(drop=True)
-            what += " (rows held out from training)"
-        for contender in (a, b):
-            if contender.run is None:
-                notes.append(
-                    f"what {contender.label} was trained on is unknown here; if these rows were "
-                    "among them, it is favoured"
-                )
-        return table, what, notes
     if not runs:
         raise CompareError(
             "neither model has a run in this workspace to take holdout rows from; pass --data "
@@ -320,23 +356,12 @@ def _rows(
     newer = max(runs, key=lambda c: c.created_at)
     other = b if newer is a else a
     assert newer.run is not None
-    table, kind = _source_table(newer.run, settings)
-    document = _holdout_doc(newer.run)
-    positions = np.asarray(document["positions"], dtype=np.int64)
-    if kind == "holdout":
-        frame = table
-        positions = np.arange(len(table))
-    else:
-        if len(table) != int(document.get("rows_as_read", len(table))):
-            raise CompareError(
-                f"the source of run {newer.run.run_id} now reads as {len(table):,} rows, not "
-                f"{document.get('rows_as_read')}; pass --data FILE with labelled rows"
-            )
-        frame = table
+    frame, positions, in_memory = _holdout_of(newer.run, settings)
     what = f"the holdout of {newer.label}"
+    notes: list[str] = []
     if other.run is not None and other.run.data.get("sha256") == newer.run.data.get("sha256"):
-        other_positions = np.asarray(_holdout_doc(other.run)["positions"], dtype=np.int64)
-        if kind == "holdout":
+        other_positions = _positions(other.run)
+        if in_memory:
             raise CompareError(
                 "both runs were trained on tables in memory; pass --data FILE with labelled rows"
             )
@@ -354,10 +379,7 @@ def _rows(
             "these rows were among its training rows, it is favoured"
         )
     else:
-        notes.append(
-            f"what {other.label} was trained on is unknown here; if these rows were among its "
-            "training rows, it is favoured"
-        )
+        notes.append(_unknown(other))
     return frame.iloc[positions].reset_index(drop=True), what, notes
 
 
@@ -419,6 +441,65 @@ def verdict_text(a: str, b: str, metric: str, difference: float, low: float, hig
     )
 
 
+def _check_comparable(a: Bundle, b: Bundle) -> None:
+    """Both models predict the same target, task and classes."""
+    if a.task != b.task or a.target != b.target:
+        raise CompareError(
+            f"A predicts '{a.target}' ({a.task}) and B predicts '{b.target}' ({b.task}); "
+            "compare models of the same task"
+        )
+    if a.task != "regression" and {str(c) for c in a.classes or []} != {
+        str(c) for c in b.classes or []
+    }:
+        raise CompareError(
+            f"A predicts the classes {a.classes} and B {b.classes}; compare models of the same "
+            "classes"
+        )
+
+
+def _metric(first: Contender, second: Contender, task: str, metric: str | None) -> str:
+    """The metric asked for, else the newer model's selection metric."""
+    from apprentice.evaluate import HOLDOUT_METRICS
+
+    newer = max((first, second), key=lambda c: c.created_at)
+    chosen = metric or str(newer.bundle.manifest.get("metric") or "")
+    if task == "multiclass" and chosen == "f1":
+        chosen = "f1_macro"
+    if chosen not in HOLDOUT_METRICS[task]:
+        raise ConfigError(
+            f"metric {chosen!r} is not one of the {task} metrics: "
+            + ", ".join(HOLDOUT_METRICS[task])
+        )
+    return chosen
+
+
+def _labelled(frame: pd.DataFrame, bundle: Bundle, target: str) -> tuple[np.ndarray, pd.DataFrame]:
+    """The encoded truth and the feature rows of the rows with a usable label."""
+    if len(frame) >= MIN_ROWS:
+        y, kept = _truth(frame, bundle, target)
+        frame = frame.loc[kept].reset_index(drop=True)
+    if len(frame) < MIN_ROWS:
+        raise CompareError(
+            f"only {len(frame)} labelled rows to compare on (at least {MIN_ROWS} are needed); "
+            "pass --data FILE with more labelled rows neither model was trained on"
+        )
+    return y, frame.drop(columns=[target])
+
+
+def _threshold(a: Bundle, b: Bundle, metric: str, notes: list[str]) -> float | None:
+    """The binary decision threshold both models share (else label metrics are at 0.5)."""
+    if a.task != "binary":
+        return None
+    if a.threshold == b.threshold:
+        return a.threshold
+    if metric in ("accuracy", "balanced_accuracy", "f1"):
+        notes.append(
+            f"the models use different decision thresholds ({a.threshold} and {b.threshold}); "
+            f"{metric} is compared at 0.5 for both"
+        )
+    return None
+
+
 def compare(
     a: str,
     b: str,
@@ -435,100 +516,46 @@ def compare(
     ``metric`` defaults to the newer model's selection metric; any holdout metric of the task
     can be named. See the module docstring for the rows used.
     """
-    from apprentice.evaluate import HOLDOUT_METRICS, holdout_metrics, paired_test
+    from apprentice.evaluate import holdout_metrics, paired_test
 
     settings = settings or get_settings()
     first = resolve(a, settings=settings, tracking_uri=tracking_uri)
     second = resolve(b, settings=settings, tracking_uri=tracking_uri)
-    if first.bundle_path.resolve() == second.bundle_path.resolve():
-        notes_same = "A and B are the same model"
-    else:
-        notes_same = ""
     bundle_a: Bundle = first.bundle
     bundle_b: Bundle = second.bundle
-    if bundle_a.task != bundle_b.task or bundle_a.target != bundle_b.target:
-        raise CompareError(
-            f"A predicts '{bundle_a.target}' ({bundle_a.task}) and B predicts "
-            f"'{bundle_b.target}' ({bundle_b.task}); compare models of the same task"
-        )
-    if bundle_a.task != "regression" and {str(c) for c in bundle_a.classes or []} != {
-        str(c) for c in bundle_b.classes or []
-    }:
-        raise CompareError(
-            f"A predicts the classes {bundle_a.classes} and B {bundle_b.classes}; compare models "
-            "of the same classes"
-        )
-    task = bundle_a.task
-    target = str(bundle_a.target)
-    newer = max((first, second), key=lambda c: c.created_at)
-    chosen = metric or str(newer.bundle.manifest.get("metric") or "")
-    if task == "multiclass" and chosen == "f1":
-        chosen = "f1_macro"
-    if chosen not in HOLDOUT_METRICS[task]:
-        raise ConfigError(
-            f"metric {chosen!r} is not one of the {task} metrics: "
-            + ", ".join(HOLDOUT_METRICS[task])
-        )
-
+    _check_comparable(bundle_a, bundle_b)
+    task, target = bundle_a.task, str(bundle_a.target)
+    chosen = _metric(first, second, task, metric)
     frame, what, notes = _rows(first, second, data, settings)
-    if notes_same:
-        notes.insert(0, notes_same)
-    if len(frame) >= MIN_ROWS:
-        y, kept = _truth(frame, bundle_a, target)
-        frame = frame.loc[kept].reset_index(drop=True)
-    if len(frame) < MIN_ROWS:
-        raise CompareError(
-            f"only {len(frame)} labelled rows to compare on (at least {MIN_ROWS} are needed); "
-            "pass --data FILE with more labelled rows neither model was trained on"
-        )
-    features = frame.drop(columns=[target])
+    if first.bundle_path.resolve() == second.bundle_path.resolve():
+        notes.insert(0, "A and B are the same model")
+    y, features = _labelled(frame, bundle_a, target)
     pred_a = np.asarray(bundle_a._output(features))
     pred_b = _aligned(np.asarray(bundle_b._output(features)), bundle_b, bundle_a)
-    threshold = None
-    if task == "binary":
-        if bundle_a.threshold == bundle_b.threshold:
-            threshold = bundle_a.threshold
-        elif chosen in ("accuracy", "balanced_accuracy", "f1"):
-            notes.append(
-                f"the models use different decision thresholds ({bundle_a.threshold} and "
-                f"{bundle_b.threshold}); {chosen} is compared at 0.5 for both"
-            )
+    threshold = _threshold(bundle_a, bundle_b, chosen, notes)
     comparison = paired_test(
-        task,
-        chosen,
-        y,
-        pred_b,
-        pred_a,
-        name_a=second.label,
-        name_b=first.label,
-        role="A",
-        n_boot=n_boot,
-        seed=seed,
-        threshold=threshold,
-    )
+        task, chosen, y, pred_b, pred_a, name_a=second.label, name_b=first.label, role="A",
+        n_boot=n_boot, seed=seed, threshold=threshold,
+    )  # fmt: skip
     value_a = holdout_metrics(task, y, pred_a, threshold=threshold, n_boot=n_boot, seed=seed)
     value_b = holdout_metrics(task, y, pred_b, threshold=threshold, n_boot=n_boot, seed=seed)
-    shown = (comparison.difference > 0 and comparison.low > 0) or (
-        comparison.difference < 0 and comparison.high < 0
-    )
+    difference, low, high = comparison.difference, comparison.low, comparison.high
     return CompareResult(
         a=first,
         b=second,
         task=task,
         target=target,
         metric=chosen,
-        rows=len(frame),
+        rows=len(features),
         data=what,
         value_a=value_a[chosen].to_dict(),
         value_b=value_b[chosen].to_dict(),
-        difference=comparison.difference,
-        low=comparison.low,
-        high=comparison.high,
+        difference=difference,
+        low=low,
+        high=high,
         p_value=comparison.p_value,
-        shown=bool(shown),
-        verdict=verdict_text(
-            "A", "B", chosen, comparison.difference, comparison.low, comparison.high
-        ),
+        shown=bool((difference > 0 and low > 0) or (difference < 0 and high < 0)),
+        verdict=verdict_text("A", "B", chosen, difference, low, high),
         n_boot=comparison.n_boot,
         notes=notes,
     )
@@ -539,6 +566,7 @@ __all__ = [
     "CompareResult",
     "Contender",
     "compare",
+    "read_holdout",
     "resolve",
     "verdict_text",
 ]

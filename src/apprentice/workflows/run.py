@@ -171,6 +171,8 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)
     #: the model is the constant baseline (same prediction for every row, no feature used)
     constant_model: bool = False
+    #: a retrain's champion / challenger decision and its paired evidence (``apprentice retrain``)
+    retrain: dict[str, Any] | None = None
 
     # -- what people ask first
 
@@ -651,6 +653,7 @@ def run(
     observer: RunObserver | None = None,
     fold_runner: FoldRunner | None = None,
     threshold: float | None = None,
+    holdout_rows: Sequence[int] | None = None,
 ) -> RunResult:
     """Read, clean, guard, train, evaluate, explain, assess fairness, register and report.
 
@@ -733,6 +736,7 @@ def run(
                 "n_boot": n_boot,
                 "fold_runner": fold_runner,
                 "threshold": threshold,
+                "holdout_rows": holdout_rows,
             },
             tracker=tracker,
             make_report=report,
@@ -911,7 +915,7 @@ def _run_in(
     # -- report
     if make_report:
         stage.start("report")
-        record.report = _write_report(record, folder)
+        record.report = write_run_report(record, folder)
         stage.done(str(record.report.get("html")) if record.report else "not written")
     else:
         stage.observer.stage_skipped("report", "report is off")
@@ -1466,7 +1470,9 @@ def _register(tracker: Tracker, record: RunResult, tracked: Any, logged: dict[st
         raise
 
 
-def _write_report(record: RunResult, folder: Path) -> dict[str, Any] | None:
+def write_run_report(record: RunResult, folder: Path) -> dict[str, Any] | None:
+    """Write the run's ``report.html`` and ``model_card.md``; their paths (``None``, with a
+    warning in the record, when the report cannot be written)."""
     try:
         from apprentice.report import write_report
     except (ImportError, AttributeError):
@@ -1522,4 +1528,5 @@ __all__ = [
     "run",
     "runs_dir",
     "sensitive_frame",
+    "write_run_report",
 ]

@@ -228,6 +228,9 @@ class TrainOptions:
     n_boot: int = 1000
     #: a binary model's decision threshold (``None``: tuned on out-of-fold predictions)
     threshold: float | None = None
+    #: the holdout named by the caller: positions in the table as read (``retrain``: the newest
+    #: labelled rows); ``split`` then only shapes the search's folds
+    holdout_rows: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.time_budget is not None and self.time_budget <= 0:
@@ -259,6 +262,13 @@ class Holdout:
     positions: np.ndarray
     groups: np.ndarray | None = None
     times: np.ndarray | None = None
+    #: the rows were named by the caller (``spec`` then only shapes the search's folds)
+    given: bool = False
+
+    @property
+    def kind(self) -> str:
+        """How the holdout was chosen: ``given``, or the split's kind."""
+        return "given" if self.given else str(self.spec.kind)
 
     @property
     def cv_groups(self) -> np.ndarray | None:
@@ -395,25 +405,31 @@ def split_holdout(
             groups = raw[spec.column].astype(str).to_numpy()
         else:
             times = parse_time(raw[spec.column], spec.column)
-    train_idx, test_idx = holdout_split(
-        len(raw),
-        spec,
-        y=info.y,
-        task=info.task,
-        test_size=options.test_size,
-        seed=options.seed,
-        groups=groups,
-        times=times,
-    )
+    read_positions = np.flatnonzero(info.kept)
+    if row_positions is not None:
+        read_positions = row_positions[read_positions]
+    if options.holdout_rows is not None:  # the caller's rows (those with a target)
+        given = np.isin(read_positions, np.asarray(options.holdout_rows, dtype=np.int64))
+        train_idx, test_idx = np.flatnonzero(~given), np.flatnonzero(given)
+    else:
+        train_idx, test_idx = holdout_split(
+            len(raw),
+            spec,
+            y=info.y,
+            task=info.task,
+            test_size=options.test_size,
+            seed=options.seed,
+            groups=groups,
+            times=times,
+        )
     if (options.test_size > 0 and len(test_idx) < 5) or len(train_idx) < 15:
         raise TargetError(
             f"the split leaves {len(train_idx)} training and {len(test_idx)} holdout rows; add "
             "rows or change --test-size"
         )
-    read_positions = np.flatnonzero(info.kept)
-    if row_positions is not None:
-        read_positions = row_positions[read_positions]
-    return Holdout(spec, train_idx, test_idx, read_positions[test_idx], groups, times)
+    holdout = Holdout(spec, train_idx, test_idx, read_positions[test_idx], groups, times)
+    holdout.given = options.holdout_rows is not None
+    return holdout
 
 
 def split_step(state: TrainState) -> None:
@@ -446,7 +462,8 @@ def split_step(state: TrainState) -> None:
     state.features_raw = features_raw
     state.holdout = holdout
     state.say(
-        f"split {spec.describe()}: {len(holdout.train_idx):,} training rows, "
+        f"split {holdout.kind if holdout.given else spec.describe()}: "
+        f"{len(holdout.train_idx):,} training rows, "
         f"{len(holdout.test_idx):,} holdout"
     )
 
@@ -661,9 +678,9 @@ def write_bundle_step(state: TrainState) -> None:
         "excluded_columns": state.excluded,
         "schema": _schema(state.typed_train[state.feature_cols], state.pii_report),
         "split": {
-            "kind": holdout.spec.kind,
+            "kind": holdout.kind,
             "column": holdout.spec.column,
-            "test_size": opts.test_size,
+            "test_size": _test_size(holdout, opts.test_size),
             "seed": opts.seed,
             "train_rows": len(holdout.train_idx),
             "holdout_rows": state.n_test,
@@ -678,6 +695,13 @@ def write_bundle_step(state: TrainState) -> None:
         manifest=manifest,
     )
     state.bundle = load_bundle(state.out_path)
+
+
+def _test_size(holdout: Holdout, asked: float) -> float:
+    """The share of rows held out: as asked, or as given by the caller's rows."""
+    if not holdout.given:
+        return asked
+    return round(len(holdout.test_idx) / max(1, len(holdout.test_idx) + len(holdout.train_idx)), 4)
 
 
 def evaluate_holdout(state: TrainState) -> None:
@@ -911,6 +935,7 @@ def train(
     fold_runner: FoldRunner | None = None,
     started: float | None = None,
     threshold: float | None = None,
+    holdout_rows: Sequence[int] | None = None,
 ) -> TrainResult:
     """Train and evaluate a model for ``target`` and write its bundle.
 
@@ -927,6 +952,8 @@ def train(
     from there, so reading and cleaning done before this call are inside it.
     ``threshold`` sets a binary model's decision threshold (default: tuned on out-of-fold
     predictions); the bundle predicts at it and every label metric is computed at it.
+    ``holdout_rows`` (positions in the table as read) names the holdout instead of ``split``
+    and ``test_size`` (``retrain`` holds out the newest labelled rows).
 
     The budget always holds one real learner besides the constant baseline; when even that
     cannot fit, :class:`~apprentice.errors.BudgetError` names the budget needed and nothing
@@ -951,6 +978,7 @@ def train(
         fast_predict=fast_predict,
         n_boot=n_boot,
         threshold=threshold,
+        holdout_rows=tuple(int(r) for r in holdout_rows) if holdout_rows is not None else None,
     )
     return train_with(data, options, progress=progress, fold_runner=fold_runner, started=started)
 
