@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from apprentice.scale import clean_partitioned, read_partitioned, write_partitioned
 from apprentice.workflows import clean_file
-from tests.scale.test_partitions import TABLES, messy_adult
+from tests._tables import table_path
+from tests.scale.test_partitions import messy_adult
 
 WHOLE = 10**9
 
@@ -142,7 +143,7 @@ def test_parquet_with_sentinels_equals_in_process(tmp_path: Path, dask_client: A
 
     from apprentice.read import read
 
-    raw = read(TABLES / "air_quality_uci.csv").table.head(1200)
+    raw = read(table_path("air_quality_uci.csv")).table.head(1200)
     path = tmp_path / "air.parquet"
     pq.write_table(pa.Table.from_pandas(raw, preserve_index=False), path, row_group_size=300)
     table = read_partitioned(path, client=dask_client)

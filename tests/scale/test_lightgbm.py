@@ -16,12 +16,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests._tables import table_path
+
 pytest.importorskip("distributed")
 pytest.importorskip("lightgbm")
 
-TABLES = Path(__file__).resolve().parents[3] / "shared" / "data" / "tables"
-if not TABLES.is_dir():  # the repository checkout sits next to shared/
-    TABLES = Path("/work/shared/data/tables")
 
 SAMPLE = 1000
 PARTITIONS = 6
@@ -30,7 +29,7 @@ PARTITIONS = 6
 def _bank(n: int) -> tuple[pd.DataFrame, str]:
     import pyarrow.csv as pc
 
-    raw = pc.read_csv(TABLES / "bank_marketing.csv").to_pandas()
+    raw = pc.read_csv(table_path("bank_marketing.csv")).to_pandas()
     raw = raw.drop(columns=["duration"])  # known after the call: a target leak (MANIFEST)
     rows = np.random.default_rng(0).permutation(len(raw))[:n]
     return raw.iloc[np.sort(rows)].reset_index(drop=True), "deposit"
@@ -39,7 +38,7 @@ def _bank(n: int) -> tuple[pd.DataFrame, str]:
 def _flights(n: int) -> tuple[pd.DataFrame, str]:
     import pyarrow.parquet as pq
 
-    table = pq.read_table(TABLES / "flights_3m.parquet")
+    table = pq.read_table(table_path("flights_3m.parquet"))
     rows = np.sort(np.random.default_rng(0).choice(table.num_rows, n, replace=False))
     return table.take(rows).to_pandas().reset_index(drop=True), "delay"
 
