@@ -48,12 +48,12 @@ import json, os, resource, signal, sys
 import pandas as pd
 import lightgbm, skops.io, sklearn.ensemble, scipy.sparse  # noqa: F401  imported once, then fork
 from apprentice.bundle import load_bundle
-from apprentice.bundle.runtime import _controller
+from apprentice.modelfiles import thread_controller
 from apprentice.errors import BundleError
 
 jobs = json.loads(sys.stdin.read())
 rows = {p: pd.read_csv(p).head(25) for p in {j["rows"] for j in jobs}}
-_controller()
+thread_controller()
 
 def vmsize():
     for line in open("/proc/self/status"):
