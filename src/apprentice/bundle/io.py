@@ -49,7 +49,7 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
-_NATIVE = sorted({k.library for k in KINDS.values() if k.library})
+_NATIVE = sorted({name for k in KINDS.values() for name in k.libraries})
 LIBRARIES = ("numpy", "pandas", "scipy", "scikit-learn", "pyarrow", *_NATIVE)
 #: kept for callers of the old private name
 _json_default = json_default

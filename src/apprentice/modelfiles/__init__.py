@@ -9,14 +9,15 @@ exports fitted models in these kinds' terms and ``bundle`` dispatches through :d
 adding a model kind means adding a module here and a line to :data:`KINDS`, plus its
 hostile-file variants in ``tests/bundle/test_hostile.py``.
 
-=============  ==========  ====================================================
-kind           file        module
-=============  ==========  ====================================================
-``constant``   ``.json``   :mod:`~apprentice.modelfiles.constant`
-``linear``     ``.json``   :mod:`~apprentice.modelfiles.linear`
-``lightgbm``   ``.txt``    :mod:`~apprentice.modelfiles.lightgbm_text`
-``sklearn``    ``.skops``  :mod:`~apprentice.modelfiles.sklearn_skops`
-=============  ==========  ====================================================
+=============  =============  =================================================
+kind           file           module
+=============  =============  =================================================
+``constant``   ``.json``      :mod:`~apprentice.modelfiles.constant`
+``linear``     ``.json``      :mod:`~apprentice.modelfiles.linear`
+``lightgbm``   ``.txt``       :mod:`~apprentice.modelfiles.lightgbm_text`
+``sklearn``    ``.skops``     :mod:`~apprentice.modelfiles.sklearn_skops`
+``xgboost``    ``.xgb.json``  :mod:`~apprentice.modelfiles.xgboost_json`
+=============  =============  =================================================
 """
 
 from __future__ import annotations
@@ -35,9 +36,11 @@ from apprentice.modelfiles.constant import ConstantKind
 from apprentice.modelfiles.lightgbm_text import LightGBMKind
 from apprentice.modelfiles.linear import LinearKind
 from apprentice.modelfiles.sklearn_skops import SklearnKind
+from apprentice.modelfiles.xgboost_json import XGBoostKind
 
 KINDS: dict[str, ModelKind] = {
-    kind.name: kind for kind in (ConstantKind(), LinearKind(), LightGBMKind(), SklearnKind())
+    kind.name: kind
+    for kind in (ConstantKind(), LinearKind(), LightGBMKind(), SklearnKind(), XGBoostKind())
 }
 
 __all__ = [

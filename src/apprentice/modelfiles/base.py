@@ -170,8 +170,8 @@ class ModelKind(ABC):
     suffix: ClassVar[str]
     #: the largest model file loaded
     max_bytes: ClassVar[int]
-    #: the library whose version the manifest records (None: numpy only)
-    library: ClassVar[str | None] = None
+    #: the distributions whose versions the manifest records (any that are installed)
+    libraries: ClassVar[tuple[str, ...]] = ()
     #: how errors name the kind ("a valid LightGBM model")
     label: ClassVar[str] = ""
     #: what :meth:`build` may raise on a file that passed :meth:`check` but is still not a

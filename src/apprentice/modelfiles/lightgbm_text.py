@@ -238,7 +238,7 @@ class LightGBMKind(ModelKind):
     name = "lightgbm"
     suffix = ".txt"
     max_bytes = MAX_LIGHTGBM_BYTES
-    library = "lightgbm"
+    libraries = ("lightgbm",)
     label = "LightGBM"
     build_errors = (Exception,)  # LightGBM raises its own error types on a bad model
 

@@ -258,7 +258,7 @@ class SklearnKind(ModelKind):
     name = "sklearn"
     suffix = ".skops"
     max_bytes = MAX_SKOPS_FILE_BYTES
-    library = "skops"
+    libraries = ("skops",)
 
     def write(self, member: Mapping[str, Any], path: Path) -> None:
         import skops.io as sio
