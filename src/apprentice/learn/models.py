@@ -2,7 +2,8 @@
 
 Every fitted model predicts class probabilities ``(n, n_classes)`` for classification and
 values ``(n,)`` for regression, and exports itself as plain data the bundle can store:
-LightGBM boosters as their native text, XGBoost boosters as XGBoost's JSON model, linear
+LightGBM boosters as their native text, XGBoost and CatBoost models as their libraries' JSON
+model formats, linear
 models and the dummy as arrays, the other scikit-learn trees as the estimator (stored by the
 bundle with skops). Each export names its stored kind (:data:`apprentice.modelfiles.KINDS`).
 """
@@ -26,6 +27,7 @@ FAMILIES: tuple[str, ...] = (
     "random_forest",
     "extra_trees",
     "xgboost",
+    "catboost",
 )
 BASELINE_FAMILIES = frozenset({"dummy", "linear"})
 VIEW_OF: dict[str, str] = {
@@ -36,11 +38,12 @@ VIEW_OF: dict[str, str] = {
     "random_forest": "tree",
     "extra_trees": "tree",
     "xgboost": "tree",
+    "catboost": "tree",
 }
 #: Families whose single-row prediction takes well under a millisecond in the bundle runtime.
 FAST_FAMILIES = frozenset({"dummy", "linear", "lightgbm"})
 #: Families whose fit can stop at a deadline (boosting rounds, trees added in chunks).
-INTERRUPTIBLE = frozenset({"lightgbm", "random_forest", "extra_trees", "xgboost"})
+INTERRUPTIBLE = frozenset({"lightgbm", "random_forest", "extra_trees", "xgboost", "catboost"})
 
 MAX_ROUNDS = 3000
 EARLY_STOPPING_ROUNDS = 50
@@ -151,6 +154,16 @@ def portfolio(task: str, n_rows: int, n_classes: int = 0) -> list[ModelConfig]:
                 "lambda": 1.0,
             },
         ),
+        ModelConfig(
+            "catboost_default",
+            "catboost",
+            {
+                "learning_rate": 0.08 * boost,
+                "depth": 6,
+                "l2_leaf_reg": 3.0,
+                "one_hot_max_size": 10,
+            },
+        ),
     ]
 
 
@@ -165,6 +178,14 @@ def suggest(trial: Any, family: str, task: str, n: int) -> dict[str, Any]:
             "colsample_bytree": trial.suggest_float("colsample_bytree", 0.4, 1.0),
             "lambda": trial.suggest_float("lambda", 1e-3, 10.0, log=True),
             "alpha": trial.suggest_float("alpha", 1e-8, 1.0, log=True),
+        }
+    if family == "catboost":
+        return {
+            "learning_rate": trial.suggest_float("learning_rate", 0.02, 0.3, log=True),
+            "depth": trial.suggest_int("depth", 4, 10),
+            "l2_leaf_reg": trial.suggest_float("l2_leaf_reg", 0.5, 30.0, log=True),
+            "random_strength": trial.suggest_float("random_strength", 0.1, 10.0, log=True),
+            "one_hot_max_size": trial.suggest_categorical("one_hot_max_size", [2, 10, 64]),
         }
     return {}
 
@@ -222,6 +243,8 @@ class FittedModel:
             if self.task == "binary":
                 return np.column_stack([1.0 - raw, raw])
             return np.asarray(raw, dtype=float)
+        if family == "catboost":
+            return np.asarray(est.model.predict(X))
         if family == "hist_gradient_boosting":
             with thread_limit(self.n_threads):
                 return self._predict_sklearn(_dense(X))
@@ -247,6 +270,8 @@ class FittedModel:
             booster = self.estimator[: self.n_iterations] if self.n_iterations else self.estimator
             booster.set_param({"nthread": 1})
             return {**base, "kind": "xgboost", "model_json": booster.save_raw("json").decode()}
+        if family == "catboost":
+            return {**base, "kind": "catboost", "model_json": self.estimator.json}
         if family == "linear":
             est = self.estimator
             coef = np.atleast_2d(np.asarray(est.coef_, dtype=float))
@@ -306,6 +331,7 @@ def fit_model(
         "random_forest": _fit_forest,
         "extra_trees": _fit_forest,
         "xgboost": _fit_xgboost,
+        "catboost": _fit_catboost,
     }
     fitter = fitters[family]
     estimator, n_iter, truncated = fitter(
@@ -530,6 +556,93 @@ class _XGBoostDeadline:
                 return False
 
         return _Stop()
+
+
+@dataclass
+class CatBoostFit:
+    """A fitted CatBoost model as the bundle will hold it: its JSON model and that JSON loaded
+    back (so the fitted model predicts exactly what the bundle will)."""
+
+    model: Any  # apprentice.modelfiles.catboost_json.CatBoostModel
+    json: str
+
+
+def _fit_catboost(
+    config: ModelConfig,
+    *,
+    task: str,
+    n_classes: int,
+    X: Any,
+    y: np.ndarray,
+    X_val: Any,
+    y_val: np.ndarray | None,
+    categorical: list[int],
+    n_threads: int,
+    deadline: float | None,
+    seed: int,
+    iterations: int | None,
+) -> Any:
+    """CatBoost's oblivious trees on the tree view, its own categorical handling on the
+    categorical codes (one-hot or ordered target statistics), one thread unless asked; early
+    stopping on the validation part (the best iteration kept), stopped at the deadline."""
+    import tempfile
+    from pathlib import Path
+
+    from catboost import CatBoost, Pool
+
+    from apprentice.modelfiles.catboost_json import (
+        CatBoostModel,
+        catboost_rows,
+        load_catboost_json,
+    )
+
+    loss = {"binary": "Logloss", "multiclass": "MultiClass"}.get(task, "RMSE")
+    params: dict[str, Any] = {
+        "loss_function": loss,
+        "iterations": iterations or MAX_ROUNDS,
+        "thread_count": max(1, n_threads),
+        "random_seed": seed,
+        "verbose": 0,
+        "allow_writing_files": False,
+    }
+    if task == "multiclass":
+        params["classes_count"] = n_classes
+    params.update(config.params)
+    cats = list(categorical) or None
+    train_set = Pool(catboost_rows(X, categorical), y, cat_features=cats)
+    fit: dict[str, Any] = {}
+    if iterations is None and X_val is not None and y_val is not None:
+        fit.update(
+            eval_set=Pool(catboost_rows(X_val, categorical), y_val, cat_features=cats),
+            early_stopping_rounds=EARLY_STOPPING_ROUNDS,
+            use_best_model=True,
+        )
+    stopper = _CatBoostDeadline(deadline) if deadline is not None else None
+    if stopper is not None:
+        fit["callbacks"] = [stopper]
+    model = CatBoost(params)
+    model.fit(train_set, **fit)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.json"
+        model.save_model(str(path), format="json")
+        text = path.read_text(encoding="utf-8")
+    loaded = CatBoostModel(task, n_classes, load_catboost_json(text.encode("utf-8")))
+    n_iter = int(model.tree_count_)
+    return CatBoostFit(loaded, text), n_iter, bool(stopper is not None and stopper.hit)
+
+
+class _CatBoostDeadline:
+    """Stops CatBoost training at the deadline, keeping the trees grown so far."""
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.hit = False
+
+    def after_iteration(self, info: Any) -> bool:
+        if time.monotonic() >= self.deadline:
+            self.hit = True
+            return False
+        return True
 
 
 def _fit_hgb(

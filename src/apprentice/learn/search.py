@@ -45,6 +45,7 @@ COST_FACTOR = {
     "random_forest": 3.0,
     "extra_trees": 2.0,
     "xgboost": 1.5,
+    "catboost": 3.0,
 }
 ENSEMBLE_ROUNDS = 25
 ENSEMBLE_POOL = 8

@@ -17,6 +17,7 @@ kind           file           module
 ``lightgbm``   ``.txt``       :mod:`~apprentice.modelfiles.lightgbm_text`
 ``sklearn``    ``.skops``     :mod:`~apprentice.modelfiles.sklearn_skops`
 ``xgboost``    ``.xgb.json``  :mod:`~apprentice.modelfiles.xgboost_json`
+``catboost``   ``.cb.json``   :mod:`~apprentice.modelfiles.catboost_json`
 =============  =============  =================================================
 """
 
@@ -32,6 +33,7 @@ from apprentice.modelfiles.base import (
     refuse,
     thread_controller,
 )
+from apprentice.modelfiles.catboost_json import CatBoostKind
 from apprentice.modelfiles.constant import ConstantKind
 from apprentice.modelfiles.lightgbm_text import LightGBMKind
 from apprentice.modelfiles.linear import LinearKind
@@ -40,7 +42,14 @@ from apprentice.modelfiles.xgboost_json import XGBoostKind
 
 KINDS: dict[str, ModelKind] = {
     kind.name: kind
-    for kind in (ConstantKind(), LinearKind(), LightGBMKind(), SklearnKind(), XGBoostKind())
+    for kind in (
+        ConstantKind(),
+        LinearKind(),
+        LightGBMKind(),
+        SklearnKind(),
+        XGBoostKind(),
+        CatBoostKind(),
+    )
 }
 
 __all__ = [
