@@ -6,7 +6,8 @@ Layout::
     recipe.json            the cleaning recipe learned on the training rows (when cleaned)
     features_<view>.json   the feature spec of each view the models use
     model_<i>.<suffix>     one model per member, in its kind's format (see
-                           :mod:`apprentice.modelfiles`: LightGBM text, JSON arrays, skops)
+                           :mod:`apprentice.modelfiles`: LightGBM text, XGBoost and
+                           CatBoost JSON, JSON arrays, skops)
 
     manifest.sig           the HMAC-SHA256 of manifest.json under the workspace key (see sign.py)
 
