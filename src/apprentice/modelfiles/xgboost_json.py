@@ -159,10 +159,16 @@ class XGBoostModel(StoredModel):
     def __init__(self, task: str, n_classes: int, booster: Any) -> None:
         super().__init__(task, n_classes)
         self.booster = booster
+        self.nthread = -1
 
-    def _threads(self, n: int) -> None:
-        # one thread for small batches: thread start-up costs more than it saves
-        self.booster.set_param({"nthread": 1 if n <= SMALL_BATCH else 0})
+    def _threads(self, n: int) -> int:
+        """One thread for small batches (thread start-up costs more than it saves), all for
+        large ones; the booster's setting changes only when the batch size class does."""
+        threads = 1 if n <= SMALL_BATCH else 0
+        if threads != self.nthread:
+            self.booster.set_param({"nthread": threads})
+            self.nthread = threads
+        return threads
 
     def predict(self, X: Any) -> np.ndarray:
         self._threads(X.shape[0])
@@ -174,8 +180,8 @@ class XGBoostModel(StoredModel):
     def contributions(self, X: Any, owner: Owner) -> MemberContrib:
         import xgboost as xgb
 
-        self._threads(X.shape[0])
-        raw = self.booster.predict(xgb.DMatrix(X), pred_contribs=True)
+        threads = self._threads(X.shape[0])
+        raw = self.booster.predict(xgb.DMatrix(X, nthread=threads or None), pred_contribs=True)
         return tree_shap(np.asarray(raw).reshape(X.shape[0], -1), self.task, self.n_classes, owner)
 
 
