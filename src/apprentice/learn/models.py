@@ -10,6 +10,7 @@ bundle with skops). Each export names its stored kind (:data:`apprentice.modelfi
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -617,9 +618,8 @@ def _fit_catboost(
             early_stopping_rounds=EARLY_STOPPING_ROUNDS,
             use_best_model=True,
         )
-    stopper = _CatBoostDeadline(deadline) if deadline is not None else None
-    if stopper is not None:
-        fit["callbacks"] = [stopper]
+    stopper = _CatBoostStopper(deadline, "eval_set" in fit, task, y)
+    fit["callbacks"] = [stopper]
     model = CatBoost(params)
     model.fit(train_set, **fit)
     with tempfile.TemporaryDirectory() as folder:
@@ -628,21 +628,38 @@ def _fit_catboost(
         text = path.read_text(encoding="utf-8")
     loaded = CatBoostModel(task, n_classes, load_catboost_json(text.encode("utf-8")))
     n_iter = int(model.tree_count_)
-    return CatBoostFit(loaded, text), n_iter, bool(stopper is not None and stopper.hit)
+    return CatBoostFit(loaded, text), n_iter, stopper.hit
 
 
-class _CatBoostDeadline:
-    """Stops CatBoost training at the deadline, keeping the trees grown so far."""
+class _CatBoostStopper:
+    """Stops CatBoost training at the deadline, and when the validation loss has not improved
+    by ``min_delta`` for :data:`EARLY_STOPPING_ROUNDS` rounds (as for LightGBM: on easy data
+    log loss creeps towards zero for thousands of rounds otherwise); ``use_best_model`` then
+    keeps the best round."""
 
-    def __init__(self, deadline: float) -> None:
+    def __init__(self, deadline: float | None, validated: bool, task: str, y: np.ndarray) -> None:
         self.deadline = deadline
+        self.validated = validated
+        self.min_delta = MIN_DELTA_LOGLOSS if task != "regression" else 1e-5 * float(np.var(y))
+        self.best = math.inf
+        self.since = 0
         self.hit = False
 
     def after_iteration(self, info: Any) -> bool:
-        if time.monotonic() >= self.deadline:
+        if self.deadline is not None and time.monotonic() >= self.deadline:
             self.hit = True
             return False
-        return True
+        if not self.validated:
+            return True
+        history = next(iter(info.metrics.get("validation", {}).values()), None)
+        if not history:
+            return True
+        loss = float(history[-1])
+        if loss < self.best - self.min_delta:
+            self.best, self.since = loss, 0
+        else:
+            self.since += 1
+        return self.since < EARLY_STOPPING_ROUNDS
 
 
 def _fit_hgb(
