@@ -2,9 +2,10 @@
 predicted in a forked child with an address-space limit; none loads, none crashes (no signal
 exit), none runs out of memory, each ends with a one-line BundleError naming the file.
 
-One small bundle per model kind is built once for the module (LightGBM multiclass; linear and
-LightGBM binary; a random forest and a histogram gradient boosting written through
-``write_bundle`` with the LightGBM bundle's real feature spec and recipe), then each variant
+One small bundle per model kind is built once for the module (LightGBM, XGBoost and CatBoost
+multiclass; linear and LightGBM binary; a random forest and a histogram gradient boosting
+written through ``write_bundle`` with the LightGBM bundle's real feature spec and recipe),
+then each variant
 mutates a copy. Validation variants re-hash the files and re-sign the tampered manifest with
 the session's key, so that the validator, not the signature, is what refuses them.
 
@@ -46,14 +47,14 @@ CHILD_SECONDS = 60
 RUNNER = r"""
 import json, os, resource, signal, sys
 import pandas as pd
-import lightgbm, skops.io, sklearn.ensemble, scipy.sparse  # noqa: F401  imported once, then fork
+import lightgbm, skops.io, sklearn.ensemble, scipy.sparse, xgboost, catboost  # noqa: F401
 from apprentice.bundle import load_bundle
-from apprentice.bundle.runtime import _controller
+from apprentice.modelfiles import thread_controller
 from apprentice.errors import BundleError
 
 jobs = json.loads(sys.stdin.read())
 rows = {p: pd.read_csv(p).head(25) for p in {j["rows"] for j in jobs}}
-_controller()
+thread_controller()
 
 def vmsize():
     for line in open("/proc/self/status"):
@@ -280,17 +281,41 @@ def bases(blood: TrainResult, tmp_path_factory: pytest.TempPathFactory) -> dict[
         ensemble=False,
         n_boot=50,
     )
+    xgb = train(
+        TABLES / "penguins.csv",
+        target="species",
+        out=root / "xgb",
+        time_budget=None,
+        max_trials=0,
+        families=("xgboost",),
+        n_jobs=1,
+        ensemble=False,
+        n_boot=50,
+    )
+    cb = train(
+        TABLES / "penguins.csv",
+        target="species",
+        out=root / "cb",
+        time_budget=None,
+        max_trials=0,
+        families=("catboost",),
+        n_jobs=1,
+        ensemble=False,
+        n_boot=50,
+    )
     forest = RandomForestClassifier(n_estimators=3, max_depth=4, random_state=0, n_jobs=1)
     hgb = HistGradientBoostingClassifier(max_iter=3, max_leaf_nodes=8, random_state=0)
     out = {
         "lgb": lgb.path,
+        "xgb": xgb.path,
+        "cb": cb.path,
         "blood": blood.path,
         "forest": _sklearn_bundle(lgb, forest, root / "forest", "random_forest"),
         "hgb": _sklearn_bundle(lgb, hgb, root / "hgb", "hist_gradient_boosting"),
     }
     kinds = {k: {m["kind"] for m in _manifest(p)["model"]["members"]} for k, p in out.items()}
     assert "lightgbm" in kinds["lgb"] and "sklearn" in kinds["forest"] | kinds["hgb"]
-    assert "linear" in kinds["blood"]
+    assert "linear" in kinds["blood"] and "xgboost" in kinds["xgb"] and "catboost" in kinds["cb"]
     return out
 
 
@@ -832,12 +857,335 @@ def _run_corpus(bases: dict[str, Path], root: Path, jobs: list[dict[str, str]]) 
     return reports
 
 
+# -- XGBoost JSON models
+
+XGB = r"model_\d\.xgb\.json"
+
+
+def _edit_xgb(path: Path, edit: Callable[[dict[str, Any]], None]) -> None:
+    """Edit the parsed XGBoost model (``doc``), write it back and re-sign the bundle."""
+    model = _member(path, "xgboost")
+    doc = json.loads(model.read_text())
+    edit(doc)
+    model.write_text(json.dumps(doc))
+    _resign(path)
+
+
+def _xgb_model(doc: dict[str, Any]) -> dict[str, Any]:
+    return doc["learner"]["gradient_booster"]["model"]
+
+
+def _xgb_tree(doc: dict[str, Any], index: int = 0) -> dict[str, Any]:
+    return _xgb_model(doc)["trees"][index]
+
+
+def _xgb_split(tree: dict[str, Any]) -> int:
+    return next(i for i, c in enumerate(tree["left_children"]) if c != -1)
+
+
+@variant("xgb-child-out-of-range", "xgb", XGB + r" tree 0 left_children holds a value outside")
+def _xgb_child(path: Path) -> None:
+    _edit_xgb(path, lambda d: _xgb_tree(d)["left_children"].__setitem__(0, 10**6))
+
+
+@variant("xgb-child-negative", "xgb", XGB + r" tree 0 right_children holds a value outside")
+def _xgb_child_negative(path: Path) -> None:
+    _edit_xgb(path, lambda d: _xgb_tree(d)["right_children"].__setitem__(0, -7))
+
+
+@variant("xgb-cycle", "xgb", XGB + r" tree 0: a child comes before its parent")
+def _xgb_cycle(path: Path) -> None:
+    def edit(doc: dict[str, Any]) -> None:
+        tree = _xgb_tree(doc)
+        tree["right_children"][_xgb_split(tree)] = 0
+
+    _edit_xgb(path, edit)
+
+
+@variant("xgb-one-child", "xgb", XGB + r" tree 0: a node has one child")
+def _xgb_one_child(path: Path) -> None:
+    def edit(doc: dict[str, Any]) -> None:
+        tree = _xgb_tree(doc)
+        tree["right_children"][_xgb_split(tree)] = -1
+
+    _edit_xgb(path, edit)
+
+
+@variant("xgb-parents-disagree", "xgb", XGB + r" tree 0: its parents do not match")
+def _xgb_parents(path: Path) -> None:
+    def edit(doc: dict[str, Any]) -> None:
+        tree = _xgb_tree(doc)
+        tree["parents"][tree["left_children"][_xgb_split(tree)]] = len(tree["parents"]) - 1
+
+    _edit_xgb(path, edit)
+
+
+@variant("xgb-feature-out-of-range", "xgb", XGB + r" tree 0: a split feature is outside")
+def _xgb_feature(path: Path) -> None:
+    def edit(doc: dict[str, Any]) -> None:
+        tree = _xgb_tree(doc)
+        tree["split_indices"][_xgb_split(tree)] = 5000
+
+    _edit_xgb(path, edit)
+
+
+@variant("xgb-wrong-node-count", "xgb", XGB + r" tree 0 left_children does not hold \d+ values")
+def _xgb_nodes(path: Path) -> None:
+    def edit(doc: dict[str, Any]) -> None:
+        param = _xgb_tree(doc)["tree_param"]
+        param["num_nodes"] = str(int(param["num_nodes"]) + 2)
+
+    _edit_xgb(path, edit)
+
+
+@variant("xgb-huge-node-count", "xgb", XGB + r" tree 0 num_nodes = \d+ is outside")
+def _xgb_huge_nodes(path: Path) -> None:
+    _edit_xgb(path, lambda d: _xgb_tree(d)["tree_param"].__setitem__("num_nodes", "4000000000"))
+
+
+@variant("xgb-wrong-tree-count", "xgb", XGB + r" says num_trees=\d+ but holds another number")
+def _xgb_trees(path: Path) -> None:
+    def edit(doc: dict[str, Any]) -> None:
+        param = _xgb_model(doc)["gbtree_model_param"]
+        param["num_trees"] = str(int(param["num_trees"]) + 3)
+
+    _edit_xgb(path, edit)
+
+
+@variant("xgb-huge-tree-count", "xgb", XGB + r" num_trees = \d+ is outside")
+def _xgb_huge_trees(path: Path) -> None:
+    _edit_xgb(
+        path, lambda d: _xgb_model(d)["gbtree_model_param"].__setitem__("num_trees", "10" * 9)
+    )
+
+
+@variant("xgb-tree-info", "xgb", XGB + r" does not grow one tree per output")
+def _xgb_tree_info(path: Path) -> None:
+    _edit_xgb(path, lambda d: _xgb_model(d)["tree_info"].__setitem__(0, 1))
+
+
+@variant("xgb-num-class", "xgb", XGB + r" says num_class=7")
+def _xgb_classes(path: Path) -> None:
+    def edit(doc: dict[str, Any]) -> None:
+        doc["learner"]["learner_model_param"]["num_class"] = "7"
+
+    _edit_xgb(path, edit)
+
+
+@variant("xgb-num-feature", "xgb", XGB + r" expects 900 features")
+def _xgb_width(path: Path) -> None:
+    def edit(doc: dict[str, Any]) -> None:
+        doc["learner"]["learner_model_param"]["num_feature"] = "900"
+
+    _edit_xgb(path, edit)
+
+
+@variant("xgb-objective", "xgb", XGB + r" has the objective")
+def _xgb_objective(path: Path) -> None:
+    def edit(doc: dict[str, Any]) -> None:
+        doc["learner"]["objective"] = {"name": "reg:squarederror"}
+
+    _edit_xgb(path, edit)
+
+
+@variant("xgb-dart", "xgb", XGB + r" is a 'dart' booster")
+def _xgb_dart(path: Path) -> None:
+    _edit_xgb(path, lambda d: d["learner"]["gradient_booster"].__setitem__("name", "dart"))
+
+
+@variant("xgb-categorical-split", "xgb", XGB + r" tree 0 has a categorical split")
+def _xgb_categorical(path: Path) -> None:
+    def edit(doc: dict[str, Any]) -> None:
+        tree = _xgb_tree(doc)
+        tree["split_type"][_xgb_split(tree)] = 1
+
+    _edit_xgb(path, edit)
+
+
+@variant("xgb-nan-condition", "xgb", XGB + r" tree 0 split_conditions holds a value that is not")
+def _xgb_nan(path: Path) -> None:
+    model = _member(path, "xgboost")
+    doc = json.loads(model.read_text())
+    _xgb_tree(doc)["split_conditions"][0] = float("nan")
+    model.write_text(json.dumps(doc))  # Python writes the NaN literal XGBoost reads
+    _resign(path)
+
+
+@variant("xgb-deep-json", "xgb", XGB + r" nests \d+ levels deep")
+def _xgb_deep(path: Path) -> None:
+    model = _member(path, "xgboost")
+    text = model.read_text()
+    model.write_text('{"x": ' + _deep(100_000) + ", " + text[1:])
+    _resign(path)
+
+
+@variant("xgb-duplicate-key", "xgb", XGB + r" repeats the key 'learner'")
+def _xgb_duplicate(path: Path) -> None:
+    model = _member(path, "xgboost")
+    text = model.read_text()
+    model.write_text('{"learner": {}, ' + text[1:])
+    _resign(path)
+
+
+@variant("xgb-truncated", "xgb", XGB + r" is not valid JSON")
+def _xgb_truncated(path: Path) -> None:
+    model = _member(path, "xgboost")
+    text = model.read_text()
+    model.write_text(text[: len(text) // 2])
+    _resign(path)
+
+
+@variant("xgb-ubjson-binary", "xgb", XGB + r" is not valid JSON")
+def _xgb_binary(path: Path) -> None:
+    model = _member(path, "xgboost")
+    model.write_bytes(b"{L\x00\x00\x00\x00\x00\x00\x00\x07learner" + bytes(range(256)))
+    _resign(path)
+
+
+# -- CatBoost JSON models
+
+CB = r"model_\d\.cb\.json"
+
+
+def _edit_cb(path: Path, edit: Callable[[dict[str, Any]], None]) -> None:
+    """Edit the parsed CatBoost model (``doc``), write it back and re-sign the bundle."""
+    model = _member(path, "catboost")
+    doc = json.loads(model.read_text())
+    edit(doc)
+    model.write_text(json.dumps(doc))
+    _resign(path)
+
+
+def _cb_tree(doc: dict[str, Any], index: int = 0) -> dict[str, Any]:
+    return doc["oblivious_trees"][index]
+
+
+def _cb_split(doc: dict[str, Any], kind: str) -> dict[str, Any]:
+    return next(s for t in doc["oblivious_trees"] for s in t["splits"] if s["split_type"] == kind)
+
+
+@variant("cb-float-index", "cb", CB + r" tree \d+ float_feature_index = 999 is outside")
+def _cb_float(path: Path) -> None:
+    _edit_cb(path, lambda d: _cb_split(d, "FloatFeature").__setitem__("float_feature_index", 999))
+
+
+@variant("cb-onehot-index", "cb", CB + r" tree 0 cat_feature_index = 50 is outside")
+def _cb_onehot(path: Path) -> None:
+    split = {"split_type": "OneHotFeature", "cat_feature_index": 50, "value": 1, "split_index": 0}
+    _edit_cb(path, lambda d: _cb_tree(d)["splits"].__setitem__(0, split))
+
+
+@variant("cb-ctr-without-ctrs", "cb", CB + r" tree 0: a CTR split names no CTR")
+def _cb_ctr(path: Path) -> None:
+    def edit(doc: dict[str, Any]) -> None:
+        doc["features_info"].pop("ctrs", None)
+        doc.pop("ctr_data", None)
+        split = {"split_type": "OnlineCtr", "border": 1.5, "ctr_target_border_idx": 0}
+        _cb_tree(doc)["splits"][0] = {**split, "split_index": 0}
+
+    _edit_cb(path, edit)
+
+
+@variant("cb-unknown-split", "cb", CB + r" tree 0: a split of type 'TextFeature' is not")
+def _cb_text(path: Path) -> None:
+    _edit_cb(path, lambda d: _cb_tree(d)["splits"][0].__setitem__("split_type", "TextFeature"))
+
+
+@variant("cb-leaf-count", "cb", CB + r" tree 0 leaf_values does not hold \d+ values")
+def _cb_leaves(path: Path) -> None:
+    _edit_cb(path, lambda d: _cb_tree(d)["leaf_values"].pop())
+
+
+@variant("cb-too-deep", "cb", CB + r" tree 0 splits is not a list of at most 16")
+def _cb_deep_tree(path: Path) -> None:
+    def edit(doc: dict[str, Any]) -> None:
+        tree = _cb_tree(doc)
+        tree["splits"] = (tree["splits"] * 20)[:20]
+        tree["leaf_values"] = [0.0] * (3 << 20)
+
+    _edit_cb(path, edit)
+
+
+@variant("cb-nan-leaf", "cb", CB + r" tree 0 leaf_values holds a value that is not a finite")
+def _cb_nan(path: Path) -> None:
+    _edit_cb(path, lambda d: _cb_tree(d)["leaf_values"].__setitem__(0, float("nan")))
+
+
+@variant("cb-infinite-bias", "cb", CB + r" bias holds a value that is not a finite")
+def _cb_bias(path: Path) -> None:
+    def edit(doc: dict[str, Any]) -> None:
+        doc["scale_and_bias"][1] = [float("inf")] * len(doc["scale_and_bias"][1])
+
+    _edit_cb(path, edit)
+
+
+@variant("cb-feature-missing", "cb", CB + r" does not describe each of the \d+ features")
+def _cb_width(path: Path) -> None:
+    _edit_cb(path, lambda d: d["features_info"]["float_features"].pop())
+
+
+@variant("cb-feature-twice", "cb", CB + r" does not describe each of the \d+ features")
+def _cb_twice(path: Path) -> None:
+    def edit(doc: dict[str, Any]) -> None:
+        floats = doc["features_info"]["float_features"]
+        floats[1]["flat_feature_index"] = floats[0]["flat_feature_index"]
+
+    _edit_cb(path, edit)
+
+
+@variant("cb-huge-feature-index", "cb", CB + r" float feature 0 = \d+ is outside")
+def _cb_huge(path: Path) -> None:
+    def edit(doc: dict[str, Any]) -> None:
+        doc["features_info"]["float_features"][0]["flat_feature_index"] = 10**15
+
+    _edit_cb(path, edit)
+
+
+@variant("cb-ctr-table-stride", "cb", CB + r" has a CTR table that is not whole rows")
+def _cb_table(path: Path) -> None:
+    def edit(doc: dict[str, Any]) -> None:
+        doc["ctr_data"] = {"x": {"hash_stride": 3, "hash_map": ["1", 2, 3, "4"]}}
+
+    _edit_cb(path, edit)
+
+
+@variant("cb-non-symmetric", "cb", CB + r" is not a CatBoost model of oblivious trees")
+def _cb_non_symmetric(path: Path) -> None:
+    _edit_cb(path, lambda d: d.__setitem__("trees", [{"split": 1}]))
+
+
+@variant("cb-deep-json", "cb", CB + r" nests \d+ levels deep")
+def _cb_deep(path: Path) -> None:
+    model = _member(path, "catboost")
+    text = model.read_text()
+    model.write_text('{"x": ' + _deep(100_000) + ", " + text.lstrip()[1:])
+    _resign(path)
+
+
+@variant("cb-duplicate-key", "cb", CB + r" repeats the key 'oblivious_trees'")
+def _cb_duplicate(path: Path) -> None:
+    model = _member(path, "catboost")
+    text = model.read_text()
+    model.write_text('{"oblivious_trees": [], ' + text.lstrip()[1:])
+    _resign(path)
+
+
+@variant("cb-truncated", "cb", CB + r" is not valid JSON")
+def _cb_truncated(path: Path) -> None:
+    model = _member(path, "catboost")
+    text = model.read_text()
+    model.write_text(text[: len(text) // 2])
+    _resign(path)
+
+
 @pytest.fixture(scope="module")
 def corpus(bases: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("hostile")
     rows = {
         "blood": str(TABLES / "blood_transfusion.csv"),
         "lgb": str(TABLES / "penguins.csv"),
+        "xgb": str(TABLES / "penguins.csv"),
+        "cb": str(TABLES / "penguins.csv"),
         "forest": str(TABLES / "penguins.csv"),
         "hgb": str(TABLES / "penguins.csv"),
     }
@@ -886,7 +1234,7 @@ def test_the_corpus_is_large_enough() -> None:
     assert len({name for name, *_ in VARIANTS}) == len(VARIANTS)
 
 
-@pytest.mark.parametrize("kind", ["lgb", "blood", "forest", "hgb"])
+@pytest.mark.parametrize("kind", ["lgb", "xgb", "cb", "blood", "forest", "hgb"])
 def test_untouched_bundles_load_and_predict_under_the_limit(
     corpus: dict[str, Any], kind: str
 ) -> None:
@@ -910,7 +1258,7 @@ def test_hostile_bundle_is_refused_cleanly(corpus: dict[str, Any], name: str, pa
     assert re.search(pattern, message), f"{name}: {message}"
     # every refusal names a file of the bundle
     assert re.search(
-        r"(manifest\.(json|sig)|model_\d+\.\w+|features_\w+\.json|recipe\.json|\.json|\.txt|\.skops)",
+        r"(manifest\.(json|sig)|model_\d+\.[\w.]+|features_\w+\.json|recipe\.json|\.json|\.txt|\.skops)",
         message,
     )
 

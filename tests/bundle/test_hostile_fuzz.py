@@ -16,13 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from apprentice.bundle.validate import (
-    check_lightgbm_text,
-    check_skops_archive,
-    json_shape,
-    load_json,
-)
 from apprentice.errors import BundleError
+from apprentice.modelfiles.jsonfile import json_shape, load_json
+from apprentice.modelfiles.lightgbm_text import check_lightgbm_text
+from apprentice.modelfiles.skops_archive import check_skops_archive
 
 json_values = st.recursive(
     st.none()

@@ -12,6 +12,7 @@ from scipy import sparse
 from apprentice.bundle.runtime import FeatureRuntime, ModelRuntime
 from apprentice.learn.features import FeaturePipeline
 from apprentice.learn.models import ModelConfig, fit_model
+from apprentice.modelfiles import KINDS
 from tests.learn._data import needs_tables, typed_table
 
 
@@ -61,7 +62,9 @@ def test_linear_runtime_matches_sklearn() -> None:
         model = fit_model(
             ModelConfig("linear", "linear", {"C": 1.0}), task=task, n_classes=k, X=X, y=target
         )
-        runtime = ModelRuntime(
-            "linear", task, k, json.loads(json.dumps({k2: v for k2, v in model.export().items()}))
+        data = json.dumps({k2: v for k2, v in model.export().items()}).encode()
+        stored = KINDS["linear"].load(
+            data, "model_0.json", task=task, n_classes=k, width=X.shape[1]
         )
+        runtime = ModelRuntime(stored)
         np.testing.assert_allclose(runtime.predict(X), model.predict(X), atol=1e-10)

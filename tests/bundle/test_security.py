@@ -273,7 +273,7 @@ def test_adopting_a_bundle_checks_its_digest_first(
 
 
 def test_deep_and_duplicate_json_are_bundle_errors(blood: TrainResult, tmp_path: Path) -> None:
-    from apprentice.bundle.validate import load_json
+    from apprentice.modelfiles.jsonfile import load_json
 
     with pytest.raises(BundleError, match=r"x\.json nests 100000 levels deep"):
         load_json(b"[" * 100_000 + b"]" * 100_000, "x.json")

@@ -83,3 +83,22 @@ def test_lightgbm_stops_at_the_deadline_and_early_stops() -> None:
         y_val=y[2000:],
     )
     assert 0 < model.n_iterations < 3000
+
+
+@pytest.mark.parametrize("family", ["xgboost", "catboost"])
+def test_new_boosters_stop_at_the_deadline_and_early_stop(family: str) -> None:
+    X, y, k = _data("binary", n=3000)
+    config = ModelConfig(family, family, {"learning_rate" if family == "catboost" else "eta": 0.01})
+    model = fit_model(config, task="binary", n_classes=k, X=X, y=y, deadline=time.monotonic() + 0.3)
+    assert model.truncated and 0 < model.n_iterations < 3000
+    model = fit_model(
+        _config(family, "binary"),
+        task="binary",
+        n_classes=k,
+        X=X[:2000],
+        y=y[:2000],
+        X_val=X[2000:],
+        y_val=y[2000:],
+        categorical=[3],
+    )
+    assert not model.truncated and 0 < model.n_iterations < 3000

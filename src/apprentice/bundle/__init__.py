@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from apprentice.bundle.io import load_bundle, read_manifest, verify_bundle, write_bundle
 from apprentice.bundle.model import Bundle
-from apprentice.bundle.trusted import TRUSTED_TYPES
+from apprentice.modelfiles.sklearn_skops import TRUSTED_TYPES
 
 if TYPE_CHECKING:
     from apprentice.workflows.train import TrainResult, train

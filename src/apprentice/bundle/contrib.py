@@ -5,7 +5,8 @@ neither learn, evaluate nor explain (nor shap): ``Bundle.explain(rows, top=5)`` 
 :func:`explain_rows`, and the explain stage builds its global importance on
 :func:`contributions`.
 
-How each stored model is explained:
+Each stored model explains itself in its own space (``StoredModel.contributions`` of its
+kind in :mod:`apprentice.modelfiles`):
 
 ``lightgbm``
     LightGBM's own TreeSHAP (``pred_contrib=True``): exact Shapley values of the raw score
@@ -21,7 +22,7 @@ How each stored model is explained:
     Saabas path attribution: each split on a row's path moves the node value, and the move
     is credited to the split's feature; exact for the forest's averaged probability or value.
 
-Other scikit-learn models have no per-row method here (:class:`~apprentice.errors.BundleError`
+Other scikit-learn models have no per-row method (:class:`~apprentice.errors.BundleError`
 names the family); :func:`contributions` takes a ``member_contrib`` hook through which the
 explain stage plugs in SHAP for them.
 
@@ -49,8 +50,9 @@ import numpy as np
 import pandas as pd
 
 from apprentice.bundle.cleaning import clean_frame
-from apprentice.bundle.runtime import SMALL_BATCH, FeatureRuntime, ModelRuntime
+from apprentice.bundle.runtime import FeatureRuntime, ModelRuntime
 from apprentice.errors import BundleError
+from apprentice.modelfiles import MemberContrib, Owner
 
 if TYPE_CHECKING:
     from apprentice.bundle.model import Bundle
@@ -59,55 +61,6 @@ if TYPE_CHECKING:
 #: :class:`MemberContrib`, or the tuple ``(values, base, space, method)`` of its fields (so a
 #: caller needs no import of this module), or ``None`` to leave the model to this module.
 MemberHook = Callable[[ModelRuntime, Any, "Owner"], Any]
-
-
-@dataclass
-class Owner:
-    """Which raw column each engineered feature of a view comes from."""
-
-    index: np.ndarray  # (n_features,) position in ``columns``
-    n_columns: int
-
-    def __post_init__(self) -> None:
-        self._sparse: Any = None
-        self._dense: np.ndarray | None = None
-
-    def matrix(self) -> Any:
-        """The ``(n_features, n_columns)`` 0/1 aggregation matrix (sparse, built once)."""
-        if self._sparse is None:
-            from scipy import sparse
-
-            f = len(self.index)
-            self._sparse = sparse.csr_matrix(
-                (np.ones(f), (np.arange(f), self.index)), shape=(f, self.n_columns)
-            )
-        return self._sparse
-
-    def aggregate(self, values: Any) -> np.ndarray:
-        """Engineered contributions ``(n, n_features)`` summed per raw column."""
-        if hasattr(values, "toarray"):  # sparse (TF-IDF) contributions
-            out = values @ self.matrix()
-            return np.asarray(out.toarray() if hasattr(out, "toarray") else out, dtype=float)
-        if self._dense is None:
-            dense = np.zeros((len(self.index), self.n_columns))
-            dense[np.arange(len(self.index)), self.index] = 1.0
-            self._dense = dense
-        return np.asarray(np.asarray(values, dtype=float) @ self._dense)
-
-
-@dataclass
-class MemberContrib:
-    """One member's contributions per raw column.
-
-    ``values`` is ``(n, n_columns, k)`` and ``base`` ``(n, k)``; ``space`` is ``margin``
-    (``k`` = 1 for binary: the positive class' log-odds; ``k`` = classes for multiclass),
-    ``probability`` (``k`` = classes) or ``value`` (regression, ``k`` = 1).
-    """
-
-    values: np.ndarray
-    base: np.ndarray
-    space: str
-    method: str
 
 
 @dataclass
@@ -211,108 +164,6 @@ def _layout(bundle: Bundle) -> tuple[list[str], dict[str, Owner]]:
 # --------------------------------------------------------------------------- members
 
 
-def _lightgbm(model: ModelRuntime, X: Any, owner: Owner) -> MemberContrib:
-    n = X.shape[0]
-    raw = model.booster.predict(X, pred_contrib=True, num_threads=1 if n <= SMALL_BATCH else 0)
-    if hasattr(raw, "toarray"):
-        raw = raw.toarray()
-    raw = np.asarray(raw, dtype=float)
-    f = len(owner.index)
-    k = 1 if model.task != "multiclass" else model.n_classes
-    raw = raw.reshape(n, k, f + 1)
-    values = np.stack([owner.aggregate(raw[:, j, :f]) for j in range(k)], axis=2)
-    base = raw[:, :, f]
-    space = "value" if model.task == "regression" else "margin"
-    return MemberContrib(values, base, space, "tree_shap")
-
-
-def _linear(model: ModelRuntime, X: Any, owner: Owner) -> MemberContrib:
-    from scipy import sparse
-
-    n = X.shape[0]
-    coef, intercept = model.coef, model.intercept
-    rows = []
-    for j in range(coef.shape[0]):
-        weighted = X.multiply(coef[j]) if sparse.issparse(X) else np.asarray(X) * coef[j]
-        rows.append(owner.aggregate(weighted))
-    values = np.stack(rows, axis=2)
-    base = np.tile(intercept, (n, 1))
-    if model.link == "softmax" and model.seen is not None and len(model.seen):
-        k = model.n_classes
-        full = np.zeros((n, owner.n_columns, k))
-        full_base = np.full((n, k), -np.inf)
-        full[:, :, model.seen] = values
-        full_base[:, model.seen] = base
-        values, base = full, full_base
-    elif model.link == "logistic" and model.seen is not None and len(model.seen) == 1:
-        # one class seen in training: a constant certainty, nothing to attribute
-        values = np.zeros_like(values)
-        base = np.full((n, 1), np.inf if int(model.seen[0]) == 1 else -np.inf)
-    space = "value" if model.link == "identity" else "margin"
-    return MemberContrib(values, base, space, "linear")
-
-
-def _constant(model: ModelRuntime, X: Any, owner: Owner) -> MemberContrib:
-    n = X.shape[0]
-    k = 1 if model.task == "regression" else model.n_classes
-    base = np.tile(model.values[:k], (n, 1))
-    space = "value" if model.task == "regression" else "probability"
-    return MemberContrib(np.zeros((n, owner.n_columns, k)), base, space, "constant")
-
-
-def _forest(model: ModelRuntime, X: Any, owner: Owner) -> MemberContrib | None:
-    est = model.estimator
-    trees = getattr(est, "estimators_", None)
-    if not isinstance(trees, list | np.ndarray) or not trees:
-        return None
-    trees = list(np.ravel(trees))
-    if not all(hasattr(t, "tree_") and hasattr(t, "decision_path") for t in trees):
-        return None
-    from scipy import sparse
-
-    if sparse.issparse(X):
-        X = X.toarray()
-    X = np.asarray(X, dtype=np.float32)
-    n = X.shape[0]
-    regression = model.task == "regression"
-    k_seen = 1 if regression else len(est.classes_)
-    values = np.zeros((n, owner.n_columns, k_seen))
-    base = np.zeros(k_seen)
-    A = owner.matrix()
-    for tree in trees:
-        t = tree.tree_
-        v = np.asarray(t.value[:, 0, :], dtype=float)
-        if not regression:
-            total = v.sum(axis=1, keepdims=True)
-            v = np.divide(v, total, out=np.zeros_like(v), where=total > 0)
-        parent = np.full(t.node_count, -1)
-        left, right = t.children_left, t.children_right
-        inner = np.flatnonzero(left >= 0)
-        parent[left[inner]] = inner
-        parent[right[inner]] = inner
-        nodes = np.flatnonzero(parent >= 0)
-        feature = t.feature[parent[nodes]]
-        path = tree.decision_path(X)[:, nodes]
-        for j in range(k_seen):
-            delta = v[nodes, j] - v[parent[nodes], j]
-            per_feature = sparse.csr_matrix(
-                (delta, (np.arange(len(nodes)), feature)), shape=(len(nodes), len(owner.index))
-            )
-            out = (path @ per_feature) @ A
-            values[:, :, j] += out.toarray() if hasattr(out, "toarray") else out
-        base += v[0]
-    values /= len(trees)
-    base = np.tile(base / len(trees), (n, 1))
-    if not regression:
-        seen = np.asarray(est.classes_).astype(np.int64)
-        full = np.zeros((n, owner.n_columns, model.n_classes))
-        full_base = np.zeros((n, model.n_classes))
-        full[:, :, seen] = values
-        full_base[:, seen] = base
-        values, base = full, full_base
-    return MemberContrib(values, base, "value" if regression else "probability", "saabas")
-
-
 def member_contributions(
     model: ModelRuntime, X: Any, owner: Owner, hook: MemberHook | None = None
 ) -> MemberContrib:
@@ -323,15 +174,9 @@ def member_contributions(
             found = MemberContrib(*found)
         if found is not None:
             return found
-    if model.kind == "lightgbm":
-        return _lightgbm(model, X, owner)
-    if model.kind == "linear":
-        return _linear(model, X, owner)
-    if model.kind == "constant":
-        return _constant(model, X, owner)
-    forest = _forest(model, X, owner)
-    if forest is not None:
-        return forest
+    found = model.contributions(X, owner)
+    if found is not None:
+        return found
     family = type(getattr(model, "estimator", model)).__name__
     raise BundleError(
         f"per-row explanations are not available for a {family} model; retrain with the "

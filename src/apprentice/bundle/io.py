@@ -5,9 +5,9 @@ Layout::
     manifest.json          versions, task, classes, schema, metrics, SHA-256 of every file
     recipe.json            the cleaning recipe learned on the training rows (when cleaned)
     features_<view>.json   the feature spec of each view the models use
-    model_<i>.txt          a LightGBM booster in its native text format
-    model_<i>.json         a linear model or the constant baseline, as arrays
-    model_<i>.skops        another scikit-learn model, skops format (no pickle)
+    model_<i>.<suffix>     one model per member, in its kind's format (see
+                           :mod:`apprentice.modelfiles`: LightGBM text, XGBoost and
+                           CatBoost JSON, JSON arrays, skops)
 
     manifest.sig           the HMAC-SHA256 of manifest.json under the workspace key (see sign.py)
 
@@ -15,15 +15,13 @@ Loading checks, before anything is parsed: manifest.json's signature (unless the
 the bundle, see :mod:`apprentice.bundle.sign`), every member name is a plain file name inside
 the directory (no ``..``, no separators, no links), every file's SHA-256 matches the manifest,
 no file is present that the manifest does not list, and each model file has the format its
-kind requires. Every file is then validated before a parser in native code sees it (see
-:mod:`apprentice.bundle.validate`), and skops files are checked against an explicit list of
-trusted types.
+kind requires. Every file is then validated before a parser in native code sees it: JSON
+with caps, each model file by its kind's checker (:data:`apprentice.modelfiles.KINDS`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import os
 import platform
@@ -37,14 +35,25 @@ from typing import Any
 
 from apprentice._version import __version__
 from apprentice.errors import BundleError, ConfigError
+from apprentice.modelfiles import KINDS, kind_of, refuse
+from apprentice.modelfiles.jsonfile import (
+    MAX_JSON_BYTES,
+    dump_json,
+    json_default,
+    load_json,
+)
+from apprentice.modelfiles.jsonfile import json_safe as json_safe  # a public name of bundle.io
+from apprentice.modelfiles.trees import MAX_CLASSES
 
 FORMAT = "apprentice-bundle"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
-KIND_SUFFIX = {"constant": ".json", "linear": ".json", "lightgbm": ".txt", "sklearn": ".skops"}
-LIBRARIES = ("numpy", "pandas", "scipy", "scikit-learn", "lightgbm", "skops", "pyarrow")
+_NATIVE = sorted({name for k in KINDS.values() for name in k.libraries})
+LIBRARIES = ("numpy", "pandas", "scipy", "scikit-learn", "pyarrow", *_NATIVE)
+#: kept for callers of the old private name
+_json_default = json_default
 
 
 def sha256_file(path: Path) -> str:
@@ -65,44 +74,6 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def _json_default(value: Any) -> Any:
-    import numpy as np
-
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    raise TypeError(f"cannot write {type(value).__name__} to JSON")
-
-
-def json_safe(value: Any) -> Any:
-    """Plain JSON data: numpy values converted, NaN and infinities as null."""
-    import math
-
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if isinstance(value, str | bool | int) or value is None:
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    return json_safe(_json_default(value))
-
-
-def _dump_json(path: Path, payload: Any) -> None:
-    text = json.dumps(json_safe(payload), allow_nan=False, ensure_ascii=False)
-    path.write_text(text, encoding="utf-8")
-
-
 def write_bundle(
     out: str | Path,
     *,
@@ -116,7 +87,6 @@ def write_bundle(
     anything else is refused. Returns the bundle path.
     """
     from apprentice.bundle.sign import sign_bundle
-    from apprentice.bundle.trusted import check_skops
 
     out = Path(out)
     if out.exists():
@@ -138,31 +108,17 @@ def write_bundle(
         features: dict[str, str] = {}
         for view, spec in export["features"].items():
             name = f"features_{view}.json"
-            _dump_json(tmp / name, spec)
+            dump_json(tmp / name, spec)
             features[view] = name
         members = []
         for i, member in enumerate(export["members"]):
-            kind = member["kind"]
-            name = f"model_{i}{KIND_SUFFIX[kind]}"
-            path = tmp / name
-            if kind == "lightgbm":
-                path.write_text(member["model_text"], encoding="utf-8")
-            elif kind == "sklearn":
-                import skops.io as sio
-
-                est = member["estimator"]
-                if hasattr(est, "n_jobs"):
-                    est.set_params(n_jobs=1)
-                sio.dump(est, path)
-                check_skops(path)
-            else:
-                _dump_json(
-                    path, {k: v for k, v in member.items() if k not in ("estimator", "view")}
-                )
+            kind = kind_of(member["kind"])
+            name = f"model_{i}{kind.suffix}"
+            kind.write(member, tmp / name)
             members.append(
                 {
                     "file": name,
-                    "kind": kind,
+                    "kind": kind.name,
                     "name": member["name"],
                     "family": member["family"],
                     "weight": member["weight"],
@@ -184,7 +140,7 @@ def write_bundle(
             "recipe": recipe_name,
             "files": files,
         }
-        _dump_json(tmp / MANIFEST, document)
+        dump_json(tmp / MANIFEST, document)
         sign_bundle(tmp)
         if out.exists():
             shutil.rmtree(out)
@@ -221,8 +177,6 @@ def _manifest_bytes(root: Path) -> bytes:
 
 def _parse_manifest(root: Path, data: bytes) -> dict[str, Any]:
     """The manifest's parse, structure checked (hashes not yet)."""
-    from apprentice.bundle.validate import load_json
-
     try:
         manifest = load_json(data, MANIFEST, max_bytes=MAX_MANIFEST_BYTES)
     except BundleError as exc:
@@ -292,15 +246,11 @@ def verify_bundle(path: str | Path, *, trust: bool | None = None) -> dict[str, A
     for member in model["members"]:
         if not isinstance(member, dict):
             raise _tampered("manifest.json's model section is malformed")
-        kind, file = member.get("kind"), member.get("file")
-        if kind not in KIND_SUFFIX:
-            raise BundleError(
-                f"manifest.json lists {str(file)[:60]!r}, a model of kind {str(kind)[:40]!r}; "
-                f"apprentice loads only {', '.join(KIND_SUFFIX)} models and never pickle files"
-            )
-        if not isinstance(file, str) or not file.endswith(KIND_SUFFIX[kind]):
+        file = member.get("file")
+        kind = kind_of(member.get("kind"), file)
+        if not isinstance(file, str) or not file.endswith(kind.suffix):
             raise _tampered(
-                f"{str(file)[:60]!r}, a {kind} model, is not in its {KIND_SUFFIX[kind]} format"
+                f"{str(file)[:60]!r}, a {kind.name} model, is not in its {kind.suffix} format"
             )
         weight = member.get("weight", 1.0)
         if isinstance(weight, bool) or not isinstance(weight, int | float):
@@ -324,8 +274,6 @@ def verify_bundle(path: str | Path, *, trust: bool | None = None) -> dict[str, A
 
 
 def _check_task(manifest: Mapping[str, Any]) -> None:
-    from apprentice.bundle.validate import MAX_CLASSES
-
     task = manifest.get("task")
     if task not in ("binary", "multiclass", "regression"):
         raise _tampered("manifest.json names an unknown task")
@@ -345,8 +293,6 @@ def _check_task(manifest: Mapping[str, Any]) -> None:
 def _member_bytes(root: Path, name: str, manifest: Mapping[str, Any], limit: int) -> bytes:
     """The bytes of a listed file, read once and checked against the manifest again: what is
     parsed is exactly what was hashed and signed, even if the folder changes during loading."""
-    from apprentice.bundle.validate import refuse
-
     path = root / name
     size = path.stat().st_size
     if size > limit:
@@ -358,50 +304,7 @@ def _member_bytes(root: Path, name: str, manifest: Mapping[str, Any], limit: int
 
 
 def _member_json(root: Path, name: str, manifest: Mapping[str, Any]) -> Any:
-    from apprentice.bundle.validate import MAX_JSON_BYTES, load_json
-
     return load_json(_member_bytes(root, name, manifest, MAX_JSON_BYTES), name)
-
-
-def _check_array_model(name: str, payload: Any, *, task: str, n_out: int, width: int) -> None:
-    """A constant or linear model's arrays have the shapes the task and its view need."""
-    import numpy as np
-
-    from apprentice.bundle.validate import refuse
-
-    if not isinstance(payload, dict):
-        raise refuse(name, "is not a model description")
-    try:
-        if payload.get("kind") == "linear" or "coef" in payload:
-            coef = np.asarray(payload["coef"], dtype=float)
-            intercept = np.asarray(payload["intercept"], dtype=float)
-            link = payload.get("link")
-            seen = payload.get("classes_seen")
-            seen_arr = np.asarray(seen if seen is not None else [], dtype=float)
-        else:
-            values = np.asarray(payload["values"], dtype=float)
-    except (KeyError, TypeError, ValueError):
-        raise refuse(name, "does not hold its arrays as lists of numbers") from None
-    if payload.get("kind") == "linear" or "coef" in payload:
-        rows = coef.shape[0] if coef.ndim == 2 else -1
-        if coef.ndim != 2 or coef.shape[1] != width or intercept.shape != (rows,):
-            raise refuse(name, f"does not hold one coefficient per feature ({width})")
-        expected = {"regression": "identity", "binary": "logistic"}.get(task, "softmax")
-        if link != expected:
-            raise refuse(name, f"uses the link {str(link)[:20]!r}, not {expected!r}")
-        if task == "multiclass":
-            if len(seen_arr) != rows or (
-                len(seen_arr)
-                and (seen_arr.min() < 0 or seen_arr.max() >= n_out or len(set(seen_arr)) != rows)
-            ):
-                raise refuse(name, "names classes the manifest does not have")
-        elif rows != 1:
-            raise refuse(name, f"has {rows} coefficient rows where a {task} model has 1")
-        if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
-            raise refuse(name, "holds a coefficient that is not a finite number")
-    else:
-        if values.shape != (max(n_out, 1),) or not np.all(np.isfinite(values)):
-            raise refuse(name, f"does not hold {max(n_out, 1)} finite value(s)")
 
 
 def load_bundle(path: str | Path, *, trust: bool | None = None) -> Any:
@@ -410,28 +313,16 @@ def load_bundle(path: str | Path, *, trust: bool | None = None) -> Any:
     The manifest must carry a valid signature from this workspace's key unless ``trust`` is
     True (``None``: ``APPRENTICE_TRUST_BUNDLES``). Whatever the signature, nothing from the
     bundle runs as code and no file reaches a native parser unchecked: JSON is parsed with
-    caps, LightGBM text and skops files are validated first (see
-    :mod:`apprentice.bundle.validate`), and skops files are checked against
-    :data:`~apprentice.bundle.trusted.TRUSTED_TYPES`.
+    caps, and each model file is checked by its kind (:data:`apprentice.modelfiles.KINDS`)
+    before its library parses it.
     """
     from apprentice.bundle.model import Bundle
     from apprentice.bundle.runtime import FeatureRuntime, ModelRuntime, Predictor
-    from apprentice.bundle.trusted import load_skops
-    from apprentice.bundle.validate import (
-        MAX_JSON_BYTES,
-        MAX_LIGHTGBM_BYTES,
-        MAX_SKOPS_FILE_BYTES,
-        check_lightgbm_text,
-        check_skops_archive,
-        load_json,
-        refuse,
-    )
 
     root = Path(path)
     manifest = verify_bundle(root, trust=trust)
     task = str(manifest["task"])
     n_classes = int(manifest.get("n_classes") or 0)
-    n_out = n_classes if task == "multiclass" else 1
     features: dict[str, FeatureRuntime] = {}
     for view, name in manifest["features"].items():
         try:
@@ -440,42 +331,16 @@ def load_bundle(path: str | Path, *, trust: bool | None = None) -> Any:
             raise refuse(name, "is not a feature spec apprentice wrote") from None
     members: list[tuple[ModelRuntime, float, str]] = []
     for member in manifest["model"]["members"]:
-        kind = member["kind"]
-        file = root / member["file"]
+        kind, name = KINDS[member["kind"]], member["file"]
         view = str(member.get("view"))
         if view not in features:
             raise _tampered(
                 "a model in manifest.json refers to a feature view the bundle does not hold"
             )
+        data = _member_bytes(root, name, manifest, kind.max_bytes)
         width = features[view].n_outputs
-        payload: Any
-        if kind == "lightgbm":
-            import lightgbm as lgb
-
-            data = _member_bytes(root, file.name, manifest, MAX_LIGHTGBM_BYTES)
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:
-                raise refuse(file.name, "is not UTF-8 text") from None
-            check_lightgbm_text(text, file.name, n_classes=n_out, n_features=width)
-            try:
-                payload = lgb.Booster(model_str=text)
-            except Exception:
-                raise BundleError(f"{file.name} is not a valid LightGBM model") from None
-        elif kind == "sklearn":
-            data = _member_bytes(root, file.name, manifest, MAX_SKOPS_FILE_BYTES)
-            classes = n_out if task != "binary" else 2
-            check_skops_archive(data, file.name, n_classes=classes, n_features=width)
-            payload = load_skops(data, file.name)
-        elif kind in ("constant", "linear"):
-            payload = _member_json(root, file.name, manifest)
-            _check_array_model(file.name, payload, task=task, n_out=n_classes, width=width)
-        else:  # a kind is loadable only once validate.py checks its format
-            raise BundleError(f"{file.name}: apprentice has no validator for {kind} models")
-        try:
-            runtime = ModelRuntime(kind, task, n_classes, payload)
-        except (KeyError, TypeError, ValueError):
-            raise BundleError(f"{file.name} is not a valid {kind} model") from None
+        model = kind.load(data, name, task=task, n_classes=n_classes, width=width)
+        runtime = ModelRuntime(model)
         members.append((runtime, float(member.get("weight", 1.0)), view))
     if not members:
         raise _tampered("manifest.json lists no model")

@@ -2,12 +2,15 @@
 
 Every fitted model predicts class probabilities ``(n, n_classes)`` for classification and
 values ``(n,)`` for regression, and exports itself as plain data the bundle can store:
-LightGBM boosters as their native text, linear models and the dummy as arrays, the other
-scikit-learn trees as the estimator (stored by the bundle with skops).
+LightGBM boosters as their native text, XGBoost and CatBoost models as their libraries' JSON
+model formats, linear
+models and the dummy as arrays, the other scikit-learn trees as the estimator (stored by the
+bundle with skops). Each export names its stored kind (:data:`apprentice.modelfiles.KINDS`).
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +27,8 @@ FAMILIES: tuple[str, ...] = (
     "hist_gradient_boosting",
     "random_forest",
     "extra_trees",
+    "xgboost",
+    "catboost",
 )
 BASELINE_FAMILIES = frozenset({"dummy", "linear"})
 VIEW_OF: dict[str, str] = {
@@ -33,11 +38,13 @@ VIEW_OF: dict[str, str] = {
     "hist_gradient_boosting": "tree",
     "random_forest": "tree",
     "extra_trees": "tree",
+    "xgboost": "tree",
+    "catboost": "tree",
 }
 #: Families whose single-row prediction takes well under a millisecond in the bundle runtime.
 FAST_FAMILIES = frozenset({"dummy", "linear", "lightgbm"})
 #: Families whose fit can stop at a deadline (boosting rounds, trees added in chunks).
-INTERRUPTIBLE = frozenset({"lightgbm", "random_forest", "extra_trees"})
+INTERRUPTIBLE = frozenset({"lightgbm", "random_forest", "extra_trees", "xgboost", "catboost"})
 
 MAX_ROUNDS = 3000
 EARLY_STOPPING_ROUNDS = 50
@@ -135,7 +142,53 @@ def portfolio(task: str, n_rows: int, n_classes: int = 0) -> list[ModelConfig]:
             "random_forest",
             {"n_estimators": 300, "max_features": forest_features, "min_samples_leaf": 1},
         ),
+        # last: a run with few trials keeps the configurations above (and their results)
+        ModelConfig(
+            "xgboost_default",
+            "xgboost",
+            {
+                "eta": 0.05 * boost,
+                "max_depth": 6,
+                "min_child_weight": 1.0,
+                "subsample": 0.9,
+                "colsample_bytree": 0.8,
+                "lambda": 1.0,
+            },
+        ),
+        ModelConfig(
+            "catboost_default",
+            "catboost",
+            {
+                "learning_rate": 0.08 * boost,
+                "depth": 6,
+                "l2_leaf_reg": 3.0,
+                "one_hot_max_size": 10,
+            },
+        ),
     ]
+
+
+def suggest(trial: Any, family: str, task: str, n: int) -> dict[str, Any]:
+    """Optuna's search space of the families the search module does not tune itself."""
+    if family == "xgboost":
+        return {
+            "eta": trial.suggest_float("eta", 0.01, 0.2, log=True),
+            "max_depth": trial.suggest_int("max_depth", 2, 10),
+            "min_child_weight": trial.suggest_float("min_child_weight", 0.5, 20.0, log=True),
+            "subsample": trial.suggest_float("subsample", 0.5, 1.0),
+            "colsample_bytree": trial.suggest_float("colsample_bytree", 0.4, 1.0),
+            "lambda": trial.suggest_float("lambda", 1e-3, 10.0, log=True),
+            "alpha": trial.suggest_float("alpha", 1e-8, 1.0, log=True),
+        }
+    if family == "catboost":
+        return {
+            "learning_rate": trial.suggest_float("learning_rate", 0.02, 0.3, log=True),
+            "depth": trial.suggest_int("depth", 4, 10),
+            "l2_leaf_reg": trial.suggest_float("l2_leaf_reg", 0.5, 30.0, log=True),
+            "random_strength": trial.suggest_float("random_strength", 0.1, 10.0, log=True),
+            "one_hot_max_size": trial.suggest_categorical("one_hot_max_size", [2, 10, 64]),
+        }
+    return {}
 
 
 @contextmanager
@@ -185,6 +238,14 @@ class FittedModel:
             if self.task == "binary":
                 return np.column_stack([1.0 - raw, raw])
             return np.asarray(raw, dtype=float)
+        if family == "xgboost":
+            raw = est.inplace_predict(X, iteration_range=(0, self.n_iterations or 0))
+            raw = np.asarray(raw, dtype=float)  # as the bundle does: 1 - p in float64
+            if self.task == "binary":
+                return np.column_stack([1.0 - raw, raw])
+            return np.asarray(raw, dtype=float)
+        if family == "catboost":
+            return np.asarray(est.model.predict(X))
         if family == "hist_gradient_boosting":
             with thread_limit(self.n_threads):
                 return self._predict_sklearn(_dense(X))
@@ -206,6 +267,12 @@ class FittedModel:
         if family == "lightgbm":
             text = self.estimator.model_to_string(num_iteration=self.n_iterations or None)
             return {**base, "kind": "lightgbm", "model_text": text}
+        if family == "xgboost":
+            booster = self.estimator[: self.n_iterations] if self.n_iterations else self.estimator
+            booster.set_param({"nthread": 1})
+            return {**base, "kind": "xgboost", "model_json": booster.save_raw("json").decode()}
+        if family == "catboost":
+            return {**base, "kind": "catboost", "model_json": self.estimator.json}
         if family == "linear":
             est = self.estimator
             coef = np.atleast_2d(np.asarray(est.coef_, dtype=float))
@@ -264,6 +331,8 @@ def fit_model(
         "hist_gradient_boosting": _fit_hgb,
         "random_forest": _fit_forest,
         "extra_trees": _fit_forest,
+        "xgboost": _fit_xgboost,
+        "catboost": _fit_catboost,
     }
     fitter = fitters[family]
     estimator, n_iter, truncated = fitter(
@@ -407,6 +476,190 @@ def _fit_lightgbm(
     best = booster.best_iteration if valid_sets else 0
     n_iter = best if best and best > 0 else booster.current_iteration()
     return booster, int(n_iter), bool(stopper is not None and stopper.hit)
+
+
+def _fit_xgboost(
+    config: ModelConfig,
+    *,
+    task: str,
+    n_classes: int,
+    X: Any,
+    y: np.ndarray,
+    X_val: Any,
+    y_val: np.ndarray | None,
+    n_threads: int,
+    deadline: float | None,
+    seed: int,
+    iterations: int | None,
+    **_: Any,
+) -> Any:
+    """XGBoost's histogram trees on the tree view (categories as their numeric codes), one
+    thread unless asked; early stopping on the validation part, stopped at the deadline."""
+    import xgboost as xgb
+
+    params: dict[str, Any] = {
+        "tree_method": "hist",
+        "nthread": max(1, n_threads),
+        "seed": seed,
+        "verbosity": 0,
+    }
+    if task == "binary":
+        params.update(objective="binary:logistic", eval_metric="logloss")
+    elif task == "multiclass":
+        params.update(objective="multi:softprob", num_class=n_classes, eval_metric="mlogloss")
+    else:
+        params.update(objective="reg:squarederror", eval_metric="rmse")
+    params.update(config.params)
+    train_set = xgb.DMatrix(X, label=y, nthread=max(1, n_threads))
+    callbacks: list[Any] = []
+    evals: list[Any] = []
+    if iterations is None and X_val is not None and y_val is not None:
+        evals = [(xgb.DMatrix(X_val, label=y_val, nthread=max(1, n_threads)), "valid")]
+        min_delta = MIN_DELTA_LOGLOSS if task != "regression" else 0.0
+        callbacks.append(
+            xgb.callback.EarlyStopping(
+                rounds=EARLY_STOPPING_ROUNDS, min_delta=min_delta, save_best=False
+            )
+        )
+    stopper = _XGBoostDeadline(deadline) if deadline is not None else None
+    if stopper is not None:
+        callbacks.append(stopper.callback(xgb))
+    booster = xgb.train(
+        params,
+        train_set,
+        num_boost_round=iterations or MAX_ROUNDS,
+        evals=evals,
+        callbacks=callbacks,
+        verbose_eval=False,
+    )
+    if evals and booster.best_iteration is not None:
+        n_iter = int(booster.best_iteration) + 1
+    else:
+        n_iter = int(booster.num_boosted_rounds())
+    return booster, n_iter, bool(stopper is not None and stopper.hit)
+
+
+class _XGBoostDeadline:
+    """Stops XGBoost training at the deadline, keeping the rounds done so far."""
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.hit = False
+
+    def callback(self, xgb: Any) -> Any:
+        owner = self
+
+        class _Stop(xgb.callback.TrainingCallback):
+            def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
+                if time.monotonic() >= owner.deadline:
+                    owner.hit = True
+                    return True
+                return False
+
+        return _Stop()
+
+
+@dataclass
+class CatBoostFit:
+    """A fitted CatBoost model as the bundle will hold it: its JSON model and that JSON loaded
+    back (so the fitted model predicts exactly what the bundle will)."""
+
+    model: Any  # apprentice.modelfiles.catboost_json.CatBoostModel
+    json: str
+
+
+def _fit_catboost(
+    config: ModelConfig,
+    *,
+    task: str,
+    n_classes: int,
+    X: Any,
+    y: np.ndarray,
+    X_val: Any,
+    y_val: np.ndarray | None,
+    categorical: list[int],
+    n_threads: int,
+    deadline: float | None,
+    seed: int,
+    iterations: int | None,
+) -> Any:
+    """CatBoost's oblivious trees on the tree view, its own categorical handling on the
+    categorical codes (one-hot or ordered target statistics), one thread unless asked; early
+    stopping on the validation part (the best iteration kept), stopped at the deadline."""
+    import tempfile
+    from pathlib import Path
+
+    from catboost import CatBoost, Pool
+
+    from apprentice.modelfiles.catboost_json import (
+        CatBoostModel,
+        catboost_rows,
+        load_catboost_json,
+    )
+
+    loss = {"binary": "Logloss", "multiclass": "MultiClass"}.get(task, "RMSE")
+    params: dict[str, Any] = {
+        "loss_function": loss,
+        "iterations": iterations or MAX_ROUNDS,
+        "thread_count": max(1, n_threads),
+        "random_seed": seed,
+        "verbose": 0,
+        "allow_writing_files": False,
+    }
+    if task == "multiclass":
+        params["classes_count"] = n_classes
+    params.update(config.params)
+    cats = list(categorical) or None
+    train_set = Pool(catboost_rows(X, categorical), y, cat_features=cats)
+    fit: dict[str, Any] = {}
+    if iterations is None and X_val is not None and y_val is not None:
+        fit.update(
+            eval_set=Pool(catboost_rows(X_val, categorical), y_val, cat_features=cats),
+            early_stopping_rounds=EARLY_STOPPING_ROUNDS,
+            use_best_model=True,
+        )
+    stopper = _CatBoostStopper(deadline, "eval_set" in fit, task, y)
+    fit["callbacks"] = [stopper]
+    model = CatBoost(params)
+    model.fit(train_set, **fit)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.json"
+        model.save_model(str(path), format="json")
+        text = path.read_text(encoding="utf-8")
+    loaded = CatBoostModel(task, n_classes, load_catboost_json(text.encode("utf-8")))
+    n_iter = int(model.tree_count_)
+    return CatBoostFit(loaded, text), n_iter, stopper.hit
+
+
+class _CatBoostStopper:
+    """Stops CatBoost training at the deadline, and when the validation loss has not improved
+    by ``min_delta`` for :data:`EARLY_STOPPING_ROUNDS` rounds (as for LightGBM: on easy data
+    log loss creeps towards zero for thousands of rounds otherwise); ``use_best_model`` then
+    keeps the best round."""
+
+    def __init__(self, deadline: float | None, validated: bool, task: str, y: np.ndarray) -> None:
+        self.deadline = deadline
+        self.validated = validated
+        self.min_delta = MIN_DELTA_LOGLOSS if task != "regression" else 1e-5 * float(np.var(y))
+        self.best = math.inf
+        self.since = 0
+        self.hit = False
+
+    def after_iteration(self, info: Any) -> bool:
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            self.hit = True
+            return False
+        if not self.validated:
+            return True
+        history = next(iter(info.metrics.get("validation", {}).values()), None)
+        if not history:
+            return True
+        loss = float(history[-1])
+        if loss < self.best - self.min_delta:
+            self.best, self.since = loss, 0
+        else:
+            self.since += 1
+        return self.since < EARLY_STOPPING_ROUNDS
 
 
 def _fit_hgb(

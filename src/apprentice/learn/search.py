@@ -29,6 +29,7 @@ from apprentice.learn.models import (
     ModelConfig,
     fit_model,
     portfolio,
+    suggest,
 )
 from apprentice.learn.scoring import best_f1_threshold, resolve_metric, score, utility
 from apprentice.learn.split import Fold, SplitSpec, choose_n_folds, cv_folds
@@ -43,6 +44,8 @@ COST_FACTOR = {
     "hist_gradient_boosting": 1.5,
     "random_forest": 3.0,
     "extra_trees": 2.0,
+    "xgboost": 1.5,
+    "catboost": 3.0,
 }
 ENSEMBLE_ROUNDS = 25
 ENSEMBLE_POOL = 8
@@ -655,7 +658,7 @@ def _suggest(trial: Any, family: str, task: str, n: int) -> dict[str, Any]:
         if task == "regression":
             return {"alpha": trial.suggest_float("alpha", 1e-3, 1e3, log=True)}
         return {"C": trial.suggest_float("C", 1e-3, 1e2, log=True)}
-    return {}
+    return suggest(trial, family, task, n)
 
 
 def _tune(search: _Search, family: str, max_trials: int | None) -> None:

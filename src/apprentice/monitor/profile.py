@@ -415,6 +415,6 @@ def load_profile(bundle: Any) -> dict[str, Any]:
     path = Path(bundle.path) / name
     if not path.is_file() or sha256_file(path) != files[name]:
         raise BundleError(f"{name} in {bundle.path} does not match its SHA-256 in the manifest")
-    from apprentice.bundle.validate import load_json
+    from apprentice.modelfiles.jsonfile import load_json
 
     return dict(load_json(path.read_bytes(), name))  # caps on size and depth, no RecursionError

@@ -1,9 +1,15 @@
-"""The explicit list of types a bundle's skops files may hold, and the check against it.
+"""The ``sklearn`` kind: another scikit-learn model (forests, extra trees, histogram gradient
+boosting) in the skops format (``model_<i>.skops``), never pickle.
 
-skops never unpickles: it rebuilds objects from a JSON schema and refuses types it does not
-trust. We go further and accept only the exact types our model families produce; a file
+skops rebuilds objects from a JSON schema and refuses types it does not trust. We go further
+and accept only the exact types our model families produce (:data:`TRUSTED_TYPES`); a file
 naming any other type (a function that runs code, a class from elsewhere) is refused before
-skops is asked to load it.
+skops is asked to load it, and its arrays are checked first
+(:func:`~apprentice.modelfiles.skops_archive.check_skops_archive`).
+
+Contributions: forests (random forest, extra trees) by Saabas path attribution (each split
+on a row's path moves the node value, and the move is credited to the split's feature; exact
+for the forest's averaged probability or value); other models have no per-row method here.
 """
 
 from __future__ import annotations
@@ -11,11 +17,23 @@ from __future__ import annotations
 import io
 import zipfile
 import zlib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from apprentice.bundle.validate import load_json
+import numpy as np
+
 from apprentice.errors import BundleError
+from apprentice.modelfiles.base import (
+    MemberContrib,
+    ModelKind,
+    Owner,
+    StoredModel,
+    expand,
+    thread_controller,
+)
+from apprentice.modelfiles.jsonfile import load_json
+from apprentice.modelfiles.skops_archive import MAX_SKOPS_FILE_BYTES, check_skops_archive
 
 _SK = "sklearn"
 TRUSTED_TYPES: frozenset[str] = frozenset(
@@ -157,3 +175,104 @@ def load_skops(source: Path | bytes, name: str | None = None) -> Any:
         raise BundleError(
             f"{label} could not be loaded safely ({type(exc).__name__}); rebuild the bundle"
         ) from None
+
+
+class SklearnModel(StoredModel):
+    kind = "sklearn"
+
+    def __init__(self, task: str, n_classes: int, estimator: Any) -> None:
+        super().__init__(task, n_classes)
+        self.estimator = estimator
+        classes = getattr(estimator, "classes_", None)
+        self.seen = np.asarray(classes).astype(np.int64) if classes is not None else None
+
+    def predict(self, X: Any) -> np.ndarray:
+        if hasattr(X, "toarray"):
+            X = X.toarray()
+        # one OpenMP thread: a server runs requests side by side, and OpenMP start-up costs
+        # more than it saves on the small batches a bundle usually sees
+        with thread_controller().limit(limits=1, user_api="openmp"):
+            if self.task == "regression":
+                return np.asarray(self.estimator.predict(X), dtype=float)
+            return expand(self.estimator.predict_proba(X), self.seen, self.n_classes)
+
+    def contributions(self, X: Any, owner: Owner) -> MemberContrib | None:
+        return _forest(self, X, owner)
+
+
+def _forest(model: SklearnModel, X: Any, owner: Owner) -> MemberContrib | None:
+    """Saabas path attribution of a forest, or ``None`` for another model."""
+    est = model.estimator
+    trees = getattr(est, "estimators_", None)
+    if not isinstance(trees, list | np.ndarray) or not trees:
+        return None
+    trees = list(np.ravel(trees))
+    if not all(hasattr(t, "tree_") and hasattr(t, "decision_path") for t in trees):
+        return None
+    from scipy import sparse
+
+    if sparse.issparse(X):
+        X = X.toarray()
+    X = np.asarray(X, dtype=np.float32)
+    n = X.shape[0]
+    regression = model.task == "regression"
+    k_seen = 1 if regression else len(est.classes_)
+    values = np.zeros((n, owner.n_columns, k_seen))
+    base = np.zeros(k_seen)
+    A = owner.matrix()
+    for tree in trees:
+        t = tree.tree_
+        v = np.asarray(t.value[:, 0, :], dtype=float)
+        if not regression:
+            total = v.sum(axis=1, keepdims=True)
+            v = np.divide(v, total, out=np.zeros_like(v), where=total > 0)
+        parent = np.full(t.node_count, -1)
+        left, right = t.children_left, t.children_right
+        inner = np.flatnonzero(left >= 0)
+        parent[left[inner]] = inner
+        parent[right[inner]] = inner
+        nodes = np.flatnonzero(parent >= 0)
+        feature = t.feature[parent[nodes]]
+        path = tree.decision_path(X)[:, nodes]
+        for j in range(k_seen):
+            delta = v[nodes, j] - v[parent[nodes], j]
+            per_feature = sparse.csr_matrix(
+                (delta, (np.arange(len(nodes)), feature)), shape=(len(nodes), len(owner.index))
+            )
+            out = (path @ per_feature) @ A
+            values[:, :, j] += out.toarray() if hasattr(out, "toarray") else out
+        base += v[0]
+    values /= len(trees)
+    base = np.tile(base / len(trees), (n, 1))
+    if not regression:
+        seen = np.asarray(est.classes_).astype(np.int64)
+        full = np.zeros((n, owner.n_columns, model.n_classes))
+        full_base = np.zeros((n, model.n_classes))
+        full[:, :, seen] = values
+        full_base[:, seen] = base
+        values, base = full, full_base
+    return MemberContrib(values, base, "value" if regression else "probability", "saabas")
+
+
+class SklearnKind(ModelKind):
+    name = "sklearn"
+    suffix = ".skops"
+    max_bytes = MAX_SKOPS_FILE_BYTES
+    libraries = ("skops",)
+
+    def write(self, member: Mapping[str, Any], path: Path) -> None:
+        import skops.io as sio
+
+        est = member["estimator"]
+        if hasattr(est, "n_jobs"):
+            est.set_params(n_jobs=1)
+        sio.dump(est, path)
+        check_skops(path)
+
+    def check(self, data: bytes, name: str, *, task: str, n_classes: int, width: int) -> Any:
+        classes = n_classes if task == "multiclass" else (2 if task == "binary" else 1)
+        check_skops_archive(data, name, n_classes=classes, n_features=width)
+        return load_skops(data, name)
+
+    def build(self, checked: Any, task: str, n_classes: int) -> SklearnModel:
+        return SklearnModel(task, n_classes, checked)
