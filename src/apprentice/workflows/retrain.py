@@ -336,8 +336,8 @@ def _check_classes(new: pd.DataFrame, table: pd.DataFrame, champion: Bundle) -> 
     checked before anything is trained."""
     if champion.task == "regression":
         return
-    from apprentice.monitor.profile import encode_target
     from apprentice.learn.task import prepare_target
+    from apprentice.monitor.profile import encode_target
 
     target = str(champion.target)
     labels = new[target].astype(str).str.strip()
@@ -432,8 +432,8 @@ def _decide(
 ) -> tuple[Gate, dict[str, dict[str, Any]], int]:
     """Both models on the rows the challenger's run held out: the gate, each model's
     metrics at its own decision threshold, and the number of rows."""
-    from apprentice.monitor.profile import encode_target
     from apprentice.evaluate import holdout_metrics, metrics_to_dict
+    from apprentice.monitor.profile import encode_target
     from apprentice.workflows.compare import read_holdout
     from apprentice.workflows.train import PAIRED_METRIC
 
