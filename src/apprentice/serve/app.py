@@ -712,6 +712,17 @@ def create_app(
     if service.api_key is not None:
         common[401] = {"model": MessageResponse, "description": "No valid API key was sent."}
 
+    @app.exception_handler(NotLoggedError)
+    async def _not_logged(request: Request, exc: NotLoggedError) -> Response:
+        # a 200 means logged: no answer without its log row
+        _LOG.error("request not answered: %s", exc)
+        return Response(
+            _message(str(exc)),
+            status_code=503,
+            media_type="application/json",
+            headers={"retry-after": "5"},
+        )
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         found = clean_errors(
@@ -807,10 +818,12 @@ def create_app(
     )
     async def feedback(body: Annotated[Feedback, Body()]) -> Response:  # type: ignore[valid-type]
         rid = body.request_id  # type: ignore[attr-defined]
-        if service.log is not None:
+        log = service.log
+        if log is not None:
             if not await asyncio.to_thread(service.was_logged, rid):
                 return Response(_UNKNOWN_REQUEST, status_code=404, media_type="application/json")
-            service.log.add_feedback(rid, body.actual)  # type: ignore[attr-defined]
+            # answered only once the row is committed, like a prediction
+            await log.wait_logged(log.add_feedback(rid, body.actual))  # type: ignore[attr-defined]
         stored = FeedbackStored(request_id=rid, stored=service.log is not None)
         return Response(orjson.dumps(stored.model_dump()), media_type="application/json")
 
