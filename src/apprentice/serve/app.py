@@ -282,15 +282,31 @@ class Service:
         self.metrics.predicted(None, None, value)
         return {"request_id": rid, "prediction": value, "probabilities": None}, value, None
 
+    def _checked(
+        self, record: Mapping[str, Any], strict: bool, loc: list[str | int]
+    ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+        """One record's typed values, warnings and 422 errors (cleaning and the input
+        contract in one pass when the bundle has a recipe)."""
+        errors: list[dict[str, Any]] = []
+        compiled, contract = self.compiled, self.contract
+        if compiled.per_cell:
+            typed, found, usable = contract.clean_and_check(record, compiled.cells)
+            warnings = contract.verdict(
+                record, found, usable, strict=strict, loc=loc, errors=errors
+            )
+        else:
+            typed = compiled.clean_record(record)
+            warnings = contract.check(record, typed, strict=strict, loc=loc, errors=errors)
+        return typed, warnings, errors
+
     def predict_one(
         self, record: Mapping[str, Any], endpoint: str = "predict", strict: bool = False
     ) -> dict[str, Any]:
         start = time.perf_counter()
-        out, typed = self.compiled.predict_record(record)
-        errors: list[dict[str, Any]] = []
-        warnings = self.contract.check(record, typed, strict=strict, loc=["body"], errors=errors)
+        typed, warnings, errors = self._checked(record, strict, ["body"])
         if errors:
             raise RecordsRejected(errors)
+        out = self.compiled.predict_checked(typed)
         rid = _request_id()
         item, label, probs = self._item(out[0], rid)
         item["warnings"] = warnings
@@ -305,21 +321,26 @@ class Service:
         import pandas as pd
 
         start = time.perf_counter()
+        errors: list[dict[str, Any]] = []
         if len(records) <= SMALL_LIST:
-            pairs = [self.compiled.predict_record(r) for r in records]
-            outputs = [p[0][0] for p in pairs]
-            typed_rows = [p[1] for p in pairs]
+            checked = [self._checked(r, strict, ["body", i]) for i, r in enumerate(records)]
+            for c in checked:
+                errors.extend(c[2])
+            if errors:
+                raise RecordsRejected(errors[:100])
+            typed_rows = [c[0] for c in checked]
+            warned = [c[1] for c in checked]
+            outputs = [self.compiled.predict_checked(t)[0] for t in typed_rows]
         else:
             out, typed = self.compiled.predict_frame(pd.DataFrame(records))
             outputs = list(out)
             typed_rows = typed.to_dict("records")
-        errors: list[dict[str, Any]] = []
-        warned = [
-            self.contract.check(r, t, strict=strict, loc=["body", i], errors=errors)
-            for i, (r, t) in enumerate(zip(records, typed_rows, strict=True))
-        ]
-        if errors:
-            raise RecordsRejected(errors[:100])
+            warned = [
+                self.contract.check(r, t, strict=strict, loc=["body", i], errors=errors)
+                for i, (r, t) in enumerate(zip(records, typed_rows, strict=True))
+            ]
+            if errors:
+                raise RecordsRejected(errors[:100])
         now = time.time()
         latency = (time.perf_counter() - start) * 1000.0 / max(len(records), 1)
         items = []
