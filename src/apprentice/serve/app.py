@@ -26,7 +26,6 @@ import logging
 import os
 import threading
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -118,7 +117,8 @@ def bundle_version(bundle: Bundle) -> str:
 
 
 def _request_id() -> str:
-    return uuid.uuid4().hex
+    """32 random hex digits (128 bits from the OS's random source, like a UUID4)."""
+    return os.urandom(16).hex()
 
 
 class Service:

@@ -32,6 +32,11 @@ from apprentice.bundle.cleaning import cell_cleaners, clean_frame
 from apprentice.bundle.runtime import ModelRuntime
 
 CellCleaner = Callable[[Any], Any]
+Memo = dict[str, tuple[float, ...]]
+#: typed text values up to this length have their features remembered per column
+FEATURE_MEMO_CHARS = 64
+#: remembered values, all columns together
+FEATURE_MEMO = 100_000
 
 
 class _FastBooster:
@@ -242,10 +247,14 @@ class CompiledModel:
             else:
                 alt = cell.name if cell.name != cell.source else None
                 self.cells.append((cell.source, alt, cell))
+        # per view: (typed column, its feature function, the features of text values seen)
+        self.views: list[tuple[str, list[tuple[str, Callable[[Any, list[float]], None], Memo]]]]
         self.views = [
-            (view, [(col.name, col.transform_value) for col in runtime.columns])
+            (view, [(col.name, col.transform_value, {}) for col in runtime.columns])
             for view, runtime in predictor.features.items()
         ]
+        n_columns = sum(len(columns) for _, columns in self.views)
+        self._memo_limit = max(256, min(4096, FEATURE_MEMO // max(n_columns, 1)))
         widths = {view: runtime.n_outputs for view, runtime in predictor.features.items()}
         self.members = [
             _Member(model, weight, view, widths[view]) for model, weight, view in predictor.members
@@ -277,10 +286,23 @@ class CompiledModel:
         """The output row of one typed record."""
         rows: dict[str, list[float]] = {}
         get = typed.get
+        limit = self._memo_limit
         for view, columns in self.views:
             values: list[float] = []
-            for name, row in columns:
-                row(get(name), values)
+            for name, row, memo in columns:
+                value = get(name)
+                if type(value) is str and len(value) <= FEATURE_MEMO_CHARS:
+                    # a category's (or short text's) features, remembered: a pure function
+                    known = memo.get(value)
+                    if known is None:
+                        found: list[float] = []
+                        row(value, found)
+                        known = tuple(found)
+                        if len(memo) < limit:
+                            memo[value] = known
+                    values.extend(known)
+                else:
+                    row(value, values)
             rows[view] = values
         if self.all_fast:
             # the weighted sum of the members in Python floats: the same IEEE operations,
