@@ -7,10 +7,13 @@ import random
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from apprentice.bundle import load_bundle
 from apprentice.clean.recipe import cell_cleaner, clean_cell
 from apprentice.serve.compiled import CompiledModel
+from apprentice.serve.schema import InputContract
 from tests.serve.conftest import Planted
 
 CELLS: list[object] = [
@@ -87,3 +90,60 @@ def test_a_two_megabyte_run_of_dots_in_every_field(planted: Planted) -> None:
     np.testing.assert_allclose(got, bundle.predict_proba(pd.DataFrame([record])), atol=1e-12)
     np.testing.assert_allclose(got, bundle.predict_proba([record, record])[:1], atol=1e-12)
     assert set(typed) == set(compiled.columns)
+
+
+def _same_typed(a: dict[str, object], b: dict[str, object]) -> bool:
+    return list(a) == list(b) and all(_same(a[k], b[k]) and type(a[k]) is type(b[k]) for k in a)
+
+
+@pytest.fixture(scope="module")
+def served(planted: Planted) -> tuple[CompiledModel, InputContract]:
+    bundle = load_bundle(planted.bundle)
+    compiled = CompiledModel(bundle)
+    known = {*bundle.manifest["input_columns"], "Survived"}
+    contract = InputContract(bundle, compiled.columns, known, ignore_unknown=False)
+    return compiled, contract
+
+
+_CELL = st.one_of(
+    st.sampled_from(CELLS),
+    st.text(max_size=12),
+    st.text(alphabet="0123456789.,-+eE $%", max_size=10),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.booleans(),
+    st.none(),
+    st.text(min_size=60, max_size=80),  # past the remembered length
+)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_one_pass_clean_and_check_is_the_two_pass_one(
+    served: tuple[CompiledModel, InputContract], planted: Planted, data: st.DataObject
+) -> None:
+    """``InputContract.clean_and_check`` (remembered per cell) gives the typed values of
+    ``CompiledModel.clean_record`` and the warnings of ``InputContract.warnings``, however
+    often a cell comes back; the Python-float ensemble gives the array path's numbers."""
+    compiled, contract = served
+    base = data.draw(st.sampled_from(planted.records(50)))
+    record = {
+        k: data.draw(_CELL) if data.draw(st.booleans()) else v
+        for k, v in base.items()
+        if data.draw(st.integers(0, 9)) != 0  # some fields absent
+    }
+    for _ in range(2):  # the second time from memory
+        typed, found, usable = contract.clean_and_check(record, compiled.cells)
+        plain = compiled.clean_record(record)
+        assert _same_typed(typed, plain), record
+        assert (list(found), usable) == contract.warnings(record, plain), record
+    fast = compiled.predict_typed(typed)
+    compiled.all_fast = False
+    try:
+        with np.errstate(all="ignore"):
+            slow = compiled.predict_typed(typed)
+    finally:
+        compiled.all_fast = True
+    assert fast.shape == slow.shape and np.array_equal(fast, slow, equal_nan=True)

@@ -341,3 +341,66 @@ def test_a_real_strict_server(planted: Planted, tmp_path: Path) -> None:
     assert log["request_id"].tolist() == [rid]  # the refused requests left no row
     assert feedback["request_id"].tolist() == [rid]
     assert "Traceback" not in server.text_output()
+
+
+def test_explain_has_the_input_contract_of_predict(planted: Planted, tmp_path: Path) -> None:
+    """``/explain`` warns, refuses and stays quiet exactly like ``/predict``."""
+    bundle = load_bundle(planted.bundle)
+    if not callable(getattr(bundle, "explain", None)):
+        pytest.skip("this bundle version has no explain()")
+    full = _full(planted)
+    partial = {"Sex": "male", "Age": "forty " + CANARIES["ssn"], "Pclass": "3"}
+    with _client(planted, tmp_path / "ws", log_predictions=False) as c:
+        # warnings: per explanation, the same as /predict gives for the record
+        r = c.post("/explain?top=2", json=[full, partial, {**full, "Sex": "martian"}])
+        assert r.status_code == 200, r.text
+        rows = r.json()["explanations"]
+        assert [row["warnings"] for row in rows] == [
+            c.post("/predict", json=record).json()["warnings"]
+            for record in (full, partial, {**full, "Sex": "martian"})
+        ]
+        assert rows[0]["warnings"] == [] and _warned(rows[2]) == {"Sex": "unseen_category"}
+        assert _warned(rows[1])["Age"] == "unreadable" and _warned(rows[1])["Fare"] == (
+            "missing_field"
+        )
+        # (a 200 explanation shows the cell each contribution is about: the caller's own)
+        # a record with no usable feature: a 422 naming the columns, never the values
+        for body in ({}, {"Age": "forty"}, [full, {"Sex": "martian", "Name": CANARIES["name"]}]):
+            r = c.post("/explain", json=body)
+            assert r.status_code == 422, r.text
+            (error,) = r.json()["detail"]
+            assert error["type"] == "no_features" and "Sex" in error["msg"]
+            assert error["loc"] == (["body", 1] if isinstance(body, list) else ["body"])
+            assert_no_canary(r.text)
+            assert "forty" not in r.text
+        # strict per request: every warning a 422, as on /predict
+        r = c.post("/explain?strict=true", json=partial)
+        assert r.status_code == 422
+        assert r.json() == c.post("/predict?strict=true", json=partial).json()
+        assert all(e["msg"].startswith("strict: ") for e in r.json()["detail"])
+        assert_no_canary(r.text)
+        assert "forty" not in r.text
+        assert c.post("/explain?strict=true", json=full).status_code == 200
+        bad = c.post("/explain?strict=maybe", json=full)
+        assert bad.status_code == 422
+        assert bad.json()["detail"] == [
+            {"loc": ["query", "strict"], "msg": "must be true or false", "type": "bool_parsing"}
+        ]
+        # unknown names masked, values never repeated, malformed Unicode refused
+        r = c.post("/explain", json={"Sex": "male", CANARIES["email"]: CANARIES["phone"]})
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "<field>"]
+        assert_no_canary(r.text)
+        r = c.post(
+            "/explain",
+            content=b'{"Sex": "\\ud800male"}',
+            headers={"content-type": "application/json"},
+        )
+        assert r.status_code == 422 and r.json()["detail"][0]["type"] in (
+            "string_unicode",
+            "value_type",
+        )
+        assert "male" not in r.text
+    with _client(planted, tmp_path / "strict", strict=True, log_predictions=False) as c:
+        assert c.post("/explain", json=partial).status_code == 422
+        assert c.post("/explain?strict=false", json=partial).status_code == 422  # server wins
+        assert c.post("/explain", json=full).status_code == 200

@@ -126,6 +126,10 @@ def test_serve_name_follows_the_champion_alias(
         status, body = server.request("GET", "/ready")
         assert status == 200 and json.loads(body)["model_version"] == "titanic/2"
         assert json.loads(body)["swaps"] == 1
+        status, body = server.request("GET", "/model")
+        assert status == 200 and json.loads(body)["version"] == "titanic/2"
+        status, body = server.request("GET", "/openapi.json")
+        assert status == 200 and json.loads(body)["info"]["version"] == "titanic/2"
         db_url = server.db_url
 
     statuses = [s for per in seen for s, _ in per]

@@ -98,21 +98,23 @@ def test_waiter_is_released_only_after_the_commit(tmp_path: Path) -> None:
     assert log._inline_store is not None  # the event loop's own commits (SQLite)
     log._inline_store.insert = slow  # type: ignore[method-assign]
 
-    async def scenario() -> tuple[bool, int]:
+    async def scenario() -> tuple[bool, int, int]:
         seq = log.add(_item(1, 1))
         waiter = asyncio.ensure_future(log.wait_logged(seq, timeout=30))
+        feedback = asyncio.ensure_future(log.wait_logged(log.add_feedback(f"{1:032x}", 0)))
         await asyncio.sleep(0.5)
-        early = waiter.done()
+        early = waiter.done() or feedback.done()
         assert count_rows(url) == 0 and not log.healthy  # failing: /ready says so
         gate["open"] = True
         await waiter
-        return early, count_rows(url)
+        await feedback
+        return early, count_rows(url), count_rows(url, "feedback")
 
     try:
-        early, rows = asyncio.run(scenario())
+        early, rows, feedback_rows = asyncio.run(scenario())
     finally:
         log.close()
-    assert not early and rows == 1
+    assert not early and rows == 1 and feedback_rows == 1
     assert log.failures >= 1 and log.healthy is False  # closed
 
 
@@ -178,6 +180,54 @@ def test_sigkill_under_load_loses_no_answered_prediction(planted: Planted, tmp_p
     assert not missing, f"{len(missing)} of {len(answered)} answered predictions are lost"
     with sqlite3.connect(workspace / "predictions.sqlite") as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_sigkill_loses_no_acknowledged_feedback(planted: Planted, tmp_path: Path) -> None:
+    """``/feedback`` answers only after its row is committed: 4 clients send feedback, the
+    server is killed with SIGKILL at a random moment, and every acknowledged one is stored."""
+    import http.client
+    import threading
+
+    workspace = tmp_path / "ws"
+    with live_server(planted.bundle, workspace, grace=5) as server:
+        status, body = server.request("POST", "/predict", planted.records(100))
+        assert status == 200, body
+        ids = [p["request_id"] for p in json.loads(body)["predictions"]]
+        acked: list[str] = []
+        lock = threading.Lock()
+
+        def work(k: int) -> None:
+            conn = server.connection()
+            for i in range(k, 100_000, 4):
+                rid = ids[i % len(ids)]
+                try:
+                    status, _ = server.request(
+                        "POST", "/feedback", {"request_id": rid, "actual": 1}, conn=conn
+                    )
+                except (OSError, http.client.HTTPException):
+                    return  # the server is gone
+                if status == 200:
+                    with lock:
+                        acked.append(rid)
+
+        threads = [threading.Thread(target=work, args=(k,), daemon=True) for k in range(4)]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 30
+        while len(acked) < 40 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(random.uniform(0.0, 0.5))
+        server.proc.send_signal(signal.SIGKILL)
+        server.proc.wait(30)
+        for t in threads:
+            t.join(30)
+        answered = list(acked)
+    assert len(answered) >= 40
+    with sqlite3.connect(workspace / "predictions.sqlite") as conn:
+        stored = [r[0] for r in conn.execute("SELECT request_id FROM feedback")]
+    assert len(stored) >= len(answered)  # one row per acknowledged request (or more)
+    missing = sorted(set(answered) - set(stored))
+    assert not missing, f"{len(missing)} acknowledged feedback rows are lost"
 
 
 def test_wal_is_checkpointed_off_the_event_loop(tmp_path: Path) -> None:

@@ -26,7 +26,6 @@ import logging
 import os
 import threading
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -118,7 +117,8 @@ def bundle_version(bundle: Bundle) -> str:
 
 
 def _request_id() -> str:
-    return uuid.uuid4().hex
+    """32 random hex digits (128 bits from the OS's random source, like a UUID4)."""
+    return os.urandom(16).hex()
 
 
 class Service:
@@ -176,13 +176,14 @@ class Service:
         self.explain = getattr(bundle, "explain", None)
         self.swaps = 0
         self.swap_error: str | None = None
+        self.on_install: Callable[[], None] | None = None  # the app's routes follow a swap
 
     # -- life cycle
 
     # what a swap keeps: the server's own state, not the model's
     _KEEP = frozenset(
         {"options", "settings", "workspace", "name", "log", "metrics", "api_key", "ready",
-         "_started", "_lock", "_follower", "swaps", "swap_error"}
+         "_started", "_lock", "_follower", "swaps", "swap_error", "on_install"}
     )  # fmt: skip
 
     def prepare(self, bundle: Bundle, version: str) -> "Service":
@@ -206,6 +207,8 @@ class Service:
             self.log.model_version = self.version
         self.swaps += 1
         self.swap_error = None
+        if self.on_install is not None:
+            self.on_install()
         _LOG.warning("now serving %s (swapped while running)", self.version)
 
     async def follow(self, reference: str, interval: float) -> None:
@@ -279,15 +282,31 @@ class Service:
         self.metrics.predicted(None, None, value)
         return {"request_id": rid, "prediction": value, "probabilities": None}, value, None
 
+    def _checked(
+        self, record: Mapping[str, Any], strict: bool, loc: list[str | int]
+    ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+        """One record's typed values, warnings and 422 errors (cleaning and the input
+        contract in one pass when the bundle has a recipe)."""
+        errors: list[dict[str, Any]] = []
+        compiled, contract = self.compiled, self.contract
+        if compiled.per_cell:
+            typed, found, usable = contract.clean_and_check(record, compiled.cells)
+            warnings = contract.verdict(
+                record, found, usable, strict=strict, loc=loc, errors=errors
+            )
+        else:
+            typed = compiled.clean_record(record)
+            warnings = contract.check(record, typed, strict=strict, loc=loc, errors=errors)
+        return typed, warnings, errors
+
     def predict_one(
         self, record: Mapping[str, Any], endpoint: str = "predict", strict: bool = False
     ) -> dict[str, Any]:
         start = time.perf_counter()
-        out, typed = self.compiled.predict_record(record)
-        errors: list[dict[str, Any]] = []
-        warnings = self.contract.check(record, typed, strict=strict, loc=["body"], errors=errors)
+        typed, warnings, errors = self._checked(record, strict, ["body"])
         if errors:
             raise RecordsRejected(errors)
+        out = self.compiled.predict_checked(typed)
         rid = _request_id()
         item, label, probs = self._item(out[0], rid)
         item["warnings"] = warnings
@@ -302,21 +321,26 @@ class Service:
         import pandas as pd
 
         start = time.perf_counter()
+        errors: list[dict[str, Any]] = []
         if len(records) <= SMALL_LIST:
-            pairs = [self.compiled.predict_record(r) for r in records]
-            outputs = [p[0][0] for p in pairs]
-            typed_rows = [p[1] for p in pairs]
+            checked = [self._checked(r, strict, ["body", i]) for i, r in enumerate(records)]
+            for c in checked:
+                errors.extend(c[2])
+            if errors:
+                raise RecordsRejected(errors[:100])
+            typed_rows = [c[0] for c in checked]
+            warned = [c[1] for c in checked]
+            outputs = [self.compiled.predict_checked(t)[0] for t in typed_rows]
         else:
             out, typed = self.compiled.predict_frame(pd.DataFrame(records))
             outputs = list(out)
             typed_rows = typed.to_dict("records")
-        errors: list[dict[str, Any]] = []
-        warned = [
-            self.contract.check(r, t, strict=strict, loc=["body", i], errors=errors)
-            for i, (r, t) in enumerate(zip(records, typed_rows, strict=True))
-        ]
-        if errors:
-            raise RecordsRejected(errors[:100])
+            warned = [
+                self.contract.check(r, t, strict=strict, loc=["body", i], errors=errors)
+                for i, (r, t) in enumerate(zip(records, typed_rows, strict=True))
+            ]
+            if errors:
+                raise RecordsRejected(errors[:100])
         now = time.time()
         latency = (time.perf_counter() - start) * 1000.0 / max(len(records), 1)
         items = []
@@ -659,7 +683,7 @@ def create_app(
     key, the log database, limits and the unknown-field policy. The prediction log opens when
     the app starts (ASGI lifespan) and is drained when it stops.
     """
-    from fastapi import Body, FastAPI, Query, Request
+    from fastapi import FastAPI, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import HTMLResponse, JSONResponse, Response
     from fastapi.security import APIKeyHeader
@@ -670,7 +694,6 @@ def create_app(
     )
     loaded: Bundle = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
     service = Service(loaded, options, settings)
-    models = service.models
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
@@ -691,11 +714,7 @@ def create_app(
     app = FastAPI(
         title=title,
         version=service.version,
-        description=(
-            f"Predictions of the {loaded.task} model for `{loaded.target}`. Send raw rows "
-            "with the field names of the training file; the bundle cleans them exactly as in "
-            "training. Every prediction is logged with PII protected."
-        ),
+        description=_description(loaded),
         lifespan=lifespan,
     )
     app.state.service = service
@@ -712,6 +731,17 @@ def create_app(
     if service.api_key is not None:
         common[401] = {"model": MessageResponse, "description": "No valid API key was sent."}
 
+    @app.exception_handler(NotLoggedError)
+    async def _not_logged(request: Request, exc: NotLoggedError) -> Response:
+        # a 200 means logged: no answer without its log row
+        _LOG.error("request not answered: %s", exc)
+        return Response(
+            _message(str(exc)),
+            status_code=503,
+            media_type="application/json",
+            headers={"retry-after": "5"},
+        )
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         found = clean_errors(
@@ -726,93 +756,26 @@ def create_app(
             media_type="application/json",
         )
 
-    Record = models.Record
-    Body_ = models.Body
-    Feedback = models.Feedback
+    current = _model_routes(service, common, secured)
+    app.router.routes.extend(current)
 
-    @app.post(
-        "/predict",
-        response_model=models.Response,
-        responses={**common, 415: {"model": MessageResponse, "description": "Not JSON."}},
-        dependencies=secured,
-        summary="Predict one record or a list of records",
-        tags=["predictions"],
-    )
-    async def predict(
-        body: Annotated[Body_, Body()],  # type: ignore[valid-type]
-        request: Request,
-        strict: Annotated[
-            bool,
-            Query(
-                description="Refuse (422) any record with a warning (missing fields, unreadable "
-                "values, unseen categories, values out of the training range). A server "
-                "started with --strict is strict for every request."
-            ),
-        ] = False,
-    ) -> Response:
-        content_type = request.headers.get("content-type", "")
-        if not _is_json(content_type.encode("latin-1")):
-            return JSONResponse({"detail": "send the body as application/json"}, 415)
-        obj: Any
-        if isinstance(body, list):
-            obj = [r.model_dump(by_alias=True, exclude_unset=True) for r in body]  # type: ignore[attr-defined]
-        else:
-            obj = body.model_dump(by_alias=True, exclude_unset=True)
-        try:
-            payload = await service.predict_object(obj, strict)
-        except RecordsRejected as rejected:
-            return Response(
-                _errors(rejected.errors), status_code=422, media_type="application/json"
-            )
-        return Response(payload, media_type="application/json")
+    def refresh() -> None:
+        """After a hot swap: the routes whose request models come from the bundle, the
+        OpenAPI version and description describe the new version (run on the event loop:
+        a request is routed by the old routes or the new ones)."""
+        nonlocal current
+        fresh = _model_routes(service, common, secured)
+        old = {id(r) for r in current}
+        routes = app.router.routes
+        place = next((i for i, r in enumerate(routes) if id(r) in old), len(routes))
+        kept = [r for r in routes if id(r) not in old]
+        routes[:] = [*kept[:place], *fresh, *kept[place:]]
+        current = fresh
+        app.version = service.version
+        app.description = _description(service.bundle)
+        app.openapi_schema = None  # generated again, from the new models, when asked
 
-    from apprentice.serve.batch import BATCH_OPENAPI, batch_response
-
-    @app.post(
-        "/predict/batch",
-        responses={
-            200: {
-                "description": "One output row per input row, streamed, in the input's format.",
-                "content": {
-                    "text/csv": {"schema": {"type": "string"}},
-                    "application/x-ndjson": {"schema": {"type": "string"}},
-                },
-            },
-            **common,
-            415: {"model": MessageResponse, "description": "Neither CSV nor JSON lines."},
-        },
-        openapi_extra=BATCH_OPENAPI,
-        dependencies=secured,
-        summary="Predict a CSV or JSON-lines upload, streamed",
-        tags=["predictions"],
-    )
-    async def predict_batch(request: Request) -> Response:
-        return await batch_response(service, request)
-
-    if callable(service.explain):
-        from apprentice.serve.explain import add_explain_route
-
-        add_explain_route(app, service, Body_, common, secured)
-
-    @app.post(
-        "/feedback",
-        response_model=FeedbackStored,
-        responses={
-            **common,
-            404: {"model": MessageResponse, "description": "No prediction has this request id."},
-        },
-        dependencies=secured,
-        summary="Record the actual outcome of a prediction",
-        tags=["monitoring"],
-    )
-    async def feedback(body: Annotated[Feedback, Body()]) -> Response:  # type: ignore[valid-type]
-        rid = body.request_id  # type: ignore[attr-defined]
-        if service.log is not None:
-            if not await asyncio.to_thread(service.was_logged, rid):
-                return Response(_UNKNOWN_REQUEST, status_code=404, media_type="application/json")
-            service.log.add_feedback(rid, body.actual)  # type: ignore[attr-defined]
-        stored = FeedbackStored(request_id=rid, stored=service.log is not None)
-        return Response(orjson.dumps(stored.model_dump()), media_type="application/json")
+    service.on_install = refresh
 
     @app.get("/health", summary="The process is alive", tags=["operations"])
     async def health() -> dict[str, str]:
@@ -883,8 +846,115 @@ def create_app(
         page = await asyncio.to_thread(dashboard_html, url, service.bundle)
         return HTMLResponse(page)
 
-    del Record
     return _wrap(app, service)
+
+
+def _description(bundle: Bundle) -> str:
+    return (
+        f"Predictions of the {bundle.task} model for `{bundle.target}`. Send raw rows "
+        "with the field names of the training file; the bundle cleans them exactly as in "
+        "training. Every prediction is logged with PII protected."
+    )
+
+
+def _model_routes(service: Service, common: dict[int | str, Any], secured: list[Any]) -> list[Any]:
+    """The routes whose request and response models come from the bundle (built again after
+    a hot swap): ``/predict``, ``/predict/batch``, ``/explain`` and ``/feedback``."""
+    from fastapi import APIRouter, Body, Query, Request
+    from fastapi.responses import JSONResponse, Response
+
+    router = APIRouter()
+    models = service.models
+    Body_ = models.Body
+    Feedback = models.Feedback
+
+    @router.post(
+        "/predict",
+        response_model=models.Response,
+        responses={**common, 415: {"model": MessageResponse, "description": "Not JSON."}},
+        dependencies=secured,
+        summary="Predict one record or a list of records",
+        tags=["predictions"],
+    )
+    async def predict(
+        body: Annotated[Body_, Body()],  # type: ignore[valid-type]
+        request: Request,
+        strict: Annotated[
+            bool,
+            Query(
+                description="Refuse (422) any record with a warning (missing fields, unreadable "
+                "values, unseen categories, values out of the training range). A server "
+                "started with --strict is strict for every request."
+            ),
+        ] = False,
+    ) -> Response:
+        content_type = request.headers.get("content-type", "")
+        if not _is_json(content_type.encode("latin-1")):
+            return JSONResponse({"detail": "send the body as application/json"}, 415)
+        obj: Any
+        if isinstance(body, list):
+            obj = [r.model_dump(by_alias=True, exclude_unset=True) for r in body]  # type: ignore[attr-defined]
+        else:
+            obj = body.model_dump(by_alias=True, exclude_unset=True)
+        try:
+            payload = await service.predict_object(obj, strict)
+        except RecordsRejected as rejected:
+            return Response(
+                _errors(rejected.errors), status_code=422, media_type="application/json"
+            )
+        return Response(payload, media_type="application/json")
+
+    from apprentice.serve.batch import BATCH_OPENAPI, batch_response
+
+    @router.post(
+        "/predict/batch",
+        responses={
+            200: {
+                "description": "One output row per input row, streamed, in the input's format.",
+                "content": {
+                    "text/csv": {"schema": {"type": "string"}},
+                    "application/x-ndjson": {"schema": {"type": "string"}},
+                },
+            },
+            **common,
+            415: {"model": MessageResponse, "description": "Neither CSV nor JSON lines."},
+        },
+        openapi_extra=BATCH_OPENAPI,
+        dependencies=secured,
+        summary="Predict a CSV or JSON-lines upload, streamed",
+        tags=["predictions"],
+    )
+    async def predict_batch(request: Request) -> Response:
+        return await batch_response(service, request)
+
+    if callable(service.explain):
+        from apprentice.serve.explain import add_explain_route
+
+        add_explain_route(router, service, Body_, common, secured)
+
+    @router.post(
+        "/feedback",
+        response_model=FeedbackStored,
+        responses={
+            **common,
+            404: {"model": MessageResponse, "description": "No prediction has this request id."},
+        },
+        dependencies=secured,
+        summary="Record the actual outcome of a prediction",
+        tags=["monitoring"],
+    )
+    async def feedback(body: Annotated[Feedback, Body()]) -> Response:  # type: ignore[valid-type]
+        rid = body.request_id  # type: ignore[attr-defined]
+        log = service.log
+        if log is not None:
+            if not await asyncio.to_thread(service.was_logged, rid):
+                return Response(_UNKNOWN_REQUEST, status_code=404, media_type="application/json")
+            # answered only once the row is committed, like a prediction
+            await log.wait_logged(log.add_feedback(rid, body.actual))  # type: ignore[attr-defined]
+        stored = FeedbackStored(request_id=rid, stored=service.log is not None)
+        return Response(orjson.dumps(stored.model_dump()), media_type="application/json")
+
+    return list(router.routes)
 
 
 def _wrap(app: Any, service: Service) -> Any:

@@ -32,6 +32,11 @@ from apprentice.bundle.cleaning import cell_cleaners, clean_frame
 from apprentice.bundle.runtime import ModelRuntime
 
 CellCleaner = Callable[[Any], Any]
+Memo = dict[str, tuple[float, ...]]
+#: typed text values up to this length have their features remembered per column
+FEATURE_MEMO_CHARS = 64
+#: remembered values, all columns together
+FEATURE_MEMO = 100_000
 
 
 class _FastBooster:
@@ -79,6 +84,13 @@ class _FastBooster:
             self._safe_call(self._call(*self._args))
             return self.out.copy()
 
+    def floats(self, values: Sequence[float]) -> list[float]:
+        """:meth:`__call__` as a list of Python floats (no array allocated)."""
+        with self.lock:
+            self.row[:] = values
+            self._safe_call(self._call(*self._args))
+            return self.out.tolist()
+
     def __del__(self) -> None:
         config = getattr(self, "config", None)
         if config is not None and config.value:
@@ -107,12 +119,17 @@ class _FastLinear:
         )
 
     def __call__(self, values: Sequence[float]) -> np.ndarray:
+        out = self.floats(values)
+        return np.array(out) if self.link == "identity" else np.array([out])
+
+    def floats(self, values: Sequence[float]) -> list[float]:
+        """The output row as Python floats: ``[value]`` or the class probabilities."""
         z = [
             b + math.fsum(c * x for c, x in zip(row, values, strict=True))
             for row, b in zip(self.coef, self.intercept, strict=True)
         ]
         if self.link == "identity":
-            return np.array(z[:1])
+            return z[:1]
         if self.link == "logistic":
             if z[0] >= 0:
                 p = 1.0 / (1.0 + math.exp(-z[0]))
@@ -130,7 +147,7 @@ class _FastLinear:
             for j, p_j in zip(self.seen, proba, strict=True):
                 full[j] = p_j
             proba = full
-        return np.array([proba])
+        return proba
 
 
 class _Member:
@@ -187,6 +204,20 @@ class _Member:
             return self._fast_output(values)
         return self.model.predict(np.asarray(values, dtype=np.float64).reshape(1, -1))
 
+    def floats(self, values: list[float]) -> list[float]:
+        """The flat output row of a fast member as Python floats: the same numbers as
+        :meth:`output` (``[value]`` for regression, else the class probabilities)."""
+        if self.linear is not None:
+            return self.linear.floats(values)
+        assert self.fast is not None
+        raw = self.fast.floats(values)
+        task = self.model.task
+        if task == "binary":
+            return [1.0 - raw[0], raw[0]]
+        if task == "regression":
+            return raw[:1]
+        return raw
+
 
 class CompiledModel:
     """A bundle's prediction path compiled for one record at a time.
@@ -216,15 +247,24 @@ class CompiledModel:
             else:
                 alt = cell.name if cell.name != cell.source else None
                 self.cells.append((cell.source, alt, cell))
+        # per view: (typed column, its feature function, the features of text values seen)
+        self.views: list[tuple[str, list[tuple[str, Callable[[Any, list[float]], None], Memo]]]]
         self.views = [
-            (view, [(col.name, col.transform_value) for col in runtime.columns])
+            (view, [(col.name, col.transform_value, {}) for col in runtime.columns])
             for view, runtime in predictor.features.items()
         ]
+        n_columns = sum(len(columns) for _, columns in self.views)
+        self._memo_limit = max(256, min(4096, FEATURE_MEMO // max(n_columns, 1)))
         widths = {view: runtime.n_outputs for view, runtime in predictor.features.items()}
         self.members = [
             _Member(model, weight, view, widths[view]) for model, weight, view in predictor.members
         ]
         self.fast_members = sum(m.fast is not None or m.linear is not None for m in self.members)
+        #: every member runs in plain Python floats: one array per prediction, no warnings
+        self.all_fast = bool(self.members) and self.fast_members == len(self.members)
+        #: per-cell cleaners (a recipe): :meth:`InputContract.clean_and_check` can use them
+        self.per_cell = self._generic_cleaner is None
+        self.regression = self.task == "regression"
 
     # -- one record
 
@@ -246,11 +286,36 @@ class CompiledModel:
         """The output row of one typed record."""
         rows: dict[str, list[float]] = {}
         get = typed.get
+        limit = self._memo_limit
         for view, columns in self.views:
             values: list[float] = []
-            for name, row in columns:
-                row(get(name), values)
+            for name, row, memo in columns:
+                value = get(name)
+                if type(value) is str and len(value) <= FEATURE_MEMO_CHARS:
+                    # a category's (or short text's) features, remembered: a pure function
+                    known = memo.get(value)
+                    if known is None:
+                        found: list[float] = []
+                        row(value, found)
+                        known = tuple(found)
+                        if len(memo) < limit:
+                            memo[value] = known
+                    values.extend(known)
+                else:
+                    row(value, values)
             rows[view] = values
+        if self.all_fast:
+            # the weighted sum of the members in Python floats: the same IEEE operations,
+            # in the same order, as the array path below
+            acc: list[float] | None = None
+            for member in self.members:
+                out = member.floats(rows[member.view])
+                w = member.weight
+                if w != 1.0:
+                    out = [v * w for v in out]
+                acc = out if acc is None else [a + v for a, v in zip(acc, out, strict=True)]
+            assert acc is not None
+            return np.array(acc) if self.regression else np.array([acc])
         total: np.ndarray | None = None
         for member in self.members:
             pred = member.output(rows[member.view])
@@ -262,8 +327,15 @@ class CompiledModel:
 
     def predict_record(self, raw: Mapping[str, Any]) -> tuple[np.ndarray, dict[str, Any]]:
         typed = self.clean_record(raw)
+        return self.predict_checked(typed), typed
+
+    def predict_checked(self, typed: Mapping[str, Any]) -> np.ndarray:
+        """:meth:`predict_typed` with numpy's floating-point warnings silenced (the fast
+        members use no numpy arithmetic)."""
+        if self.all_fast:
+            return self.predict_typed(typed)
         with np.errstate(all="ignore"):
-            return self.predict_typed(typed), typed
+            return self.predict_typed(typed)
 
     # -- many records
 

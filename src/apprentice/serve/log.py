@@ -4,9 +4,10 @@ Request handlers append a tuple to an in-memory queue and await its commit; a wr
 wakes at once, protects the fields (:mod:`apprentice.serve.privacy`), and inserts every queued
 row in one transaction (group commit: concurrent requests share one commit), then releases
 their responses. A 200 means the row is stored: a kill at any moment loses no answered
-prediction. When the database cannot be reached for ``retry_for`` seconds (or at shutdown)
-the rows are spilled to an fsynced JSON-lines file in the workspace (already protected) and
-inserted by the next server that starts on that log.
+prediction and no acknowledged feedback (feedback rows share the queue and its order). When
+the database cannot be reached for ``retry_for`` seconds (or at shutdown) the rows are spilled
+to an fsynced JSON-lines file in the workspace (already protected) and inserted by the next
+server that starts on that log.
 
 Backends: SQLite (default, ``<workspace>/predictions.sqlite``, WAL mode, busy timeout) and
 PostgreSQL (``postgresql+psycopg://...``). Schema migrations run under a lock
@@ -502,8 +503,8 @@ class PredictionLog:
         self.batch_rows = batch_rows
         self.retry_for = retry_for
         self.high_water = high_water
-        self._queue: deque[tuple[Any, ...]] = deque()
-        self._feedback: deque[tuple[Any, ...]] = deque()
+        # (sequence number, model version, item, is feedback), in the order they were queued
+        self._queue: deque[tuple[int, str, tuple[Any, ...], bool]] = deque()
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -519,8 +520,8 @@ class PredictionLog:
         self.on_write: Callable[[int], None] | None = None
         self._lock = threading.Lock()
         self._add_lock = threading.Lock()
-        self._seq = 0  # the last sequence number given to a queued prediction
-        self._done = 0  # every prediction up to this number is stored (committed or spilled)
+        self._seq = 0  # the last sequence number given to a queued row
+        self._done = 0  # every row up to this number is stored (committed or spilled)
         self._done_cond = threading.Condition()
         self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []  # a heap by sequence
         self._waiter_ids = itertools.count()
@@ -575,9 +576,9 @@ class PredictionLog:
         if inline is not None:
             with self._write_lock, contextlib.suppress(Exception):
                 inline.close_all()
-        if self._queue or self._feedback:  # the writer could not finish in time
-            last = self._queue[-1][0] if self._queue else self._done
-            self._spill(self._take(len(self._queue), self._feedback_all())[:2])
+        if self._queue:  # the writer could not finish in time
+            last = self._queue[-1][0]
+            self._spill(self._take(len(self._queue))[:2])
             self._mark_done(last)
         self._release_all()
         _LOG.info(
@@ -593,12 +594,12 @@ class PredictionLog:
 
     @property
     def last_seq(self) -> int:
-        """The sequence number of the last queued prediction."""
+        """The sequence number of the last queued row (prediction or feedback)."""
         return self._seq
 
     @property
     def pending(self) -> int:
-        return len(self._queue) + len(self._feedback)
+        return len(self._queue)
 
     @property
     def healthy(self) -> bool:
@@ -630,19 +631,27 @@ class PredictionLog:
         with self._add_lock:
             seq = self._seq + 1
             self._seq = seq
-            self._queue.append((seq, version or self.model_version, item))
+            self._queue.append((seq, version or self.model_version, item, False))
         if self._inline_store is None:
             self._wake.set()
         return seq
 
-    def add_feedback(self, request_id: str, actual: Any, ts: float | None = None) -> None:
-        self._feedback.append((request_id, time.time() if ts is None else ts, actual))
-        self._wake.set()
+    def add_feedback(self, request_id: str, actual: Any, ts: float | None = None) -> int:
+        """Queue the actual outcome of prediction ``request_id``. Returns its sequence number:
+        await :meth:`wait_logged` with it before acknowledging the feedback."""
+        item = (request_id, time.time() if ts is None else ts, actual)
+        with self._add_lock:
+            seq = self._seq + 1
+            self._seq = seq
+            self._queue.append((seq, self.model_version, item, True))
+        if self._inline_store is None:
+            self._wake.set()
+        return seq
 
     async def wait_logged(self, seq: int, timeout: float | None = None) -> None:
-        """Return once prediction ``seq`` is stored; :class:`NotLoggedError` when the writer
-        is not running or the row is not stored within ``timeout`` (default: the retry
-        window plus 30 s)."""
+        """Return once row ``seq`` (a prediction or feedback) is stored;
+        :class:`NotLoggedError` when the writer is not running or the row is not stored within
+        ``timeout`` (default: the retry window plus 30 s)."""
         if self._done >= seq:
             return
         if not self.running:
@@ -768,7 +777,7 @@ class PredictionLog:
         )
 
     def _row(self, queued: tuple[Any, ...]) -> tuple[Any, ...]:
-        _, version, item = queued
+        _, version, item, _ = queued
         try:
             return self._row_exact(version, item)
         except Exception as exc:
@@ -780,7 +789,7 @@ class PredictionLog:
             )
             return self._row_safe(version, item)
 
-    def _feedback_row(self, item: tuple[Any, ...]) -> tuple[Any, ...]:
+    def _feedback_row(self, version: str, item: tuple[Any, ...]) -> tuple[Any, ...]:
         rid, ts, actual = item
         try:
             text = orjson.dumps(actual).decode()
@@ -790,29 +799,26 @@ class PredictionLog:
         return (
             rid,
             _iso(ts) if self.dialect == "sqlite" else datetime.fromtimestamp(ts, UTC),
-            self.model_version,
+            version,
             text,
         )
 
-    def _feedback_all(self) -> list[tuple[Any, ...]]:
-        out = []
-        while self._feedback:
-            out.append(self._feedback.popleft())
-        return out
-
-    def _take(
-        self, limit: int, feedback: list[tuple[Any, ...]]
-    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], int]:
-        """Up to ``limit`` queued predictions as rows, the feedback rows, and the sequence
-        number of the last prediction taken (0: none)."""
+    def _take(self, limit: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], int]:
+        """Up to ``limit`` queued rows, in order: the prediction rows, the feedback rows, and
+        the sequence number of the last row taken (0: none)."""
         rows: list[tuple[Any, ...]] = []
+        feedback: list[tuple[Any, ...]] = []
         queue = self._queue
-        last = 0
-        while queue and len(rows) < limit:
+        last = n = 0
+        while queue and n < limit:
             queued = queue.popleft()
             last = queued[0]
-            rows.append(self._row(queued))
-        return rows, [self._feedback_row(f) for f in feedback], last
+            n += 1
+            if queued[3]:
+                feedback.append(self._feedback_row(queued[1], queued[2]))
+            else:
+                rows.append(self._row(queued))
+        return rows, feedback, last
 
     def _run(self) -> None:
         assert self._store is not None
@@ -844,7 +850,8 @@ class PredictionLog:
                     time.sleep(min(1.0, self.interval * 4))
                     self._wake.set()  # try again at once
                     continue
-                if stopping and not self._queue and not self._feedback and not self._pending[0]:
+                pending = self._pending
+                if stopping and not self._queue and not pending[0] and not pending[1]:
                     return
         finally:
             with self._write_lock:
@@ -862,7 +869,7 @@ class PredictionLog:
         while True:
             pending = self._pending
             if not pending[0] and not pending[1]:
-                pending = self._pending = self._take(self.batch_rows, self._feedback_all())
+                pending = self._pending = self._take(self.batch_rows)
             if not pending[0] and not pending[1]:
                 return False
             try:
@@ -904,8 +911,8 @@ class PredictionLog:
             if self._pending[0] or self._pending[1] or self.failing_since is not None:
                 self._wake.set()
                 return
-            pending = self._pending = self._take(self.batch_rows, [])
-            if not pending[0]:
+            pending = self._pending = self._take(self.batch_rows)
+            if not pending[0] and not pending[1]:
                 return
             try:
                 store.insert(pending[0], pending[1])

@@ -112,13 +112,15 @@ class LogProtector:
         out: dict[str, Any] = {}
         known = self.known
         pii = self.pii
+        scrubbed = self._scrubbed.get
         for name, value in record.items():
             if known and name not in known:
                 continue  # not a column of the training file: never logged
             if name in pii:
                 out[name] = self.pseudonym(value)
             elif type(value) is str:
-                out[name] = self.scrub(value)
+                text = scrubbed(value)  # the memo of scrub(), looked up inline
+                out[name] = text if text is not None else self.scrub(value)
             else:
                 out[name] = _plain(value)
         return out
@@ -127,10 +129,19 @@ class LogProtector:
         """The typed values the models saw, as the log keeps them."""
         out: dict[str, Any] = {}
         pii = self.pii
+        scrubbed = self._scrubbed.get
         for name, value in typed.items():
             if name in pii:
                 out[name] = self.pseudonym(value)
                 continue
-            plain = _plain(value)
-            out[name] = self.scrub(plain) if type(plain) is str else plain
+            kind = type(value)
+            if kind is float:  # the common cases of _plain, inline
+                out[name] = value if value - value == 0.0 else None  # NaN and inf: None
+                continue
+            plain = value if kind is str else _plain(value)
+            if type(plain) is str:
+                text = scrubbed(plain)
+                out[name] = text if text is not None else self.scrub(plain)
+            else:
+                out[name] = plain
         return out

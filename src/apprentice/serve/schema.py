@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from numbers import Real
 from typing import Annotated, Any, Literal
 
@@ -479,6 +479,10 @@ _MESSAGES = {
 
 _ABSENT = object()
 _WARNING_CACHE = 10_000
+#: text cells up to this length have their typed value and warning remembered per column
+MEMO_MAX_CHARS = 64
+#: remembered cells, all columns together (about 150 bytes each)
+MEMO_ENTRIES = 200_000
 TRUE_WORDS = frozenset({"true", "1", "yes", "on", "t", "y"})
 FALSE_WORDS = frozenset({"false", "0", "no", "off", "f", "n"})
 
@@ -602,6 +606,10 @@ class InputContract:
             _Column(str(n), recipes.get(str(n)), info.get(str(n))) for n in typed_columns
         ]
         self.known = known
+        self._memos: list[dict[str, tuple[Any, dict[str, Any] | None, bool]]] = [
+            {} for _ in self.columns
+        ]
+        self._memo_limit = max(256, min(8192, MEMO_ENTRIES // max(len(self.columns), 1)))
         self.required = [c.source for c in self.columns]
         self.no_features = (
             "none of the columns the model uses has a usable value (each is absent, null or "
@@ -619,65 +627,101 @@ class InputContract:
         usable = False
         get = raw.get
         for col in self.columns:
-            value = typed.get(col.name)
-            if not _typed_missing(value):
-                usable = True
-                low, high = col.low, col.high
-                if low is not None and type(value) is not bool and isinstance(value, Real):
-                    number = float(value)
-                    if number < low:
-                        out.append(
-                            _warning(
-                                col.source,
-                                "out_of_range",
-                                "below the smallest value seen in training (" + _number(low) + ")",
-                            )
-                        )
-                    elif high is not None and number > high:
-                        out.append(
-                            _warning(
-                                col.source,
-                                "out_of_range",
-                                "above the largest value seen in training (" + _number(high) + ")",
-                            )
-                        )
-                continue
-            sent = get(col.source, _ABSENT)
-            if sent is _ABSENT and col.alt is not None:
-                sent = get(col.alt, _ABSENT)
-            if sent is _ABSENT:
-                out.append(
-                    _warning(
-                        col.source, "missing_field", "absent from the record; predicted as missing"
-                    )
-                )
-                continue
-            code = None if sent is None else col.rule(sent)
-            if code == self.unparseable or (code is None and sent is not None):
-                out.append(
-                    _warning(
-                        col.source,
-                        "unreadable",
-                        f"could not be read as {_article(col.kind)}; predicted as missing",
-                    )
-                )
-            elif code == self.unseen:
-                out.append(
-                    _warning(
-                        col.source,
-                        "unseen_category",
-                        "not a category seen in training; predicted as missing",
-                    )
-                )
-            elif not col.nullable:
-                out.append(
-                    _warning(
-                        col.source,
-                        "missing_value",
-                        "missing, but never missing in training; predicted as missing",
-                    )
-                )
+            warning, present = self._column(col, typed.get(col.name), get)
+            usable = usable or present
+            if warning is not None:
+                out.append(warning)
         return out, usable
+
+    def _column(
+        self, col: _Column, value: Any, get: Callable[[str, Any], Any]
+    ) -> tuple[dict[str, Any] | None, bool]:
+        """The warning (or None) of one column whose typed value is ``value``, and whether
+        that value is usable; ``get`` reads the raw record."""
+        if not _typed_missing(value):
+            low, high = col.low, col.high
+            if low is not None and type(value) is not bool and isinstance(value, Real):
+                number = float(value)
+                if number < low:
+                    return _warning(
+                        col.source,
+                        "out_of_range",
+                        "below the smallest value seen in training (" + _number(low) + ")",
+                    ), True
+                if high is not None and number > high:
+                    return _warning(
+                        col.source,
+                        "out_of_range",
+                        "above the largest value seen in training (" + _number(high) + ")",
+                    ), True
+            return None, True
+        sent = get(col.source, _ABSENT)
+        if sent is _ABSENT and col.alt is not None:
+            sent = get(col.alt, _ABSENT)
+        if sent is _ABSENT:
+            return _warning(
+                col.source, "missing_field", "absent from the record; predicted as missing"
+            ), False
+        code = None if sent is None else col.rule(sent)
+        if code == self.unparseable or (code is None and sent is not None):
+            return _warning(
+                col.source,
+                "unreadable",
+                f"could not be read as {_article(col.kind)}; predicted as missing",
+            ), False
+        if code == self.unseen:
+            return _warning(
+                col.source,
+                "unseen_category",
+                "not a category seen in training; predicted as missing",
+            ), False
+        if not col.nullable:
+            return _warning(
+                col.source,
+                "missing_value",
+                "missing, but never missing in training; predicted as missing",
+            ), False
+        return None, False
+
+    def clean_and_check(
+        self,
+        raw: Mapping[str, Any],
+        cells: Sequence[tuple[str, str | None, Callable[[Any], Any] | None]],
+    ) -> tuple[dict[str, Any], list[dict[str, Any]], bool]:
+        """The typed values of one record (``cells``: the compiled model's cell cleaners, one
+        per column, in order), its warnings and whether it is usable, in one pass.
+
+        The same values and warnings as :meth:`CompiledModel.clean_record
+        <apprentice.serve.compiled.CompiledModel.clean_record>` followed by
+        :meth:`warnings` (tested): a short text cell's typed value and warning depend on the
+        cell alone, so both are remembered per column and distinct cell (bounded).
+        """
+        typed: dict[str, Any] = {}
+        found: list[dict[str, Any]] = []
+        usable = False
+        get = raw.get
+        limit = self._memo_limit
+        for col, (source, alt, clean), memo in zip(self.columns, cells, self._memos, strict=True):
+            value = get(source)
+            if type(value) is str and len(value) <= MEMO_MAX_CHARS:
+                hit = memo.get(value)
+                if hit is None:
+                    cleaned = clean(value) if clean is not None else value
+                    hit = (cleaned, *self._column(col, cleaned, get))
+                    if len(memo) < limit:
+                        memo[value] = hit
+                cleaned, warning, present = hit
+            else:
+                if value is None and alt is not None:
+                    value = get(alt)
+                cleaned = clean(value) if clean is not None else value
+                warning, present = self._column(col, cleaned, get)
+            typed[col.name] = cleaned
+            if present:
+                usable = True
+            if warning is not None:
+                found.append(warning)
+        return typed, found, usable
 
     def check(
         self,
@@ -690,6 +734,21 @@ class InputContract:
     ) -> list[dict[str, Any]]:
         """The record's warnings; its 422 errors appended to ``errors``."""
         found, usable = self.warnings(raw, typed)
+        return self.verdict(raw, found, usable, strict=strict, loc=loc, errors=errors)
+
+    def verdict(
+        self,
+        raw: Mapping[str, Any],
+        found: list[dict[str, Any]],
+        usable: bool,
+        *,
+        strict: bool,
+        loc: list[str | int],
+        errors: list[dict[str, Any]],
+    ) -> list[dict[str, Any]]:
+        """The warnings of a record whose column warnings are ``found`` (plus one for ignored
+        unknown fields); its 422 errors (no usable feature, or strict and any warning)
+        appended to ``errors``."""
         if self.ignore_unknown:
             extra = sum(1 for name in raw if name not in self.known)
             if extra:
