@@ -176,3 +176,24 @@ def test_dates_of_birth_by_name_typed_or_as_text() -> None:
     )
     report = detect_pii(frame)
     assert report.pii_columns == {"dob": "date_of_birth", "Date of birth": "date_of_birth"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(min_size=1, max_size=40))
+def test_column_name_tokens_are_lower_case_words(column: str) -> None:
+    tokens = name_tokens(column)
+    assert all(t and t == t.lower() and t.isalnum() and t.isascii() for t in tokens)
+    assert name_tokens(column) == tokens  # cached: the same answer, a fresh list
+    tokens.append("x")
+    assert name_tokens(column) != tokens
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.sampled_from(["name", "customer", "notes", "phone", "dob", "card", "x"]),
+    st.lists(st.text(max_size=30), min_size=1, max_size=60),
+)
+def test_any_text_column_is_scanned_without_error(column: str, cells: list[str]) -> None:
+    report = detect_pii(pd.DataFrame({column: cells}))
+    for finding in report.findings:
+        assert 0.0 <= finding.share <= 1.0 and finding.matched <= finding.checked

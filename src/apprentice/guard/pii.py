@@ -78,13 +78,18 @@ def name_tokens(column: object) -> list[str]:
     A token written without separators (``CONTACTLASTNAME``, ``homephone``) is split before
     the longest cue word it ends with (``contact``, ``lastname``), when what precedes it has at
     least two letters."""
-    text = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", str(column))
+    return list(_name_tokens(str(column)))
+
+
+@functools.lru_cache(maxsize=65_536)
+def _name_tokens(column: str) -> tuple[str, ...]:
+    text = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", column)
     text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", text)
     out: list[str] = []
     for token in re.split(r"[^0-9A-Za-z]+", text.lower()):
         if token:
             out.extend(_split_glued(token))
-    return out
+    return tuple(out)
 
 
 # the words a glued column-name token is split before (``contactlastname``), longest first;
