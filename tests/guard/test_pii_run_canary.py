@@ -68,6 +68,10 @@ def test_low_confidence_pii_feature_keeps_no_value_anywhere(
     manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
     specs = [(bundle / name).read_text(encoding="utf-8") for name in manifest["features"].values()]
     assert any('"heard_from"' in spec for spec in specs)  # still a feature
+    # what the run record calls PII is what training left out of the features as PII
+    excluded = manifest.get("excluded_columns") or {}
+    left_out = {c for c, why in excluded.items() if str(why).startswith("PII")}
+    assert left_out == set(result.pii["findings"]["pii_columns"]), (left_out, result.pii)
 
     leaks = _leaks(tmp_path / "ws")
     assert not leaks, leaks[:5]
