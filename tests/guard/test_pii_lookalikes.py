@@ -197,3 +197,11 @@ def test_any_text_column_is_scanned_without_error(column: str, cells: list[str])
     report = detect_pii(pd.DataFrame({column: cells}))
     for finding in report.findings:
         assert 0.0 <= finding.share <= 1.0 and finding.matched <= finding.checked
+
+
+def test_missing_value_markers_are_not_checked_cells() -> None:
+    rng = random.Random(11)
+    emails = [f"user{rng.randint(0, 10**6)}@example.org" for _ in range(100)]
+    frame = pd.DataFrame({"contact": emails + ["?"] * 60 + ["n/a"] * 60 + [""] * 30})
+    finding = detect_pii(frame).for_column("contact")[0]
+    assert finding.checked == 100 and finding.share == 1.0

@@ -996,7 +996,8 @@ class PIIReport:
 
 
 def _column_values(series: pd.Series) -> pd.Series:
-    """Distinct non-empty values as stripped text, with their cell counts (index: value).
+    """Distinct values as stripped text, with their cell counts (index: value); empty cells
+    and missing-value markers left out.
 
     Integral floats are written without ``.0`` (a phone number stored as a float is still a
     phone number); boolean and date-time columns cannot hold the kinds looked for.
@@ -1025,7 +1026,17 @@ def _column_values(series: pd.Series) -> pd.Series:
     else:
         text = pd.Series(keys.map(str), dtype="str").str.strip()
     out = pd.Series(counts.to_numpy(), index=text.to_numpy())
-    out = out[out.index != ""]
+    # empty cells and missing-value markers (``?``, ``n/a`` ...) are no value: not checked;
+    # as in the clean stage, a marker word that is the column's most frequent value is a
+    # category (a ``notes`` column of ``none``)
+    from apprentice.clean.markers import MISSING_TOKENS
+
+    top = out.idxmax() if len(out) else None
+    markers = [
+        v == "" or (v.casefold() in MISSING_TOKENS and not (v == top and v.isalpha()))
+        for v in out.index
+    ]
+    out = out[~np.asarray(markers, dtype=bool)]
     return out.groupby(level=0, sort=False).sum()
 
 
