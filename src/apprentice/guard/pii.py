@@ -12,9 +12,22 @@ cells that hold a value of that kind. Kinds:
     and mod-97 checksum for IBANs; :mod:`ipaddress` for IPv4 and IPv6.
 ``person_name``, ``street_address``
     cannot be validated, so they need a column-name cue (``name``, ``first_name``, ``surname``,
-    ``address``, ``street`` ...) backed by the value shape (alphabetic tokens; a house number
-    followed by words and a street type), or, without a cue, an unmistakable shape (honorifics
-    such as ``Mr.``/``Mrs.`` in most cells; ``123 Main St`` in most cells).
+    ``customer``, ``address``, ``street`` ...; glued names such as ``CONTACTLASTNAME`` are
+    split) backed by the value shape (alphabetic tokens, also written ``snake_case``, dotted
+    or glued ``CamelCase``, and for a weak cue a common given or family name in a good share
+    of cells; a house number followed by words and a street type), or, without a cue, an
+    unmistakable shape (honorifics such as ``Mr.``/``Mrs.`` in most cells; two to five name
+    tokens with a common given name in most cells; ``123 Main St`` in most cells). The name
+    lists (``data/given_names.txt``, ``data/surnames.txt``) say where they come from.
+``date_of_birth``
+    a column named so (``dob``, ``birth_date``, ``Date of birth`` ...) holding dates.
+
+A column whose name names a kind and whose values are written like one (a phone number of
+another region, a local number without its area code, a card number a float has rounded) is
+reported with medium confidence though the validator refuses them. Numbers with a fractional
+part are never checked (an hour of 13.8167 is not a card number), and where most long digit
+runs fail the Luhn check (or dotted numbers fail the IPv4 ranges) the few that pass are
+chance, not cards. Empty cells and missing-value markers are not checked cells.
 
 Each finding carries a confidence: ``high`` and ``medium`` findings make a column a PII column
 (excluded from features, masked in displays); ``low`` findings (a column name that suggests PII
