@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -225,6 +226,8 @@ def mask_value(value: object, kind: str | None = None) -> str:
         if addr.version == 4:
             return text.split(".", 1)[0] + ".*.*.*"
         return text.split(":", 1)[0] + ":****:****"
+    if kind == "date_of_birth":
+        return re.sub(r"\d", "*", text)
     if kind in ("person_name", "street_address"):
         tokens = re.findall(r"[^\W\d_]+|\d+|[^\w\s]", text)
         out = []
@@ -447,3 +450,82 @@ def apply_protection(
         if str(column) in plan.pseudonymised:
             out.isetitem(position, pseudonymise(frame.iloc[:, position], key))
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# PII values inside a column that stays a feature
+
+
+def pii_free(value: object) -> object:
+    """``value`` with no PII value in it: ``None`` when the whole value is one (an email,
+    a phone number ...), the text with each one replaced by ``[kind]`` when it is embedded
+    in longer text, ``value`` itself otherwise (also for anything that is not text)."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    spans = find_pii_spans(text)
+    if not spans:
+        return value
+    if any(start == 0 and end == len(text) for start, end, _ in spans):
+        return None
+    out, last = [], 0
+    for start, end, kind in spans:
+        out.append(text[last:start])
+        out.append(f"[{kind}]")
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _lookup(table: Mapping[Any, Any], value: Any) -> Any:
+    return table.get(value, value) if isinstance(value, str) else value
+
+
+def forget_pii_cells(frame: pd.DataFrame, columns: Iterable[str]) -> tuple[pd.DataFrame, int]:
+    """A copy of ``frame`` in which no cell of ``columns`` holds a PII value (see
+    :func:`pii_free`: a whole value becomes missing, an embedded one a ``[kind]`` mark), and
+    how many cells changed. For a column flagged with low confidence that stays a feature:
+    what the model, its encoders and the bundle learn from it carries no PII value. The
+    column's dtype is kept (a category column loses those categories)."""
+    names = {str(c) for c in columns}
+    out = frame.copy()
+    changed = 0
+    for position, column in enumerate(frame.columns):
+        if str(column) not in names:
+            continue
+        series = frame.iloc[:, position]
+        values = series.dropna().unique()
+        table = {v: pii_free(v) for v in values if isinstance(v, str)}
+        table = {v: w for v, w in table.items() if w != v}
+        if not table:
+            continue
+        changed += int(series.isin(list(table)).sum())
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            kept = series.cat.remove_categories([v for v, w in table.items() if w is None])
+            renames = {v: w for v, w in table.items() if w is not None}
+            fixed = kept.astype(object).map(functools.partial(_lookup, renames))
+            fixed = fixed.astype(pd.CategoricalDtype(sorted(set(fixed.dropna()), key=str)))
+        else:
+            fixed = series.map(functools.partial(_lookup, table)).astype(series.dtype)
+        out.isetitem(position, fixed)
+    return out, changed
+
+
+def scrub_recipe_values(recipe_json: str, columns: Iterable[str]) -> str:
+    """The cleaning recipe JSON with no PII value left among the categories, markers and
+    sentinels of ``columns`` (columns that stay features; those that do not are reduced to
+    plain text by :func:`apprentice.clean.recipe.forget_values`)."""
+    import json
+
+    names = set(columns)
+    if not names:
+        return recipe_json
+    document = json.loads(recipe_json)
+    for column in document.get("columns", []):
+        if column.get("name") not in names and column.get("source") not in names:
+            continue
+        for key in ("categories", "markers", "kept_markers", "sentinels"):
+            values = column.get(key)
+            if isinstance(values, list):
+                column[key] = [v for v in values if not find_pii_spans(str(v))]
+    return json.dumps(document, ensure_ascii=False)

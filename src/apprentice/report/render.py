@@ -142,6 +142,22 @@ def _pii(record: Mapping[str, Any], cleaning: Mapping[str, Any]) -> dict[str, An
         {"column": str(c), "kind": str(k), "action": ", ".join(actions.get(str(c), [])) or "-"}
         for c, k in columns.items()
     ]
+    # every other finding of the record (low confidence: the column stays a feature), so the
+    # report never says "no personal data" where the record holds a finding
+    listed = {str(c) for c in columns}
+    for finding in findings.get("findings") or []:
+        if not isinstance(finding, Mapping) or str(finding.get("column")) in listed:
+            continue
+        column = str(finding.get("column"))
+        listed.add(column)
+        done = [*actions.get(column, []), "kept as a feature, its PII cells treated as missing"]
+        rows.append(
+            {
+                "column": column,
+                "kind": f"{finding.get('kind')} ({finding.get('confidence')} confidence)",
+                "action": ", ".join(done),
+            }
+        )
     return {"rows": rows}
 
 

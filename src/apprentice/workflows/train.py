@@ -525,13 +525,20 @@ def guard_features(state: TrainState) -> None:
 
 
 def _forget_pii_values(state: TrainState) -> None:
-    """A column flagged as personal data that is not a feature keeps no value in the bundle:
-    its recipe entry becomes plain text (a phone column typed as a category had every number
-    in ``recipe.json``, the run folder and the MLflow artifacts)."""
+    """No PII value reaches the bundle, whatever the column became.
+
+    A column flagged as personal data that is not a feature keeps no value in the bundle: its
+    recipe entry becomes plain text (a phone column typed as a category had every number in
+    ``recipe.json``, the run folder and the MLflow artifacts). A column flagged with low
+    confidence stays a feature, but its PII values do not: in the training and holdout frames
+    a cell that is one becomes missing (an embedded one a ``[kind]`` mark) before anything is
+    learned (in the raw rows too), and the recipe loses them from its categories and markers;
+    so the encoders, the feature specs and the drift profile never see them."""
     report = state.pii_report
     if state.recipe is None or report is None:
         return
     from apprentice.clean.recipe import forget_values
+    from apprentice.guard.protect import forget_pii_cells, scrub_recipe_values
 
     flagged = {str(c) for c in getattr(report, "pii_columns", {}) or {}}
     gone = sorted(c for c in flagged if c not in state.feature_cols)
@@ -546,6 +553,30 @@ def _forget_pii_values(state: TrainState) -> None:
                 "the bundle's cleaning recipe",
             }
         )
+    low = sorted(
+        str(c)
+        for c in getattr(report, "flagged_columns", set()) or set()
+        if str(c) in {str(f) for f in state.feature_cols}
+    )
+    if not low:
+        return
+    state.typed_train, changed = forget_pii_cells(state.typed_train, low)
+    state.typed_test, _ = forget_pii_cells(state.typed_test, low)
+    # the raw rows too: the holdout goes through the bundle and into the drift profile
+    state.raw, _ = forget_pii_cells(state.raw, low)
+    state.features_raw, _ = forget_pii_cells(state.features_raw, low)
+    state.recipe = scrub_recipe_values(state.recipe, low)
+    state.ledger.append(
+        {
+            "stage": "guard",
+            "action": "forget_pii_cells",
+            "columns": low,
+            "cells": changed,
+            "reason": "a feature with a few PII values (low confidence): those cells are "
+            "treated as missing (embedded ones replaced by their kind) and no such value is "
+            "kept in the bundle",
+        }
+    )
 
 
 def _pii_exclusions(state: TrainState) -> dict[str, str]:
