@@ -63,6 +63,18 @@ def test_context_holds_the_verified_bundle_pins_and_no_secret(bundle: Path, tmp_
     assert (ctx / "apprentice" / "serve" / "app.py").is_file()
 
 
+def test_pins_follow_the_model_kinds() -> None:
+    """XGBoost and CatBoost enter the image only when a member of the bundle uses them."""
+    from apprentice.workflows.package import pinned_requirements
+
+    base = pinned_requirements()
+    assert not any(p.startswith(("catboost==", "xgboost")) for p in base)
+    assert pinned_requirements(["lightgbm", "linear"]) == base
+    both = pinned_requirements(["catboost", "xgboost", "catboost"])
+    extra = [p.split("==")[0] for p in both[len(base) :]]
+    assert extra in (["catboost", "xgboost-cpu"], ["catboost", "xgboost"])
+
+
 def test_a_modified_bundle_is_refused_and_nothing_is_written(bundle: Path, tmp_path: Path) -> None:
     copy = tmp_path / "bundle"
     shutil.copytree(bundle, copy)

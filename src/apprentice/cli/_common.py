@@ -50,7 +50,7 @@ JobsOpt = Annotated[int | None, typer.Option("--jobs", help="Threads per fit (de
 FamiliesOpt = Annotated[
     str | None,
     typer.Option(
-        help="Restrict the portfolio, comma-separated: linear, lightgbm, "
+        help="Restrict the portfolio, comma-separated: linear, lightgbm, xgboost, catboost, "
         "hist_gradient_boosting, random_forest, extra_trees (the dummy baseline always runs)."
     ),
 ]

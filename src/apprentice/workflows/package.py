@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -128,10 +129,32 @@ class PackageResult:
     requirements: tuple[str, ...]
 
 
-def pinned_requirements() -> tuple[str, ...]:
-    """``name==version`` for each package of the ``serve`` extra, as installed here."""
+#: what a stored model kind needs beyond the base set (each alternative: the first installed)
+KIND_PACKAGES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "xgboost": (("xgboost-cpu", "xgboost"),),
+    "catboost": (("catboost",),),
+}
+
+
+def _installed(alternatives: tuple[str, ...]) -> str:
+    for name in alternatives:
+        try:
+            version(name)
+            return name
+        except PackageNotFoundError:
+            continue
+    return alternatives[0]
+
+
+def pinned_requirements(kinds: Iterable[str] = ()) -> tuple[str, ...]:
+    """``name==version`` for each package of the ``serve`` extra, as installed here, plus
+    what the bundle's model kinds need (XGBoost, CatBoost only when a member uses them, so the
+    image stays small)."""
+    names = list(SERVE_PACKAGES)
+    for kind in dict.fromkeys(kinds):
+        names += [_installed(alt) for alt in KIND_PACKAGES.get(kind, ())]
     pins = []
-    for name in SERVE_PACKAGES:
+    for name in names:
         try:
             pins.append(f"{name}=={version(name)}")
         except PackageNotFoundError as exc:
@@ -155,9 +178,10 @@ def package_model(
     if out.is_dir() and any(out.iterdir()) and not overwrite:
         raise ConfigError(f"{out} is not empty; choose a new folder or pass --overwrite")
     source = _resolve(model)
-    verify_bundle(source)  # the signature with this workspace's key and every file
+    manifest = verify_bundle(source)  # the signature with this workspace's key, every file
     digest = hashlib.sha256((source / "manifest.json").read_bytes()).hexdigest()
-    pins = pinned_requirements()
+    kinds = [str(m.get("kind")) for m in (manifest.get("model") or {}).get("members") or []]
+    pins = pinned_requirements(kinds)
     if out.is_dir():
         shutil.rmtree(out)
     out.mkdir(parents=True)
