@@ -103,13 +103,26 @@ _MISSING_WORDS = frozenset(
 )
 
 
+def _categorical(values: set[str], n_filled: int) -> bool:
+    """A text column of few distinct values, each used again and again (answers, codes)."""
+    distinct = sum(1 for v in values if v.lower() not in _MISSING_WORDS)
+    return n_filled >= 8 and 0 < distinct <= max(2, n_filled // 4)
+
+
 def _header_like(
-    fields: list[str], profile: TableProfile, body_values: list[set[str]], *, first: bool
+    fields: list[str],
+    profile: TableProfile,
+    body_values: list[set[str]],
+    *,
+    first: bool,
+    filled: list[int] | None = None,
 ) -> bool:
     """A row is a header when, in the columns whose body is typed, it is not.
 
-    In an all-text table the only evidence is the names themselves: the first row is a
-    header when its cells are distinct, short, and not values the column holds elsewhere;
+    A text column of few distinct values (survey answers, categories) is evidence too: a
+    name is a value it never holds, a data row holds one of its values. In an all-text
+    table without such columns the only evidence is the names themselves: the first row is
+    a header when its cells are distinct, short, and not values the column holds elsewhere;
     a further header row needs the evidence of typed columns.
     """
     votes_for = votes_against = 0
@@ -124,11 +137,17 @@ def _header_like(
         stripped = cell.strip()
         if stripped.lower() in _MISSING_WORDS:
             continue  # a missing-value marker says nothing about a header
-        if not first and i < len(body_values) and stripped in body_values[i]:
+        seen = i < len(body_values) and stripped in body_values[i]
+        if not first and seen:
             votes_against += 1  # a value the column holds elsewhere: data, not a name
             continue
         if typed_col:
             if cell_kind == kind or (cell_kind in _NUMBERS and kind in _NUMERIC):
+                votes_against += 1
+            else:
+                votes_for += 1
+        elif filled is not None and i < len(filled) and _categorical(body_values[i], filled[i]):
+            if seen:
                 votes_against += 1
             else:
                 votes_for += 1
@@ -230,7 +249,18 @@ OTHER_TABLE = "other table"
 KEPT = "kept"
 QUARANTINED = "quarantined"
 BLANK = "blank"
-LINE_ROLES = (HEADER, PREAMBLE, COMMENT, BLANK, KEPT, QUARANTINED, FOOTNOTE, OTHER_TABLE)
+METADATA = "column metadata"  # rows under the header that describe the columns (units, labels)
+LINE_ROLES = (
+    HEADER,
+    METADATA,
+    PREAMBLE,
+    COMMENT,
+    BLANK,
+    KEPT,
+    QUARANTINED,
+    FOOTNOTE,
+    OTHER_TABLE,
+)
 _LONG_PREAMBLE = 5  # more non-blank preamble lines than this is a finding
 
 
@@ -405,23 +435,84 @@ def _is_title(fields: list[str]) -> bool:
 def _fill_spans(parts: list[list[str]]) -> int:
     """Fill, in every header row but the last, blank cells under a name spanning columns.
 
-    A blank cell takes the name to its left when the last header row names its column and
-    the cell to its left is filled (``Sun2014-bp,,`` over ``X,Y``). Returns how many."""
+    A blank cell takes the name to its left (``Sun2014-bp,,`` over ``X,Y``), as a
+    spreadsheet's merged cell is written; blank cells before the first name stay blank.
+    Returns how many."""
     if len(parts) < 2:
         return 0
-    last = parts[-1]
     filled = 0
     for row in parts[:-1]:
         for i in range(1, len(row)):
-            if (
-                not row[i].strip()
-                and row[i - 1].strip()
-                and last[i].strip()
-                and last[i - 1].strip()
-            ):
+            if not row[i].strip() and row[i - 1].strip():
                 row[i] = row[i - 1]
                 filled += 1
     return filled
+
+
+def _corner(rec: Record, body: list[list[str]], notes: list[str]) -> bool:
+    if not _corner_header(rec.fields, body):
+        return False
+    notes.append(
+        f"line {rec.first + 1} has a blank corner over a column of labels filled in every row, "
+        "then a distinct name in every other cell: a crosstab's header"
+    )
+    return True
+
+
+def _spanning_pair(top: list[str], below: list[str], body_values: list[set[str]]) -> bool:
+    """Two rows that name the columns together: the upper row names groups that span blank
+    cells, the lower row names every column of a group (distinctly within it), and the lower
+    row's names are mostly not values of the body (``Q1,,`` over ``Yes,No,Other``)."""
+    t = [c.strip() for c in top]
+    b = [c.strip() for c in below]
+    named = [i for i, c in enumerate(t) if c]
+    if len(t) < 3 or len(named) < 2 or len(set(t[i] for i in named)) < len(named):
+        return False
+    groups: list[list[int]] = []
+    for i in range(named[0], len(t)):
+        if t[i]:
+            groups.append([i])
+        else:
+            groups[-1].append(i)
+    spans = [g for g in groups if len(g) > 1]
+    if not spans:
+        return False
+    for g in spans:
+        cells = [b[i] for i in g]
+        if not all(cells) or len(set(cells)) < len(cells):
+            return False
+    filled = [i for i, c in enumerate(b) if c]
+    reused = sum(1 for i in filled if i < len(body_values) and b[i] in body_values[i])
+    return reused * 2 < len(filled)
+
+
+def _complete_names(recs: list[Record]) -> bool:
+    """The first of these header rows names every column by itself: its names run without
+    a gap (a blank corner before them aside) and no lower row names a column after them."""
+    top = [c.strip() for c in recs[0].fields]
+    named = [i for i, c in enumerate(top) if c]
+    if len(named) < 2:
+        return False
+    first, last = named[0], named[-1]
+    if first > 1 or len(named) != last - first + 1:
+        return False
+    return not any(c.strip() for r in recs[1:] for c in r.fields[last + 1 :])
+
+
+def _corner_header(fields: list[str], body: list[list[str]]) -> bool:
+    """A crosstab's header: a blank corner over a column of labels filled in every row,
+    then a distinct name in every other cell (years, groups) whatever their kind."""
+    if len(fields) < 3 or fields[0].strip():
+        return False
+    names = [c.strip() for c in fields[1:]]
+    while names and not names[-1]:
+        names.pop()  # a delimiter ending the line
+    if len(names) < 2 or not all(names) or len(set(names)) < len(names):
+        return False
+    labels = [r[0].strip() for r in body if r]
+    if len(labels) < 3 or sum(1 for x in labels if x) < 0.95 * len(labels):
+        return False
+    return all(coarse_shape(x) not in _NUMERIC for x in labels if x)
 
 
 def _cell(rec: Record, i: int) -> str:
@@ -535,7 +626,12 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
                     f"header on line {prev.first + 1} repaired ({ranked[0].how})"
                     + ("" if sure else "; the split of the names is a best guess")
                 )
-            elif 2 <= len(fields) < width and header_score(fields) >= -1.0:
+            elif (
+                2 <= len(fields) < width
+                and _nonempty(fields) >= max(2, len(fields) - 1)
+                and header_score([f for f in fields if f.strip()]) >= -1.0
+            ):
+                # names for the first columns (one of them may be blank: an unnamed index)
                 broken_header = fields + [""] * (width - len(fields))
                 notes.append(
                     f"header on line {prev.first + 1} has {len(fields)} names for {width} "
@@ -659,6 +755,7 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
     header: list[str] = []
     header_generated = False
     first_body_line = main_first_line
+    meta_rows = 0
     if broken_header is not None and main[0] == body_start:
         header = broken_header
         n_header = 1
@@ -670,16 +767,25 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
         head_recs = [r for r in main_recs[:5] if not _is_blank(r)]
         n_header = 0
         limit = hints.header if hints.header is not None else 4
-        candidates = {id(r.fields) for r in head_recs[:limit]}
+        # a small table keeps at least one row out of the candidates as evidence
+        n_cand = min(limit, max(1, len(clean_rows) - 1))
+        candidates = {id(r.fields) for r in head_recs[:n_cand]}
         body = [r for r in profile_rows[:2000] if id(r) not in candidates]
         body_values = [{r[i].strip() for r in body} for i in range(width)]
+        body_filled = [
+            sum(1 for r in body if r[i].strip().lower() not in _MISSING_WORDS) for i in range(width)
+        ]
+        # the header evidence comes from rows that cannot be header rows themselves
+        head_profile = profile if len(clean_rows) >= 13 else TableProfile(body, width)
         if (
             hints.header is None
             and len(head_recs) > 1
             and _is_title(head_recs[0].fields)
             and len(head_recs[1].fields) == width
             and all(c.strip() for c in head_recs[1].fields)
-            and _header_like(head_recs[1].fields, profile, body_values, first=True)
+            and _header_like(
+                head_recs[1].fields, head_profile, body_values, first=True, filled=body_filled
+            )
         ):
             # a title row over a full row of names: the names are the header
             notes.append(
@@ -688,16 +794,44 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
             )
             _mark(roles, head_recs[0].first, head_recs[0].last, PREAMBLE)
             head_recs = head_recs[1:]
-        for rec in head_recs[:limit]:
+        if (
+            hints.header is None
+            and len(head_recs) >= 2
+            and len(head_recs[0].fields) == width == len(head_recs[1].fields)
+            and _spanning_pair(head_recs[0].fields, head_recs[1].fields, body_values)
+        ):
+            n_header = 2
+            first_body_line = head_recs[1].last + 1
+            notes.append(
+                f"lines {head_recs[0].first + 1}-{head_recs[1].last + 1}: group names spanning "
+                "blank cells over a row that names every column of each group: a two-row header"
+            )
+        for rec in head_recs[n_header:limit]:
             if len(rec.fields) != width:
                 break
-            if hints.header is not None or _header_like(
-                rec.fields, profile, body_values, first=n_header == 0
+            if (
+                hints.header is not None
+                or _header_like(
+                    rec.fields, head_profile, body_values, first=n_header == 0, filled=body_filled
+                )
+                or (n_header == 0 and _corner(rec, body, notes))
             ):
                 n_header += 1
                 first_body_line = rec.last + 1
             else:
                 break
+        if hints.header is None and n_header > 1 and _complete_names(head_recs[:n_header]):
+            # a full row of names over rows that also read as names (units, translated
+            # labels, internal ids): the first row names the columns, the others describe them
+            meta_rows = n_header - 1
+            n_header = 1
+            notes.append(
+                f"line(s) {head_recs[1].first + 1}-{head_recs[meta_rows].last + 1} under a full "
+                "row of names describe the columns (units, labels or ids): kept out of the "
+                "names and out of the rows"
+            )
+            for rec in head_recs[1 : 1 + meta_rows]:
+                _mark(roles, rec.first, rec.last, METADATA)
         if n_header:
             for rec in head_recs[:n_header]:
                 _mark(roles, rec.first, rec.last, HEADER)
@@ -710,6 +844,7 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
                 )
             header = [" ".join(p[i].strip() for p in parts if p[i].strip()) for i in range(width)]
     if n_header == 0 and broken_header is None:
+        meta_rows = 0
         header_generated = True
         header = [f"column_{i + 1}" for i in range(width)]
         notes.append("no header row found; columns named column_1 ... column_N")
@@ -836,7 +971,7 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
         escapechar=fmt.escapechar,
         doublequote=fmt.doublequote,
         lineterminator=guess.lineterminator,
-        header_rows=0 if header_generated else max(n_header, 1 if broken_header else 0),
+        header_rows=0 if header_generated else max(n_header, 1 if broken_header else 0) + meta_rows,
         preamble_rows=preamble_lines,
         footer_rows=footer_lines,
         comment="#" if comments else None,
