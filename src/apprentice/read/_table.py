@@ -321,6 +321,39 @@ def _line_findings(roles: list[str], lines: list[str], fmt: Format, width: int) 
     return out
 
 
+def _note_line(rec: Record, width: int) -> bool:
+    """A line after a table that is no row of it: a few fields where the table has many, or a
+    sentence in the first cell of a line padded with delimiters to the table's width."""
+    if width <= 2:
+        return False
+    if len(rec.fields) != width:
+        return len(rec.fields) <= width // 2
+    return _nonempty(rec.fields) == 1 and len(rec.fields[0].split()) >= 4
+
+
+def _short_data_row(rec: Record, body: list[Record], width: int) -> bool:
+    """A row with fewer fields than the table whose every cell has the kind of its column's
+    values, in at least two typed columns: a first row cut short, not a title or a header."""
+    n = len(rec.fields)
+    if _is_blank(rec) or not 2 <= n < width:
+        return False
+    rows = [r.fields for r in body if len(r.fields) == width]
+    if len(rows) < 3:
+        return False
+    matches = 0
+    for i, cell in enumerate(rec.fields):
+        kinds = Counter(coarse_shape(r[i]) for r in rows)
+        kind, count = kinds.most_common(1)[0]
+        if kind not in _TYPED or kind == "EMPTY" or count < 0.8 * len(rows):
+            continue
+        got = coarse_shape(cell)
+        if got == kind or (got in _NUMBERS and kind in _NUMERIC):
+            matches += 1
+        else:
+            return False
+    return matches >= 2
+
+
 def _preamble_tables(structure: list[Record], end: int) -> list[tuple[int, int]]:
     """Tables before the one read: runs of at least three rows of one width (two or more
     fields) whose first row names columns the others fill with numbers."""
@@ -519,8 +552,12 @@ def _cell(rec: Record, i: int) -> str:
     return rec.fields[i].strip().lower() if i < len(rec.fields) else ""
 
 
-def parse_table(text: str, hints: ReadHints) -> ParsedTable:
-    """Parse decoded text into a table of text cells with a full account."""
+def parse_table(text: str, hints: ReadHints, *, force_ragged: bool = False) -> ParsedTable:
+    """Parse decoded text into a table of text cells with a full account.
+
+    ``force_ragged`` reads the rows as a ragged table (the widest row's width, shorter rows
+    padded); it is how a headerless file whose rows of other widths cannot be repaired is
+    read again instead of quarantining them."""
     guess = detect_format(
         text,
         {
@@ -556,7 +593,7 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
     # -- a ragged table: no width holds half of the rows (a list, rows cut short); its width
     # is the widest row's and shorter rows are padded with empty cells
     # (not with a space delimiter: there, text cells with spaces make rows of many widths)
-    ragged = fmt.delimiter.strip() != "" and _ragged(structure)
+    ragged = fmt.delimiter.strip() != "" and (force_ragged or _ragged(structure))
     if ragged:
         width = max(len(r.fields) for r in structure)
         shortest = min(len(r.fields) for r in structure if not _is_blank(r))
@@ -581,6 +618,20 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
             ):
                 break
             idx += 1
+    short_first = -1  # the first line of a first row cut short (padded, not repaired)
+    if (
+        hints.skip_rows is None
+        and 0 < idx < len(structure)
+        and not ragged
+        and all(_is_blank(r) for r in structure[: idx - 1])
+        and _short_data_row(structure[idx - 1], structure[idx : idx + 50], width)
+    ):
+        idx -= 1
+        short_first = structure[idx].first
+        notes.append(
+            f"line {structure[idx].first + 1} has {len(structure[idx].fields)} of {width} "
+            "fields, each of the kind its column holds: the first row, cut short, not preamble"
+        )
     preamble_lines = structure[idx].first if idx < len(structure) else len(lines)
 
     # -- a broken header just before the first full-width row
@@ -719,16 +770,19 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
     footer_lines = 0
     k = main[1] - 1
     tail: list[Record] = []
-    while k > main[0] and len(tail) < 5:
+    while k > main[0]:
         rec = structure[k]
         if _is_blank(rec):
             k -= 1
             continue
-        if width > 2 and len(rec.fields) != width and len(rec.fields) <= width // 2:
+        if _note_line(rec, width):
             tail.append(rec)
             k -= 1
             continue
         break
+    # a long run of notes must be set apart from the table by a blank line
+    if len(tail) > 5 and not (k + 1 < len(structure) and _is_blank(structure[k + 1])):
+        tail = []
     if tail and k > main[0]:
         for rec in tail:
             _mark(roles, rec.first, rec.last, FOOTNOTE)
@@ -886,7 +940,7 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
                 gen = iter_records(lines, fmt, rec.first + 1)
             _mark(roles, rec.first, rec.first, COMMENT)
             continue
-        if ragged and len(rec.fields) < width:
+        if (ragged or rec.first == short_first) and len(rec.fields) < width:
             rec = _padded(rec, width)
             padded += 1
         if len(rec.fields) == width:
@@ -944,27 +998,60 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
         if runaway:
             gen = iter_records(lines, fmt, rec.first + 1)
     if padded:
-        notes.append(f"{padded} short row(s) of the ragged table padded with empty cells")
+        notes.append(
+            f"{padded} short row(s) of the ragged table padded with empty cells"
+            if ragged
+            else "the first row, cut short, padded with empty cells"
+        )
     if blank:
         notes.append(f"{blank} blank line(s) skipped")
     if comments:
         notes.append(f"{comments} comment line(s) starting with '#' skipped")
-    # a delimiter at the end of every line makes an unnamed, always empty last column
-    trailing = (
-        width > 1
-        and not header[-1].strip()
-        and (header_generated or n_header > 0 or broken_header is not None)
-        and bool(rows)
-        and all(not r[-1] for r in rows)
-    )
+    # a delimiter at the end of every line makes an unnamed, always empty last column (a
+    # spreadsheet's export may add several)
+    n_trailing = 0
+    if width > 1 and rows and (header_generated or n_header > 0 or broken_header is not None):
+        while n_trailing < width - 1:
+            i = width - 1 - n_trailing
+            if (header_generated or not header[i].strip()) and all(not r[i] for r in rows):
+                n_trailing += 1
+            else:
+                break
+        if header_generated and n_trailing < 2:
+            # without a header, one always-empty last column may be a column with no value
+            # yet; several are a spreadsheet's padding
+            n_trailing = 0
+    trailing = n_trailing > 0
     if trailing:
-        header = header[:-1]
-        rows = [r[:-1] for r in rows]
-        notes.append("a delimiter ends every line: the empty last column is dropped")
+        header = header[:-n_trailing]
+        rows = [r[:-n_trailing] for r in rows]
+        notes.append(
+            "a delimiter ends every line: the empty last column is dropped"
+            if n_trailing == 1
+            else f"delimiters end every line: the {n_trailing} empty, unnamed last columns "
+            "are dropped"
+        )
     if repaired:
         notes.append(f"{repaired} broken row(s) repaired unambiguously")
     _fill_roles(roles, lines, first_body_line, main_last_line)
     notes.extend(_line_findings(roles, lines, fmt, width))
+    n_read = len(rows) + len(quarantine)
+    if (
+        not ragged
+        and header_generated
+        and hints.skip_rows is None
+        and fmt.delimiter.strip() != ""
+        and len(quarantine) >= max(2, n_read // 5)
+        and all(_strict_ok(raw, fmt) for _, raw, _ in quarantine)
+    ):
+        # a headerless file whose rows of other widths are whole rows, not broken ones
+        again = parse_table(text, hints, force_ragged=True)
+        again.notes.insert(
+            0,
+            f"{len(quarantine)} of {n_read} rows of this headerless file have another width "
+            f"than the {width} of most rows and parse cleanly: read as a ragged table",
+        )
+        return again
     dialect = Dialect(
         delimiter=fmt.delimiter,
         quotechar=fmt.quotechar,
