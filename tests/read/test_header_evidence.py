@@ -127,3 +127,72 @@ def test_label_and_id_rows_under_full_names_in_a_one_row_table(tmp_path: Path) -
     assert result.lines is not None
     assert result.lines.counts == {"header": 1, "column metadata": 2, "kept": 1}
     assert any("describe the columns" in n for n in result.notes)
+
+
+def test_a_long_run_of_notes_after_a_blank_line_is_footnotes(tmp_path: Path) -> None:
+    rows = [";1990;2000;2010"] + [f"r{i};{i * 3};{i * 5};{i * 7}" for i in range(15)]
+    notes = ["", "*" * 40, "Footnotes", "*" * 40, "", '"1.";"Until 1992 the west only."']
+    notes += ['"2.";"Values at 31 December."', "", "Source(s):", "The statistics office", ""]
+    notes += ["Glossary", "  West:;the states before 1990"]
+    rows += notes
+    result = apprentice.read(_write(tmp_path, "notes.csv", rows))
+    assert result.rows_kept == 15 and result.rows_quarantined == 0
+    assert result.table.iloc[-1].tolist() == ["r14", "42", "70", "98"]
+    assert result.lines is not None
+    assert result.lines.counts["footnote"] == sum(1 for n in notes if n)
+    _account_is_complete(result, len(rows))
+
+
+def test_padded_sentences_after_a_table_are_footnotes(tmp_path: Path) -> None:
+    rows = ["State,Code,Students,Total"] + [f"S{i},C{i},{i * 9},{i * 11}" for i in range(12)]
+    rows += [
+        "Note: a student may be counted in more than one state,,,",
+        " so the total of this table is no count of students,,, ",
+    ]
+    result = apprentice.read(_write(tmp_path, "padnotes.csv", rows))
+    assert result.rows_kept == 12
+    assert result.table.iloc[-1].tolist() == ["S11", "C11", "99", "121"]
+    assert result.lines is not None and result.lines.counts["footnote"] == 2
+
+
+def test_several_empty_unnamed_trailing_columns_of_a_headerless_line(tmp_path: Path) -> None:
+    rows = ["27 Feb 2018,UMC-, 7.80, ,MCDONALD'S KIOSK 22FEB,,,"]
+    result = apprentice.read(_write(tmp_path, "one.csv", rows))
+    assert result.table.shape == (1, 5)
+    assert result.table.iloc[0].tolist() == [
+        "27 Feb 2018",
+        "UMC-",
+        " 7.80",
+        " ",
+        "MCDONALD'S KIOSK 22FEB",
+    ]
+    assert result.dialect is not None and result.dialect.trailing_empty_column
+    assert any("3 empty, unnamed last columns" in n for n in result.notes)
+
+
+def test_a_headerless_file_of_rows_of_several_widths_loses_no_row(tmp_path: Path) -> None:
+    # a datalogger's mixed arrays: most rows have 6 fields, a third have 13 to 16
+    rows = []
+    for i in range(12):
+        if i % 3 == 1:
+            rows.append(",".join(str(204 + i % 2 + k) for k in range(13 + i % 4)))
+        else:
+            rows.append(f"203,12,330,{2100 + 10 * i},2.{i}58,{60 - i}.19")
+    result = apprentice.read(_write(tmp_path, "mixed.dat", rows))
+    assert result.rows_quarantined == 0 and result.rows_kept == 12
+    assert result.table.shape[1] == max(len(r.split(",")) for r in rows)
+    assert result.table.iloc[0].tolist()[:6] == rows[0].split(",")
+    assert any("read as a ragged table" in n for n in result.notes)
+    _account_is_complete(result, len(rows))
+
+
+def test_a_first_row_cut_short_is_a_row_not_preamble(tmp_path: Path) -> None:
+    rows = ["2023-06-27|06:40|Wakeup"]
+    rows += [
+        f"2023-06-{27 + i // 4}|0{6 + i % 4}:{10 + i}|{('Steps', 'Humidity')[i % 2]}|{1000 + i}"
+        for i in range(10)
+    ]
+    result = apprentice.read(_write(tmp_path, "log.csv", rows))
+    assert result.rows_kept == 11
+    assert result.table.iloc[0].tolist() == ["2023-06-27", "06:40", "Wakeup", ""]
+    assert result.lines is not None and result.lines.counts == {"kept": 11}

@@ -545,7 +545,7 @@ def _corner_header(fields: list[str], body: list[list[str]]) -> bool:
     labels = [r[0].strip() for r in body if r]
     if len(labels) < 3 or sum(1 for x in labels if x) < 0.95 * len(labels):
         return False
-    return all(coarse_shape(x) not in _NUMERIC for x in labels if x)
+    return all(coarse_shape(x) not in _NUMBERS for x in labels if x)
 
 
 def _cell(rec: Record, i: int) -> str:
