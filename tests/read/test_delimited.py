@@ -87,7 +87,7 @@ def test_units_row_under_a_full_header_is_column_metadata(tmp_path: Path) -> Non
     assert list(result.table.columns) == ["date", "amount", "name", "region"]
     assert result.rows_kept == len(BODY)
     assert result.lines is not None and result.lines.counts["column metadata"] == 1
-    assert any("describe the columns" in n for n in result.notes)
+    assert any("the columns (units, labels or ids)" in n for n in result.notes)
 
 
 def test_preamble_and_footnotes(tmp_path: Path) -> None:

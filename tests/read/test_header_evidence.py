@@ -126,7 +126,7 @@ def test_label_and_id_rows_under_full_names_in_a_one_row_table(tmp_path: Path) -
     assert result.table.iloc[0].tolist() == record
     assert result.lines is not None
     assert result.lines.counts == {"header": 1, "column metadata": 2, "kept": 1}
-    assert any("describe the columns" in n for n in result.notes)
+    assert any("the columns (units, labels or ids)" in n for n in result.notes)
 
 
 def test_a_long_run_of_notes_after_a_blank_line_is_footnotes(tmp_path: Path) -> None:
@@ -196,3 +196,16 @@ def test_a_first_row_cut_short_is_a_row_not_preamble(tmp_path: Path) -> None:
     assert result.rows_kept == 11
     assert result.table.iloc[0].tolist() == ["2023-06-27", "06:40", "Wakeup", ""]
     assert result.lines is not None and result.lines.counts == {"kept": 11}
+
+
+def test_group_names_repeated_over_their_columns_are_joined_with_the_row_below(
+    tmp_path: Path,
+) -> None:
+    # "Age,Age" over "min,max": the upper row repeats a group's name instead of leaving
+    # blanks; the lower row divides it, so the two rows name the columns together
+    rows = ["site,Age,Age,Income,Income", ",min,max,min,max"]
+    rows += [f"s{i},{18 + i},{30 + i},{1000 * i},{2000 * i}" for i in range(20)]
+    result = apprentice.read(_write(tmp_path, "groups.csv", rows))
+    assert result.original_columns == ["site", "Age min", "Age max", "Income min", "Income max"]
+    assert result.rows_kept == 20
+    assert result.lines is not None and result.lines.counts == {"header": 2, "kept": 20}

@@ -520,11 +520,13 @@ def _spanning_pair(top: list[str], below: list[str], body_values: list[set[str]]
 
 
 def _complete_names(recs: list[Record]) -> bool:
-    """The first of these header rows names every column by itself: its names run without
-    a gap (a blank corner before them aside) and no lower row names a column after them."""
+    """The first of these header rows names every column by itself: distinct names that run
+    without a gap (a blank corner before them aside), and no lower row names a column after
+    them. (A name repeated over several columns, ``Age,Age`` over ``min,max``, is a group
+    the lower row divides: the rows name the columns together.)"""
     top = [c.strip() for c in recs[0].fields]
     named = [i for i, c in enumerate(top) if c]
-    if len(named) < 2:
+    if len(named) < 2 or len({top[i] for i in named}) < len(named):
         return False
     first, last = named[0], named[-1]
     if first > 1 or len(named) != last - first + 1:
@@ -879,10 +881,14 @@ def parse_table(text: str, hints: ReadHints, *, force_ragged: bool = False) -> P
             # labels, internal ids): the first row names the columns, the others describe them
             meta_rows = n_header - 1
             n_header = 1
+            lo, hi = head_recs[1].first + 1, head_recs[meta_rows].last + 1
             notes.append(
-                f"line(s) {head_recs[1].first + 1}-{head_recs[meta_rows].last + 1} under a full "
-                "row of names describe the columns (units, labels or ids): kept out of the "
-                "names and out of the rows"
+                (
+                    f"line {lo} under a full row of names describes"
+                    if lo == hi
+                    else f"lines {lo}-{hi} under a full row of names describe"
+                )
+                + " the columns (units, labels or ids): kept out of the names and out of the rows"
             )
             for rec in head_recs[1 : 1 + meta_rows]:
                 _mark(roles, rec.first, rec.last, METADATA)
