@@ -5,13 +5,20 @@ The steps, each recorded in the result's notes:
 1. detect the tokenizer format on a sample (:mod:`apprentice.read.dialect`);
 2. tokenize every record with its line span; the table's width is the most common record
    width (line by line when a runaway quote swallowed the rest of the file);
-3. leading records that are not table rows (titles, sparse preamble lines) are the preamble;
-   runs of rows of another width, or a repeated header, start another table; the largest
-   table is read and the others reported;
-4. the header (none, one or several rows, joined) is decided by comparing the first rows with
-   the column profiles of the body;
+3. leading records that are not table rows (titles, sparse preamble lines) are the preamble,
+   unless a short first row holds values of its columns' kinds; runs of rows of another
+   width, or a repeated header, start another table; the largest table is read and the
+   others reported; notes after the table (short lines, sentences padded with delimiters,
+   a long run set apart by a blank line) are footnotes;
+4. the header (none, one or several rows) is decided by comparing the first rows with the
+   body: typed columns (a name is text over numbers), text columns of few repeated values
+   (a name is none of them), a blank corner over a column of labels (a crosstab), group
+   names spanning blank cells over a row that names each column of the group (joined);
+   rows under a complete row of distinct names (units, labels, ids) are column metadata;
 5. body rows of the wrong width are repaired when unambiguous (:mod:`apprentice.read._repair`),
-   otherwise quarantined with their line number, raw text and reason.
+   otherwise quarantined with their line number, raw text and reason; a headerless file
+   whose rows of other widths parse cleanly is read again as a ragged table; unnamed,
+   always-empty trailing columns are dropped.
 """
 
 from __future__ import annotations
