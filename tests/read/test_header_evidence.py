@@ -209,3 +209,28 @@ def test_group_names_repeated_over_their_columns_are_joined_with_the_row_below(
     assert result.original_columns == ["site", "Age min", "Age max", "Income min", "Income max"]
     assert result.rows_kept == 20
     assert result.lines is not None and result.lines.counts == {"header": 2, "kept": 20}
+
+
+def test_year_names_over_number_columns_are_the_header(tmp_path: Path) -> None:
+    # "Country Name,Country Code,1990,1991,...": integer names of the kind of the values,
+    # but in steps of one size that no data row has in those columns
+    rng = random.Random(4)
+    names = ["Country Name", "Country Code", "1990", "1991", "1992", "1993"]
+    rows = [",".join(f'"{n}"' for n in names)]
+    for i in range(30):
+        values = ",".join(str(rng.randint(100, 5000)) for _ in range(4))
+        rows.append(f'"Country {i}","C{i:02d}",{values}')
+    result = apprentice.read(_write(tmp_path, "years.csv", rows))
+    assert result.original_columns == names
+    assert result.rows_kept == 30
+    assert result.table.iloc[0, 0] == "Country 0"
+    assert any("count the columns" in n for n in result.notes)
+
+
+def test_a_progression_that_data_rows_also_have_is_no_header(tmp_path: Path) -> None:
+    # a headerless table of runs of three numbers: every row is a progression
+    rows = [f"{3 * i},{3 * i + 1},{3 * i + 2},x{i % 4}" for i in range(25)]
+    result = apprentice.read(_write(tmp_path, "runs.csv", rows))
+    assert result.header_generated
+    assert result.rows_kept == 25
+    assert result.table.iloc[0].tolist() == ["0", "1", "2", "x0"]

@@ -123,6 +123,7 @@ def _header_like(
     *,
     first: bool,
     filled: list[int] | None = None,
+    counting: frozenset[int] = frozenset(),
 ) -> bool:
     """A row is a header when, in the columns whose body is typed, it is not.
 
@@ -130,10 +131,14 @@ def _header_like(
     name is a value it never holds, a data row holds one of its values. In an all-text
     table without such columns the only evidence is the names themselves: the first row is
     a header when its cells are distinct, short, and not values the column holds elsewhere;
-    a further header row needs the evidence of typed columns.
+    a further header row needs the evidence of typed columns. The cells in ``counting``
+    (years or numbers that count the columns, see :func:`_counting_names`) are names.
     """
     votes_for = votes_against = 0
     for i, cell in enumerate(fields):
+        if i in counting:
+            votes_for += 1
+            continue
         col = profile.columns[i]
         top = col.most_common_kind()
         if not top:
@@ -497,6 +502,35 @@ def _corner(rec: Record, body: list[list[str]], notes: list[str]) -> bool:
         "then a distinct name in every other cell: a crosstab's header"
     )
     return True
+
+
+def _progression(cells: list[str]) -> int | None:
+    """The common step of integers in arithmetic progression, or None."""
+    try:
+        nums = [int(c.strip().strip("\"'")) for c in cells]
+    except ValueError:
+        return None
+    steps = {b - a for a, b in itertools.pairwise(nums)}
+    return steps.pop() if len(steps) == 1 and 0 not in steps else None
+
+
+def _counting_names(fields: list[str], body: list[list[str]]) -> frozenset[int]:
+    """Integers in neighbouring cells of a first row that count the columns (``1990,1991,
+    1992``, waves ``1,2,3``): at least three, in arithmetic progression, where at most one
+    body row in ten has a progression in those columns. They are names, not values."""
+    out: set[int] = set()
+    i = 0
+    while i < len(fields):
+        j = i
+        while j < len(fields) and coarse_shape(fields[j]) == "INT":
+            j += 1
+        if j - i >= 3 and _progression(fields[i:j]) is not None:
+            rows = [r for r in body if len(r) >= j]
+            alike = sum(1 for r in rows if _progression(r[i:j]) is not None)
+            if len(rows) >= 3 and alike * 10 <= len(rows):
+                out.update(range(i, j))
+        i = max(j, i + 1)
+    return frozenset(out)
 
 
 def _spanning_pair(top: list[str], below: list[str], body_values: list[set[str]]) -> bool:
@@ -872,13 +906,25 @@ def parse_table(text: str, hints: ReadHints, *, force_ragged: bool = False) -> P
         for rec in head_recs[n_header:limit]:
             if len(rec.fields) != width:
                 break
+            counting = _counting_names(rec.fields, body) if n_header == 0 else frozenset()
             if (
                 hints.header is not None
                 or _header_like(
-                    rec.fields, head_profile, body_values, first=n_header == 0, filled=body_filled
+                    rec.fields,
+                    head_profile,
+                    body_values,
+                    first=n_header == 0,
+                    filled=body_filled,
+                    counting=counting,
                 )
                 or (n_header == 0 and _corner(rec, body, notes))
             ):
+                if counting and hints.header is None:
+                    got = [rec.fields[i].strip() for i in sorted(counting)]
+                    notes.append(
+                        f"line {rec.first + 1} names columns {got[0]} ... {got[-1]}: integers "
+                        "in steps of one size, which no data row has there, count the columns"
+                    )
                 n_header += 1
                 first_body_line = rec.last + 1
             else:
