@@ -234,3 +234,13 @@ def test_a_progression_that_data_rows_also_have_is_no_header(tmp_path: Path) -> 
     assert result.header_generated
     assert result.rows_kept == 25
     assert result.table.iloc[0].tolist() == ["0", "1", "2", "x0"]
+
+
+def test_a_blank_name_over_a_data_row_is_no_two_row_header(tmp_path: Path) -> None:
+    # an unnamed column in the middle of the header: the first data row fills it, but it is
+    # a data row (numbers where the columns hold numbers), not a row of names
+    rows = ["id,name,,score"] + [f"{i},Person {i},x{i % 3},{i * 0.5 + 1}" for i in range(20)]
+    result = apprentice.read(_write(tmp_path, "blankname.csv", rows))
+    assert result.original_columns == ["id", "name", "", "score"]
+    assert result.rows_kept == 20
+    assert result.table.iloc[0].tolist() == ["0", "Person 0", "x0", "1.0"]

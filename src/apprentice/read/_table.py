@@ -533,6 +533,23 @@ def _counting_names(fields: list[str], body: list[list[str]]) -> frozenset[int]:
     return frozenset(out)
 
 
+def _typed_clash(fields: list[str], profile: TableProfile) -> bool:
+    """Some cell has the kind of its typed column's values: a data row, not names."""
+    for i, cell in enumerate(fields):
+        if i >= len(profile.columns) or cell.strip().lower() in _MISSING_WORDS:
+            continue
+        top = profile.columns[i].most_common_kind()
+        if not top:
+            continue
+        kind, n = top[0]
+        if kind not in _TYPED or kind == "EMPTY" or n < 0.8 * max(profile.n_rows, 1):
+            continue
+        got = coarse_shape(cell)
+        if got == kind or (got in _NUMBERS and kind in _NUMERIC):
+            return True
+    return False
+
+
 def _spanning_pair(top: list[str], below: list[str], body_values: list[set[str]]) -> bool:
     """Two rows that name the columns together: the upper row names groups that span blank
     cells, the lower row names every column of a group (distinctly within it), and the lower
@@ -896,6 +913,7 @@ def parse_table(text: str, hints: ReadHints, *, force_ragged: bool = False) -> P
             and len(head_recs) >= 2
             and len(head_recs[0].fields) == width == len(head_recs[1].fields)
             and _spanning_pair(head_recs[0].fields, head_recs[1].fields, body_values)
+            and not _typed_clash(head_recs[1].fields, head_profile)
         ):
             n_header = 2
             first_body_line = head_recs[1].last + 1
