@@ -77,13 +77,17 @@ def test_header_absent(tmp_path: Path) -> None:
     assert "no header row" in " ".join(result.notes)
 
 
-def test_multirow_header_joined(tmp_path: Path) -> None:
+def test_units_row_under_a_full_header_is_column_metadata(tmp_path: Path) -> None:
+    # a complete row of names over a row of units: the units describe the columns; they are
+    # neither part of the names nor a data row (issue 16: units and label rows of real files)
     text = "date,amount,name,region\nday,usd,person,area\n" + "\n".join(
         ",".join(f'"{v}"' if "," in v else v for v in r) for r in BODY
     )
     result = apprentice.read(write(tmp_path, text))
-    assert list(result.table.columns) == ["date day", "amount usd", "name person", "region area"]
+    assert list(result.table.columns) == ["date", "amount", "name", "region"]
     assert result.rows_kept == len(BODY)
+    assert result.lines is not None and result.lines.counts["column metadata"] == 1
+    assert any("the columns (units, labels or ids)" in n for n in result.notes)
 
 
 def test_preamble_and_footnotes(tmp_path: Path) -> None:

@@ -87,3 +87,17 @@ def test_non_utf8_tail_falls_back_to_the_careful_path(tmp_path: Path) -> None:
     assert fast.encoding == careful.encoding == "cp1252"
     assert fast.table["name"].iloc[-1] == "café"
     assert fast.rows_kept == 20001
+
+
+def test_column_metadata_rows_agree_on_both_paths(tmp_path: Path) -> None:
+    # a units row under the names: both paths start the body after it and account for it
+    rows = ["width,weight,year,site", "cm,g,,"]
+    rows += [f"{10 + i % 50},{200 + i % 70},{2000 + i % 20},s{i % 9}" for i in range(3000)]
+    path = tmp_path / "units.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    fast, careful = _both(path)
+    assert any("fast path" in n for n in fast.notes)
+    _same(fast, careful)
+    assert list(fast.table.columns) == ["width", "weight", "year", "site"]
+    assert fast.rows_kept == 3000
+    assert fast.lines is not None and fast.lines.counts["column metadata"] == 1

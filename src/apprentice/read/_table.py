@@ -5,13 +5,20 @@ The steps, each recorded in the result's notes:
 1. detect the tokenizer format on a sample (:mod:`apprentice.read.dialect`);
 2. tokenize every record with its line span; the table's width is the most common record
    width (line by line when a runaway quote swallowed the rest of the file);
-3. leading records that are not table rows (titles, sparse preamble lines) are the preamble;
-   runs of rows of another width, or a repeated header, start another table; the largest
-   table is read and the others reported;
-4. the header (none, one or several rows, joined) is decided by comparing the first rows with
-   the column profiles of the body;
+3. leading records that are not table rows (titles, sparse preamble lines) are the preamble,
+   unless a short first row holds values of its columns' kinds; runs of rows of another
+   width, or a repeated header, start another table; the largest table is read and the
+   others reported; notes after the table (short lines, sentences padded with delimiters,
+   a long run set apart by a blank line) are footnotes;
+4. the header (none, one or several rows) is decided by comparing the first rows with the
+   body: typed columns (a name is text over numbers), text columns of few repeated values
+   (a name is none of them), a blank corner over a column of labels (a crosstab), group
+   names spanning blank cells over a row that names each column of the group (joined);
+   rows under a complete row of distinct names (units, labels, ids) are column metadata;
 5. body rows of the wrong width are repaired when unambiguous (:mod:`apprentice.read._repair`),
-   otherwise quarantined with their line number, raw text and reason.
+   otherwise quarantined with their line number, raw text and reason; a headerless file
+   whose rows of other widths parse cleanly is read again as a ragged table; unnamed,
+   always-empty trailing columns are dropped.
 """
 
 from __future__ import annotations
@@ -103,17 +110,35 @@ _MISSING_WORDS = frozenset(
 )
 
 
+def _categorical(values: set[str], n_filled: int) -> bool:
+    """A text column of few distinct values, each used again and again (answers, codes)."""
+    distinct = sum(1 for v in values if v.lower() not in _MISSING_WORDS)
+    return n_filled >= 8 and 0 < distinct <= max(2, n_filled // 4)
+
+
 def _header_like(
-    fields: list[str], profile: TableProfile, body_values: list[set[str]], *, first: bool
+    fields: list[str],
+    profile: TableProfile,
+    body_values: list[set[str]],
+    *,
+    first: bool,
+    filled: list[int] | None = None,
+    counting: frozenset[int] = frozenset(),
 ) -> bool:
     """A row is a header when, in the columns whose body is typed, it is not.
 
-    In an all-text table the only evidence is the names themselves: the first row is a
-    header when its cells are distinct, short, and not values the column holds elsewhere;
-    a further header row needs the evidence of typed columns.
+    A text column of few distinct values (survey answers, categories) is evidence too: a
+    name is a value it never holds, a data row holds one of its values. In an all-text
+    table without such columns the only evidence is the names themselves: the first row is
+    a header when its cells are distinct, short, and not values the column holds elsewhere;
+    a further header row needs the evidence of typed columns. The cells in ``counting``
+    (years or numbers that count the columns, see :func:`_counting_names`) are names.
     """
     votes_for = votes_against = 0
     for i, cell in enumerate(fields):
+        if i in counting:
+            votes_for += 1
+            continue
         col = profile.columns[i]
         top = col.most_common_kind()
         if not top:
@@ -124,11 +149,17 @@ def _header_like(
         stripped = cell.strip()
         if stripped.lower() in _MISSING_WORDS:
             continue  # a missing-value marker says nothing about a header
-        if not first and i < len(body_values) and stripped in body_values[i]:
+        seen = i < len(body_values) and stripped in body_values[i]
+        if not first and seen:
             votes_against += 1  # a value the column holds elsewhere: data, not a name
             continue
         if typed_col:
             if cell_kind == kind or (cell_kind in _NUMBERS and kind in _NUMERIC):
+                votes_against += 1
+            else:
+                votes_for += 1
+        elif filled is not None and i < len(filled) and _categorical(body_values[i], filled[i]):
+            if seen:
                 votes_against += 1
             else:
                 votes_for += 1
@@ -230,7 +261,18 @@ OTHER_TABLE = "other table"
 KEPT = "kept"
 QUARANTINED = "quarantined"
 BLANK = "blank"
-LINE_ROLES = (HEADER, PREAMBLE, COMMENT, BLANK, KEPT, QUARANTINED, FOOTNOTE, OTHER_TABLE)
+METADATA = "column metadata"  # rows under the header that describe the columns (units, labels)
+LINE_ROLES = (
+    HEADER,
+    METADATA,
+    PREAMBLE,
+    COMMENT,
+    BLANK,
+    KEPT,
+    QUARANTINED,
+    FOOTNOTE,
+    OTHER_TABLE,
+)
 _LONG_PREAMBLE = 5  # more non-blank preamble lines than this is a finding
 
 
@@ -289,6 +331,39 @@ def _line_findings(roles: list[str], lines: list[str], fmt: Format, width: int) 
             f"table ({others})"
         )
     return out
+
+
+def _note_line(rec: Record, width: int) -> bool:
+    """A line after a table that is no row of it: a few fields where the table has many, or a
+    sentence in the first cell of a line padded with delimiters to the table's width."""
+    if width <= 2:
+        return False
+    if len(rec.fields) != width:
+        return len(rec.fields) <= width // 2
+    return _nonempty(rec.fields) == 1 and len(rec.fields[0].split()) >= 4
+
+
+def _short_data_row(rec: Record, body: list[Record], width: int) -> bool:
+    """A row with fewer fields than the table whose every cell has the kind of its column's
+    values, in at least two typed columns: a first row cut short, not a title or a header."""
+    n = len(rec.fields)
+    if _is_blank(rec) or not 2 <= n < width:
+        return False
+    rows = [r.fields for r in body if len(r.fields) == width]
+    if len(rows) < 3:
+        return False
+    matches = 0
+    for i, cell in enumerate(rec.fields):
+        kinds = Counter(coarse_shape(r[i]) for r in rows)
+        kind, count = kinds.most_common(1)[0]
+        if kind not in _TYPED or kind == "EMPTY" or count < 0.8 * len(rows):
+            continue
+        got = coarse_shape(cell)
+        if got == kind or (got in _NUMBERS and kind in _NUMERIC):
+            matches += 1
+        else:
+            return False
+    return matches >= 2
 
 
 def _preamble_tables(structure: list[Record], end: int) -> list[tuple[int, int]]:
@@ -405,31 +480,144 @@ def _is_title(fields: list[str]) -> bool:
 def _fill_spans(parts: list[list[str]]) -> int:
     """Fill, in every header row but the last, blank cells under a name spanning columns.
 
-    A blank cell takes the name to its left when the last header row names its column and
-    the cell to its left is filled (``Sun2014-bp,,`` over ``X,Y``). Returns how many."""
+    A blank cell takes the name to its left (``Sun2014-bp,,`` over ``X,Y``), as a
+    spreadsheet's merged cell is written; blank cells before the first name stay blank.
+    Returns how many."""
     if len(parts) < 2:
         return 0
-    last = parts[-1]
     filled = 0
     for row in parts[:-1]:
         for i in range(1, len(row)):
-            if (
-                not row[i].strip()
-                and row[i - 1].strip()
-                and last[i].strip()
-                and last[i - 1].strip()
-            ):
+            if not row[i].strip() and row[i - 1].strip():
                 row[i] = row[i - 1]
                 filled += 1
     return filled
+
+
+def _corner(rec: Record, body: list[list[str]], notes: list[str]) -> bool:
+    if not _corner_header(rec.fields, body):
+        return False
+    notes.append(
+        f"line {rec.first + 1} has a blank corner over a column of labels filled in every row, "
+        "then a distinct name in every other cell: a crosstab's header"
+    )
+    return True
+
+
+def _progression(cells: list[str]) -> int | None:
+    """The common step of integers in arithmetic progression, or None."""
+    try:
+        nums = [int(c.strip().strip("\"'")) for c in cells]
+    except ValueError:
+        return None
+    steps = {b - a for a, b in itertools.pairwise(nums)}
+    return steps.pop() if len(steps) == 1 and 0 not in steps else None
+
+
+def _counting_names(fields: list[str], body: list[list[str]]) -> frozenset[int]:
+    """Integers in neighbouring cells of a first row that count the columns (``1990,1991,
+    1992``, waves ``1,2,3``): at least three, in arithmetic progression, where at most one
+    body row in ten has a progression in those columns. They are names, not values."""
+    out: set[int] = set()
+    i = 0
+    while i < len(fields):
+        j = i
+        while j < len(fields) and coarse_shape(fields[j]) == "INT":
+            j += 1
+        if j - i >= 3 and _progression(fields[i:j]) is not None:
+            rows = [r for r in body if len(r) >= j]
+            alike = sum(1 for r in rows if _progression(r[i:j]) is not None)
+            if len(rows) >= 3 and alike * 10 <= len(rows):
+                out.update(range(i, j))
+        i = max(j, i + 1)
+    return frozenset(out)
+
+
+def _typed_clash(fields: list[str], profile: TableProfile) -> bool:
+    """Some cell has the kind of its typed column's values: a data row, not names."""
+    for i, cell in enumerate(fields):
+        if i >= len(profile.columns) or cell.strip().lower() in _MISSING_WORDS:
+            continue
+        top = profile.columns[i].most_common_kind()
+        if not top:
+            continue
+        kind, n = top[0]
+        if kind not in _TYPED or kind == "EMPTY" or n < 0.8 * max(profile.n_rows, 1):
+            continue
+        got = coarse_shape(cell)
+        if got == kind or (got in _NUMBERS and kind in _NUMERIC):
+            return True
+    return False
+
+
+def _spanning_pair(top: list[str], below: list[str], body_values: list[set[str]]) -> bool:
+    """Two rows that name the columns together: the upper row names groups that span blank
+    cells, the lower row names every column of a group (distinctly within it), and the lower
+    row's names are mostly not values of the body (``Q1,,`` over ``Yes,No,Other``)."""
+    t = [c.strip() for c in top]
+    b = [c.strip() for c in below]
+    named = [i for i, c in enumerate(t) if c]
+    if len(t) < 3 or len(named) < 2 or len(set(t[i] for i in named)) < len(named):
+        return False
+    groups: list[list[int]] = []
+    for i in range(named[0], len(t)):
+        if t[i]:
+            groups.append([i])
+        else:
+            groups[-1].append(i)
+    spans = [g for g in groups if len(g) > 1]
+    if not spans:
+        return False
+    for g in spans:
+        cells = [b[i] for i in g]
+        if not all(cells) or len(set(cells)) < len(cells):
+            return False
+    filled = [i for i, c in enumerate(b) if c]
+    reused = sum(1 for i in filled if i < len(body_values) and b[i] in body_values[i])
+    return reused * 2 < len(filled)
+
+
+def _complete_names(recs: list[Record]) -> bool:
+    """The first of these header rows names every column by itself: distinct names that run
+    without a gap (a blank corner before them aside), and no lower row names a column after
+    them. (A name repeated over several columns, ``Age,Age`` over ``min,max``, is a group
+    the lower row divides: the rows name the columns together.)"""
+    top = [c.strip() for c in recs[0].fields]
+    named = [i for i, c in enumerate(top) if c]
+    if len(named) < 2 or len({top[i] for i in named}) < len(named):
+        return False
+    first, last = named[0], named[-1]
+    if first > 1 or len(named) != last - first + 1:
+        return False
+    return not any(c.strip() for r in recs[1:] for c in r.fields[last + 1 :])
+
+
+def _corner_header(fields: list[str], body: list[list[str]]) -> bool:
+    """A crosstab's header: a blank corner over a column of labels filled in every row,
+    then a distinct name in every other cell (years, groups) whatever their kind."""
+    if len(fields) < 3 or fields[0].strip():
+        return False
+    names = [c.strip() for c in fields[1:]]
+    while names and not names[-1]:
+        names.pop()  # a delimiter ending the line
+    if len(names) < 2 or not all(names) or len(set(names)) < len(names):
+        return False
+    labels = [r[0].strip() for r in body if r]
+    if len(labels) < 3 or sum(1 for x in labels if x) < 0.95 * len(labels):
+        return False
+    return all(coarse_shape(x) not in _NUMBERS for x in labels if x)
 
 
 def _cell(rec: Record, i: int) -> str:
     return rec.fields[i].strip().lower() if i < len(rec.fields) else ""
 
 
-def parse_table(text: str, hints: ReadHints) -> ParsedTable:
-    """Parse decoded text into a table of text cells with a full account."""
+def parse_table(text: str, hints: ReadHints, *, force_ragged: bool = False) -> ParsedTable:
+    """Parse decoded text into a table of text cells with a full account.
+
+    ``force_ragged`` reads the rows as a ragged table (the widest row's width, shorter rows
+    padded); it is how a headerless file whose rows of other widths cannot be repaired is
+    read again instead of quarantining them."""
     guess = detect_format(
         text,
         {
@@ -465,7 +653,7 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
     # -- a ragged table: no width holds half of the rows (a list, rows cut short); its width
     # is the widest row's and shorter rows are padded with empty cells
     # (not with a space delimiter: there, text cells with spaces make rows of many widths)
-    ragged = fmt.delimiter.strip() != "" and _ragged(structure)
+    ragged = fmt.delimiter.strip() != "" and (force_ragged or _ragged(structure))
     if ragged:
         width = max(len(r.fields) for r in structure)
         shortest = min(len(r.fields) for r in structure if not _is_blank(r))
@@ -490,6 +678,20 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
             ):
                 break
             idx += 1
+    short_first = -1  # the first line of a first row cut short (padded, not repaired)
+    if (
+        hints.skip_rows is None
+        and 0 < idx < len(structure)
+        and not ragged
+        and all(_is_blank(r) for r in structure[: idx - 1])
+        and _short_data_row(structure[idx - 1], structure[idx : idx + 50], width)
+    ):
+        idx -= 1
+        short_first = structure[idx].first
+        notes.append(
+            f"line {structure[idx].first + 1} has {len(structure[idx].fields)} of {width} "
+            "fields, each of the kind its column holds: the first row, cut short, not preamble"
+        )
     preamble_lines = structure[idx].first if idx < len(structure) else len(lines)
 
     # -- a broken header just before the first full-width row
@@ -535,7 +737,12 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
                     f"header on line {prev.first + 1} repaired ({ranked[0].how})"
                     + ("" if sure else "; the split of the names is a best guess")
                 )
-            elif 2 <= len(fields) < width and header_score(fields) >= -1.0:
+            elif (
+                2 <= len(fields) < width
+                and _nonempty(fields) >= max(2, len(fields) - 1)
+                and header_score([f for f in fields if f.strip()]) >= -1.0
+            ):
+                # names for the first columns (one of them may be blank: an unnamed index)
                 broken_header = fields + [""] * (width - len(fields))
                 notes.append(
                     f"header on line {prev.first + 1} has {len(fields)} names for {width} "
@@ -623,16 +830,19 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
     footer_lines = 0
     k = main[1] - 1
     tail: list[Record] = []
-    while k > main[0] and len(tail) < 5:
+    while k > main[0]:
         rec = structure[k]
         if _is_blank(rec):
             k -= 1
             continue
-        if width > 2 and len(rec.fields) != width and len(rec.fields) <= width // 2:
+        if _note_line(rec, width):
             tail.append(rec)
             k -= 1
             continue
         break
+    # a long run of notes must be set apart from the table by a blank line
+    if len(tail) > 5 and not (k + 1 < len(structure) and _is_blank(structure[k + 1])):
+        tail = []
     if tail and k > main[0]:
         for rec in tail:
             _mark(roles, rec.first, rec.last, FOOTNOTE)
@@ -659,6 +869,7 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
     header: list[str] = []
     header_generated = False
     first_body_line = main_first_line
+    meta_rows = 0
     if broken_header is not None and main[0] == body_start:
         header = broken_header
         n_header = 1
@@ -670,16 +881,25 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
         head_recs = [r for r in main_recs[:5] if not _is_blank(r)]
         n_header = 0
         limit = hints.header if hints.header is not None else 4
-        candidates = {id(r.fields) for r in head_recs[:limit]}
+        # a small table keeps at least one row out of the candidates as evidence
+        n_cand = min(limit, max(1, len(clean_rows) - 1))
+        candidates = {id(r.fields) for r in head_recs[:n_cand]}
         body = [r for r in profile_rows[:2000] if id(r) not in candidates]
         body_values = [{r[i].strip() for r in body} for i in range(width)]
+        body_filled = [
+            sum(1 for r in body if r[i].strip().lower() not in _MISSING_WORDS) for i in range(width)
+        ]
+        # the header evidence comes from rows that cannot be header rows themselves
+        head_profile = profile if len(clean_rows) >= 13 else TableProfile(body, width)
         if (
             hints.header is None
             and len(head_recs) > 1
             and _is_title(head_recs[0].fields)
             and len(head_recs[1].fields) == width
             and all(c.strip() for c in head_recs[1].fields)
-            and _header_like(head_recs[1].fields, profile, body_values, first=True)
+            and _header_like(
+                head_recs[1].fields, head_profile, body_values, first=True, filled=body_filled
+            )
         ):
             # a title row over a full row of names: the names are the header
             notes.append(
@@ -688,16 +908,61 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
             )
             _mark(roles, head_recs[0].first, head_recs[0].last, PREAMBLE)
             head_recs = head_recs[1:]
-        for rec in head_recs[:limit]:
+        if (
+            hints.header is None
+            and len(head_recs) >= 2
+            and len(head_recs[0].fields) == width == len(head_recs[1].fields)
+            and _spanning_pair(head_recs[0].fields, head_recs[1].fields, body_values)
+            and not _typed_clash(head_recs[1].fields, head_profile)
+        ):
+            n_header = 2
+            first_body_line = head_recs[1].last + 1
+            notes.append(
+                f"lines {head_recs[0].first + 1}-{head_recs[1].last + 1}: group names spanning "
+                "blank cells over a row that names every column of each group: a two-row header"
+            )
+        for rec in head_recs[n_header:limit]:
             if len(rec.fields) != width:
                 break
-            if hints.header is not None or _header_like(
-                rec.fields, profile, body_values, first=n_header == 0
+            counting = _counting_names(rec.fields, body) if n_header == 0 else frozenset()
+            if (
+                hints.header is not None
+                or _header_like(
+                    rec.fields,
+                    head_profile,
+                    body_values,
+                    first=n_header == 0,
+                    filled=body_filled,
+                    counting=counting,
+                )
+                or (n_header == 0 and _corner(rec, body, notes))
             ):
+                if counting and hints.header is None:
+                    got = [rec.fields[i].strip() for i in sorted(counting)]
+                    notes.append(
+                        f"line {rec.first + 1} names columns {got[0]} ... {got[-1]}: integers "
+                        "in steps of one size, which no data row has there, count the columns"
+                    )
                 n_header += 1
                 first_body_line = rec.last + 1
             else:
                 break
+        if hints.header is None and n_header > 1 and _complete_names(head_recs[:n_header]):
+            # a full row of names over rows that also read as names (units, translated
+            # labels, internal ids): the first row names the columns, the others describe them
+            meta_rows = n_header - 1
+            n_header = 1
+            lo, hi = head_recs[1].first + 1, head_recs[meta_rows].last + 1
+            notes.append(
+                (
+                    f"line {lo} under a full row of names describes"
+                    if lo == hi
+                    else f"lines {lo}-{hi} under a full row of names describe"
+                )
+                + " the columns (units, labels or ids): kept out of the names and out of the rows"
+            )
+            for rec in head_recs[1 : 1 + meta_rows]:
+                _mark(roles, rec.first, rec.last, METADATA)
         if n_header:
             for rec in head_recs[:n_header]:
                 _mark(roles, rec.first, rec.last, HEADER)
@@ -710,6 +975,7 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
                 )
             header = [" ".join(p[i].strip() for p in parts if p[i].strip()) for i in range(width)]
     if n_header == 0 and broken_header is None:
+        meta_rows = 0
         header_generated = True
         header = [f"column_{i + 1}" for i in range(width)]
         notes.append("no header row found; columns named column_1 ... column_N")
@@ -751,7 +1017,7 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
                 gen = iter_records(lines, fmt, rec.first + 1)
             _mark(roles, rec.first, rec.first, COMMENT)
             continue
-        if ragged and len(rec.fields) < width:
+        if (ragged or rec.first == short_first) and len(rec.fields) < width:
             rec = _padded(rec, width)
             padded += 1
         if len(rec.fields) == width:
@@ -809,34 +1075,67 @@ def parse_table(text: str, hints: ReadHints) -> ParsedTable:
         if runaway:
             gen = iter_records(lines, fmt, rec.first + 1)
     if padded:
-        notes.append(f"{padded} short row(s) of the ragged table padded with empty cells")
+        notes.append(
+            f"{padded} short row(s) of the ragged table padded with empty cells"
+            if ragged
+            else "the first row, cut short, padded with empty cells"
+        )
     if blank:
         notes.append(f"{blank} blank line(s) skipped")
     if comments:
         notes.append(f"{comments} comment line(s) starting with '#' skipped")
-    # a delimiter at the end of every line makes an unnamed, always empty last column
-    trailing = (
-        width > 1
-        and not header[-1].strip()
-        and (header_generated or n_header > 0 or broken_header is not None)
-        and bool(rows)
-        and all(not r[-1] for r in rows)
-    )
+    # a delimiter at the end of every line makes an unnamed, always empty last column (a
+    # spreadsheet's export may add several)
+    n_trailing = 0
+    if width > 1 and rows and (header_generated or n_header > 0 or broken_header is not None):
+        while n_trailing < width - 1:
+            i = width - 1 - n_trailing
+            if (header_generated or not header[i].strip()) and all(not r[i] for r in rows):
+                n_trailing += 1
+            else:
+                break
+        if header_generated and n_trailing < 2:
+            # without a header, one always-empty last column may be a column with no value
+            # yet; several are a spreadsheet's padding
+            n_trailing = 0
+    trailing = n_trailing > 0
     if trailing:
-        header = header[:-1]
-        rows = [r[:-1] for r in rows]
-        notes.append("a delimiter ends every line: the empty last column is dropped")
+        header = header[:-n_trailing]
+        rows = [r[:-n_trailing] for r in rows]
+        notes.append(
+            "a delimiter ends every line: the empty last column is dropped"
+            if n_trailing == 1
+            else f"delimiters end every line: the {n_trailing} empty, unnamed last columns "
+            "are dropped"
+        )
     if repaired:
         notes.append(f"{repaired} broken row(s) repaired unambiguously")
     _fill_roles(roles, lines, first_body_line, main_last_line)
     notes.extend(_line_findings(roles, lines, fmt, width))
+    n_read = len(rows) + len(quarantine)
+    if (
+        not ragged
+        and header_generated
+        and hints.skip_rows is None
+        and fmt.delimiter.strip() != ""
+        and len(quarantine) >= max(2, n_read // 5)
+        and all(_strict_ok(raw, fmt) for _, raw, _ in quarantine)
+    ):
+        # a headerless file whose rows of other widths are whole rows, not broken ones
+        again = parse_table(text, hints, force_ragged=True)
+        again.notes.insert(
+            0,
+            f"{len(quarantine)} of {n_read} rows of this headerless file have another width "
+            f"than the {width} of most rows and parse cleanly: read as a ragged table",
+        )
+        return again
     dialect = Dialect(
         delimiter=fmt.delimiter,
         quotechar=fmt.quotechar,
         escapechar=fmt.escapechar,
         doublequote=fmt.doublequote,
         lineterminator=guess.lineterminator,
-        header_rows=0 if header_generated else max(n_header, 1 if broken_header else 0),
+        header_rows=0 if header_generated else max(n_header, 1 if broken_header else 0) + meta_rows,
         preamble_rows=preamble_lines,
         footer_rows=footer_lines,
         comment="#" if comments else None,

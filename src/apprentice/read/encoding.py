@@ -2,7 +2,8 @@
 
 Order of evidence: a byte-order mark (UTF-8/16/32), BOM-less UTF-16/32 (regular NUL bytes),
 strict UTF-8 (plain ASCII reported as such), then a single-byte code page chosen by
-charset-normalizer among the common Western ones, cp1252 by default. Decoding never fails:
+charset-normalizer among the common Western ones, cp1252 by default (another code page wins
+only when its text is less of a mess than cp1252's by the detector's measure). Decoding never fails:
 undecodable bytes become U+FFFD and are counted, so a bad byte costs one character, not the file.
 """
 
@@ -82,9 +83,10 @@ def _single_byte(raw: bytes) -> str:
     try:
         from charset_normalizer import from_bytes
 
-        best = from_bytes(raw[:_SAMPLE], cp_isolation=list(_SINGLE_BYTE)).best()
+        found = from_bytes(raw[:_SAMPLE], cp_isolation=list(_SINGLE_BYTE))
+        best = found.best()
     except Exception:  # pragma: no cover - the detector is advisory only
-        best = None
+        found, best = None, None
     cp1252_clean = True
     try:
         raw[:_SAMPLE].decode("cp1252")
@@ -100,6 +102,12 @@ def _single_byte(raw: bytes) -> str:
             or not enc.startswith(("cp125", "iso8859", "latin", "mac"))
         ):
             return enc
+        if found is not None and enc != "cp1252":
+            # another code page wins when its text is more coherent than cp1252's by the
+            # detector's measure of mess (Czech "Datum zaúčtování", not "zaúètování")
+            western = [m for m in found if codecs.lookup(m.encoding).name == "cp1252"]
+            if western and best.chaos < western[0].chaos:
+                return enc
     return "cp1252"
 
 

@@ -61,7 +61,8 @@ class LineAccount:
     """What every physical line of a text source became.
 
     ``spans`` are ``(first, last, role)`` runs of 1-based lines; ``counts`` the lines per role
-    (header, preamble, comment, blank, kept, quarantined, footnote, other table). Their sum is
+    (header, column metadata, preamble, comment, blank, kept, quarantined, footnote, other
+    table). Their sum is
     the number of lines of the source.
     """
 
@@ -87,8 +88,8 @@ class LineAccount:
     def describe(self) -> str:
         """``lines 60 = header 1 + kept 57 + blank 2`` (roles in a fixed order)."""
         order = (
-            "header", "preamble", "comment", "blank", "kept", "quarantined", "footnote",
-            "other table",
+            "header", "column metadata", "preamble", "comment", "blank", "kept", "quarantined",
+            "footnote", "other table",
         )  # fmt: skip
         parts = [f"{role} {self.counts[role]:,}" for role in order if self.counts.get(role)]
         return f"lines {self.total:,} = " + " + ".join(parts)
