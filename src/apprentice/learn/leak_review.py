@@ -470,6 +470,9 @@ def judge(measures: dict[str, Any], t: Thresholds = THRESHOLDS) -> list[LeakFind
     class_names: list[str] | None = measures["class_names"]
     metric = "R²" if task == "regression" else "ROC AUC"
     findings: list[LeakFinding] = []
+    # a cheap model that scores below the best single column (it happens on tiny classes)
+    # says nothing trustworthy about what removing a column costs
+    trusted = full >= max(single.values(), default=0.0) - 0.05
     for name in sorted(set(single) | set(names)):
         j = names.index(name) if name in names else None
         alone = single.get(name, 0.0)
@@ -490,7 +493,8 @@ def judge(measures: dict[str, Any], t: Thresholds = THRESHOLDS) -> list[LeakFind
             evidence["drop"] = round(scale * drops[j], 4)
             evidence["next_drop"] = round(scale * next_drop, 4)
             if (
-                drops[j] >= t.drop_min
+                trusted
+                and drops[j] >= t.drop_min
                 and drops[j] >= t.drop_ratio * max(next_drop, 0.005)
                 and alone >= t.drop_single_min
             ):
