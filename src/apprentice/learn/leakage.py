@@ -7,6 +7,9 @@
   the user keeps it: it is usually the target in disguise or known only afterwards.
 * Exact duplicate rows shared between training and holdout are counted (they inflate holdout
   scores); they are reported, not removed.
+* Subtler leaks (a column that dominates the model, scores alone almost what the whole model
+  scores, or marks out one class almost perfectly) are found by the reviewer's checks of
+  :mod:`apprentice.learn.leak_review`: flagged with their evidence, not excluded.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ class LeakageReport:
     kept: list[str] = field(default_factory=list)
     shared_duplicates: int = 0
     holdout_rows: int = 0
+    #: the reviewer's checks (:func:`apprentice.learn.leak_review.review_leakage`), if run
+    review: Any = None
 
     @property
     def excluded(self) -> dict[str, str]:
@@ -53,6 +58,12 @@ class LeakageReport:
             "kept_despite_warning": list(self.kept),
             "shared_duplicates": self.shared_duplicates,
             "holdout_rows": self.holdout_rows,
+            "findings": [f.to_dict() for f in self.review.findings] if self.review else [],
+            "review": (
+                {k: v for k, v in self.review.to_dict().items() if k != "findings"}
+                if self.review
+                else None
+            ),
         }
 
 

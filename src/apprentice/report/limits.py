@@ -113,6 +113,18 @@ def _leakage(record: Mapping[str, Any], out: list[dict[str, str]]) -> None:
                     "prediction time",
                 }
             )
+        for finding in leakage.get("findings") or []:
+            if not isinstance(finding, Mapping) or finding.get("column") in near:
+                continue
+            level = "high" if finding.get("severity") == "high" else "medium"
+            out.append(
+                {
+                    "level": level,
+                    "title": f"Possible target leak: {finding.get('column')}",
+                    "detail": f"{finding.get('message')} (kept in the model; the evidence "
+                    "comes from a quick check on the training rows)",
+                }
+            )
         dup = _num(leakage.get("shared_duplicates"))
         if dup:
             out.append(
@@ -440,6 +452,8 @@ def risks(record: Mapping[str, Any]) -> list[dict[str, str]]:
         text = str(warning)
         if any(f"'{c}' predicts the target" in text for c in flagged):
             continue  # already a "Possible target leak" risk
+        if text.startswith("possible target leak ("):
+            continue  # a review finding, already a "Possible target leak" risk
         if not any(text[:40] in r["detail"] for r in out):
             out.append({"level": "note", "title": "Training warning", "detail": text})
     out.append(

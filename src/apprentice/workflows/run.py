@@ -279,6 +279,8 @@ class RunResult:
             lines.append(f"versus     {comparison.get('wording')}")
         if not self.comparisons:
             lines.append("versus     no paired test (see the warnings)")
+        for finding in (self.leakage or {}).get("findings") or []:
+            lines.append(f"leak?      {finding.get('summary')} (see the warnings)")
         if self.fairness and isinstance(self.fairness, dict) and "summary" in self.fairness:
             for column, gaps in (self.fairness.get("summary") or {}).items():
                 gap = gaps.get("demographic_parity_difference") if isinstance(gaps, dict) else None

@@ -1,0 +1,592 @@
+"""Leakage found as a reviewer would: by comparing each column with the others.
+
+A column is suspicious when its evidence is far beyond what every other column shows:
+
+* **dominates** — dropping it costs the model far more than dropping any other column
+  (drop-column importance, refitted without it), and it is strong on its own;
+* **alone near the full model** — on its own it scores almost what the whole model scores,
+  far above the next best single column;
+* **near-deterministic for one class** — one of its values covers most rows of a class and
+  almost no other row (the "exit interview done" pattern), unlike any other column;
+* **too good to be true** — the model with it beats the model without it by a jump that
+  the other columns together never reach: both scores are reported.
+
+The checks run on the training part only (never the holdout), on a row sample, with a cheap
+model (a small histogram gradient boosting, two folds): a few seconds on a large table, and
+capped by ``seconds``. Scores are in *skill* units so the tasks compare: ROC AUC becomes
+``2 * AUC - 1`` (one-vs-rest, weighted by prevalence, for several classes), R² stays R².
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from apprentice.learn.features import as_datetime, as_keys, as_numeric, infer_kind
+
+logger = logging.getLogger(__name__)
+
+#: rows the review samples from the training part
+REVIEW_ROWS = 4000
+#: columns whose drop-column importance is measured (the strongest by permutation / alone)
+DROP_CANDIDATES = 3
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The rules' limits, in skill units (tuned on the design half of ``benchmarks/leakage.py``)."""
+
+    #: dominates: the drop in skill when the column is removed, at least ...
+    drop_min: float = 0.04
+    #: ... and at least this many times the largest drop of any other column
+    drop_ratio: float = 3.0
+    #: ... and the column alone reaches at least this skill
+    drop_single_min: float = 0.8
+    #: alone near the full model: single skill at least this share of the full model's ...
+    near_full_share: float = 0.9
+    #: ... at least this skill in absolute terms ...
+    near_full_min: float = 0.8
+    #: ... and this far above the next best single column
+    near_full_margin: float = 0.1
+    #: one class: a value's recall minus its false-positive rate for a class (Youden's J) ...
+    one_class_j: float = 0.8
+    #: ... this far above the best J of any other column
+    one_class_margin: float = 0.35
+    #: high severity: single skill at least this, or a jump at least ``high_jump``
+    high_single: float = 0.9
+    high_jump: float = 0.1
+
+
+THRESHOLDS = Thresholds()
+
+
+@dataclass
+class LeakFinding:
+    """One suspicious column: which rules fired, the numbers, and what to do."""
+
+    column: str
+    severity: str
+    rules: list[str]
+    evidence: dict[str, Any]
+    message: str
+
+    @property
+    def summary(self) -> str:
+        """One line: the column, the severity and the key numbers."""
+        ev = self.evidence
+        metric = ev.get("metric", "score")
+        parts = [f"alone {metric} {ev['single_score']:.3f}"]
+        if "without_score" in ev:
+            parts.append(f"model {ev['full_score']:.3f} with it, {ev['without_score']:.3f} without")
+        if "share_of_class" in ev:
+            parts.append(
+                f"{ev['share_of_class']:.0%} of '{ev['class']}' vs {ev['share_of_others']:.0%}"
+            )
+        return f"'{self.column}' ({self.severity}): " + "; ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "column": self.column,
+            "severity": self.severity,
+            "rules": list(self.rules),
+            "evidence": dict(self.evidence),
+            "message": self.message,
+            "summary": self.summary,
+        }
+
+
+@dataclass
+class LeakReview:
+    """What the review measured: the findings and its cost."""
+
+    findings: list[LeakFinding] = field(default_factory=list)
+    metric: str = ""
+    full_score: float | None = None
+    rows: int = 0
+    columns: int = 0
+    dropped_checked: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    note: str = ""
+    #: the measures the rules judge (see :func:`judge`), kept to re-judge with other limits
+    measures: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "findings": [f.to_dict() for f in self.findings],
+            "metric": self.metric,
+            "full_score": None if self.full_score is None else round(self.full_score, 4),
+            "rows": self.rows,
+            "columns": self.columns,
+            "drop_column_checked": list(self.dropped_checked),
+            "seconds": round(self.seconds, 2),
+            "note": self.note,
+        }
+
+
+# --------------------------------------------------------------------------- encoding
+
+
+def _encode(frame: pd.DataFrame, kinds: dict[str, str]) -> tuple[np.ndarray, list[str]]:
+    """A float matrix for the cheap model: numbers as they are, dates as their instant,
+    categories as the rank of their frequency (the 250 most frequent values; the rest share
+    one code: a tree isolates a value in two cuts, and no encoder runs at every predict),
+    text columns left out. Returns the matrix and the column names kept."""
+    blocks: list[np.ndarray] = []
+    names: list[str] = []
+    for name in frame.columns:
+        series = frame[name]
+        kind = kinds.get(str(name)) or infer_kind(series)
+        if kind in ("numeric", "boolean"):
+            values = np.asarray(as_numeric(series), dtype=float)
+        elif kind == "datetime":
+            stamps = as_datetime(series)
+            values = stamps.astype("int64").to_numpy().astype(float)
+            values[stamps.isna().to_numpy()] = np.nan
+        elif kind == "categorical":
+            keys = pd.Series(as_keys(series))
+            top = keys.value_counts().index[:250]
+            codes = pd.Categorical(keys, categories=top).codes.astype(float)
+            codes[(codes < 0) & keys.notna().to_numpy()] = 250.0
+            codes[keys.isna().to_numpy()] = np.nan
+            values = codes
+        else:
+            continue
+        if np.isfinite(values).sum() < 2 or np.nanstd(values) == 0:
+            continue
+        values = values.copy()
+        values[~np.isfinite(values)] = np.nan
+        blocks.append(values)
+        names.append(str(name))
+    if not blocks:
+        return np.zeros((len(frame), 0)), names
+    return np.column_stack(blocks), names
+
+
+# --------------------------------------------------------------------------- scores
+
+
+def _auc(hit: np.ndarray, score: np.ndarray) -> float:
+    """ROC AUC by ranks (ties averaged): the chance a row of the class outranks another."""
+    from scipy.stats import rankdata
+
+    n_pos = int(hit.sum())
+    n_neg = len(hit) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return 0.5
+    ranks = rankdata(score)
+    return float((ranks[hit].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def _skill(task: str, y: np.ndarray, pred: np.ndarray, classes: np.ndarray) -> float:
+    """ROC AUC as ``2 AUC - 1`` (one-vs-rest for several classes), or R²."""
+    if task == "regression":
+        y = y.astype(float)
+        total = float(((y - y.mean()) ** 2).sum())
+        return 1.0 - float(((y - pred) ** 2).sum()) / total if total > 0 else 0.0
+    if task == "binary":
+        return 2.0 * _auc(y == classes[-1], pred[:, -1]) - 1.0
+    # one-vs-rest, weighted by prevalence over the classes with 10 rows or more: a class of
+    # three rows gives an AUC that is noise, and must not sway the verdict
+    aucs, weights = [], []
+    for j, c in enumerate(classes):
+        count = int((y == c).sum())
+        if 10 <= count < len(y):
+            aucs.append(_auc(y == c, pred[:, j]))
+            weights.append(count)
+    return 2.0 * float(np.average(aucs, weights=weights)) - 1.0 if aucs else 0.0
+
+
+def _model(task: str, seed: int, n_classes: int = 2) -> Any:
+    """The cheap model: 50 boosting rounds of 15 leaves; with more than ten classes (a tree
+    per class per round) the rounds shrink so a fit costs about what ten classes cost."""
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    rounds = 50 if n_classes <= 10 else max(10, 500 // n_classes)
+    common: dict[str, Any] = {
+        "max_iter": rounds,
+        "learning_rate": 0.15,
+        "max_leaf_nodes": 15,
+        "min_samples_leaf": 10,
+        "early_stopping": False,
+        "random_state": seed,
+    }
+    if task == "regression":
+        return HistGradientBoostingRegressor(**common)
+    return HistGradientBoostingClassifier(**common)
+
+
+class _CrossFit:
+    """Two-fold out-of-fold predictions of the cheap model, with or without a column."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, task: str, seed: int) -> None:
+        self.X, self.y, self.task, self.seed = X, y, task, seed
+        rng = np.random.default_rng(seed)
+        self.fold = rng.permutation(len(y)) % 2
+        self.classes = np.unique(y)
+
+    def _predict(self, model: Any, X: np.ndarray) -> np.ndarray:
+        if self.task == "regression":
+            return np.asarray(model.predict(X), dtype=float)
+        proba = np.zeros((len(X), len(self.classes)))
+        got = model.predict_proba(X)
+        index = np.searchsorted(self.classes, model.classes_)
+        proba[:, index] = got
+        return proba
+
+    def score(self, without: int | None = None, permute: bool = False) -> tuple[float, Any]:
+        """Skill out of fold; ``without`` drops that column (refit), unless ``permute``."""
+        keep = np.ones(self.X.shape[1], dtype=bool)
+        if without is not None and not permute:
+            keep[without] = False
+        X = self.X[:, keep]
+        shape = (len(self.y),) if self.task == "regression" else (len(self.y), len(self.classes))
+        pred = np.zeros(shape)
+        models = []
+        for f in (0, 1):
+            tr, va = self.fold != f, self.fold == f
+            k = 1 if self.task == "regression" else len(self.classes)
+            model = _model(self.task, self.seed, k).fit(X[tr], self.y[tr])
+            pred[va] = self._predict(model, X[va])
+            models.append(model)
+        return _skill(self.task, self.y, pred, self.classes), (models, pred)
+
+    def permutation(self, models: list[Any], base: float) -> np.ndarray:
+        """The skill lost when each column is shuffled on the held-out fold (no refit)."""
+        rng = np.random.default_rng(self.seed + 1)
+        out = np.zeros(self.X.shape[1])
+        shape = (len(self.y),) if self.task == "regression" else (len(self.y), len(self.classes))
+        for j in range(self.X.shape[1]):
+            pred = np.zeros(shape)
+            for f, model in zip((0, 1), models, strict=True):
+                va = self.fold == f
+                X = self.X[va].copy()
+                X[:, j] = X[rng.permutation(len(X)), j]
+                pred[va] = self._predict(model, X)
+            out[j] = base - _skill(self.task, self.y, pred, self.classes)
+        return out
+
+
+def single_skills(
+    frame: pd.DataFrame, y: np.ndarray, task: str, kinds: dict[str, str], seed: int
+) -> dict[str, float]:
+    """Each column alone, out of fold, in skill units (binned target means)."""
+    from apprentice.learn.leakage import _binned, _oof_bin_means
+
+    classes = np.unique(y)
+    out: dict[str, float] = {}
+    for name in frame.columns:
+        kind = kinds.get(str(name)) or infer_kind(frame[name])
+        codes = _binned(frame[name], kind, 64 if task == "regression" else 32)
+        if codes is None or len(np.unique(codes)) < 2:
+            continue
+        if task == "regression":
+            pred = _oof_bin_means(codes, y.astype(float), seed)
+            value = _skill(task, y, pred, classes)
+            if kind in ("numeric", "boolean"):
+                rho = pd.Series(as_numeric(frame[name])).corr(
+                    pd.Series(y.astype(float)), method="spearman"
+                )
+                if rho is not None and np.isfinite(rho):
+                    value = max(value, float(rho) ** 2)
+        else:
+            onehot = (y[:, None] == classes[None, :]).astype(float)
+            pred = _oof_bin_means(codes, onehot, seed)
+            value = _skill(task, y, pred, classes)
+            value = abs(value) if task == "binary" else value
+        out[str(name)] = max(float(value), 0.0)
+    return out
+
+
+def one_class_j(
+    frame: pd.DataFrame, y: np.ndarray, task: str, kinds: dict[str, str]
+) -> dict[str, dict[str, tuple[float, str, float, float]]]:
+    """Per class, per column, how well the column marks that class out: Youden's J (the share
+    of the class's rows on the marked side minus the share of the other rows there), the
+    marked side in words, and both shares. A category marks one value; a number marks the
+    values below or above a cut (20 quantile bins)."""
+    from apprentice.learn.leakage import _binned
+
+    if task == "regression":
+        return {}
+    classes, counts = np.unique(y, return_counts=True)
+    if len(classes) == 2:  # one class's marks are the other's: the rarer one is told
+        keep = int(np.argmin(counts))
+        classes, counts = classes[keep : keep + 1], counts[keep : keep + 1]
+    out: dict[str, dict[str, tuple[float, str, float, float]]] = {}
+    for name in frame.columns:
+        kind = kinds.get(str(name)) or infer_kind(frame[name])
+        codes = _binned(frame[name], kind, 20)
+        if codes is None:
+            continue
+        shift = codes - codes.min()
+        size = int(shift.max()) + 1
+        ordered = kind != "categorical"
+        for c, n_c in zip(classes, counts, strict=True):
+            if n_c < 10 or n_c == len(y):
+                continue
+            inside = np.bincount(shift[y == c], minlength=size) / n_c
+            outside = np.bincount(shift[y != c], minlength=size) / (len(y) - n_c)
+            k = int(np.argmax(inside - outside))
+            best = (float(inside[k] - outside[k]), ("=", k), float(inside[k]), float(outside[k]))
+            if ordered and size > 2:
+                # a cut: the missing code (-1, shifted to 0 when present) stays out of it
+                first = 1 if codes.min() < 0 else 0
+                cin, cout = np.cumsum(inside[first:]), np.cumsum(outside[first:])
+                for side, a, b in (("<=", cin, cout), (">", cin[-1] - cin, cout[-1] - cout)):
+                    m = int(np.argmax(a - b))
+                    if a[m] - b[m] > best[0]:
+                        best = (float(a[m] - b[m]), (side, m + first), float(a[m]), float(b[m]))
+            side, k = best[1]
+            label = _side_label(frame[name], kind, codes, side, k + int(codes.min()))
+            out.setdefault(str(c), {})[str(name)] = (best[0], label, best[2], best[3])
+    return out
+
+
+def _side_label(series: pd.Series, kind: str, codes: np.ndarray, side: str, code: int) -> str:
+    """The marked side in words: ``= value`` or ``<= cut`` / ``> cut``."""
+    if side == "=":
+        return "= " + _value_label(series, kind, codes, code)
+    if kind == "datetime":
+        stamps = as_datetime(series)
+        cut = stamps[(codes <= code) & (codes >= 0)].max()
+        return f"{side} {cut}"
+    values = np.asarray(as_numeric(series), dtype=float)
+    below = values[(codes <= code) & (codes >= 0)]
+    cut = float(np.nanmax(below)) if below.size and np.isfinite(below).any() else float("nan")
+    return f"{side} {cut:g}"
+
+
+def _value_label(series: pd.Series, kind: str, codes: np.ndarray, code: int) -> str:
+    rows = np.flatnonzero(codes == code)
+    if code == -1 or len(rows) == 0:
+        return "(missing)"
+    if kind == "categorical":
+        return str(pd.Series(as_keys(series)).iloc[rows[0]])
+    values = np.asarray(as_numeric(series), dtype=float)[rows] if kind != "datetime" else None
+    if values is None or not np.isfinite(values).any():
+        return f"bin {code}"
+    lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
+    return f"{lo:g}" if lo == hi else f"{lo:g} to {hi:g}"
+
+
+# --------------------------------------------------------------------------- the review
+
+
+def review_leakage(
+    frame: pd.DataFrame,
+    y: np.ndarray,
+    task: str,
+    kinds: dict[str, str],
+    *,
+    seed: int = 0,
+    max_rows: int = REVIEW_ROWS,
+    seconds: float | None = None,
+    thresholds: Thresholds = THRESHOLDS,
+    class_names: list[str] | None = None,
+) -> LeakReview:
+    """Review every column of the training part ``frame`` against the target ``y`` (class
+    codes for classification). ``seconds`` caps the drop-column refits (the single-column and
+    full-model measures always run). See the module docstring for the rules."""
+    begun = time.monotonic()
+    y = np.asarray(y)
+    review = LeakReview(metric="R2" if task == "regression" else "ROC AUC")
+    n = len(frame)
+    if n < 40 or frame.shape[1] == 0:
+        review.note = "too few rows or columns to review"
+        return review
+    idx = np.arange(n)
+    if n > max_rows:
+        idx = np.sort(np.random.default_rng(seed).choice(n, max_rows, replace=False))
+    sub = frame.iloc[idx].reset_index(drop=True)
+    target = y[idx].astype(float) if task == "regression" else y[idx]
+    review.rows, review.columns = len(sub), sub.shape[1]
+    single = single_skills(sub, target, task, kinds, seed)
+    X, names = _encode(sub, kinds)
+    if not names:
+        review.note = "no column the review can encode"
+        return review
+    fitter = _CrossFit(X, target, task, seed)
+    full, (models, _) = fitter.score()
+    review.full_score = _to_metric(task, full)
+    permuted = fitter.permutation(models, full)
+    order = list(np.argsort(-permuted))
+    by_single = sorted(range(len(names)), key=lambda j: -single.get(names[j], 0.0))
+    candidates: list[int] = []
+    for j in order[:DROP_CANDIDATES] + by_single[:1]:
+        if j not in candidates and (permuted[j] > 0 or single.get(names[j], 0.0) > 0.3):
+            candidates.append(int(j))
+    drops: dict[int, float] = {}
+    without: dict[int, float] = {}
+    for j in candidates:
+        if seconds is not None and time.monotonic() - begun > seconds and drops:
+            review.note = "drop-column checks cut short by the time allowance"
+            break
+        if len(names) == 1:
+            without[j], drops[j] = 0.0, full
+        else:
+            without[j] = fitter.score(without=j)[0]
+            drops[j] = full - without[j]
+        review.dropped_checked.append(names[j])
+    review.measures = {
+        "names": names,
+        "single": single,
+        "full": full,
+        "permuted": permuted,
+        "drops": drops,
+        "without": without,
+        "determinism": one_class_j(sub, target, task, kinds),
+        "task": task,
+        "class_names": class_names,
+    }
+    review.findings = judge(review.measures, thresholds)
+    review.seconds = time.monotonic() - begun
+    logger.info(
+        "leakage review: %d rows, %d columns, full %s %.3f, %d finding(s) in %.1f s",
+        review.rows,
+        review.columns,
+        review.metric,
+        review.full_score,
+        len(review.findings),
+        review.seconds,
+    )
+    return review
+
+
+def _to_metric(task: str, skill: float) -> float:
+    return skill if task == "regression" else (skill + 1.0) / 2.0
+
+
+def judge(measures: dict[str, Any], t: Thresholds = THRESHOLDS) -> list[LeakFinding]:
+    """The findings the rules draw from a review's ``measures`` under the limits ``t``."""
+    names: list[str] = measures["names"]
+    single: dict[str, float] = measures["single"]
+    full: float = measures["full"]
+    permuted: np.ndarray = measures["permuted"]
+    drops: dict[int, float] = measures["drops"]
+    without: dict[int, float] = measures["without"]
+    determinism: dict[str, dict[str, tuple[float, str, float, float]]] = measures["determinism"]
+    task: str = measures["task"]
+    class_names: list[str] | None = measures["class_names"]
+    metric = "R²" if task == "regression" else "ROC AUC"
+    findings: list[LeakFinding] = []
+    # a cheap model that scores below the best single column (it happens on tiny classes)
+    # says nothing trustworthy about what removing a column costs
+    trusted = full >= max(single.values(), default=0.0) - 0.05
+    for name in sorted(set(single) | set(names)):
+        j = names.index(name) if name in names else None
+        alone = single.get(name, 0.0)
+        next_single = max((v for c, v in single.items() if c != name), default=0.0)
+        rules: list[str] = []
+        evidence: dict[str, Any] = {
+            "metric": metric,
+            "single_score": round(_to_metric(task, alone), 4),
+            "next_single_score": round(_to_metric(task, next_single), 4),
+            "full_score": round(_to_metric(task, full), 4),
+        }
+        if j is not None and j in drops:
+            others = [d for k, d in drops.items() if k != j]
+            others += [float(p) for k, p in enumerate(permuted) if k != j and k not in drops]
+            next_drop = max(max(others, default=0.0), 0.0)
+            evidence["without_score"] = round(_to_metric(task, without[j]), 4)
+            scale = 1.0 if task == "regression" else 0.5
+            evidence["drop"] = round(scale * drops[j], 4)
+            evidence["next_drop"] = round(scale * next_drop, 4)
+            if (
+                trusted
+                and drops[j] >= t.drop_min
+                and drops[j] >= t.drop_ratio * max(next_drop, 0.005)
+                and alone >= t.drop_single_min
+            ):
+                rules.append("dominates")
+        if (
+            alone >= t.near_full_min
+            and alone >= t.near_full_share * max(full, alone)
+            and alone - next_single >= t.near_full_margin
+        ):
+            rules.append("alone_near_full")
+        marked = _marks(name, determinism, class_names)
+        if marked is not None:
+            jv, side, cls, inside, outside, next_j = marked
+            if jv >= t.one_class_j and jv - next_j >= t.one_class_margin:
+                rules.append("one_class")
+                evidence.update(
+                    {
+                        "marks": side,
+                        "class": cls,
+                        "share_of_class": round(inside, 4),
+                        "share_of_others": round(outside, 4),
+                        "j": round(jv, 4),
+                        "next_column_j": round(next_j, 4),
+                    }
+                )
+        if not rules:
+            continue
+        jump = drops.get(j, 0.0) if j is not None else 0.0
+        high = alone >= t.high_single or jump >= t.high_jump
+        findings.append(
+            LeakFinding(
+                column=name,
+                severity="high" if high else "medium",
+                rules=rules,
+                evidence=evidence,
+                message=_message(name, rules, evidence, metric, jump, high),
+            )
+        )
+    return sorted(findings, key=lambda f: (f.severity != "high", f.column))
+
+
+def _marks(
+    name: str,
+    determinism: dict[str, dict[str, tuple[float, str, float, float]]],
+    class_names: list[str] | None,
+) -> tuple[float, str, str, float, float, float] | None:
+    """The class ``name`` marks out best relative to the other columns: its J, the marked
+    side, the class (by name), both shares and the best J of any other column for it."""
+    best: tuple[float, str, str, float, float, float] | None = None
+    for cls, columns in determinism.items():
+        if name not in columns:
+            continue
+        jv, side, inside, outside = columns[name]
+        next_j = max((v[0] for c, v in columns.items() if c != name), default=0.0)
+        if best is None or jv - next_j > best[0] - best[5]:
+            label = cls
+            if class_names is not None and cls.lstrip("-").isdigit():
+                k = int(cls)
+                label = class_names[k] if 0 <= k < len(class_names) else cls
+            best = (jv, side, label, inside, outside, next_j)
+    return best
+
+
+def _message(
+    name: str, rules: list[str], ev: dict[str, Any], metric: str, jump: float, high: bool
+) -> str:
+    parts: list[str] = []
+    if "one_class" in rules:
+        parts.append(
+            f"'{name}' {ev['marks']} in {ev['share_of_class']:.0%} of the '{ev['class']}' "
+            f"rows but {ev['share_of_others']:.0%} of the others (no other column marks out "
+            f"that class like this: best J {ev['next_column_j']:.2f} against {ev['j']:.2f})"
+        )
+    if "alone_near_full" in rules or not parts:
+        parts.append(
+            f"'{name}' alone reaches {metric} {ev['single_score']:.3f} "
+            f"(next best column {ev['next_single_score']:.3f}, all columns "
+            f"{ev['full_score']:.3f})"
+        )
+    if "without_score" in ev:
+        verdict = "too good to be true: " if high and jump > 0 else ""
+        parts.append(
+            f"{verdict}the model scores {metric} {ev['full_score']:.3f} with it and "
+            f"{ev['without_score']:.3f} without it, a drop of {ev['drop']:.3f} when no other "
+            f"column costs more than {ev['next_drop']:.3f}"
+        )
+    return (
+        "; ".join(parts)
+        + f". If '{name}' is recorded after the outcome or derived from it, drop it "
+        f"(--drop-column {name}); if it is truly known at prediction time, keep it."
+    )
