@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import os
 import re
@@ -73,6 +74,9 @@ SENSITIVE_BANDS = 5
 #: holdout rows the global explanation uses (mean |SHAP| of 1,000 rows is a stable ranking;
 #: exact tree SHAP costs about a millisecond a row for a tuned LightGBM model)
 EXPLAIN_ROWS = 1000
+logger = logging.getLogger(__name__)
+#: seconds held back after the explanations for the registry, the report and the record
+CLOSING_SECONDS = 1.5
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
@@ -649,16 +653,19 @@ def run(
     name = name or default_name(source_text, target)
     check_name(name)
 
-    # -- clean (the whole file, for the ledger, PII findings and the schema contract)
+    # -- clean (the whole file, for the ledger, PII findings and the schema contract; a table
+    # far larger than the budget can use: the random part of it that training draws from)
     stage.start("clean")
     from apprentice.workflows.clean import clean_file
 
-    cleaned = clean_file(raw, target=target, settings=settings)
-    stage.done(f"{len(cleaned.ledger.columns)} columns typed; ledger written")
+    part = _budget_part(raw, time_budget, seed)
+    cleaned = clean_file(part, target=target, settings=settings)
+    sampled = "" if part is raw else f" (a random {len(part.table):,} rows)"
+    stage.done(f"{len(cleaned.ledger.columns)} columns typed{sampled}; ledger written")
 
     # -- guard: the task must fit the model name; PII and schema are recorded
     stage.start("guard")
-    stage.done(_guard(raw, target=target, task=task, tracker=tracker, name=name, cleaned=cleaned))
+    stage.done(_guard(part, target=target, task=task, tracker=tracker, name=name, cleaned=cleaned))
 
     run_id, folder = _new_run_dir(runs_dir(settings), name)
     try:
@@ -688,6 +695,7 @@ def run(
                 "n_boot": n_boot,
                 "fold_runner": fold_runner,
                 "threshold": threshold,
+                "after_seconds": _after_training_seconds(time_budget, sensitive),
             },
             tracker=tracker,
             make_report=report,
@@ -697,6 +705,35 @@ def run(
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+
+
+def _budget_part(raw: ReadResult, budget: float | None, seed: int) -> ReadResult:
+    """``raw``, or the random part of a table far larger than ``budget`` can use (the rows
+    training draws from: :func:`~apprentice.workflows.train.sample_positions`): cleaning and
+    guarding every row of ten million would spend the budget before training starts, and
+    the types, PII findings and task they decide are the same on the part."""
+    if budget is None:
+        return raw
+    import dataclasses
+
+    from apprentice.workflows.train import sample_positions
+
+    table = raw.table
+    positions = sample_positions(len(table), budget=budget, columns=len(table.columns), seed=seed)
+    if len(positions) == len(table):
+        return raw
+    logger.info("clean and guard on a random %d of %d rows", len(positions), len(table))
+    return dataclasses.replace(raw, table=table.iloc[positions].reset_index(drop=True))
+
+
+def _after_training_seconds(budget: float | None, sensitive: Sequence[str]) -> float:
+    """Seconds the run needs after training, inside the budget: the holdout analyses and the
+    explanations (which size themselves to what is left: :meth:`_Analyses.explain`), the
+    fairness report when asked for, the registry and the report."""
+    if budget is None:
+        return 0.0
+    share = min(0.08 * budget, 6.0) + (min(0.05 * budget, 4.0) if sensitive else 0.0)
+    return CLOSING_SECONDS + 1.0 + share
 
 
 def _guard(
@@ -845,9 +882,12 @@ def _run_in(
     record.sensitive_suggested = [
         c for c in suggest_sensitive(features.columns) if c not in sensitive and c != target
     ]
+    budget = train_options["time_budget"]
     analysis = _Analyses(
         record, bundle, features, y_holdout, pred, positions, raw.table, cleaned, sensitive, seed
     )
+    if budget is not None:
+        analysis.deadline = started + float(budget) - CLOSING_SECONDS
     logged = _metrics(record)  # known after training; the analyses add theirs later
     tracked = _analyse(stage, analysis, tracker, result, logged)
     record.save()
@@ -892,6 +932,8 @@ class _Analyses:
     cleaned: Any
     sensitive: list[str]
     seed: int
+    #: when the explanations must be done (``time.monotonic()``; ``None``: no budget)
+    deadline: float | None = None
 
     def analyses(self) -> str:
         record, bundle, features = self.record, self.bundle, self.features
@@ -935,10 +977,22 @@ class _Analyses:
             return "no importance: the constant baseline uses no feature"
         if len(self.positions):
             from apprentice.explain import explain_global
+            from apprentice.workflows.train import contribution_rows
 
+            rows = EXPLAIN_ROWS
+            if self.deadline is not None:
+                # the explanation's cost per row grows with the model: it gets the rows the
+                # time left affords, timed on a few
+                rows = contribution_rows(
+                    lambda f: explain_global(self.bundle, f, max_rows=len(f), seed=self.seed),
+                    self.features,
+                    seconds=self.deadline - time.monotonic(),
+                    most=EXPLAIN_ROWS,
+                )
+                logger.info("explain: %d holdout rows in the time left", rows)
             record.explain = _guarded(
                 lambda: explain_global(
-                    self.bundle, self.features, self.y, max_rows=EXPLAIN_ROWS, seed=self.seed
+                    self.bundle, self.features, self.y, max_rows=max(rows, 1), seed=self.seed
                 ).to_dict()
             )
         top = []

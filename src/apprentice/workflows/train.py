@@ -228,10 +228,15 @@ class TrainOptions:
     n_boot: int = 1000
     #: a binary model's decision threshold (``None``: tuned on out-of-fold predictions)
     threshold: float | None = None
+    #: seconds the caller needs after training, inside the same budget (``run``: the
+    #: explanations, fairness, registry and report): the planner holds them back too
+    after_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         if self.time_budget is not None and self.time_budget <= 0:
             raise ConfigError("the time budget must be a positive number of seconds")
+        if not (math.isfinite(self.after_seconds) and self.after_seconds >= 0):
+            raise ConfigError("after_seconds must be zero or a positive number of seconds")
         if self.max_trials is not None and self.max_trials < 0:
             raise ConfigError("--max-trials must be zero or a positive whole number")
         if self.families is not None:
@@ -306,6 +311,8 @@ class TrainState:
     #: the decision threshold the bundle predicts at, and how it was chosen
     cut: float | None = None
     cut_source: str | None = None
+    #: the planner's reservations: seconds held back from the search for each later step
+    plan: dict[str, float] = field(default_factory=dict)
 
     @property
     def n_test(self) -> int:
@@ -576,20 +583,44 @@ def _near_perfect(
             )
 
 
-def _reserve_after(state: TrainState) -> float:
-    """Seconds the steps after the search need: clean the holdout through the bundle,
-    bootstrap the metrics, write."""
+def evaluation_seconds(task: str, n_test: int, n_classes: int, n_boot: int) -> float:
+    """Seconds the holdout metrics and paired tests will take: the least of three timed
+    estimates (one scheduler hiccup during an estimate's short timing runs once made it 30
+    times the others, and a budget of 60 s was refused as too small), and never less than a
+    per-replicate floor."""
     from apprentice.evaluate.metrics import estimate_seconds
 
+    timed = min(estimate_seconds(task, n_test, n_classes, n_boot=n_boot) for _ in range(3))
+    n_metric = 7 if task == "binary" else 4 if task != "regression" else 3
+    return max(1.5 * timed, n_test * n_boot * n_metric * 5e-8)
+
+
+def _reserve_after(state: TrainState) -> float:
+    """Seconds the steps after the search need, each planned (:attr:`TrainState.plan`, logged):
+    write and load the bundle, clean the holdout through it (twice: the evaluation and the
+    profile), bootstrap the metrics and paired tests, profile the training features, the
+    profile's importance (it sizes itself to its share: :func:`contribution_rows`), and what
+    the caller does afterwards (``after_seconds``). The refit and the holdout predictions are
+    reserved by the search itself from the fit and predict times it measures."""
     assert state.holdout is not None
-    info, n_test, n_boot = state.info, state.n_test, state.options.n_boot
-    clean_per_row = state.timings["clean_s"] / max(len(state.holdout.train_idx), 1)
-    n_metric = 7 if info.task == "binary" else 4 if info.task != "regression" else 3
-    bootstrap = max(
-        1.5 * estimate_seconds(info.task, n_test, info.n_classes, n_boot=n_boot),
-        n_test * n_boot * n_metric * 5e-8,
+    opts, info, n_test = state.options, state.info, state.n_test
+    n_train, columns = len(state.holdout.train_idx), max(len(state.feature_cols), 1)
+    clean_per_row = state.timings["clean_s"] / max(n_train, 1)
+    budget = opts.time_budget or 60.0
+    state.plan = {
+        "bundle_s": 0.5 + 2e-6 * n_train * columns,
+        "clean_holdout_s": 2 * n_test * clean_per_row,
+        "metrics_s": evaluation_seconds(info.task, n_test, info.n_classes, opts.n_boot),
+        "profile_s": 0.3 + 1e-6 * n_train * columns,
+        "importance_s": min(0.03 * budget, 3.0) if n_test else 0.0,
+        "after_training_s": opts.after_seconds,
+    }
+    logger.info(
+        "time plan: %.1f s held back from the search for %s",
+        sum(state.plan.values()),
+        ", ".join(f"{k[:-2]} {v:.1f} s" for k, v in state.plan.items()),
     )
-    return 1.5 + n_test * 2 * clean_per_row + bootstrap
+    return sum(state.plan.values())
 
 
 def search_models(state: TrainState) -> None:
@@ -600,10 +631,7 @@ def search_models(state: TrainState) -> None:
     opts, holdout = state.options, state.holdout
     assert holdout is not None
     reserve_after = _reserve_after(state)
-    rows = len(holdout.train_idx)
-    _check_budget(
-        state.clock, rows=rows, features=len(state.feature_cols), reserve_after=reserve_after
-    )
+    _check_budget(state, reserve_after=reserve_after)
     result = search(
         state.typed_train[state.feature_cols],
         state.info.y[holdout.train_idx],
@@ -782,16 +810,64 @@ def attach_profile_step(state: TrainState) -> None:
     from apprentice.bundle.profile import attach_profile, build_profile
 
     assert state.bundle is not None and state.out_path is not None and state.holdout is not None
+    holdout = _raw_holdout(state)
+    rows = PROFILE_IMPORTANCE_ROWS
+    deadline = state.clock.deadline
+    if deadline is not None:
+        # the importance gets what is left to the end of training less the rest of the
+        # profile, at least its planned share; it sizes itself by timing a few rows
+        rest = state.plan.get("profile_s", 0.0) + state.plan.get("clean_holdout_s", 0.0) / 2
+        left = deadline - state.options.after_seconds - time.monotonic() - rest
+        seconds = max(left, state.plan.get("importance_s", 0.0))
+        rows = contribution_rows(
+            state.bundle.contributions,
+            holdout.drop(columns=[state.options.target]),
+            seconds=seconds,
+            most=rows,
+        )
+        logger.info("profile: importance on %d rows (%.1f s for it)", rows, seconds)
     try:
         profile = build_profile(
             state.bundle,
-            _raw_holdout(state),
+            holdout,
             train_features=state.typed_train[state.feature_cols],
             seed=state.options.seed,
+            importance_rows=rows,
         )
         attach_profile(state.out_path, profile, bundle=state.bundle)
     except (ValueError, TypeError, ApprenticeError) as exc:
         state.warnings.append(f"no reference profile for monitoring ({type(exc).__name__})")
+
+
+#: reference rows the monitoring profile's feature importance is computed on, at most
+PROFILE_IMPORTANCE_ROWS = 1000
+
+
+def contribution_rows(
+    explain: Callable[[pd.DataFrame], object],
+    frame: pd.DataFrame,
+    *,
+    seconds: float,
+    most: int,
+    least: int = 20,
+) -> int:
+    """How many of ``frame``'s rows ``explain`` (e.g. ``bundle.contributions``) can process
+    in ``seconds``, at most ``most``: timed on a few rows first, because the cost per row
+    grows with the model (an ensemble of thousands of deep trees took 90 ms a row, a linear
+    model a few microseconds). At least ``least`` rows when they take under a second; ``0``
+    when the model cannot be explained at all."""
+    n = min(len(frame), most)
+    probe = min(n, 8)
+    if probe == 0:
+        return 0
+    begun = time.perf_counter()
+    try:
+        explain(frame.iloc[:probe].reset_index(drop=True))
+    except (ApprenticeError, ValueError, TypeError):
+        return 0
+    per_row = max((time.perf_counter() - begun) / probe, 1e-6)
+    floor = least if per_row * least <= 1.0 else probe
+    return min(n, max(int(max(seconds, 0.0) / per_row), floor))
 
 
 #: the steps of a training, in order, with the name their seconds are recorded under
@@ -911,6 +987,7 @@ def train(
     fold_runner: FoldRunner | None = None,
     started: float | None = None,
     threshold: float | None = None,
+    after_seconds: float = 0.0,
 ) -> TrainResult:
     """Train and evaluate a model for ``target`` and write its bundle.
 
@@ -927,6 +1004,8 @@ def train(
     from there, so reading and cleaning done before this call are inside it.
     ``threshold`` sets a binary model's decision threshold (default: tuned on out-of-fold
     predictions); the bundle predicts at it and every label metric is computed at it.
+    ``after_seconds``: what the caller will do after this call inside the same budget (the
+    search holds it back, like the evaluation and profile that follow it here).
 
     The budget always holds one real learner besides the constant baseline; when even that
     cannot fit, :class:`~apprentice.errors.BudgetError` names the budget needed and nothing
@@ -951,6 +1030,7 @@ def train(
         fast_predict=fast_predict,
         n_boot=n_boot,
         threshold=threshold,
+        after_seconds=after_seconds,
     )
     return train_with(data, options, progress=progress, fold_runner=fold_runner, started=started)
 
@@ -1031,25 +1111,110 @@ def cap_rows(
 
 #: seconds per training cell (rows x feature columns) of one linear fit, generously (one core)
 _LINEAR_CELL_SECONDS = 2e-6
+#: rows the cheapest real learner is timed on when the budget is tight
+FLOOR_PROBE_ROWS = 2000
 
 
 def floor_seconds(rows: int, features: int) -> float:
-    """A generous estimate of the one real learner the plan guarantees (the linear model)
-    at its smallest: one cross-validation fold, its refit and its feature pipelines (the
-    search keeps the folds that fit)."""
+    """A generous first estimate of the one real learner the plan guarantees (the linear
+    model) at its smallest: one cross-validation fold, its refit and its feature pipelines.
+    When the budget is tight, :func:`measured_floor_seconds` replaces it."""
     return 1.0 + 3 * rows * max(features, 1) * _LINEAR_CELL_SECONDS
 
 
-def _check_budget(clock: Clock, *, rows: int, features: int, reserve_after: float) -> None:
-    """Refuse to start a search that cannot fit one real learner besides the baseline."""
+def measured_floor_seconds(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    *,
+    task: str,
+    n_classes: int,
+    kinds: dict[str, str],
+    seed: int,
+    n_threads: int,
+) -> float | None:
+    """The cost of the cheapest real learner the search guarantees (the linear model) on all
+    of ``X``: its feature pipeline and fit timed on a random part of the rows, scaled to the
+    rows, twice (one cross-validation fold and the refit). ``None`` when the timing fit fails
+    (the first estimate stands then)."""
+    from apprentice.learn.features import FeaturePipeline
+    from apprentice.learn.models import fit_model, portfolio
+
+    rows = len(X)
+    if rows == 0:
+        return None
+    config = next(c for c in portfolio(task, rows, n_classes) if c.family == "linear")
+    probe = min(rows, FLOOR_PROBE_ROWS)
+    chosen = np.sort(np.random.default_rng(seed).permutation(rows)[:probe])
+    target_type = {"binary": "binary", "multiclass": "multiclass"}.get(task, "continuous")
+    begun = time.perf_counter()
+    try:
+        pipe = FeaturePipeline(
+            view=config.view, kinds=kinds, target_type=target_type, random_state=seed
+        )
+        matrix = pipe.fit_transform(X.iloc[chosen], y[chosen])
+        fit_model(
+            config,
+            task=task,
+            n_classes=n_classes,
+            X=matrix,
+            y=y[chosen],
+            categorical=list(pipe.categorical_indices_),
+            n_threads=n_threads,
+            seed=seed,
+        )
+    except (ValueError, TypeError, ApprenticeError) as exc:
+        logger.info("the cheapest learner could not be timed (%s)", type(exc).__name__)
+        return None
+    seconds = time.perf_counter() - begun
+    return 0.2 + 2 * seconds * rows / probe
+
+
+def _check_budget(state: TrainState, *, reserve_after: float) -> None:
+    """Refuse to start a search that cannot fit one real learner besides the baseline.
+
+    The learner's cost is first estimated generously; only when that estimate does not fit
+    comfortably is the learner timed on the data (:func:`measured_floor_seconds`), so that a
+    budget that fits it is never refused."""
+    from apprentice.learn.search import available_threads
+
+    clock = state.clock
     if clock.budget is None:
         return
+    assert state.holdout is not None
+    rows, features = len(state.holdout.train_idx), len(state.feature_cols)
+    floor = floor_seconds(rows, features)
+    if clock.remaining() >= 2 * (floor + reserve_after):
+        state.plan["floor_s"] = floor
+        return
+    measured = measured_floor_seconds(
+        state.typed_train[state.feature_cols],
+        state.info.y[state.holdout.train_idx],
+        task=state.info.task,
+        n_classes=state.info.n_classes,
+        kinds=state.kinds,
+        seed=state.options.seed,
+        n_threads=available_threads(state.options.n_jobs),
+    )
+    floor = floor if measured is None else measured
+    state.plan["floor_s"] = floor
+    needed = floor + reserve_after
+    logger.info(
+        "tight budget: %.1f s left, the cheapest learner needs %.1f s (%s) and the steps "
+        "after the search %.1f s",
+        clock.remaining(),
+        floor,
+        "timed" if measured is not None else "estimated",
+        reserve_after,
+    )
+    if clock.remaining() >= needed:
+        return
+    _refuse(clock, needed, rows, features)
+
+
+def _refuse(clock: Clock, needed: float, rows: int, features: int) -> None:
     from apprentice.errors import BudgetError
     from apprentice.learn.search import minimum_budget
 
-    needed = floor_seconds(rows, features) + reserve_after
-    if clock.remaining() >= needed:
-        return
     minimum = minimum_budget(clock.elapsed() + needed)
     raise BudgetError(
         f"the time budget of {clock.budget:g} s cannot fit one real learner: reading, cleaning "
