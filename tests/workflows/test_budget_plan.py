@@ -73,7 +73,7 @@ def test_a_budget_the_timed_learner_fits_is_never_refused(
 def test_a_budget_the_timed_learner_cannot_fit_names_the_minimum_and_writes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(train_module, "measured_floor_seconds", lambda X, y, **_: 50.0)
+    monkeypatch.setattr(train_module, "measured_floor_seconds", lambda X, y, **_: 5000.0)
     monkeypatch.setattr(train_module, "floor_seconds", lambda rows, features: 30.0)
     out = tmp_path / "b"
     with pytest.raises(BudgetError) as caught:
@@ -88,11 +88,37 @@ def test_a_budget_the_timed_learner_cannot_fit_names_the_minimum_and_writes_noth
             n_boot=100,
         )
     message = str(caught.value)
-    # the minimum covers what was spent, the timed learner's 50 s and the steps after it
-    assert caught.value.minimum >= 55 and caught.value.minimum % 5 == 0
+    # the minimum covers what was spent, the timed learner's 5000 s and the steps after it
+    assert caught.value.minimum >= 5005 and caught.value.minimum % 5 == 0
     assert f"--time-budget {caught.value.minimum} or more" in message
     assert "nothing was written" in message
     assert not out.exists()
+
+
+def test_when_part_of_the_rows_fits_the_search_trains_on_that_part_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # all 2,250 training rows would take 120 s; about 90 s are left: a part of them fits
+    monkeypatch.setattr(train_module, "measured_floor_seconds", lambda X, y, **_: 120.0)
+    monkeypatch.setattr(train_module, "floor_seconds", lambda rows, features: 60.0)
+    result = train(
+        _wide(),
+        target="y",
+        out=tmp_path / "b",
+        time_budget=100,
+        max_trials=0,
+        families=("linear",),
+        n_jobs=1,
+        n_boot=100,
+    )
+    sampled = [r for r in result.ledger if r.get("action") == "sample_rows"]
+    assert len(sampled) == 1 and sampled[0]["train_rows_available"] == 2250
+    kept = sampled[0]["train_rows"]
+    assert 1000 <= kept < 2250
+    assert result.bundle.manifest["split"]["train_rows"] == kept
+    assert result.bundle.manifest["split"]["holdout_rows"] == 750  # the holdout stays whole
+    assert any(f"a random {kept:,} of them" in w for w in result.warnings)
+    assert result.champion == "linear" and not result.constant
 
 
 def test_the_cheapest_learner_is_timed_on_the_rows_it_will_fit() -> None:
@@ -216,8 +242,9 @@ def test_run_cleans_the_part_of_a_huge_table_that_training_uses() -> None:
     raw = ReadResult(table=table, source="dataframe", format="dataframe")
     part = _budget_part(raw, 15, seed=0)
     expected = sample_positions(rows, budget=15, columns=10, seed=0)
-    assert len(part.table) == len(expected) < rows
-    assert part.table["c0"].tolist() == table["c0"].iloc[expected].tolist()  # the same rows
+    assert 20_000 <= len(part.table) <= len(expected) < rows
+    drawn = part.table["c0"].astype(int).to_numpy()
+    assert set(drawn) <= set(expected) and np.all(np.diff(drawn) > 0)  # rows training uses
     assert len(raw.table) == rows  # the table as read is untouched
     assert _budget_part(raw, None, seed=0) is raw
     small = ReadResult(table=table.iloc[:1000], source="dataframe", format="dataframe")

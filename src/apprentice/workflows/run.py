@@ -708,20 +708,25 @@ def run(
 
 
 def _budget_part(raw: ReadResult, budget: float | None, seed: int) -> ReadResult:
-    """``raw``, or the random part of a table far larger than ``budget`` can use (the rows
-    training draws from: :func:`~apprentice.workflows.train.sample_positions`): cleaning and
-    guarding every row of ten million would spend the budget before training starts, and
-    the types, PII findings and task they decide are the same on the part."""
+    """``raw``, or a random part of a table far larger than ``budget`` can use (see
+    :func:`~apprentice.workflows.train.sample_positions`): cleaning and guarding every row of
+    ten million would spend the budget before training starts, and the types, PII findings
+    and task they decide are the same on a part. The part is drawn from the rows training
+    draws from, as many as half the budget's cells (at least 20,000 rows)."""
     if budget is None:
         return raw
     import dataclasses
 
-    from apprentice.workflows.train import sample_positions
+    from apprentice.workflows.train import CELLS_PER_BUDGET_SECOND, sample_positions
 
     table = raw.table
-    positions = sample_positions(len(table), budget=budget, columns=len(table.columns), seed=seed)
+    columns = max(len(table.columns), 1)
+    positions = sample_positions(len(table), budget=budget, columns=columns, seed=seed)
     if len(positions) == len(table):
         return raw
+    most = max(20_000, int(budget * CELLS_PER_BUDGET_SECOND / (2 * columns)))
+    if len(positions) > most:
+        positions = np.sort(np.random.default_rng(seed).permutation(positions)[:most])
     logger.info("clean and guard on a random %d of %d rows", len(positions), len(table))
     return dataclasses.replace(raw, table=table.iloc[positions].reset_index(drop=True))
 

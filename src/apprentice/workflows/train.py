@@ -1056,6 +1056,11 @@ def train_with(
     return _finish(run_steps(state))
 
 
+#: the most holdout rows a budgeted training evaluates on
+HOLDOUT_CAP = 25_000
+#: the fewest training rows a budget too tight for all of them may train on instead
+MIN_SUBSAMPLE_ROWS = 1_000
+
 #: cells (rows x columns) the budget affords per second: reading and cleaning them must leave
 #: most of the budget to the search (about 250,000 cells/s are cleaned on an idle core)
 CELLS_PER_BUDGET_SECOND = 25_000
@@ -1064,7 +1069,9 @@ CELLS_PER_BUDGET_SECOND = 25_000
 def row_caps(budget: float, columns: int) -> tuple[int, int]:
     """The most training and holdout rows a budget can clean, search and evaluate."""
     cap_train = max(10_000, int(budget * CELLS_PER_BUDGET_SECOND / max(columns, 1)))
-    return cap_train, max(5_000, cap_train // 3)
+    # the holdout's metrics are bootstrapped and every holdout row goes through the bundle
+    # (twice): beyond 25,000 rows the intervals hardly narrow and the cost keeps growing
+    return cap_train, max(5_000, min(cap_train // 3, HOLDOUT_CAP))
 
 
 def sample_positions(rows: int, *, budget: float, columns: int, seed: int) -> np.ndarray:
@@ -1133,9 +1140,10 @@ def measured_floor_seconds(
     n_threads: int,
 ) -> float | None:
     """The cost of the cheapest real learner the search guarantees (the linear model) on all
-    of ``X``: its feature pipeline and fit timed on a random part of the rows, scaled to the
-    rows, twice (one cross-validation fold and the refit). ``None`` when the timing fit fails
-    (the first estimate stands then)."""
+    of ``X``: its feature pipeline and fit timed on two random parts of the rows (a quarter
+    of :data:`FLOOR_PROBE_ROWS`, then all of them: a fixed cost and a cost per row), scaled
+    to the rows, twice (one cross-validation fold and the refit). ``None`` when the timing
+    fit fails (the first estimate stands then)."""
     from apprentice.learn.features import FeaturePipeline
     from apprentice.learn.models import fit_model, portfolio
 
@@ -1143,11 +1151,12 @@ def measured_floor_seconds(
     if rows == 0:
         return None
     config = next(c for c in portfolio(task, rows, n_classes) if c.family == "linear")
-    probe = min(rows, FLOOR_PROBE_ROWS)
-    chosen = np.sort(np.random.default_rng(seed).permutation(rows)[:probe])
+    order = np.random.default_rng(seed).permutation(rows)
     target_type = {"binary": "binary", "multiclass": "multiclass"}.get(task, "continuous")
-    begun = time.perf_counter()
-    try:
+
+    def timed(n: int) -> float:
+        chosen = np.sort(order[:n])
+        begun = time.perf_counter()
         pipe = FeaturePipeline(
             view=config.view, kinds=kinds, target_type=target_type, random_state=seed
         )
@@ -1162,11 +1171,18 @@ def measured_floor_seconds(
             n_threads=n_threads,
             seed=seed,
         )
+        return time.perf_counter() - begun
+
+    large = min(rows, FLOOR_PROBE_ROWS)
+    small = max(large // 4, 1)
+    try:
+        first, second = timed(small), timed(large)
     except (ValueError, TypeError, ApprenticeError) as exc:
         logger.info("the cheapest learner could not be timed (%s)", type(exc).__name__)
         return None
-    seconds = time.perf_counter() - begun
-    return 0.2 + 2 * seconds * rows / probe
+    per_row = max(second - first, 0.0) / max(large - small, 1)
+    one_fit = max(second, second + per_row * (rows - large))
+    return 0.2 + 2 * one_fit
 
 
 def _check_budget(state: TrainState, *, reserve_after: float) -> None:
@@ -1208,7 +1224,41 @@ def _check_budget(state: TrainState, *, reserve_after: float) -> None:
     )
     if clock.remaining() >= needed:
         return
+    # fewer training rows, when a part of them fits (with a margin: the fixed costs do not
+    # shrink with the rows)
+    keep = int(rows * (clock.remaining() - reserve_after) / floor * 0.8)
+    if min(rows, MIN_SUBSAMPLE_ROWS) <= keep < rows:
+        _subsample_training(state, keep)
+        state.plan["floor_s"] = floor * keep / rows
+        return
     _refuse(clock, needed, rows, features)
+
+
+def _subsample_training(state: TrainState, keep: int) -> None:
+    """Train on a random ``keep`` of the training rows (the holdout stays whole): the time
+    left cannot fit the cheapest learner on all of them."""
+    assert state.holdout is not None
+    holdout = state.holdout
+    available = len(holdout.train_idx)
+    chosen = np.sort(np.random.default_rng(state.options.seed).permutation(available)[:keep])
+    holdout.train_idx = holdout.train_idx[chosen]
+    state.typed_train = state.typed_train.iloc[chosen].reset_index(drop=True)
+    reason = (
+        f"the time left of the {state.options.time_budget:g} s budget cannot fit a linear "
+        f"model on all {available:,} training rows: the search trains on a random {keep:,} "
+        "of them; give a larger --time-budget to train on every row"
+    )
+    logger.info(reason)
+    state.warnings.append(reason)
+    state.ledger.append(
+        {
+            "stage": "train",
+            "action": "sample_rows",
+            "train_rows": keep,
+            "train_rows_available": available,
+            "reason": reason,
+        }
+    )
 
 
 def _refuse(clock: Clock, needed: float, rows: int, features: int) -> None:
