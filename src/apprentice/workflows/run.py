@@ -565,6 +565,7 @@ class _Stage:
 
     def done(self, summary: str = "") -> None:
         seconds = time.monotonic() - self.started
+        logger.info("run stage %s done in %.3f s", self.name, seconds)
         self.timings[f"{self.name}_s"] = round(seconds, 3)
         self.observer.stage_finished(self.name, seconds, summary)
 
@@ -577,6 +578,7 @@ class _Stage:
         self.observer.stage_started(name)
         summary = work()
         seconds = time.monotonic() - begun
+        logger.info("run stage %s done in %.3f s", name, seconds)
         self.timings[f"{name}_s"] = round(seconds, 3)
         self.observer.stage_finished(name, seconds, summary)
 

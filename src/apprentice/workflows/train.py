@@ -8,6 +8,25 @@ split from the raw rows first; the cleaning recipe, the guards and the search on
 the training part. The champion's holdout numbers come from the written bundle itself (raw
 holdout rows through ``bundle.predict_proba``), so they describe exactly the artifact that
 ships. ``apprentice.train`` and ``apprentice.bundle.train`` are this module's :func:`train`.
+
+The time budget counts from the command's start (:class:`~apprentice.learn.search.Clock`)
+and is planned, each part logged:
+
+* reading: a table far larger than the budget can use is sampled before any parsing
+  (:func:`sample_positions`), the split keeps at most :func:`row_caps` rows;
+* before the search, :func:`_reserve_after` holds back, by name (:attr:`TrainState.plan`),
+  what the steps after it need: writing the bundle, the holdout through it, the bootstrap
+  (timed, :func:`evaluation_seconds`), the profile and its importance (which then sizes
+  itself to the time left: :func:`contribution_rows`), and the caller's own steps
+  (``after_seconds``: ``run``'s explanations, fairness, registry and report);
+* :func:`_check_budget`: one real learner must fit besides the constant baseline. Its cost is
+  estimated, and timed on the data when the estimate does not fit comfortably; when only a
+  part of the training rows fits, the search trains on that part (said so); when not even
+  that fits, :class:`~apprentice.errors.BudgetError` names the budget needed and nothing is
+  written;
+* the search (:func:`apprentice.learn.search.search`) adds the refit of the champion, the
+  baselines and the runner-up and the holdout predictions to the reserve from the fit and
+  predict times it measures, and starts no candidate whose estimated cost does not fit.
 """
 
 from __future__ import annotations
@@ -891,10 +910,10 @@ def run_steps(state: TrainState, steps: Sequence[tuple[str, Step]] = STEPS) -> T
     try:
         for name, step in steps:
             begun = time.monotonic()
-            logger.debug("train step %s starts", name)
+            logger.info("train step %s starts at %.1f s", name, state.clock.elapsed())
             step(state)
             state.timings[f"{name}_s"] = time.monotonic() - begun
-            logger.debug("train step %s done in %.3f s", name, state.timings[f"{name}_s"])
+            logger.info("train step %s done in %.3f s", name, state.timings[f"{name}_s"])
     except BaseException:
         if state.out_path is not None and not existed:
             shutil.rmtree(state.out_path, ignore_errors=True)
