@@ -249,6 +249,10 @@ def test_run_cleans_the_part_of_a_huge_table_that_training_uses() -> None:
     assert _budget_part(raw, None, seed=0) is raw
     small = ReadResult(table=table.iloc[:1000], source="dataframe", format="dataframe")
     assert _budget_part(small, 15, seed=0) is small
+    # not far too large, but more rows than 15 s can clean before training: a part of them
+    medium = ReadResult(table=table.iloc[:30_000], source="dataframe", format="dataframe")
+    assert len(_budget_part(medium, 15, seed=0).table) == 20_000
+    assert _budget_part(medium, 60, seed=0) is medium  # 60 s clean them all
 
 
 def test_run_with_a_budget_that_cannot_fit_registers_nothing(tmp_path: Path) -> None:

@@ -664,6 +664,13 @@ def run(
     cleaned = clean_file(part, target=target, settings=settings)
     sampled = "" if part is raw else f" (a random {len(part.table):,} rows)"
     stage.done(f"{len(cleaned.ledger.columns)} columns typed{sampled}; ledger written")
+    if time_budget is not None:
+        from apprentice.learn.search import Clock
+        from apprentice.workflows.train import check_time_left
+
+        # spent already: fail now, before the registry and the training are touched
+        rows, columns = len(part.table), len(part.table.columns)
+        check_time_left(Clock(time_budget, start=started), rows=rows, features=columns)
 
     # -- guard: the task must fit the model name; PII and schema are recorded
     stage.start("guard")
@@ -710,11 +717,12 @@ def run(
 
 
 def _budget_part(raw: ReadResult, budget: float | None, seed: int) -> ReadResult:
-    """``raw``, or a random part of a table far larger than ``budget`` can use (see
-    :func:`~apprentice.workflows.train.sample_positions`): cleaning and guarding every row of
-    ten million would spend the budget before training starts, and the types, PII findings
-    and task they decide are the same on a part. The part is drawn from the rows training
-    draws from, as many as half the budget's cells (at least 20,000 rows)."""
+    """``raw``, or a random part of a table larger than ``budget`` can clean before training
+    (half the cells it affords, at least 20,000 rows, drawn from the rows training draws
+    from: :func:`~apprentice.workflows.train.sample_positions`): cleaning and guarding every
+    row of ten million would spend the budget before training starts, and the types, PII
+    findings and task they decide are the same on a part (the ledger says it counted a
+    part). Training learns its own cleaning recipe on its training rows."""
     if budget is None:
         return raw
     import dataclasses
@@ -723,10 +731,10 @@ def _budget_part(raw: ReadResult, budget: float | None, seed: int) -> ReadResult
 
     table = raw.table
     columns = max(len(table.columns), 1)
-    positions = sample_positions(len(table), budget=budget, columns=columns, seed=seed)
-    if len(positions) == len(table):
-        return raw
     most = max(20_000, int(budget * CELLS_PER_BUDGET_SECOND / (2 * columns)))
+    if len(table) <= most:
+        return raw
+    positions = sample_positions(len(table), budget=budget, columns=columns, seed=seed)
     if len(positions) > most:
         positions = np.sort(np.random.default_rng(seed).permutation(positions)[:most])
     logger.info("clean and guard on a random %d of %d rows", len(positions), len(table))
@@ -843,6 +851,14 @@ def _run_in(
     timings["to_bundle_s"] = round(time.monotonic() - started, 3)
     ledger_doc = cleaned.ledger_dict()
     ledger_doc["training"] = result.ledger
+    if len(cleaned.table) < len(raw.table):
+        ledger_doc["sampled"] = {
+            "rows": len(cleaned.table),
+            "rows_available": len(raw.table),
+            "reason": f"the {budget:g} s budget cleaned and checked a random "
+            f"{len(cleaned.table):,} of the {len(raw.table):,} rows before training: the "
+            "counts above are of those rows; give a larger --time-budget to count every row",
+        }
     ledger_path.write_text(
         json.dumps(ledger_doc, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
     )

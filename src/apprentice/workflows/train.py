@@ -484,6 +484,11 @@ def _excluded(column: str, reason: str) -> dict[str, Any]:
 def fit_cleaning(state: TrainState) -> None:
     """The cleaning recipe, learned on the training rows only, applied to both parts."""
     assert state.holdout is not None
+    # a budget already spent (reading a large file on a busy machine) fails now, not after
+    # cleaning and guarding
+    check_time_left(
+        state.clock, rows=len(state.holdout.train_idx), features=len(state.features_raw.columns)
+    )
     raw_train = state.features_raw.iloc[state.holdout.train_idx].reset_index(drop=True)
     raw_test = state.features_raw.iloc[state.holdout.test_idx].reset_index(drop=True)
     state.typed_train, state.typed_test, state.recipe, records = _fit_cleaning(raw_train, raw_test)
@@ -1278,6 +1283,15 @@ def _subsample_training(state: TrainState, keep: int) -> None:
             "reason": reason,
         }
     )
+
+
+def check_time_left(clock: Clock, *, rows: int, features: int) -> None:
+    """Fail at once when the budget is already spent before training (the work so far was
+    not sampled down enough, or the machine is busy): the minimum names what was spent and
+    a first estimate of the cheapest learner with its evaluation."""
+    if clock.budget is None or clock.remaining() > 0:
+        return
+    _refuse(clock, floor_seconds(rows, features) + 2.0, rows, features)
 
 
 def _refuse(clock: Clock, needed: float, rows: int, features: int) -> None:
