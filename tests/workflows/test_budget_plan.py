@@ -267,3 +267,24 @@ def test_run_with_a_budget_that_cannot_fit_registers_nothing(tmp_path: Path) -> 
     tracker = Tracker(None, settings=settings)
     tracker.open()
     assert list_models(tracker) == []
+
+
+# -- the budget counts from the process's start -------------------------------------------------
+
+
+def test_the_command_clock_starts_with_the_process() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import time; time.sleep(1.0)\n"
+        "from apprentice.workflows.train import command_started\n"
+        "print(time.monotonic() - command_started())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert float(done.stdout) >= 0.9  # the second slept before the call counts
+    from apprentice.workflows.train import command_started
+
+    assert command_started() <= time.monotonic()

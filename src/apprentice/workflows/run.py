@@ -75,8 +75,9 @@ SENSITIVE_BANDS = 5
 #: exact tree SHAP costs about a millisecond a row for a tuned LightGBM model)
 EXPLAIN_ROWS = 1000
 logger = logging.getLogger(__name__)
-#: seconds held back after the explanations for the registry, the report and the record
-CLOSING_SECONDS = 1.5
+#: seconds held back after the explanations for the registry, the report, the record and
+#: closing the MLflow run
+CLOSING_SECONDS = 2.0
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
@@ -612,6 +613,7 @@ def run(
     observer: RunObserver | None = None,
     fold_runner: FoldRunner | None = None,
     threshold: float | None = None,
+    started: float | None = None,
 ) -> RunResult:
     """Read, clean, guard, train, evaluate, explain, assess fairness, register and report.
 
@@ -620,7 +622,9 @@ def run(
     ``<file stem>-<target>``). ``tracking_uri`` overrides ``MLFLOW_TRACKING_URI``; without
     either the workspace's SQLite store is used. ``track=False`` records nothing in MLflow.
     The training options are those of :func:`apprentice.train` (``fold_runner``: where the
-    search's folds are fitted, e.g. on Dask workers).
+    search's folds are fitted, e.g. on Dask workers). ``started`` (a ``time.monotonic()``
+    value, e.g. :func:`~apprentice.workflows.train.command_started`) is when the command
+    began: the budget counts from there (default: now).
     """
     from apprentice.track import Tracker, check_name
 
@@ -628,7 +632,7 @@ def run(
     observer = observer or RunObserver()
     timings: dict[str, float] = {}
     stage = _Stage(observer, timings)
-    started = time.monotonic()
+    started = time.monotonic() if started is None else min(started, time.monotonic())
     created_at = datetime.now(UTC).isoformat(timespec="seconds")
     sensitive = [s.strip() for s in sensitive if s and s.strip()]
     if len(set(sensitive)) != len(sensitive):

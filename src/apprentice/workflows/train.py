@@ -150,6 +150,23 @@ class TrainResult:
         return head + self.leaderboard.to_html(index=False)
 
 
+def command_started() -> float:
+    """When this process started, on the ``time.monotonic()`` clock (Linux: from
+    ``/proc/self/stat``; elsewhere: now): a command's budget counts from there, so the Python
+    start and the imports are inside it like everything else."""
+    now = time.monotonic()
+    try:
+        with open("/proc/self/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        ticks = int(fields[19])  # starttime: clock ticks after boot
+        import os
+
+        age = time.clock_gettime(time.CLOCK_BOOTTIME) - ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return now
+    return now - age if 0 <= age < 3600 else now
+
+
 def default_bundle_dir(source: str, target: str) -> Path:
     """Where a bundle goes when no --out is given: the workspace, by source, target and time."""
     from apprentice.config import get_settings
