@@ -112,6 +112,8 @@ class TrainResult:
     holdout_index: np.ndarray | None = field(default=None, repr=False)
     #: the bundle's output on those rows (probabilities or values), as evaluated
     holdout_output: np.ndarray | None = field(default=None, repr=False)
+    #: the target of those rows as evaluated (class indices or values)
+    holdout_y: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def champion(self) -> str:
@@ -1002,6 +1004,7 @@ def _finish(state: TrainState) -> TrainResult:
         holdout=state.holdout,
         holdout_index=state.holdout.positions,
         holdout_output=state.shipped,
+        holdout_y=state.info.y[state.holdout.test_idx],
     )
 
 
