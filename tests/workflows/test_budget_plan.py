@@ -288,3 +288,13 @@ def test_the_command_clock_starts_with_the_process() -> None:
     from apprentice.workflows.train import command_started
 
     assert command_started() <= time.monotonic()
+
+
+def test_a_busy_machine_stretches_the_planned_seconds_within_bounds() -> None:
+    from apprentice.learn.search import Clock
+    from apprentice.workflows.train import MAX_BUSY_FACTOR, busy_factor
+
+    # a command that has waited far longer than it computed: the machine is busy
+    assert busy_factor(Clock(60, start=time.monotonic() - 1e6)) == MAX_BUSY_FACTOR
+    assert busy_factor(Clock(60)) == 1.0  # a clock started now: nothing to say yet
+    assert busy_factor(Clock(None, start=time.monotonic() - 1e6)) == 1.0  # no budget

@@ -650,20 +650,39 @@ def _reserve_after(state: TrainState) -> float:
     n_train, columns = len(state.holdout.train_idx), max(len(state.feature_cols), 1)
     clean_per_row = state.timings["clean_s"] / max(n_train, 1)
     budget = opts.time_budget or 60.0
+    # the parts given in seconds of an idle core take longer on a busy machine; the timed
+    # parts (cleaning, bootstrap) already include it
+    slow = busy_factor(state.clock)
     state.plan = {
-        "bundle_s": 0.5 + 2e-6 * n_train * columns,
+        "bundle_s": (0.5 + 2e-6 * n_train * columns) * slow,
         "clean_holdout_s": 2 * n_test * clean_per_row,
         "metrics_s": evaluation_seconds(info.task, n_test, info.n_classes, opts.n_boot),
-        "profile_s": 0.3 + 1e-6 * n_train * columns,
+        "profile_s": (0.3 + 1e-6 * n_train * columns) * slow,
         "importance_s": min(0.03 * budget, 3.0) if n_test else 0.0,
-        "after_training_s": opts.after_seconds,
+        "after_training_s": opts.after_seconds * slow,
     }
     logger.info(
-        "time plan: %.1f s held back from the search for %s",
+        "time plan: %.1f s held back from the search for %s (machine %.1fx slower than idle)",
         sum(state.plan.values()),
         ", ".join(f"{k[:-2]} {v:.1f} s" for k, v in state.plan.items()),
+        slow,
     )
     return sum(state.plan.values())
+
+
+#: the most a busy machine stretches the planned seconds of an idle core
+MAX_BUSY_FACTOR = 4.0
+
+
+def busy_factor(clock: Clock) -> float:
+    """How much slower than an idle core this command has run so far: its wall time over the
+    CPU time this process used (1 on an idle core, 5 when it got a fifth of one), between 1
+    and :data:`MAX_BUSY_FACTOR`. The CPU time counts from the process's start, so a clock
+    started later (a library call) gives 1 or close to it."""
+    cpu = time.process_time()
+    if clock.budget is None or cpu <= 0.5:
+        return 1.0
+    return min(max(clock.elapsed() / cpu, 1.0), MAX_BUSY_FACTOR)
 
 
 def search_models(state: TrainState) -> None:
