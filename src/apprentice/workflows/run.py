@@ -708,7 +708,7 @@ def run(
                 "n_boot": n_boot,
                 "fold_runner": fold_runner,
                 "threshold": threshold,
-                "after_seconds": _after_training_seconds(time_budget, sensitive),
+                "after_seconds": _after_training_seconds(time_budget, sensitive, started=started),
             },
             tracker=tracker,
             make_report=report,
@@ -745,14 +745,22 @@ def _budget_part(raw: ReadResult, budget: float | None, seed: int) -> ReadResult
     return dataclasses.replace(raw, table=table.iloc[positions].reset_index(drop=True))
 
 
-def _after_training_seconds(budget: float | None, sensitive: Sequence[str]) -> float:
+def _after_training_seconds(
+    budget: float | None, sensitive: Sequence[str], *, started: float | None = None
+) -> float:
     """Seconds the run needs after training, inside the budget: the holdout analyses and the
-    explanations (which size themselves to what is left: :meth:`_Analyses.explain`), the
-    fairness report when asked for, the registry and the report."""
+    explanations (a share of the budget: they size themselves to what is left,
+    :meth:`_Analyses.explain`), the fairness report when asked for, and the registry, the
+    report and the record (seconds of an idle core, stretched by how busy the machine has
+    been since ``started``: :func:`~apprentice.workflows.train.busy_factor`)."""
     if budget is None:
         return 0.0
+    from apprentice.learn.search import Clock
+    from apprentice.workflows.train import busy_factor
+
+    slow = busy_factor(Clock(budget, start=started)) if started is not None else 1.0
     share = min(0.08 * budget, 6.0) + (min(0.05 * budget, 4.0) if sensitive else 0.0)
-    return CLOSING_SECONDS + 1.0 + share
+    return (CLOSING_SECONDS + 1.0) * slow + share
 
 
 def _guard(

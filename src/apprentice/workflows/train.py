@@ -651,7 +651,7 @@ def _reserve_after(state: TrainState) -> float:
     clean_per_row = state.timings["clean_s"] / max(n_train, 1)
     budget = opts.time_budget or 60.0
     # the parts given in seconds of an idle core take longer on a busy machine; the timed
-    # parts (cleaning, bootstrap) already include it
+    # parts (cleaning, bootstrap) already include it, the caller's its own
     slow = busy_factor(state.clock)
     state.plan = {
         "bundle_s": (0.5 + 2e-6 * n_train * columns) * slow,
@@ -659,7 +659,7 @@ def _reserve_after(state: TrainState) -> float:
         "metrics_s": evaluation_seconds(info.task, n_test, info.n_classes, opts.n_boot),
         "profile_s": (0.3 + 1e-6 * n_train * columns) * slow,
         "importance_s": min(0.03 * budget, 3.0) if n_test else 0.0,
-        "after_training_s": opts.after_seconds * slow,
+        "after_training_s": opts.after_seconds,
     }
     logger.info(
         "time plan: %.1f s held back from the search for %s (machine %.1fx slower than idle)",
