@@ -671,12 +671,12 @@ def _reserve_after(state: TrainState) -> float:
 
 
 #: the most a busy machine stretches the planned seconds of an idle core
-MAX_BUSY_FACTOR = 4.0
+MAX_BUSY_FACTOR = 2.5
 
 
 def busy_factor(clock: Clock) -> float:
     """How much slower than an idle core this command has run so far: its wall time over the
-    CPU time this process used (1 on an idle core, 5 when it got a fifth of one), between 1
+    CPU time this process used (1 on an idle core, 2 when it got half of one), between 1
     and :data:`MAX_BUSY_FACTOR`. The CPU time counts from the process's start, so a clock
     started later (a library call) gives 1 or close to it."""
     cpu = time.process_time()
