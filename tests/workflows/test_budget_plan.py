@@ -302,3 +302,27 @@ def test_a_busy_machine_stretches_the_planned_seconds_within_bounds() -> None:
     assert busy_factor(Clock(60, start=time.monotonic() - 1e6)) == MAX_BUSY_FACTOR
     assert busy_factor(Clock(60)) == 1.0  # a clock started now: nothing to say yet
     assert busy_factor(Clock(None, start=time.monotonic() - 1e6)) == 1.0  # no budget
+
+
+def test_a_run_whose_budget_is_spent_while_reading_stops_before_cleaning(tmp_path: Path) -> None:
+    settings = Settings(workspace=tmp_path / "ws", tracking_uri=None)
+    stages: list[str] = []
+
+    class Seen(run_module.RunObserver):
+        def stage_started(self, stage: str, *, budget: float | None = None) -> None:
+            stages.append(stage)
+
+    with pytest.raises(BudgetError, match="cannot fit one real learner") as caught:
+        run(
+            _wide(rows=400, columns=3),
+            target="y",
+            time_budget=5,
+            track=False,
+            settings=settings,
+            observer=Seen(),
+            started=time.monotonic() - 60,
+        )
+    assert stages == ["read"]  # nothing cleaned, trained or written
+    assert caught.value.minimum >= 65
+    runs = settings.workspace / "runs"
+    assert not runs.exists() or not any(runs.iterdir())

@@ -655,6 +655,7 @@ def run(
     data = fingerprint(raw, source if not isinstance(source, pd.DataFrame) else None)
     shape = f"{len(raw.table):,} rows, {len(raw.table.columns)} columns"
     stage.done(f"{shape}, {raw.rows_quarantined} quarantined")
+    _check_spent(time_budget, started, raw.table)
 
     name = name or default_name(source_text, target)
     check_name(name)
@@ -668,13 +669,7 @@ def run(
     cleaned = clean_file(part, target=target, settings=settings)
     sampled = "" if part is raw else f" (a random {len(part.table):,} rows)"
     stage.done(f"{len(cleaned.ledger.columns)} columns typed{sampled}; ledger written")
-    if time_budget is not None:
-        from apprentice.learn.search import Clock
-        from apprentice.workflows.train import check_time_left
-
-        # spent already: fail now, before the registry and the training are touched
-        rows, columns = len(part.table), len(part.table.columns)
-        check_time_left(Clock(time_budget, start=started), rows=rows, features=columns)
+    _check_spent(time_budget, started, part.table)
 
     # -- guard: the task must fit the model name; PII and schema are recorded
     stage.start("guard")
@@ -718,6 +713,18 @@ def run(
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+
+
+def _check_spent(budget: float | None, started: float, table: pd.DataFrame) -> None:
+    """A budget spent already (a large file on a busy machine) fails now, before the
+    registry and the training are touched (:class:`~apprentice.errors.BudgetError`)."""
+    if budget is None:
+        return
+    from apprentice.learn.search import Clock
+    from apprentice.workflows.train import check_time_left
+
+    clock = Clock(budget, start=started)
+    check_time_left(clock, rows=len(table), features=len(table.columns))
 
 
 def _budget_part(raw: ReadResult, budget: float | None, seed: int) -> ReadResult:

@@ -375,6 +375,7 @@ def check_inputs(state: TrainState) -> None:
     for name in list(opts.drop_columns) + list(opts.keep_columns):
         if name not in columns:
             raise ConfigError(f"column '{name}' is not in the table" + _suggest(name, columns))
+    check_time_left(state.clock, rows=len(raw), features=len(columns))
     # far more rows than the budget can use: a random part of them, before any parsing
     state.row_positions = np.arange(len(raw))
     if opts.time_budget is not None:
@@ -1330,6 +1331,7 @@ def check_time_left(clock: Clock, *, rows: int, features: int) -> None:
     a first estimate of the cheapest learner with its evaluation."""
     if clock.budget is None or clock.remaining() > 0:
         return
+    rows = min(rows, row_caps(clock.budget, features)[0])  # what training would use of them
     _refuse(clock, floor_seconds(rows, features) + 2.0, rows, features)
 
 
