@@ -1,24 +1,27 @@
 """Does the time budget hold end to end? ``train`` and ``run`` on every benchmark table.
 
-The contract (issue 14): from the command's start to the bundle written -- reading, cleaning,
-guards, search, refit, ensemble, holdout evaluation and profile included -- at most
-``1.05 x budget + 5 s``. Each command runs as a fresh ``apprentice`` process (Python start
-and imports count), in a fresh workspace, on every table of ``../shared/data/tables`` whose
-MANIFEST.json role is ``benchmark`` (its ``drop`` columns dropped), at each budget.
+The contract (issue 14): from the command's start to its end -- reading, cleaning, guards,
+search, refit, ensemble, holdout evaluation, profile and the bundle written, and for ``run``
+also the explanations, fairness, registry and report -- at most ``1.05 x budget + 5 s``.
+Each command runs as a fresh ``apprentice`` process (Python start and imports count), in a
+fresh workspace, on every table of ``../shared/data/tables`` whose MANIFEST.json role is
+``benchmark`` (its ``drop`` columns dropped), at each budget.
 
 - ``train``: the bundle is written just before the process ends: its wall time is measured.
-- ``run``: the process goes on after the bundle (explanations, fairness, MLflow, report);
-  the time to the bundle is the process's wall time less what the run record says came after
-  the bundle (``timings.total_s - timings.to_bundle_s``). Both are printed.
+- ``run``: the wall time of the whole command is what the contract bounds; the time to the
+  bundle (the wall time less what the run record says came after it, ``timings.total_s -
+  timings.to_bundle_s``) is printed too.
 
-Prints one row per (table, command, budget) and the worst ratio ``time / budget`` and worst
-``time / (1.05 x budget + 5)``; exit status 1 when any run broke the contract or failed.
-``--large`` adds ``flights_3m`` (3M rows). Timings depend on the machine's load: state it
-(the load average is printed) when quoting the figures.
+Prints a markdown table, one row per (table, command, budget), then the worst ratio
+``wall / budget`` and the worst ``wall / (1.05 x budget + 5)``; exit status 1 when any run
+broke the contract or failed. ``--large`` adds ``flights_10m``: 10 million rows drawn with
+replacement from ``flights_3m`` (a real table), written once to the git-ignored
+``benchmarks/_out/``. Timings depend on the machine's load: the load averages at the start
+and the end are printed; pin the measured commands to one core with ``taskset -c 1``.
 
-    .venv/bin/python benchmarks/budget.py                       # 15 s and 60 s, train and run
-    .venv/bin/python benchmarks/budget.py --budgets 15 --commands train --tables penguins
-    .venv/bin/python benchmarks/budget.py --large --budgets 60
+    taskset -c 1 python benchmarks/budget.py       # 15 s and 60 s, train and run
+    taskset -c 1 python benchmarks/budget.py --budgets 15 --commands train --tables penguins
+    taskset -c 1 python benchmarks/budget.py --large --tables none --budgets 15,60
 """
 
 from __future__ import annotations
@@ -35,7 +38,27 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLES = (ROOT / ".." / "shared" / "data" / "tables").resolve()
-LARGE = {"name": "flights_3m", "file": "flights_3m.parquet", "target": "delay", "drop": []}
+LARGE_ROWS = 10_000_000
+LARGE = {"name": "flights_10m", "target": "delay", "drop": []}
+OUT = ROOT / "benchmarks" / "_out"
+
+
+def large_table(data: Path, rows: int = LARGE_ROWS) -> Path:
+    """``flights_10m.parquet``: ``rows`` rows drawn with replacement (seed 0) from the real
+    ``flights_3m`` table, written once to the git-ignored ``benchmarks/_out/``."""
+    path = OUT / f"flights_{rows // 1_000_000}m.parquet"
+    if path.is_file():
+        return path
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    source = pq.read_table(data / "flights_3m.parquet")
+    picked = np.random.default_rng(0).integers(0, source.num_rows, size=rows)
+    OUT.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    pq.write_table(source.take(picked), partial, row_group_size=1_000_000)
+    partial.replace(path)
+    return path
 
 
 def benchmark_tables(data: Path) -> list[dict[str, Any]]:
@@ -78,12 +101,19 @@ def run_one(table: dict[str, Any], command: str, budget: float, workspace: Path)
     return row
 
 
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} / {five:.2f} / {fifteen:.2f} (1/5/15 min, {os.cpu_count()} CPUs)"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budgets", default="15,60", help="comma-separated seconds")
     parser.add_argument("--commands", default="train,run", help="train, run or both")
-    parser.add_argument("--tables", default="", help="comma-separated names (default: all)")
-    parser.add_argument("--large", action="store_true", help="add flights_3m (3M rows)")
+    parser.add_argument(
+        "--tables", default="", help="comma-separated names (default: all; 'none': no table)"
+    )
+    parser.add_argument("--large", action="store_true", help="add flights_10m (10M rows)")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
     parser.add_argument("--data", type=Path, default=TABLES, help="the tables' folder")
     args = parser.parse_args(argv)
@@ -94,13 +124,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.tables:
         wanted = {t.strip() for t in args.tables.split(",") if t.strip()}
         tables = [t for t in tables if t["name"] in wanted]
-    if args.large and (args.data / LARGE["file"]).is_file():
-        tables.append({**LARGE, "path": str(args.data / LARGE["file"])})
+    if args.large:
+        tables.append({**LARGE, "path": str(large_table(args.data))})
     budgets = [float(b) for b in args.budgets.split(",") if b.strip()]
     commands = [c.strip() for c in args.commands.split(",") if c.strip()]
-    print(f"load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)")
-    header = f"{'table':<22}{'cmd':<7}{'budget':>7}{'to bundle':>11}{'wall':>8}"
-    print(header + f"{'ratio':>7}{'limit':>8}  status / champion")
+    try:
+        cpus = sorted(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cpus = []
+    print(f"load average at start: {_load()}; this process may use CPUs {cpus}\n")
+    columns = ["table", "command", "budget s", "wall s", "to bundle s", "limit s", "wall / budget"]
+    print("| " + " | ".join([*columns, "status"]) + " |")
+    print("|---|---|---|---|---|---|---|---|")
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="apprentice-budget-") as folder:
         for budget in budgets:
@@ -110,27 +145,29 @@ def main(argv: list[str] | None = None) -> int:
                     workspace.mkdir()
                     row = run_one(table, command, budget, workspace)
                     row.update(table=table["name"], command=command, budget=budget)
-                    row["ratio"] = row["to_bundle_s"] / budget
-                    row["holds"] = row["to_bundle_s"] <= limit(budget)
+                    row["ratio"] = row["wall_s"] / budget
+                    row["holds"] = row["wall_s"] <= limit(budget)
                     rows.append(row)
+                    status = f"{row['status']} {row['champion']}".strip()
                     print(
-                        f"{table['name']:<22}{command:<7}{budget:>7g}{row['to_bundle_s']:>11.1f}"
-                        f"{row['wall_s']:>8.1f}{row['ratio']:>7.2f}{limit(budget):>8.1f}  "
-                        f"{row['status']} {row['champion']}" + ("" if row["holds"] else "  OVER"),
+                        f"| {table['name']} | {command} | {budget:g} | {row['wall_s']:.1f} | "
+                        f"{row['to_bundle_s']:.1f} | {limit(budget):.1f} | {row['ratio']:.2f} | "
+                        f"{status}{'' if row['holds'] else ' **OVER**'} |",
                         flush=True,
                     )
-    print(f"load average at end: {os.getloadavg()[0]:.2f}")
+    print(f"\nload average at end: {_load()}")
     if rows:
         worst = max(rows, key=lambda r: r["ratio"])
-        worst_limit = max(rows, key=lambda r: r["to_bundle_s"] / limit(r["budget"]))
+        worst_limit = max(rows, key=lambda r: r["wall_s"] / limit(r["budget"]))
         print(
-            f"worst ratio to bundle / budget: {worst['ratio']:.2f} ({worst['table']}, "
+            f"worst wall / budget: {worst['ratio']:.2f} ({worst['table']}, "
             f"{worst['command']}, {worst['budget']:g} s)"
         )
         print(
-            "worst time / (1.05 x budget + 5): "
-            f"{worst_limit['to_bundle_s'] / limit(worst_limit['budget']):.2f} "
-            f"({worst_limit['table']}, {worst_limit['command']}, {worst_limit['budget']:g} s)"
+            "worst wall / (1.05 x budget + 5): "
+            f"{worst_limit['wall_s'] / limit(worst_limit['budget']):.2f} "
+            f"({worst_limit['table']}, {worst_limit['command']}, {worst_limit['budget']:g} s); "
+            f"{sum(not r['holds'] for r in rows)} of {len(rows)} over the limit"
         )
     if args.json is not None:
         args.json.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")

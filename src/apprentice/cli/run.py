@@ -196,9 +196,13 @@ def run_command(
     budget = time_budget if time_budget is not None else (None if max_trials is not None else 60.0)
     show = not quiet and not json_out
     address = resolve_address(dask)
+    from apprentice.workflows.train import command_started
+
+    started = command_started()  # the budget counts from the process's start, imports included
     with connect(address) as client, StageBars(enabled=show, stages=STAGES) as bars:
         result = run(
             file,
+            started=started,
             target=target,
             sensitive=split_names(sensitive),
             name=name,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -74,7 +73,9 @@ def train_command(
     """Train honest baselines and a tuned model; evaluate on a holdout; write one bundle.
 
     Exits 3 when the model is the constant baseline (no learner beat it)."""
-    started = time.monotonic()  # the budget counts from here: reading and cleaning included
+    from apprentice.workflows.train import command_started
+
+    started = command_started()  # the budget counts from the process's start, imports included
     from apprentice.scale import connect, resolve_address
     from apprentice.workflows.train import train
 

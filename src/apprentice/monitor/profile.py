@@ -267,6 +267,7 @@ def build_profile(
     train_features: pd.DataFrame | None = None,
     importance: dict[str, float] | None = None,
     seed: int = 0,
+    importance_rows: int = 1000,
 ) -> dict[str, Any]:
     """The reference profile of ``bundle``.
 
@@ -275,6 +276,8 @@ def build_profile(
     typed training features (their distributions are the feature reference); the holdout's
     features are used when it is not given. ``importance``: feature -> weight for the drift
     score (uniform when not given, or the bundle manifest's ``importance`` when present).
+    ``importance_rows``: the reference rows the model's own importance is computed on when
+    not given (its cost per row grows with the model; 0: none computed).
     """
     task = bundle.task
     features = train_features
@@ -302,7 +305,9 @@ def build_profile(
             if c in raw_holdout.columns
         },
         "importance": _importance(
-            bundle, list(features.columns), importance or _model_importance(bundle, holdout)
+            bundle,
+            list(features.columns),
+            importance or _model_importance(bundle, holdout, importance_rows),
         ),
     }
     if bundle.target is not None and bundle.target in holdout.columns and len(holdout):
@@ -332,16 +337,18 @@ def build_profile(
     return profile
 
 
-def _model_importance(bundle: Any, holdout: pd.DataFrame) -> dict[str, float] | None:
-    """Mean absolute contribution per column on up to 1,000 reference rows (the bundle's own
-    explanation math); ``None`` when the model cannot be explained."""
-    if len(holdout) == 0:
+def _model_importance(
+    bundle: Any, holdout: pd.DataFrame, rows: int = 1000
+) -> dict[str, float] | None:
+    """Mean absolute contribution per column on up to ``rows`` reference rows (the bundle's
+    own explanation math); ``None`` when the model cannot be explained."""
+    if len(holdout) == 0 or rows <= 0:
         return None
     try:
         from apprentice.bundle.contrib import contributions
 
-        rows = holdout.drop(columns=[bundle.target], errors="ignore").iloc[:1000]
-        c = contributions(bundle, rows)
+        frame = holdout.drop(columns=[bundle.target], errors="ignore").iloc[:rows]
+        c = contributions(bundle, frame)
         values = np.abs(np.asarray(c.values, dtype=float)).mean(axis=0)
         return {str(name): float(v) for name, v in zip(c.columns, values, strict=True)}
     except Exception:  # importance only weights the drift score; uniform weights then

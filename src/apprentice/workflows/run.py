@@ -76,6 +76,10 @@ SENSITIVE_BANDS = 5
 #: holdout rows the global explanation uses (mean |SHAP| of 1,000 rows is a stable ranking;
 #: exact tree SHAP costs about a millisecond a row for a tuned LightGBM model)
 EXPLAIN_ROWS = 1000
+logger = logging.getLogger(__name__)
+#: seconds held back after the explanations for the registry, the report, the record and
+#: closing the MLflow run
+CLOSING_SECONDS = 2.0
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
@@ -610,6 +614,7 @@ class _Stage:
 
     def done(self, summary: str = "") -> None:
         seconds = time.monotonic() - self.started
+        logger.info("run stage %s done in %.3f s", self.name, seconds)
         self.timings[f"{self.name}_s"] = round(seconds, 3)
         self.observer.stage_finished(self.name, seconds, summary)
 
@@ -622,6 +627,7 @@ class _Stage:
         self.observer.stage_started(name)
         summary = work()
         seconds = time.monotonic() - begun
+        logger.info("run stage %s done in %.3f s", name, seconds)
         self.timings[f"{name}_s"] = round(seconds, 3)
         self.observer.stage_finished(name, seconds, summary)
 
@@ -656,6 +662,7 @@ def run(
     fold_runner: FoldRunner | None = None,
     threshold: float | None = None,
     holdout_rows: Sequence[int] | None = None,
+    started: float | None = None,
 ) -> RunResult:
     """Read, clean, guard, train, evaluate, explain, assess fairness, register and report.
 
@@ -664,7 +671,9 @@ def run(
     ``<file stem>-<target>``). ``tracking_uri`` overrides ``MLFLOW_TRACKING_URI``; without
     either the workspace's SQLite store is used. ``track=False`` records nothing in MLflow.
     The training options are those of :func:`apprentice.train` (``fold_runner``: where the
-    search's folds are fitted, e.g. on Dask workers).
+    search's folds are fitted, e.g. on Dask workers). ``started`` (a ``time.monotonic()``
+    value, e.g. :func:`~apprentice.workflows.train.command_started`) is when the command
+    began: the budget counts from there (default: now).
     """
     from apprentice.track import Tracker, check_name
 
@@ -672,7 +681,7 @@ def run(
     observer = observer or RunObserver()
     timings: dict[str, float] = {}
     stage = _Stage(observer, timings)
-    started = time.monotonic()
+    started = time.monotonic() if started is None else min(started, time.monotonic())
     created_at = datetime.now(UTC).isoformat(timespec="seconds")
     sensitive = [s.strip() for s in sensitive if s and s.strip()]
     if len(set(sensitive)) != len(sensitive):
@@ -695,20 +704,25 @@ def run(
     data = fingerprint(raw, source if not isinstance(source, pd.DataFrame) else None)
     shape = f"{len(raw.table):,} rows, {len(raw.table.columns)} columns"
     stage.done(f"{shape}, {raw.rows_quarantined} quarantined")
+    _check_spent(time_budget, started, raw.table)
 
     name = name or default_name(source_text, target)
     check_name(name)
 
-    # -- clean (the whole file, for the ledger, PII findings and the schema contract)
+    # -- clean (the whole file, for the ledger, PII findings and the schema contract; a table
+    # far larger than the budget can use: the random part of it that training draws from)
     stage.start("clean")
     from apprentice.workflows.clean import clean_file
 
-    cleaned = clean_file(raw, target=target, settings=settings)
-    stage.done(f"{len(cleaned.ledger.columns)} columns typed; ledger written")
+    part = _budget_part(raw, time_budget, seed)
+    cleaned = clean_file(part, target=target, settings=settings)
+    sampled = "" if part is raw else f" (a random {len(part.table):,} rows)"
+    stage.done(f"{len(cleaned.ledger.columns)} columns typed{sampled}; ledger written")
+    _check_spent(time_budget, started, part.table)
 
     # -- guard: the task must fit the model name; PII and schema are recorded
     stage.start("guard")
-    stage.done(_guard(raw, target=target, task=task, tracker=tracker, name=name, cleaned=cleaned))
+    stage.done(_guard(part, target=target, task=task, tracker=tracker, name=name, cleaned=cleaned))
 
     run_id, folder = _new_run_dir(runs_dir(settings), name)
     try:
@@ -739,6 +753,7 @@ def run(
                 "fold_runner": fold_runner,
                 "threshold": threshold,
                 "holdout_rows": holdout_rows,
+                "after_seconds": _after_training_seconds(time_budget, sensitive, started=started),
             },
             tracker=tracker,
             make_report=report,
@@ -748,6 +763,61 @@ def run(
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+
+
+def _check_spent(budget: float | None, started: float, table: pd.DataFrame) -> None:
+    """A budget spent already (a large file on a busy machine) fails now, before the
+    registry and the training are touched (:class:`~apprentice.errors.BudgetError`)."""
+    if budget is None:
+        return
+    from apprentice.learn.search import Clock
+    from apprentice.workflows.train import check_time_left
+
+    clock = Clock(budget, start=started)
+    check_time_left(clock, rows=len(table), features=len(table.columns))
+
+
+def _budget_part(raw: ReadResult, budget: float | None, seed: int) -> ReadResult:
+    """``raw``, or a random part of a table larger than ``budget`` can clean before training
+    (half the cells it affords, at least 20,000 rows, drawn from the rows training draws
+    from: :func:`~apprentice.workflows.train.sample_positions`): cleaning and guarding every
+    row of ten million would spend the budget before training starts, and the types, PII
+    findings and task they decide are the same on a part (the ledger says it counted a
+    part). Training learns its own cleaning recipe on its training rows."""
+    if budget is None:
+        return raw
+    import dataclasses
+
+    from apprentice.workflows.train import CELLS_PER_BUDGET_SECOND, sample_positions
+
+    table = raw.table
+    columns = max(len(table.columns), 1)
+    most = max(20_000, int(budget * CELLS_PER_BUDGET_SECOND / (2 * columns)))
+    if len(table) <= most:
+        return raw
+    positions = sample_positions(len(table), budget=budget, columns=columns, seed=seed)
+    if len(positions) > most:
+        positions = np.sort(np.random.default_rng(seed).permutation(positions)[:most])
+    logger.info("clean and guard on a random %d of %d rows", len(positions), len(table))
+    return dataclasses.replace(raw, table=table.iloc[positions].reset_index(drop=True))
+
+
+def _after_training_seconds(
+    budget: float | None, sensitive: Sequence[str], *, started: float | None = None
+) -> float:
+    """Seconds the run needs after training, inside the budget: the holdout analyses and the
+    explanations (a share of the budget: they size themselves to what is left,
+    :meth:`_Analyses.explain`), the fairness report when asked for, and the registry, the
+    report and the record (seconds of an idle core, stretched by how busy the machine has
+    been since ``started``: :func:`~apprentice.workflows.train.busy_factor`)."""
+    if budget is None:
+        return 0.0
+    from apprentice.learn.search import Clock
+    from apprentice.workflows.train import busy_factor
+
+    slow = busy_factor(Clock(budget, start=started)) if started is not None else 1.0
+    share = min(0.08 * budget, 6.0) + (min(0.05 * budget, 4.0) if sensitive else 0.0)
+    return (CLOSING_SECONDS + 1.0) * slow + share
 
 
 def _guard(
@@ -850,6 +920,14 @@ def _run_in(
     timings["to_bundle_s"] = round(time.monotonic() - started, 3)
     ledger_doc = cleaned.ledger_dict()
     ledger_doc["training"] = result.ledger
+    if len(cleaned.table) < len(raw.table):
+        ledger_doc["sampled"] = {
+            "rows": len(cleaned.table),
+            "rows_available": len(raw.table),
+            "reason": f"the {budget:g} s budget cleaned and checked a random "
+            f"{len(cleaned.table):,} of the {len(raw.table):,} rows before training: the "
+            "counts above are of those rows; give a larger --time-budget to count every row",
+        }
     ledger_path.write_text(
         json.dumps(ledger_doc, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
     )
@@ -897,9 +975,12 @@ def _run_in(
     record.sensitive_suggested = [
         c for c in suggest_sensitive(features.columns) if c not in sensitive and c != target
     ]
+    budget = train_options["time_budget"]
     analysis = _Analyses(
         record, bundle, features, y_holdout, pred, positions, raw.table, cleaned, sensitive, seed
     )
+    if budget is not None:
+        analysis.deadline = started + float(budget) - CLOSING_SECONDS
     logged = _metrics(record)  # known after training; the analyses add theirs later
     tracked = _analyse(stage, analysis, tracker, result, logged)
     record.save()
@@ -944,6 +1025,8 @@ class _Analyses:
     cleaned: Any
     sensitive: list[str]
     seed: int
+    #: when the explanations must be done (``time.monotonic()``; ``None``: no budget)
+    deadline: float | None = None
 
     def analyses(self) -> str:
         record, bundle, features = self.record, self.bundle, self.features
@@ -987,10 +1070,22 @@ class _Analyses:
             return "no importance: the constant baseline uses no feature"
         if len(self.positions):
             from apprentice.explain import explain_global
+            from apprentice.workflows.train import contribution_rows
 
+            rows = EXPLAIN_ROWS
+            if self.deadline is not None:
+                # the explanation's cost per row grows with the model: it gets the rows the
+                # time left affords, timed on a few
+                rows = contribution_rows(
+                    lambda f: explain_global(self.bundle, f, max_rows=len(f), seed=self.seed),
+                    self.features,
+                    seconds=self.deadline - time.monotonic(),
+                    most=EXPLAIN_ROWS,
+                )
+                logger.info("explain: %d holdout rows in the time left", rows)
             record.explain = _guarded(
                 lambda: explain_global(
-                    self.bundle, self.features, self.y, max_rows=EXPLAIN_ROWS, seed=self.seed
+                    self.bundle, self.features, self.y, max_rows=max(rows, 1), seed=self.seed
                 ).to_dict()
             )
         top = []
@@ -1063,6 +1158,11 @@ def _holdout(
     table: pd.DataFrame, result: TrainResult, options: Mapping[str, Any]
 ) -> tuple[np.ndarray, np.ndarray, Any]:
     given = getattr(result, "holdout_index", None)
+    evaluated = getattr(result, "holdout_y", None)
+    if given is not None and evaluated is not None and len(evaluated) == len(given):
+        # the targets training evaluated: no second pass over every row of the table (ten
+        # million rows took minutes)
+        return np.asarray(given, dtype=np.int64), np.asarray(evaluated), None
     if given is not None:
         from apprentice.learn.task import prepare_target
 

@@ -8,6 +8,25 @@ split from the raw rows first; the cleaning recipe, the guards and the search on
 the training part. The champion's holdout numbers come from the written bundle itself (raw
 holdout rows through ``bundle.predict_proba``), so they describe exactly the artifact that
 ships. ``apprentice.train`` and ``apprentice.bundle.train`` are this module's :func:`train`.
+
+The time budget counts from the command's start (:class:`~apprentice.learn.search.Clock`)
+and is planned, each part logged:
+
+* reading: a table far larger than the budget can use is sampled before any parsing
+  (:func:`sample_positions`), the split keeps at most :func:`row_caps` rows;
+* before the search, :func:`_reserve_after` holds back, by name (:attr:`TrainState.plan`),
+  what the steps after it need: writing the bundle, the holdout through it, the bootstrap
+  (timed, :func:`evaluation_seconds`), the profile and its importance (which then sizes
+  itself to the time left: :func:`contribution_rows`), and the caller's own steps
+  (``after_seconds``: ``run``'s explanations, fairness, registry and report);
+* :func:`_check_budget`: one real learner must fit besides the constant baseline. Its cost is
+  estimated, and timed on the data when the estimate does not fit comfortably; when only a
+  part of the training rows fits, the search trains on that part (said so); when not even
+  that fits, :class:`~apprentice.errors.BudgetError` names the budget needed and nothing is
+  written;
+* the search (:func:`apprentice.learn.search.search`) adds the refit of the champion, the
+  baselines and the runner-up and the holdout predictions to the reserve from the fit and
+  predict times it measures, and starts no candidate whose estimated cost does not fit.
 """
 
 from __future__ import annotations
@@ -93,6 +112,8 @@ class TrainResult:
     holdout_index: np.ndarray | None = field(default=None, repr=False)
     #: the bundle's output on those rows (probabilities or values), as evaluated
     holdout_output: np.ndarray | None = field(default=None, repr=False)
+    #: the target of those rows as evaluated (class indices or values)
+    holdout_y: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def champion(self) -> str:
@@ -129,6 +150,23 @@ class TrainResult:
             f"holdout: " + ", ".join(f"{k} {v}" for k, v in self.metrics.items()) + "</p>"
         )
         return head + self.leaderboard.to_html(index=False)
+
+
+def command_started() -> float:
+    """When this process started, on the ``time.monotonic()`` clock (Linux: from
+    ``/proc/self/stat``; elsewhere: now): a command's budget counts from there, so the Python
+    start and the imports are inside it like everything else."""
+    now = time.monotonic()
+    try:
+        with open("/proc/self/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        ticks = int(fields[19])  # starttime: clock ticks after boot
+        import os
+
+        age = time.clock_gettime(time.CLOCK_BOOTTIME) - ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return now
+    return now - age if 0 <= age < 3600 else now
 
 
 def default_bundle_dir(source: str, target: str) -> Path:
@@ -231,10 +269,15 @@ class TrainOptions:
     #: the holdout named by the caller: positions in the table as read (``retrain``: the newest
     #: labelled rows); ``split`` then only shapes the search's folds
     holdout_rows: tuple[int, ...] | None = None
+    #: seconds the caller needs after training, inside the same budget (``run``: the
+    #: explanations, fairness, registry and report): the planner holds them back too
+    after_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         if self.time_budget is not None and self.time_budget <= 0:
             raise ConfigError("the time budget must be a positive number of seconds")
+        if not (math.isfinite(self.after_seconds) and self.after_seconds >= 0):
+            raise ConfigError("after_seconds must be zero or a positive number of seconds")
         if self.max_trials is not None and self.max_trials < 0:
             raise ConfigError("--max-trials must be zero or a positive whole number")
         if self.families is not None:
@@ -316,6 +359,8 @@ class TrainState:
     #: the decision threshold the bundle predicts at, and how it was chosen
     cut: float | None = None
     cut_source: str | None = None
+    #: the planner's reservations: seconds held back from the search for each later step
+    plan: dict[str, float] = field(default_factory=dict)
 
     @property
     def n_test(self) -> int:
@@ -340,6 +385,7 @@ def check_inputs(state: TrainState) -> None:
     for name in list(opts.drop_columns) + list(opts.keep_columns):
         if name not in columns:
             raise ConfigError(f"column '{name}' is not in the table" + _suggest(name, columns))
+    check_time_left(state.clock, rows=len(raw), features=len(columns))
     # far more rows than the budget can use: a random part of them, before any parsing
     state.row_positions = np.arange(len(raw))
     if opts.time_budget is not None:
@@ -475,6 +521,11 @@ def _excluded(column: str, reason: str) -> dict[str, Any]:
 def fit_cleaning(state: TrainState) -> None:
     """The cleaning recipe, learned on the training rows only, applied to both parts."""
     assert state.holdout is not None
+    # a budget already spent (reading a large file on a busy machine) fails now, not after
+    # cleaning and guarding
+    check_time_left(
+        state.clock, rows=len(state.holdout.train_idx), features=len(state.features_raw.columns)
+    )
     raw_train = state.features_raw.iloc[state.holdout.train_idx].reset_index(drop=True)
     raw_test = state.features_raw.iloc[state.holdout.test_idx].reset_index(drop=True)
     state.typed_train, state.typed_test, state.recipe, records = _fit_cleaning(raw_train, raw_test)
@@ -652,20 +703,63 @@ def _review_leakage(
         state.warnings.append(f"possible target leak ({finding.severity}): {finding.message}")
 
 
-def _reserve_after(state: TrainState) -> float:
-    """Seconds the steps after the search need: clean the holdout through the bundle,
-    bootstrap the metrics, write."""
+def evaluation_seconds(task: str, n_test: int, n_classes: int, n_boot: int) -> float:
+    """Seconds the holdout metrics and paired tests will take: the least of three timed
+    estimates (one scheduler hiccup during an estimate's short timing runs once made it 30
+    times the others, and a budget of 60 s was refused as too small), and never less than a
+    per-replicate floor."""
     from apprentice.evaluate.metrics import estimate_seconds
 
+    timed = min(estimate_seconds(task, n_test, n_classes, n_boot=n_boot) for _ in range(3))
+    n_metric = 7 if task == "binary" else 4 if task != "regression" else 3
+    return max(1.5 * timed, n_test * n_boot * n_metric * 5e-8)
+
+
+def _reserve_after(state: TrainState) -> float:
+    """Seconds the steps after the search need, each planned (:attr:`TrainState.plan`, logged):
+    write and load the bundle, clean the holdout through it (twice: the evaluation and the
+    profile), bootstrap the metrics and paired tests, profile the training features, the
+    profile's importance (it sizes itself to its share: :func:`contribution_rows`), and what
+    the caller does afterwards (``after_seconds``). The refit and the holdout predictions are
+    reserved by the search itself from the fit and predict times it measures."""
     assert state.holdout is not None
-    info, n_test, n_boot = state.info, state.n_test, state.options.n_boot
-    clean_per_row = state.timings["clean_s"] / max(len(state.holdout.train_idx), 1)
-    n_metric = 7 if info.task == "binary" else 4 if info.task != "regression" else 3
-    bootstrap = max(
-        1.5 * estimate_seconds(info.task, n_test, info.n_classes, n_boot=n_boot),
-        n_test * n_boot * n_metric * 5e-8,
+    opts, info, n_test = state.options, state.info, state.n_test
+    n_train, columns = len(state.holdout.train_idx), max(len(state.feature_cols), 1)
+    clean_per_row = state.timings["clean_s"] / max(n_train, 1)
+    budget = opts.time_budget or 60.0
+    # the parts given in seconds of an idle core take longer on a busy machine; the timed
+    # parts (cleaning, bootstrap) already include it, the caller's its own
+    slow = busy_factor(state.clock)
+    state.plan = {
+        "bundle_s": (0.5 + 2e-6 * n_train * columns) * slow,
+        "clean_holdout_s": 2 * n_test * clean_per_row,
+        "metrics_s": evaluation_seconds(info.task, n_test, info.n_classes, opts.n_boot),
+        "profile_s": (0.3 + 1e-6 * n_train * columns) * slow,
+        "importance_s": min(0.03 * budget, 3.0) if n_test else 0.0,
+        "after_training_s": opts.after_seconds,
+    }
+    logger.info(
+        "time plan: %.1f s held back from the search for %s (machine %.1fx slower than idle)",
+        sum(state.plan.values()),
+        ", ".join(f"{k[:-2]} {v:.1f} s" for k, v in state.plan.items()),
+        slow,
     )
-    return 1.5 + n_test * 2 * clean_per_row + bootstrap
+    return sum(state.plan.values())
+
+
+#: the most a busy machine stretches the planned seconds of an idle core
+MAX_BUSY_FACTOR = 2.5
+
+
+def busy_factor(clock: Clock) -> float:
+    """How much slower than an idle core this command has run so far: its wall time over the
+    CPU time this process used (1 on an idle core, 2 when it got half of one), between 1
+    and :data:`MAX_BUSY_FACTOR`. The CPU time counts from the process's start, so a clock
+    started later (a library call) gives 1 or close to it."""
+    cpu = time.process_time()
+    if clock.budget is None or cpu <= 0.5:
+        return 1.0
+    return min(max(clock.elapsed() / cpu, 1.0), MAX_BUSY_FACTOR)
 
 
 def search_models(state: TrainState) -> None:
@@ -676,10 +770,7 @@ def search_models(state: TrainState) -> None:
     opts, holdout = state.options, state.holdout
     assert holdout is not None
     reserve_after = _reserve_after(state)
-    rows = len(holdout.train_idx)
-    _check_budget(
-        state.clock, rows=rows, features=len(state.feature_cols), reserve_after=reserve_after
-    )
+    _check_budget(state, reserve_after=reserve_after)
     result = search(
         state.typed_train[state.feature_cols],
         state.info.y[holdout.train_idx],
@@ -865,16 +956,64 @@ def attach_profile_step(state: TrainState) -> None:
     from apprentice.monitor.profile import attach_profile, build_profile
 
     assert state.bundle is not None and state.out_path is not None and state.holdout is not None
+    holdout = _raw_holdout(state)
+    rows = PROFILE_IMPORTANCE_ROWS
+    deadline = state.clock.deadline
+    if deadline is not None:
+        # the importance gets what is left to the end of training less the rest of the
+        # profile, at least its planned share; it sizes itself by timing a few rows
+        rest = state.plan.get("profile_s", 0.0) + state.plan.get("clean_holdout_s", 0.0) / 2
+        left = deadline - state.options.after_seconds - time.monotonic() - rest
+        seconds = max(left, state.plan.get("importance_s", 0.0))
+        rows = contribution_rows(
+            state.bundle.contributions,
+            holdout.drop(columns=[state.options.target]),
+            seconds=seconds,
+            most=rows,
+        )
+        logger.info("profile: importance on %d rows (%.1f s for it)", rows, seconds)
     try:
         profile = build_profile(
             state.bundle,
-            _raw_holdout(state),
+            holdout,
             train_features=state.typed_train[state.feature_cols],
             seed=state.options.seed,
+            importance_rows=rows,
         )
         attach_profile(state.out_path, profile, bundle=state.bundle)
     except (ValueError, TypeError, ApprenticeError) as exc:
         state.warnings.append(f"no reference profile for monitoring ({type(exc).__name__})")
+
+
+#: reference rows the monitoring profile's feature importance is computed on, at most
+PROFILE_IMPORTANCE_ROWS = 1000
+
+
+def contribution_rows(
+    explain: Callable[[pd.DataFrame], object],
+    frame: pd.DataFrame,
+    *,
+    seconds: float,
+    most: int,
+    least: int = 20,
+) -> int:
+    """How many of ``frame``'s rows ``explain`` (e.g. ``bundle.contributions``) can process
+    in ``seconds``, at most ``most``: timed on a few rows first, because the cost per row
+    grows with the model (an ensemble of thousands of deep trees took 90 ms a row, a linear
+    model a few microseconds). At least ``least`` rows when they take under a second; ``0``
+    when the model cannot be explained at all."""
+    n = min(len(frame), most)
+    probe = min(n, 8)
+    if probe == 0:
+        return 0
+    begun = time.perf_counter()
+    try:
+        explain(frame.iloc[:probe].reset_index(drop=True))
+    except (ApprenticeError, ValueError, TypeError):
+        return 0
+    per_row = max((time.perf_counter() - begun) / probe, 1e-6)
+    floor = least if per_row * least <= 1.0 else probe
+    return min(n, max(int(max(seconds, 0.0) / per_row), floor))
 
 
 #: the steps of a training, in order, with the name their seconds are recorded under
@@ -898,10 +1037,10 @@ def run_steps(state: TrainState, steps: Sequence[tuple[str, Step]] = STEPS) -> T
     try:
         for name, step in steps:
             begun = time.monotonic()
-            logger.debug("train step %s starts", name)
+            logger.info("train step %s starts at %.1f s", name, state.clock.elapsed())
             step(state)
             state.timings[f"{name}_s"] = time.monotonic() - begun
-            logger.debug("train step %s done in %.3f s", name, state.timings[f"{name}_s"])
+            logger.info("train step %s done in %.3f s", name, state.timings[f"{name}_s"])
     except BaseException:
         if state.out_path is not None and not existed:
             shutil.rmtree(state.out_path, ignore_errors=True)
@@ -968,6 +1107,7 @@ def _finish(state: TrainState) -> TrainResult:
         holdout=state.holdout,
         holdout_index=state.holdout.positions,
         holdout_output=state.shipped,
+        holdout_y=state.info.y[state.holdout.test_idx],
     )
 
 
@@ -995,6 +1135,7 @@ def train(
     started: float | None = None,
     threshold: float | None = None,
     holdout_rows: Sequence[int] | None = None,
+    after_seconds: float = 0.0,
 ) -> TrainResult:
     """Train and evaluate a model for ``target`` and write its bundle.
 
@@ -1013,6 +1154,8 @@ def train(
     predictions); the bundle predicts at it and every label metric is computed at it.
     ``holdout_rows`` (positions in the table as read) names the holdout instead of ``split``
     and ``test_size`` (``retrain`` holds out the newest labelled rows).
+    ``after_seconds``: what the caller will do after this call inside the same budget (the
+    search holds it back, like the evaluation and profile that follow it here).
 
     The budget always holds one real learner besides the constant baseline; when even that
     cannot fit, :class:`~apprentice.errors.BudgetError` names the budget needed and nothing
@@ -1038,6 +1181,7 @@ def train(
         n_boot=n_boot,
         threshold=threshold,
         holdout_rows=tuple(int(r) for r in holdout_rows) if holdout_rows is not None else None,
+        after_seconds=after_seconds,
     )
     return train_with(data, options, progress=progress, fold_runner=fold_runner, started=started)
 
@@ -1063,6 +1207,11 @@ def train_with(
     return _finish(run_steps(state))
 
 
+#: the most holdout rows a budgeted training evaluates on
+HOLDOUT_CAP = 25_000
+#: the fewest training rows a budget too tight for all of them may train on instead
+MIN_SUBSAMPLE_ROWS = 1_000
+
 #: cells (rows x columns) the budget affords per second: reading and cleaning them must leave
 #: most of the budget to the search (about 250,000 cells/s are cleaned on an idle core)
 CELLS_PER_BUDGET_SECOND = 25_000
@@ -1071,7 +1220,9 @@ CELLS_PER_BUDGET_SECOND = 25_000
 def row_caps(budget: float, columns: int) -> tuple[int, int]:
     """The most training and holdout rows a budget can clean, search and evaluate."""
     cap_train = max(10_000, int(budget * CELLS_PER_BUDGET_SECOND / max(columns, 1)))
-    return cap_train, max(5_000, cap_train // 3)
+    # the holdout's metrics are bootstrapped and every holdout row goes through the bundle
+    # (twice): beyond 25,000 rows the intervals hardly narrow and the cost keeps growing
+    return cap_train, max(5_000, min(cap_train // 3, HOLDOUT_CAP))
 
 
 def sample_positions(rows: int, *, budget: float, columns: int, seed: int) -> np.ndarray:
@@ -1118,25 +1269,163 @@ def cap_rows(
 
 #: seconds per training cell (rows x feature columns) of one linear fit, generously (one core)
 _LINEAR_CELL_SECONDS = 2e-6
+#: rows the cheapest real learner is timed on when the budget is tight
+FLOOR_PROBE_ROWS = 2000
 
 
 def floor_seconds(rows: int, features: int) -> float:
-    """A generous estimate of the one real learner the plan guarantees (the linear model)
-    at its smallest: one cross-validation fold, its refit and its feature pipelines (the
-    search keeps the folds that fit)."""
+    """A generous first estimate of the one real learner the plan guarantees (the linear
+    model) at its smallest: one cross-validation fold, its refit and its feature pipelines.
+    When the budget is tight, :func:`measured_floor_seconds` replaces it."""
     return 1.0 + 3 * rows * max(features, 1) * _LINEAR_CELL_SECONDS
 
 
-def _check_budget(clock: Clock, *, rows: int, features: int, reserve_after: float) -> None:
-    """Refuse to start a search that cannot fit one real learner besides the baseline."""
+def measured_floor_seconds(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    *,
+    task: str,
+    n_classes: int,
+    kinds: dict[str, str],
+    seed: int,
+    n_threads: int,
+) -> float | None:
+    """The cost of the cheapest real learner the search guarantees (the linear model) on all
+    of ``X``: its feature pipeline and fit timed on two random parts of the rows (a quarter
+    of :data:`FLOOR_PROBE_ROWS`, then all of them: a fixed cost and a cost per row), scaled
+    to the rows, twice (one cross-validation fold and the refit). ``None`` when the timing
+    fit fails (the first estimate stands then)."""
+    from apprentice.learn.features import FeaturePipeline
+    from apprentice.learn.models import fit_model, portfolio
+
+    rows = len(X)
+    if rows == 0:
+        return None
+    config = next(c for c in portfolio(task, rows, n_classes) if c.family == "linear")
+    order = np.random.default_rng(seed).permutation(rows)
+    target_type = {"binary": "binary", "multiclass": "multiclass"}.get(task, "continuous")
+
+    def timed(n: int) -> float:
+        chosen = np.sort(order[:n])
+        begun = time.perf_counter()
+        pipe = FeaturePipeline(
+            view=config.view, kinds=kinds, target_type=target_type, random_state=seed
+        )
+        matrix = pipe.fit_transform(X.iloc[chosen], y[chosen])
+        fit_model(
+            config,
+            task=task,
+            n_classes=n_classes,
+            X=matrix,
+            y=y[chosen],
+            categorical=list(pipe.categorical_indices_),
+            n_threads=n_threads,
+            seed=seed,
+        )
+        return time.perf_counter() - begun
+
+    large = min(rows, FLOOR_PROBE_ROWS)
+    small = max(large // 4, 1)
+    try:
+        first, second = timed(small), timed(large)
+    except (ValueError, TypeError, ApprenticeError) as exc:
+        logger.info("the cheapest learner could not be timed (%s)", type(exc).__name__)
+        return None
+    per_row = max(second - first, 0.0) / max(large - small, 1)
+    one_fit = max(second, second + per_row * (rows - large))
+    return 0.2 + 2 * one_fit
+
+
+def _check_budget(state: TrainState, *, reserve_after: float) -> None:
+    """Refuse to start a search that cannot fit one real learner besides the baseline.
+
+    The learner's cost is first estimated generously; only when that estimate does not fit
+    comfortably is the learner timed on the data (:func:`measured_floor_seconds`), so that a
+    budget that fits it is never refused."""
+    from apprentice.learn.search import available_threads
+
+    clock = state.clock
     if clock.budget is None:
         return
+    assert state.holdout is not None
+    rows, features = len(state.holdout.train_idx), len(state.feature_cols)
+    floor = floor_seconds(rows, features)
+    if clock.remaining() >= 2 * (floor + reserve_after):
+        state.plan["floor_s"] = floor
+        return
+    measured = measured_floor_seconds(
+        state.typed_train[state.feature_cols],
+        state.info.y[state.holdout.train_idx],
+        task=state.info.task,
+        n_classes=state.info.n_classes,
+        kinds=state.kinds,
+        seed=state.options.seed,
+        n_threads=available_threads(state.options.n_jobs),
+    )
+    floor = floor if measured is None else measured
+    state.plan["floor_s"] = floor
+    needed = floor + reserve_after
+    logger.info(
+        "tight budget: %.1f s left, the cheapest learner needs %.1f s (%s) and the steps "
+        "after the search %.1f s",
+        clock.remaining(),
+        floor,
+        "timed" if measured is not None else "estimated",
+        reserve_after,
+    )
+    if clock.remaining() >= needed:
+        return
+    # fewer training rows, when a part of them fits (with a margin: the fixed costs do not
+    # shrink with the rows)
+    keep = int(rows * (clock.remaining() - reserve_after) / floor * 0.8)
+    if min(rows, MIN_SUBSAMPLE_ROWS) <= keep < rows:
+        _subsample_training(state, keep)
+        state.plan["floor_s"] = floor * keep / rows
+        return
+    _refuse(clock, needed, rows, features)
+
+
+def _subsample_training(state: TrainState, keep: int) -> None:
+    """Train on a random ``keep`` of the training rows (the holdout stays whole): the time
+    left cannot fit the cheapest learner on all of them."""
+    assert state.holdout is not None
+    holdout = state.holdout
+    available = len(holdout.train_idx)
+    chosen = np.sort(np.random.default_rng(state.options.seed).permutation(available)[:keep])
+    holdout.train_idx = holdout.train_idx[chosen]
+    state.typed_train = state.typed_train.iloc[chosen].reset_index(drop=True)
+    reason = (
+        f"the time left of the {state.options.time_budget:g} s budget cannot fit a linear "
+        f"model on all {available:,} training rows: the search trains on a random {keep:,} "
+        "of them; give a larger --time-budget to train on every row"
+    )
+    logger.info(reason)
+    state.warnings.append(reason)
+    state.ledger.append(
+        {
+            "stage": "train",
+            "action": "sample_rows",
+            "train_rows": keep,
+            "train_rows_available": available,
+            "reason": reason,
+        }
+    )
+
+
+def check_time_left(clock: Clock, *, rows: int, features: int) -> None:
+    """Fail at once when the budget is already spent before training (the work so far was
+    not sampled down enough, or the machine is busy): the minimum names what was spent and
+    a first estimate of the cheapest learner with its evaluation."""
+    if clock.budget is None or clock.remaining() > 0:
+        return
+    rows = min(rows, row_caps(clock.budget, features)[0])  # what training would use of them
+    _refuse(clock, floor_seconds(rows, features) + 2.0, rows, features)
+
+
+def _refuse(clock: Clock, needed: float, rows: int, features: int) -> None:
     from apprentice.errors import BudgetError
     from apprentice.learn.search import minimum_budget
 
-    needed = floor_seconds(rows, features) + reserve_after
-    if clock.remaining() >= needed:
-        return
     minimum = minimum_budget(clock.elapsed() + needed)
     raise BudgetError(
         f"the time budget of {clock.budget:g} s cannot fit one real learner: reading, cleaning "
