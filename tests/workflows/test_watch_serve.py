@@ -114,6 +114,8 @@ def test_serve_watch_promotes_and_swaps_with_no_failed_request(registered: Path)
         assert ready["swaps"] == 1 and ready["swap_error"] is None, ready
         code = server.terminate()
     assert code == 0, server.text_output()[-3000:]
+    # the server's stderr says what each cycle did, brackets and all (no markup eaten)
+    assert "[feedback (900 new labels)]" in server.text_output()
     # no request failed, before, during or after the swap
     assert traffic.errors == [], traffic.errors
     assert set(traffic.statuses) == {200}, {s: traffic.statuses.count(s) for s in traffic.statuses}

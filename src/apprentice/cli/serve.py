@@ -164,7 +164,7 @@ def _watch_loop(
 
     def say(cycle: Cycle) -> None:
         if not quiet:
-            err_console.print(f"watch: {cycle.line()}", soft_wrap=True)
+            err_console.print(f"watch: {cycle.line()}", soft_wrap=True, markup=False)
 
     options = WatchOptions(
         every=parse_duration(every, option="--watch-every"),

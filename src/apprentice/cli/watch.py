@@ -67,7 +67,7 @@ def watch_command(
 
     def say(cycle: Cycle) -> None:
         if not quiet and not json_out:
-            out_console.print(cycle.line(), soft_wrap=True)
+            out_console.print(cycle.line(), soft_wrap=True, markup=False)
 
     try:
         options = WatchOptions(
