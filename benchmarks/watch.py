@@ -292,7 +292,11 @@ def one_run(
         failures = 0
 
         def label_round(requests: list[dict[str, Any]]) -> list[tuple[str, Any]]:
-            nonlocal failures
+            """One block: a fresh connection (the last one idled past the server's keep-alive
+            while the loop worked), a request then a label of the previous block, in turn."""
+            nonlocal failures, conn
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
             sent: list[tuple[str, Any]] = []
             for i in range(max(len(requests), len(pending))):
                 if i < len(requests):

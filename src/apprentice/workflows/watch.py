@@ -255,6 +255,50 @@ def record_cycle(cycle: Cycle, options: WatchOptions, settings: Settings | None 
         log.warning("watch: the MLflow record of a cycle failed: %s", exc.message)
 
 
+def _marker(name: str, settings: Settings) -> Path:
+    """The file that says a cycle is running; one left behind means it never finished."""
+    return _folder(settings) / f"{name}.cycle"
+
+
+def recover_interrupted(
+    name: str, options: WatchOptions, settings: Settings | None = None
+) -> Cycle | None:
+    """The record of a cycle whose process stopped before it finished (killed, out of memory,
+    the machine went down), from the marker it left; ``None`` when there is none. The caller
+    holds the lock, so the process that wrote the marker is gone."""
+    settings = settings or get_settings()
+    marker = _marker(name, settings)
+    if not marker.is_file():
+        return None
+    try:
+        started = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        started = {}
+    before = started.get("champion_version")
+    try:
+        now: int | None = _registered(name, options.tracking_uri).version
+    except ApprenticeError:
+        now = None
+    if now is not None and before is not None and int(now) != int(before):
+        kept = f"the champion moved from v{before} to v{now} before it stopped"
+    else:
+        kept = f"the champion is still v{now if now is not None else before}"
+    cycle = Cycle(
+        model=name,
+        started_at=str(started.get("started_at", "unknown")),
+        trigger=str(started.get("trigger", "unknown")),
+        champion_version=before,
+        status="interrupted",
+        decision="cycle interrupted, champion kept" if "still" in kept else "cycle interrupted",
+        reason=f"the cycle started by pid {started.get('pid', '?')} never finished (its process "
+        f"stopped mid-cycle: killed, out of memory or shut down); {kept}",
+    )
+    record_cycle(cycle, options, settings)
+    marker.unlink(missing_ok=True)
+    log.warning("watch: %s", cycle.line())
+    return cycle
+
+
 def _failed_cycle(model: str, trigger: str, exc: Exception) -> Cycle:
     """The record of a cycle that could not run (the registry or the log unreachable)."""
     message = exc.message if isinstance(exc, ApprenticeError) else type(exc).__name__
@@ -267,6 +311,13 @@ def _failed_cycle(model: str, trigger: str, exc: Exception) -> Cycle:
         decision="cycle failed, champion kept",
         reason=message,
     )
+
+
+def _version(model: str, options: WatchOptions) -> int | None:
+    try:
+        return int(_registered(model, options.tracking_uri).version)
+    except (ApprenticeError, TypeError, ValueError):
+        return None
 
 
 def _loop(
@@ -284,6 +335,10 @@ def _loop(
     """The cycles of one loop (the caller holds the lock); ``stop`` ends it between cycles and
     during its waits; ``survive``: a cycle that raises is recorded and the loop goes on."""
     done: list[Cycle] = []
+    interrupted = recover_interrupted(name, options, settings)
+    if interrupted is not None and say is not None:
+        say(interrupted)
+    marker = _marker(name, settings)
     last = datetime.now(UTC)
     due = 0.0  # the first cycle runs at once
     trigger = "start"
@@ -304,6 +359,11 @@ def _loop(
                 sleep(min(options.poll, max(due - time.monotonic(), 0.0)))
                 continue
         last = datetime.now(UTC) - timedelta(microseconds=1)
+        marker.write_text(
+            json.dumps({"started_at": last.isoformat(timespec="seconds"), "trigger": trigger,
+                        "pid": os.getpid(), "champion_version": _version(model, options)}),
+            encoding="utf-8",
+        )  # fmt: skip
         try:
             cycle = watch_cycle(model, options, trigger=trigger)
         except Exception as exc:
@@ -312,6 +372,7 @@ def _loop(
             log.exception("watch: a cycle of %s failed", name)
             cycle = _failed_cycle(name, trigger, exc)
         record_cycle(cycle, options, settings)
+        marker.unlink(missing_ok=True)
         log.info("watch: %s", cycle.line())
         if say is not None:
             say(cycle)
