@@ -281,15 +281,15 @@ def one_run(
         except OSError:
             return False
 
+    labelled_blocks: list[bool] = []  # per block whose labels arrived: was it new-world?
+    failures = 0
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
         _wait("the server", ready, proc, 180)
         _wait("the first cycle", lambda: len(_cycles(workspace)) >= 1, proc, 180)
         traffic.pool = filler_old
         traffic.thread.start()
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         pending: list[tuple[str, Any]] = []  # the previous block's (request id, label)
-        labelled_blocks: list[bool] = []  # per block whose labels arrived: was it new-world?
-        failures = 0
 
         def label_round(requests: list[dict[str, Any]]) -> list[tuple[str, Any]]:
             """One block: a fresh connection (the last one idled past the server's keep-alive
@@ -336,8 +336,15 @@ def one_run(
         traffic.thread.join(timeout=60)
         proc.send_signal(signal.SIGTERM)
         result["server_exit"] = proc.wait(timeout=60)
+    except RuntimeError as exc:  # a cycle too slow: what happened until then is kept
+        result["error"] = str(exc)
+        result["cycle_running"] = (workspace / "watch" / f"{NAME}.cycle").is_file()
+        result["retrain_started"] = sorted(p.name for p in (workspace / "retrain").glob("*"))
     finally:
+        conn.close()
         traffic.stop.set()
+        if traffic.thread.is_alive():
+            traffic.thread.join(timeout=60)
         if proc.poll() is None:
             proc.kill()
             proc.wait()
@@ -416,7 +423,7 @@ def main() -> None:
                 for shifted in (True, False):
                     try:
                         r = one_run(table, 1000 + run, shifted, args, store, work)
-                    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+                    except subprocess.TimeoutExpired as exc:
                         r = {"table": table, "seed": 1000 + run, "shifted": shifted,
                              "error": str(exc)}  # fmt: skip
                     r["half"] = halves.get(table, "?")
@@ -442,8 +449,12 @@ def main() -> None:
             "control_runs": len(control),
             "control_promotions": false_promotions,
             "control_rate_interval": _wilson(false_promotions, len(control)),
-            "runs_with_a_failed_request": sum(not r["no_failed_request"] for r in mine),
-            "requests_by_traffic": sum(sum(r["traffic_statuses"].values()) for r in mine),
+            "runs_with_a_failed_request": sum(
+                not r.get("no_failed_request", True) for r in results if r["half"] == half
+            ),
+            "requests_by_traffic": sum(
+                sum(r.get("traffic_statuses", {}).values()) for r in results if r["half"] == half
+            ),
             "errors": sum("error" in r for r in results if r["half"] == half),
         }
     args.out.parent.mkdir(parents=True, exist_ok=True)
