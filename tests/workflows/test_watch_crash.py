@@ -74,3 +74,31 @@ def test_a_watch_killed_mid_retrain_keeps_the_champion_and_is_recorded(
     line = (folder / "adult.log").read_text(encoding="utf-8")
     assert "adult v1 [start]" in line and "cycle interrupted, champion kept" in line
     assert not marker.exists()
+
+
+def test_the_loop_in_a_server_survives_a_log_that_is_not_ready(
+    registered: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """``serve --watch`` starts its loop while the server is still creating the log: a
+    database without tables fails the first cycle (recorded) and every look at the label
+    count, and the loop goes on (it once died there, leaving a server without a watch)."""
+    import sqlite3
+
+    from apprentice.workflows.watch import Cycle, WatchOptions, background_watch
+
+    db = tmp_path / "not-migrated.sqlite"
+    sqlite3.connect(db).close()
+    seen: list[Cycle] = []
+    options = WatchOptions(db_url=f"sqlite:///{db}", every=3600, poll=0.05)
+    settings = Settings(workspace=registered)
+    with background_watch("adult", options, settings=settings, say=seen.append) as thread:
+        deadline = time.monotonic() + 120
+        while not seen:
+            assert time.monotonic() < deadline, "the first cycle left no record"
+            time.sleep(0.1)
+        time.sleep(1.0)  # about twenty looks at the label count, each one failing
+        assert thread.is_alive()
+    assert not thread.is_alive()  # leaving the block stopped it
+    assert seen[0].decision in ("no action", "cycle failed, champion kept"), seen[0].to_dict()
+    assert _aliases() == {"champion": 1}

@@ -346,10 +346,14 @@ def _loop(
         if trigger == "wait":
             try:
                 waited = labelled_since(options.db_url, last)
-            except ApprenticeError as exc:
+            except Exception as exc:  # a log not created or migrated yet, a database away
                 if not survive:
                     raise
-                log.warning("watch: cannot count the new labels: %s", exc.message)
+                log.warning(
+                    "watch: cannot count the new labels: %s",
+                    exc.message if isinstance(exc, ApprenticeError) else type(exc).__name__,
+                    exc_info=not isinstance(exc, ApprenticeError),
+                )
                 waited = 0
             if waited >= options.min_feedback:
                 trigger = f"feedback ({waited} new labels)"
