@@ -54,7 +54,9 @@ def test_dashboard_counts_every_prediction(monitored: Monitored, log_url: str) -
     assert f"{N:,} predictions in the last 30d" in page
     assert "from the newest 2,000" in page
     volume = page[page.index('id="volume"') : page.index('id="latency"')]
-    counts = [float(v) for v in re.findall(r"<title>[^<]*: ([0-9.e+]+)</title>", volume)]
+    counts = [
+        float(v.replace(",", "")) for v in re.findall(r"<title>[^<]*: ([0-9.,e+]+)</title>", volume)
+    ]
     assert sum(counts) == N and len(counts) >= 8
     for section in ("latency", "drift-time", "drift", "performance", "alerts"):
         assert f'id="{section}"' in page

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Annotated
 
 import typer
@@ -64,16 +65,42 @@ def serve_command(
     access_log: Annotated[
         bool, typer.Option("--access-log", help="Print one line per request (no bodies).")
     ] = False,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "--watch",
+            help="Also run the watch loop of this registered model in the server (as "
+            "apprentice watch does); the server swaps to what it promotes.",
+        ),
+    ] = False,
+    watch_every: Annotated[
+        str, typer.Option("--watch-every", help="--watch: time between scheduled checks.")
+    ] = "15m",
+    watch_min_feedback: Annotated[
+        int,
+        typer.Option("--watch-min-feedback", help="--watch: new labels that trigger a check."),
+    ] = 200,
+    watch_poll: Annotated[
+        str, typer.Option("--watch-poll", help="--watch: time between looks at the labels.")
+    ] = "30s",
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Serve MODEL as an HTTP API (POST /predict, /predict/batch, /feedback; GET /docs)."""
+    from contextlib import nullcontext
+
     from apprentice.config import get_settings
     from apprentice.serve.log import _redact, default_url
     from apprentice.serve.run import serve
 
     settings = get_settings()
     log_url = db_url or settings.database_url or default_url(settings.workspace)
+    loop: AbstractContextManager[object] = nullcontext()
+    if watch:
+        loop = _watch_loop(
+            model, log_url, every=watch_every, min_feedback=watch_min_feedback,
+            poll=watch_poll, follow_interval=follow_interval, quiet=quiet or json_out,
+        )  # fmt: skip
 
     def ready(address: str) -> None:
         if json_out:  # one document on stdout when the server is up, for scripts that start it
@@ -91,23 +118,61 @@ def serve_command(
                 f"prediction log: {_redact(log_url)}; stop with Ctrl+C or SIGTERM"
             )
 
-    serve(
-        model,
-        host=host,
-        port=port,
-        workers=workers,
-        database_url=db_url,
-        api_key_env=api_key_env,
-        unknown_fields=unknown_fields,
-        strict=strict,
-        max_body_bytes=int(max_body_mb * 1024 * 1024),
-        grace_period=grace,
-        access_log=access_log,
-        log_level="warning" if quiet or json_out or not access_log else "info",
-        settings=settings,
-        on_ready=ready,
-        follow_interval=follow_interval,
+    with loop:
+        serve(
+            model,
+            host=host,
+            port=port,
+            workers=workers,
+            database_url=db_url,
+            api_key_env=api_key_env,
+            unknown_fields=unknown_fields,
+            strict=strict,
+            max_body_bytes=int(max_body_mb * 1024 * 1024),
+            grace_period=grace,
+            access_log=access_log,
+            log_level="warning" if quiet or json_out or not access_log else "info",
+            settings=settings,
+            on_ready=ready,
+            follow_interval=follow_interval,
+        )
+
+
+def _watch_loop(
+    model: str | None,
+    log_url: str,
+    *,
+    every: str,
+    min_feedback: int,
+    poll: str,
+    follow_interval: float,
+    quiet: bool,
+) -> AbstractContextManager[object]:
+    """``serve --watch``: the watch loop on a thread of the server process, its lock taken now
+    (a model that cannot be watched, or a loop already running, stops the server starting)."""
+    from apprentice.cli.watch import parse_duration
+    from apprentice.errors import ConfigError
+    from apprentice.workflows.watch import Cycle, WatchOptions, background_watch
+
+    if model is None:
+        raise ConfigError("--watch needs a registered model NAME to serve and watch")
+    if follow_interval <= 0:
+        raise ConfigError(
+            "--watch promotes new versions, and a server with --follow-interval 0 never swaps "
+            "to them: give --follow-interval a number of seconds"
+        )
+
+    def say(cycle: Cycle) -> None:
+        if not quiet:
+            err_console.print(f"watch: {cycle.line()}", soft_wrap=True, markup=False)
+
+    options = WatchOptions(
+        every=parse_duration(every, option="--watch-every"),
+        min_feedback=min_feedback,
+        poll=parse_duration(poll, option="--watch-poll"),
+        db_url=log_url,
     )
+    return background_watch(model, options, say=say)
 
 
 def register(app: typer.Typer) -> None:

@@ -22,13 +22,13 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$", re.IGNORECASE)
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def parse_duration(text: str) -> float:
+def parse_duration(text: str, *, option: str = "--every") -> float:
     """``15m`` -> 900.0 seconds."""
     from apprentice.errors import ConfigError
 
     match = _DURATION.match(text)
     if not match:
-        raise ConfigError(f"--every {text!r} is not a duration; write e.g. 30s, 15m, 1h or 1d")
+        raise ConfigError(f"{option} {text!r} is not a duration; write e.g. 30s, 15m, 1h or 1d")
     return float(match.group(1)) * _SECONDS[match.group(2).lower()]
 
 
@@ -67,7 +67,7 @@ def watch_command(
 
     def say(cycle: Cycle) -> None:
         if not quiet and not json_out:
-            out_console.print(cycle.line(), soft_wrap=True)
+            out_console.print(cycle.line(), soft_wrap=True, markup=False)
 
     try:
         options = WatchOptions(

@@ -4,7 +4,8 @@ loaded from anywhere), for ``apprentice monitor --html`` and the server's ``GET 
 from __future__ import annotations
 
 import html
-import json
+import math
+import re
 from typing import Any
 
 
@@ -12,120 +13,301 @@ def _e(value: Any) -> str:
     return html.escape(str(value))
 
 
-def _bars(rows: list[tuple[str, float, bool]], *, label: str, width: int = 520) -> str:
-    """A horizontal bar chart as inline SVG; drifted bars in red."""
+def _num(value: Any, digits: int = 3) -> str:
+    """A number for a person: 3 significant digits, ``n/a`` for what is missing."""
+    if value is None:
+        return "n/a"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return _e(value)
+    if not math.isfinite(number):
+        return "n/a"
+    if number != 0 and abs(number) < 10 ** -(digits + 1):
+        return f"{number:.1e}"
+    return f"{number:.{digits}g}" if abs(number) < 10**digits else f"{number:,.0f}"
+
+
+def _not_enough(points: int, what: str) -> str:
+    if points == 0:
+        return f'<p class="none">no data for {_e(what)}</p>'
+    return (
+        f'<p class="none">not enough data for a chart of {_e(what)}: one window so far '
+        "(a line needs two)</p>"
+    )
+
+
+def _bars(rows: list[tuple[str, float, str]], *, label: str, width: int = 640) -> str:
+    """A horizontal bar chart as inline SVG; the colour says the verdict of each bar."""
     if not rows:
-        return "<p>no data</p>"
+        return '<p class="none">no feature to show</p>'
     top = max([v for _, v, _ in rows] + [1e-9])
-    h = 18
+    h = 20
     parts = [
         f'<svg class="chart" data-points="{len(rows)}" role="img" aria-label="{_e(label)}" '
         f'width="{width}" height="{h * len(rows) + 4}">'
     ]
-    for i, (name, value, bad) in enumerate(rows):
-        w = max(1.0, (width - 230) * value / top)
-        colour = "#c0392b" if bad else "#2e86c1"
+    for i, (name, value, verdict) in enumerate(rows):
+        w = max(1.0, (width - 250) * value / top)
+        colour = _COLOURS.get(verdict, "#2b6cb0")
         parts.append(
-            f'<text x="0" y="{i * h + 13}" font-size="12">{_e(name[:28])}</text>'
-            f'<rect x="180" y="{i * h + 2}" width="{w:.1f}" height="{h - 5}" fill="{colour}">'
-            f"<title>{_e(name)}: {value:.4g}</title></rect>"
-            f'<text x="{184 + w:.1f}" y="{i * h + 13}" font-size="11">{value:.3g}</text>'
+            f'<text x="0" y="{i * h + 14}" font-size="12">{_e(name[:28])}</text>'
+            f'<rect x="190" y="{i * h + 3}" width="{w:.1f}" height="{h - 6}" fill="{colour}" '
+            f'data-verdict="{_e(verdict)}"><title>{_e(name)}: {_num(value)} ({_e(verdict)})'
+            f"</title></rect>"
+            f'<text x="{194 + w:.1f}" y="{i * h + 14}" font-size="11">{_num(value)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
 
 
-def _line(points: list[tuple[str, float]], *, label: str, width: int = 520) -> str:
-    """A line chart as inline SVG (x: the order of the points)."""
-    if not points:
-        return "<p>no data</p>"
+def _line(
+    points: list[tuple[str, float]],
+    *,
+    label: str,
+    unit: str = "",
+    reference: float | None = None,
+    width: int = 640,
+) -> str:
+    """A line chart as inline SVG (x: the windows in order), its range and first and last
+    window written on the axes; fewer than two points get a sentence, not an empty chart."""
+    if len(points) < 2:
+        return _not_enough(len(points), label)
     values = [v for _, v in points]
-    lo, hi = min(values), max(values)
+    span_values = [*values, *([reference] if reference is not None else [])]
+    lo, hi = min(span_values), max(span_values)
     span = (hi - lo) or 1.0
-    height = 120
+    height, left, right, top, bottom = 160, 56, 12, 10, 26
     n = len(points)
-    xy = [
-        (10 + (width - 20) * (i / max(n - 1, 1)), height - 10 - (height - 20) * (v - lo) / span)
-        for i, v in enumerate(values)
-    ]
-    path = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
+
+    def y(v: float) -> float:
+        return top + (height - top - bottom) * (1 - (v - lo) / span)
+
+    xy = [(left + (width - left - right) * i / (n - 1), y(v)) for i, v in enumerate(values)]
+    path = " ".join(f"{a:.1f},{b:.1f}" for a, b in xy)
     dots = "".join(
-        f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3"><title>{_e(k)}: {v:.4g}</title></circle>'
-        for (x, y), (k, v) in zip(xy, points, strict=True)
+        f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3" fill="#2b6cb0"><title>{_e(k)}: '
+        f"{_num(v)}{_e(unit)}</title></circle>"
+        for (a, b), (k, v) in zip(xy, points, strict=True)
+    )
+    ref = ""
+    if reference is not None:
+        ref = (
+            f'<line class="reference" x1="{left}" x2="{width - right}" y1="{y(reference):.1f}" '
+            f'y2="{y(reference):.1f}" stroke="#718096" stroke-dasharray="4 3"/>'
+            f'<text x="{width - right}" y="{y(reference) - 3:.1f}" font-size="10" '
+            f'text-anchor="end" fill="#4a5568">reference {_num(reference)}</text>'
+        )
+    axes = (
+        f'<line x1="{left}" x2="{left}" y1="{top}" y2="{height - bottom}" stroke="#cbd5e0"/>'
+        f'<line x1="{left}" x2="{width - right}" y1="{height - bottom}" y2="{height - bottom}" '
+        f'stroke="#cbd5e0"/>'
+        f'<text x="{left - 4}" y="{top + 9}" font-size="10" text-anchor="end">{_num(hi)}</text>'
+        f'<text x="{left - 4}" y="{height - bottom}" font-size="10" text-anchor="end">'
+        f"{_num(lo)}</text>"
+        f'<text x="{left}" y="{height - 8}" font-size="10">{_e(points[0][0])}</text>'
+        f'<text x="{width - right}" y="{height - 8}" font-size="10" text-anchor="end">'
+        f"{_e(points[-1][0])}</text>"
     )
     return (
         f'<svg class="chart" data-points="{n}" role="img" aria-label="{_e(label)}" '
-        f'width="{width}" height="{height}"><polyline fill="none" stroke="#2e86c1" '
+        f'width="{width}" height="{height}">{axes}{ref}<polyline fill="none" stroke="#2b6cb0" '
         f'stroke-width="2" points="{path}"/>{dots}</svg>'
     )
 
 
-STYLE = (
-    "body{font-family:system-ui,sans-serif;margin:2em;max-width:60em;color:#222}"
-    "table{border-collapse:collapse}td,th{padding:2px 8px;border-bottom:1px solid #ddd;"
-    "text-align:left}.alert{color:#c0392b}.ok{color:#1e8449}section{margin-bottom:2em}"
+#: the verdict of a feature's drift, and its colour on the bars and in the table
+DRIFTED, SMALL, STABLE, TOO_FEW = (
+    "drifted",
+    "moved, below the effect floor",
+    "stable",
+    ("too few rows to judge"),
 )
+_COLOURS = {DRIFTED: "#c53030", SMALL: "#b7791f", STABLE: "#2b6cb0", TOO_FEW: "#a0aec0"}
+_CLASSES = {DRIFTED: "alert", SMALL: "warn", STABLE: "ok", TOO_FEW: "none"}
+
+
+def verdict(column: dict[str, Any], min_rows: int, alpha: float) -> str:
+    """What the page says of one column's drift: never "stable" on fewer rows than the tests
+    need (``min_rows``), and a significant move under the effect-size floor is no "stable"."""
+    if int(column.get("n_current") or 0) < min_rows:
+        return TOO_FEW
+    if column.get("drifted"):
+        return DRIFTED
+    p = column.get("p_adjusted")
+    if p is not None and p < alpha:
+        return SMALL
+    return STABLE
+
+
+def _distances(distance: dict[str, Any]) -> str:
+    names = {"wasserstein": "W1/sd", "psi": "PSI", "jensen_shannon": "JS", "ks": "KS"}
+    return " · ".join(
+        f"{_e(names.get(k, k))} {_num(v)}" for k, v in distance.items() if v is not None
+    )
+
+
+def _css() -> str:
+    """The report's stylesheet (one copy: read from the report's template) and the few rules
+    of this page."""
+    from importlib.resources import files
+
+    template = files("apprentice.report").joinpath("templates/report.html.j2").read_text("utf-8")
+    found = re.search(r"<style>(.*?)</style>", template, re.S)
+    return (found.group(1) if found else "") + _PAGE_CSS
+
+
+_PAGE_CSS = (
+    ".alert{color:var(--red);font-weight:600}.warn{color:var(--amber)}.ok{color:#276749}"
+    "ul.alerts{padding-left:18px}ul.alerts li{margin:4px 0}svg.chart{display:block;"
+    "max-width:100%;height:auto}svg.chart text{fill:var(--ink)}"
+    ".legend span{display:inline-block;margin-right:14px;font-size:12px}"
+    ".legend i{display:inline-block;width:10px;height:10px;margin-right:4px;border-radius:2px}"
+)
+TOO_FEW_WINDOWS = (
+    '<p class="none">not enough data for a chart: no window has the {} rows a drift test needs</p>'
+)
+NONE_ITEM = '<li class="none">none</li>'
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'"
+
+
+def _status(result: dict[str, Any], min_rows: int) -> str:
+    if result.get("alerts"):
+        return "alert"
+    return TOO_FEW if int(result.get("rows") or 0) < min_rows else "ok"
 
 
 def monitor_html(
-    result: dict[str, Any], *, title: str = "apprentice monitor", extra: str = ""
+    result: dict[str, Any],
+    *,
+    title: str = "apprentice monitor",
+    extra: str = "",
+    policy: Any = None,
 ) -> str:
-    """The page of one check (``MonitorResult.to_dict()``), plus optional ``extra`` sections."""
-    status = result.get("status", "ok")
+    """The page of one check (``MonitorResult.to_dict()``), plus optional ``extra`` sections,
+    styled like the report. ``policy`` (default :class:`Policy`) gives the minimum sample
+    below which no feature is called stable."""
+    from apprentice.monitor.policy import Policy
+
+    policy = policy or Policy()
+    min_rows, alpha = policy.drift.min_rows, policy.drift.alpha
+    status = _status(result, min_rows)
     alerts = result.get("alerts", [])
-    columns = result.get("drift", {}).get("columns", [])
-    rows = []
-    for c in sorted(columns, key=lambda c: -(c.get("importance") or 0)):
-        dist = c.get("distance", {})
-        value = dist.get("wasserstein") if c["kind"] == "numeric" else dist.get("jensen_shannon")
-        rows.append((c["column"], float(value or 0.0), bool(c.get("drifted"))))
+    drift = result.get("drift", {})
+    columns = sorted(drift.get("columns", []), key=lambda c: -(c.get("importance") or 0))
+    verdicts = [verdict(c, min_rows, alpha) for c in columns]
+    bars = [(c["column"], _main(c), v) for c, v in zip(columns, verdicts, strict=True)]
+    total = sum(float(c.get("importance") or 0) for c in columns)
+    drifted_weight = sum(
+        float(c.get("importance") or 0)
+        for c, v in zip(columns, verdicts, strict=True)
+        if v == DRIFTED
+    )
+    # the header's score is the share of importance the red bars carry: the check's score
+    score = drifted_weight / total if total > 0 else float(drift.get("score") or 0.0)
+    n_drifted = verdicts.count(DRIFTED)
+    biggest = max(bars, key=lambda b: b[1]) if bars else None
     table = "".join(
         f"<tr><td>{_e(c['column'])}</td><td>{_e(c['kind'])}</td><td>{_e(c['test'])}</td>"
-        f"<td>{(c.get('p_adjusted') if c.get('p_adjusted') is not None else float('nan')):.3g}"
-        f"</td><td>{_e(json.dumps({k: round(v, 4) if v is not None else None for k, v in c.get('distance', {}).items()}))}</td>"  # noqa: E501
-        f"<td>{(c.get('importance') or 0):.3f}</td>"
-        f'<td class="{"alert" if c.get("drifted") else "ok"}">'
-        f"{'drifted' if c.get('drifted') else 'stable'}</td></tr>"
-        for c in columns
+        f'<td class="num">{_num(c.get("p_adjusted"), 2)}</td>'
+        f"<td>{_distances(c.get('distance', {}))}</td>"
+        f'<td class="num">{_num(c.get("importance") or 0)}</td>'
+        f'<td class="num">{int(c.get("n_current") or 0):,}</td>'
+        f'<td class="{_CLASSES[v]} verdict">{_e(v)}</td></tr>'
+        for c, v in zip(columns, verdicts, strict=True)
     )
     alert_items = "".join(
         f'<li class="alert">{_e(a.get("check"))}: {_e(a.get("message"))}</li>' for a in alerts
     )
     perf = result.get("performance") or {}
-    perf_points = [(w["window"], float(w[perf["metric"]])) for w in perf.get("windows", [])]
+    metric = perf.get("metric")
+    perf_points = [
+        (f"{w['window']} ({int(w.get('rows') or 0):,} labelled rows)", float(w[metric]))
+        for w in perf.get("windows", [])
+    ]
+    perf_html = ""
+    if perf:
+        perf_html = _line(
+            perf_points,
+            label=f"{metric} per window",
+            reference=perf.get("reference"),
+        ) + (
+            f'<p class="muted">{_e(metric)} of the labelled rows per window against the '
+            f"reference holdout ({_num(perf.get('reference'))}, dashed); "
+            f"{_e(perf.get('direction', ''))}.</p>"
+        )
     est = result.get("estimated_performance") or {}
     est_html = ""
     if est:
         interval = est.get("accuracy_interval") or [None, None]
         est_html = (
-            f"<p>estimated accuracy (CBPE, no labels): <b>{est.get('accuracy', 0):.3f}</b> "
-            f"[{interval[0]:.3f}, {interval[1]:.3f}]; reference "
-            f"{est.get('reference_accuracy')}</p><details><summary>assumptions</summary><ul>"
+            f"<p>estimated accuracy (CBPE, no labels): <b>{_num(est.get('accuracy'))}</b> "
+            f"[{_num(interval[0])}, {_num(interval[1])}]; reference "
+            f"{_num(est.get('reference_accuracy'))}</p><details><summary>assumptions</summary>"
+            "<ul>"
             + "".join(f"<li>{_e(a)}</li>" for a in est.get("assumptions", []))
             + "</ul></details>"
         )
+    if not perf_html and not est_html:
+        perf_html = '<p class="none">no labelled rows and no estimate: nothing to show</p>'
+    legend = "".join(
+        f'<span><i style="background:{_COLOURS[v]}"></i>{_e(v)}</span>'
+        for v in (DRIFTED, SMALL, STABLE, TOO_FEW)
+    )
+    rows = int(result.get("rows") or 0)
+    few = (
+        f'<p class="warn">{rows:,} rows: the drift tests need at least {min_rows} rows per '
+        "feature, so no feature is judged yet</p>"
+        if rows < min_rows
+        else ""
+    )
+    cards = (
+        f'<div class="card"><span>status</span><b class="{_e(_CLASSES.get(status, status))}" '
+        f'id="status">{_e(status)}</b></div>'
+        f'<div class="card"><span>rows checked</span><b>{rows:,}</b></div>'
+        f'<div class="card"><span>drift score</span><b id="drift-score">{score:.3f}</b>'
+        f"<span>{n_drifted} of {len(columns)} features drifted (red bars), weighted by "
+        "importance</span></div>"
+        + (
+            f'<div class="card"><span>largest move</span><b>{_num(biggest[1])}</b>'
+            f"<span>{_e(biggest[0])}</span></div>"
+            if biggest
+            else ""
+        )
+        + f'<div class="card"><span>open alerts</span><b>{len(alerts)}</b></div>'
+    )
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
-        f"style-src 'unsafe-inline'; img-src data:\">"
-        f"<title>{_e(title)}</title><style>{STYLE}</style></head><body>"
-        f"<h1>{_e(title)}</h1>"
-        f'<p>status: <b class="{_e(status)}" id="status">{_e(status)}</b>; '
-        f"{result.get('rows', 0):,} rows checked at {_e(result.get('checked_at', ''))}; "
-        f"drift score {float(result.get('drift', {}).get('score') or 0):.3f}</p>"
-        f'<section id="alerts"><h2>open alerts</h2><ul>{alert_items or "<li>none</li>"}</ul>'
-        f"</section>{extra}"
-        f'<section id="drift"><h2>drift per feature</h2>'
-        f"{_bars(rows, label='drift per feature')}"
-        f"<table><tr><th>column</th><th>kind</th><th>test</th><th>p (BH)</th>"
-        f"<th>distances</th><th>importance</th><th>verdict</th></tr>{table}</table></section>"
-        f'<section id="performance"><h2>performance</h2>'
-        f"{_line(perf_points, label='performance over time') if perf_points else ''}"
-        f"{est_html}</section></body></html>"
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        f'<meta name="referrer" content="no-referrer">'
+        f"<title>{_e(title)}</title><style>{_css()}</style></head><body>"
+        f"<header><h1>{_e(title)}</h1><p>checked at {_e(result.get('checked_at', ''))}</p>"
+        f"</header><main>"
+        f'<section id="summary"><h2>Summary</h2><div class="cards">{cards}</div>{few}</section>'
+        f'<section id="alerts"><h2>Open alerts</h2><ul class="alerts">'
+        f"{alert_items or NONE_ITEM}</ul></section>{extra}"
+        f'<section id="drift"><h2>Drift per feature</h2>'
+        f'<p class="muted">How far each feature moved from the reference: W1/sd (Wasserstein '
+        "distance over the reference's standard deviation) for numbers, the Jensen-Shannon "
+        "distance for categories. The drift score is the importance of the red bars over "
+        f'the importance of all bars.</p><p class="legend">{legend}</p>'
+        f"{_bars(bars, label='drift per feature')}"
+        f'<table><tr><th>column</th><th>kind</th><th>test</th><th class="num">p (BH)</th>'
+        f'<th>distances</th><th class="num">importance</th><th class="num">rows</th>'
+        f"<th>verdict</th></tr>{table}</table></section>"
+        f'<section id="performance"><h2>Performance</h2>{perf_html}{est_html}</section>'
+        f"</main></body></html>"
     )
 
 
-_WINDOWS = ((300, "5min"), (3600, "1h"), (6 * 3600, "6h"), (86400, "1D"))
+def _main(column: dict[str, Any]) -> float:
+    """How far a column moved: W1/sd for numbers, the Jensen-Shannon distance otherwise."""
+    dist = column.get("distance", {})
+    value = dist.get("wasserstein") if column["kind"] == "numeric" else dist.get("jensen_shannon")
+    return float(value or 0.0)
+
+
+_WINDOWS = ((60, "1min"), (300, "5min"), (3600, "1h"), (6 * 3600, "6h"), (86400, "1D"))
 
 
 def _bucket(stamps: Any) -> str:
@@ -169,18 +351,23 @@ def volume_latency(url: str, since: Any) -> tuple[str, str, int]:
         return "", "", 0
     minutes = pd.to_datetime(found["minute"], utc=True, format="%Y-%m-%dT%H:%M")
     freq = _bucket(minutes)
-    labels = minutes.dt.floor(freq).dt.strftime("%m-%d %H:%M")
-    volume = found["n"].groupby(labels).sum().sort_index()
+    floored = minutes.dt.floor(freq)
+    labels = floored.dt.strftime("%m-%d %H:%M")
+    # every window of the period, an empty one as 0 (a gap in traffic is news, not a blank)
+    every = pd.date_range(floored.min(), floored.max(), freq=freq).strftime("%m-%d %H:%M")
+    volume = found["n"].groupby(labels).sum().reindex(every, fill_value=0)
     histogram = found.assign(label=labels).pivot_table(
         index="label", columns="bucket", values="n", aggfunc="sum", fill_value=0
     )
     histogram = histogram.reindex(columns=sorted(histogram.columns))
     latency = [(str(k), _quantile(row, 0.95)) for k, row in histogram.sort_index().iterrows()]
     html_ = (
-        f'<section id="volume"><h2>prediction volume (per {_e(freq)})</h2>'
+        f'<section id="volume"><h2>Prediction volume (per {_e(freq)})</h2>'
         f"{_line([(str(k), float(v)) for k, v in volume.items()], label='prediction volume')}"
-        f'</section><section id="latency"><h2>latency, 95th percentile (ms)</h2>'
-        f"{_line(latency, label='latency')}</section>"
+        f'<p class="muted">{int(found["n"].sum()):,} predictions in {len(volume)} window(s) '
+        f"of {_e(freq)}</p>"
+        f'</section><section id="latency"><h2>Latency, 95th percentile (ms)</h2>'
+        f"{_line(latency, label='latency, 95th percentile', unit=' ms')}</section>"
     )
     return html_, freq, int(found["n"].sum())
 
@@ -233,7 +420,8 @@ def dashboard_html(
         return monitor_html(
             {"status": "ok", "rows": 0, "alerts": [], "drift": {"score": 0, "columns": []}},
             title=title,
-            extra="<p>no prediction logged yet</p>",
+            extra='<section id="volume"><h2>Prediction volume</h2><p class="none">no '
+            f"prediction logged in the last {_e(since)}</p></section>",
         )
     raw = log_frame(logged, bundle)
     stamps = raw["__logged_at"]
@@ -242,12 +430,15 @@ def dashboard_html(
     labels = window.dt.strftime("%m-%d %H:%M")
     policy = Policy()
     extra = (
-        f'<p id="coverage">{total:,} predictions in the last {_e(since)}; drift, performance '
-        f"and alerts from the newest {len(raw):,}</p>" + extra
+        f'<section id="coverage"><p>{total:,} predictions in the last {_e(since)}; drift, '
+        f"performance and alerts from the newest {len(raw):,}</p></section>" + extra
     )
     if not bundle.manifest.get("profile"):
         empty = {"status": "ok", "rows": len(raw), "alerts": [], "drift": {"score": 0}}
-        note = "<p>this bundle has no reference profile: no drift or performance checks</p>"
+        note = (
+            '<p class="none">this bundle has no reference profile: no drift or performance '
+            "checks</p>"
+        )
         return monitor_html(empty, title=title, extra=extra + note)
     profile = load_profile(bundle)
     features = raw.drop(columns=["__logged_at", "__latency_ms"])
@@ -263,9 +454,10 @@ def dashboard_html(
             window=freq,
         )
         payload["performance"] = labelled.to_dict()["performance"]
-    # drift per feature over time: the most important features, one line each
+    # drift per feature over time: the drifted features, then the most important, one line each
     weights = profile.get("importance", {})
-    top = sorted(weights, key=lambda c: -weights[c])[:4]
+    drifted = [c.column for c in sorted(result.drift, key=lambda c: -c.importance) if c.drifted]
+    top = list(dict.fromkeys([*drifted, *sorted(weights, key=lambda c: -weights[c])]))[:5]
     typed = typed_features(bundle, features.drop(columns=[bundle.target], errors="ignore"))
     series: dict[str, list[tuple[str, float]]] = {c: [] for c in top}
     for key in dict.fromkeys(labels.tolist()):
@@ -283,7 +475,7 @@ def dashboard_html(
         if points
     )
     extra += (
-        f'<section id="drift-time"><h2>drift over time (W1/sd or JS distance)</h2>'
-        f"{drift_time or '<p>too few rows per window</p>'}</section>"
+        f'<section id="drift-time"><h2>Drift over time (W1/sd or JS distance)</h2>'
+        f"{drift_time or TOO_FEW_WINDOWS.format(policy.drift.min_rows)}</section>"
     )
     return monitor_html(payload, title=title, extra=extra)

@@ -15,6 +15,11 @@ run (tag ``apprentice.kind = watch``) in the model's experiment. A failed retrai
 and the champion keeps serving. One loop at a time per model: an exclusive ``flock`` on
 ``<name>.lock``, which the kernel releases when the process dies, so a crash never leaves a
 stale lock behind.
+
+``serve --watch`` runs the same loop on a background thread of the server process
+(:func:`background_watch`): the lock is taken before the server starts (a second loop is
+refused at once), a cycle that fails is recorded and the loop goes on, and the server, which
+follows the ``champion`` alias, swaps to what the loop promotes.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import fcntl
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -249,6 +255,137 @@ def record_cycle(cycle: Cycle, options: WatchOptions, settings: Settings | None 
         log.warning("watch: the MLflow record of a cycle failed: %s", exc.message)
 
 
+def _marker(name: str, settings: Settings) -> Path:
+    """The file that says a cycle is running; one left behind means it never finished."""
+    return _folder(settings) / f"{name}.cycle"
+
+
+def recover_interrupted(
+    name: str, options: WatchOptions, settings: Settings | None = None
+) -> Cycle | None:
+    """The record of a cycle whose process stopped before it finished (killed, out of memory,
+    the machine went down), from the marker it left; ``None`` when there is none. The caller
+    holds the lock, so the process that wrote the marker is gone."""
+    settings = settings or get_settings()
+    marker = _marker(name, settings)
+    if not marker.is_file():
+        return None
+    try:
+        started = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        started = {}
+    before = started.get("champion_version")
+    try:
+        now: int | None = _registered(name, options.tracking_uri).version
+    except ApprenticeError:
+        now = None
+    if now is not None and before is not None and int(now) != int(before):
+        kept = f"the champion moved from v{before} to v{now} before it stopped"
+    else:
+        kept = f"the champion is still v{now if now is not None else before}"
+    cycle = Cycle(
+        model=name,
+        started_at=str(started.get("started_at", "unknown")),
+        trigger=str(started.get("trigger", "unknown")),
+        champion_version=before,
+        status="interrupted",
+        decision="cycle interrupted, champion kept" if "still" in kept else "cycle interrupted",
+        reason=f"the cycle started by pid {started.get('pid', '?')} never finished (its process "
+        f"stopped mid-cycle: killed, out of memory or shut down); {kept}",
+    )
+    record_cycle(cycle, options, settings)
+    marker.unlink(missing_ok=True)
+    log.warning("watch: %s", cycle.line())
+    return cycle
+
+
+def _failed_cycle(model: str, trigger: str, exc: Exception) -> Cycle:
+    """The record of a cycle that could not run (the registry or the log unreachable)."""
+    message = exc.message if isinstance(exc, ApprenticeError) else type(exc).__name__
+    return Cycle(
+        model=model,
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        trigger=trigger,
+        champion_version=None,
+        status="error",
+        decision="cycle failed, champion kept",
+        reason=message,
+    )
+
+
+def _version(model: str, options: WatchOptions) -> int | None:
+    try:
+        return int(_registered(model, options.tracking_uri).version)
+    except (ApprenticeError, TypeError, ValueError):
+        return None
+
+
+def _loop(
+    model: str,
+    name: str,
+    options: WatchOptions,
+    *,
+    cycles: int | None,
+    settings: Settings,
+    sleep: Callable[[float], object],
+    say: Callable[[Cycle], None] | None,
+    stop: threading.Event | None = None,
+    survive: bool = False,
+) -> list[Cycle]:
+    """The cycles of one loop (the caller holds the lock); ``stop`` ends it between cycles and
+    during its waits; ``survive``: a cycle that raises is recorded and the loop goes on."""
+    done: list[Cycle] = []
+    interrupted = recover_interrupted(name, options, settings)
+    if interrupted is not None and say is not None:
+        say(interrupted)
+    marker = _marker(name, settings)
+    last = datetime.now(UTC)
+    due = 0.0  # the first cycle runs at once
+    trigger = "start"
+    while (cycles is None or len(done) < cycles) and not (stop is not None and stop.is_set()):
+        if trigger == "wait":
+            try:
+                waited = labelled_since(options.db_url, last)
+            except Exception as exc:  # a log not created or migrated yet, a database away
+                if not survive:
+                    raise
+                log.warning(
+                    "watch: cannot count the new labels: %s",
+                    exc.message if isinstance(exc, ApprenticeError) else type(exc).__name__,
+                    exc_info=not isinstance(exc, ApprenticeError),
+                )
+                waited = 0
+            if waited >= options.min_feedback:
+                trigger = f"feedback ({waited} new labels)"
+            elif time.monotonic() >= due:
+                trigger = "schedule"
+            else:
+                sleep(min(options.poll, max(due - time.monotonic(), 0.0)))
+                continue
+        last = datetime.now(UTC) - timedelta(microseconds=1)
+        marker.write_text(
+            json.dumps({"started_at": last.isoformat(timespec="seconds"), "trigger": trigger,
+                        "pid": os.getpid(), "champion_version": _version(model, options)}),
+            encoding="utf-8",
+        )  # fmt: skip
+        try:
+            cycle = watch_cycle(model, options, trigger=trigger)
+        except Exception as exc:
+            if not survive:
+                raise
+            log.exception("watch: a cycle of %s failed", name)
+            cycle = _failed_cycle(name, trigger, exc)
+        record_cycle(cycle, options, settings)
+        marker.unlink(missing_ok=True)
+        log.info("watch: %s", cycle.line())
+        if say is not None:
+            say(cycle)
+        done.append(cycle)
+        due = time.monotonic() + options.every
+        trigger = "wait"
+    return done
+
+
 def watch(
     model: str,
     options: WatchOptions | None = None,
@@ -262,28 +399,45 @@ def watch(
     options = options or WatchOptions()
     settings = settings or get_settings()
     name = _registered(model, options.tracking_uri).name
-    done: list[Cycle] = []
     with watch_lock(name, settings):
-        last = datetime.now(UTC)
-        due = 0.0  # the first cycle runs at once
-        trigger = "start"
-        while cycles is None or len(done) < cycles:
-            if trigger == "wait":
-                waited = labelled_since(options.db_url, last)
-                if waited >= options.min_feedback:
-                    trigger = f"feedback ({waited} new labels)"
-                elif time.monotonic() >= due:
-                    trigger = "schedule"
-                else:
-                    sleep(min(options.poll, max(due - time.monotonic(), 0.0)))
-                    continue
-            last = datetime.now(UTC) - timedelta(microseconds=1)
-            cycle = watch_cycle(model, options, trigger=trigger)
-            record_cycle(cycle, options, settings)
-            log.info("watch: %s", cycle.line())
-            if say is not None:
-                say(cycle)
-            done.append(cycle)
-            due = time.monotonic() + options.every
-            trigger = "wait"
-    return done
+        return _loop(model, name, options, cycles=cycles, settings=settings, sleep=sleep, say=say)
+
+
+@contextmanager
+def background_watch(
+    model: str,
+    options: WatchOptions | None = None,
+    *,
+    settings: Settings | None = None,
+    say: Callable[[Cycle], None] | None = None,
+    join_timeout: float = 30.0,
+) -> Iterator[threading.Thread]:
+    """The loop on a daemon thread of this process, for as long as the ``with`` block runs
+    (``serve --watch``). The model is resolved and the lock taken here, before the block, so a
+    model that cannot be watched, or a loop already running, is an error before the server
+    starts. Leaving the block stops the loop between cycles or during a wait (a retrain in
+    progress gets ``join_timeout`` seconds to finish) and releases the lock; a thread still
+    running then dies with the process."""
+    options = options or WatchOptions()
+    settings = settings or get_settings()
+    name = _registered(model, options.tracking_uri).name
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            _loop(model, name, options, cycles=None, settings=settings, sleep=stop.wait,
+                  say=say, stop=stop, survive=True)  # fmt: skip
+        except Exception:  # the record itself failed (the workspace is not writable)
+            log.exception("watch: the loop of %s stopped", name)
+
+    with watch_lock(name, settings):
+        thread = threading.Thread(target=run, name=f"apprentice-watch-{name}", daemon=True)
+        thread.start()
+        log.info("watch: the loop of %s runs in this process", name)
+        try:
+            yield thread
+        finally:
+            stop.set()
+            thread.join(timeout=join_timeout)
+            if thread.is_alive():
+                log.warning("watch: a cycle of %s was still running at shutdown", name)

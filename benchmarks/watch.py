@@ -1,0 +1,468 @@
+"""The watch loop, simulated with a real server and a real loop (``apprentice serve --watch``).
+
+Tables: the binary tables of benchmarks/data/watch_tables_split.json (split once at random
+into a design and a held-out half before any run; both halves are reported). One simulated
+run, on 127.0.0.1:
+
+1. **Two worlds.** ``x`` is the feature with the largest absolute Spearman correlation with
+   the target among the columns that parse as numbers (at least 90% of the non-empty cells).
+   The rows are ranked by ``x`` (ties broken at random): the lower half is the world before
+   the shift, the upper half the world after it: a new segment arrives, in which the old rule
+   no longer holds (its outcomes are the other class). A first design run with the segment's
+   real outcomes showed no degradation at all on adult (900 labels of the new segment, no
+   performance alert): a segment shift alone need not hurt a model, and then the loop is
+   right to do nothing; the inverted outcomes make a degradation certain, so that the
+   benchmark measures the loop (detection, retrain, gate, promotion, swap).
+2. **Champion.** Trained on 1,000 rows of the old world (``--families``, default linear and
+   LightGBM, no tuning; the challengers use the champion's settings), its
+   reference profile from 1,000 other old rows, registered as ``bench`` v1 in a fresh
+   workspace (MLflow SQLite store, SQLite prediction log).
+3. **Server and loop.** ``apprentice serve bench --watch --watch-min-feedback M`` as a
+   subprocess: the loop runs inside the server and checks when ``M`` new labels arrived.
+4. **Stream.** ``--blocks-before`` blocks of ``M`` requests from the old world, then
+   ``--blocks-after`` blocks from the new one (the control run stays in the old world). The
+   labels of a block arrive during the next block (a delay of ``M`` requests), one label after
+   each request; after each block's labels the driver waits for the loop's cycle record (the
+   simulated clock stops while the loop works). A last round of labels closes the stream.
+   Meanwhile a second client sends unlabelled requests of the current world, about 10 per
+   second, and records every status and the model version that answered.
+5. **Measures.** Cycle ``k`` after the shift is the k-th cycle whose labels include rows of
+   the new world. Goal: a challenger promoted within ``--blocks-after`` cycles after the shift
+   (with M = 300 and 3 blocks: at most 900 labels of the new world); in the control, a
+   promotion in at most 5% of runs (Wilson 95% interval given); no request fails (every
+   status 200, none refused), during swaps included; the server follows the promotion.
+
+Usage (the machine is shared: keep it small)::
+
+    .venv/bin/python benchmarks/watch.py --quick           # 1 design table, 1 run + 1 control
+    .venv/bin/python benchmarks/watch.py --runs 2          # 2 + 2 runs on every table
+    .venv/bin/python benchmarks/watch.py --half held_out --runs 1
+
+Results: benchmarks/_out/watch.json (``--out``) and a summary on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import math
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+TABLES = (REPO / ".." / "shared" / "data" / "tables").resolve()
+SPLIT = REPO / "benchmarks" / "data" / "watch_tables_split.json"
+OUT = REPO / "benchmarks" / "_out"
+sys.path.insert(0, str(REPO / "src"))
+
+NAME = "bench"
+PROMOTED = "retrained, challenger promoted"
+
+
+def _wilson(k: int, n: int) -> list[float]:
+    if n == 0:
+        return [math.nan, math.nan]
+    z, p = 1.96, k / n
+    den = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / den
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return [round(max(0.0, centre - half), 4), round(min(1.0, centre + half), 4)]
+
+
+# --------------------------------------------------------------------------- data
+
+
+def _table(name: str) -> tuple[Any, str]:
+    import pandas as pd
+
+    manifest = json.loads((TABLES / "MANIFEST.json").read_text(encoding="utf-8"))
+    entries = manifest["tables"] if isinstance(manifest, dict) else manifest
+    entry = next(e for e in (entries.values() if isinstance(entries, dict) else entries)
+                 if e["name"] == name)  # fmt: skip
+    options = {k: v for k, v in entry.get("read", {}).items() if k != "reader"}
+    frame = pd.read_csv(TABLES / entry["file"], dtype=str, keep_default_na=False, **options)
+    frame = frame.drop(columns=[c for c in entry.get("drop", []) if c in frame.columns])
+    target = entry["target"]
+    frame = frame[frame[target].str.strip() != ""].reset_index(drop=True)
+    return frame, target
+
+
+def shift_feature(frame: Any, target: str) -> str:
+    """The numeric feature most correlated (|Spearman|) with the target."""
+    import pandas as pd
+
+    labels = frame[target].str.strip()
+    positive = sorted(labels.unique())[-1]
+    y = (labels == positive).astype(float)
+    best, best_r = "", -1.0
+    for column in frame.columns:
+        if column == target:
+            continue
+        text = frame[column].str.strip()
+        filled = text[text != ""]
+        values = pd.to_numeric(filled, errors="coerce")
+        if len(filled) == 0 or values.notna().mean() < 0.9 or values.nunique() < 5:
+            continue
+        r = abs(values.rank().corr(y[values.index].rank()))
+        if r == r and r > best_r:
+            best, best_r = column, float(r)
+    if not best:
+        raise SystemExit("no numeric feature to shift on")
+    return best
+
+
+def worlds(frame: Any, target: str, seed: int) -> tuple[Any, Any, str]:
+    """The old world (lower half by the shift feature) and the new one, each shuffled."""
+    import numpy as np
+    import pandas as pd
+
+    x = shift_feature(frame, target)
+    rng = np.random.default_rng(seed)
+    values = pd.to_numeric(frame[x].str.strip(), errors="coerce").fillna(-np.inf).to_numpy()
+    order = np.lexsort((rng.random(len(frame)), values))
+    half = len(frame) // 2
+    old = frame.iloc[order[:half]].sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    new = frame.iloc[order[half:]].sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    # in the new segment the old rule no longer holds: its outcomes are the other class
+    labels = new[target].str.strip()
+    classes = sorted(labels.unique())
+    if len(classes) != 2:
+        raise SystemExit(f"{target} is not binary")
+    new[target] = labels.map({classes[0]: classes[1], classes[1]: classes[0]})
+    return old, new, x
+
+
+# --------------------------------------------------------------------------- one run
+
+
+class Traffic:
+    """A client sending unlabelled requests of the current world until stopped."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.pool: list[dict[str, Any]] = []
+        self.statuses: dict[int, int] = {}
+        self.refused = 0
+        self.versions: list[str] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        i = 0
+        while not self.stop.is_set():
+            record = self.pool[i % len(self.pool)]
+            try:
+                conn.request("POST", "/predict", json.dumps(record),
+                             {"content-type": "application/json"})  # fmt: skip
+                response = conn.getresponse()
+                body = response.read()
+            except (OSError, http.client.HTTPException):
+                self.refused += 1
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+                time.sleep(0.1)
+                continue
+            self.statuses[response.status] = self.statuses.get(response.status, 0) + 1
+            if response.status == 200:
+                version = json.loads(body)["model_version"]
+                if not self.versions or self.versions[-1] != version:
+                    self.versions.append(version)
+            i += 1
+            self.stop.wait(0.1)
+        conn.close()
+
+
+def _post(conn: http.client.HTTPConnection, path: str, body: Any) -> tuple[int, dict[str, Any]]:
+    conn.request("POST", path, json.dumps(body), {"content-type": "application/json"})
+    response = conn.getresponse()
+    return response.status, json.loads(response.read() or b"{}")
+
+
+def _records(rows: Any, target: str) -> list[dict[str, Any]]:
+    return [dict(r) for _, r in rows.drop(columns=[target]).iterrows()]
+
+
+def _cycles(workspace: Path) -> list[dict[str, Any]]:
+    path = workspace / "watch" / f"{NAME}.jsonl"
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def _wait(what: str, probe: Any, proc: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not probe():
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited while waiting for {what}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not happen in {timeout:.0f} s")
+        time.sleep(0.25)
+
+
+def one_run(
+    table: str, seed: int, shifted: bool, args: argparse.Namespace, store: Path, work: Path
+) -> dict[str, Any]:
+    from apprentice.bundle import train
+    from apprentice.config import Settings
+    from apprentice.monitor import attach_profile, build_profile
+    from apprentice.track import RunLog, Tracker, register_bundle, show_model
+
+    frame, target = _table(table)
+    old, new, x = worlds(frame, target, seed)
+    m = args.block
+    need_old = 2000 + m * (args.blocks_before + (0 if shifted else args.blocks_after)) + 200
+    need_new = m * args.blocks_after + 200
+    if len(old) < need_old or len(new) < need_new:
+        raise SystemExit(f"{table}: too few rows for blocks of {m}")
+    workspace = work / f"{table}-{seed}-{'shift' if shifted else 'control'}"
+    workspace.mkdir(parents=True)
+    shutil.copy(store, workspace / "mlflow.db")
+    settings = Settings(workspace=workspace, tracking_uri=None)
+    os.environ["APPRENTICE_WORKSPACE"] = str(workspace)  # the bundle is signed with its key
+    base = workspace / "champion_rows.csv"
+    old.iloc[:1000].to_csv(base, index=False)
+    families = tuple(args.families.split(","))
+    champion = train(base, target=target, out=workspace / "v1", time_budget=None, max_trials=0,
+                     families=families, n_jobs=1, n_boot=50, seed=seed)  # fmt: skip
+    attach_profile(champion.path, build_profile(champion.bundle, old.iloc[1000:2000]))
+    tracker = Tracker(settings=settings)
+    run = tracker.log_run(RunLog(experiment=NAME, run_name="v1",
+                                 artifacts=[(champion.path, "bundle")]))  # fmt: skip
+    task = champion.bundle.task
+    register_bundle(tracker, name=NAME, run_id=run.run_id, source=f"{run.artifact_uri}/bundle",
+                    task=task, target=target)  # fmt: skip
+
+    stream_old = old.iloc[2000:].reset_index(drop=True)
+    blocks = []
+    for k in range(args.blocks_before + args.blocks_after):
+        if k < args.blocks_before or not shifted:
+            blocks.append(stream_old.iloc[k * m : (k + 1) * m])
+        else:
+            j = k - args.blocks_before
+            blocks.append(new.iloc[j * m : (j + 1) * m])
+    filler_old = _records(old.iloc[-200:], target)
+    filler_new = _records(new.iloc[-200:], target)
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    db = f"sqlite:///{workspace / 'predictions.sqlite'}"
+    cmd = [sys.executable, "-m", "apprentice", "serve", NAME, "--port", str(port), "--db-url", db,
+           "--watch", "--watch-every", "24h", "--watch-min-feedback", str(m), "--watch-poll",
+           "1s", "--follow-interval", "1", "--grace", "10"]  # fmt: skip
+    env = {**os.environ, "APPRENTICE_WORKSPACE": str(workspace),
+           "PYTHONPATH": str(REPO / "src"), "OMP_NUM_THREADS": "1"}  # fmt: skip
+    env.pop("APPRENTICE_TRACKING_URI", None)
+    env.pop("MLFLOW_TRACKING_URI", None)
+    output = workspace / "server.out"
+    started = time.monotonic()
+    with output.open("wb") as sink:
+        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, env=env)
+    traffic = Traffic(port)
+    result: dict[str, Any] = {"table": table, "seed": seed, "shifted": shifted, "feature": x,
+                              "block": m, "rows_old": len(old), "rows_new": len(new)}  # fmt: skip
+
+    def ready() -> bool:
+        try:
+            probe = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            probe.request("GET", "/ready")
+            return probe.getresponse().status == 200
+        except OSError:
+            return False
+
+    labelled_blocks: list[bool] = []  # per block whose labels arrived: was it new-world?
+    failures = 0
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        _wait("the server", ready, proc, 180)
+        _wait("the first cycle", lambda: len(_cycles(workspace)) >= 1, proc, 180)
+        traffic.pool = filler_old
+        traffic.thread.start()
+        pending: list[tuple[str, Any]] = []  # the previous block's (request id, label)
+
+        def label_round(requests: list[dict[str, Any]]) -> list[tuple[str, Any]]:
+            """One block: a fresh connection (the last one idled past the server's keep-alive
+            while the loop worked), a request then a label of the previous block, in turn."""
+            nonlocal failures, conn
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            sent: list[tuple[str, Any]] = []
+            for i in range(max(len(requests), len(pending))):
+                if i < len(requests):
+                    status, body = _post(conn, "/predict", requests[i]["row"])
+                    if status != 200:
+                        failures += 1
+                    else:
+                        sent.append((body["request_id"], requests[i]["label"]))
+                if i < len(pending):
+                    rid, label = pending[i]
+                    status, _ = _post(conn, "/feedback", {"request_id": rid, "actual": label})
+                    failures += status != 200
+            return sent
+
+        for k, block in enumerate([*blocks, None]):
+            requests = [] if block is None else [
+                {"row": r, "label": lab.strip()}
+                for r, lab in zip(_records(block, target), block[target], strict=True)
+            ]  # fmt: skip
+            if block is not None and shifted and k == args.blocks_before:
+                traffic.pool = filler_new
+            had_labels = bool(pending)
+            before = len(_cycles(workspace))
+            sent = label_round(requests)
+            if had_labels:
+                labelled_blocks.append(shifted and k - 1 >= args.blocks_before)
+                _wait(f"the cycle after block {k}", lambda b=before: len(_cycles(workspace)) > b,
+                      proc, args.cycle_timeout)  # fmt: skip
+                record = _cycles(workspace)[-1]
+                if record["decision"] == PROMOTED:
+                    version = f"{NAME}/{show_model(tracker, NAME).aliases['champion']}"
+                    _wait("the swap", lambda v=version: traffic.versions[-1:] == [v], proc, 60)
+            pending = sent
+        conn.close()
+        time.sleep(1.0)
+        traffic.stop.set()
+        traffic.thread.join(timeout=60)
+        proc.send_signal(signal.SIGTERM)
+        result["server_exit"] = proc.wait(timeout=60)
+    except RuntimeError as exc:  # a cycle too slow: what happened until then is kept
+        result["error"] = str(exc)
+        result["cycle_running"] = (workspace / "watch" / f"{NAME}.cycle").is_file()
+        result["retrain_started"] = sorted(p.name for p in (workspace / "retrain").glob("*"))
+    finally:
+        conn.close()
+        traffic.stop.set()
+        if traffic.thread.is_alive():
+            traffic.thread.join(timeout=60)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    cycles = _cycles(workspace)[1:]  # the first ran at start, on an empty log
+    after = [i for i, new_world in enumerate(labelled_blocks) if new_world]
+    promoted = [i for i, c in enumerate(cycles) if c["decision"] == PROMOTED]
+    first_after = after[0] if after else None
+    result.update(
+        {
+            "seconds": round(time.monotonic() - started, 1),
+            "cycles": [
+                {
+                    "trigger": c["trigger"],
+                    "labelled_rows": c["labelled_rows"],
+                    "decision": c["decision"],
+                    "reason": c["reason"][:300],
+                }
+                for c in cycles
+            ],
+            "promoted_at_cycle": promoted[0] + 1 if promoted else None,
+            "cycles_after_shift_to_promotion": (
+                promoted[0] - first_after + 1
+                if promoted and first_after is not None and promoted[0] >= first_after
+                else None
+            ),
+            "driver_failures": failures,
+            "traffic_statuses": {str(k): v for k, v in traffic.statuses.items()},
+            "traffic_refused": traffic.refused,
+            "versions_seen": traffic.versions,
+            "aliases": dict(show_model(tracker, NAME).aliases),
+        }
+    )
+    result["no_failed_request"] = (
+        failures == 0 and traffic.refused == 0 and set(traffic.statuses) <= {200}
+    )
+    return result
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=2, help="shifted runs (and as many controls)")
+    parser.add_argument("--half", choices=("design", "held_out", "both"), default="both")
+    parser.add_argument("--tables", default="", help="comma-separated, instead of --half")
+    parser.add_argument("--block", type=int, default=300, help="requests per block (M)")
+    parser.add_argument("--blocks-before", type=int, default=2)
+    parser.add_argument("--blocks-after", type=int, default=3)
+    parser.add_argument("--cycle-timeout", type=float, default=600)
+    parser.add_argument("--families", default="linear,lightgbm", help="the champion's portfolio")
+    parser.add_argument("--quick", action="store_true", help="1 design table, 1 run + 1 control")
+    parser.add_argument("--keep", action="store_true", help="keep the workspaces")
+    parser.add_argument("--out", type=Path, default=OUT / "watch.json", help="the results file")
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # the servers stop with the driver
+    split = json.loads(SPLIT.read_text(encoding="utf-8"))
+    halves = {t: h for h in ("design", "held_out") for t in split[h]}
+    if args.tables:
+        tables = args.tables.split(",")
+    elif args.quick:
+        tables, args.runs = split["design"][:1], 1
+    else:
+        tables = [t for t in halves if args.half in ("both", halves[t])]
+
+    from apprentice.config import Settings
+    from apprentice.track import Tracker
+
+    work = Path(tempfile.mkdtemp(prefix="apprentice-watch-bench-"))
+    Tracker(settings=Settings(workspace=work / "store")).open().client  # noqa: B018
+    store = work / "store" / "mlflow.db"
+    results: list[dict[str, Any]] = []
+    try:
+        for table in tables:
+            for run in range(args.runs):
+                for shifted in (True, False):
+                    try:
+                        r = one_run(table, 1000 + run, shifted, args, store, work)
+                    except subprocess.TimeoutExpired as exc:
+                        r = {"table": table, "seed": 1000 + run, "shifted": shifted,
+                             "error": str(exc)}  # fmt: skip
+                    r["half"] = halves.get(table, "?")
+                    results.append(r)
+                    print(json.dumps({k: v for k, v in r.items() if k != "cycles"}), flush=True)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    summary: dict[str, Any] = {"args": vars(args), "halves": {}}
+    for half in ("design", "held_out"):
+        mine = [r for r in results if r["half"] == half and "error" not in r]
+        shift = [r for r in mine if r["shifted"]]
+        control = [r for r in mine if not r["shifted"]]
+        within = sum(
+            r["cycles_after_shift_to_promotion"] is not None
+            and r["cycles_after_shift_to_promotion"] <= args.blocks_after
+            for r in shift
+        )
+        false_promotions = sum(r["promoted_at_cycle"] is not None for r in control)
+        summary["halves"][half] = {
+            "shifted_runs": len(shift),
+            "promoted_within_goal": within,
+            "control_runs": len(control),
+            "control_promotions": false_promotions,
+            "control_rate_interval": _wilson(false_promotions, len(control)),
+            "runs_with_a_failed_request": sum(
+                not r.get("no_failed_request", True) for r in results if r["half"] == half
+            ),
+            "requests_by_traffic": sum(
+                sum(r.get("traffic_statuses", {}).values()) for r in results if r["half"] == half
+            ),
+            "errors": sum("error" in r for r in results if r["half"] == half),
+        }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
+        json.dumps({"summary": summary, "runs": results}, indent=1, default=str), encoding="utf-8"
+    )
+    print(json.dumps(summary, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()
