@@ -675,7 +675,7 @@ def run(
     value, e.g. :func:`~apprentice.workflows.train.command_started`) is when the command
     began: the budget counts from there (default: now).
     """
-    from apprentice.track import Tracker, check_name
+    from apprentice.track import check_name
 
     settings = settings or get_settings()
     observer = observer or RunObserver()
@@ -683,20 +683,9 @@ def run(
     stage = _Stage(observer, timings)
     started = time.monotonic() if started is None else min(started, time.monotonic())
     created_at = datetime.now(UTC).isoformat(timespec="seconds")
-    sensitive = [s.strip() for s in sensitive if s and s.strip()]
-    if len(set(sensitive)) != len(sensitive):
-        raise ConfigError("a sensitive column is named twice; name each once")
-    if time_budget is not None and time_budget <= 0:
-        raise ConfigError("the time budget must be a positive number of seconds")
-
+    sensitive = _check_options(sensitive, time_budget, name)
     # -- before anything: the tracking store must be usable (a server answers quickly)
-    tracker: Tracker | None = None
-    if track:
-        tracker = Tracker(tracking_uri, settings=settings)
-        tracker.check()
-        tracker.open(background=True)
-    if name is not None:
-        check_name(name)
+    tracker = _open_tracker(tracking_uri, settings) if track else None
 
     # -- read
     stage.start("read")
@@ -763,6 +752,33 @@ def run(
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+
+
+def _check_options(
+    sensitive: Sequence[str], time_budget: float | None, name: str | None
+) -> list[str]:
+    """The sensitive columns, stripped; a :class:`ConfigError` for a repeated one, a budget
+    that is not positive or an unusable model name."""
+    from apprentice.track import check_name
+
+    columns = [s.strip() for s in sensitive if s and s.strip()]
+    if len(set(columns)) != len(columns):
+        raise ConfigError("a sensitive column is named twice; name each once")
+    if time_budget is not None and time_budget <= 0:
+        raise ConfigError("the time budget must be a positive number of seconds")
+    if name is not None:
+        check_name(name)
+    return columns
+
+
+def _open_tracker(tracking_uri: str | None, settings: Settings) -> Tracker:
+    """The tracking store, checked (a server answers quickly) and opening in the background."""
+    from apprentice.track import Tracker
+
+    tracker = Tracker(tracking_uri, settings=settings)
+    tracker.check()
+    tracker.open(background=True)
+    return tracker
 
 
 def _check_spent(budget: float | None, started: float, table: pd.DataFrame) -> None:
@@ -918,19 +934,7 @@ def _run_in(
     stage.done(f"{result.champion}; {len(result.leaderboard)} candidates")
     # what the budget bounds: from the command's start to the bundle written
     timings["to_bundle_s"] = round(time.monotonic() - started, 3)
-    ledger_doc = cleaned.ledger_dict()
-    ledger_doc["training"] = result.ledger
-    if len(cleaned.table) < len(raw.table):
-        ledger_doc["sampled"] = {
-            "rows": len(cleaned.table),
-            "rows_available": len(raw.table),
-            "reason": f"the {budget:g} s budget cleaned and checked a random "
-            f"{len(cleaned.table):,} of the {len(raw.table):,} rows before training: the "
-            "counts above are of those rows; give a larger --time-budget to count every row",
-        }
-    ledger_path.write_text(
-        json.dumps(ledger_doc, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
-    )
+    _write_ledger(ledger_path, cleaned, result, len(raw.table), budget)
 
     _keep_frame(folder, raw, data)
     record = _record_from_training(
@@ -957,11 +961,7 @@ def _run_in(
     positions, y_holdout, _ = _holdout(raw.table, result, train_options)
     raw_holdout = raw.table.iloc[positions].reset_index(drop=True)
     features = raw_holdout.drop(columns=[target])
-    shipped = getattr(result, "holdout_output", None)  # what train() predicted, when it says
-    if shipped is not None and len(shipped) == len(features):
-        pred = np.asarray(shipped)
-    else:
-        pred = np.asarray(bundle._output(features)) if len(features) else np.zeros(0)
+    pred = _holdout_output(result, features)
     _check_holdout(record, result, y_holdout, pred)
     _write_holdout(folder, positions, data, raw, target)
     record.holdout = {
@@ -1008,6 +1008,34 @@ def _run_in(
     if tracker is not None and tracked is not None:
         _finish_tracking(tracker, tracked.run_id, record, folder)
     return record
+
+
+def _write_ledger(
+    path: Path, cleaned: Any, result: TrainResult, rows: int, budget: float | None
+) -> None:
+    """The cleaning ledger with training's part, and what a budget-sized sample left out."""
+    document = cleaned.ledger_dict()
+    document["training"] = result.ledger
+    if len(cleaned.table) < rows:
+        document["sampled"] = {
+            "rows": len(cleaned.table),
+            "rows_available": rows,
+            "reason": f"the {budget:g} s budget cleaned and checked a random "
+            f"{len(cleaned.table):,} of the {rows:,} rows before training: the "
+            "counts above are of those rows; give a larger --time-budget to count every row",
+        }
+    path.write_text(
+        json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
+    )
+
+
+def _holdout_output(result: TrainResult, features: pd.DataFrame) -> np.ndarray:
+    """What the bundle outputs on the holdout rows: train()'s own predictions when it kept
+    them for these rows, else the bundle run on them."""
+    shipped = getattr(result, "holdout_output", None)
+    if shipped is not None and len(shipped) == len(features):
+        return np.asarray(shipped)
+    return np.asarray(result.bundle._output(features)) if len(features) else np.zeros(0)
 
 
 @dataclass
