@@ -438,6 +438,10 @@ def test_bad_names_and_targets(adult_run: RunResult, adult_file: Path) -> None:
         run(adult_file, target="income", name="my model!", settings=ws, **QUICK)  # type: ignore[arg-type]
     with pytest.raises(TargetError, match=r"'Income' is not in the table; did you mean 'income'\?"):
         run(adult_file, target="Income", settings=ws, **QUICK)  # type: ignore[arg-type]
+    with pytest.raises(TargetError, match=r"'incme' is not in the table; did you mean 'income'\?"):
+        run(adult_file, target="incme", settings=ws, **QUICK)  # type: ignore[arg-type]
+    with pytest.raises(TargetError, match=r"'zzz' is not in the table; the columns are 'age'"):
+        run(adult_file, target="zzz", settings=ws, **QUICK)  # type: ignore[arg-type]
     assert _state(ws) == before
 
 

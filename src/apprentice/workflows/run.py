@@ -482,8 +482,14 @@ def fingerprint(read: ReadResult, source: Any) -> dict[str, Any]:
 
 
 def _suggest(name: str, columns: Sequence[str]) -> str:
+    import difflib
+
     folded = {c.casefold().strip(): c for c in columns}
-    match = folded.get(name.casefold().strip())
+    key = name.casefold().strip()
+    match = folded.get(key)
+    if match is None:  # a typo: the one close spelling, when there is one
+        close = difflib.get_close_matches(key, list(folded), n=1, cutoff=0.8)
+        match = folded[close[0]] if close else None
     if match is not None:
         return f"; did you mean '{match}'?"
     shown = ", ".join(f"'{c}'" for c in list(columns)[:12])

@@ -676,6 +676,10 @@ def _near_perfect(
     _review_leakage(state, leakage, kinds, excluded)
 
 
+#: the least budget left before the search for which the leakage review runs
+REVIEW_MIN_SECONDS = 10.0
+
+
 def _review_leakage(
     state: TrainState, leakage: Any, kinds: dict[str, str], excluded: dict[str, str]
 ) -> None:
@@ -683,21 +687,33 @@ def _review_leakage(
     marked out) on the columns still in: findings are warned about and recorded, not
     excluded. A sampled, cheap check (4,000 training rows, 2,000 under a budget of less than a
     minute; at most a tenth of the time left for its drop-column refits)."""
-    from apprentice.learn.leak_review import review_leakage
+    from apprentice.learn.leak_review import LeakReview, review_leakage
+    from apprentice.learn.models import thread_limit
 
     assert state.holdout is not None
     columns = [c for c in state.typed_train.columns if c not in excluded]
     remaining = state.clock.remaining()
-    review = review_leakage(
-        state.typed_train[columns],
-        state.info.y[state.holdout.train_idx],
-        state.info.task,
-        kinds,
-        seed=state.options.seed,
-        max_rows=2000 if remaining < 60 else 4000,
-        seconds=None if math.isinf(remaining) else max(1.0, 0.1 * remaining),
-        class_names=[str(c) for c in state.info.classes] if state.info.classes else None,
-    )
+    if remaining < REVIEW_MIN_SECONDS:
+        review = LeakReview(metric="R2" if state.info.task == "regression" else "ROC AUC")
+        review.note = (
+            f"not run: {max(remaining, 0):.0f} s of the budget were left before the search "
+            f"(the review needs about {REVIEW_MIN_SECONDS:.0f} s); give a larger --time-budget"
+        )
+        leakage.review = review
+        state.warnings.append(f"leakage review {review.note}")
+        return
+    # one thread: small cheap fits, where OpenMP threads on a busy machine cost 7x the time
+    with thread_limit(1):
+        review = review_leakage(
+            state.typed_train[columns],
+            state.info.y[state.holdout.train_idx],
+            state.info.task,
+            kinds,
+            seed=state.options.seed,
+            max_rows=2000 if remaining < 60 else 4000,
+            seconds=None if math.isinf(remaining) else max(1.0, 0.1 * remaining),
+            class_names=[str(c) for c in state.info.classes] if state.info.classes else None,
+        )
     leakage.review = review
     for finding in review.findings:
         state.warnings.append(f"possible target leak ({finding.severity}): {finding.message}")
