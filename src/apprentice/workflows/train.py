@@ -1444,8 +1444,9 @@ def _refuse(clock: Clock, needed: float, rows: int, features: int) -> None:
 
     minimum = minimum_budget(clock.elapsed() + needed)
     raise BudgetError(
-        f"the time budget of {clock.budget:g} s cannot fit one real learner: reading, cleaning "
-        f"and checking the table took {clock.elapsed():.1f} s and a linear model on "
+        f"the time budget of {clock.budget:g} s cannot fit one real learner: the "
+        f"{clock.elapsed():.1f} s since the command started (loading apprentice, reading, "
+        "cleaning and checking the table, the leakage review) are spent and a linear model on "
         f"{rows:,} rows x {features} features with its holdout evaluation needs about "
         f"{needed:.0f} s more; give --time-budget {minimum} or more (nothing was written)",
         minimum=minimum,
