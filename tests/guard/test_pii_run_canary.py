@@ -64,7 +64,7 @@ def test_low_confidence_pii_feature_keeps_no_value_anywhere(
     heard = [f for f in findings if f["column"] == "heard_from"]
     assert heard and all(f["confidence"] == "low" for f in heard), findings
     assert "heard_from" not in result.pii["findings"]["pii_columns"]
-    bundle = Path(result.bundle)
+    bundle = result.bundle_path
     manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
     specs = [(bundle / name).read_text(encoding="utf-8") for name in manifest["features"].values()]
     assert any('"heard_from"' in spec for spec in specs)  # still a feature

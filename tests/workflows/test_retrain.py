@@ -286,7 +286,7 @@ def test_retrain_a_registered_model_promotes_a_proven_improvement(
     _workspace: Path,
     empty_store: Path,  # noqa: F811
 ) -> None:
-    """A champion trained on 150 rows against a challenger with 1,050 more: promoted in the
+    """A champion trained on 80 rows against a challenger with 1,500 more: promoted in the
     registry (alias champion moves, the old one is ``previous``), the decision in MLflow, in
     the challenger's record and in its report."""
     import shutil
@@ -302,7 +302,7 @@ def test_retrain_a_registered_model_promotes_a_proven_improvement(
     shutil.copy(empty_store, _workspace / "mlflow.db")
     rows = text_table("adult.csv", rows=1900, seed=5)
     small = tmp_path / "small.csv"
-    rows.iloc[:150].to_csv(small, index=False)
+    rows.iloc[:80].to_csv(small, index=False)
     new = tmp_path / "new.csv"
     rows.iloc[400:].to_csv(new, index=False)
     quick = {"time_budget": None, "max_trials": 0, "families": ("linear",), "n_jobs": 1}

@@ -68,7 +68,7 @@ def test_bundle_holds_no_training_code() -> None:
     [
         ({"time_budget": 0}, "positive number of seconds"),
         ({"max_trials": -1}, "--max-trials"),
-        ({"families": ("lightgbm", "xgboost")}, "unknown model families xgboost"),
+        ({"families": ("lightgbm", "prophet")}, "unknown model families prophet"),
     ],
 )
 def test_options_are_validated_once_and_frozen(options: dict[str, object], message: str) -> None:

@@ -23,7 +23,7 @@ def _num(value: Any, digits: int = 3) -> str:
         return _e(value)
     if not math.isfinite(number):
         return "n/a"
-    if number != 0 and abs(number) < 10 ** -(digits + 1):
+    if number != 0 and abs(number) < 10**-digits:  # 0.000701 reads better as 7.0e-04
         return f"{number:.1e}"
     return f"{number:.{digits}g}" if abs(number) < 10**digits else f"{number:,.0f}"
 
