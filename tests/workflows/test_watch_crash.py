@@ -41,10 +41,8 @@ def test_a_watch_killed_mid_retrain_keeps_the_champion_and_is_recorded(
         )  # fmt: skip
         try:
             deadline = time.monotonic() + 300
-            # the retrain has started when its output folder exists: kill the process there
-            while not (registered / "retrain").is_dir() or not any(
-                (registered / "retrain").iterdir()
-            ):
+            # the retrain has started when the challenger's run folder exists: kill it there
+            while not (registered / "runs").is_dir() or not any((registered / "runs").iterdir()):
                 assert proc.poll() is None, "the watch process ended before its retrain"
                 assert time.monotonic() < deadline, "the retrain never started"
                 time.sleep(0.2)
