@@ -15,7 +15,12 @@ import pandas as pd
 import pytest
 from tests.serve._live import LiveServer, live_server
 from tests.track._support import empty_store  # noqa: F401  (the fixture `registered` uses)
-from tests.workflows.test_watch import _aliases, _new_concept, registered  # noqa: F401
+from tests.workflows.test_watch import (  # noqa: F401
+    _aliases,
+    _new_concept,
+    _traffic,
+    registered,
+)
 
 from apprentice.config import Settings
 
@@ -67,21 +72,6 @@ class Traffic:
             conn.close()
 
 
-def _feedback(server: LiveServer, rows: pd.DataFrame, labels: pd.Series) -> None:
-    conn = server.connection()
-    try:
-        for i, row in rows.drop(columns=["income"]).iterrows():
-            status, body = server.request("POST", "/predict", dict(row), conn=conn)
-            assert status == 200, body
-            rid = json.loads(body)["request_id"]
-            status, body = server.request(
-                "POST", "/feedback", {"request_id": rid, "actual": labels[i]}, conn=conn
-            )
-            assert status == 200, body
-    finally:
-        conn.close()
-
-
 @pytest.mark.timeout(600)
 def test_serve_watch_promotes_and_swaps_with_no_failed_request(registered: Path) -> None:  # noqa: F811
     from apprentice.workflows.watch import watch_lock
@@ -98,7 +88,7 @@ def test_serve_watch_promotes_and_swaps_with_no_failed_request(registered: Path)
         traffic = Traffic(server, records)
         traffic.thread.start()
         try:
-            _feedback(server, shifted, _new_concept(shifted))
+            _traffic(server, shifted, _new_concept(shifted), drain=False)
             _wait_for("a second cycle", lambda: len(_watch_lines(registered)) >= 2, server, 300)
             second = _watch_lines(registered)[1]
             assert "[feedback (900 new labels)]" in second, second
