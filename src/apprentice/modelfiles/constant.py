@@ -37,18 +37,29 @@ class ConstantModel(StoredModel):
         return MemberContrib(np.zeros((n, owner.n_columns, k)), base, space, "constant")
 
 
-class ConstantKind(ModelKind):
-    name = "constant"
+class JsonKind(ModelKind):
+    """A model stored as a JSON description of its arrays (the constant and linear kinds)."""
+
     suffix = ".json"
     max_bytes = MAX_JSON_BYTES
 
     def write(self, member: Mapping[str, Any], path: Path) -> None:
         dump_json(path, {k: v for k, v in member.items() if k not in NOT_STORED})
 
-    def check(self, data: bytes, name: str, *, task: str, n_classes: int, width: int) -> Any:
+    @staticmethod
+    def description(data: bytes, name: str) -> dict[str, Any]:
+        """The file's JSON (read with caps), which must be an object."""
         payload = load_json(data, name)
         if not isinstance(payload, dict):
             raise refuse(name, "is not a model description")
+        return payload
+
+
+class ConstantKind(JsonKind):
+    name = "constant"
+
+    def check(self, data: bytes, name: str, *, task: str, n_classes: int, width: int) -> Any:
+        payload = self.description(data, name)
         if payload.get("kind") == "linear" or "coef" in payload:
             raise refuse(name, "is a linear model where the manifest names a constant one")
         try:

@@ -4,14 +4,12 @@ stored as JSON arrays (``model_<i>.json``); predicted and explained in numpy."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from apprentice.modelfiles.base import (
     MemberContrib,
-    ModelKind,
     Owner,
     StoredModel,
     binary_columns,
@@ -19,8 +17,7 @@ from apprentice.modelfiles.base import (
     refuse,
     softmax,
 )
-from apprentice.modelfiles.constant import NOT_STORED
-from apprentice.modelfiles.jsonfile import MAX_JSON_BYTES, dump_json, load_json
+from apprentice.modelfiles.constant import JsonKind
 
 LINKS = {"regression": "identity", "binary": "logistic", "multiclass": "softmax"}
 
@@ -73,19 +70,12 @@ class LinearModel(StoredModel):
         return MemberContrib(values, base, space, "linear")
 
 
-class LinearKind(ModelKind):
+class LinearKind(JsonKind):
     name = "linear"
-    suffix = ".json"
-    max_bytes = MAX_JSON_BYTES
-
-    def write(self, member: Mapping[str, Any], path: Path) -> None:
-        dump_json(path, {k: v for k, v in member.items() if k not in NOT_STORED})
 
     def check(self, data: bytes, name: str, *, task: str, n_classes: int, width: int) -> Any:
         """The arrays have the shapes the task and its view need, all finite."""
-        payload = load_json(data, name)
-        if not isinstance(payload, dict):
-            raise refuse(name, "is not a model description")
+        payload = self.description(data, name)
         try:
             coef = np.asarray(payload["coef"], dtype=float)
             intercept = np.asarray(payload["intercept"], dtype=float)
