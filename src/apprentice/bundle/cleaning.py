@@ -2,8 +2,9 @@
 
 Training fits the clean stage's ``Cleaner`` on the raw training rows only (the holdout never
 shapes the recipe); the bundle stores its JSON recipe and serving rebuilds it with
-``Cleaner.from_recipe``. When the clean stage offers no ``Cleaner`` the bundle holds no recipe
-and the feature runtime parses raw text itself (numbers from text, categories as written).
+``FittedRecipe.from_recipe`` (the same transform, without scikit-learn). When the clean stage
+offers no ``Cleaner`` the bundle holds no recipe and the feature runtime parses raw text
+itself (numbers from text, categories as written).
 One record at a time, each column goes through the recipe's one cell cleaner
 (:class:`apprentice.features.cells.CellCleaner`), the same one the API uses.
 """
@@ -39,15 +40,11 @@ def recipe_json(cleaner: Any) -> str:
 
 
 def load_cleaner(text: str) -> Any:
-    """A cleaner rebuilt from its JSON recipe."""
-    cls = cleaner_class()
-    if cls is None:
-        raise BundleError(
-            "this bundle holds a cleaning recipe but this apprentice has no Cleaner to apply "
-            "it; install the apprentice version that wrote the bundle"
-        )
+    """The recipe rebuilt from its JSON, ready to apply (without scikit-learn)."""
+    from apprentice.clean import FittedRecipe
+
     try:
-        return cls.from_recipe(text)
+        return FittedRecipe.from_recipe(text)
     except BundleError:
         raise
     except Exception as exc:

@@ -4,7 +4,8 @@
 percent and units; booleans; dates in mixed formats; identifiers; categories; text), decides
 missing-value markers per column, flags numeric sentinels, finds duplicate rows and renamed
 columns, and records all of it in a :class:`Ledger`. :class:`Cleaner` is the same recipe as a
-scikit-learn transformer for the serving path; :func:`explain_cell` answers ``apprentice why``.
+scikit-learn transformer; :class:`FittedRecipe` applies a learned recipe without scikit-learn
+(the serving path); :func:`explain_cell` answers ``apprentice why``.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,7 @@ from apprentice.clean.api import (
     clean_table,
     clean_target,
 )
+from apprentice.clean.applier import FittedRecipe, TransformReport
 from apprentice.clean.explain import CellExplanation, explain_cell
 from apprentice.clean.ledger import ColumnReport, Ledger, TableReport
 from apprentice.clean.recipe import ColumnRecipe, Recipe, Rule, apply_column
@@ -25,6 +27,7 @@ __all__ = [
     "Cleaner",
     "ColumnRecipe",
     "ColumnReport",
+    "FittedRecipe",
     "Ledger",
     "Recipe",
     "Rule",
@@ -38,9 +41,9 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from apprentice.clean.cleaner import Cleaner, TransformReport
+    from apprentice.clean.cleaner import Cleaner
 
-_LAZY = {"Cleaner", "TransformReport"}  # scikit-learn is imported only when they are used
+_LAZY = {"Cleaner"}  # scikit-learn is imported only when it is used
 
 
 def __getattr__(name: str) -> Any:

@@ -292,9 +292,9 @@ def hstack(blocks: list[Any], n: int) -> Any:
     """Blocks side by side: dense float64, or CSR when any block is sparse."""
     if not blocks:
         return np.zeros((n, 0))
-    from scipy import sparse
+    if any(hasattr(b, "tocsr") for b in blocks):  # SciPy is imported only for sparse blocks
+        from scipy import sparse
 
-    if any(sparse.issparse(b) for b in blocks):
         return sparse.hstack(
             [b if sparse.issparse(b) else sparse.csr_matrix(b) for b in blocks], format="csr"
         )

@@ -6,7 +6,8 @@ text is checked here first, in plain Python and numpy: header counts equal to wh
 manifest and the feature view say, ``tree_sizes`` exact, every node, feature, leaf and
 category index in range, each tree a tree (every node has one parent, children after
 parents: no cycle), no NaN threshold (:func:`check_lightgbm_text`). Contributions are
-LightGBM's own exact TreeSHAP on the raw score.
+LightGBM's own exact TreeSHAP on the raw score. The model runs in LightGBM's C library without
+the ``lightgbm`` Python package (:mod:`apprentice.modelfiles.lightgbm_capi` says why).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from apprentice.modelfiles.base import (
     refuse,
     tree_shap,
 )
+from apprentice.modelfiles.lightgbm_capi import Booster, LightGBMCallError
 from apprentice.modelfiles.trees import (
     MAX_CLASSES,
     MAX_FEATURES,
@@ -217,7 +219,7 @@ def _check_lightgbm_tail(name: str, tail: str) -> None:
 class LightGBMModel(StoredModel):
     kind = "lightgbm"
 
-    def __init__(self, task: str, n_classes: int, booster: Any) -> None:
+    def __init__(self, task: str, n_classes: int, booster: Booster) -> None:
         super().__init__(task, n_classes)
         self.booster = booster
 
@@ -230,7 +232,7 @@ class LightGBMModel(StoredModel):
 
     def contributions(self, X: Any, owner: Owner) -> MemberContrib:
         threads = 1 if X.shape[0] <= SMALL_BATCH else 0
-        raw = self.booster.predict(X, pred_contrib=True, num_threads=threads)
+        raw = self.booster.contributions(X, num_threads=threads)
         return tree_shap(raw, self.task, self.n_classes, owner)
 
 
@@ -240,7 +242,7 @@ class LightGBMKind(ModelKind):
     max_bytes = MAX_LIGHTGBM_BYTES
     libraries = ("lightgbm",)
     label = "LightGBM"
-    build_errors = (Exception,)  # LightGBM raises its own error types on a bad model
+    build_errors = (LightGBMCallError,)  # LightGBM's parser refused the text
 
     def write(self, member: Mapping[str, Any], path: Path) -> None:
         path.write_text(member["model_text"], encoding="utf-8")
@@ -254,6 +256,4 @@ class LightGBMKind(ModelKind):
         return text
 
     def build(self, checked: Any, task: str, n_classes: int) -> LightGBMModel:
-        import lightgbm as lgb
-
-        return LightGBMModel(task, n_classes, lgb.Booster(model_str=checked))
+        return LightGBMModel(task, n_classes, Booster(checked))

@@ -45,13 +45,12 @@ class LinearModel(StoredModel):
 
     def contributions(self, X: Any, owner: Owner) -> MemberContrib:
         """Coefficient x the feature value; the base is the intercept."""
-        from scipy import sparse
-
         n = X.shape[0]
         coef, intercept = self.coef, self.intercept
+        is_sparse = hasattr(X, "tocsr")  # a SciPy matrix (TF-IDF): SciPy is not imported here
         rows = []
         for j in range(coef.shape[0]):
-            weighted = X.multiply(coef[j]) if sparse.issparse(X) else np.asarray(X) * coef[j]
+            weighted = X.multiply(coef[j]) if is_sparse else np.asarray(X) * coef[j]
             rows.append(owner.aggregate(weighted))
         values = np.stack(rows, axis=2)
         base = np.tile(intercept, (n, 1))

@@ -46,11 +46,14 @@ class _FastBooster:
     """
 
     def __init__(self, booster: Any, n_features: int) -> None:
-        from lightgbm.basic import _LIB, _c_str, _safe_call
+        from apprentice.modelfiles.lightgbm_capi import c_str as _c_str
+        from apprentice.modelfiles.lightgbm_capi import call as _safe_call
+        from apprentice.modelfiles.lightgbm_capi import library
 
+        _LIB = library()
         self.booster = booster  # keeps the handle alive
         self.n_out = int(booster.num_model_per_iteration())
-        num_iteration = booster.best_iteration if booster.best_iteration > 0 else -1
+        num_iteration = -1
         self.row = np.zeros(n_features, dtype=np.float64)
         self.out = np.zeros(self.n_out, dtype=np.float64)
         self.out_len = ctypes.c_int64(0)
@@ -59,7 +62,7 @@ class _FastBooster:
         self._free = _LIB.LGBM_FastConfigFree
         _safe_call(
             _LIB.LGBM_BoosterPredictForMatSingleRowFastInit(
-                booster._handle,
+                booster.handle,
                 ctypes.c_int(0),  # C_API_PREDICT_NORMAL
                 ctypes.c_int(0),
                 ctypes.c_int(num_iteration),
