@@ -34,10 +34,15 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
         out=out,
         time_budget=None,
         max_trials=0,
-        families=("linear",),
+        families=("linear", "lightgbm"),
         n_jobs=1,
     )
     return out
+
+
+def _kinds(bundle: Path) -> list[str]:
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    return [str(m["kind"]) for m in manifest["model"]["members"]]
 
 
 def test_context_holds_the_verified_bundle_pins_and_no_secret(bundle: Path, tmp_path: Path) -> None:
@@ -51,7 +56,10 @@ def test_context_holds_the_verified_bundle_pins_and_no_secret(bundle: Path, tmp_
         assert (ctx / "bundle" / name).read_bytes() == (bundle / name).read_bytes()
     pins = (ctx / "requirements.txt").read_text().split()
     assert pins == [f"{n}=={version(n)}" for n in SERVE_PACKAGES]
-    assert "mlflow" not in " ".join(pins) and "shap" not in " ".join(pins)
+    for heavy in ("mlflow", "shap", "scipy", "scikit-learn", "lightgbm"):
+        assert heavy not in " ".join(pins)
+    no_deps = (ctx / "requirements-nodeps.txt").read_text().split()
+    assert no_deps == ([f"lightgbm=={version('lightgbm')}"] if "lightgbm" in _kinds(bundle) else [])
     text = (ctx / "Containerfile").read_text()
     assert text == (ctx / "Dockerfile").read_text()
     assert result.manifest_sha256 in (ctx / "bundle.sha256").read_text()
@@ -65,14 +73,23 @@ def test_context_holds_the_verified_bundle_pins_and_no_secret(bundle: Path, tmp_
 
 def test_pins_follow_the_model_kinds() -> None:
     """XGBoost and CatBoost enter the image only when a member of the bundle uses them."""
-    from apprentice.workflows.package import pinned_requirements
+    from apprentice.workflows.package import no_deps_requirements, pinned_requirements
 
     base = pinned_requirements()
-    assert not any(p.startswith(("catboost==", "xgboost")) for p in base)
+    assert not any(p.startswith(("catboost==", "xgboost", "scipy", "scikit-learn")) for p in base)
     assert pinned_requirements(["lightgbm", "linear"]) == base
     both = pinned_requirements(["catboost", "xgboost", "catboost"])
     extra = [p.split("==")[0] for p in both[len(base) :]]
     assert extra in (["catboost", "xgboost-cpu"], ["catboost", "xgboost"])
+    sk = [p.split("==")[0] for p in pinned_requirements(["sklearn"])[len(base) :]]
+    assert sk == ["scikit-learn", "scipy", "threadpoolctl", "skops"]
+    assert [p.split("==")[0] for p in pinned_requirements(sparse_text=True)[len(base) :]] == [
+        "scipy"
+    ]
+    dash = pinned_requirements(["sklearn"], dashboard=True)
+    assert len(dash) == len(set(dash)) == len(base) + 4  # no package pinned twice
+    assert no_deps_requirements(["linear", "lightgbm"]) == (f"lightgbm=={version('lightgbm')}",)
+    assert no_deps_requirements(["linear"]) == ()
 
 
 def test_a_modified_bundle_is_refused_and_nothing_is_written(bundle: Path, tmp_path: Path) -> None:
@@ -122,6 +139,14 @@ def test_cli_writes_the_context_and_refuses_a_non_empty_folder(
 # --- the real thing: podman builds the image from a local base and serves predictions -------
 
 BASE = "localhost/apprentice-base:bookworm"
+#: what the image runs on: Debian's essential set and Python without pip, docs or perl
+RUNTIME = "localhost/apprentice-run:bookworm"
+RUNTIME_PACKAGES = "usr-is-merged,python3-minimal,libpython3.11-stdlib,libstdc++6,libgomp1,passwd"
+DPKG_EXCLUDES = [
+    f"--dpkgopt=path-exclude=/usr/share/{d}/*" for d in ("man", "locale", "doc", "info")
+] + ["--dpkgopt=path-include=/usr/share/doc/*/copyright"]
+#: the goal of the serving image (issue 18)
+MAX_IMAGE_BYTES = 400_000_000
 CONTAINERS_CONF = """\
 [engine]
 runtime = "runc"
@@ -147,20 +172,23 @@ def _podman(tmp: Path) -> dict[str, str]:
     probe = subprocess.run(["podman", "info"], env=env, capture_output=True, text=True)
     if probe.returncode != 0:
         pytest.skip(f"containers cannot run here: {probe.stderr.strip()[-300:]}")
-    exists = subprocess.run(["podman", "image", "exists", BASE], env=env)
-    if exists.returncode != 0:
+    images = {
+        BASE: ["--variant=minbase", "--include=python3,python3-venv,python3-pip,passwd"],
+        RUNTIME: [
+            "--variant=essential",
+            "--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr",
+            f"--include={RUNTIME_PACKAGES}",
+            *DPKG_EXCLUDES,
+        ],
+    }
+    for name, options in images.items():
+        if subprocess.run(["podman", "image", "exists", name], env=env).returncode == 0:
+            continue
         debootstrap = subprocess.Popen(
-            [
-                "mmdebstrap",
-                "--variant=minbase",
-                "--include=python3,python3-venv,python3-pip,passwd",
-                "bookworm",
-                "-",
-            ],
-            stdout=subprocess.PIPE,
+            ["mmdebstrap", *options, "bookworm", "-"], stdout=subprocess.PIPE
         )
         subprocess.run(
-            ["podman", "import", "-", BASE], stdin=debootstrap.stdout, env=env, check=True
+            ["podman", "import", "-", name], stdin=debootstrap.stdout, env=env, check=True
         )
         assert debootstrap.wait() == 0
     return env
@@ -179,7 +207,7 @@ def test_image_serves_the_predictions_of_the_bundle(bundle: Path, tmp_path: Path
     from apprentice.bundle import load_bundle
 
     env = _podman(tmp_path)
-    result = package_model(str(bundle), tmp_path / "ctx", base=BASE)
+    result = package_model(str(bundle), tmp_path / "ctx", base=BASE, runtime=RUNTIME)
     tag = "localhost/apprentice-test-package:latest"
     args = ["--network", "host"]
     if CA_BUNDLE.is_file():  # pip reaches PyPI through the host's CAs, mounted only while building
@@ -249,12 +277,21 @@ def test_image_serves_the_predictions_of_the_bundle(bundle: Path, tmp_path: Path
         )
         with urllib.request.urlopen(request, timeout=30) as r:
             answer = json.loads(r.read())
+        # the image leaves the dashboard's packages out: a clear 501, not a 500
+        page = ""
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/dashboard", timeout=30)
+            dashboard = 200
+        except urllib.error.HTTPError as exc:
+            dashboard, page = exc.code, exc.read().decode()
+        assert dashboard == 501 and "--with-dashboard" in page
         print(f"image size {int(size) / 1e6:.0f} MB, start to /health 200 in {start_s:.2f} s")
     finally:
         subprocess.run(["podman", "stop", "-t", "2", cid], env=env, capture_output=True)
     import numpy as np
     import pandas as pd
 
+    assert int(size) < MAX_IMAGE_BYTES, f"the image is {int(size) / 1e6:.0f} MB"
     model = load_bundle(bundle)
     frame = pd.DataFrame(rows)
     assert [p["prediction"] for p in answer["predictions"]] == list(model.predict(frame))

@@ -20,8 +20,22 @@ def package_command(
     ] = False,
     tag: Annotated[str, typer.Option("--tag", "-t", help="Image name with --build.")] = "",
     base: Annotated[
-        str | None, typer.Option("--base", help="Base image with python3 and python3-venv.")
+        str | None,
+        typer.Option("--base", help="Image the environment is built on (python3, venv, pip)."),
     ] = None,
+    runtime: Annotated[
+        str | None,
+        typer.Option(
+            "--runtime", help="Image the model runs on: the same Python, pip not needed [--base]."
+        ),
+    ] = None,
+    with_dashboard: Annotated[
+        bool,
+        typer.Option(
+            "--with-dashboard",
+            help="Add SciPy and scikit-learn so that /dashboard works (a larger image).",
+        ),
+    ] = False,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace a non-empty output folder.")
     ] = False,
@@ -31,7 +45,14 @@ def package_command(
     """Write a Containerfile, pinned serving requirements and the verified bundle to DIR."""
     from apprentice.workflows.package import BASE_IMAGE, build_image, package_model
 
-    result = package_model(model, output, base=base or BASE_IMAGE, overwrite=overwrite)
+    result = package_model(
+        model,
+        output,
+        base=base or BASE_IMAGE,
+        runtime=runtime,
+        overwrite=overwrite,
+        dashboard=with_dashboard,
+    )
     image = None
     if build:
         image = build_image(result.context, tag or f"apprentice-{Path(model).name.lower()}")

@@ -68,6 +68,8 @@ THREAD_LIST = 64
 _JSON_TYPES = (b"application/json", b"application/merge-patch+json")
 _ENDPOINTS = frozenset(ENDPOINTS)
 _GATED = "apprentice.gated"
+#: what /dashboard imports beyond serving (left out of a packaged image by default)
+DASHBOARD_MODULES = frozenset({"scipy", "sklearn"})
 
 
 @dataclass(frozen=True)
@@ -840,10 +842,20 @@ def create_app(
     async def dashboard() -> HTMLResponse:
         # DESIGN puts /dashboard in the serving app; the page is the monitor's, imported only
         # when someone opens it, so the prediction path never loads the monitor
-        from apprentice.monitor.dashboard import dashboard_html
+        try:
+            from apprentice.monitor.dashboard import dashboard_html
 
-        url = service.log.url if service.log is not None else None
-        page = await asyncio.to_thread(dashboard_html, url, service.bundle)
+            url = service.log.url if service.log is not None else None
+            page = await asyncio.to_thread(dashboard_html, url, service.bundle)
+        except ModuleNotFoundError as exc:  # an image packaged without the monitor's packages
+            if exc.name not in DASHBOARD_MODULES:
+                raise
+            return HTMLResponse(
+                f"<p>The dashboard needs {exc.name}, which this installation leaves out (a "
+                "serving image is built without it unless packaged with --with-dashboard). "
+                "Run apprentice monitor on the prediction log instead.</p>",
+                status_code=501,
+            )
         return HTMLResponse(page)
 
     return _wrap(app, service)

@@ -30,8 +30,8 @@ from apprentice.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-# what `apprentice serve` imports (checked with python -X importtime -m apprentice serve);
-# the same list as the `serve` extra in pyproject.toml
+# what every serving image needs: `python -m apprentice serve` and the prediction path of a
+# bundle whose members are constant, linear or LightGBM (checked with python -X importtime)
 SERVE_PACKAGES: tuple[str, ...] = (
     "numpy",
     "pandas",
@@ -41,17 +41,14 @@ SERVE_PACKAGES: tuple[str, ...] = (
     "charset-normalizer",
     "python-dateutil",
     "sqlalchemy",
-    "scikit-learn",
-    "scipy",
-    "threadpoolctl",
-    "lightgbm",
-    "skops",
     "fastapi",
     "pydantic",
     "uvicorn",
     "orjson",
     "prometheus-client",
 )
+#: what ``/dashboard`` (the monitor's drift tests and calibration) adds: ``--with-dashboard``
+DASHBOARD_PACKAGES: tuple[str, ...] = ("scipy", "scikit-learn")
 
 BASE_IMAGE = "docker.io/library/python:3.12-slim"
 PORT = 8000
@@ -61,7 +58,10 @@ CONTAINERFILE = """\
 # Run:   podman run -p 127.0.0.1:8000:8000 -e APPRENTICE_API_KEY IMAGE
 # The API key comes from the environment at run time; it is never part of the image.
 ARG BASE={base}
-FROM ${{BASE}}
+ARG RUNTIME={runtime}
+
+# 1. the environment, built where pip is; only /opt/venv leaves this stage
+FROM ${{BASE}} AS build
 # the bundle's manifest must be the one verified when this context was written
 COPY bundle.sha256 /opt/apprentice/bundle.sha256
 COPY bundle/manifest.json /opt/apprentice/bundle/manifest.json
@@ -69,12 +69,29 @@ RUN cd /opt/apprentice && sha256sum -c bundle.sha256
 RUN python3 -m venv /opt/venv
 # a CA bundle mounted only while building (--build-arg PIP_CERT=...), never part of the image
 ARG PIP_CERT
-COPY requirements.txt /opt/apprentice/requirements.txt
+COPY requirements.txt requirements-nodeps.txt /opt/apprentice/
 RUN /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check \\
-        -r /opt/apprentice/requirements.txt
+        -r /opt/apprentice/requirements.txt \\
+    && if [ -s /opt/apprentice/requirements-nodeps.txt ]; then \\
+        /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check --no-deps \\
+            -r /opt/apprentice/requirements-nodeps.txt; fi \\
+    && /opt/venv/bin/pip uninstall --yes --quiet pip setuptools
+# what serving never loads: test suites, C headers and Cython sources, and Arrow Flight (an RPC
+# framework, 31 MB; `import pyarrow.flight` fails in the image, nothing else changes)
+RUN site=/opt/venv/lib/python3*/site-packages \\
+    && rm -rf $site/pyarrow/include $site/pyarrow/src $site/pyarrow/*flight* \\
+        $site/pyarrow/*.pyx $site/pyarrow/*.pxd $site/pyarrow/*.pxi \\
+    && find $site/numpy $site/pandas $site/pyarrow -depth -type d -name tests \\
+        -exec rm -rf {{}} +
+
+# 2. the image: the runtime, the environment, the code and the verified bundle
+FROM ${{RUNTIME}}
+COPY --from=build /opt/venv /opt/venv
+COPY bundle.sha256 /opt/apprentice/bundle.sha256
 COPY apprentice /opt/apprentice/src/apprentice
 COPY bundle /opt/apprentice/bundle
 RUN cd /opt/apprentice && sha256sum -c bundle.sha256 \\
+    && /opt/venv/bin/python -m compileall -q /opt/apprentice/src \\
     && useradd --system --uid 10001 --home-dir /home/apprentice --create-home apprentice
 USER 10001
 WORKDIR /home/apprentice
@@ -131,9 +148,13 @@ class PackageResult:
 
 #: what a stored model kind needs beyond the base set (each alternative: the first installed)
 KIND_PACKAGES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "sklearn": (("scikit-learn",), ("scipy",), ("threadpoolctl",), ("skops",)),
     "xgboost": (("xgboost-cpu", "xgboost"),),
     "catboost": (("catboost",),),
 }
+#: installed without their dependencies: apprentice calls only the native library they ship
+#: (:mod:`apprentice.modelfiles.lightgbm_capi`), so SciPy and scikit-learn stay out
+NO_DEPS_KIND_PACKAGES: dict[str, tuple[tuple[str, ...], ...]] = {"lightgbm": (("lightgbm",),)}
 
 
 def _installed(alternatives: tuple[str, ...]) -> str:
@@ -146,15 +167,9 @@ def _installed(alternatives: tuple[str, ...]) -> str:
     return alternatives[0]
 
 
-def pinned_requirements(kinds: Iterable[str] = ()) -> tuple[str, ...]:
-    """``name==version`` for each package of the ``serve`` extra, as installed here, plus
-    what the bundle's model kinds need (XGBoost, CatBoost only when a member uses them, so the
-    image stays small)."""
-    names = list(SERVE_PACKAGES)
-    for kind in dict.fromkeys(kinds):
-        names += [_installed(alt) for alt in KIND_PACKAGES.get(kind, ())]
+def _pins(names: Iterable[str]) -> tuple[str, ...]:
     pins = []
-    for name in names:
+    for name in dict.fromkeys(names):
         try:
             pins.append(f"{name}=={version(name)}")
         except PackageNotFoundError as exc:
@@ -165,11 +180,58 @@ def pinned_requirements(kinds: Iterable[str] = ()) -> tuple[str, ...]:
     return tuple(pins)
 
 
+def pinned_requirements(
+    kinds: Iterable[str] = (), *, sparse_text: bool = False, dashboard: bool = False
+) -> tuple[str, ...]:
+    """``name==version`` for each package the image needs, as installed here: the serving
+    set, what the bundle's model kinds need (scikit-learn, XGBoost, CatBoost only when a
+    member uses them), SciPy when a text feature makes sparse matrices, and the dashboard's
+    packages when asked for."""
+    names = list(SERVE_PACKAGES)
+    for kind in dict.fromkeys(kinds):
+        names += [_installed(alt) for alt in KIND_PACKAGES.get(kind, ())]
+    if sparse_text:
+        names.append("scipy")
+    if dashboard:
+        names += DASHBOARD_PACKAGES
+    return _pins(names)
+
+
+def no_deps_requirements(kinds: Iterable[str] = ()) -> tuple[str, ...]:
+    """The pins installed with ``pip install --no-deps`` (LightGBM: only its library is used)."""
+    names = []
+    for kind in dict.fromkeys(kinds):
+        names += [_installed(alt) for alt in NO_DEPS_KIND_PACKAGES.get(kind, ())]
+    return _pins(names)
+
+
+def _sparse_text(bundle: Path) -> bool:
+    """Whether a feature view of the bundle turns text into a sparse TF-IDF matrix (SciPy)."""
+    import json
+
+    for path in sorted(bundle.glob("features_*.json")):
+        spec = json.loads(path.read_text(encoding="utf-8"))
+        for column in spec.get("columns") or []:
+            if column.get("kind") == "text" and column.get("vocabulary"):
+                return True
+    return False
+
+
 def package_model(
-    model: str, output: str | Path, *, base: str = BASE_IMAGE, overwrite: bool = False
+    model: str,
+    output: str | Path,
+    *,
+    base: str = BASE_IMAGE,
+    runtime: str | None = None,
+    overwrite: bool = False,
+    dashboard: bool = False,
 ) -> PackageResult:
     """Write the build context of ``model`` (a bundle folder or a registered model reference)
-    into ``output``, which must not exist or be empty (``overwrite`` replaces it)."""
+    into ``output``, which must not exist or be empty (``overwrite`` replaces it).
+
+    ``base`` builds the environment (python3 with venv and pip); ``runtime`` (default:
+    ``base``) is what the image runs on: the same Python without pip is enough.
+    ``dashboard`` adds what ``/dashboard`` needs (SciPy, scikit-learn)."""
     from apprentice.bundle import verify_bundle
 
     out = Path(output)
@@ -181,7 +243,8 @@ def package_model(
     manifest = verify_bundle(source)  # the signature with this workspace's key, every file
     digest = hashlib.sha256((source / "manifest.json").read_bytes()).hexdigest()
     kinds = [str(m.get("kind")) for m in (manifest.get("model") or {}).get("members") or []]
-    pins = pinned_requirements(kinds)
+    pins = pinned_requirements(kinds, sparse_text=_sparse_text(source), dashboard=dashboard)
+    no_deps = no_deps_requirements(kinds)
     if out.is_dir():
         shutil.rmtree(out)
     out.mkdir(parents=True)
@@ -189,13 +252,16 @@ def package_model(
     (out / "bundle" / "manifest.sig").unlink(missing_ok=True)  # useless without the key
     (out / "bundle.sha256").write_text(f"{digest}  bundle/manifest.json\n", encoding="ascii")
     (out / "requirements.txt").write_text("\n".join(pins) + "\n", encoding="ascii")
+    (out / "requirements-nodeps.txt").write_text(
+        "".join(f"{pin}\n" for pin in no_deps), encoding="ascii"
+    )
     package_root = Path(__file__).resolve().parents[1]
     shutil.copytree(
         package_root,
         out / "apprentice",
         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
     )
-    text = CONTAINERFILE.format(base=base, port=PORT)
+    text = CONTAINERFILE.format(base=base, runtime=runtime or base, port=PORT)
     containerfile = out / "Containerfile"
     containerfile.write_text(text, encoding="utf-8")
     (out / "Dockerfile").write_text(text, encoding="utf-8")
@@ -203,7 +269,7 @@ def package_model(
     (out / "health.py").write_text(HEALTH_PY.format(port=PORT), encoding="ascii")
     (out / ".containerignore").write_text("Dockerfile\n", encoding="ascii")
     log.info("wrote the build context of %s to %s (manifest %s)", model, out, digest[:12])
-    return PackageResult(out, containerfile, out / "bundle", digest, pins)
+    return PackageResult(out, containerfile, out / "bundle", digest, pins + no_deps)
 
 
 def _resolve(model: str) -> Path:
