@@ -48,3 +48,27 @@ def test_output_to_a_file_is_not_wrapped(tmp_path: Path) -> None:
     lines = [line for line in out.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, out.stderr
     assert lines[0].startswith("error: ") and str(deep) in lines[0]
+
+
+def test_command_line_mistakes_are_one_line_with_exit_2(tmp_path: Path) -> None:
+    """A missing option, an unknown command, a value of the wrong type: one ``error:`` line
+    naming it and where the help is, never Click's usage box; nothing is written."""
+    rows = tmp_path / "rows.csv"
+    rows.write_text("a,b\n1,2\n")
+    cases = {
+        ("predict", "some-model", str(rows)): "Missing option '--output' / '-o'",
+        ("predikt", "x"): "No such command 'predikt'. Did you mean 'predict'?",
+        ("run", str(rows), "--target", "b", "--time-budget", "abc"): "'--time-budget'",
+    }
+    for args, expected in cases.items():
+        out = subprocess.run(
+            [sys.executable, "-m", "apprentice", *args],
+            capture_output=True, text=True, cwd=tmp_path,
+        )  # fmt: skip
+        assert out.returncode == 2, (args, out.stderr)
+        lines = [line for line in out.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith("error: "), out.stderr
+        assert expected in lines[0] and "--help" in lines[0], lines[0]
+        assert "╭" not in out.stderr and "Traceback" not in out.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rows.csv"]
+    assert rows.read_text() == "a,b\n1,2\n"

@@ -7,6 +7,7 @@ exit with the error's code (2), never a traceback.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 from typer.core import TyperOption
@@ -79,13 +80,35 @@ _watch_cmd.register(app)
 _demo_cmd.register(app)
 
 
+# Click's error classes, whichever Click typer uses (its own vendored copy in recent versions)
+_USAGE_ERROR: type[Any] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+_CLICK_EXCEPTION: type[Any] = next(
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"
+)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script."""
     try:
-        app(args=argv, standalone_mode=True)
+        code = app(args=argv, standalone_mode=False)
+    except _USAGE_ERROR as exc:  # a mistyped command line: one line, not a usage box
+        ctx = getattr(exc, "ctx", None)
+        where = ctx.command_path if ctx is not None else "apprentice"
+        message = exc.format_message().strip()
+        if message:  # empty: no arguments at all, and the help was shown
+            print(f"error: {message} (see '{where} --help')", file=sys.stderr)
+        sys.exit(2)
+    except _CLICK_EXCEPTION as exc:
+        print(f"error: {exc.format_message()}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        print("error: interrupted", file=sys.stderr)
+        sys.exit(130)
     except ApprenticeError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         sys.exit(130)
+    if isinstance(code, int) and code:  # typer.Exit(code) returns it when not standalone
+        sys.exit(code)
