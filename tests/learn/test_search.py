@@ -138,3 +138,49 @@ def test_metrics_resolve_and_threshold() -> None:
     p = np.array([0.1, 0.6, 0.55, 0.8, 0.9])
     t = best_f1_threshold(y, p)
     assert 0.1 < t < 0.55
+
+
+@needs_tables
+def test_the_linear_baseline_is_refitted_within_the_budgets_margin(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When the linear baseline's refit no longer fits the budget itself but fits its margin
+    (the hard deadline, 1.05 x budget + 3 s), it is still refitted for its paired test."""
+    import importlib
+
+    search_module = importlib.import_module("apprentice.learn.search")
+    X, info = _table("adult.csv", "income", rows=3000)
+    budget = 100.0
+    start = time.monotonic()
+    real_estimate = search_module._Search.refit_estimate
+    real_refit_all = search_module._refit_all
+    refitting = []
+
+    def estimate(self: object, result: object) -> float:
+        if refitting and getattr(result, "family", "") == "linear":
+            # past what the budget itself leaves, inside its margin
+            left = start + budget - time.monotonic()
+            return (left + 4.0) / 1.2
+        return float(real_estimate(self, result))
+
+    def refit_all(*args: object, **kwargs: object) -> object:
+        refitting.append(True)
+        return real_refit_all(*args, **kwargs)
+
+    monkeypatch.setattr(search_module._Search, "refit_estimate", estimate)
+    monkeypatch.setattr(search_module, "_refit_all", refit_all)
+    result = search(
+        X,
+        info.y,
+        task=info.task,
+        n_classes=info.n_classes,
+        time_budget=budget,
+        clock=search_module.Clock(budget, start=start),
+        n_threads=1,
+        families=FAST,
+        max_trials=0,
+        ensemble=False,
+    )
+    assert result.champion.startswith("lightgbm")
+    assert result.baselines["linear"] in result.models
+    assert time.monotonic() - start < budget
