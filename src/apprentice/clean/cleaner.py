@@ -17,7 +17,6 @@ cells are read as text.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -46,18 +45,7 @@ class Cleaner(RecipeMethods, TransformerMixin, BaseEstimator):
     ``n_features_in_``, ``feature_names_in_`` (when fitted on named columns).
     """
 
-    def __init__(
-        self,
-        *,
-        type_hints: Mapping[str, str] | None = None,
-        percent_as: str = "fraction",
-        sentinels: Any = "flag",
-        dayfirst: bool | None = None,
-    ) -> None:
-        self.type_hints = type_hints
-        self.percent_as = percent_as
-        self.sentinels = sentinels
-        self.dayfirst = dayfirst
+    # __init__ (the four keyword-only parameters, stored as given) is RecipeMethods'
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
