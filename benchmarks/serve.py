@@ -106,6 +106,14 @@ def tree_cpu_seconds(pid: int) -> float:
     return total
 
 
+def thread_cpu_seconds(pid: int) -> float:
+    """utime + stime of the main thread of ``pid`` (for ``apprentice serve``: the event
+    loop, which bounds the throughput of one worker; the log's writer thread excluded)."""
+    with open(f"/proc/{pid}/task/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_ready(port: int, path: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -209,6 +217,7 @@ def measure(
         if status != 200:
             raise RuntimeError(f"{name} answered {status}: {body[:300]!r}")
     time.sleep(0.5)
+    loop0 = thread_cpu_seconds(pid)
     cpu0 = tree_cpu_seconds(pid)
     latencies = []
     for i in range(n):
@@ -220,11 +229,13 @@ def measure(
             raise RuntimeError(f"{name} answered {status}")
     time.sleep(0.5)  # the log writer's last batch is counted too
     cpu1 = tree_cpu_seconds(pid)
+    loop1 = thread_cpu_seconds(pid)
     client.close()
     latencies.sort()
     ctx = mp.get_context("fork")
     queue = ctx.Queue()
     cpu2 = tree_cpu_seconds(pid)
+    loop2 = thread_cpu_seconds(pid)
     procs = [
         ctx.Process(target=_throughput_worker, args=(port, requests, seconds, queue))
         for _ in range(clients)
@@ -237,6 +248,7 @@ def measure(
         p.join(timeout=30)
     elapsed = time.perf_counter() - start
     cpu3 = tree_cpu_seconds(pid)
+    loop3 = thread_cpu_seconds(pid)
     done = sum(r[0] for r in results)
     return {
         "server": name,
@@ -246,6 +258,10 @@ def measure(
         "throughput_rps": done / elapsed,
         "throughput_errors": sum(r[1] for r in results),
         "cpu_ms_per_request_under_load": (cpu3 - cpu2) / max(done, 1) * 1000,
+        # the server process's main thread only (apprentice: its event loop; MLflow's is
+        # the CLI that waits on its uvicorn child, so near zero there)
+        "main_thread_cpu_ms_per_request": (loop1 - loop0) / n * 1000,
+        "main_thread_cpu_ms_per_request_under_load": (loop3 - loop2) / max(done, 1) * 1000,
         "sequential_requests": n,
         "clients": clients,
         "seconds": seconds,
@@ -379,6 +395,12 @@ def main() -> None:
                 f"| {r['server']} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
                 f"{r['cpu_ms_per_request']:.3f} | {r['throughput_rps']:,.0f} |"
             )
+        mine = results[0]
+        print(
+            f"\napprentice's event-loop thread: {mine['main_thread_cpu_ms_per_request']:.3f} ms "
+            f"CPU / request sequential, {mine['main_thread_cpu_ms_per_request_under_load']:.3f} "
+            f"under {mine['clients']} clients"
+        )
         if "ratios" in summary:
             print(f"\nratios: {json.dumps(summary['ratios'])}; goal met: {summary['goal_met']}")
     finally:

@@ -118,6 +118,43 @@ def test_waiter_is_released_only_after_the_commit(tmp_path: Path) -> None:
     assert log.failures >= 1 and log.healthy is False  # closed
 
 
+def test_a_row_not_stored_in_time_is_not_acknowledged(tmp_path: Path) -> None:
+    """The waiter's timer: past ``timeout`` the request gets NotLoggedError (no 200); the
+    row is still stored once the database takes it, and no timer outlives its wait."""
+    url = f"sqlite:///{tmp_path / 'log.sqlite'}"
+    log = PredictionLog(url, model_version="v1", spill_dir=tmp_path / "spill", retry_for=60)
+    log.start()
+    assert log._store is not None and log._inline_store is not None
+    real = log._store.insert
+    gate = {"open": False}
+
+    def slow(*args: Any) -> None:
+        if not gate["open"]:
+            raise OSError("database busy")
+        real(*args)
+
+    log._store.insert = slow  # type: ignore[method-assign]
+    log._inline_store.insert = slow  # type: ignore[method-assign]
+
+    async def scenario() -> tuple[str, int]:
+        loop = asyncio.get_running_loop()
+        seq = log.add(_item(1, 1))
+        with pytest.raises(NotLoggedError, match=r"within 0\.3 s") as refused:
+            await log.wait_logged(seq, timeout=0.3)
+        gate["open"] = True
+        await log.wait_logged(log.add(_item(2, 1)), timeout=30)  # a stored row: no timeout
+        timers = [h for h in getattr(loop, "_scheduled", []) if not h.cancelled()]
+        return str(refused.value), len(timers)
+
+    try:
+        message, timers = asyncio.run(scenario())
+    finally:
+        log.close()
+    assert "was not answered" in message
+    assert timers == 0
+    assert count_rows(url) == 2  # the refused row is kept: a client may retry, nothing lost
+
+
 def test_a_stopped_log_refuses_to_acknowledge(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'log.sqlite'}"
     log = PredictionLog(url, model_version="v1", spill_dir=tmp_path / "spill")

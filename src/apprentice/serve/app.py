@@ -118,9 +118,34 @@ def bundle_version(bundle: Bundle) -> str:
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
+_ID_RANDOM = 10  # bytes: 80 random bits per request id
+_ID_POOL = 256  # request ids per read of the OS's random source
+_ID_TIME_MASK = (1 << 48) - 1
+_ids = threading.local()
+
+
+def _reset_ids() -> None:
+    global _ids
+    _ids = threading.local()  # a forked child never reuses its parent's random bytes
+
+
+os.register_at_fork(after_in_child=_reset_ids)
+
+
 def _request_id() -> str:
-    """32 random hex digits (128 bits from the OS's random source, like a UUID4)."""
-    return os.urandom(16).hex()
+    """32 hex digits laid out like a UUIDv7: the time in milliseconds (48 bits), then 80
+    random bits from the OS's random source. Ids made later sort later, so the log's
+    request-id index grows at its end (one page per commit, not one random page per row);
+    the random part keeps them unguessable. The random bytes are read 256 ids at a time
+    (per thread, never shared with a forked child)."""
+    ids = _ids
+    pool: str = getattr(ids, "pool", "")
+    at: int = getattr(ids, "at", 0)
+    if at >= len(pool):
+        pool = ids.pool = os.urandom(_ID_RANDOM * _ID_POOL).hex()
+        at = 0
+    ids.at = at + 2 * _ID_RANDOM
+    return f"{time.time_ns() // 1_000_000 & _ID_TIME_MASK:012x}{pool[at : at + 2 * _ID_RANDOM]}"
 
 
 class Service:
@@ -268,10 +293,16 @@ class Service:
 
     # -- predictions
 
-    def _item(self, out: np.ndarray, rid: str) -> tuple[dict[str, Any], Any, Any]:
+    def _item(self, out: np.ndarray | list[float], rid: str) -> tuple[dict[str, Any], Any, Any]:
+        """One prediction's response item, its label and probabilities; ``out`` is the
+        model's output row (an array, or Python floats from the compiled path)."""
         if self.classification:
-            probs = out.tolist()
-            index = int(decide(out, self.threshold)[0])
+            probs = out if type(out) is list else out.tolist()  # type: ignore[union-attr]
+            threshold = self.threshold
+            if threshold is not None and len(probs) == 2:
+                index = 1 if probs[1] >= threshold else 0  # decide(), on Python floats
+            else:
+                index = int(decide(out, threshold)[0])
             label = self.classes[index]
             self.metrics.predicted(index, probs[1] if self.binary else None, None)
             item = {
@@ -280,7 +311,7 @@ class Service:
                 "probabilities": dict(zip(self.class_keys, probs, strict=True)),
             }
             return item, label, probs
-        value = float(out)
+        value = float(out[0] if type(out) is list else out)  # type: ignore[arg-type]
         self.metrics.predicted(None, None, value)
         return {"request_id": rid, "prediction": value, "probabilities": None}, value, None
 
@@ -308,9 +339,8 @@ class Service:
         typed, warnings, errors = self._checked(record, strict, ["body"])
         if errors:
             raise RecordsRejected(errors)
-        out = self.compiled.predict_checked(typed)
         rid = _request_id()
-        item, label, probs = self._item(out[0], rid)
+        item, label, probs = self._item(self.compiled.predict_row(typed), rid)
         item["warnings"] = warnings
         if self.log is not None:
             latency = (time.perf_counter() - start) * 1000.0

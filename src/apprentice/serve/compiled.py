@@ -287,6 +287,25 @@ class CompiledModel:
 
     def predict_typed(self, typed: Mapping[str, Any]) -> np.ndarray:
         """The output row of one typed record."""
+        out = self._predict(typed)
+        if isinstance(out, list):
+            return np.array(out) if self.regression else np.array([out])
+        return out
+
+    def predict_row(self, typed: Mapping[str, Any]) -> np.ndarray | list[float]:
+        """The output of one typed record, numpy's floating-point warnings silenced: the
+        class probabilities (or ``[value]``) as Python floats when every member has a
+        compiled path, else the array :meth:`predict_typed` gives, first row."""
+        if self.all_fast:
+            return self._predict(typed)
+        with np.errstate(all="ignore"):
+            out = self._predict(typed)
+        if isinstance(out, list):
+            return out
+        first: np.ndarray = out[0]
+        return first
+
+    def _predict(self, typed: Mapping[str, Any]) -> np.ndarray | list[float]:
         rows: dict[str, list[float]] = {}
         get = typed.get
         limit = self._memo_limit
@@ -318,7 +337,7 @@ class CompiledModel:
                     out = [v * w for v in out]
                 acc = out if acc is None else [a + v for a, v in zip(acc, out, strict=True)]
             assert acc is not None
-            return np.array(acc) if self.regression else np.array([acc])
+            return acc
         total: np.ndarray | None = None
         for member in self.members:
             pred = member.output(rows[member.view])

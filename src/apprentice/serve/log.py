@@ -672,14 +672,12 @@ class PredictionLog:
         else:
             self._wake.set()
         limit = self.retry_for + 30.0 if timeout is None else timeout
+        # a timer on the future, not asyncio.timeout(): a fraction of the CPU per request
+        timer = loop.call_later(limit, _expire, future, limit)
         try:
-            async with asyncio.timeout(limit):
-                await future
-        except TimeoutError:
-            raise NotLoggedError(
-                f"the prediction log did not store the prediction within {limit:g} s, so it "
-                "was not answered; check the database and /ready"
-            ) from None
+            await future
+        finally:
+            timer.cancel()
         if self._done < seq:
             raise NotLoggedError(
                 "the prediction log stopped before storing the prediction, so it was not "
@@ -977,6 +975,16 @@ def _release(futures: list[asyncio.Future[None]]) -> None:
     for future in futures:
         if not future.done():
             future.set_result(None)
+
+
+def _expire(future: asyncio.Future[None], limit: float) -> None:
+    if not future.done():
+        future.set_exception(
+            NotLoggedError(
+                f"the prediction log did not store the prediction within {limit:g} s, so it "
+                "was not answered; check the database and /ready"
+            )
+        )
 
 
 def _release_threadsafe(futures: list[asyncio.Future[None]]) -> None:

@@ -211,6 +211,16 @@ def serve(
         sock.close()
 
 
+def _http_protocol() -> str:
+    """Each response's head and body in one write (:mod:`apprentice.serve.http`) when
+    httptools is installed; uvicorn's own choice otherwise."""
+    try:
+        from apprentice.serve.http import protocol
+    except ImportError:
+        return "auto"
+    return protocol()
+
+
 def _serve_on(
     sock: socket.socket,
     model: str | Path | None,
@@ -265,6 +275,7 @@ def _serve_on(
         "timeout_graceful_shutdown": grace_period,
         "server_header": False,
         "proxy_headers": False,
+        "http": _http_protocol(),
     }
     address = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
     if workers == 1:
