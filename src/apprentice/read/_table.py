@@ -86,8 +86,16 @@ def _is_blank(rec: Record) -> bool:
     return not any(f.strip() for f in rec.fields)
 
 
-def _width(records: list[Record]) -> tuple[int, float]:
-    widths = Counter(len(r.fields) for r in records if not _is_blank(r))
+def _width(records: list[Record], lines: list[str] | None = None) -> tuple[int, float]:
+    """The table's width: the most common field count of the non-blank rows. With ``lines``,
+    rows on comment lines ("# ...", "// ...") do not vote unless nothing else is left: a
+    documentation block longer than the table must not set its width."""
+    rows = [r for r in records if not _is_blank(r)]
+    if lines is not None:
+        data = [r for r in rows if not lines[r.first].lstrip().startswith(_COMMENT)]
+        if len(data) >= 2:
+            rows = data
+    widths = Counter(len(r.fields) for r in rows)
     if not widths:
         return 0, 0.0
     # the most common width; ties go to the wider one (a preamble is narrow)
@@ -235,6 +243,26 @@ def _opens_table(run: list[Record]) -> bool:
     if any(k in _NUMERIC or k == "EMPTY" for k in first):
         return False
     return any(coarse_shape(c) in _NUMERIC for r in run[1:] for c in r.fields)
+
+
+def _names_over_numbers(run: list[Record]) -> bool:
+    """The first row of ``run`` is a complete header: distinct non-empty text cells, none a
+    number, over rows that hold numbers (in most rows) in a column it names."""
+    if len(run) < 3:
+        return False
+    names = [c.strip() for c in run[0].fields]
+    if not all(names) or len(set(n.lower() for n in names)) != len(names):
+        return False
+    if any(coarse_shape(c) in _NUMERIC for c in names):
+        return False
+    body = [r for r in run[1:] if not _is_blank(r) and len(r.fields) == len(names)]
+    if len(body) < 2:
+        return False
+    for i in range(len(names)):
+        numeric = sum(1 for r in body if coarse_shape(r.fields[i]) in _NUMBERS)
+        if numeric * 5 >= 4 * len(body):
+            return True
+    return False
 
 
 def _same_header(a: list[str], b: list[str]) -> bool:
@@ -637,12 +665,12 @@ def parse_table(text: str, hints: ReadHints, *, force_ragged: bool = False) -> P
     records = list(iter_records(lines, fmt))
     spans = [r.last - r.first for r in records]
     structure = records
-    width, _ = _width(structure)
+    width, _ = _width(structure, lines)
     if spans and max(spans) > 10:
         # a runaway quote may have swallowed the file: compare with a line-by-line reading
         # by the share of physical lines that rows of the table's width explain
         linewise = _linewise(lines, fmt)
-        lw_width, _ = _width(linewise)
+        lw_width, _ = _width(linewise, lines)
 
         def explained(recs: list[Record], w: int) -> int:
             return sum(r.last - r.first + 1 for r in recs if len(r.fields) == w and w > 1)
@@ -699,7 +727,15 @@ def parse_table(text: str, hints: ReadHints, *, force_ragged: bool = False) -> P
     header_end_line: int | None = None  # last line of a repaired header
     if hints.skip_rows is None and idx > 0 and width > 1 and not ragged:
         prev = structure[idx - 1]
-        if not _is_blank(prev) and len(prev.fields) != width:
+        first_names = _names_over_numbers(structure[idx : idx + 50])
+        if first_names and not _is_blank(prev) and len(prev.fields) != width:
+            # the first full row is a header itself: the line above it is a title or a
+            # "Key: value" line of the preamble, not a header that lost a delimiter
+            notes.append(
+                f"line {structure[idx].first + 1} names the columns (text over numbers): "
+                f"line {prev.first + 1} above it is not a header that lost a delimiter"
+            )
+        elif not _is_blank(prev) and len(prev.fields) != width:
             # a quote that ran away from the header swallowed lines: read its first line alone
             last = prev.first if prev.last > prev.first else prev.last
             raw = raw_text(lines, prev.first, last)
@@ -1135,7 +1171,8 @@ def parse_table(text: str, hints: ReadHints, *, force_ragged: bool = False) -> P
         escapechar=fmt.escapechar,
         doublequote=fmt.doublequote,
         lineterminator=guess.lineterminator,
-        header_rows=0 if header_generated else max(n_header, 1 if broken_header else 0) + meta_rows,
+        header_rows=0 if header_generated else max(n_header, 1 if broken_header else 0),
+        metadata_rows=0 if header_generated else meta_rows,
         preamble_rows=preamble_lines,
         footer_rows=footer_lines,
         comment="#" if comments else None,

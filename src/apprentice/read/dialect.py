@@ -18,6 +18,7 @@ from apprentice.read._tokenize import Format, parse_text
 DELIMITERS = (",", ";", "\t", "|", " ", ":", "^", "~", "#")
 QUOTES: tuple[str | None, ...] = ('"', "'", None)
 _SAMPLE_LINES = 400
+_COMMENT_MARKS = ("#", "//")
 _SAMPLE_CHARS = 256 * 1024
 
 _KNOWN = re.compile(
@@ -124,8 +125,13 @@ def _sample(text: str) -> str:
         cut = max(head.rfind("\n"), head.rfind("\r"))
         if cut > 0:
             head = head[: cut + 1]
-    lines = head.splitlines(keepends=True)
-    return "".join(lines[:_SAMPLE_LINES])
+    lines = head.splitlines(keepends=True)[:_SAMPLE_LINES]
+    # comment lines ("# ..." , "// ...": the documentation block of agency and instrument
+    # exports) are not rows: their words and marks would vote for a delimiter of their own
+    kept = [ln for ln in lines if not ln.lstrip().startswith(_COMMENT_MARKS)]
+    if len(kept) >= 2 and len(kept) < len(lines):
+        return "".join(kept)
+    return "".join(lines)
 
 
 def detect_format(text: str, hints: dict[str, str | None] | None = None) -> DialectGuess:

@@ -26,6 +26,7 @@ class Dialect:
     doublequote: bool = True
     lineterminator: str = "\n"
     header_rows: int = 1
+    metadata_rows: int = 0  # rows under the names that describe the columns (units, labels)
     preamble_rows: int = 0
     footer_rows: int = 0
     comment: str | None = None
@@ -41,8 +42,10 @@ class Dialect:
         quote = "no quoting" if self.quotechar is None else f"quote {self.quotechar!r}"
         esc = f"escape {self.escapechar!r}" if self.escapechar else "doubled quotes"
         term = {"\n": "LF", "\r\n": "CRLF", "\r": "CR"}.get(self.lineterminator, "?")
+        meta = f" + {self.metadata_rows} column metadata row(s)" if self.metadata_rows else ""
         return (
-            f"{delim}-delimited, {quote}, {esc}, {term} line ends, {self.header_rows} header row(s)"
+            f"{delim}-delimited, {quote}, {esc}, {term} line ends, "
+            f"{self.header_rows} header row(s){meta}"
         )
 
 
