@@ -26,8 +26,9 @@ from apprentice.cli._common import (
 def load_model(ref: str) -> Any:
     """A bundle directory, or a registered model (``NAME``, ``NAME@ALIAS``, ``NAME/VERSION``)."""
     from apprentice.bundle import load_bundle
+    from apprentice.storage import is_url
 
-    if Path(ref).is_dir():
+    if is_url(ref) or Path(ref).is_dir():  # a folder, or a bundle in object storage
         return load_bundle(ref)
     from apprentice.track import resolve_model
 
