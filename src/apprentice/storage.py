@@ -29,7 +29,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -265,8 +265,9 @@ def upload(local: Path, url: str, *, lost: str = "; nothing was written") -> Non
 
 
 def check_writable(url: str) -> None:
-    """Fail early (before any work) when the bucket of ``url`` is missing or unreachable."""
-    if not is_remote(url):
+    """Fail early (before any work) when the bucket of ``url`` is missing or unreachable
+    (object stores; a file system's folders are created on upload)."""
+    if scheme_of(url) not in _ATOMIC_PUT:
         return
     fs, _ = filesystem(url)
     try:
@@ -301,14 +302,54 @@ def local_output(spec: str | os.PathLike[str]) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _listing(url: str) -> list[str]:
+    """The paths of the objects under the prefix ``url`` ([] when there is none)."""
+    fs, path = filesystem(url)
+    try:
+        if not fs.exists(path):
+            return []
+        return [str(p) for p in fs.find(path)]
+    except Exception as exc:
+        raise translate(exc, url, what="listing", lost="; nothing was written") from None
+
+
+def check_bundle_target(url: str) -> None:
+    """Refuse, before any work, a bundle destination whose bucket is missing or whose prefix
+    holds objects but no bundle (as a local ``--out`` that is a folder of something else)."""
+    check_writable(url)
+    names = _listing(url)
+    if names and not any(name_of(n) == MANIFEST for n in names):
+        raise StorageError(
+            f"{url} holds {len(names)} object(s) but no bundle (no {MANIFEST}); choose another "
+            "--out; nothing was written"
+        )
+
+
 def upload_dir(local: Path, url: str) -> None:
-    """Copy the folder ``local`` to the prefix ``url``, ``manifest.json`` last (a reader that
-    finds the manifest finds every file it lists)."""
+    """Copy the folder ``local`` to the prefix ``url``.
+
+    ``manifest.json`` goes last, so a reader that finds the new manifest finds every file it
+    lists; objects of an earlier bundle at the same prefix that the new one does not hold are
+    removed afterwards (a reader that catches the moment between sees an extra file, which
+    bundle verification refuses, and can try again)."""
     files = sorted(p for p in local.rglob("*") if p.is_file())
     files.sort(key=lambda p: p.name == MANIFEST)
     base = url.rstrip("/")
+    before = _listing(url)
+    wrote: set[str] = set()
     for file in files:
-        upload(file, f"{base}/{file.relative_to(local).as_posix()}", lost="")
+        relative = file.relative_to(local).as_posix()
+        upload(file, f"{base}/{relative}", lost="")
+        wrote.add(relative)
+    fs, path = filesystem(url)
+    prefix = path.rstrip("/") + "/"
+    stale = [n for n in before if n.startswith(prefix) and n[len(prefix) :] not in wrote]
+    for name in stale:
+        try:
+            fs.rm_file(name)
+        except Exception as exc:
+            raise translate(exc, url, what="removing an old file under") from None
+    log.info("uploaded %d file(s) to %s (%d old one(s) removed)", len(files), url, len(stale))
 
 
 # -- bundles ----------------------------------------------------------------------------------
@@ -337,13 +378,20 @@ def read_bytes(url: str, *, limit: int) -> bytes:
     return data
 
 
-def cached_bundle(url: str, cache: Path, *, max_manifest_bytes: int = 64 * 1024**2) -> Path:
+def cached_bundle(
+    url: str,
+    cache: Path,
+    *,
+    verify: Callable[[Path], object] | None = None,
+    max_manifest_bytes: int = 64 * 1024**2,
+) -> Path:
     """A local copy of the bundle folder at ``url``, in ``cache/<manifest SHA-256>``.
 
     The manifest is fetched first; a cached copy whose manifest has that digest is reused,
-    otherwise every file under the prefix is downloaded into a staging folder that is renamed
-    into place only when complete. The caller verifies the copy (signature and every file's
-    SHA-256 against the manifest) exactly as a local bundle, so a changed object is refused.
+    otherwise every file under the prefix is downloaded into a staging folder, checked by
+    ``verify`` (the bundle's signature and every file's SHA-256; it raises to refuse) and
+    renamed into place only then, so the cache never holds a changed bundle. The caller
+    verifies again on every load, exactly as a local bundle.
     """
     if scheme_of(url) == "file":
         return _file_path(url)
@@ -380,6 +428,8 @@ def cached_bundle(url: str, cache: Path, *, max_manifest_bytes: int = 64 * 1024*
             raise StorageError(
                 f"{url}: manifest.json changed while the bundle was downloaded; try again"
             )
+        if verify is not None:
+            verify(staging)
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)

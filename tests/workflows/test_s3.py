@@ -244,3 +244,60 @@ def test_read_and_write_through_storage_urls(s3: S3, tmp_path: Path) -> None:
     with pytest.raises(StorageError, match="is a folder"):
         read(f"s3://{BUCKET}/deep/folder")
     assert os.environ["AWS_ENDPOINT_URL"] == s3.endpoint
+
+
+def test_train_writes_a_bundle_to_s3_that_predict_loads(
+    s3: S3, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    data = s3.put("data/penguins.csv", TABLE.read_bytes())
+    other = s3.put("not-a-bundle/notes.txt", b"keep me")
+    before = s3.listing()
+
+    # a prefix that holds something else is refused before any training
+    prefix = other.rsplit("/", 1)[0]
+    code, _, err = cli(
+        capsys, "train", data, "--target", "species", "--out", prefix, "--max-trials", "0"
+    )
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "holds 1 object(s) but no bundle (no manifest.json); choose another --out" in err
+    assert s3.listing() == before and s3.get("not-a-bundle/notes.txt") == b"keep me"
+
+    url = f"s3://{BUCKET}/bundles/penguins"
+    args = ["--target", "species", "--out", url, "--max-trials", "0", "--families", "linear"]
+    code, _, err = cli(capsys, "train", data, *args, "--quiet")
+    assert code == 0, err
+    stored = s3.listing("bundles/penguins/")
+    assert "bundles/penguins/manifest.json" in stored and "bundles/penguins/manifest.sig" in stored
+    target = f"s3://{BUCKET}/out/p.csv"
+    code, _, err = cli(capsys, "predict", url, data, "-o", target)
+    assert code == 0, err
+    first = s3.get("out/p.csv")
+    assert len(pd.read_csv(io.BytesIO(first))) == 344
+
+    # a model object changed behind the manifest: the cached copy (keyed by the manifest's
+    # SHA-256, verified on every load) is still the bundle the manifest describes; a machine
+    # without it downloads the changed object and refuses it
+    model = next(k for k in stored if "/model_" in k)
+    original = s3.get(model)
+    s3.put(model, original + b"\n")
+    code, _, err = cli(capsys, "predict", url, data, "-o", target)
+    assert code == 0, err
+    assert s3.get("out/p.csv") == first
+    monkeypatch.setenv("APPRENTICE_WORKSPACE", str(tmp_path / "elsewhere"))
+    code, _, err = cli(capsys, "predict", url, data, "-o", target)
+    assert code == 2 and "modified" in err and len(err.strip().splitlines()) == 1, err
+    s3.put("out/p.csv", b"earlier")
+    code, _, err = cli(capsys, "predict", url, data, "-o", target)
+    assert code == 2 and s3.get("out/p.csv") == b"earlier"  # nothing overwritten
+    s3.put(model, original)  # repaired: the refused copy was never cached
+    code, _, err = cli(capsys, "predict", url, data, "-o", target)
+    assert code == 0, err
+    assert s3.get("out/p.csv") == first
+
+    # training again to the same prefix replaces the bundle (no stale file left)
+    s3.put("bundles/penguins/stale.json", b"{}")
+    code, _, err = cli(capsys, "train", data, *args, "--quiet", "--seed", "1")
+    assert code == 0, err
+    assert "bundles/penguins/stale.json" not in s3.listing()
+    code, _, err = cli(capsys, "predict", url, data, "-o", target)
+    assert code == 0, err

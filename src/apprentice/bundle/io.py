@@ -307,11 +307,12 @@ def _member_json(root: Path, name: str, manifest: Mapping[str, Any]) -> Any:
     return load_json(_member_bytes(root, name, manifest, MAX_JSON_BYTES), name)
 
 
-def local_bundle(path: str | Path) -> Path:
+def local_bundle(path: str | Path, *, trust: bool | None = None) -> Path:
     """The bundle folder ``path`` on this machine: a local path as it is; a storage URL
     (``s3://bucket/prefix``, ``file://...``) downloaded into the workspace's cache
     ``<workspace>/cache/bundles/<manifest SHA-256>`` (reused while the manifest is the same).
-    Verify the result (:func:`verify_bundle`) before trusting it, as any local bundle."""
+    A download is verified (:func:`verify_bundle`, with ``trust``) before it enters the
+    cache; verify the result again before trusting it, as any local bundle."""
     from apprentice import storage
 
     if not storage.is_url(path):
@@ -319,7 +320,12 @@ def local_bundle(path: str | Path) -> Path:
     from apprentice.config import get_settings
 
     cache = Path(get_settings().workspace).expanduser().resolve() / "cache" / "bundles"
-    return storage.cached_bundle(str(path), cache, max_manifest_bytes=MAX_MANIFEST_BYTES)
+    return storage.cached_bundle(
+        str(path),
+        cache,
+        verify=lambda staged: verify_bundle(staged, trust=trust),
+        max_manifest_bytes=MAX_MANIFEST_BYTES,
+    )
 
 
 def load_bundle(path: str | Path, *, trust: bool | None = None) -> Any:
@@ -337,7 +343,7 @@ def load_bundle(path: str | Path, *, trust: bool | None = None) -> Any:
     from apprentice.bundle.model import Bundle
     from apprentice.bundle.runtime import FeatureRuntime, ModelRuntime, Predictor
 
-    root = local_bundle(path)
+    root = local_bundle(path, trust=trust)
     manifest = verify_bundle(root, trust=trust)
     task = str(manifest["task"])
     n_classes = int(manifest.get("n_classes") or 0)
