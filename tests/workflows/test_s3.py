@@ -5,6 +5,7 @@ inputs (missing object, missing bucket, no credentials) with their one-line mess
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -132,6 +133,9 @@ def test_run_from_s3_registers_into_s3_and_serves_and_predicts(
     assert code == 0, err
     result = json.loads(out)
     assert result["data"]["source"] == data
+    # the fingerprint is the object's bytes, as for a local file
+    assert result["data"]["hashed"] == "file"
+    assert result["data"]["sha256"] == hashlib.sha256(TABLE.read_bytes()).hexdigest()
     # the run's artifacts, the bundle among them, are objects in the bucket
     stored = s3.listing("mlflow/")
     assert any(k.endswith("/manifest.json") for k in stored), stored
@@ -163,6 +167,11 @@ def test_run_from_s3_registers_into_s3_and_serves_and_predicts(
         written = pd.read_csv(io.BytesIO(s3.get(target.split(f"{BUCKET}/", 1)[1])))
         assert list(written["prediction"]) == list(expected["prediction"])
         assert len(written) == 20
+
+    # monitor --current s3://: the rows checked against the registered model's reference
+    code, out, err = cli(capsys, "monitor", "-m", NAME, "--current", source, "--json")
+    assert code in (0, 1), err
+    assert json.loads(out)["rows"] == 20
 
 
 @pytest.fixture()

@@ -304,12 +304,14 @@ def _rows_of_file(
 ) -> tuple[pd.DataFrame, str, list[str]]:
     """A labelled file, less the rows a run trained on when the file is that run's source."""
     from apprentice.read import read
+    from apprentice.storage import local_input
 
     notes: list[str] = []
-    table = read(str(data), settings=settings).table
+    with local_input(str(data)) as local:  # a storage URL: one local copy for both
+        table = read(str(local), settings=settings).table
+        digest = _sha256(Path(local)) if Path(str(local)).is_file() else None
     table.columns = pd.Index([str(c) for c in table.columns])
     keep = np.ones(len(table), dtype=bool)
-    digest = _sha256(Path(data)) if Path(str(data)).is_file() else None
     what = f"{data}"
     for contender in (a, b):
         run = contender.run
