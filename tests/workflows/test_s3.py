@@ -310,3 +310,39 @@ def test_train_writes_a_bundle_to_s3_that_predict_loads(
     assert "bundles/penguins/stale.json" not in s3.listing()
     code, _, err = cli(capsys, "predict", url, data, "-o", target)
     assert code == 0, err
+
+
+def test_an_artifact_root_in_a_missing_bucket_fails_before_training(
+    s3: S3, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    data = s3.put("data/penguins.csv", TABLE.read_bytes())
+    monkeypatch.setenv("APPRENTICE_ARTIFACT_ROOT", "s3://no-such-bucket/mlflow")
+    code, out, err = cli(
+        capsys, "run", data, "--target", "species", "--name", "never", "--max-trials", "0"
+    )
+    assert code == 2 and out == ""
+    assert err.strip().splitlines() == [
+        "error: writing s3://no-such-bucket/mlflow failed: the bucket 'no-such-bucket' does "
+        "not exist; create it or fix the URL; nothing was written"
+    ]
+    assert not (tmp_path / "ws" / "runs").exists() or not any((tmp_path / "ws" / "runs").iterdir())
+    assert s3.listing() == ["data/penguins.csv"]
+
+
+def test_serve_resolves_a_bundle_url_to_a_verified_cached_copy(
+    s3: S3, bundle_dir: Path, tmp_path: Path
+) -> None:
+    from apprentice.serve.run import resolve_model
+    from apprentice.storage import upload_dir
+
+    url = f"s3://{BUCKET}/bundles/b"
+    upload_dir(bundle_dir, url)
+    resolved = resolve_model(url)
+    cache = tmp_path / "ws" / "cache" / "bundles"
+    assert resolved.path.parent == cache.resolve()
+    manifest = (bundle_dir / "manifest.json").read_bytes()
+    assert resolved.path.name == hashlib.sha256(manifest).hexdigest()
+    assert sorted(p.name for p in resolved.path.iterdir()) == sorted(
+        p.name for p in bundle_dir.iterdir()
+    )
+    assert resolve_model(url).path == resolved.path  # the cached copy is reused
