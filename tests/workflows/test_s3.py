@@ -346,3 +346,21 @@ def test_serve_resolves_a_bundle_url_to_a_verified_cached_copy(
         p.name for p in bundle_dir.iterdir()
     )
     assert resolve_model(url).path == resolved.path  # the cached copy is reused
+
+
+def test_read_from_s3_writes_the_table_and_quarantine_to_s3(
+    s3: S3, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    broken = TABLE.read_bytes() + b"Adelie,Torgersen,1,2,3,4,male,2007,x,y,z,w\n"
+    source = s3.put("data/broken.csv", broken)
+    local = tmp_path / "broken.csv"
+    local.write_bytes(broken)
+    code, _, err = cli(capsys, "read", str(local), "-o", str(tmp_path / "t.csv"),
+                       "--quarantine", str(tmp_path / "q.csv"), "--quiet")  # fmt: skip
+    assert code == 0, err
+    code, _, err = cli(capsys, "read", source, "-o", f"s3://{BUCKET}/out/t.csv",
+                       "--quarantine", f"s3://{BUCKET}/out/q.csv", "--quiet")  # fmt: skip
+    assert code == 0, err
+    assert s3.get("out/t.csv") == (tmp_path / "t.csv").read_bytes()
+    assert s3.get("out/q.csv") == (tmp_path / "q.csv").read_bytes()
+    assert len((tmp_path / "q.csv").read_bytes().splitlines()) >= 2  # a row was quarantined
