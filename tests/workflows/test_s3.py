@@ -120,6 +120,7 @@ def _post(url: str, body: Any) -> tuple[int, Any]:
         conn.close()
 
 
+@pytest.mark.slow
 def test_run_from_s3_registers_into_s3_and_serves_and_predicts(
     s3: S3, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -174,7 +175,7 @@ def test_run_from_s3_registers_into_s3_and_serves_and_predicts(
     assert json.loads(out)["rows"] == 20
 
 
-@pytest.fixture()
+@pytest.fixture(scope="module")
 def bundle_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small bundle trained in this process (no S3 involved)."""
     import apprentice
@@ -188,7 +189,11 @@ def bundle_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_wrong_inputs_say_what_to_do_and_lose_nothing(
-    s3: S3, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, bundle_dir: Path
+    s3: S3,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    bundle_dir: Path,
+    tmp_path: Path,
 ) -> None:
     rows = s3.put("data/rows.csv", TABLE.read_bytes())
     previous = s3.put("out/kept.csv", b"prediction\nkept\n")
@@ -219,10 +224,10 @@ def test_wrong_inputs_say_what_to_do_and_lose_nothing(
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.delenv(key)
     _forget_clients()
-    code, _, err = cli(capsys, "predict", str(bundle_dir), rows, "-o", str(bundle_dir / "x.csv"))
+    code, _, err = cli(capsys, "predict", str(bundle_dir), rows, "-o", str(tmp_path / "x.csv"))
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "no credentials for s3://" in err and "AWS_ACCESS_KEY_ID" in err
-    assert not (bundle_dir / "x.csv").exists()
+    assert not (tmp_path / "x.csv").exists()
     for key, value in _CREDENTIALS.items():
         monkeypatch.setenv(key, value)
     _forget_clients()
