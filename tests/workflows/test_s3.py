@@ -369,3 +369,25 @@ def test_read_from_s3_writes_the_table_and_quarantine_to_s3(
     assert s3.get("out/t.csv") == (tmp_path / "t.csv").read_bytes()
     assert s3.get("out/q.csv") == (tmp_path / "q.csv").read_bytes()
     assert len((tmp_path / "q.csv").read_bytes().splitlines()) >= 2  # a row was quarantined
+
+
+def test_clean_from_s3_writes_the_table_and_ledger_to_s3(
+    s3: S3, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    source = s3.put("data/penguins.csv", TABLE.read_bytes())
+    code, out, err = cli(capsys, "clean", source, "-o", f"s3://{BUCKET}/out/clean.csv",
+                         "--ledger", f"s3://{BUCKET}/out/ledger.json", "--json")  # fmt: skip
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["output"] == f"s3://{BUCKET}/out/clean.csv"
+    assert summary["ledger_file"] == f"s3://{BUCKET}/out/ledger.json"
+    code, _, err = cli(capsys, "clean", str(TABLE), "-o", str(tmp_path / "clean.csv"), "--quiet")
+    assert code == 0, err
+    assert s3.get("out/clean.csv") == (tmp_path / "clean.csv").read_bytes()
+    assert json.loads(s3.get("out/ledger.json"))["columns"]
+
+    # a missing bucket for the ledger: refused before the read, nothing written anywhere
+    code, _, err = cli(capsys, "clean", source, "-o", f"s3://{BUCKET}/out/again.csv",
+                       "--ledger", "s3://no-such-bucket/ledger.json")  # fmt: skip
+    assert code == 2 and "the bucket 'no-such-bucket' does not exist" in err
+    assert "out/again.csv" not in s3.listing("out/")
