@@ -169,6 +169,14 @@ def test_run_from_s3_registers_into_s3_and_serves_and_predicts(
         assert list(written["prediction"]) == list(expected["prediction"])
         assert len(written) == 20
 
+    # compare finds the run's source in the store again (same SHA-256) to recover its holdout
+    from apprentice.config import get_settings
+    from apprentice.workflows.compare import _source_table
+    from apprentice.workflows.run import load_run
+
+    table, what = _source_table(load_run(result["run_id"]), get_settings())
+    assert what == "source" and len(table) == 344
+
     # monitor --current s3://: the rows checked against the registered model's reference
     code, out, err = cli(capsys, "monitor", "-m", NAME, "--current", source, "--json")
     assert code in (0, 1), err
