@@ -272,6 +272,14 @@ def check_writable(url: str) -> None:
     fs, _ = filesystem(url)
     try:
         found = fs.exists(_bucket(url))
+        if not found:
+            # exists() also says False when the store refused to answer (no credentials,
+            # access denied): listing the bucket raises the real reason
+            fs.invalidate_cache()
+            fs.ls(_bucket(url))
+            found = True
+    except FileNotFoundError:
+        found = False
     except Exception as exc:
         raise translate(exc, url, what="writing", lost="; nothing was written") from None
     if not found:

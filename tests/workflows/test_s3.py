@@ -341,6 +341,21 @@ def test_an_artifact_root_in_a_missing_bucket_fails_before_training(
     assert not (tmp_path / "ws" / "runs").exists() or not any((tmp_path / "ws" / "runs").iterdir())
     assert s3.listing() == ["data/penguins.csv"]
 
+    # no credentials: the same, before any training
+    monkeypatch.setenv("APPRENTICE_ARTIFACT_ROOT", f"s3://{BUCKET}/mlflow")
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(key)
+    _forget_clients()
+    code, out, err = cli(
+        capsys, "run", data, "--target", "species", "--name", "never", "--max-trials", "0"
+    )
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert "no credentials for s3://; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY" in err
+    for key, value in _CREDENTIALS.items():
+        monkeypatch.setenv(key, value)
+    _forget_clients()
+    assert s3.listing() == ["data/penguins.csv"]
+
 
 def test_serve_resolves_a_bundle_url_to_a_verified_cached_copy(
     s3: S3, bundle_dir: Path, tmp_path: Path
