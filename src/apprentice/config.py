@@ -41,6 +41,10 @@ class Settings:
     tracking_uri: str | None = field(
         default_factory=lambda: _env("TRACKING_URI") or os.environ.get("MLFLOW_TRACKING_URI")
     )
+    #: where new experiments keep their MLflow artifacts (bundles, reports): a storage URL
+    #: such as ``s3://bucket/prefix`` (``APPRENTICE_ARTIFACT_ROOT``); default: the workspace's
+    #: ``mlartifacts`` folder beside a SQLite store, or what the tracking server decides
+    artifact_root: str | None = field(default_factory=lambda: _env("ARTIFACT_ROOT"))
     database_url: str | None = field(default_factory=lambda: _env("DATABASE_URL"))
     dask_address: str | None = field(default_factory=lambda: _env("DASK_ADDRESS"))
     threads: int = field(default_factory=lambda: _env_int("THREADS", os.cpu_count() or 1))

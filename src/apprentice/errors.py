@@ -45,6 +45,11 @@ class SizeLimitError(InputError):
     """The input exceeds a safety limit (decompression bomb, oversize line)."""
 
 
+class StorageError(InputError):
+    """A storage URL (s3://, gs://, az://, file://) cannot be read or written: the store's
+    package is missing, no credentials, no such bucket, access denied."""
+
+
 class DatabaseError(InputError):
     """A SQL URL, table or query cannot be used."""
 

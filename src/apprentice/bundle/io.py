@@ -307,8 +307,32 @@ def _member_json(root: Path, name: str, manifest: Mapping[str, Any]) -> Any:
     return load_json(_member_bytes(root, name, manifest, MAX_JSON_BYTES), name)
 
 
+def local_bundle(path: str | Path, *, trust: bool | None = None) -> Path:
+    """The bundle folder ``path`` on this machine: a local path as it is; a storage URL
+    (``s3://bucket/prefix``, ``file://...``) downloaded into the workspace's cache
+    ``<workspace>/cache/bundles/<manifest SHA-256>`` (reused while the manifest is the same).
+    A download is verified (:func:`verify_bundle`, with ``trust``) before it enters the
+    cache; verify the result again before trusting it, as any local bundle."""
+    from apprentice import storage
+
+    if not storage.is_url(path):
+        return Path(path)
+    from apprentice.config import get_settings
+
+    cache = Path(get_settings().workspace).expanduser().resolve() / "cache" / "bundles"
+    return storage.cached_bundle(
+        str(path),
+        cache,
+        verify=lambda staged: verify_bundle(staged, trust=trust),
+        max_manifest_bytes=MAX_MANIFEST_BYTES,
+    )
+
+
 def load_bundle(path: str | Path, *, trust: bool | None = None) -> Any:
     """Verify a bundle directory and load it as a :class:`~apprentice.bundle.Bundle`.
+
+    ``path`` may be a storage URL (``s3://bucket/prefix``): the folder is downloaded into the
+    workspace's cache first (:func:`local_bundle`) and verified there like any bundle.
 
     The manifest must carry a valid signature from this workspace's key unless ``trust`` is
     True (``None``: ``APPRENTICE_TRUST_BUNDLES``). Whatever the signature, nothing from the
@@ -319,7 +343,7 @@ def load_bundle(path: str | Path, *, trust: bool | None = None) -> Any:
     from apprentice.bundle.model import Bundle
     from apprentice.bundle.runtime import FeatureRuntime, ModelRuntime, Predictor
 
-    root = Path(path)
+    root = local_bundle(path, trust=trust)
     manifest = verify_bundle(root, trust=trust)
     task = str(manifest["task"])
     n_classes = int(manifest.get("n_classes") or 0)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -138,11 +139,16 @@ def _ledger_settings(ledger: Path | None) -> dict[str, Any]:
 def clean_command(
     file: Annotated[str, typer.Argument(help="A file path, '-' for stdin, or a SQLAlchemy URL.")],
     output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", help="Write the cleaned table (.parquet or .csv)."),
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write the cleaned table (.parquet or .csv; a path or an s3:// URL).",
+        ),
     ] = None,
     ledger: Annotated[
-        Path | None, typer.Option("--ledger", help="Write the ledger of every decision (JSON).")
+        str | None,
+        typer.Option("--ledger", help="Write the ledger of every decision (JSON; a path or URL)."),
     ] = None,
     recipe: Annotated[
         Path | None,
@@ -218,10 +224,90 @@ def clean_command(
     quiet: QuietOpt = False,
 ) -> None:
     """Type every column with evidence; write the cleaned table and the ledger."""
-    from apprentice.scale import resolve_address
+    from apprentice.storage import check_writable
 
     if output is not None:
-        check_output(output)
+        check_output(Path(output))
+    for dest in (output, ledger):  # a missing bucket fails before any work
+        if dest is not None:
+            check_writable(dest)
+    with _local_targets(output, ledger) as (local_output, local_ledger, shown):
+        _clean(
+            file,
+            local_output,
+            local_ledger,
+            shown,
+            recipe=recipe,
+            types=types,
+            type_=type_,
+            keep=keep,
+            allow=allow,
+            percent_as=percent_as,
+            sentinels=sentinels,
+            sentinel=sentinel,
+            reject_sentinel=reject_sentinel,
+            target=target,
+            format=format,
+            encoding=encoding,
+            delimiter=delimiter,
+            header=header,
+            sample_rows=sample_rows,
+            blocksize=blocksize,
+            dask=dask,
+            json_out=json_out,
+            quiet=quiet,
+        )
+
+
+@contextlib.contextmanager
+def _local_targets(
+    output: str | None, ledger: str | None
+) -> Iterator[tuple[Path | None, Path | None, dict[str, str]]]:
+    """Local paths to write ``output`` and ``ledger`` to (a storage URL: a temporary file
+    uploaded once the command succeeds), and the name to show for each local path."""
+    from apprentice.storage import local_output
+
+    with contextlib.ExitStack() as stack:
+        shown: dict[str, str] = {}
+        paths: list[Path | None] = []
+        for spec in (output, ledger):
+            if spec is None:
+                paths.append(None)
+                continue
+            local = stack.enter_context(local_output(spec))
+            shown[str(local)] = spec
+            paths.append(local)
+        yield paths[0], paths[1], shown
+
+
+def _clean(
+    file: str,
+    output: Path | None,
+    ledger: Path | None,
+    shown: dict[str, str],
+    *,
+    recipe: Path | None,
+    types: Path | None,
+    type_: list[str] | None,
+    keep: list[str] | None,
+    allow: list[str] | None,
+    percent_as: Any,
+    sentinels: Any,
+    sentinel: Any,
+    reject_sentinel: Any,
+    target: str | None,
+    format: str | None,
+    encoding: str | None,
+    delimiter: str | None,
+    header: int | None,
+    sample_rows: int,
+    blocksize: int,
+    dask: str | None,
+    json_out: bool,
+    quiet: bool,
+) -> None:
+    from apprentice.scale import resolve_address
+
     read_options = _read_options(format, encoding, delimiter, header)
     address = resolve_address(dask)
     if address is not None:
@@ -237,6 +323,7 @@ def clean_command(
             read_options,
             output=output,
             ledger=ledger,
+            shown=shown,
             sample_rows=sample_rows,
             blocksize=blocksize,
             json_out=json_out,
@@ -252,7 +339,7 @@ def clean_command(
         )
         return
     if recipe is not None:
-        _apply_recipe(file, read_options, recipe, output, ledger, json_out, quiet)
+        _apply_recipe(file, read_options, recipe, output, ledger, json_out, quiet, shown)
         return
     from apprentice.read import read
     from apprentice.workflows import clean_file
@@ -271,7 +358,7 @@ def clean_command(
     written = result.write(output=output, ledger=ledger)
     _show_clean(
         result,
-        written,
+        {k: shown.get(v, v) for k, v in written.items()},
         json_out=json_out,
         quiet=quiet,
         preview=(lambda: result.preview(10).to_string(max_colwidth=30)) if output is None else None,
@@ -285,6 +372,7 @@ def _clean_on_dask(
     *,
     output: Path | None,
     ledger: Path | None,
+    shown: dict[str, str],
     sample_rows: int,
     blocksize: int,
     json_out: bool,
@@ -293,15 +381,16 @@ def _clean_on_dask(
 ) -> None:
     """``clean --dask``: fit on a sample, clean every partition, merge the ledger exactly."""
     from apprentice.scale import clean_partitioned, connect, read_partitioned
+    from apprentice.storage import local_input
 
-    with connect(address) as client:
+    with connect(address) as client, local_input(file) as local:
         assert client is not None
-        table = read_partitioned(file, client=client, blocksize=blocksize, **read_options)
+        table = read_partitioned(str(local), client=client, blocksize=blocksize, **read_options)
         result = clean_partitioned(table, client=client, sample_rows=sample_rows, **options)
         written = result.write(client=client, output=output, ledger=ledger)
     _show_clean(
         result,
-        written,
+        {k: shown.get(v, v) for k, v in written.items()},
         json_out=json_out,
         quiet=quiet,
         heading=(
@@ -355,6 +444,7 @@ def _apply_recipe(
     ledger: Path | None,
     json_out: bool,
     quiet: bool,
+    shown: dict[str, str] | None = None,
 ) -> None:
     """Clean new rows with a saved recipe; report counts only (no cell values: PII-safe)."""
     from apprentice.clean import Cleaner
@@ -386,7 +476,7 @@ def _apply_recipe(
     payload = {
         "source": raw.source,
         "recipe": str(recipe_path),
-        "output": str(output) if output else None,
+        "output": (shown or {}).get(str(output), str(output)) if output else None,
         "rows": len(table),
         "columns_with_issues": counts,
         "extra_columns": report.extra_columns,

@@ -3,7 +3,6 @@ bootstrap interval, and a plain verdict."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -22,7 +21,7 @@ def compare_command(
     ],
     b: Annotated[str, typer.Argument(help="Model B, the same kinds as A.")],
     data: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--data",
             "-d",

@@ -26,8 +26,9 @@ from apprentice.cli._common import (
 def load_model(ref: str) -> Any:
     """A bundle directory, or a registered model (``NAME``, ``NAME@ALIAS``, ``NAME/VERSION``)."""
     from apprentice.bundle import load_bundle
+    from apprentice.storage import is_url
 
-    if Path(ref).is_dir():
+    if is_url(ref) or Path(ref).is_dir():  # a folder, or a bundle in object storage
         return load_bundle(ref)
     from apprentice.track import resolve_model
 
@@ -42,8 +43,10 @@ def monitor_command(
         ),
     ],
     current: Annotated[
-        Path | None,
-        typer.Option("--current", help="Current rows (any file apprentice reads)."),
+        str | None,
+        typer.Option(
+            "--current", help="Current rows (any file apprentice reads, or an s3:// URL)."
+        ),
     ] = None,
     since: Annotated[
         str | None,
@@ -122,7 +125,7 @@ def monitor_command(
 
 def _check_file(
     bundle: Any,
-    current: Path,
+    current: str,
     policy: Any,
     time_column: str | None,
     window: str,
@@ -131,25 +134,34 @@ def _check_file(
     """The file chunk by chunk in this process (memory bounded by the chunk), or partition
     by partition on a Dask cluster."""
     from apprentice.scale import resolve_address
+    from apprentice.storage import local_input
 
     address = resolve_address(dask)
-    if address is None:
-        from apprentice.monitor.partial import check_chunks, iter_chunks
+    with local_input(current) as local:  # a storage URL: a local copy, removed afterwards
+        if address is None:
+            from apprentice.monitor.partial import check_chunks, iter_chunks
 
-        return check_chunks(
-            bundle, iter_chunks(current), policy=policy, time_column=time_column, window=window
-        )
-    from apprentice.scale import connect, monitor_partitioned
+            return check_chunks(
+                bundle,
+                iter_chunks(str(local)),
+                policy=policy,
+                time_column=time_column,
+                window=window,
+            )
+        from apprentice.scale import connect, monitor_partitioned
 
-    with connect(address) as client:
-        return monitor_partitioned(
-            bundle, current, client=client, policy=policy, time_column=time_column, window=window
-        )
+        with connect(address) as client:
+            return monitor_partitioned(
+                bundle,
+                Path(local),
+                client=client,
+                policy=policy,
+                time_column=time_column,
+                window=window,
+            )
 
 
-def _retrain(
-    model: str, current: Path | None, db_url: str | None, *, quiet: bool
-) -> dict[str, Any]:
+def _retrain(model: str, current: str | None, db_url: str | None, *, quiet: bool) -> dict[str, Any]:
     """The labelled current file, or (with --since) the log's rows that got feedback."""
     from apprentice.workflows.retrain import retrain
 

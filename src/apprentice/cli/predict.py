@@ -22,7 +22,12 @@ def predict_command(
     ],
     file: Annotated[str, typer.Argument(help="Rows to predict (any format apprentice reads).")],
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="CSV to write: prediction, proba_<class>.")
+        str,
+        typer.Option(
+            "--output",
+            "-o",
+            help="CSV to write: prediction, proba_<class> (a path or s3://, gs://, az:// URL).",
+        ),
     ],
     keep: Annotated[
         list[str] | None,
@@ -47,7 +52,9 @@ def predict_command(
     --allow-missing-columns is given.
     """
     from apprentice.read import read, write_csv
+    from apprentice.storage import check_writable, local_output
 
+    check_writable(output)  # a missing bucket fails before any work
     model, shown = load_model(bundle)
     from apprentice.scale import resolve_address
 
@@ -66,7 +73,8 @@ def predict_command(
         predictions.insert(0, name, table[name].to_numpy())
     text = predictions.astype(object).where(predictions.notna(), None)
     text = text.map(lambda v: v if v is None or isinstance(v, str) else _fmt(v))
-    write_csv(text.astype("str"), output)
+    with local_output(output) as local:  # a URL: uploaded once the file is complete
+        write_csv(text.astype("str"), local)
     summary = {
         "bundle": shown,
         "rows": len(predictions),
@@ -97,10 +105,13 @@ def load_model(ref: str) -> tuple[Any, str]:
     ``NAME``, ``NAME/VERSION``, ``NAME@ALIAS`` or ``models:/...``)."""
     from apprentice.bundle import load_bundle
     from apprentice.config import get_settings
+    from apprentice.storage import is_url
     from apprentice.workflows.compare import resolve
     from apprentice.workflows.run import RECORD, RunNotFoundError
 
     text = ref.strip()
+    if is_url(text):  # a bundle folder in object storage (downloaded, then verified)
+        return load_bundle(text), text
     path = Path(text).expanduser()
     if path.is_dir() and not (path / RECORD).is_file():
         return load_bundle(path), text
@@ -140,7 +151,7 @@ def _predict_on_cluster(
     model: Any,
     bundle: str,
     file: str,
-    output: Path,
+    output: str,
     address: str,
     keep: list[str] | None,
     allow_missing: bool,
@@ -150,12 +161,15 @@ def _predict_on_cluster(
     """Partition by partition on the Dask workers; the output written in row order. The
     columns are checked against the input contract before any row is predicted."""
     from apprentice.scale import connect, predict_partitioned, read_partitioned
+    from apprentice.storage import local_input, local_output
 
-    with connect(address) as client:
+    with connect(address) as client, local_input(file) as local_file:
         assert client is not None  # an address was given
-        table = read_partitioned(str(file), client=client)
+        table = read_partitioned(str(local_file), client=client)
         check = _check_columns(model, table.columns, file, keep, allow_missing)
-        summary = predict_partitioned(model, table.frame, output, client=client, keep=keep)
+        with local_output(output) as local:
+            summary = predict_partitioned(model, table.frame, local, client=client, keep=keep)
+        summary["output"] = output
     summary["bundle"] = bundle
     summary["quarantined"] = int(table.rows_quarantined)
     summary["missing_columns"] = list(check.missing)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -26,10 +25,14 @@ if TYPE_CHECKING:
 def read_command(
     file: Annotated[str, typer.Argument(help="A file path, '-' for stdin, or a SQLAlchemy URL.")],
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the table as RFC 4180 CSV.")
+        str | None,
+        typer.Option(
+            "--output", "-o", help="Write the table as RFC 4180 CSV (a path or an s3:// URL)."
+        ),
     ] = None,
     quarantine: Annotated[
-        Path | None, typer.Option("--quarantine", help="Write quarantined rows as CSV.")
+        str | None,
+        typer.Option("--quarantine", help="Write quarantined rows as CSV (a path or a URL)."),
     ] = None,
     format: Annotated[
         str | None, typer.Option("--format", help="csv, json, jsonl, excel, parquet or sql.")
@@ -59,7 +62,11 @@ def read_command(
     """Read any table: detect its dialect, header and encoding; quarantine broken rows."""
     from apprentice.read import read, write_csv
     from apprentice.scale import resolve_address
+    from apprentice.storage import check_writable, local_output
 
+    for target in (output, quarantine):  # a missing bucket fails before the read
+        if target is not None:
+            check_writable(target)
     address = resolve_address(dask)
     if address is not None:
         hints = {
@@ -103,7 +110,8 @@ def read_command(
 
         raise EmptyInputError(result.notes[0] if result.notes else f"{file}: no table found")
     if output is not None:
-        write_csv(result.table, output, header=_written_names(result))
+        with local_output(output) as local:  # a URL: uploaded once complete
+            write_csv(result.table, local, header=_written_names(result))
     _show_read(
         result,
         output=output,
@@ -134,26 +142,28 @@ def _read_on_dask(
     address: str,
     hints: dict[str, Any],
     *,
-    output: Path | None,
-    quarantine: Path | None,
+    output: str | None,
+    quarantine: str | None,
     blocksize: int,
     json_out: bool,
     quiet: bool,
 ) -> None:
     """``read --dask``: the file in partitions on the cluster, written partition by partition."""
     from apprentice.scale import compute, connect, read_partitioned, write_partitioned
+    from apprentice.storage import local_input, local_output
 
-    with connect(address) as client:
+    with connect(address) as client, local_input(file) as local_file:
         assert client is not None
-        table = read_partitioned(file, client=client, blocksize=blocksize, **hints)
+        table = read_partitioned(str(local_file), client=client, blocksize=blocksize, **hints)
         if output is not None:
-            write_partitioned(
-                table.frame,
-                output,
-                client=client,
-                kind="text",
-                header=table.original_columns or None,
-            )
+            with local_output(output) as local:
+                write_partitioned(
+                    table.frame,
+                    local,
+                    client=client,
+                    kind="text",
+                    header=table.original_columns or None,
+                )
         head = None
         if output is None and not json_out and not quiet:
             (head,) = compute(client, table.frame.head(10, compute=False))
@@ -174,8 +184,8 @@ def _read_on_dask(
 def _show_read(
     account: ReadResult | PartitionedTable,
     *,
-    output: Path | None,
-    quarantine: Path | None,
+    output: str | None,
+    quarantine: str | None,
     json_out: bool,
     quiet: bool,
     n_columns: int,
@@ -187,9 +197,11 @@ def _show_read(
     ``head`` with the values of the columns PII is found in (in ``scan``) masked."""
     from apprentice.read import write_csv
     from apprentice.read.result import QUARANTINE_COLUMNS
+    from apprentice.storage import local_output
 
     if quarantine is not None:
-        write_csv(account.quarantine[list(QUARANTINE_COLUMNS)], quarantine)
+        with local_output(quarantine) as local:
+            write_csv(account.quarantine[list(QUARANTINE_COLUMNS)], local)
     if json_out:
         payload = account.summary()
         payload["output"] = str(output) if output else None

@@ -4,7 +4,6 @@ champion drifts)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -18,7 +17,7 @@ def retrain_command(
         typer.Option("--model", "-m", help="A bundle directory or a registered model NAME."),
     ],
     data: Annotated[
-        Path | None, typer.Option("--data", help="New labelled rows (any file apprentice reads).")
+        str | None, typer.Option("--data", help="New labelled rows (any file apprentice reads).")
     ] = None,
     from_feedback: Annotated[
         bool,
@@ -28,7 +27,7 @@ def retrain_command(
         str | None, typer.Option("--db-url", help="Prediction log database (--from-feedback).")
     ] = None,
     base: Annotated[
-        Path | None,
+        str | None,
         typer.Option("--base", help="The champion's training data, when not at its source path."),
     ] = None,
     holdout_share: Annotated[

@@ -50,7 +50,13 @@ def train_command(
         typer.Option(help="Optuna trials after the portfolio (a reproducible bound)."),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Bundle directory to write.")
+        str | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Bundle directory to write, or an s3://, gs://, az:// prefix (the bundle is "
+            "written in the workspace, then uploaded).",
+        ),
     ] = None,
     task: TaskOpt = None,
     keep_column: KeepColumnOpt = None,
@@ -103,6 +109,14 @@ def train_command(
     )
     if threshold is not None:
         options["threshold"] = threshold
+    from apprentice.storage import check_bundle_target, is_url
+
+    remote = out if out is not None and is_url(out) else None
+    if remote is not None:  # a bad bucket or prefix fails before any training
+        from apprentice.workflows.train import default_bundle_dir
+
+        check_bundle_target(remote)
+        out = str(default_bundle_dir(file, target))
     address = resolve_address(dask)
     with connect(address) as client:
         if client is not None and _partitionable(file):
@@ -113,25 +127,38 @@ def train_command(
                 file,
                 client=client,
                 label=address,
-                out=out if out is not None else default_bundle_dir(file, target),
+                out=Path(out) if out is not None else default_bundle_dir(file, target),
                 sample_rows=sample_rows,
                 **options,
             )
             if big.full is not None:
+                if remote is not None and out is not None:
+                    _upload_bundle(Path(out), remote, quiet=quiet or json_out)
                 _show_full(big, json_out=json_out, quiet=quiet)
                 return
             result = big.template
         else:
             result = train(
                 file,
-                out=out,
+                out=Path(out) if out is not None else None,
                 fold_runner=_fold_runner(client, address),
                 started=started,
                 **options,
             )
+    if remote is not None and out is not None:
+        _upload_bundle(Path(out), remote, quiet=quiet or json_out)
     _show(result, json_out=json_out, quiet=quiet)
     if result.constant:
         raise typer.Exit(CONSTANT_MODEL_EXIT)
+
+
+def _upload_bundle(local: Path, url: str, *, quiet: bool) -> None:
+    """The bundle written in the workspace, uploaded to ``url`` (manifest last)."""
+    from apprentice.storage import upload_dir
+
+    upload_dir(local, url)
+    if not quiet:
+        err_console.print(f"bundle uploaded to {url} (local copy {local})", soft_wrap=True)
 
 
 def _show(result: Any, *, json_out: bool, quiet: bool) -> None:

@@ -436,8 +436,11 @@ def _from_bytes(
     return Source(name=name, format=fmt, data=data, compression=compression, member=member)
 
 
-def open_source(spec: str | Path, *, format: str | None, max_bytes: int) -> Source:
-    """Resolve ``spec`` (a path, or ``-`` for stdin) to a :class:`Source`.
+def open_source(
+    spec: str | Path, *, format: str | None, max_bytes: int, name: str | None = None
+) -> Source:
+    """Resolve ``spec`` (a path, or ``-`` for stdin) to a :class:`Source`; ``name`` is what
+    messages call it (default: ``spec``; the URL of a downloaded object).
 
     Raises :class:`SourceNotFoundError`, :class:`EmptyInputError`,
     :class:`UnsupportedFormatError`, :class:`SizeLimitError` or :class:`InputError` with a
@@ -467,14 +470,15 @@ def open_source(spec: str | Path, *, format: str | None, max_bytes: int) -> Sour
             member=None,
             cap=max_bytes,
         )
-    name = str(spec)
+    name = name or str(spec)
     path = Path(spec).expanduser()
     if not path.exists():
         if "://" in name:
             raise SourceNotFoundError(
                 f"{name}: not a file, and not a database URL apprentice knows; give a local "
                 "path, '-' for stdin, or a SQLAlchemy URL such as sqlite:///file.db or "
-                "postgresql+psycopg://user@host/db (download remote files first)"
+                "postgresql+psycopg://user@host/db, or a storage URL (s3://, gs://, az://, "
+                "file://)"
             )
         raise SourceNotFoundError(
             f"{name}: no such file; check the path (relative paths start at the current directory)"

@@ -13,6 +13,7 @@ from apprentice.errors import EmptyInputError, UnsupportedFormatError
 from apprentice.read._source import open_source
 from apprentice.read.hints import ReadHints
 from apprentice.read.result import ReadResult
+from apprentice.storage import is_url, local_input
 
 ProgressCallback = Callable[[int, int | None], None]
 """Called with (bytes done, bytes total or None) during long reads."""
@@ -53,9 +54,11 @@ def read(
 
     ``source`` is a file path (CSV/TSV/any delimited text, JSON, JSONL, Excel, Parquet, each
     optionally ``.gz/.bz2/.xz/.zip`` compressed), ``-`` for stdin, or a SQLAlchemy URL
-    (``sqlite:///file.db`` with ``table`` or ``query``). Every keyword other than ``source``
-    is a hint that overrides detection. No row is ever dropped silently: rows that cannot be
-    parsed unambiguously are in ``result.quarantine`` with their line number and reason.
+    (``sqlite:///file.db`` with ``table`` or ``query``), or a storage URL (``s3://``,
+    ``gs://``, ``az://``, ``file://``; see :mod:`apprentice.storage`). Every keyword other
+    than ``source`` is a hint that overrides detection. No row is ever dropped silently: rows
+    that cannot be parsed unambiguously are in ``result.quarantine`` with their line number
+    and reason.
     Input with nothing in it (a 0-byte file, an empty archive) gives an empty table whose
     notes say so; every other problem raises an :class:`~apprentice.errors.ApprenticeError`.
     """
@@ -81,6 +84,12 @@ def read(
 
         return read_sql(spec, hints)
     try:
+        if is_url(spec):
+            # a storage URL: a local copy under the object's name, read, then removed
+            with local_input(spec) as local:
+                result = _read_source(str(local), format, hints, settings, progress, name=spec)
+            result.source = spec
+            return result
         return _read_source(source, format, hints, settings, progress)
     except EmptyInputError as exc:
         # nothing to read is an answer, not a failure: an empty table that says why
@@ -95,8 +104,10 @@ def _read_source(
     hints: ReadHints,
     settings: Settings,
     progress: ProgressCallback | None,
+    *,
+    name: str | None = None,
 ) -> ReadResult:
-    src = open_source(source, format=format, max_bytes=settings.max_decompressed_bytes)
+    src = open_source(source, format=format, max_bytes=settings.max_decompressed_bytes, name=name)
     reader: Callable[..., ReadResult]
     kwargs: dict[str, Any] = {}
     if src.format == "csv":

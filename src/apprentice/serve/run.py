@@ -133,6 +133,11 @@ def resolve_model(spec: str | Path | None, settings: Settings | None = None) -> 
             "registry name, or models:/NAME@ALIAS"
         )
     text = str(spec).strip()
+    from apprentice.bundle.io import local_bundle
+    from apprentice.storage import is_url
+
+    if is_url(text):  # a bundle in object storage: a cached local copy, verified on load
+        return ResolvedModel(local_bundle(text))
     path = Path(text).expanduser()
     if path.is_dir():
         return ResolvedModel(path)

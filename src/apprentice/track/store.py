@@ -204,8 +204,15 @@ class Tracker:
     # -- opening ------------------------------------------------------------------------------
 
     def check(self, *, timeout: float = CHECK_TIMEOUT) -> None:
-        """Fail fast (:class:`TrackingError`) when the store cannot be reached; no mlflow import."""
+        """Fail fast (:class:`TrackingError`) when the store cannot be reached; no mlflow import.
+
+        An artifact root in object storage (``APPRENTICE_ARTIFACT_ROOT``) must have its bucket
+        (:class:`~apprentice.errors.StorageError` otherwise)."""
         check_uri(self.uri, timeout=timeout)
+        if self.settings.artifact_root:
+            from apprentice.storage import check_writable
+
+            check_writable(self.settings.artifact_root)
 
     def open(self, *, background: bool = False) -> Tracker:
         """Import mlflow and open the store (creating a SQLite schema on first use).
@@ -294,7 +301,7 @@ class Tracker:
                 return str(experiment.experiment_id)
             if not create:
                 return None
-            root = artifact_root(self.uri)
+            root = (self.settings.artifact_root or "").rstrip("/") or artifact_root(self.uri)
             location = f"{root}/{_safe(name)}" if root else None
             try:
                 return str(client.create_experiment(name, artifact_location=location))

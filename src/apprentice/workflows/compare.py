@@ -263,18 +263,27 @@ def _source_table(run: RunResult, settings: Settings) -> tuple[pd.DataFrame, str
             f"run {run.run_id} was trained on a table in memory; pass --data FILE with labelled "
             "rows"
         )
-    source = Path(run.source)
-    if not source.is_file():
-        raise CompareError(
-            f"the source of run {run.run_id} ({source}) is gone; pass --data FILE with labelled "
-            "rows"
-        )
-    if _sha256(source) != run.data.get("sha256"):
-        raise CompareError(
-            f"the source of run {run.run_id} ({source}) changed since the run (its SHA-256 "
-            "differs), so its holdout rows are lost; pass --data FILE with labelled rows"
-        )
-    table = read(str(source), settings=settings).table
+    from apprentice.errors import SourceNotFoundError
+    from apprentice.storage import local_input
+
+    shown = run.source
+    gone = CompareError(
+        f"the source of run {run.run_id} ({shown}) is gone; pass --data FILE with labelled rows"
+    )
+    try:
+        with local_input(run.source) as local:  # a storage URL: one local copy
+            source = Path(local)
+            if not source.is_file():
+                raise gone
+            if _sha256(source) != run.data.get("sha256"):
+                raise CompareError(
+                    f"the source of run {run.run_id} ({shown}) changed since the run (its "
+                    "SHA-256 differs), so its holdout rows are lost; pass --data FILE with "
+                    "labelled rows"
+                )
+            table = read(str(source), settings=settings).table
+    except SourceNotFoundError:
+        raise gone from None
     table.columns = pd.Index([str(c) for c in table.columns])
     return table, "source"
 
@@ -304,12 +313,14 @@ def _rows_of_file(
 ) -> tuple[pd.DataFrame, str, list[str]]:
     """A labelled file, less the rows a run trained on when the file is that run's source."""
     from apprentice.read import read
+    from apprentice.storage import local_input
 
     notes: list[str] = []
-    table = read(str(data), settings=settings).table
+    with local_input(str(data)) as local:  # a storage URL: one local copy for both
+        table = read(str(local), settings=settings).table
+        digest = _sha256(Path(local)) if Path(str(local)).is_file() else None
     table.columns = pd.Index([str(c) for c in table.columns])
     keep = np.ones(len(table), dtype=bool)
-    digest = _sha256(Path(data)) if Path(str(data)).is_file() else None
     what = f"{data}"
     for contender in (a, b):
         run = contender.run

@@ -567,7 +567,11 @@ def _note_failure(record: RunResult, exc: BaseException) -> None:
 
 
 def _source(manifest: dict[str, Any]) -> str:
+    from apprentice.storage import is_url
+
     source = manifest.get("source")
+    if is_url(source):
+        return str(source)  # read from the store (a missing object says so)
     if not source or not Path(str(source)).is_file():
         raise ConfigError(
             "the champion's training data is not available here (it was trained from a "

@@ -452,6 +452,12 @@ def default_name(source: str, target: str) -> str:
 def fingerprint(read: ReadResult, source: Any) -> dict[str, Any]:
     """SHA-256 of the source file (of the table's cells when it is not a local file), rows
     and columns as read."""
+    from apprentice.storage import is_url, local_input
+
+    if isinstance(source, str) and is_url(source):
+        # an object in storage: the SHA-256 of its bytes, as for a local file
+        with local_input(source) as local:
+            return fingerprint(read, Path(local))
     digest = hashlib.sha256()
     path = Path(str(source)) if isinstance(source, str | Path) else None
     hashed = "file"
