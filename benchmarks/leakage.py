@@ -215,7 +215,20 @@ def guard(typed: pd.DataFrame, info: Any) -> dict[str, Any]:
         "near": near,
         "seconds": time.monotonic() - begun,
         "measures": {
-            **{k: m[k] for k in ("names", "single", "full", "task", "class_names")},
+            **{
+                k: m[k]
+                for k in (
+                    "names",
+                    "single",
+                    "full",
+                    "task",
+                    "class_names",
+                    "single_by_class",
+                    "full_by_class",
+                    "group",
+                    "group_without",
+                )
+            },
             "permuted": [float(v) for v in m.get("permuted", [])],
             "drops": {str(k): float(v) for k, v in m.get("drops", {}).items()},
             "without": {str(k): float(v) for k, v in m.get("without", {}).items()},
