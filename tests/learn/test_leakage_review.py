@@ -280,3 +280,14 @@ def test_penguin_species_from_their_measures_are_not_a_leak() -> None:
     review = review_leakage(frame, y, "multiclass", _kinds(frame))
     assert review.findings == [], [f.message for f in review.findings]
     assert review.full_score is not None and review.full_score > 0.98
+
+
+@needs_tables
+def test_a_class_of_a_few_rows_is_not_marked_out_by_chance() -> None:
+    # shuttle: 'A2' separates a class of 36 rows in 10,000 (about 14 in the review's sample);
+    # too few rows to tell a leak from a coincidence: the one-class rule needs 30
+    frame = typed_table("shuttle.csv", rows=10_000)
+    y = pd.factorize(frame.pop("class").astype(str), sort=True)[0]
+    review = review_leakage(frame, y, "multiclass", _kinds(frame))
+    assert review.findings == [], [f.message for f in review.findings]
+    assert review.rows == 4000 and review.full_score is not None and review.full_score > 0.99

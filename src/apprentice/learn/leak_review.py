@@ -393,7 +393,7 @@ def one_class_j(
         size = int(shift.max()) + 1
         ordered = kind != "categorical"
         for c, n_c in zip(classes, counts, strict=True):
-            if n_c < 10 or n_c == len(y):
+            if n_c < CLASS_MIN_ROWS or n_c == len(y):
                 continue
             inside = np.bincount(shift[y == c], minlength=size) / n_c
             outside = np.bincount(shift[y != c], minlength=size) / (len(y) - n_c)
