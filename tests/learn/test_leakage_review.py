@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -174,3 +175,119 @@ def test_a_leak_reaches_the_record_the_report_and_the_summary(tmp_path: Path) ->
     html = (result.path / "report.html").read_text(encoding="utf-8")
     assert "Possible target leak: exit_interview_done" in html
     assert len(pd.read_csv(path)) == 1500  # the input is untouched
+
+
+def _titanic() -> tuple[pd.DataFrame, np.ndarray]:
+    frame = typed_table("titanic.csv").drop(columns=["PassengerId", "Name", "Ticket"])
+    return frame, frame.pop("Survived").to_numpy(dtype=int)
+
+
+def _records_of_the_outcome(y: np.ndarray, seed: int) -> dict[str, Any]:
+    """Three columns written after the voyage, each right for most passengers, each wrong for
+    a few others (independent slips): every one tells who survived almost alone."""
+    rng = np.random.default_rng(seed)
+    n = len(y)
+
+    def slip(share: float) -> np.ndarray:
+        return np.where(rng.random(n) < share, 1 - y, y).astype(bool)
+
+    boat = np.where(slip(0.04), rng.choice(["5", "7", "13", "C", "D"], n), None)
+    rescued = np.where(slip(0.05), "yes", "no")
+    landed = np.where(slip(0.05), rng.normal(30.0, 5.0, n).round(1), np.nan)
+    return {
+        "lifeboat": pd.Categorical(boat),
+        "on_rescue_list": pd.Categorical(rescued),
+        "hours_to_landing": landed,
+    }
+
+
+@needs_tables
+def test_leaks_that_hide_each_other_are_found_by_dropping_them_together() -> None:
+    frame, y = _titanic()
+    before = frame.copy()
+    planted = _records_of_the_outcome(y, seed=8)
+    for name, values in planted.items():
+        frame[name] = values
+    review = review_leakage(frame, y, "binary", _kinds(frame), class_names=["died", "survived"])
+    assert sorted(f.column for f in review.findings) == sorted(planted)
+    for finding in review.findings:
+        ev = finding.evidence
+        assert "masking_group" in finding.rules and finding.severity == "high"
+        assert sorted(ev["group"]) == sorted(planted)
+        # one at a time, each costs little: the others stand in for it
+        assert ev["full_score"] - ev["without_score"] < 0.05
+        # all at once, the model falls back to what the honest columns know
+        assert ev["full_score"] - ev["group_without_score"] > 0.1
+        assert ev["outside_single_score"] < 0.85
+        assert "without all of them" in finding.message
+        assert f"--drop-column {finding.column}" in finding.message
+    assert any(" + " in checked for checked in review.dropped_checked)
+    pd.testing.assert_frame_equal(frame[before.columns], before)
+
+
+@needs_tables
+def test_a_single_record_of_the_outcome_is_not_a_group() -> None:
+    # one such column is caught by the single-column rules; the honest ones stay unflagged
+    frame, y = _titanic()
+    frame["on_rescue_list"] = _records_of_the_outcome(y, seed=9)["on_rescue_list"]
+    review = review_leakage(frame, y, "binary", _kinds(frame))
+    assert [f.column for f in review.findings] == ["on_rescue_list"]
+    assert "masking_group" not in review.findings[0].rules
+    assert review.measures["group"] == []
+
+
+def _four_classes(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Honest columns that tell classes 0, 1 and 2 apart, and class 3 from 2 only weakly."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 4, n)
+    centre = np.array([[0.0, 0.0], [3.0, 0.0], [0.0, 3.0], [0.6, 3.4]])[y]
+    X = centre + rng.normal(size=(n, 2))
+    frame = pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "c": rng.normal(size=n) + 0.3 * y})
+    return frame, y
+
+
+def test_a_number_that_tells_one_class_apart_is_flagged_for_that_class() -> None:
+    frame, y = _four_classes(2400, seed=10)
+    rng = np.random.default_rng(11)
+    # days until the refund: shorter for the 'returned' orders (class 3), recorded afterwards
+    frame["days_to_refund"] = np.exp(3.0 - 2.0 * (y == 3) + rng.normal(0, 0.6, len(y)))
+    names = ["kept", "exchanged", "repaired", "returned"]
+    review = review_leakage(frame, y, "multiclass", _kinds(frame), class_names=names)
+    assert [f.column for f in review.findings] == ["days_to_refund"]
+    finding = review.findings[0]
+    ev = finding.evidence
+    assert "class_alone_near_full" in finding.rules and ev["class_alone"] == "returned"
+    assert ev["class_single_score"] > 0.97 and ev["class_next_single_score"] < 0.9
+    # over all four classes it is an ordinary column: the averaged rule alone cannot see it
+    assert ev["single_score"] < 0.8
+    assert "tells the 'returned' rows from the others with ROC AUC 0.9" in finding.message
+
+
+def test_honest_columns_that_tell_classes_apart_are_not_flagged() -> None:
+    # 'a' and 'b' each mark one class out well, with the other and 'c' adding to it
+    frame, y = _four_classes(2400, seed=12)
+    review = review_leakage(frame, y, "multiclass", _kinds(frame))
+    assert review.findings == [], [f.message for f in review.findings]
+    assert max(review.measures["single_by_class"]["1"].values()) > 0.8
+
+
+@needs_tables
+def test_penguin_species_from_their_measures_are_not_a_leak() -> None:
+    # flipper length alone marks out the Gentoo penguins: a real, honest, strong feature
+    frame = typed_table("penguins.csv")
+    species = frame.pop("species").astype(str)
+    y = pd.factorize(species, sort=True)[0]
+    review = review_leakage(frame, y, "multiclass", _kinds(frame))
+    assert review.findings == [], [f.message for f in review.findings]
+    assert review.full_score is not None and review.full_score > 0.98
+
+
+@needs_tables
+def test_a_class_of_a_few_rows_is_not_marked_out_by_chance() -> None:
+    # shuttle: 'A2' separates a class of 36 rows in 10,000 (about 14 in the review's sample);
+    # too few rows to tell a leak from a coincidence: the one-class rule needs 30
+    frame = typed_table("shuttle.csv", rows=10_000)
+    y = pd.factorize(frame.pop("class").astype(str), sort=True)[0]
+    review = review_leakage(frame, y, "multiclass", _kinds(frame))
+    assert review.findings == [], [f.message for f in review.findings]
+    assert review.rows == 4000 and review.full_score is not None and review.full_score > 0.99

@@ -8,13 +8,20 @@ A column is suspicious when its evidence is far beyond what every other column s
   far above the next best single column;
 * **near-deterministic for one class** — one of its values covers most rows of a class and
   almost no other row (the "exit interview done" pattern), unlike any other column;
+* **sets one class apart** — with several classes, it alone tells one class from the rest
+  almost perfectly, nearly as well as all columns together and far better than any other
+  column (a leak about one outcome hides in an average over all classes);
+* **leaks that hide each other** — several columns each reach almost the full model's score
+  alone, far above every other column, and dropping them *together* costs the model much
+  (one at a time each costs nothing: the others stand in for it);
 * **too good to be true** — the model with it beats the model without it by a jump that
   the other columns together never reach: both scores are reported.
 
 The checks run on the training part only (never the holdout), on a row sample, with a cheap
-model (a small histogram gradient boosting, two folds): a few seconds on a large table, and
-capped by ``seconds``. Scores are in *skill* units so the tasks compare: ROC AUC becomes
-``2 * AUC - 1`` (one-vs-rest, weighted by prevalence, for several classes), R² stays R².
+model (a small, regularised histogram gradient boosting, two folds, its raw scores ranked):
+a few seconds on a large table, and capped by ``seconds``. Scores are in *skill* units so
+the tasks compare: ROC AUC becomes ``2 * AUC - 1`` (one-vs-rest, weighted by prevalence,
+for several classes), R² stays R².
 """
 
 from __future__ import annotations
@@ -35,6 +42,14 @@ logger = logging.getLogger(__name__)
 REVIEW_ROWS = 4000
 #: columns whose drop-column importance is measured (the strongest by permutation / alone)
 DROP_CANDIDATES = 3
+#: a group refit drops together every column (at most GROUP_MAX, the strongest) that alone
+#: reaches GROUP_SHARE of the full model's skill and at least GROUP_MIN: leaks that mask each
+#: other (several records of the outcome) each cost nothing when dropped one at a time
+GROUP_MIN = 0.7
+GROUP_SHARE = 0.85
+GROUP_MAX = 5
+#: the fewest rows of a class for its own one-vs-rest scores to be judged
+CLASS_MIN_ROWS = 30
 
 
 @dataclass(frozen=True)
@@ -48,7 +63,7 @@ class Thresholds:
     #: ... and the column alone reaches at least this skill
     drop_single_min: float = 0.8
     #: alone near the full model: single skill at least this share of the full model's ...
-    near_full_share: float = 0.9
+    near_full_share: float = 0.85
     #: ... at least this skill in absolute terms ...
     near_full_min: float = 0.8
     #: ... and this far above the next best single column
@@ -57,6 +72,17 @@ class Thresholds:
     one_class_j: float = 0.8
     #: ... this far above the best J of any other column
     one_class_margin: float = 0.35
+    #: one class alone near the full model (several classes): the column's skill for one
+    #: class against the rest at least this ...
+    class_min: float = 0.95
+    #: ... at least this share of the full model's skill for that class ...
+    class_share: float = 0.9
+    #: ... and this far above the next best column's for that class
+    class_margin: float = 0.1
+    #: a group of mutually masking columns: removed together, the skill drops at least this
+    group_drop_min: float = 0.1
+    #: ... each member alone reaching this share of the full model's skill
+    group_share: float = GROUP_SHARE
     #: high severity: single skill at least this, or a jump at least ``high_jump``
     high_single: float = 0.9
     high_jump: float = 0.1
@@ -83,6 +109,10 @@ class LeakFinding:
         parts = [f"alone {metric} {ev['single_score']:.3f}"]
         if "without_score" in ev:
             parts.append(f"model {ev['full_score']:.3f} with it, {ev['without_score']:.3f} without")
+        if "class_alone" in ev:
+            parts.append(f"'{ev['class_alone']}' vs the rest {ev['class_single_score']:.3f} alone")
+        if "group_without_score" in ev:
+            parts.append(f"{ev['group_without_score']:.3f} without {len(ev['group'])} such columns")
         if "share_of_class" in ev:
             parts.append(
                 f"{ev['share_of_class']:.0%} of '{ev['class']}' vs {ev['share_of_others']:.0%}"
@@ -201,6 +231,17 @@ def _skill(task: str, y: np.ndarray, pred: np.ndarray, classes: np.ndarray) -> f
     return 2.0 * float(np.average(aucs, weights=weights)) - 1.0 if aucs else 0.0
 
 
+def per_class_skill(y: np.ndarray, pred: np.ndarray, classes: np.ndarray) -> dict[str, float]:
+    """``2 AUC - 1`` of each class against the rest, for the classes a review can judge: at
+    least :data:`CLASS_MIN_ROWS` rows and 2% of the rows, and not every row."""
+    out: dict[str, float] = {}
+    for j, c in enumerate(classes):
+        count = int((y == c).sum())
+        if count >= max(CLASS_MIN_ROWS, 0.02 * len(y)) and count < len(y):
+            out[str(c)] = 2.0 * _auc(y == c, pred[:, j]) - 1.0
+    return out
+
+
 def _model(task: str, seed: int, n_classes: int = 2) -> Any:
     """The cheap model: 50 boosting rounds of 15 leaves; with more than ten classes (a tree
     per class per round) the rounds shrink so a fit costs about what ten classes cost."""
@@ -212,6 +253,9 @@ def _model(task: str, seed: int, n_classes: int = 2) -> Any:
         "learning_rate": 0.15,
         "max_leaf_nodes": 15,
         "min_samples_leaf": 10,
+        # a class of a few rows has near-zero second derivatives: unregularised, its leaf
+        # values run to thousands and the raw scores of every class turn to noise
+        "l2_regularization": 1.0,
         "early_stopping": False,
         "random_state": seed,
     }
@@ -230,19 +274,31 @@ class _CrossFit:
         self.classes = np.unique(y)
 
     def _predict(self, model: Any, X: np.ndarray) -> np.ndarray:
+        """Regression: the prediction. Classification: the raw score of each class (the
+        boosting margin, not the probability: on separable data probabilities round to 0 and 1
+        and the ties they make sink the AUC of a near-perfect model below its own columns'); a
+        class absent from the fold's training rows scores lowest."""
         if self.task == "regression":
             return np.asarray(model.predict(X), dtype=float)
-        proba = np.zeros((len(X), len(self.classes)))
-        got = model.predict_proba(X)
+        scores = np.full((len(X), len(self.classes)), -1e6)
+        got = np.asarray(model.decision_function(X), dtype=float)
         index = np.searchsorted(self.classes, model.classes_)
-        proba[:, index] = got
-        return proba
+        if got.ndim == 1:  # two classes: one margin, for the second
+            scores[:, index[0]], scores[:, index[1]] = -got, got
+        else:
+            scores[:, index] = got
+        return scores
 
-    def score(self, without: int | None = None, permute: bool = False) -> tuple[float, Any]:
-        """Skill out of fold; ``without`` drops that column (refit), unless ``permute``."""
+    def score(
+        self, without: int | list[int] | None = None, permute: bool = False
+    ) -> tuple[float, Any]:
+        """Skill out of fold; ``without`` drops that column, or those columns (refit), unless
+        ``permute``."""
         keep = np.ones(self.X.shape[1], dtype=bool)
         if without is not None and not permute:
             keep[without] = False
+        if not keep.any():
+            return 0.0, ([], None)
         X = self.X[:, keep]
         shape = (len(self.y),) if self.task == "regression" else (len(self.y), len(self.classes))
         pred = np.zeros(shape)
@@ -272,9 +328,16 @@ class _CrossFit:
 
 
 def single_skills(
-    frame: pd.DataFrame, y: np.ndarray, task: str, kinds: dict[str, str], seed: int
+    frame: pd.DataFrame,
+    y: np.ndarray,
+    task: str,
+    kinds: dict[str, str],
+    seed: int,
+    per_class: dict[str, dict[str, float]] | None = None,
 ) -> dict[str, float]:
-    """Each column alone, out of fold, in skill units (binned target means)."""
+    """Each column alone, out of fold, in skill units (binned target means). With several
+    classes, ``per_class`` (when given) receives each column's skill for each class against
+    the rest (see :func:`per_class_skill`), keyed by class then column."""
     from apprentice.learn.leakage import _binned, _oof_bin_means
 
     classes = np.unique(y)
@@ -298,6 +361,9 @@ def single_skills(
             pred = _oof_bin_means(codes, onehot, seed)
             value = _skill(task, y, pred, classes)
             value = abs(value) if task == "binary" else value
+            if per_class is not None and task == "multiclass":
+                for c, v in per_class_skill(y, pred, classes).items():
+                    per_class.setdefault(c, {})[str(name)] = max(v, 0.0)
         out[str(name)] = max(float(value), 0.0)
     return out
 
@@ -327,7 +393,7 @@ def one_class_j(
         size = int(shift.max()) + 1
         ordered = kind != "categorical"
         for c, n_c in zip(classes, counts, strict=True):
-            if n_c < 10 or n_c == len(y):
+            if n_c < CLASS_MIN_ROWS or n_c == len(y):
                 continue
             inside = np.bincount(shift[y == c], minlength=size) / n_c
             outside = np.bincount(shift[y != c], minlength=size) / (len(y) - n_c)
@@ -405,13 +471,17 @@ def review_leakage(
     sub = frame.iloc[idx].reset_index(drop=True)
     target = y[idx].astype(float) if task == "regression" else y[idx]
     review.rows, review.columns = len(sub), sub.shape[1]
-    single = single_skills(sub, target, task, kinds, seed)
+    single_by_class: dict[str, dict[str, float]] = {}
+    single = single_skills(sub, target, task, kinds, seed, single_by_class)
     X, names = _encode(sub, kinds)
     if not names:
         review.note = "no column the review can encode"
         return review
     fitter = _CrossFit(X, target, task, seed)
-    full, (models, _) = fitter.score()
+    full, (models, full_pred) = fitter.score()
+    full_by_class = (
+        per_class_skill(target, full_pred, fitter.classes) if task == "multiclass" else {}
+    )
     review.full_score = _to_metric(task, full)
     permuted = fitter.permutation(models, full)
     order = list(np.argsort(-permuted))
@@ -432,14 +502,27 @@ def review_leakage(
             without[j] = fitter.score(without=j)[0]
             drops[j] = full - without[j]
         review.dropped_checked.append(names[j])
+    group = [
+        j
+        for j in by_single[:GROUP_MAX]
+        if single.get(names[j], 0.0) >= max(GROUP_MIN, GROUP_SHARE * full)
+    ]
+    group_without: float | None = None
+    if len(group) >= 2 and not (seconds is not None and time.monotonic() - begun > seconds):
+        group_without = fitter.score(without=group)[0]
+        review.dropped_checked.append(" + ".join(names[j] for j in group))
     review.measures = {
         "names": names,
+        "group": [names[j] for j in group] if group_without is not None else [],
+        "group_without": group_without,
         "single": single,
         "full": full,
         "permuted": permuted,
         "drops": drops,
         "without": without,
         "determinism": one_class_j(sub, target, task, kinds),
+        "single_by_class": single_by_class,
+        "full_by_class": full_by_class,
         "task": task,
         "class_names": class_names,
     }
@@ -509,6 +592,36 @@ def judge(measures: dict[str, Any], t: Thresholds = THRESHOLDS) -> list[LeakFind
             and alone - next_single >= t.near_full_margin
         ):
             rules.append("alone_near_full")
+        group: list[str] = measures.get("group") or []
+        group_without = measures.get("group_without")
+        if name in group and group_without is not None and "alone_near_full" not in rules:
+            outside = max((v for c, v in single.items() if c not in group), default=0.0)
+            if (
+                alone >= t.near_full_min
+                and alone >= t.group_share * max(full, alone)
+                and alone - outside >= t.near_full_margin
+                and full - group_without >= t.group_drop_min
+            ):
+                rules.append("masking_group")
+                evidence.update(
+                    {
+                        "group": list(group),
+                        "group_without_score": round(_to_metric(task, group_without), 4),
+                        "outside_single_score": round(_to_metric(task, outside), 4),
+                    }
+                )
+        apart = _sets_class_apart(name, measures, t)
+        if apart is not None:
+            cls, alone_c, next_c, full_c = apart
+            rules.append("class_alone_near_full")
+            evidence.update(
+                {
+                    "class_alone": _class_label(cls, class_names),
+                    "class_single_score": round(_to_metric(task, alone_c), 4),
+                    "class_next_single_score": round(_to_metric(task, next_c), 4),
+                    "class_full_score": round(_to_metric(task, full_c), 4),
+                }
+            )
         marked = _marks(name, determinism, class_names)
         if marked is not None:
             jv, side, cls, inside, outside, next_j = marked
@@ -527,7 +640,10 @@ def judge(measures: dict[str, Any], t: Thresholds = THRESHOLDS) -> list[LeakFind
         if not rules:
             continue
         jump = drops.get(j, 0.0) if j is not None else 0.0
-        high = alone >= t.high_single or jump >= t.high_jump
+        together = (
+            full - group_without if "masking_group" in rules and group_without is not None else 0.0
+        )
+        high = alone >= t.high_single or max(jump, together) >= t.high_jump or apart is not None
         findings.append(
             LeakFinding(
                 column=name,
@@ -538,6 +654,39 @@ def judge(measures: dict[str, Any], t: Thresholds = THRESHOLDS) -> list[LeakFind
             )
         )
     return sorted(findings, key=lambda f: (f.severity != "high", f.column))
+
+
+def _sets_class_apart(
+    name: str, measures: dict[str, Any], t: Thresholds
+) -> tuple[str, float, float, float] | None:
+    """With several classes: the class that ``name`` alone tells from the rest almost as well
+    as all columns together and far better than any other column, with its skill, the next
+    best column's and the full model's for that class (the largest margin wins)."""
+    by_class: dict[str, dict[str, float]] = measures.get("single_by_class") or {}
+    full_by_class: dict[str, float] = measures.get("full_by_class") or {}
+    best: tuple[str, float, float, float] | None = None
+    for cls, columns in by_class.items():
+        if name not in columns or cls not in full_by_class:
+            continue
+        alone = columns[name]
+        following = max((v for c, v in columns.items() if c != name), default=0.0)
+        full = full_by_class[cls]
+        if (
+            alone >= t.class_min
+            and alone >= t.class_share * max(full, alone)
+            and alone - following >= t.class_margin
+            and (best is None or alone - following > best[1] - best[2])
+        ):
+            best = (cls, alone, following, full)
+    return best
+
+
+def _class_label(cls: str, class_names: list[str] | None) -> str:
+    """A class code (as text) in the user's words, when the names are known."""
+    if class_names is not None and cls.lstrip("-").isdigit():
+        k = int(cls)
+        return class_names[k] if 0 <= k < len(class_names) else cls
+    return cls
 
 
 def _marks(
@@ -554,11 +703,7 @@ def _marks(
         jv, side, inside, outside = columns[name]
         next_j = max((v[0] for c, v in columns.items() if c != name), default=0.0)
         if best is None or jv - next_j > best[0] - best[5]:
-            label = cls
-            if class_names is not None and cls.lstrip("-").isdigit():
-                k = int(cls)
-                label = class_names[k] if 0 <= k < len(class_names) else cls
-            best = (jv, side, label, inside, outside, next_j)
+            best = (jv, side, _class_label(cls, class_names), inside, outside, next_j)
     return best
 
 
@@ -571,6 +716,21 @@ def _message(
             f"'{name}' {ev['marks']} in {ev['share_of_class']:.0%} of the '{ev['class']}' "
             f"rows but {ev['share_of_others']:.0%} of the others (no other column marks out "
             f"that class like this: best J {ev['next_column_j']:.2f} against {ev['j']:.2f})"
+        )
+    if "class_alone_near_full" in rules:
+        parts.append(
+            f"'{name}' alone tells the '{ev['class_alone']}' rows from the others with "
+            f"{metric} {ev['class_single_score']:.3f} (next best column "
+            f"{ev['class_next_single_score']:.3f}, all columns {ev['class_full_score']:.3f})"
+        )
+    if "masking_group" in rules:
+        others = ", ".join(f"'{c}'" for c in ev["group"] if c != name)
+        parts.append(
+            f"'{name}' alone reaches {metric} {ev['single_score']:.3f} like {others}, and no "
+            f"other column comes near (best {ev['outside_single_score']:.3f}); they hide each "
+            f"other: {'too good to be true: ' if high else ''}the model scores "
+            f"{ev['full_score']:.3f} with them and "
+            f"{ev['group_without_score']:.3f} without all of them"
         )
     if "alone_near_full" in rules or not parts:
         parts.append(
