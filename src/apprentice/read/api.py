@@ -12,7 +12,7 @@ from apprentice.config import Settings, get_settings
 from apprentice.errors import EmptyInputError, UnsupportedFormatError
 from apprentice.read._source import open_source
 from apprentice.read.hints import ReadHints
-from apprentice.read.result import ReadResult
+from apprentice.read.result import ReadResult, RowSample, take_rows
 
 ProgressCallback = Callable[[int, int | None], None]
 """Called with (bytes done, bytes total or None) during long reads."""
@@ -48,6 +48,8 @@ def read(
     query: str | None = None,
     settings: Settings | None = None,
     progress: ProgressCallback | None = None,
+    sample_rows: RowSample = None,
+    seed: int = 0,
 ) -> ReadResult:
     """Read ``source`` into a table of text cells.
 
@@ -58,6 +60,11 @@ def read(
     parsed unambiguously are in ``result.quarantine`` with their line number and reason.
     Input with nothing in it (a 0-byte file, an empty archive) gives an empty table whose
     notes say so; every other problem raises an :class:`~apprentice.errors.ApprenticeError`.
+
+    ``sample_rows`` (the most rows to keep, or a function of the column count giving it) keeps
+    a random part of the rows (``seed``) when the source holds more: ``rows_sampled_from``
+    then gives how many it holds and a note says so. Parquet files and large delimited files
+    draw the rows before turning cells into text; other sources are read whole first.
     """
     settings = settings or get_settings()
     hints = ReadHints(
@@ -79,14 +86,15 @@ def read(
     if format == "sql" or _is_sql_url(spec):
         from apprentice.read.sql import read_sql
 
-        return read_sql(spec, hints)
+        return take_rows(read_sql(spec, hints), sample_rows, seed)
     try:
-        return _read_source(source, format, hints, settings, progress)
+        result = _read_source(source, format, hints, settings, progress, (sample_rows, seed))
     except EmptyInputError as exc:
         # nothing to read is an answer, not a failure: an empty table that says why
         return ReadResult(
             table=pd.DataFrame(), source=spec, format=format or "empty", notes=[exc.message]
         )
+    return take_rows(result, sample_rows, seed)
 
 
 def _read_source(
@@ -95,6 +103,7 @@ def _read_source(
     hints: ReadHints,
     settings: Settings,
     progress: ProgressCallback | None,
+    sample: tuple[RowSample, int],
 ) -> ReadResult:
     src = open_source(source, format=format, max_bytes=settings.max_decompressed_bytes)
     reader: Callable[..., ReadResult]
@@ -103,7 +112,7 @@ def _read_source(
         from apprentice.read.delimited import read_delimited
 
         reader = read_delimited
-        kwargs = {"settings": settings, "progress": progress}
+        kwargs = {"settings": settings, "progress": progress, "sample": sample}
     elif src.format == "json":
         from apprentice.read.jsonfile import read_json
 
@@ -120,6 +129,7 @@ def _read_source(
         from apprentice.read.parquet import read_parquet
 
         reader = read_parquet
+        kwargs = {"sample": sample}
     else:
         raise UnsupportedFormatError(
             f"{src.name}: format {src.format!r} is not supported; convert it to CSV or Parquet"

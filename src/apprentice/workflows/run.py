@@ -478,6 +478,8 @@ def fingerprint(read: ReadResult, source: Any) -> dict[str, Any]:
         "format": read.format,
         "encoding": read.encoding,
         "quarantined": int(read.rows_quarantined),
+        # a file read in part because of the time budget: how many rows it holds
+        "rows_sampled_from": read.rows_sampled_from,
     }
 
 
@@ -695,7 +697,9 @@ def run(
 
     # -- read
     stage.start("read")
-    raw, source_text = _read_source(source, target, sensitive, settings)
+    raw, source_text = _read_source(
+        source, target, sensitive, settings, budget=time_budget, seed=seed
+    )
     data = fingerprint(raw, source if not isinstance(source, pd.DataFrame) else None)
     shape = f"{len(raw.table):,} rows, {len(raw.table.columns)} columns"
     stage.done(f"{shape}, {raw.rows_quarantined} quarantined")
@@ -867,10 +871,19 @@ def _guard(
 
 
 def _read_source(
-    source: str | Path | pd.DataFrame, target: str, sensitive: Sequence[str], settings: Settings
+    source: str | Path | pd.DataFrame,
+    target: str,
+    sensitive: Sequence[str],
+    settings: Settings,
+    *,
+    budget: float | None = None,
+    seed: int = 0,
 ) -> tuple[ReadResult, str]:
     """The rows (a file read, or a DataFrame as it is) and the source's name; the target and
-    the sensitive columns must be among the columns."""
+    the sensitive columns must be among the columns. Under a ``budget``, a file far larger
+    than it can use is read in part, as training would sample it
+    (:func:`~apprentice.workflows.train.read_sample_rows`; the result says how many rows the
+    file holds)."""
     from apprentice.read import read
 
     if isinstance(source, pd.DataFrame):
@@ -881,7 +894,10 @@ def _read_source(
         )
         source_text = "dataframe"
     else:
-        raw = read(source, settings=settings)
+        from apprentice.workflows.train import read_sample_rows
+
+        sample = None if budget is None else read_sample_rows(budget)
+        raw = read(source, settings=settings, sample_rows=sample, seed=seed)
         source_text = str(source)
     raw.table.columns = pd.Index([str(c) for c in raw.table.columns])
     columns = list(raw.table.columns)

@@ -179,20 +179,39 @@ def default_bundle_dir(source: str, target: str) -> Path:
     return get_settings().workspace / "bundles" / f"{safe}-{stamp}"
 
 
-def _read(data: Any) -> tuple[pd.DataFrame, str, list[str]]:
-    """Raw rows (text cells when read from a file), the source name, and read notes."""
+def _read(
+    data: Any, budget: float | None = None, seed: int = 0
+) -> tuple[pd.DataFrame, str, list[str], int]:
+    """Raw rows (text cells when read from a file), the source name, read notes, and how
+    many rows the source holds. Under a ``budget``, a file far larger than it can use is
+    read in part (:func:`read_sample_rows`): the rows not drawn are never parsed."""
     if isinstance(data, pd.DataFrame):
-        return data.reset_index(drop=True), "dataframe", []
+        return data.reset_index(drop=True), "dataframe", [], len(data)
     from apprentice.read import ReadResult, read
 
-    result = data if isinstance(data, ReadResult) else read(str(data))
+    if isinstance(data, ReadResult):
+        result = data
+    else:
+        sample = None if budget is None else read_sample_rows(budget)
+        result = read(str(data), sample_rows=sample, seed=seed)
     notes = []
     if result.rows_quarantined:
         notes.append(
             f"{result.rows_quarantined:,} malformed row(s) of the file were quarantined by the "
             "reader and are not used"
         )
-    return result.table.reset_index(drop=True), str(result.source), notes
+    total = result.rows_sampled_from or len(result.table)
+    return result.table.reset_index(drop=True), str(result.source), notes, total
+
+
+def read_sample_rows(budget: float) -> Callable[[int], int]:
+    """``read(sample_rows=...)`` for a ``budget``: the rows :func:`sample_positions` would
+    keep of a table with that many columns (twice the budget's row caps)."""
+
+    def rows(columns: int) -> int:
+        return 2 * sum(row_caps(budget, columns))
+
+    return rows
 
 
 def _suggest(target: str, columns: Sequence[str]) -> str:
@@ -337,6 +356,8 @@ class TrainState:
     raw: pd.DataFrame = field(default_factory=pd.DataFrame)
     source: str = ""
     row_positions: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    #: rows in the source (more than ``raw`` holds when only a part of a file was read)
+    rows_total: int = 0
     info: Any = None
     holdout: Holdout | None = None
     features_raw: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -373,8 +394,21 @@ Step = Callable[[TrainState], None]
 def check_inputs(state: TrainState) -> None:
     """Read the rows, check the target and named columns, sample a table far too large."""
     opts = state.options
-    raw, state.source, notes = _read(state.data)
+    raw, state.source, notes, state.rows_total = _read(state.data, opts.time_budget, opts.seed)
     state.warnings.extend(notes)
+    if state.rows_total > len(raw):
+        state.ledger.append(
+            {
+                "stage": "read",
+                "action": "sample_rows",
+                "rows": len(raw),
+                "rows_available": state.rows_total,
+                "reason": f"the file has {state.rows_total:,} rows, more than "
+                + _budget_words(opts.time_budget)
+                + f" can use: a random {len(raw):,} of them were read (the others were not "
+                "parsed)",
+            }
+        )
     columns = [str(c) for c in raw.columns]
     raw.columns = pd.Index(columns)
     if opts.target not in columns:
@@ -1079,6 +1113,7 @@ def _finish(state: TrainState) -> TrainResult:
         "folds": len(result.champion_cv),
     }
     timings = {k: v for k, v in state.timings.items() if k != "parity"}
+    rows = _rows_used(state)
     extra = json_safe(
         {
             "metrics": metrics_to_dict(state.metrics),
@@ -1095,6 +1130,7 @@ def _finish(state: TrainState) -> TrainResult:
             "max_trials": state.options.max_trials,
             "compute": result.compute,
             "constant": state.constant,
+            "rows": rows,
         }
     )
     _update_manifest(state.out_path, extra)
@@ -1125,6 +1161,28 @@ def _finish(state: TrainState) -> TrainResult:
         holdout_output=state.shipped,
         holdout_y=state.info.y[state.holdout.test_idx],
     )
+
+
+def _budget_words(budget: float | None) -> str:
+    return "the time budget" if budget is None else f"the {budget:g} s time budget"
+
+
+def _rows_used(state: TrainState) -> dict[str, Any]:
+    """How many of the source's rows were trained and evaluated on; when the budget made it
+    a part, the first warning says so in one sentence ("trained on N of M rows")."""
+    assert state.holdout is not None
+    total = max(state.rows_total, len(state.raw))
+    n_train, n_test = len(state.holdout.train_idx), len(state.holdout.test_idx)
+    sampled = any(r.get("action") == "sample_rows" for r in state.ledger)
+    if sampled:
+        sentence = (
+            f"trained on {n_train:,} of {total:,} rows, evaluated on {n_test:,} other rows "
+            f"(sampled because of {_budget_words(state.options.time_budget)}; the ledger "
+            "says where); give a larger --time-budget, or use --dask, to train on every row"
+        )
+        if sentence not in state.warnings:
+            state.warnings.insert(0, sentence)
+    return {"source": total, "train": n_train, "holdout": n_test, "sampled": sampled}
 
 
 def train(
