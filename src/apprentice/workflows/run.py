@@ -951,6 +951,7 @@ def _run_in(
         out=folder / "bundle",
         progress=stage.say,
         started=started,  # the budget counts from the command's start, reading included
+        pii=cleaned.pii,  # one PII detection: the guard's, which the report and record show
         **train_options,
     )
     stage.done(f"{result.champion}; {len(result.leaderboard)} candidates")

@@ -291,6 +291,10 @@ class TrainOptions:
     #: seconds the caller needs after training, inside the same budget (``run``: the
     #: explanations, fairness, registry and report): the planner holds them back too
     after_seconds: float = 0.0
+    #: the clean stage's PII findings (a ``PIIReport``, columns named as the cleaner names
+    #: them; ``run`` passes ``clean_file(...).pii``): the guard excludes by them instead of
+    #: detecting again, so the report, the run record and the exclusions give one answer
+    pii: Any = None
 
     def __post_init__(self) -> None:
         if self.time_budget is not None and self.time_budget <= 0:
@@ -665,18 +669,32 @@ def _forget_pii_values(state: TrainState) -> None:
 
 
 def _pii_exclusions(state: TrainState) -> dict[str, str]:
-    excluded: dict[str, str] = {}
-    try:
-        from apprentice.guard import detect_pii, protection_plan
+    """Feature columns that are personal data, with the reason. One detection: the clean
+    stage's findings when the caller has them (:attr:`TrainOptions.pii`, restricted to the
+    feature columns), else one scan of the training rows here; the bundle's schema and the
+    PII values forgotten follow the same report."""
+    from apprentice.guard import PIIReport, detect_pii, protection_plan
 
+    given = state.options.pii
+    features = {str(c) for c in state.typed_train.columns}
+    if given is not None:
+        state.pii_report = PIIReport(
+            findings=[f for f in given.findings if str(f.column) in features],
+            rows_scanned=given.rows_scanned,
+            rows_total=given.rows_total,
+            columns_scanned=[c for c in given.columns_scanned if str(c) in features],
+        )
+        logger.info(
+            "PII: the clean stage's findings (%d columns)", len(state.pii_report.pii_columns)
+        )
+    else:
         state.pii_report = detect_pii(state.typed_train, sample=5000, seed=state.options.seed)
-        plan = protection_plan(state.pii_report)
-        for column, reason in plan.excluded.items():
-            if column not in state.options.keep_columns:
-                excluded[column] = reason
-    except ImportError:  # pragma: no cover - guard always ships with apprentice
-        pass
-    return excluded
+    plan = protection_plan(state.pii_report)
+    return {
+        column: reason
+        for column, reason in plan.excluded.items()
+        if column not in state.options.keep_columns
+    }
 
 
 def _near_perfect(
@@ -1210,6 +1228,7 @@ def train(
     threshold: float | None = None,
     holdout_rows: Sequence[int] | None = None,
     after_seconds: float = 0.0,
+    pii: Any = None,
 ) -> TrainResult:
     """Train and evaluate a model for ``target`` and write its bundle.
 
@@ -1230,6 +1249,8 @@ def train(
     and ``test_size`` (``retrain`` holds out the newest labelled rows).
     ``after_seconds``: what the caller will do after this call inside the same budget (the
     search holds it back, like the evaluation and profile that follow it here).
+    ``pii``: the clean stage's PII findings (``clean_file(...).pii``) to exclude by, instead
+    of a second detection here (:attr:`TrainOptions.pii`).
 
     The budget always holds one real learner besides the constant baseline; when even that
     cannot fit, :class:`~apprentice.errors.BudgetError` names the budget needed and nothing
@@ -1256,6 +1277,7 @@ def train(
         threshold=threshold,
         holdout_rows=tuple(int(r) for r in holdout_rows) if holdout_rows is not None else None,
         after_seconds=after_seconds,
+        pii=pii,
     )
     return train_with(data, options, progress=progress, fold_runner=fold_runner, started=started)
 
