@@ -796,7 +796,7 @@ def _check_spent(budget: float | None, started: float, table: pd.DataFrame) -> N
     registry and the training are touched (:class:`~apprentice.errors.BudgetError`)."""
     if budget is None:
         return
-    from apprentice.learn.search import Clock
+    from apprentice.clock import Clock
     from apprentice.workflows.train import check_time_left
 
     clock = Clock(budget, start=started)
@@ -838,7 +838,7 @@ def _after_training_seconds(
     been since ``started``: :func:`~apprentice.workflows.train.busy_factor`)."""
     if budget is None:
         return 0.0
-    from apprentice.learn.search import Clock
+    from apprentice.clock import Clock
     from apprentice.workflows.train import busy_factor
 
     slow = busy_factor(Clock(budget, start=started)) if started is not None else 1.0

@@ -1291,7 +1291,7 @@ def train_with(
     started: float | None = None,
 ) -> TrainResult:
     """:func:`train` with its options already validated."""
-    from apprentice.learn.search import Clock
+    from apprentice.clock import Clock
 
     state = TrainState(
         options=options,
@@ -1511,16 +1511,22 @@ def _subsample_training(state: TrainState, keep: int) -> None:
 def check_time_left(clock: Clock, *, rows: int, features: int) -> None:
     """Fail at once when the budget is already spent before training (the work so far was
     not sampled down enough, or the machine is busy): the minimum names what was spent and
-    a first estimate of the cheapest learner with its evaluation."""
-    if clock.budget is None or clock.remaining() > 0:
+    a first estimate of the cheapest learner with its evaluation. "Spent" is less time left
+    than the least a bundle still needs (the cheapest learner on the fewest rows the planner
+    would train on, and a second for the bundle and its evaluation): the planner would refuse
+    it later anyway, after the cleaning and the guards, beyond the budget."""
+    if clock.budget is None:
+        return
+    least = floor_seconds(min(rows, MIN_SUBSAMPLE_ROWS), features) + 1.0
+    if clock.remaining() > least:
         return
     rows = min(rows, row_caps(clock.budget, features)[0])  # what training would use of them
     _refuse(clock, floor_seconds(rows, features) + 2.0, rows, features)
 
 
 def _refuse(clock: Clock, needed: float, rows: int, features: int) -> None:
+    from apprentice.clock import minimum_budget
     from apprentice.errors import BudgetError
-    from apprentice.learn.search import minimum_budget
 
     minimum = minimum_budget(clock.elapsed() + needed)
     raise BudgetError(
