@@ -692,8 +692,11 @@ def run(
     started = time.monotonic() if started is None else min(started, time.monotonic())
     created_at = datetime.now(UTC).isoformat(timespec="seconds")
     sensitive = _check_options(sensitive, time_budget, name)
-    # -- before anything: the tracking store must be usable (a server answers quickly)
-    tracker = _open_tracker(tracking_uri, settings) if track else None
+    # -- before anything: the tracking store must be usable (a server answers quickly); it
+    # opens in the background (importing MLflow takes seconds), while reading on a second
+    # core, or after the budget check that follows the read when there is one core only
+    one_core = _cpus() <= 1
+    tracker = _open_tracker(tracking_uri, settings, now=not one_core) if track else None
 
     # -- read
     stage.start("read")
@@ -704,6 +707,8 @@ def run(
     shape = f"{len(raw.table):,} rows, {len(raw.table.columns)} columns"
     stage.done(f"{shape}, {raw.rows_quarantined} quarantined")
     _check_spent(time_budget, started, raw.table)
+    if tracker is not None and one_core:
+        tracker.open(background=True)
 
     name = name or default_name(source_text, target)
     check_name(name)
@@ -781,14 +786,26 @@ def _check_options(
     return columns
 
 
-def _open_tracker(tracking_uri: str | None, settings: Settings) -> Tracker:
-    """The tracking store, checked (a server answers quickly) and opening in the background."""
+def _open_tracker(tracking_uri: str | None, settings: Settings, *, now: bool = True) -> Tracker:
+    """The tracking store, checked (a server answers quickly) and, when ``now``, opening in
+    the background (else the caller opens it)."""
     from apprentice.track import Tracker
 
     tracker = Tracker(tracking_uri, settings=settings)
     tracker.check()
-    tracker.open(background=True)
+    if now:
+        tracker.open(background=True)
     return tracker
+
+
+def _cpus() -> int:
+    """The CPUs this process may use (a process pinned to one core: 1)."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
 
 
 def _check_spent(budget: float | None, started: float, table: pd.DataFrame) -> None:
