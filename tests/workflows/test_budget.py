@@ -272,3 +272,22 @@ def test_cli_train_exits_3_for_a_constant_model(
     assert code == 3
     assert "constant baseline" in err
     assert (out / "manifest.json").is_file()  # the bundle is still written: it is the result
+
+
+def test_a_failed_run_lets_a_new_store_finish_opening(tmp_path: Path) -> None:
+    """A refusal must not end the process while the store's background thread is creating a
+    new SQLite schema (that left a store no later run could open): the failure path waits."""
+    from apprentice.track import Tracker
+    from apprentice.workflows.run import _settle
+
+    settings = Settings(workspace=tmp_path / "ws", tracking_uri=None)
+    tracker = Tracker(None, settings=settings)
+    assert tracker.new_store
+    tracker.open(background=True)
+    _settle(tracker)
+    assert tracker._opening is None or not tracker._opening.is_alive()
+    # the store is whole: a second tracker opens it and sees no model yet
+    again = Tracker(None, settings=settings)
+    assert not again.new_store
+    again.open()
+    _settle(None)  # no tracker (tracking off): nothing to wait for

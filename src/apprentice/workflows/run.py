@@ -694,7 +694,8 @@ def run(
     sensitive = _check_options(sensitive, time_budget, name)
     # -- before anything: the tracking store must be usable (a server answers quickly); it
     # opens in the background (importing MLflow takes seconds), while reading on a second
-    # core, or after the budget check that follows the read when there is one core only
+    # core, or after the budget checks that follow the read and the clean when there is one
+    # core only (there, opening it during them only delays a refusal)
     one_core = _cpus() <= 1
     tracker = _open_tracker(tracking_uri, settings, now=not one_core) if track else None
 
@@ -707,8 +708,6 @@ def run(
     shape = f"{len(raw.table):,} rows, {len(raw.table.columns)} columns"
     stage.done(f"{shape}, {raw.rows_quarantined} quarantined")
     _check_spent(time_budget, started, raw.table)
-    if tracker is not None and one_core:
-        tracker.open(background=True)
 
     name = name or default_name(source_text, target)
     check_name(name)
@@ -723,6 +722,8 @@ def run(
     sampled = "" if part is raw else f" (a random {len(part.table):,} rows)"
     stage.done(f"{len(cleaned.ledger.columns)} columns typed{sampled}; ledger written")
     _check_spent(time_budget, started, part.table)
+    if tracker is not None and one_core:
+        tracker.open(background=True)
 
     # -- guard: the task must fit the model name; PII and schema are recorded
     stage.start("guard")
@@ -766,6 +767,7 @@ def run(
         )
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
+        _settle(tracker)
         raise
 
 
@@ -796,6 +798,18 @@ def _open_tracker(tracking_uri: str | None, settings: Settings, *, now: bool = T
     if now:
         tracker.open(background=True)
     return tracker
+
+
+def _settle(tracker: Tracker | None) -> None:
+    """Before a failed run ends the process: let the store finish opening. Its background
+    thread may be creating a new SQLite store's schema, and an exit in the middle of that
+    leaves a store no later run can open ("duplicate column name")."""
+    if tracker is None or not tracker.opened:
+        return
+    try:
+        tracker.wait()
+    except Exception:  # the run's own error is the one raised; this one is logged whole
+        log.warning("the tracking store did not open either", exc_info=True)
 
 
 def _cpus() -> int:
