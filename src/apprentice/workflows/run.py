@@ -692,18 +692,13 @@ def run(
     started = time.monotonic() if started is None else min(started, time.monotonic())
     created_at = datetime.now(UTC).isoformat(timespec="seconds")
     sensitive = _check_options(sensitive, time_budget, name)
-    # -- before anything: the tracking store must be usable (a server answers quickly); it
-    # opens in the background (importing MLflow takes seconds), while reading on a second
-    # core, or after the budget checks that follow the read and the clean when there is one
-    # core only (there, opening it during them only delays a refusal)
+    # -- before anything: the tracking store must be usable (it opens as :func:`_cpus` says)
     one_core = _cpus() <= 1
     tracker = _open_tracker(tracking_uri, settings, now=not one_core) if track else None
 
     # -- read
     stage.start("read")
-    raw, source_text = _read_source(
-        source, target, sensitive, settings, budget=time_budget, seed=seed
-    )
+    raw, source_text = _read_source(source, target, sensitive, settings, time_budget, seed)
     data = fingerprint(raw, source if not isinstance(source, pd.DataFrame) else None)
     shape = f"{len(raw.table):,} rows, {len(raw.table.columns)} columns"
     stage.done(f"{shape}, {raw.rows_quarantined} quarantined")
@@ -813,7 +808,9 @@ def _settle(tracker: Tracker | None) -> None:
 
 
 def _cpus() -> int:
-    """The CPUs this process may use (a process pinned to one core: 1)."""
+    """The CPUs this process may use (a process pinned to one core: 1). On one core, the
+    store's background opening (importing MLflow takes seconds) runs after the budget checks
+    that follow the read and the clean: during them it would only delay a refusal."""
     import os
 
     try:
@@ -906,7 +903,6 @@ def _read_source(
     target: str,
     sensitive: Sequence[str],
     settings: Settings,
-    *,
     budget: float | None = None,
     seed: int = 0,
 ) -> tuple[ReadResult, str]:
