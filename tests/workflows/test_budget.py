@@ -85,6 +85,45 @@ def test_the_same_budget_from_now_trains_a_real_learner(tmp_path: Path) -> None:
     assert result.metrics["r2"].value > 0.9
 
 
+_REFUSE_AFTER_READ = """
+import sys, time
+import pandas as pd
+from apprentice.errors import BudgetError
+from apprentice.workflows.run import _check_spent
+frame = pd.DataFrame({"a": ["1"] * 50, "y": ["2"] * 50})
+_check_spent(15.0, time.monotonic() - 8.0, frame)  # 7 s left: not spent, nothing said
+try:
+    _check_spent(15.0, time.monotonic() - 14.5, frame)  # 0.5 s left: less than a bundle needs
+except BudgetError as exc:
+    print("refused", exc.minimum)
+heavy = sorted(m for m in ("sklearn", "scipy", "lightgbm") if m in sys.modules)
+print("heavy", ",".join(heavy) or "none")
+"""
+
+
+def test_a_spent_budget_is_refused_before_the_learning_libraries_load() -> None:
+    """On a busy machine importing scikit-learn alone takes seconds: ``run`` refuses a budget
+    spent by reading without loading it, and refuses when less is left than a bundle needs
+    (not only when nothing is left), so the refusal comes inside the contract."""
+    import os
+    import subprocess
+    import sys
+
+    src = Path(__file__).resolve().parents[2] / "src"
+    env = dict(os.environ, PYTHONPATH=str(src))
+    done = subprocess.run(
+        [sys.executable, "-c", _REFUSE_AFTER_READ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    lines = done.stdout.split("\n")
+    assert "refused 20" in lines
+    assert "heavy none" in lines
+
+
 def test_minimum_budget_rounds_up_to_five_seconds() -> None:
     assert [minimum_budget(s) for s in (0.0, 0.4, 5.0, 5.1, 31.0)] == [5, 5, 5, 10, 35]
 
@@ -233,3 +272,22 @@ def test_cli_train_exits_3_for_a_constant_model(
     assert code == 3
     assert "constant baseline" in err
     assert (out / "manifest.json").is_file()  # the bundle is still written: it is the result
+
+
+def test_a_failed_run_lets_a_new_store_finish_opening(tmp_path: Path) -> None:
+    """A refusal must not end the process while the store's background thread is creating a
+    new SQLite schema (that left a store no later run could open): the failure path waits."""
+    from apprentice.track import Tracker
+    from apprentice.workflows.run import _settle
+
+    settings = Settings(workspace=tmp_path / "ws", tracking_uri=None)
+    tracker = Tracker(None, settings=settings)
+    assert tracker.new_store
+    tracker.open(background=True)
+    _settle(tracker)
+    assert tracker._opening is None or not tracker._opening.is_alive()
+    # the store is whole: a second tracker opens it and sees no model yet
+    again = Tracker(None, settings=settings)
+    assert not again.new_store
+    again.open()
+    _settle(None)  # no tracker (tracking off): nothing to wait for

@@ -110,5 +110,6 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         sys.exit(130)
-    if isinstance(code, int) and code:  # typer.Exit(code) returns it when not standalone
-        sys.exit(code)
+    # as in Click's standalone mode, the command always ends in SystemExit (typer.Exit(code)
+    # returns its code when not standalone)
+    sys.exit(code if isinstance(code, int) else 0)

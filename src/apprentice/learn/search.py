@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from apprentice.clock import Clock, minimum_budget
 from apprentice.errors import BudgetError
 from apprentice.learn.features import FeaturePipeline, infer_kind
 from apprentice.learn.models import (
@@ -52,11 +53,6 @@ ENSEMBLE_POOL = 8
 DEFAULT_TRIALS_WITHOUT_BUDGET = 10
 
 
-def minimum_budget(seconds: float) -> int:
-    """A budget to suggest: ``seconds`` rounded up to a multiple of 5 (at least 5)."""
-    return max(5, 5 * math.ceil(seconds / 5.0))
-
-
 def available_threads(requested: int | None = None) -> int:
     """Threads for one fit: ``requested``, else the CPUs this process may use."""
     try:
@@ -68,29 +64,6 @@ def available_threads(requested: int | None = None) -> int:
 
         requested = get_settings().threads
     return max(1, min(int(requested), cpus))
-
-
-class Clock:
-    """Wall time against a budget (``None``: no limit)."""
-
-    def __init__(self, budget: float | None, start: float | None = None) -> None:
-        self.budget = budget
-        self.start = time.monotonic() if start is None else start
-
-    def elapsed(self) -> float:
-        return time.monotonic() - self.start
-
-    def remaining(self) -> float:
-        return math.inf if self.budget is None else self.budget - self.elapsed()
-
-    @property
-    def deadline(self) -> float | None:
-        return None if self.budget is None else self.start + self.budget
-
-    @property
-    def hard_deadline(self) -> float | None:
-        """The latest any fit may run: budget x 1.05 + 3 s (the contract allows + 5 s)."""
-        return None if self.budget is None else self.start + self.budget * 1.05 + 3.0
 
 
 @dataclass

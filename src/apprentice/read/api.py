@@ -12,7 +12,7 @@ from apprentice.config import Settings, get_settings
 from apprentice.errors import EmptyInputError, UnsupportedFormatError
 from apprentice.read._source import open_source
 from apprentice.read.hints import ReadHints
-from apprentice.read.result import ReadResult
+from apprentice.read.result import ReadResult, RowSample, take_rows
 from apprentice.storage import is_url, local_input
 
 ProgressCallback = Callable[[int, int | None], None]
@@ -49,6 +49,8 @@ def read(
     query: str | None = None,
     settings: Settings | None = None,
     progress: ProgressCallback | None = None,
+    sample_rows: RowSample = None,
+    seed: int = 0,
 ) -> ReadResult:
     """Read ``source`` into a table of text cells.
 
@@ -61,6 +63,11 @@ def read(
     and reason.
     Input with nothing in it (a 0-byte file, an empty archive) gives an empty table whose
     notes say so; every other problem raises an :class:`~apprentice.errors.ApprenticeError`.
+
+    ``sample_rows`` (the most rows to keep, or a function of the column count giving it) keeps
+    a random part of the rows (``seed``) when the source holds more: ``rows_sampled_from``
+    then gives how many it holds and a note says so. Parquet files and large delimited files
+    draw the rows before turning cells into text; other sources are read whole first.
     """
     settings = settings or get_settings()
     hints = ReadHints(
@@ -82,20 +89,23 @@ def read(
     if format == "sql" or _is_sql_url(spec):
         from apprentice.read.sql import read_sql
 
-        return read_sql(spec, hints)
+        return take_rows(read_sql(spec, hints), sample_rows, seed)
     try:
         if is_url(spec):
             # a storage URL: a local copy under the object's name, read, then removed
             with local_input(spec) as local:
-                result = _read_source(str(local), format, hints, settings, progress, name=spec)
+                result = _read_source(
+                    str(local), format, hints, settings, progress, (sample_rows, seed), name=spec
+                )
             result.source = spec
-            return result
-        return _read_source(source, format, hints, settings, progress)
+        else:
+            result = _read_source(source, format, hints, settings, progress, (sample_rows, seed))
     except EmptyInputError as exc:
         # nothing to read is an answer, not a failure: an empty table that says why
         return ReadResult(
             table=pd.DataFrame(), source=spec, format=format or "empty", notes=[exc.message]
         )
+    return take_rows(result, sample_rows, seed)
 
 
 def _read_source(
@@ -104,6 +114,7 @@ def _read_source(
     hints: ReadHints,
     settings: Settings,
     progress: ProgressCallback | None,
+    sample: tuple[RowSample, int],
     *,
     name: str | None = None,
 ) -> ReadResult:
@@ -114,7 +125,7 @@ def _read_source(
         from apprentice.read.delimited import read_delimited
 
         reader = read_delimited
-        kwargs = {"settings": settings, "progress": progress}
+        kwargs = {"settings": settings, "progress": progress, "sample": sample}
     elif src.format == "json":
         from apprentice.read.jsonfile import read_json
 
@@ -131,6 +142,7 @@ def _read_source(
         from apprentice.read.parquet import read_parquet
 
         reader = read_parquet
+        kwargs = {"sample": sample}
     else:
         raise UnsupportedFormatError(
             f"{src.name}: format {src.format!r} is not supported; convert it to CSV or Parquet"

@@ -22,7 +22,16 @@ from apprentice.read._source import Source, dedupe, source_bytes
 from apprentice.read._table import parse_table
 from apprentice.read.encoding import decode
 from apprentice.read.hints import ReadHints
-from apprentice.read.result import LineAccount, ReadResult, make_quarantine, text_frame
+from apprentice.read.result import (
+    LineAccount,
+    ReadResult,
+    RowSample,
+    draw_rows,
+    make_quarantine,
+    rows_wanted,
+    sample_note,
+    text_frame,
+)
 
 
 def unique_names(names: list[str]) -> list[str]:
@@ -61,7 +70,13 @@ def _wide(path: Path) -> bool:
     return len(head) == _WIDE_HEAD and head.count(b"\n") + head.count(b"\r") < 16
 
 
-def _fast(source: Source, hints: ReadHints, settings: Settings, progress: Any) -> ReadResult | None:
+def _fast(
+    source: Source,
+    hints: ReadHints,
+    settings: Settings,
+    progress: Any,
+    sample: tuple[RowSample, int] = (None, 0),
+) -> ReadResult | None:
     if not source.is_plain_file or hints.encoding not in (None, "utf-8", "utf8", "ascii"):
         return None
     assert source.path is not None
@@ -75,6 +90,13 @@ def _fast(source: Source, hints: ReadHints, settings: Settings, progress: Any) -
         return None
     parsed, table, line_numbers, encoding = got
     names = unique_names(parsed.header)
+    # a random part of the rows, before they become Python text (the costly part)
+    total, seed = table.num_rows, sample[1]
+    positions = draw_rows(total, rows_wanted(sample[0], len(names)), seed)
+    notes = list(parsed.notes)
+    if positions is not None:
+        table, line_numbers = table.take(positions), line_numbers[positions]
+        notes.append(sample_note(len(positions), total, seed))
     frame = table.to_pandas()
     frame.columns = names
     if progress is not None:
@@ -86,7 +108,7 @@ def _fast(source: Source, hints: ReadHints, settings: Settings, progress: Any) -
         encoding=encoding,
         dialect=parsed.dialect,
         quarantine=make_quarantine(parsed.quarantine),
-        notes=parsed.notes,
+        notes=notes,
         line_numbers=line_numbers,
         rows_repaired=parsed.repaired,
         other_tables=[],
@@ -94,13 +116,21 @@ def _fast(source: Source, hints: ReadHints, settings: Settings, progress: Any) -
         header_generated=parsed.header_generated,
         # the fast path counts records, not physical lines, after the sampled head
         lines=LineAccount(counts=dict(Counter(parsed.line_roles))),
+        rows_sampled_from=None if positions is None else total,
     )
 
 
 def read_delimited(
-    source: Source, hints: ReadHints, *, settings: Settings, progress: Any = None
+    source: Source,
+    hints: ReadHints,
+    *,
+    settings: Settings,
+    progress: Any = None,
+    sample: tuple[RowSample, int] = (None, 0),
 ) -> ReadResult:
-    fast = _fast(source, hints, settings, progress)
+    """A delimited file; ``sample`` (``(sample_rows, seed)`` of :func:`apprentice.read`) is
+    drawn before the cells become text on the fast path (the caller draws it otherwise)."""
+    fast = _fast(source, hints, settings, progress, sample)
     if fast is not None:
         return fast
     raw = source_bytes(source)

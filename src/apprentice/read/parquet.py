@@ -18,7 +18,7 @@ import pandas as pd
 from apprentice.errors import ParseError
 from apprentice.read._source import Source, open_binary, unique_names, value_text
 from apprentice.read.hints import ReadHints
-from apprentice.read.result import ReadResult
+from apprentice.read.result import ReadResult, RowSample, draw_rows, rows_wanted, sample_note
 
 _BATCH_ROWS = 64 * 1024
 _FRACTION_ZEROS = r"\.0+(Z|[+-]\d\d:?\d\d)?$"
@@ -86,8 +86,26 @@ def open_parquet(source: Any, name: str) -> Any:
         ) from None
 
 
-def read_parquet(src: Source, hints: ReadHints) -> ReadResult:
-    """Read a Parquet file as text cells (hints other than none apply to text formats only)."""
+def _sampled_batches(pfile: Any, positions: np.ndarray) -> Any:
+    """The rows at ``positions`` (sorted), row group by row group: only the groups that hold
+    one are decoded, and only the rows drawn become text."""
+    starts = np.cumsum(
+        [0] + [pfile.metadata.row_group(i).num_rows for i in range(pfile.num_row_groups)]
+    )
+    for i in range(pfile.num_row_groups):
+        lo, hi = np.searchsorted(positions, [starts[i], starts[i + 1]])
+        if hi <= lo:
+            continue
+        group = pfile.read_row_group(i, use_pandas_metadata=False)
+        yield from group.take(positions[lo:hi] - starts[i]).to_batches()
+
+
+def read_parquet(
+    src: Source, hints: ReadHints, *, sample: tuple[RowSample, int] = (None, 0)
+) -> ReadResult:
+    """Read a Parquet file as text cells (hints other than none apply to text formats only);
+    ``sample`` (``(sample_rows, seed)`` of :func:`apprentice.read`): a random part of the
+    rows, drawn from the file's row count before any cell becomes text."""
     import pyarrow as pa
 
     del hints  # Parquet carries its own schema; dialect hints do not apply
@@ -97,8 +115,15 @@ def read_parquet(src: Source, hints: ReadHints) -> ReadResult:
         schema = pfile.schema_arrow
         names = [str(n) for n in schema.names]
         chunks: list[list[Any]] = [[] for _ in names]
+        positions = draw_rows(
+            pfile.metadata.num_rows, rows_wanted(sample[0], len(names)), sample[1]
+        )
         try:
-            for batch in pfile.iter_batches(batch_size=_BATCH_ROWS, use_pandas_metadata=False):
+            if positions is None:
+                batches = pfile.iter_batches(batch_size=_BATCH_ROWS, use_pandas_metadata=False)
+            else:
+                batches = _sampled_batches(pfile, positions)
+            for batch in batches:
                 for j in range(batch.num_columns):
                     chunks[j].append(arrow_text(batch.column(j)))
         except (pa.ArrowException, OSError) as exc:
@@ -117,13 +142,21 @@ def read_parquet(src: Source, hints: ReadHints) -> ReadResult:
     notes = [f"{n_rows:,} rows in {row_groups} row group(s)", type_notes(schema)]
     if src.compression:
         notes.insert(0, f"read from {src.describe()}")
-    table = pd.DataFrame(columns) if columns else pd.DataFrame(index=pd.RangeIndex(n_rows))
+    kept = n_rows if positions is None else len(positions)
+    if positions is not None:
+        notes.append(sample_note(kept, n_rows, sample[1]))
+    table = pd.DataFrame(columns) if columns else pd.DataFrame(index=pd.RangeIndex(kept))
     table.columns = pd.Index(unique_names(names, notes), dtype="object")
     return ReadResult(
         table=table,
         source=src.name,
         format="parquet",
         notes=notes,
-        line_numbers=np.arange(1, len(table) + 1, dtype=np.int64),
+        line_numbers=(
+            np.arange(1, len(table) + 1, dtype=np.int64)
+            if positions is None
+            else np.asarray(positions + 1, dtype=np.int64)
+        ),
         original_columns=names,
+        rows_sampled_from=None if positions is None else n_rows,
     )

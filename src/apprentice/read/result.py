@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -135,6 +136,10 @@ class ReadResult:
     """True when the source had no header row and the column names were made up."""
     lines: LineAccount | None = None
     """For text sources: what every line became (``None`` for Excel, JSON, Parquet, SQL)."""
+    rows_sampled_from: int | None = None
+    """When ``read(sample_rows=...)`` kept a random part of the rows: how many rows the source
+    holds (``table`` has the part; ``line_numbers`` say which rows they are). ``None``: every
+    row was read."""
 
     @property
     def rows_kept(self) -> int:
@@ -164,6 +169,7 @@ class ReadResult:
             "undecodable_bytes": self.undecodable_bytes,
             "other_tables": [asdict(t) for t in self.other_tables],
             "lines": self.lines.to_dict() if self.lines is not None else None,
+            "rows_sampled_from": self.rows_sampled_from,
             "notes": list(self.notes),
         }
 
@@ -190,3 +196,55 @@ def text_frame(columns: list[str], rows: list[list[str]] | list[tuple[str, ...]]
     frame = table.to_pandas()
     frame.columns = pd.Index(columns, dtype="object")
     return frame
+
+
+RowSample = int | Callable[[int], int] | None
+"""``read(sample_rows=...)``: the most rows to keep, or a function of the column count that
+gives it; ``None`` keeps every row."""
+
+
+def rows_wanted(sample_rows: RowSample, columns: int) -> int | None:
+    """The most rows ``sample_rows`` keeps of a table with ``columns`` columns (``None``: all)."""
+    if sample_rows is None:
+        return None
+    wanted = sample_rows(columns) if callable(sample_rows) else sample_rows
+    if int(wanted) < 1:
+        raise ValueError(f"sample_rows must keep at least one row, not {wanted}")
+    return int(wanted)
+
+
+def draw_rows(total: int, wanted: int | None, seed: int) -> np.ndarray | None:
+    """Sorted positions of a random ``wanted`` of ``total`` rows (``seed``), or ``None`` when
+    every row is kept."""
+    if wanted is None or total <= wanted:
+        return None
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(total, size=wanted, replace=False))
+
+
+def sample_note(kept: int, total: int, seed: int) -> str:
+    return (
+        f"a random {kept:,} of the {total:,} rows are kept (seed {seed}), as asked "
+        "(sample_rows); the other rows are not in the table"
+    )
+
+
+def take_rows(result: ReadResult, sample_rows: RowSample, seed: int) -> ReadResult:
+    """``result`` with a random part of its rows when ``sample_rows`` asks for fewer (the
+    account says so); ``result`` itself otherwise, or when the reader sampled already."""
+    if result.rows_sampled_from is not None:
+        return result
+    positions = draw_rows(
+        len(result.table), rows_wanted(sample_rows, len(result.table.columns)), seed
+    )
+    if positions is None:
+        return result
+    total = len(result.table)
+    lines = result.line_numbers[positions] if len(result.line_numbers) == total else positions + 1
+    return replace(
+        result,
+        table=result.table.iloc[positions].reset_index(drop=True),
+        line_numbers=np.asarray(lines, dtype=np.int64),
+        rows_sampled_from=total,
+        notes=[*result.notes, sample_note(len(positions), total, seed)],
+    )

@@ -484,6 +484,8 @@ def fingerprint(read: ReadResult, source: Any) -> dict[str, Any]:
         "format": read.format,
         "encoding": read.encoding,
         "quarantined": int(read.rows_quarantined),
+        # a file read in part because of the time budget: how many rows it holds
+        "rows_sampled_from": read.rows_sampled_from,
     }
 
 
@@ -696,12 +698,13 @@ def run(
     started = time.monotonic() if started is None else min(started, time.monotonic())
     created_at = datetime.now(UTC).isoformat(timespec="seconds")
     sensitive = _check_options(sensitive, time_budget, name)
-    # -- before anything: the tracking store must be usable (a server answers quickly)
-    tracker = _open_tracker(tracking_uri, settings) if track else None
+    # -- before anything: the tracking store must be usable (it opens as :func:`_cpus` says)
+    one_core = _cpus() <= 1
+    tracker = _open_tracker(tracking_uri, settings, now=not one_core) if track else None
 
     # -- read
     stage.start("read")
-    raw, source_text = _read_source(source, target, sensitive, settings)
+    raw, source_text = _read_source(source, target, sensitive, settings, time_budget, seed)
     data = fingerprint(raw, source if not isinstance(source, pd.DataFrame) else None)
     shape = f"{len(raw.table):,} rows, {len(raw.table.columns)} columns"
     stage.done(f"{shape}, {raw.rows_quarantined} quarantined")
@@ -720,6 +723,8 @@ def run(
     sampled = "" if part is raw else f" (a random {len(part.table):,} rows)"
     stage.done(f"{len(cleaned.ledger.columns)} columns typed{sampled}; ledger written")
     _check_spent(time_budget, started, part.table)
+    if tracker is not None and one_core:
+        tracker.open(background=True)
 
     # -- guard: the task must fit the model name; PII and schema are recorded
     stage.start("guard")
@@ -763,6 +768,7 @@ def run(
         )
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
+        _settle(tracker)
         raise
 
 
@@ -783,14 +789,40 @@ def _check_options(
     return columns
 
 
-def _open_tracker(tracking_uri: str | None, settings: Settings) -> Tracker:
-    """The tracking store, checked (a server answers quickly) and opening in the background."""
+def _open_tracker(tracking_uri: str | None, settings: Settings, *, now: bool = True) -> Tracker:
+    """The tracking store, checked (a server answers quickly) and, when ``now``, opening in
+    the background (else the caller opens it)."""
     from apprentice.track import Tracker
 
     tracker = Tracker(tracking_uri, settings=settings)
     tracker.check()
-    tracker.open(background=True)
+    if now:
+        tracker.open(background=True)
     return tracker
+
+
+def _settle(tracker: Tracker | None) -> None:
+    """Before a failed run ends the process: let the store finish opening. Its background
+    thread may be creating a new SQLite store's schema, and an exit in the middle of that
+    leaves a store no later run can open ("duplicate column name")."""
+    if tracker is None or not tracker.opened:
+        return
+    try:
+        tracker.wait()
+    except Exception:  # the run's own error is the one raised; this one is logged whole
+        log.warning("the tracking store did not open either", exc_info=True)
+
+
+def _cpus() -> int:
+    """The CPUs this process may use (a process pinned to one core: 1). On one core, the
+    store's background opening (importing MLflow takes seconds) runs after the budget checks
+    that follow the read and the clean: during them it would only delay a refusal."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
 
 
 def _check_spent(budget: float | None, started: float, table: pd.DataFrame) -> None:
@@ -798,7 +830,7 @@ def _check_spent(budget: float | None, started: float, table: pd.DataFrame) -> N
     registry and the training are touched (:class:`~apprentice.errors.BudgetError`)."""
     if budget is None:
         return
-    from apprentice.learn.search import Clock
+    from apprentice.clock import Clock
     from apprentice.workflows.train import check_time_left
 
     clock = Clock(budget, start=started)
@@ -840,7 +872,7 @@ def _after_training_seconds(
     been since ``started``: :func:`~apprentice.workflows.train.busy_factor`)."""
     if budget is None:
         return 0.0
-    from apprentice.learn.search import Clock
+    from apprentice.clock import Clock
     from apprentice.workflows.train import busy_factor
 
     slow = busy_factor(Clock(budget, start=started)) if started is not None else 1.0
@@ -873,10 +905,18 @@ def _guard(
 
 
 def _read_source(
-    source: str | Path | pd.DataFrame, target: str, sensitive: Sequence[str], settings: Settings
+    source: str | Path | pd.DataFrame,
+    target: str,
+    sensitive: Sequence[str],
+    settings: Settings,
+    budget: float | None = None,
+    seed: int = 0,
 ) -> tuple[ReadResult, str]:
     """The rows (a file read, or a DataFrame as it is) and the source's name; the target and
-    the sensitive columns must be among the columns."""
+    the sensitive columns must be among the columns. Under a ``budget``, a file far larger
+    than it can use is read in part, as training would sample it
+    (:func:`~apprentice.workflows.train.read_sample_rows`; the result says how many rows the
+    file holds)."""
     from apprentice.read import read
 
     if isinstance(source, pd.DataFrame):
@@ -887,7 +927,10 @@ def _read_source(
         )
         source_text = "dataframe"
     else:
-        raw = read(source, settings=settings)
+        from apprentice.workflows.train import read_sample_rows
+
+        sample = None if budget is None else read_sample_rows(budget)
+        raw = read(source, settings=settings, sample_rows=sample, seed=seed)
         source_text = str(source)
     raw.table.columns = pd.Index([str(c) for c in raw.table.columns])
     columns = list(raw.table.columns)
@@ -941,6 +984,7 @@ def _run_in(
         out=folder / "bundle",
         progress=stage.say,
         started=started,  # the budget counts from the command's start, reading included
+        pii=cleaned.pii,  # one PII detection: the guard's, which the report and record show
         **train_options,
     )
     stage.done(f"{result.champion}; {len(result.leaderboard)} candidates")

@@ -179,20 +179,39 @@ def default_bundle_dir(source: str, target: str) -> Path:
     return get_settings().workspace / "bundles" / f"{safe}-{stamp}"
 
 
-def _read(data: Any) -> tuple[pd.DataFrame, str, list[str]]:
-    """Raw rows (text cells when read from a file), the source name, and read notes."""
+def _read(
+    data: Any, budget: float | None = None, seed: int = 0
+) -> tuple[pd.DataFrame, str, list[str], int]:
+    """Raw rows (text cells when read from a file), the source name, read notes, and how
+    many rows the source holds. Under a ``budget``, a file far larger than it can use is
+    read in part (:func:`read_sample_rows`): the rows not drawn are never parsed."""
     if isinstance(data, pd.DataFrame):
-        return data.reset_index(drop=True), "dataframe", []
+        return data.reset_index(drop=True), "dataframe", [], len(data)
     from apprentice.read import ReadResult, read
 
-    result = data if isinstance(data, ReadResult) else read(str(data))
+    if isinstance(data, ReadResult):
+        result = data
+    else:
+        sample = None if budget is None else read_sample_rows(budget)
+        result = read(str(data), sample_rows=sample, seed=seed)
     notes = []
     if result.rows_quarantined:
         notes.append(
             f"{result.rows_quarantined:,} malformed row(s) of the file were quarantined by the "
             "reader and are not used"
         )
-    return result.table.reset_index(drop=True), str(result.source), notes
+    total = result.rows_sampled_from or len(result.table)
+    return result.table.reset_index(drop=True), str(result.source), notes, total
+
+
+def read_sample_rows(budget: float) -> Callable[[int], int]:
+    """``read(sample_rows=...)`` for a ``budget``: the rows :func:`sample_positions` would
+    keep of a table with that many columns (twice the budget's row caps)."""
+
+    def rows(columns: int) -> int:
+        return 2 * sum(row_caps(budget, columns))
+
+    return rows
 
 
 def _suggest(target: str, columns: Sequence[str]) -> str:
@@ -272,6 +291,10 @@ class TrainOptions:
     #: seconds the caller needs after training, inside the same budget (``run``: the
     #: explanations, fairness, registry and report): the planner holds them back too
     after_seconds: float = 0.0
+    #: the clean stage's PII findings (a ``PIIReport``, columns named as the cleaner names
+    #: them; ``run`` passes ``clean_file(...).pii``): the guard excludes by them instead of
+    #: detecting again, so the report, the run record and the exclusions give one answer
+    pii: Any = None
 
     def __post_init__(self) -> None:
         if self.time_budget is not None and self.time_budget <= 0:
@@ -337,6 +360,8 @@ class TrainState:
     raw: pd.DataFrame = field(default_factory=pd.DataFrame)
     source: str = ""
     row_positions: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    #: rows in the source (more than ``raw`` holds when only a part of a file was read)
+    rows_total: int = 0
     info: Any = None
     holdout: Holdout | None = None
     features_raw: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -373,8 +398,21 @@ Step = Callable[[TrainState], None]
 def check_inputs(state: TrainState) -> None:
     """Read the rows, check the target and named columns, sample a table far too large."""
     opts = state.options
-    raw, state.source, notes = _read(state.data)
+    raw, state.source, notes, state.rows_total = _read(state.data, opts.time_budget, opts.seed)
     state.warnings.extend(notes)
+    if state.rows_total > len(raw):
+        state.ledger.append(
+            {
+                "stage": "read",
+                "action": "sample_rows",
+                "rows": len(raw),
+                "rows_available": state.rows_total,
+                "reason": f"the file has {state.rows_total:,} rows, more than "
+                + _budget_words(opts.time_budget)
+                + f" can use: a random {len(raw):,} of them were read (the others were not "
+                "parsed)",
+            }
+        )
     columns = [str(c) for c in raw.columns]
     raw.columns = pd.Index(columns)
     if opts.target not in columns:
@@ -631,18 +669,32 @@ def _forget_pii_values(state: TrainState) -> None:
 
 
 def _pii_exclusions(state: TrainState) -> dict[str, str]:
-    excluded: dict[str, str] = {}
-    try:
-        from apprentice.guard import detect_pii, protection_plan
+    """Feature columns that are personal data, with the reason. One detection: the clean
+    stage's findings when the caller has them (:attr:`TrainOptions.pii`, restricted to the
+    feature columns), else one scan of the training rows here; the bundle's schema and the
+    PII values forgotten follow the same report."""
+    from apprentice.guard import PIIReport, detect_pii, protection_plan
 
+    given = state.options.pii
+    features = {str(c) for c in state.typed_train.columns}
+    if given is not None:
+        state.pii_report = PIIReport(
+            findings=[f for f in given.findings if str(f.column) in features],
+            rows_scanned=given.rows_scanned,
+            rows_total=given.rows_total,
+            columns_scanned=[c for c in given.columns_scanned if str(c) in features],
+        )
+        logger.info(
+            "PII: the clean stage's findings (%d columns)", len(state.pii_report.pii_columns)
+        )
+    else:
         state.pii_report = detect_pii(state.typed_train, sample=5000, seed=state.options.seed)
-        plan = protection_plan(state.pii_report)
-        for column, reason in plan.excluded.items():
-            if column not in state.options.keep_columns:
-                excluded[column] = reason
-    except ImportError:  # pragma: no cover - guard always ships with apprentice
-        pass
-    return excluded
+    plan = protection_plan(state.pii_report)
+    return {
+        column: reason
+        for column, reason in plan.excluded.items()
+        if column not in state.options.keep_columns
+    }
 
 
 def _near_perfect(
@@ -1079,6 +1131,7 @@ def _finish(state: TrainState) -> TrainResult:
         "folds": len(result.champion_cv),
     }
     timings = {k: v for k, v in state.timings.items() if k != "parity"}
+    rows = _rows_used(state)
     extra = json_safe(
         {
             "metrics": metrics_to_dict(state.metrics),
@@ -1095,6 +1148,7 @@ def _finish(state: TrainState) -> TrainResult:
             "max_trials": state.options.max_trials,
             "compute": result.compute,
             "constant": state.constant,
+            "rows": rows,
         }
     )
     _update_manifest(state.out_path, extra)
@@ -1127,6 +1181,28 @@ def _finish(state: TrainState) -> TrainResult:
     )
 
 
+def _budget_words(budget: float | None) -> str:
+    return "the time budget" if budget is None else f"the {budget:g} s time budget"
+
+
+def _rows_used(state: TrainState) -> dict[str, Any]:
+    """How many of the source's rows were trained and evaluated on; when the budget made it
+    a part, the first warning says so in one sentence ("trained on N of M rows")."""
+    assert state.holdout is not None
+    total = max(state.rows_total, len(state.raw))
+    n_train, n_test = len(state.holdout.train_idx), len(state.holdout.test_idx)
+    sampled = any(r.get("action") == "sample_rows" for r in state.ledger)
+    if sampled:
+        sentence = (
+            f"trained on {n_train:,} of {total:,} rows, evaluated on {n_test:,} other rows "
+            f"(sampled because of {_budget_words(state.options.time_budget)}; the ledger "
+            "says where); give a larger --time-budget, or use --dask, to train on every row"
+        )
+        if sentence not in state.warnings:
+            state.warnings.insert(0, sentence)
+    return {"source": total, "train": n_train, "holdout": n_test, "sampled": sampled}
+
+
 def train(
     data: Any,
     *,
@@ -1152,6 +1228,7 @@ def train(
     threshold: float | None = None,
     holdout_rows: Sequence[int] | None = None,
     after_seconds: float = 0.0,
+    pii: Any = None,
 ) -> TrainResult:
     """Train and evaluate a model for ``target`` and write its bundle.
 
@@ -1172,6 +1249,8 @@ def train(
     and ``test_size`` (``retrain`` holds out the newest labelled rows).
     ``after_seconds``: what the caller will do after this call inside the same budget (the
     search holds it back, like the evaluation and profile that follow it here).
+    ``pii``: the clean stage's PII findings (``clean_file(...).pii``) to exclude by, instead
+    of a second detection here (:attr:`TrainOptions.pii`).
 
     The budget always holds one real learner besides the constant baseline; when even that
     cannot fit, :class:`~apprentice.errors.BudgetError` names the budget needed and nothing
@@ -1198,6 +1277,7 @@ def train(
         threshold=threshold,
         holdout_rows=tuple(int(r) for r in holdout_rows) if holdout_rows is not None else None,
         after_seconds=after_seconds,
+        pii=pii,
     )
     return train_with(data, options, progress=progress, fold_runner=fold_runner, started=started)
 
@@ -1211,7 +1291,7 @@ def train_with(
     started: float | None = None,
 ) -> TrainResult:
     """:func:`train` with its options already validated."""
-    from apprentice.learn.search import Clock
+    from apprentice.clock import Clock
 
     state = TrainState(
         options=options,
@@ -1431,16 +1511,22 @@ def _subsample_training(state: TrainState, keep: int) -> None:
 def check_time_left(clock: Clock, *, rows: int, features: int) -> None:
     """Fail at once when the budget is already spent before training (the work so far was
     not sampled down enough, or the machine is busy): the minimum names what was spent and
-    a first estimate of the cheapest learner with its evaluation."""
-    if clock.budget is None or clock.remaining() > 0:
+    a first estimate of the cheapest learner with its evaluation. "Spent" is less time left
+    than the least a bundle still needs (the cheapest learner on the fewest rows the planner
+    would train on, and a second for the bundle and its evaluation): the planner would refuse
+    it later anyway, after the cleaning and the guards, beyond the budget."""
+    if clock.budget is None:
+        return
+    least = floor_seconds(min(rows, MIN_SUBSAMPLE_ROWS), features) + 1.0
+    if clock.remaining() > least:
         return
     rows = min(rows, row_caps(clock.budget, features)[0])  # what training would use of them
     _refuse(clock, floor_seconds(rows, features) + 2.0, rows, features)
 
 
 def _refuse(clock: Clock, needed: float, rows: int, features: int) -> None:
+    from apprentice.clock import minimum_budget
     from apprentice.errors import BudgetError
-    from apprentice.learn.search import minimum_budget
 
     minimum = minimum_budget(clock.elapsed() + needed)
     raise BudgetError(
