@@ -365,7 +365,8 @@ def fit_frame(
             col, name=name, source=orig, hint=hints.get(name), options=options, arr=arr
         )
         source_col: pd.Series | pa.Array = col if arr is None else arr
-        applied = apply_column(inf.recipe, source_col, index=col.index)
+        applied = apply_column(inf.recipe, source_col, index=col.index, cast=inf.plain)
+        inf.plain = None
         found: list[dict[str, Any]] = []
         rec = inf.recipe
         if rec.kind == "category" and (applied.codes == Rule.UNSEEN).any():
