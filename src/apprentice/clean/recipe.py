@@ -546,8 +546,12 @@ def _plain_cast(
             cast = pc.cast(raw, pa.float64())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return None
-    null = np.asarray(pc.is_null(cast).to_numpy(zero_copy_only=False), dtype=bool)
-    vals = np.array(pc.fill_null(cast, np.nan).to_numpy(zero_copy_only=False), dtype=np.float64)
+    if cast.null_count:
+        null = np.asarray(cast.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    else:
+        null = np.zeros(len(cast), dtype=bool)
+    # a float64 array's nulls come out of to_numpy as NaN
+    vals = np.array(cast.to_numpy(zero_copy_only=False), dtype=np.float64)
     if not np.isfinite(vals[~null]).all():
         return None
     codes = np.zeros(len(vals), dtype=np.int8)

@@ -481,7 +481,8 @@ def infer_schema(
         kind = hints.get(name) or _infer_type(series, present, max_categories)
         entry = ColumnSchema(name=name, type=kind, nullable=bool(null.any()))
         entry.pii = pii_kinds.get(name) or None
-        _fill_stats(entry, series[present], max_categories, keep_values=name not in no_values)
+        values = series if entry.nullable is False else series[present]
+        _fill_stats(entry, values, max_categories, keep_values=name not in no_values)
         columns.append(entry)
     return Schema(columns=columns, rows=len(frame), max_categories=max_categories)
 
@@ -491,8 +492,9 @@ def _fill_stats(
 ) -> None:
     kind, where = entry.type, f"column {entry.name!r}"
     if kind in ("number", "integer"):
-        numbers = _as_numbers(values)
-        bad = int(numbers.isna().sum())
+        # numpy, not pandas, arithmetic: the same figures at a fraction of the cost per column
+        numbers = _as_numbers(values).to_numpy(dtype=np.float64)
+        bad = int(np.isnan(numbers).sum())
         if kind == "integer":
             bad += int((np.isfinite(numbers) & (np.floor(numbers) != numbers)).sum())
         if bad:
