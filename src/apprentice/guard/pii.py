@@ -1443,19 +1443,28 @@ def _short_numbers_columns(columns: Sequence[str], series: Sequence[pd.Series]) 
 
     arrays = [a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a for _, a in texts]
     arrays = [a if a.type == pa.large_string() else a.cast(pa.large_string()) for a in arrays]
-    owner = np.repeat(np.arange(len(texts)), [len(a) for a in arrays])
-    cells = pa.concat_arrays(arrays)
-    valid = np.asarray(pc.is_valid(cells).to_numpy(zero_copy_only=False), dtype=bool)
-    cells = pc.utf8_trim_whitespace(cells.filter(pa.array(valid)))
-    owner = owner[valid]
-    filled = np.asarray(pc.not_equal(cells, "").to_numpy(zero_copy_only=False), dtype=bool)
-    cells, owner = cells.filter(pa.array(filled)), owner[filled]
-    short = pc.match_substring_regex(cells, _SHORT_NUMBER)
-    short_np = np.asarray(short.to_numpy(zero_copy_only=False), dtype=bool)
-    n_cells = np.bincount(owner, minlength=len(texts))
-    n_short = np.bincount(owner[short_np], minlength=len(texts))
-    for k, (j, _) in enumerate(texts):
-        out[j] = bool(n_cells[k] > 0 and n_short[k] == n_cells[k])
+    # batches of about a million cells bound the memory of the concatenation
+    first = 0
+    while first < len(arrays):
+        last, size = first, 0
+        while last < len(arrays) and (last == first or size + len(arrays[last]) <= 1_000_000):
+            size += len(arrays[last])
+            last += 1
+        batch = arrays[first:last]
+        owner = np.repeat(np.arange(len(batch)), [len(a) for a in batch])
+        cells = pa.concat_arrays(batch)
+        valid = np.asarray(pc.is_valid(cells).to_numpy(zero_copy_only=False), dtype=bool)
+        cells = pc.utf8_trim_whitespace(cells.filter(pa.array(valid)))
+        owner = owner[valid]
+        filled = np.asarray(pc.not_equal(cells, "").to_numpy(zero_copy_only=False), dtype=bool)
+        cells, owner = cells.filter(pa.array(filled)), owner[filled]
+        short = pc.match_substring_regex(cells, _SHORT_NUMBER)
+        short_np = np.asarray(short.to_numpy(zero_copy_only=False), dtype=bool)
+        n_cells = np.bincount(owner, minlength=len(batch))
+        n_short = np.bincount(owner[short_np], minlength=len(batch))
+        for k in range(len(batch)):
+            out[texts[first + k][0]] = bool(n_cells[k] > 0 and n_short[k] == n_cells[k])
+        first = last
     return out
 
 
@@ -1481,13 +1490,14 @@ def detect_pii(
     names = [str(c) for c in frame.columns] if columns is None else [str(c) for c in columns]
     report = PIIReport(rows_scanned=len(scanned), rows_total=total, columns_scanned=names)
     wanted = set(names)
+    # the columns once (``iloc[:, j]`` looks each one up again: slow on a wide frame)
+    cells = [series for _, series in scanned.items()]
     positions = [p for p, c in enumerate(frame.columns) if str(c) in wanted]
     short_numbers = dict(
         zip(
             positions,
             _short_numbers_columns(
-                [str(frame.columns[p]) for p in positions],
-                [scanned.iloc[:, p] for p in positions],
+                [str(frame.columns[p]) for p in positions], [cells[p] for p in positions]
             ),
             strict=True,
         )
@@ -1495,13 +1505,13 @@ def detect_pii(
     for position, column in enumerate(frame.columns):
         if str(column) not in wanted:
             continue
-        birth = _scan_birth_date(str(column), scanned.iloc[:, position])
+        birth = _scan_birth_date(str(column), cells[position])
         if birth is not None:
             report.findings.append(birth)
             continue  # a column of dates holds no other kind
         if short_numbers[position]:
             continue  # short numbers hold no kind looked for, and the name suggests none
-        values = _column_values(scanned.iloc[:, position])
+        values = _column_values(cells[position])
         checked = int(values.sum())
         if checked == 0:
             continue  # nothing to protect in an empty column
