@@ -247,3 +247,12 @@ def test_byte_counts_match_regexes(values: list[str | None], large: bool, start:
 def test_byte_counts_refuse_non_ascii() -> None:
     with pytest.raises(ValueError, match="ASCII"):
         count_bytes_in(pa.array(["é"]), "é")
+
+
+@settings(max_examples=100, deadline=None)
+@given(values=st.lists(st.one_of(TEXT, st.none()), max_size=30))
+def test_two_counts_in_one_pass(values: list[str | None]) -> None:
+    view = ByteView(pa.array(values, type=pa.large_string()))
+    digits, points = view.count2("0123456789", ".eE")
+    assert digits.tolist() == view.count("0123456789").tolist()
+    assert points.tolist() == view.count(".eE").tolist()

@@ -389,10 +389,10 @@ def _plain_number_column(
         return None  # not finite: a marker or inf; four values or fewer: maybe 0/1 booleans
     view = ByteView(arr)
     lens = view.lengths()
-    digits = view.count(DIGITS)
+    digits, points = view.count2(DIGITS, ".eE")
     if ((lens > 1) & (digits == lens) & (view.first() == ord("0"))).any():
         return None  # digit codes with leading zeros: maybe an identifier
-    decimals = bool(view.count(".eE").any())
+    decimals = bool(points.any())
     if not decimals and int(digits.max()) > 15:
         return None  # too long for a float: an identifier
     rec = ColumnRecipe(name=name, source=source, kind="float" if decimals else "integer")

@@ -26,6 +26,7 @@ import math
 import os
 import tempfile
 import warnings
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -460,22 +461,23 @@ def infer_schema(
         raise SchemaError(f"max_categories must be at least 1, not {max_categories}")
     hints = dict(types or {})
     names = [str(c) for c in frame.columns]
+    known = set(names)
     for column, hint in hints.items():
-        if column not in names:
+        if column not in known:
             raise SchemaError(
                 f"type hint for column {column!r}, which is not in the table; the columns are "
                 f"{_list(names)}"
             )
         check_type_name(hint, where=f"type hint for column {column!r}")
-    duplicates = sorted({n for n in names if names.count(n) > 1})
+    duplicates = sorted(n for n, k in Counter(names).items() if k > 1)  # linear in columns
     if duplicates:
         raise SchemaError(
             f"column name(s) {_list(duplicates)} appear more than once; rename them first"
         )
     pii_kinds, no_values = _pii_maps(pii)
     columns: list[ColumnSchema] = []
-    for position, name in enumerate(names):
-        series = frame.iloc[:, position]
+    # the columns once (``frame.iloc[:, j]`` looks each one up again: slow on a wide frame)
+    for name, (_, series) in zip(names, frame.items(), strict=True):
         null = _null_mask(series)
         present = ~null
         kind = hints.get(name) or _infer_type(series, present, max_categories)
