@@ -1441,8 +1441,7 @@ def _short_numbers_columns(columns: Sequence[str], series: Sequence[pd.Series]) 
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    arrays = [a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a for _, a in texts]
-    arrays = [a if a.type == pa.large_string() else a.cast(pa.large_string()) for a in arrays]
+    arrays = [a if a.type == pa.large_string() else a.cast(pa.large_string()) for _, a in texts]
     # batches of about a million cells bound the memory of the concatenation
     first = 0
     while first < len(arrays):
@@ -1452,7 +1451,9 @@ def _short_numbers_columns(columns: Sequence[str], series: Sequence[pd.Series]) 
             last += 1
         batch = arrays[first:last]
         owner = np.repeat(np.arange(len(batch)), [len(a) for a in batch])
-        cells = pa.concat_arrays(batch)
+        # the chunks of every column, copied once
+        chunks = [c for a in batch for c in (a.chunks if isinstance(a, pa.ChunkedArray) else [a])]
+        cells = pa.concat_arrays(chunks) if chunks else pa.array([], type=pa.large_string())
         valid = np.asarray(pc.is_valid(cells).to_numpy(zero_copy_only=False), dtype=bool)
         cells = pc.utf8_trim_whitespace(cells.filter(pa.array(valid)))
         owner = owner[valid]
