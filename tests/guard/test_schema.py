@@ -287,3 +287,9 @@ def test_save_never_truncates_an_existing_schema(tmp_path: Path) -> None:
         broken.save(path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.json"]
+
+
+def test_duplicate_column_names_refused_in_a_wide_frame() -> None:
+    frame = pd.DataFrame(np.zeros((2, 6)), columns=["a", "b", "c", "b", "d", "a"])
+    with pytest.raises(SchemaError, match=r"column name\(s\) 'a', 'b' appear more than once"):
+        infer_schema(frame)

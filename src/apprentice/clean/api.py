@@ -357,15 +357,19 @@ def fit_frame(
     applied_cols: list[Applied] = []
     sentinel_found: list[list[dict[str, Any]]] = []
 
+    # the columns once (``frame.iloc[:, j]`` looks each one up again: slow on a wide frame)
+    columns = [col for _, col in frame.items()]
+
     def fit_one(j: int) -> tuple[Inference, Applied, list[dict[str, Any]]]:
         name, orig, _ = names[j]
-        col = frame.iloc[:, j]
+        col = columns[j]
         arr = None if is_native(col) else to_text_array(col)
         inf = infer_column(
             col, name=name, source=orig, hint=hints.get(name), options=options, arr=arr
         )
         source_col: pd.Series | pa.Array = col if arr is None else arr
-        applied = apply_column(inf.recipe, source_col, index=col.index)
+        applied = apply_column(inf.recipe, source_col, index=col.index, cast=inf.plain)
+        inf.plain = None
         found: list[dict[str, Any]] = []
         rec = inf.recipe
         if rec.kind == "category" and (applied.codes == Rule.UNSEEN).any():
@@ -392,7 +396,7 @@ def fit_frame(
     def consume(j: int, fitted: tuple[Inference, Applied, list[dict[str, Any]]]) -> None:
         # stream: report on the column, fold it into the duplicate-row key, drop its buffers
         inf, applied, found = fitted
-        reports.append(_report(inf, applied, raw.iloc[:, j], found, lines))
+        reports.append(_report(inf, applied, columns[j], found, lines))
         dup_key.add(applied)
         applied.release()
         pa.default_memory_pool().release_unused()  # hand the column's scratch memory back

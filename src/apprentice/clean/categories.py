@@ -17,6 +17,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from apprentice.clean._arrow import DIGITS, ByteView
+
 
 def merge_key(arr: pa.Array) -> pa.Array:
     """The merge key of each (stripped) cell: spaces collapsed, lower-cased, final dots dropped."""
@@ -106,14 +108,15 @@ def leading_zero_identifier(values: list[str], counts: np.ndarray) -> str | None
     # one vectorised pass (a wide table calls this once per column)
     arr = pa.array(values, type=pa.large_string())
     w = np.asarray(counts, dtype=np.int64)
-    is_digits = np.asarray(
-        pc.match_substring_regex(arr, r"^[0-9]+$").to_numpy(zero_copy_only=False), dtype=bool
-    )
+    # ``^[0-9]+$`` by counting bytes (no regex to compile per column); a value of digits only
+    # has as many characters as bytes
+    view = ByteView(arr)
+    lens = view.lengths()
+    is_digits = (lens > 0) & (view.count(DIGITS) == lens)
     digits = int(w[is_digits].sum())
     if digits < 0.95 * total:
         return None
-    lens = np.asarray(pc.utf8_length(arr).to_numpy(zero_copy_only=False), dtype=np.int64)
-    zero = np.asarray(pc.starts_with(arr, pattern="0").to_numpy(zero_copy_only=False), dtype=bool)
+    zero = view.first() == ord("0")
     lead = int(w[is_digits & zero & (lens > 1)].sum())
     if lead == 0 or lead < 0.01 * total:
         return None

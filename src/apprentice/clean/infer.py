@@ -17,9 +17,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from apprentice.clean._arrow import (
+    DIGITS,
     MAX_DETECT_VALUES,
+    SAMPLE_ROWS,
+    ByteView,
     Distinct,
     bool_np,
+    count_bytes_in,
     distinct_counts,
     is_in,
     to_text_array,
@@ -85,6 +89,9 @@ class Inference:
     sampled: bool = False
     n_values: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    # the cells cast to float64 when the column was found plain numbers by one cast (handed
+    # to apply_column so that the cells are not parsed twice, then dropped)
+    plain: pa.Array | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -150,9 +157,8 @@ LONG_INTEGERS = (
 
 def _too_long_for_float(values: pa.Array) -> bool:
     """Whether some integer has more than 15 digits (float64 would change it)."""
-    digits = pc.utf8_length(pc.replace_substring_regex(values, r"[^0-9]", ""))
-    longest = pc.max(digits).as_py()
-    return bool(longest is not None and longest > 15)
+    digits = count_bytes_in(values, DIGITS)
+    return bool(digits.size and int(digits.max()) > 15)
 
 
 def _plain_numbers(values: pa.Array) -> bool:
@@ -211,6 +217,10 @@ def infer_column(
 
     if arr is None:
         arr = to_text_array(column)
+    if hint is None:
+        quick = _plain_number_column(arr, name=name, source=source, options=options)
+        if quick is not None:
+            return quick
     d = distinct_counts(arr)
     nm, markers = _split_markers(d)
     n_values = nm.total
@@ -246,7 +256,7 @@ def infer_column(
             inf.reason = "0/1 only: read as boolean"
             rec.boolean = bfmt
         else:
-            decimals = bool_np(pc.match_substring_regex(nm.values, r"[.eE]")).any()
+            decimals = bool(count_bytes_in(nm.values, ".eE").any())
             kind = "float" if decimals else "integer"
             if not decimals and _too_long_for_float(nm.values):
                 rec.kind = "identifier"
@@ -255,7 +265,7 @@ def infer_column(
                 inf.shares = {"boolean": 0.0, "number": 1.0, "date": 0.0}
                 return inf
             inf.shares = {"boolean": 0.0, "number": 1.0, "date": 0.0}
-            inf.reason = "every value is a plain number"
+            inf.reason = PLAIN_NUMBERS
             rec.number = NumberFormat(integer=not decimals, percent=options.percent_as)
             inf.extra = {"percent_share": 0.0, "unit_share": 0.0}
         rec.kind = kind
@@ -339,6 +349,69 @@ def infer_column(
         inf.share_fit = 1.0
     rec.markers = sorted(t for t in markers if t not in {m["token"] for m in inf.kept_markers})
     return inf
+
+
+PLAIN_NUMBERS = "every value is a plain number"
+
+
+def _plain_number_column(
+    arr: pa.Array, *, name: str, source: str, options: Options
+) -> Inference | None:
+    """The inference of a text column whose every cell is a plain number or null, without
+    counting its distinct values (a wide table has thousands of such columns); None when the
+    column is anything else, and the full path decides.
+
+    It gives exactly what the full path gives (tests/clean/test_wide.py compares both):
+    pyarrow's cast to float64 refuses surrounding whitespace, empty cells and every marker but
+    ``nan``/``-nan`` (not finite, so refused here), so when it succeeds with finite values the
+    trimmed distinct values are the cells, there are no markers, and ``_plain_numbers`` holds.
+    The full path's other checks are made on every cell instead of on its sample of distinct
+    values; where that could differ (a digit string with a leading zero, four distinct values
+    or fewer, a sampled long column, integers too long for a float, a date-like name) this
+    returns None.
+    """
+    n_cells = len(arr)
+    if n_cells == 0 or n_cells > SAMPLE_ROWS:
+        return None
+    if set(name_tokens(name)) & {"date", "dt", "day", "yyyymmdd", "ymd"}:
+        return None
+    try:
+        cast = pc.cast(arr, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    n_values = n_cells - cast.null_count
+    if n_values == 0:
+        return None
+    vals = np.asarray(cast.to_numpy(zero_copy_only=False), dtype=np.float64)
+    if cast.null_count:
+        vals = vals[np.asarray(cast.is_valid().to_numpy(zero_copy_only=False), dtype=bool)]
+    if not np.isfinite(vals).all() or _at_most_distinct(vals, 4):
+        return None  # not finite: a marker or inf; four values or fewer: maybe 0/1 booleans
+    view = ByteView(arr)
+    lens = view.lengths()
+    digits, points = view.count2(DIGITS, ".eE")
+    if ((lens > 1) & (digits == lens) & (view.first() == ord("0"))).any():
+        return None  # digit codes with leading zeros: maybe an identifier
+    decimals = bool(points.any())
+    if not decimals and int(digits.max()) > 15:
+        return None  # too long for a float: an identifier
+    rec = ColumnRecipe(name=name, source=source, kind="float" if decimals else "integer")
+    rec.number = NumberFormat(integer=not decimals, percent=options.percent_as)
+    inf = Inference(rec, {"boolean": 0.0, "number": 1.0, "date": 0.0}, reason=PLAIN_NUMBERS)
+    inf.n_values = n_values
+    inf.extra = {"percent_share": 0.0, "unit_share": 0.0}
+    inf.plain = cast
+    return inf
+
+
+def _at_most_distinct(values: np.ndarray, limit: int) -> bool:
+    """Whether ``values`` hold at most ``limit`` distinct numbers (a few passes, no sort)."""
+    rest = values
+    for _ in range(limit):
+        if rest.size == 0:
+            return True
+        rest = rest[rest != rest[0]]
+    return rest.size == 0
 
 
 def _values_not_dirt(ev: NumberEvidence) -> bool:

@@ -14,7 +14,7 @@ column at once with pyarrow, so the serving path and the training path are the s
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -196,7 +196,12 @@ class NumberFormat:
     semantic: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # what dataclasses.asdict gives (the lists copied), without its recursive deep copy,
+        # which costs more than the rest of a plain column's report
+        return {
+            name: list(value) if isinstance(value, list) else value
+            for name, value in ((f.name, getattr(self, f.name)) for f in _NUMBER_FIELDS)
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NumberFormat:
@@ -219,6 +224,9 @@ class NumberFormat:
         if self.words:
             parts.append("numbers written as words")
         return ", ".join(parts)
+
+
+_NUMBER_FIELDS = fields(NumberFormat)
 
 
 def _class(chars: str) -> str:

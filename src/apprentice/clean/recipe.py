@@ -281,6 +281,8 @@ class Applied:
     def token_counts(self, rules: tuple[int, ...]) -> dict[str, int]:
         """Stripped text -> number of cells, over the cells whose rule is in ``rules``."""
         out: dict[str, int] = {}
+        if self.dcodes is None and self.stripped is None:
+            return out
         if self.dcodes is not None and self.dstripped is not None:
             hit = np.flatnonzero(np.isin(self.dcodes, rules) & (self._dcounts() > 0))
             if hit.size == 0:
@@ -491,8 +493,12 @@ def apply_column(
     *,
     index: pd.Index | None = None,
     encoded: tuple[pa.Array, np.ndarray] | None = None,
+    cast: pa.Array | None = None,
 ) -> Applied:
-    """Clean one column with its recipe: typed values and a :class:`Rule` code per cell."""
+    """Clean one column with its recipe: typed values and a :class:`Rule` code per cell.
+
+    ``cast``: the cells already cast to float64 by pyarrow (the inference's plain-number
+    check), so that a plain numeric column is not parsed twice."""
     if index is None:
         index = column.index if isinstance(column, pd.Series) else pd.RangeIndex(len(column))
     if (
@@ -505,7 +511,7 @@ def apply_column(
     if encoded is None:
         raw = to_text_array(column)
         if rec.kind in NUMERIC_KINDS and rec.number is not None and rec.number.plain:
-            quick = _plain_cast(rec, raw, index)
+            quick = _plain_cast(rec, raw, index, cast)
             if quick is not None:
                 return quick
         if high_cardinality(raw):
@@ -526,18 +532,26 @@ def apply_column(
     )
 
 
-def _plain_cast(rec: ColumnRecipe, raw: Any, index: pd.Index) -> Applied | None:
+def _plain_cast(
+    rec: ColumnRecipe, raw: Any, index: pd.Index, cast: pa.Array | None = None
+) -> Applied | None:
     """Every cell a plain number (or null): one cast does it, no hashing (None otherwise).
 
     pyarrow's cast refuses whitespace, empty cells, markers and decorations, so whenever it
-    succeeds the cells are exactly what the full path would read as plain values.
+    succeeds the cells are exactly what the full path would read as plain values. ``cast``:
+    that cast of ``raw``, when already made.
     """
-    try:
-        cast = pc.cast(raw, pa.float64())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
-    null = np.asarray(pc.is_null(cast).to_numpy(zero_copy_only=False), dtype=bool)
-    vals = np.array(pc.fill_null(cast, np.nan).to_numpy(zero_copy_only=False), dtype=np.float64)
+    if cast is None:
+        try:
+            cast = pc.cast(raw, pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+    if cast.null_count:
+        null = np.asarray(cast.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    else:
+        null = np.zeros(len(cast), dtype=bool)
+    # a float64 array's nulls come out of to_numpy as NaN
+    vals = np.array(cast.to_numpy(zero_copy_only=False), dtype=np.float64)
     if not np.isfinite(vals[~null]).all():
         return None
     codes = np.zeros(len(vals), dtype=np.int8)

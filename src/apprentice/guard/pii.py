@@ -1405,32 +1405,68 @@ def _short_numbers_only(column: str, series: pd.Series) -> bool:
     """A column whose name suggests no PII kind and whose cells are all numbers of at most
     twelve digits before the point (any decimals; no ``+`` or ``00`` in front of a long one):
     no detector can match it without a cue (a card number has 13 digits or more, digit-only
-    phone and SSN numbers need the cue), so it is not scanned.
+    phone and SSN numbers need the cue), so it is not scanned."""
+    return bool(_short_numbers_columns([column], [series])[0])
 
-    One vectorised pass per column (a numeric dtype: the magnitudes; text: one RE2 match),
-    instead of the ten regex scans of the detectors."""
-    if any(name_cue(column, kind) for kind in KIND_LABELS):
-        return False
-    dtype = series.dtype
-    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
-        vals = series.to_numpy(dtype="float64", na_value=np.nan)
-        vals = vals[np.isfinite(vals)]
-        # without a cue only a whole number of 13 digits or more (a card) can be PII
-        return not bool(((np.abs(vals) >= 1e12) & np.equal(np.floor(vals), vals)).any())
-    if not (pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype)):
-        return False
+
+def _short_numbers_columns(columns: Sequence[str], series: Sequence[pd.Series]) -> list[bool]:
+    """:func:`_short_numbers_only` of many columns at once.
+
+    A numeric dtype: the magnitudes, per column. Text: the trimmed non-empty cells of every
+    text column are concatenated and matched by one RE2 call (compiling the pattern costs
+    more than matching a 1,000-row column), then counted per column."""
+    out = [False] * len(columns)
+    texts: list[tuple[int, Any]] = []
+    for j, (column, values) in enumerate(zip(columns, series, strict=True)):
+        if any(name_cue(column, kind) for kind in KIND_LABELS):
+            continue
+        dtype = values.dtype
+        if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+            vals = values.to_numpy(dtype="float64", na_value=np.nan)
+            vals = vals[np.isfinite(vals)]
+            # without a cue only a whole number of 13 digits or more (a card) can be PII
+            out[j] = not bool(((np.abs(vals) >= 1e12) & np.equal(np.floor(vals), vals)).any())
+            continue
+        if not (pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype)):
+            continue
+        import pyarrow as pa
+
+        try:
+            arr = pa.array(values, type=pa.large_string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            continue
+        texts.append((j, arr))
+    if not texts:
+        return out
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    try:
-        arr = pa.array(series, type=pa.large_string(), from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return False
-    arr = pc.utf8_trim_whitespace(arr.filter(pc.is_valid(arr)))
-    arr = arr.filter(pc.not_equal(arr, ""))
-    if len(arr) == 0:
-        return False
-    return bool(pc.all(pc.match_substring_regex(arr, _SHORT_NUMBER)).as_py())
+    arrays = [a if a.type == pa.large_string() else a.cast(pa.large_string()) for _, a in texts]
+    # batches of about a million cells bound the memory of the concatenation
+    first = 0
+    while first < len(arrays):
+        last, size = first, 0
+        while last < len(arrays) and (last == first or size + len(arrays[last]) <= 1_000_000):
+            size += len(arrays[last])
+            last += 1
+        batch = arrays[first:last]
+        owner = np.repeat(np.arange(len(batch)), [len(a) for a in batch])
+        # the chunks of every column, copied once
+        chunks = [c for a in batch for c in (a.chunks if isinstance(a, pa.ChunkedArray) else [a])]
+        cells = pa.concat_arrays(chunks) if chunks else pa.array([], type=pa.large_string())
+        valid = np.asarray(pc.is_valid(cells).to_numpy(zero_copy_only=False), dtype=bool)
+        cells = pc.utf8_trim_whitespace(cells.filter(pa.array(valid)))
+        owner = owner[valid]
+        filled = np.asarray(pc.not_equal(cells, "").to_numpy(zero_copy_only=False), dtype=bool)
+        cells, owner = cells.filter(pa.array(filled)), owner[filled]
+        short = pc.match_substring_regex(cells, _SHORT_NUMBER)
+        short_np = np.asarray(short.to_numpy(zero_copy_only=False), dtype=bool)
+        n_cells = np.bincount(owner, minlength=len(batch))
+        n_short = np.bincount(owner[short_np], minlength=len(batch))
+        for k in range(len(batch)):
+            out[texts[first + k][0]] = bool(n_cells[k] > 0 and n_short[k] == n_cells[k])
+        first = last
+    return out
 
 
 def detect_pii(
@@ -1454,16 +1490,29 @@ def detect_pii(
         scanned = frame.sample(n=sample, random_state=seed)
     names = [str(c) for c in frame.columns] if columns is None else [str(c) for c in columns]
     report = PIIReport(rows_scanned=len(scanned), rows_total=total, columns_scanned=names)
+    wanted = set(names)
+    # the columns once (``iloc[:, j]`` looks each one up again: slow on a wide frame)
+    cells = [series for _, series in scanned.items()]
+    positions = [p for p, c in enumerate(frame.columns) if str(c) in wanted]
+    short_numbers = dict(
+        zip(
+            positions,
+            _short_numbers_columns(
+                [str(frame.columns[p]) for p in positions], [cells[p] for p in positions]
+            ),
+            strict=True,
+        )
+    )
     for position, column in enumerate(frame.columns):
-        if str(column) not in names:
+        if str(column) not in wanted:
             continue
-        birth = _scan_birth_date(str(column), scanned.iloc[:, position])
+        birth = _scan_birth_date(str(column), cells[position])
         if birth is not None:
             report.findings.append(birth)
             continue  # a column of dates holds no other kind
-        if _short_numbers_only(str(column), scanned.iloc[:, position]):
+        if short_numbers[position]:
             continue  # short numbers hold no kind looked for, and the name suggests none
-        values = _column_values(scanned.iloc[:, position])
+        values = _column_values(cells[position])
         checked = int(values.sum())
         if checked == 0:
             continue  # nothing to protect in an empty column

@@ -26,6 +26,7 @@ import math
 import os
 import tempfile
 import warnings
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -460,28 +461,30 @@ def infer_schema(
         raise SchemaError(f"max_categories must be at least 1, not {max_categories}")
     hints = dict(types or {})
     names = [str(c) for c in frame.columns]
+    known = set(names)
     for column, hint in hints.items():
-        if column not in names:
+        if column not in known:
             raise SchemaError(
                 f"type hint for column {column!r}, which is not in the table; the columns are "
                 f"{_list(names)}"
             )
         check_type_name(hint, where=f"type hint for column {column!r}")
-    duplicates = sorted({n for n in names if names.count(n) > 1})
+    duplicates = sorted(n for n, k in Counter(names).items() if k > 1)  # linear in columns
     if duplicates:
         raise SchemaError(
             f"column name(s) {_list(duplicates)} appear more than once; rename them first"
         )
     pii_kinds, no_values = _pii_maps(pii)
     columns: list[ColumnSchema] = []
-    for position, name in enumerate(names):
-        series = frame.iloc[:, position]
+    # the columns once (``frame.iloc[:, j]`` looks each one up again: slow on a wide frame)
+    for name, (_, series) in zip(names, frame.items(), strict=True):
         null = _null_mask(series)
         present = ~null
         kind = hints.get(name) or _infer_type(series, present, max_categories)
         entry = ColumnSchema(name=name, type=kind, nullable=bool(null.any()))
         entry.pii = pii_kinds.get(name) or None
-        _fill_stats(entry, series[present], max_categories, keep_values=name not in no_values)
+        values = series if entry.nullable is False else series[present]
+        _fill_stats(entry, values, max_categories, keep_values=name not in no_values)
         columns.append(entry)
     return Schema(columns=columns, rows=len(frame), max_categories=max_categories)
 
@@ -491,8 +494,9 @@ def _fill_stats(
 ) -> None:
     kind, where = entry.type, f"column {entry.name!r}"
     if kind in ("number", "integer"):
-        numbers = _as_numbers(values)
-        bad = int(numbers.isna().sum())
+        # numpy, not pandas, arithmetic: the same figures at a fraction of the cost per column
+        numbers = _as_numbers(values).to_numpy(dtype=np.float64)
+        bad = int(np.isnan(numbers).sum())
         if kind == "integer":
             bad += int((np.isfinite(numbers) & (np.floor(numbers) != numbers)).sum())
         if bad:
