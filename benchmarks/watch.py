@@ -4,16 +4,21 @@ Tables: the binary tables of benchmarks/data/watch_tables_split.json (split once
 into a design and a held-out half before any run; both halves are reported). One simulated
 run, on 127.0.0.1:
 
-1. **Two worlds.** ``x`` is the feature with the largest absolute Spearman correlation with
-   the target among the columns that parse as numbers (at least 90% of the non-empty cells).
-   The rows are ranked by ``x`` (ties broken at random): the lower half is the world before
-   the shift, the upper half the world after it: a new segment arrives, in which the old rule
+1. **Two worlds.** The rows are ranked by a score of the numeric features (columns that
+   parse as numbers in at least 90% of the non-empty cells): the sum of each feature's
+   percentile rank weighted by its Spearman correlation with the target (:func:`segment_score`;
+   a single feature was mostly ties on every design table, so "the upper half" was partly
+   drawn at random among rows the features cannot tell apart); ties at the cut are recorded
+   (``tied_at_cut``). The lower half is the world before the shift, the upper half the world
+   after it: a new segment arrives, in which the old rule
    no longer holds (its outcomes are the other class). A first design run with the segment's
    real outcomes showed no degradation at all on adult (900 labels of the new segment, no
    performance alert): a segment shift alone need not hurt a model, and then the loop is
    right to do nothing; the inverted outcomes make a degradation certain, so that the
    benchmark measures the loop (detection, retrain, gate, promotion, swap).
-2. **Champion.** Trained on 1,000 rows of the old world (``--families``, default linear and
+2. **Champion.** Trained once per table and seed (``--seeds``; each of its ``--runs`` draws
+   streams the rest of the rows in a fresh random order, on a copy of its workspace) on
+   1,000 rows of the old world (``--families``, default linear and
    LightGBM, no tuning; the challengers use the champion's settings), its
    reference profile from 1,000 other old rows, registered as ``bench`` v1 in a fresh
    workspace (MLflow SQLite store, SQLite prediction log).
@@ -37,6 +42,10 @@ Usage (the machine is shared: keep it small)::
     .venv/bin/python benchmarks/watch.py --quick           # 1 design table, 1 run + 1 control
     .venv/bin/python benchmarks/watch.py --runs 2          # 2 + 2 runs on every table
     .venv/bin/python benchmarks/watch.py --half held_out --runs 1
+    .venv/bin/python benchmarks/watch.py --tables compas_two_year,adult --families linear \
+        --runs 2 --seeds 5 --block 200 --blocks-before 1 --blocks-after 3 \
+        --stop-at-promotion --cycle-timeout 600 --max-minutes 18 \
+        --out benchmarks/_out/watch_design.json
 
 Results: benchmarks/_out/watch.json (``--out``) and a summary on stdout.
 """
@@ -453,6 +462,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2,
                         help="shifted runs (and as many controls) per champion")  # fmt: skip
     parser.add_argument("--seeds", type=int, default=1, help="champions per table (one a seed)")
+    parser.add_argument("--first-seed", type=int, default=1000, help="the first champion's seed")
     parser.add_argument("--max-minutes", type=float, default=0,
                         help="start no run after this many minutes (0: no limit)")  # fmt: skip
     parser.add_argument(
@@ -470,7 +480,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1 design table, 1 run + 1 control")
     parser.add_argument("--keep", action="store_true", help="keep the workspaces")
     parser.add_argument("--out", type=Path, default=OUT / "watch.json", help="the results file")
+    parser.add_argument("--summarize", type=Path, nargs="*", default=None,
+                        help="only summarize the runs of these results files")  # fmt: skip
     args = parser.parse_args()
+    if args.summarize is not None:
+        runs = [r for f in args.summarize
+                for r in json.loads(f.read_text(encoding="utf-8"))["runs"]]  # fmt: skip
+        print(json.dumps(_summary(args, runs)["halves"], indent=1, default=str))
+        return
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # the servers stop with the driver
     split = json.loads(SPLIT.read_text(encoding="utf-8"))
     halves = {t: h for h in ("design", "held_out") for t in split[h]}
@@ -491,7 +508,7 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + args.max_minutes * 60 if args.max_minutes else math.inf
     try:
-        for seed in range(1000, 1000 + args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             for table in tables:
                 if time.monotonic() > deadline:
                     break
@@ -521,6 +538,14 @@ def main() -> None:
 
 def _write(args: argparse.Namespace, results: list[dict[str, Any]]) -> dict[str, Any]:
     """The summary per half, written with every run to ``--out``."""
+    summary = _summary(args, results)
+    args.out.write_text(
+        json.dumps({"summary": summary, "runs": results}, indent=1, default=str), encoding="utf-8"
+    )
+    return summary
+
+
+def _summary(args: argparse.Namespace, results: list[dict[str, Any]]) -> dict[str, Any]:
     summary: dict[str, Any] = {"args": vars(args), "halves": {}}
     for half in ("design", "held_out"):
         mine = [r for r in results if r["half"] == half and "error" not in r]
@@ -553,9 +578,6 @@ def _write(args: argparse.Namespace, results: list[dict[str, Any]]) -> dict[str,
             ),
             "errors": sum("error" in r for r in results if r["half"] == half),
         }
-    args.out.write_text(
-        json.dumps({"summary": summary, "runs": results}, indent=1, default=str), encoding="utf-8"
-    )
     return summary
 
 
