@@ -462,6 +462,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2,
                         help="shifted runs (and as many controls) per champion")  # fmt: skip
     parser.add_argument("--seeds", type=int, default=1, help="champions per table (one a seed)")
+    parser.add_argument("--arms", default="shift,control", help="which arms to run, in order")
     parser.add_argument("--first-seed", type=int, default=1000, help="the first champion's seed")
     parser.add_argument("--max-minutes", type=float, default=0,
                         help="start no run after this many minutes (0: no limit)")  # fmt: skip
@@ -514,7 +515,7 @@ def main() -> None:
                     break
                 champ = champion(table, seed, args, work)
                 for draw in range(args.runs):
-                    for shifted in (True, False):
+                    for shifted in [a == "shift" for a in args.arms.split(",")]:
                         if time.monotonic() > deadline:
                             break
                         try:
