@@ -4,16 +4,21 @@ Tables: the binary tables of benchmarks/data/watch_tables_split.json (split once
 into a design and a held-out half before any run; both halves are reported). One simulated
 run, on 127.0.0.1:
 
-1. **Two worlds.** ``x`` is the feature with the largest absolute Spearman correlation with
-   the target among the columns that parse as numbers (at least 90% of the non-empty cells).
-   The rows are ranked by ``x`` (ties broken at random): the lower half is the world before
-   the shift, the upper half the world after it: a new segment arrives, in which the old rule
+1. **Two worlds.** The rows are ranked by a score of the numeric features (columns that
+   parse as numbers in at least 90% of the non-empty cells): the sum of each feature's
+   percentile rank weighted by its Spearman correlation with the target (:func:`segment_score`;
+   a single feature was mostly ties on every design table, so "the upper half" was partly
+   drawn at random among rows the features cannot tell apart); ties at the cut are recorded
+   (``tied_at_cut``). The lower half is the world before the shift, the upper half the world
+   after it: a new segment arrives, in which the old rule
    no longer holds (its outcomes are the other class). A first design run with the segment's
    real outcomes showed no degradation at all on adult (900 labels of the new segment, no
    performance alert): a segment shift alone need not hurt a model, and then the loop is
    right to do nothing; the inverted outcomes make a degradation certain, so that the
    benchmark measures the loop (detection, retrain, gate, promotion, swap).
-2. **Champion.** Trained on 1,000 rows of the old world (``--families``, default linear and
+2. **Champion.** Trained once per table and seed (``--seeds``; each of its ``--runs`` draws
+   streams the rest of the rows in a fresh random order, on a copy of its workspace) on
+   1,000 rows of the old world (``--families``, default linear and
    LightGBM, no tuning; the challengers use the champion's settings), its
    reference profile from 1,000 other old rows, registered as ``bench`` v1 in a fresh
    workspace (MLflow SQLite store, SQLite prediction log).
@@ -37,6 +42,10 @@ Usage (the machine is shared: keep it small)::
     .venv/bin/python benchmarks/watch.py --quick           # 1 design table, 1 run + 1 control
     .venv/bin/python benchmarks/watch.py --runs 2          # 2 + 2 runs on every table
     .venv/bin/python benchmarks/watch.py --half held_out --runs 1
+    .venv/bin/python benchmarks/watch.py --tables compas_two_year,adult --families linear \
+        --runs 2 --seeds 5 --block 200 --blocks-before 1 --blocks-after 3 \
+        --stop-at-promotion --cycle-timeout 600 --max-minutes 18 \
+        --out benchmarks/_out/watch_design.json
 
 Results: benchmarks/_out/watch.json (``--out``) and a summary on stdout.
 """
@@ -69,6 +78,12 @@ NAME = "bench"
 PROMOTED = "retrained, challenger promoted"
 
 
+def pd_concat(*frames: Any) -> Any:
+    import pandas as pd
+
+    return pd.concat(frames, ignore_index=True)
+
+
 def _wilson(k: int, n: int) -> list[float]:
     if n == 0:
         return [math.nan, math.nan]
@@ -97,40 +112,66 @@ def _table(name: str) -> tuple[Any, str]:
     return frame, target
 
 
-def shift_feature(frame: Any, target: str) -> str:
-    """The numeric feature most correlated (|Spearman|) with the target."""
+def _numeric_features(frame: Any, target: str) -> dict[str, Any]:
+    """The columns that parse as numbers (at least 90% of the non-empty cells, 5+ values)."""
     import pandas as pd
 
-    labels = frame[target].str.strip()
-    positive = sorted(labels.unique())[-1]
-    y = (labels == positive).astype(float)
-    best, best_r = "", -1.0
+    out: dict[str, Any] = {}
     for column in frame.columns:
         if column == target:
             continue
         text = frame[column].str.strip()
-        filled = text[text != ""]
-        values = pd.to_numeric(filled, errors="coerce")
-        if len(filled) == 0 or values.notna().mean() < 0.9 or values.nunique() < 5:
+        values = pd.to_numeric(text.where(text != ""), errors="coerce")
+        filled = int((text != "").sum())
+        if filled == 0 or values.notna().sum() < 0.9 * filled or values.nunique() < 5:
             continue
-        r = abs(values.rank().corr(y[values.index].rank()))
-        if r == r and r > best_r:
-            best, best_r = column, float(r)
-    if not best:
-        raise SystemExit("no numeric feature to shift on")
-    return best
+        out[column] = values
+    return out
 
 
-def worlds(frame: Any, target: str, seed: int) -> tuple[Any, Any, str]:
-    """The old world (lower half by the shift feature) and the new one, each shuffled."""
+def segment_score(frame: Any, target: str) -> tuple[Any, list[str]]:
+    """The score the rows are ranked by to cut the two worlds, and the features it uses.
+
+    A single feature is mostly ties on real tables (on the design half: ``education_num`` on
+    adult has 16 values, 22% of rows at the median; ``dividends_from_stocks`` on
+    census_income_kdd is 0 for 89% of rows; ``decile_score`` on compas_two_year has 10 values),
+    so "the upper half" was partly rows drawn at random among ties that the features cannot
+    tell from the lower half, and no challenger could learn the new world. The score is
+    ``sum_j r_j * q_j`` over the numeric features ``j``: ``q_j`` the feature's percentile rank
+    (mid-rank of ties, 0.5 where missing), ``r_j`` its Spearman correlation with the target;
+    features with ``|r_j| < 0.05`` are left out unless none is above. A weighted sum of
+    several features has few ties, and it still follows the target."""
     import numpy as np
-    import pandas as pd
 
-    x = shift_feature(frame, target)
+    labels = frame[target].str.strip()
+    positive = sorted(labels.unique())[-1]
+    y = (labels == positive).astype(float)
+    weights: dict[str, float] = {}
+    ranks: dict[str, Any] = {}
+    for column, values in _numeric_features(frame, target).items():
+        q = values.rank(pct=True).fillna(0.5)
+        r = q.corr(y.rank())
+        if r == r:
+            weights[column], ranks[column] = float(r), q
+    if not weights:
+        raise SystemExit("no numeric feature to shift on")
+    used = [c for c, r in weights.items() if abs(r) >= 0.05] or list(weights)
+    score = np.zeros(len(frame))
+    for column in used:
+        score += weights[column] * ranks[column].to_numpy()
+    return score, sorted(used, key=lambda c: -abs(weights[c]))
+
+
+def worlds(frame: Any, target: str, seed: int) -> tuple[Any, Any, dict[str, Any]]:
+    """The old world (lower half by the segment score) and the new one, each shuffled; and
+    how the cut was made (features, the share of rows tied with the score at the cut)."""
+    import numpy as np
+
+    score, used = segment_score(frame, target)
     rng = np.random.default_rng(seed)
-    values = pd.to_numeric(frame[x].str.strip(), errors="coerce").fillna(-np.inf).to_numpy()
-    order = np.lexsort((rng.random(len(frame)), values))
+    order = np.lexsort((rng.random(len(frame)), score))
     half = len(frame) // 2
+    tied = float(np.mean(np.isclose(score, score[order[half]], rtol=0.0, atol=1e-12)))
     old = frame.iloc[order[:half]].sample(frac=1.0, random_state=seed).reset_index(drop=True)
     new = frame.iloc[order[half:]].sample(frac=1.0, random_state=seed).reset_index(drop=True)
     # in the new segment the old rule no longer holds: its outcomes are the other class
@@ -139,7 +180,7 @@ def worlds(frame: Any, target: str, seed: int) -> tuple[Any, Any, str]:
     if len(classes) != 2:
         raise SystemExit(f"{target} is not binary")
     new[target] = labels.map({classes[0]: classes[1], classes[1]: classes[0]})
-    return old, new, x
+    return old, new, {"features": used, "tied_at_cut": round(tied, 5)}
 
 
 # --------------------------------------------------------------------------- one run
@@ -210,38 +251,63 @@ def _wait(what: str, probe: Any, proc: subprocess.Popen[bytes], timeout: float) 
         time.sleep(0.25)
 
 
-def one_run(
-    table: str, seed: int, shifted: bool, args: argparse.Namespace, store: Path, work: Path
-) -> dict[str, Any]:
+def champion(table: str, seed: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """Train the champion of a table and seed once (several runs reuse it): its bundle, with
+    the reference profile, signed with the key of a template workspace that runs copy."""
     from apprentice.bundle import train
-    from apprentice.config import Settings
     from apprentice.monitor import attach_profile, build_profile
-    from apprentice.track import RunLog, Tracker, register_bundle, show_model
 
     frame, target = _table(table)
-    old, new, x = worlds(frame, target, seed)
+    old, new, cut = worlds(frame, target, seed)
+    template = work / f"{table}-{seed}-template"
+    template.mkdir(parents=True)
+    os.environ["APPRENTICE_WORKSPACE"] = str(template)  # the bundle is signed with its key
+    base = template / "champion_rows.csv"
+    old.iloc[:1000].to_csv(base, index=False)
+    families = tuple(args.families.split(","))
+    started = time.monotonic()
+    trained = train(base, target=target, out=template / "v1", time_budget=None, max_trials=0,
+                    families=families, n_jobs=1, n_boot=50, seed=seed)  # fmt: skip
+    attach_profile(trained.path, build_profile(trained.bundle, old.iloc[1000:2000]))
+    return {"table": table, "seed": seed, "old": old, "new": new, "cut": cut, "target": target,
+            "template": template, "task": trained.bundle.task,
+            "train_seconds": round(time.monotonic() - started, 1)}  # fmt: skip
+
+
+def one_run(
+    champ: dict[str, Any], draw: int, shifted: bool, args: argparse.Namespace, store: Path,
+    work: Path,
+) -> dict[str, Any]:  # fmt: skip
+    """One simulated run on a copy of the champion's workspace; ``draw`` picks which rows of
+    each world the stream sends (a fresh random order per draw)."""
+    from apprentice.config import Settings
+    from apprentice.track import RunLog, Tracker, register_bundle, show_model
+
+    table, seed, target = champ["table"], champ["seed"], champ["target"]
+    old_all, new_all = champ["old"], champ["new"]
     m = args.block
     need_old = 2000 + m * (args.blocks_before + (0 if shifted else args.blocks_after)) + 200
     need_new = m * args.blocks_after + 200
-    if len(old) < need_old or len(new) < need_new:
+    if len(old_all) < need_old or len(new_all) < need_new:
         raise SystemExit(f"{table}: too few rows for blocks of {m}")
-    workspace = work / f"{table}-{seed}-{'shift' if shifted else 'control'}"
+    # the champion's 2,000 rows stay out of every stream; the rest in this draw's order
+    old = pd_concat(
+        old_all.iloc[:2000], old_all.iloc[2000:].sample(frac=1.0, random_state=seed * 1000 + draw)
+    )
+    new = new_all.sample(frac=1.0, random_state=seed * 1000 + draw).reset_index(drop=True)
+    workspace = work / f"{table}-{seed}-{draw}-{'shift' if shifted else 'control'}"
     workspace.mkdir(parents=True)
     shutil.copy(store, workspace / "mlflow.db")
+    shutil.copy(champ["template"] / "bundle.key", workspace / "bundle.key")
+    shutil.copytree(champ["template"] / "v1", workspace / "v1")
+    os.environ["APPRENTICE_WORKSPACE"] = str(workspace)
     settings = Settings(workspace=workspace, tracking_uri=None)
-    os.environ["APPRENTICE_WORKSPACE"] = str(workspace)  # the bundle is signed with its key
-    base = workspace / "champion_rows.csv"
-    old.iloc[:1000].to_csv(base, index=False)
-    families = tuple(args.families.split(","))
-    champion = train(base, target=target, out=workspace / "v1", time_budget=None, max_trials=0,
-                     families=families, n_jobs=1, n_boot=50, seed=seed)  # fmt: skip
-    attach_profile(champion.path, build_profile(champion.bundle, old.iloc[1000:2000]))
     tracker = Tracker(settings=settings)
     run = tracker.log_run(RunLog(experiment=NAME, run_name="v1",
-                                 artifacts=[(champion.path, "bundle")]))  # fmt: skip
-    task = champion.bundle.task
+                                 artifacts=[(workspace / "v1", "bundle")]))  # fmt: skip
     register_bundle(tracker, name=NAME, run_id=run.run_id, source=f"{run.artifact_uri}/bundle",
-                    task=task, target=target)  # fmt: skip
+                    task=champ["task"], target=target)  # fmt: skip
+    x = champ["cut"]
 
     stream_old = old.iloc[2000:].reset_index(drop=True)
     blocks = []
@@ -270,8 +336,9 @@ def one_run(
     with output.open("wb") as sink:
         proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, env=env)
     traffic = Traffic(port)
-    result: dict[str, Any] = {"table": table, "seed": seed, "shifted": shifted, "feature": x,
-                              "block": m, "rows_old": len(old), "rows_new": len(new)}  # fmt: skip
+    result: dict[str, Any] = {"table": table, "seed": seed, "shifted": shifted, "draw": draw,
+                              "cut": x, "block": m, "rows_old": len(old),
+                              "rows_new": len(new)}  # fmt: skip
 
     def ready() -> bool:
         try:
@@ -329,6 +396,10 @@ def one_run(
                 if record["decision"] == PROMOTED:
                     version = f"{NAME}/{show_model(tracker, NAME).aliases['champion']}"
                     _wait("the swap", lambda v=version: traffic.versions[-1:] == [v], proc, 60)
+                    if args.stop_at_promotion:  # the goal is met: the rest would cost cycles
+                        result["stopped_after_promotion"] = True
+                        time.sleep(2.0)  # traffic keeps running on the new version a while
+                        break
             pending = sent
         conn.close()
         time.sleep(1.0)
@@ -388,7 +459,18 @@ def one_run(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=2, help="shifted runs (and as many controls)")
+    parser.add_argument("--runs", type=int, default=2,
+                        help="shifted runs (and as many controls) per champion")  # fmt: skip
+    parser.add_argument("--seeds", type=int, default=1, help="champions per table (one a seed)")
+    parser.add_argument("--arms", default="shift,control", help="which arms to run, in order")
+    parser.add_argument("--first-seed", type=int, default=1000, help="the first champion's seed")
+    parser.add_argument("--max-minutes", type=float, default=0,
+                        help="start no run after this many minutes (0: no limit)")  # fmt: skip
+    parser.add_argument(
+        "--stop-at-promotion",
+        action="store_true",
+        help="end a shifted run once the server swapped to a promoted version",
+    )
     parser.add_argument("--half", choices=("design", "held_out", "both"), default="both")
     parser.add_argument("--tables", default="", help="comma-separated, instead of --half")
     parser.add_argument("--block", type=int, default=300, help="requests per block (M)")
@@ -399,7 +481,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1 design table, 1 run + 1 control")
     parser.add_argument("--keep", action="store_true", help="keep the workspaces")
     parser.add_argument("--out", type=Path, default=OUT / "watch.json", help="the results file")
+    parser.add_argument("--summarize", type=Path, nargs="*", default=None,
+                        help="only summarize the runs of these results files")  # fmt: skip
     args = parser.parse_args()
+    if args.summarize is not None:
+        runs = [r for f in args.summarize
+                for r in json.loads(f.read_text(encoding="utf-8"))["runs"]]  # fmt: skip
+        print(json.dumps(_summary(args, runs)["halves"], indent=1, default=str))
+        return
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # the servers stop with the driver
     split = json.loads(SPLIT.read_text(encoding="utf-8"))
     halves = {t: h for h in ("design", "held_out") for t in split[h]}
@@ -417,21 +506,47 @@ def main() -> None:
     Tracker(settings=Settings(workspace=work / "store")).open().client  # noqa: B018
     store = work / "store" / "mlflow.db"
     results: list[dict[str, Any]] = []
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + args.max_minutes * 60 if args.max_minutes else math.inf
     try:
-        for table in tables:
-            for run in range(args.runs):
-                for shifted in (True, False):
-                    try:
-                        r = one_run(table, 1000 + run, shifted, args, store, work)
-                    except subprocess.TimeoutExpired as exc:
-                        r = {"table": table, "seed": 1000 + run, "shifted": shifted,
-                             "error": str(exc)}  # fmt: skip
-                    r["half"] = halves.get(table, "?")
-                    results.append(r)
-                    print(json.dumps({k: v for k, v in r.items() if k != "cycles"}), flush=True)
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
+            for table in tables:
+                if time.monotonic() > deadline:
+                    break
+                champ = champion(table, seed, args, work)
+                for draw in range(args.runs):
+                    for shifted in [a == "shift" for a in args.arms.split(",")]:
+                        if time.monotonic() > deadline:
+                            break
+                        try:
+                            r = one_run(champ, draw, shifted, args, store, work)
+                        except subprocess.TimeoutExpired as exc:
+                            r = {"table": table, "seed": seed, "draw": draw, "shifted": shifted,
+                                 "error": str(exc)}  # fmt: skip
+                        r["half"] = halves.get(table, "?")
+                        r["champion_train_seconds"] = champ["train_seconds"]
+                        results.append(r)
+                        print(json.dumps({k: v for k, v in r.items() if k != "cycles"}),
+                              flush=True)  # fmt: skip
+                        _write(args, results)  # every run is kept, even if a later one hangs
+                if not args.keep:
+                    shutil.rmtree(champ["template"], ignore_errors=True)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps(_write(args, results), indent=1, default=str))
+
+
+def _write(args: argparse.Namespace, results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The summary per half, written with every run to ``--out``."""
+    summary = _summary(args, results)
+    args.out.write_text(
+        json.dumps({"summary": summary, "runs": results}, indent=1, default=str), encoding="utf-8"
+    )
+    return summary
+
+
+def _summary(args: argparse.Namespace, results: list[dict[str, Any]]) -> dict[str, Any]:
     summary: dict[str, Any] = {"args": vars(args), "halves": {}}
     for half in ("design", "held_out"):
         mine = [r for r in results if r["half"] == half and "error" not in r]
@@ -444,8 +559,15 @@ def main() -> None:
         )
         false_promotions = sum(r["promoted_at_cycle"] is not None for r in control)
         summary["halves"][half] = {
+            "tables": sorted({r["table"] for r in mine}),
             "shifted_runs": len(shift),
             "promoted_within_goal": within,
+            "promoted_within_goal_interval": _wilson(within, len(shift)),
+            "cycles_after_shift_to_promotion": sorted(
+                r["cycles_after_shift_to_promotion"]
+                for r in shift
+                if r["cycles_after_shift_to_promotion"] is not None
+            ),
             "control_runs": len(control),
             "control_promotions": false_promotions,
             "control_rate_interval": _wilson(false_promotions, len(control)),
@@ -457,11 +579,7 @@ def main() -> None:
             ),
             "errors": sum("error" in r for r in results if r["half"] == half),
         }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
-        json.dumps({"summary": summary, "runs": results}, indent=1, default=str), encoding="utf-8"
-    )
-    print(json.dumps(summary, indent=1, default=str))
+    return summary
 
 
 if __name__ == "__main__":
