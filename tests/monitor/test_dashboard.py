@@ -151,3 +151,59 @@ def test_retrain_from_feedback(
     assert decision["new_rows"] == 500  # the logged rows that got feedback
     assert decision["holdout_rows"] == 150  # the most recent 30%
     assert decision["decision"] in ("promote", "keep")
+
+
+def test_monitor_since_exports_the_logged_rows(
+    monitored: Monitored, log_url: str, tmp_path: Path
+) -> None:
+    import pandas as pd
+
+    for name in ("log.csv", "log.parquet"):
+        out = CliRunner().invoke(
+            app,
+            ["monitor", "--model", str(monitored.path), "--since", "7d", "--db-url", log_url,
+             "--json", "--export", str(tmp_path / name)],
+        )  # fmt: skip
+        assert out.exit_code in (0, 1), out.output
+        assert json.loads(out.stdout)["export"]["rows"] == 1000
+        frame = (
+            pd.read_parquet(tmp_path / name)
+            if name.endswith(".parquet")
+            else pd.read_csv(tmp_path / name, dtype=str)
+        )
+        assert len(frame) == 1000
+        assert {"__logged_at", "__latency_ms", "income", "age"} <= set(frame.columns)
+        assert frame["income"].notna().sum() == 500  # the fed-back labels
+
+
+def test_export_without_the_log_or_from_an_empty_period_writes_nothing(
+    monitored: Monitored, log_url: str, tmp_path: Path
+) -> None:
+    current = tmp_path / "current.csv"
+    monitored.current.to_csv(current, index=False)
+    target = tmp_path / "log.csv"
+    target.write_text("keep me\n")
+    cases = (
+        (["--current", str(current)], "use it with --since"),
+        (["--since", "1s", "--db-url", log_url], "no prediction in the last 1s"),
+    )
+    for args, message in cases:
+        out = CliRunner().invoke(
+            app, ["monitor", "--model", str(monitored.path), *args, "--export", str(target)]
+        )
+        assert out.exit_code == 2 and message in out.output, out.output
+        assert target.read_text() == "keep me\n"
+
+
+def test_monitor_since_exports_to_a_storage_url(monitored: Monitored, log_url: str) -> None:
+    fsspec = pytest.importorskip("fsspec")
+    url = "memory://apprentice-exports/log.csv"
+    out = CliRunner().invoke(
+        app,
+        ["monitor", "--model", str(monitored.path), "--since", "7d", "--db-url", log_url,
+         "--export", url],
+    )  # fmt: skip
+    assert out.exit_code in (0, 1), out.output
+    with fsspec.open(url, "rt") as fh:
+        lines = fh.read().splitlines()
+    assert len(lines) == 1001 and "__logged_at" in lines[0]

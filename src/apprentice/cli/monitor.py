@@ -65,6 +65,15 @@ def monitor_command(
     webhook: Annotated[
         str | None, typer.Option("--webhook", help="POST the JSON result here on alert.")
     ] = None,
+    export: Annotated[
+        str | None,
+        typer.Option(
+            "--export",
+            help="With --since: also write the logged rows checked (request fields, "
+            "__logged_at, __latency_ms, the label when fed back) to this CSV or .parquet "
+            "file, or an s3:// URL.",
+        ),
+    ] = None,
     retrain_on_alert: Annotated[
         bool,
         typer.Option(
@@ -80,12 +89,19 @@ def monitor_command(
     """Compare current data with the model's reference: exit 0 fine, 1 alert, 2 error."""
     from apprentice.errors import ApprenticeError, ConfigError
 
+    payload_export: dict[str, object] = {}
     try:
         from apprentice.monitor import check, load_policy
         from apprentice.monitor.alert import post_webhook
 
         if (current is None) == (since is None):
             raise ConfigError("pass exactly one of --current FILE or --since PERIOD")
+        if export is not None and since is None:
+            raise ConfigError("--export writes the prediction log's rows: use it with --since")
+        if export is not None:
+            from apprentice.storage import check_writable
+
+            check_writable(export)  # a missing bucket is refused before any work
         policy = load_policy(policy_file)
         bundle = load_model(model)
         if current is not None:
@@ -95,10 +111,15 @@ def monitor_command(
 
             assert since is not None
             raw = read_log(db_url, since, bundle)
+            if export is not None:
+                _export_log(raw, export)
+                payload_export = {"export": export, "rows": len(raw)}
             time_column = time_column or "__logged_at"
             result = check(bundle, raw, policy=policy, time_column=time_column, window=window)
         payload = result.to_dict()
         payload["model"] = model
+        if export is not None:
+            payload["export"] = payload_export
         hook = webhook or policy.alert.webhook
         if result.alerts and hook:
             failed = post_webhook(hook, payload)
@@ -203,3 +224,25 @@ def _print(payload: dict[str, Any]) -> None:
 
 def register(app: typer.Typer) -> None:
     app.command("monitor")(monitor_command)
+
+
+def _export_log(raw: Any, export: str) -> None:
+    """The logged rows (as the server protected them) to CSV or Parquet, local or a URL;
+    the file appears only once complete. Request fields are text (as sent), the time and
+    latency keep their types in Parquet."""
+    from apprentice.read import write_csv
+    from apprentice.storage import local_output
+
+    frame = raw.copy()
+    for name in frame.columns:
+        if frame[name].dtype == object:
+            frame[name] = (
+                frame[name]
+                .map(lambda v: v if v is None or isinstance(v, str) else str(v))
+                .astype("str")
+            )
+    with local_output(export) as local:
+        if str(export).lower().endswith(".parquet"):
+            frame.to_parquet(local, index=False)
+        else:
+            write_csv(frame.astype("str").where(frame.notna(), None), local)
