@@ -225,3 +225,30 @@ def test_predict_takes_what_serve_takes(
         code, _, err = _predict(ref, blood_file, out, capsys)
         assert code == 2 and said in err and err.count("\n") == 1, (ref, err)
         assert not out.exists()
+
+
+def test_values_the_recipe_cannot_read_are_said_not_silently_missing(
+    penguins: TrainResult, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A number written another way than in training (``4,250 g``) and a category never seen
+    are missing to the model: predict still answers every row, and says which column, how
+    many cells and what they looked like."""
+    rows = [r for r in _rows(_penguins_file()) if r["body_mass_g"] not in ("", "NA")][:30]
+    for row in rows[:12]:
+        row["body_mass_g"] = f"{float(row['body_mass_g']):,.0f} g"
+    rows[0]["island"] = "Atlantis"
+    data = _write(tmp_path / "written_otherwise.csv", rows)
+    out = tmp_path / "out.csv"
+    code, stdout, err = _predict(str(penguins.path), data, out, capsys, "--json")
+    assert code == 0, err
+    unread = json.loads(stdout)["values_not_read"]
+    assert unread["body_mass_g"]["unparseable"] == 12
+    assert unread["island"]["unseen_categories"] == 1 and unread["island"]["examples"] == [
+        "Atlantis"
+    ]
+    assert "some values were treated as missing by the model:" in err
+    assert "'body_mass_g' 12 of 30 (not readable as in training; e.g. '3,750 g'" in err
+    assert len(pd.read_csv(out)) == len(rows)  # every row predicted, none lost
+    clean = _write(tmp_path / "clean.csv", _rows(_penguins_file())[:30])
+    code, stdout, err = _predict(str(penguins.path), clean, tmp_path / "o2.csv", capsys, "--json")
+    assert code == 0 and json.loads(stdout)["values_not_read"] == {} and "warning" not in err

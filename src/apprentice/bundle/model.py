@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from apprentice.bundle.cleaning import clean_frame, row_cleaner
+from apprentice.bundle.cleaning import as_text_frame, clean_frame, row_cleaner
 from apprentice.bundle.runtime import Predictor
 from apprentice.decision import DEFAULT_THRESHOLD, decide
 from apprentice.errors import BundleError
@@ -204,6 +204,18 @@ class Bundle:
             for c in self.input_columns
         }
         return pd.DataFrame(data, index=frame.index)
+
+    def value_report(self, X: pd.DataFrame) -> Any:
+        """What the cleaning recipe could not use in raw rows, per column: values it could not
+        read as the column's type, new missing-value markers, categories not seen in training
+        (a :class:`~apprentice.clean.TransformReport`; ``None`` without a recipe). Those
+        values are missing to the model; this is a second cleaning pass, for a caller that
+        must say so (``apprentice predict``)."""
+        if self.cleaner is None or not hasattr(self.cleaner, "transform_with_report"):
+            return None
+        frame = self._select(X) if self.input_columns else X
+        _, report = self.cleaner.transform_with_report(as_text_frame(frame))
+        return report
 
     # -- outputs
 

@@ -85,8 +85,12 @@ def predict_command(
         "unknown_columns": list(check.unknown),
         "rows_with_missing_columns": affected,
     }
+    unread = _unread_values(model, table)
+    summary["values_not_read"] = unread
     if (check.missing or check.unknown) and not quiet:
         err_console.print(f"[yellow]warning:[/] {_affected(check, affected)}", soft_wrap=True)
+    if unread and not quiet:
+        err_console.print(f"[yellow]warning:[/] {_unread_line(unread, len(table))}", soft_wrap=True)
     if json_out:
         emit_json(summary)
         return
@@ -139,6 +143,40 @@ def _affected(check: Any, rows: int) -> str:
             + ", ".join(f"'{c}'" for c in check.unknown)
         )
     return "; ".join(parts)
+
+
+def _unread_values(model: Any, table: Any) -> dict[str, dict[str, Any]]:
+    """Per column, the cells the recipe could not use (unreadable values, new missing-value
+    markers, unseen categories): counts and a few examples, for the warning and --json."""
+    report = model.value_report(table) if hasattr(model, "value_report") else None
+    if report is None:
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    for column, info in report.columns.items():
+        counts = {
+            k: int(info.get(k, 0)) for k in ("unparseable", "new_markers", "unseen_categories")
+        }
+        if any(counts.values()):
+            out[column] = {**counts, "examples": [e["raw"] for e in info.get("examples", [])][:3]}
+    return out
+
+
+def _unread_line(unread: dict[str, dict[str, Any]], rows: int) -> str:
+    parts = []
+    for column, info in unread.items():
+        n = info["unparseable"] + info["new_markers"] + info["unseen_categories"]
+        what = (
+            "not readable as in training"
+            if info["unparseable"] or info["new_markers"]
+            else "categories not seen in training"
+        )
+        examples = ", ".join(repr(e) for e in info["examples"])
+        parts.append(f"'{column}' {n:,} of {rows:,} ({what}; e.g. {examples})")
+    return (
+        "some values were treated as missing by the model: "
+        + "; ".join(parts)
+        + " (write them as the training file did)"
+    )
 
 
 def _fmt(value: object) -> str:
