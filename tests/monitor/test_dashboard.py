@@ -207,3 +207,16 @@ def test_monitor_since_exports_to_a_storage_url(monitored: Monitored, log_url: s
     with fsspec.open(url, "rt") as fh:
         lines = fh.read().splitlines()
     assert len(lines) == 1001 and "__logged_at" in lines[0]
+
+
+def test_monitor_summary_prints_references_as_its_estimates(
+    monitored: Monitored, log_url: str
+) -> None:
+    import re
+
+    out = CliRunner().invoke(
+        app, ["monitor", "--model", str(monitored.path), "--since", "7d", "--db-url", log_url]
+    )
+    assert out.exit_code in (0, 1), out.output
+    references = re.findall(r"reference (\S+?)[;\s]", out.stdout + " ")
+    assert references and all(re.fullmatch(r"\d\.\d{3}", r) for r in references), out.stdout

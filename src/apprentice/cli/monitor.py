@@ -208,7 +208,7 @@ def _print(payload: dict[str, Any]) -> None:
         low, high = est["accuracy_interval"]
         out_console.print(
             f"estimated accuracy without labels (CBPE): {est['accuracy']:.3f} "
-            f"[{low:.3f}, {high:.3f}], reference {est.get('reference_accuracy')}; "
+            f"[{low:.3f}, {high:.3f}], reference {_fmt3(est.get('reference_accuracy'))}; "
             "assumes the calibration still holds (no concept drift)"
         )
     perf = payload.get("performance")
@@ -217,7 +217,7 @@ def _print(payload: dict[str, Any]) -> None:
         out_console.print(
             f"{perf['metric']} with labels (last window, {last['rows']:,} rows): "
             f"{last[perf['metric']]:.3f} [{last['low']:.3f}, {last['high']:.3f}], "
-            f"reference {perf['reference']}"
+            f"reference {_fmt3(perf['reference'])}"
         )
     sys.stdout.flush()
 
@@ -246,3 +246,8 @@ def _export_log(raw: Any, export: str) -> None:
             frame.to_parquet(local, index=False)
         else:
             write_csv(frame.astype("str").where(frame.notna(), None), local)
+
+
+def _fmt3(value: Any) -> str:
+    """A metric as printed beside its three-decimal estimate (``n/a`` when absent)."""
+    return f"{value:.3f}" if isinstance(value, int | float) else "n/a"
