@@ -53,6 +53,23 @@ def _pairs(items: list[str] | None, what: str) -> list[tuple[str, str]]:
     return out
 
 
+def local_file(spec: str | None) -> Path | None:
+    """A file option as a local path: a storage URL (``s3://...``) is copied to a temporary
+    file under the object's name, removed when the command ends."""
+    if spec is None:
+        return None
+    from apprentice.storage import is_url, local_input
+
+    if not is_url(spec):
+        return Path(spec)
+    import atexit
+    import contextlib
+
+    stack = contextlib.ExitStack()
+    atexit.register(stack.close)
+    return Path(stack.enter_context(local_input(spec)))
+
+
 def _type_hints(types_file: Path | None, type_pairs: list[str] | None) -> dict[str, str] | None:
     from apprentice.errors import ConfigError, InputError, SchemaError
 
@@ -151,15 +168,16 @@ def clean_command(
         typer.Option("--ledger", help="Write the ledger of every decision (JSON; a path or URL)."),
     ] = None,
     recipe: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--recipe",
-            help="Apply a saved recipe (a ledger or Cleaner.recipe_to_json() file) instead of "
-            "learning one.",
+            help="Apply a saved recipe (a ledger or Cleaner.recipe_to_json() file; a path or "
+            "URL) instead of learning one.",
         ),
     ] = None,
     types: Annotated[
-        Path | None, typer.Option("--types", help='JSON file {"column": "type"} of type hints.')
+        str | None,
+        typer.Option("--types", help='JSON file {"column": "type"} of type hints (path or URL).'),
     ] = None,
     type_: Annotated[
         list[str] | None,
@@ -237,8 +255,8 @@ def clean_command(
             local_output,
             local_ledger,
             shown,
-            recipe=recipe,
-            types=types,
+            recipe=local_file(recipe),
+            types=local_file(types),
             type_=type_,
             keep=keep,
             allow=allow,
@@ -506,9 +524,10 @@ def why_command(
         int | None, typer.Option("--line", help="Line of the source file where the row starts.")
     ] = None,
     ledger: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
-            "--ledger", help="Learn the recipe with the settings recorded in this ledger."
+            "--ledger",
+            help="Learn the recipe with the settings recorded in this ledger (path or URL).",
         ),
     ] = None,
     format: FormatOpt = None,
@@ -527,7 +546,7 @@ def why_command(
 
     if (row is None) == (line is None):
         raise ConfigError("give exactly one of --row (0-based data row) or --line (source line)")
-    settings = _ledger_settings(ledger)
+    settings = _ledger_settings(local_file(ledger))
     raw = read(file, **_read_options(format, encoding, delimiter, header))
     if line is not None:
         lines = np.asarray(raw.line_numbers)
