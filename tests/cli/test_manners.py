@@ -72,3 +72,11 @@ def test_command_line_mistakes_are_one_line_with_exit_2(tmp_path: Path) -> None:
         assert "╭" not in out.stderr and "Traceback" not in out.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rows.csv"]
     assert rows.read_text() == "a,b\n1,2\n"
+
+
+def test_the_demo_says_which_model_is_kept() -> None:
+    from apprentice.cli.demo import decision_line
+
+    reason = "no evidence that the challenger beats the champion"
+    assert decision_line(False, reason) == f"keep the champion: {reason}"
+    assert decision_line(True, "the challenger is better").startswith("promote the challenger")

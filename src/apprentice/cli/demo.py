@@ -89,8 +89,7 @@ def demo_command(
         for alert in after.monitor.alerts[:6]:
             err.print(f"  monitor alert: {alert.get('message')}", markup=False, highlight=False)
         err.print(
-            f"  retrain: {after.decision.to_dict()['decision']} the challenger: "
-            f"{after.decision.gate.reason}",
+            "  retrain: " + decision_line(after.decision.promoted, after.decision.gate.reason),
             markup=False,
             highlight=False,
             soft_wrap=True,
@@ -115,3 +114,8 @@ def demo_command(
 
 def register(app: typer.Typer) -> None:
     app.command("demo")(demo_command)
+
+
+def decision_line(promoted: bool, reason: str) -> str:
+    """The retrain gate's decision as a person reads it."""
+    return ("promote the challenger: " if promoted else "keep the champion: ") + reason
