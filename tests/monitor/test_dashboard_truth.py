@@ -133,8 +133,12 @@ def test_volume_and_latency_come_from_the_log(pages: dict[str, str]) -> None:
 def test_a_quiet_window_counts_as_zero(monitored: Monitored, tmp_path: Path) -> None:
     rows = monitored.current.drop(columns=["income"]).iloc[:40]
     now = datetime.now(UTC)
-    stamps = [now - timedelta(hours=30) + timedelta(minutes=i) for i in range(20)]
-    stamps += [now - timedelta(hours=1) + timedelta(minutes=i) for i in range(20)]
+    # each burst inside one 6-hour window whatever the time of day: the first 24 h before the
+    # current window's start, the second between that start and now
+    start = pd.Timestamp(now).floor("6h").to_pydatetime()
+    step = (now - start) / 21
+    stamps = [start - timedelta(hours=24) + timedelta(minutes=10 + i) for i in range(20)]
+    stamps += [start + step * (i + 1) for i in range(20)]
     url = _log(tmp_path / "gap.sqlite", rows, monitored.current["income"].iloc[:40], stamps)
     section, freq, total = volume_latency(url, timedelta(days=7))
     assert total == 40 and freq == "6h"
