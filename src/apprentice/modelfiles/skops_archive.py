@@ -42,7 +42,7 @@ class _Archive:
         try:
             self.zip = zipfile.ZipFile(io.BytesIO(data))
             infos = self.zip.infolist()
-        except _ZIP_ERRORS as exc:
+        except (*_ZIP_ERRORS, NotImplementedError) as exc:  # e.g. "zip file version 6.4"
             raise refuse(name, f"is not a valid skops file ({type(exc).__name__})") from None
         if len(infos) > MAX_SKOPS_MEMBERS:
             raise refuse(self.name, f"holds {len(infos):,} members")
