@@ -141,26 +141,15 @@ class Booster:
                 f"got an array of shape {matrix.shape}"
             )
         data, dtype = _as_float(matrix)
-        rows = data.shape[0]
-        result = np.empty(self._out_len(rows, predict_type), dtype=np.float64)
-        written = ctypes.c_int64(0)
-        call(
-            library().LGBM_BoosterPredictForMat(
-                self.handle,
-                data.ctypes.data_as(ctypes.c_void_p),
-                ctypes.c_int(dtype),
-                ctypes.c_int32(rows),
-                ctypes.c_int32(data.shape[1]),
-                ctypes.c_int(1),  # row major
-                ctypes.c_int(predict_type),
-                ctypes.c_int(0),
-                ctypes.c_int(-1),
-                c_str(f"num_threads={num_threads}"),
-                ctypes.byref(written),
-                result.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
-            )
+        inputs = (
+            data.ctypes.data_as(ctypes.c_void_p),
+            ctypes.c_int(dtype),
+            ctypes.c_int32(data.shape[0]),
+            ctypes.c_int32(data.shape[1]),
+            ctypes.c_int(1),  # row major
         )
-        return self._shape(result, int(written.value), rows, predict_type)
+        return self._into(library().LGBM_BoosterPredictForMat, inputs, data.shape[0],
+                          predict_type, num_threads)  # fmt: skip
 
     def _run_csr(self, csr: Any, predict_type: int, num_threads: int) -> np.ndarray:
         if csr.shape[1] != self.n_features:
@@ -176,34 +165,43 @@ class Booster:
             indptr = indptr.astype(np.int64, copy=False)
             indptr_type = DTYPE_INT64
         indices = np.ascontiguousarray(csr.indices, dtype=np.int32)
-        rows = csr.shape[0]
-        result = np.empty(self._out_len(rows, predict_type), dtype=np.float64)
+        inputs = (
+            indptr.ctypes.data_as(ctypes.c_void_p),
+            ctypes.c_int(indptr_type),
+            indices.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)),
+            data.ctypes.data_as(ctypes.c_void_p),
+            ctypes.c_int(dtype),
+            ctypes.c_int64(len(indptr)),
+            ctypes.c_int64(len(data)),
+            ctypes.c_int64(csr.shape[1]),
+        )
+        return self._into(library().LGBM_BoosterPredictForCSR, inputs, csr.shape[0],
+                          predict_type, num_threads)  # fmt: skip
+
+    def _into(
+        self, function: Any, inputs: tuple[Any, ...], rows: int, predict_type: int, threads: int
+    ) -> np.ndarray:
+        """Call a ``LGBM_BoosterPredictFor*`` function (its matrix arguments ``inputs``) into a
+        result of the size LightGBM announces; ``(n,)`` or ``(n, outputs per row)``."""
+        per_row = self._out_len(1, predict_type)
+        result = np.empty(rows * per_row, dtype=np.float64)
         written = ctypes.c_int64(0)
         call(
-            library().LGBM_BoosterPredictForCSR(
+            function(
                 self.handle,
-                indptr.ctypes.data_as(ctypes.c_void_p),
-                ctypes.c_int(indptr_type),
-                indices.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)),
-                data.ctypes.data_as(ctypes.c_void_p),
-                ctypes.c_int(dtype),
-                ctypes.c_int64(len(indptr)),
-                ctypes.c_int64(len(data)),
-                ctypes.c_int64(csr.shape[1]),
+                *inputs,
                 ctypes.c_int(predict_type),
                 ctypes.c_int(0),
                 ctypes.c_int(-1),
-                c_str(f"num_threads={num_threads}"),
+                c_str(f"num_threads={threads}"),
                 ctypes.byref(written),
                 result.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
             )
         )
-        return self._shape(result, int(written.value), rows, predict_type)
-
-    def _shape(self, result: np.ndarray, written: int, rows: int, predict_type: int) -> np.ndarray:
-        if written != result.size:
-            raise BundleError(f"LightGBM wrote {written} values where {result.size} were expected")
-        per_row = self._out_len(1, predict_type)
+        if written.value != result.size:
+            raise BundleError(
+                f"LightGBM wrote {written.value} values where {result.size} were expected"
+            )
         return result if per_row == 1 else result.reshape(rows, per_row)
 
     def predict(self, X: Any, *, num_threads: int = 1, raw_score: bool = False) -> np.ndarray:
