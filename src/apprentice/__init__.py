@@ -9,6 +9,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from apprentice._version import __version__
+from apprentice.lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "ApprenticeError": "apprentice.errors",
@@ -151,15 +152,13 @@ if TYPE_CHECKING:
     from apprentice.workflows.run import run
 
 
+_exported = lazy_exports(__name__, _EXPORTS)
+
+
 def __getattr__(name: str) -> Any:
     if name == "evaluate":  # the callable stage module: apprentice.evaluate(bundle, frame)
         return importlib.import_module("apprentice.evaluate")
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'apprentice' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    return _exported(name)
 
 
 def __dir__() -> list[str]:

@@ -9,11 +9,11 @@ first use only.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from apprentice.bundle.io import load_bundle, read_manifest, verify_bundle, write_bundle
 from apprentice.bundle.model import Bundle
+from apprentice.lazy import lazy_exports
 from apprentice.modelfiles.sklearn_skops import TRUSTED_TYPES
 
 if TYPE_CHECKING:
@@ -33,10 +33,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'apprentice.bundle' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _LAZY)

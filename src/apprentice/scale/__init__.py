@@ -8,8 +8,9 @@ import the cleaner, scikit-learn and LightGBM's training side with it.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from apprentice.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from apprentice.scale.clean import PartitionedClean, clean_partitioned, write_partitioned
@@ -81,10 +82,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'apprentice.scale' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _LAZY)

@@ -8,8 +8,9 @@ must stay fast. The functions ``run`` and ``compare`` share their names with the
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from apprentice.lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "CleanFileResult": "apprentice.workflows.clean",
@@ -47,13 +48,7 @@ if TYPE_CHECKING:
     from apprentice.workflows.run import RunObserver, RunResult, list_runs, load_run
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'apprentice.workflows' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)
 
 
 def __dir__() -> list[str]:
