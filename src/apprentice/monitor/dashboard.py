@@ -28,12 +28,22 @@ def _num(value: Any, digits: int = 3) -> str:
     return f"{number:.{digits}g}" if abs(number) < 10**digits else f"{number:,.0f}"
 
 
-def _not_enough(points: int, what: str) -> str:
-    if points == 0:
+def _not_enough(
+    points: list[tuple[str, float]],
+    what: str,
+    *,
+    unit: str = "",
+    reference: float | None = None,
+) -> str:
+    """The sentence that stands for a chart of fewer than two windows: the one window's value
+    (and the reference) written out, so a number measured is never hidden."""
+    if not points:
         return f'<p class="none">no data for {_e(what)}</p>'
+    key, value = points[0]
+    ref = "" if reference is None else f" (reference {_num(reference)}{_e(unit)})"
     return (
         f'<p class="none">not enough data for a chart of {_e(what)}: one window so far '
-        "(a line needs two)</p>"
+        f"(a line needs two): {_e(key)}: <b>{_num(value)}{_e(unit)}</b>{ref}</p>"
     )
 
 
@@ -72,7 +82,7 @@ def _line(
     """A line chart as inline SVG (x: the windows in order), its range and first and last
     window written on the axes; fewer than two points get a sentence, not an empty chart."""
     if len(points) < 2:
-        return _not_enough(len(points), label)
+        return _not_enough(points, label, unit=unit, reference=reference)
     values = [v for _, v in points]
     span_values = [*values, *([reference] if reference is not None else [])]
     lo, hi = min(span_values), max(span_values)
