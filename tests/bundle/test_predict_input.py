@@ -252,3 +252,33 @@ def test_values_the_recipe_cannot_read_are_said_not_silently_missing(
     clean = _write(tmp_path / "clean.csv", _rows(_penguins_file())[:30])
     code, stdout, err = _predict(str(penguins.path), clean, tmp_path / "o2.csv", capsys, "--json")
     assert code == 0 and json.loads(stdout)["values_not_read"] == {} and "warning" not in err
+
+
+def test_values_far_outside_the_training_range_are_said(
+    penguins: TrainResult, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mass written in milligrams (1,000 times the training values) or an absurd number is
+    read, predicted and said: the model extrapolates there. A value just past the training
+    maximum is normal for new rows and not flagged."""
+    from apprentice.monitor.profile import load_profile
+
+    reference = load_profile(penguins.bundle)["features"]["body_mass_g"]
+    rows = [r for r in _rows(_penguins_file()) if r["body_mass_g"] not in ("", "NA")][:30]
+    for row in rows[:3]:
+        row["body_mass_g"] = str(int(float(row["body_mass_g"]) * 1000))
+    rows[3]["body_mass_g"] = "1e308"
+    rows[4]["body_mass_g"] = str(reference["max"] + 1)
+    data = _write(tmp_path / "milligrams.csv", rows)
+    out = tmp_path / "out.csv"
+    code, stdout, err = _predict(str(penguins.path), data, out, capsys, "--json")
+    assert code == 0, err
+    far = json.loads(stdout)["values_far_outside_training_range"]
+    assert list(far) == ["body_mass_g"] and far["body_mass_g"]["count"] == 4
+    assert far["body_mass_g"]["range"] == [reference["min"], reference["max"]]
+    written = {rows[i]["body_mass_g"] for i in range(4)}
+    examples = far["body_mass_g"]["examples"]
+    assert len(examples) == 3 and set(examples) <= written
+    assert "some values lie far outside the training range, where the model extrapolates: " in err
+    assert "'body_mass_g' 4 of 30 (e.g. " in err and err.count("\n") == 1
+    assert len(pd.read_csv(out)) == len(rows)  # every row predicted, none lost
+    assert json.loads(stdout)["values_not_read"] == {}  # read: not a missing value

@@ -205,16 +205,42 @@ class Bundle:
         }
         return pd.DataFrame(data, index=frame.index)
 
-    def value_report(self, X: pd.DataFrame) -> Any:
+    def value_report(
+        self, X: pd.DataFrame, ranges: Mapping[str, tuple[float, float]] | None = None
+    ) -> Any:
         """What the cleaning recipe could not use in raw rows, per column: values it could not
         read as the column's type, new missing-value markers, categories not seen in training
         (a :class:`~apprentice.clean.TransformReport`; ``None`` without a recipe). Those
         values are missing to the model; this is a second cleaning pass, for a caller that
-        must say so (``apprentice predict``)."""
+        must say so (``apprentice predict``).
+
+        ``ranges`` (a numeric column's training ``(min, max)``) adds, per column, the values
+        read that lie far outside it (beyond the range by more than its width: ``1e308``, a
+        price with three zeros too many) as ``far_outside_range`` with ``range`` and
+        examples: the model extrapolates there (trees flat, linear terms without bound)."""
         if self.cleaner is None or not hasattr(self.cleaner, "transform_with_report"):
             return None
         frame = self._select(X) if self.input_columns else X
-        _, report = self.cleaner.transform_with_report(as_text_frame(frame))
+        cleaned, report = self.cleaner.transform_with_report(as_text_frame(frame))
+        for column, (low, high) in (ranges or {}).items():
+            if column not in cleaned.columns:
+                continue
+            values = pd.to_numeric(cleaned[column], errors="coerce").to_numpy(dtype=float)
+            width = (high - low) or abs(high) or 1.0
+            far = np.isfinite(values) & ((values > high + width) | (values < low - width))
+            far |= np.isinf(values)
+            if not far.any():
+                continue
+            info = report.columns.setdefault(column, {})
+            info["far_outside_range"] = int(far.sum())
+            info["range"] = [float(low), float(high)]
+            raw = frame[column] if column in frame.columns else cleaned[column]
+            shown = pd.Series(raw.to_numpy()[far]).astype("str").value_counts().head(3)
+            info.setdefault("examples", [])
+            info["examples"] = [
+                *info["examples"],
+                *({"raw": str(k), "count": int(v), "far": True} for k, v in shown.items()),
+            ]
         return report
 
     # -- outputs

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from apprentice.cli._common import DaskOpt, JsonOpt, QuietOpt, emit_json, err_console
-from apprentice.errors import BundleError, InputError
+from apprentice.errors import ApprenticeError, BundleError, InputError
 
 
 def predict_command(
@@ -85,12 +85,16 @@ def predict_command(
         "unknown_columns": list(check.unknown),
         "rows_with_missing_columns": affected,
     }
-    unread = _unread_values(model, table)
+    report = _value_report(model, table)
+    unread, far = _unread_values(report), _far_values(report)
     summary["values_not_read"] = unread
+    summary["values_far_outside_training_range"] = far
     if (check.missing or check.unknown) and not quiet:
         err_console.print(f"[yellow]warning:[/] {_affected(check, affected)}", soft_wrap=True)
     if unread and not quiet:
         err_console.print(f"[yellow]warning:[/] {_unread_line(unread, len(table))}", soft_wrap=True)
+    if far and not quiet:
+        err_console.print(f"[yellow]warning:[/] {_far_line(far, len(table))}", soft_wrap=True)
     if json_out:
         emit_json(summary)
         return
@@ -145,10 +149,9 @@ def _affected(check: Any, rows: int) -> str:
     return "; ".join(parts)
 
 
-def _unread_values(model: Any, table: Any) -> dict[str, dict[str, Any]]:
+def _unread_values(report: Any) -> dict[str, dict[str, Any]]:
     """Per column, the cells the recipe could not use (unreadable values, new missing-value
     markers, unseen categories): counts and a few examples, for the warning and --json."""
-    report = model.value_report(table) if hasattr(model, "value_report") else None
     if report is None:
         return {}
     out: dict[str, dict[str, Any]] = {}
@@ -156,9 +159,62 @@ def _unread_values(model: Any, table: Any) -> dict[str, dict[str, Any]]:
         counts = {
             k: int(info.get(k, 0)) for k in ("unparseable", "new_markers", "unseen_categories")
         }
+        examples = [e["raw"] for e in info.get("examples", []) if not e.get("far")]
         if any(counts.values()):
-            out[column] = {**counts, "examples": [e["raw"] for e in info.get("examples", [])][:3]}
+            out[column] = {**counts, "examples": examples[:3]}
     return out
+
+
+def _value_report(model: Any, table: Any) -> Any:
+    """The bundle's value report, with the numeric training ranges of its reference profile
+    (a bundle without a profile: no range check)."""
+    if not hasattr(model, "value_report"):
+        return None
+    ranges: dict[str, tuple[float, float]] = {}
+    try:
+        from apprentice.monitor.profile import load_profile
+
+        features = load_profile(model).get("features", {})
+    except (ApprenticeError, OSError, ValueError):  # no profile: the check is skipped
+        features = {}
+    for name, ref in features.items():
+        if (
+            ref.get("kind") == "numeric"
+            and ref.get("min") is not None
+            and ref.get("max") is not None
+        ):
+            ranges[str(name)] = (float(ref["min"]), float(ref["max"]))
+    return model.value_report(table, ranges) if ranges else model.value_report(table)
+
+
+def _far_values(report: Any) -> dict[str, dict[str, Any]]:
+    """Per numeric column, the values far outside the training range (count, range, a few
+    examples): the model extrapolates there."""
+    if report is None:
+        return {}
+    return {
+        column: {
+            "count": int(info["far_outside_range"]),
+            "range": info["range"],
+            "examples": [e["raw"] for e in info.get("examples", []) if e.get("far")][:3],
+        }
+        for column, info in report.columns.items()
+        if info.get("far_outside_range")
+    }
+
+
+def _far_line(far: dict[str, dict[str, Any]], rows: int) -> str:
+    parts = [
+        f"'{column}' {info['count']:,} of {rows:,} (e.g. "
+        + ", ".join(repr(e) for e in info["examples"])
+        + f"; training {info['range'][0]:,.6g} to {info['range'][1]:,.6g})"
+        for column, info in far.items()
+    ]
+    return (
+        "some values lie far outside the training range, where the model extrapolates: "
+        + "; ".join(parts)
+        + " (check their units and typos)"
+    )
 
 
 def _unread_line(unread: dict[str, dict[str, Any]], rows: int) -> str:
