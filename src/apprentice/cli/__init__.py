@@ -110,6 +110,8 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         sys.exit(130)
+    if code == 130:  # Ctrl-C: typer turns the KeyboardInterrupt into exit code 130, silently
+        print("error: interrupted", file=sys.stderr)
     # as in Click's standalone mode, the command always ends in SystemExit (typer.Exit(code)
     # returns its code when not standalone)
     sys.exit(code if isinstance(code, int) else 0)
