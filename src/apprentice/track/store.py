@@ -13,7 +13,7 @@ import os
 import subprocess
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,28 @@ MAX_PARAM_LENGTH = 500
 MAX_PARAMS_PER_BATCH = 100
 MAX_METRICS_PER_BATCH = 1000
 _QUIET_LOGGERS = ("mlflow", "alembic", "alembic.runtime.migration", "sqlalchemy.engine")
+
+
+@contextlib.contextmanager
+def _creation_lock(db: Path | None) -> Iterator[None]:
+    """An exclusive lock on ``<store>.lock`` beside a SQLite store while it is opened (and
+    its schema created or migrated); nothing for a server store. The kernel releases the
+    lock when a process dies, so a crash leaves no stale lock."""
+    if db is None:
+        yield
+        return
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no lock
+        yield
+        return
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with open(db.with_name(db.name + ".lock"), "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def _quiet() -> None:
@@ -262,9 +284,13 @@ class Tracker:
                 from mlflow.tracking import MlflowClient
 
                 _quiet()
-                client = MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
-                client.search_experiments(max_results=1)
-                client.search_registered_models(max_results=1)
+                # the first opening of a SQLite store creates its schema: two commands
+                # started at once on a new workspace would both create it ("table
+                # experiments already exists"), so the creation is one process at a time
+                with _creation_lock(db):
+                    client = MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
+                    client.search_experiments(max_results=1)
+                    client.search_registered_models(max_results=1)
             except ImportError as exc:  # pragma: no cover - mlflow is a dependency
                 raise TrackingError(
                     f"MLflow is not installed ({exc}); pip install 'ml-apprentice'"

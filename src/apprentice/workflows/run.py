@@ -809,8 +809,9 @@ def _settle(tracker: Tracker | None) -> None:
         return
     try:
         tracker.wait()
-    except Exception:  # the run's own error is the one raised; this one is logged whole
-        log.warning("the tracking store did not open either", exc_info=True)
+    except Exception as exc:  # the run's own error is the one raised; this one is logged
+        log.warning("the tracking store did not open either: %s", getattr(exc, "message", exc))
+        log.debug("the store's error", exc_info=True)
 
 
 def _cpus() -> int:
