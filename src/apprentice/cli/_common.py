@@ -55,6 +55,32 @@ FamiliesOpt = Annotated[
     ),
 ]
 
+# the model a command works on, named as predict, serve and watch take it (positional), or with
+# --model as before; one_model() says when it is missing or named twice
+ModelArg = Annotated[
+    str | None,
+    typer.Argument(
+        help="A bundle folder or a registered model (NAME, NAME@ALIAS, NAME/VERSION); or --model.",
+        show_default=False,
+    ),
+]
+
+
+def one_model(positional: str | None, option: str | None, command: str) -> str:
+    """The model named once, positionally or with ``--model``."""
+    from apprentice.errors import ConfigError
+
+    if positional is None and option is None:
+        raise ConfigError(
+            f"name the model: apprentice {command} MODEL (a bundle folder or a registered NAME)"
+        )
+    if positional is not None and option is not None and positional != option:
+        raise ConfigError(
+            f"the model is named twice ({positional!r} and --model {option!r}); name it once"
+        )
+    return str(positional if positional is not None else option)
+
+
 # options shared by the commands that read the prediction log (monitor, watch)
 DbUrlOpt = Annotated[
     str | None,

@@ -15,10 +15,12 @@ from apprentice.cli._common import (
     DaskOpt,
     DbUrlOpt,
     JsonOpt,
+    ModelArg,
     PolicyOpt,
     QuietOpt,
     emit_json,
     err_console,
+    one_model,
     out_console,
 )
 
@@ -36,12 +38,13 @@ def load_model(ref: str) -> Any:
 
 
 def monitor_command(
-    model: Annotated[
-        str,
+    model_arg: ModelArg = None,
+    model_opt: Annotated[
+        str | None,
         typer.Option(
             "--model", "-m", help="A bundle directory or a registered model (NAME[@ALIAS])."
         ),
-    ],
+    ] = None,
     current: Annotated[
         str | None,
         typer.Option(
@@ -91,6 +94,7 @@ def monitor_command(
 
     payload_export: dict[str, object] = {}
     try:
+        model = one_model(model_arg, model_opt, "monitor")
         from apprentice.monitor import check, load_policy
         from apprentice.monitor.alert import post_webhook
 

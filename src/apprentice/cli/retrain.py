@@ -8,14 +8,23 @@ from typing import Annotated
 
 import typer
 
-from apprentice.cli._common import JsonOpt, QuietOpt, emit_json, err_console, out_console
+from apprentice.cli._common import (
+    JsonOpt,
+    ModelArg,
+    QuietOpt,
+    emit_json,
+    err_console,
+    one_model,
+    out_console,
+)
 
 
 def retrain_command(
-    model: Annotated[
-        str,
+    model_arg: ModelArg = None,
+    model_opt: Annotated[
+        str | None,
         typer.Option("--model", "-m", help="A bundle directory or a registered model NAME."),
-    ],
+    ] = None,
     data: Annotated[
         str | None, typer.Option("--data", help="New labelled rows (any file apprentice reads).")
     ] = None,
@@ -51,6 +60,8 @@ def retrain_command(
 ) -> None:
     """Train a challenger and promote it only on statistical evidence."""
     from apprentice.workflows.retrain import retrain
+
+    model = one_model(model_arg, model_opt, "retrain")
 
     decision = retrain(
         model,
