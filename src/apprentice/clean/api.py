@@ -293,8 +293,11 @@ def _is_constant(s: pd.Series) -> bool:
         return codes.size > 0 and bool((codes == codes[0]).all())
     if s.dtype.kind == "f":
         arr = s.to_numpy()
-        if np.isnan(arr).all():
+        nan = np.isnan(arr)
+        if nan.all():
             return False
+        if not nan.any():  # (min and max: what nanmin and nanmax give without a NaN)
+            return bool(arr.min() == arr.max())
         return bool(np.nanmin(arr) == np.nanmax(arr))
     if pd.api.types.is_datetime64_any_dtype(s.dtype) or pd.api.types.is_timedelta64_dtype(s.dtype):
         lo, hi = s.min(), s.max()

@@ -458,62 +458,71 @@ def plain_number_columns(
         and not set(name_tokens(names[j])) & date_words
     ]
     per_batch = max(1, BATCH_CELLS // n)
+    large = pa.large_string()
+    # digits, [.eE] and [+-] counted in one pass over the bytes, packed 10 bits apart in a
+    # uint32 whose running sum may wrap: a cell's difference is exact below 1,024 bytes
+    table = np.zeros(256, dtype=np.uint32)
+    for chars, weight in ((DIGITS, 1), (".eE", 1 << 10), ("+-", 1 << 20)):
+        for ch in chars:
+            table[ord(ch)] += weight
     for start in range(0, len(candidates), per_batch):
         batch = candidates[start : start + per_batch]
         chunks: list[pa.Array] = []
         for j in batch:
             a = arrays[j]
-            parts = a.chunks if isinstance(a, pa.ChunkedArray) else [a]
-            chunks.extend(
-                p if p.type == pa.large_string() else p.cast(pa.large_string()) for p in parts
-            )
+            for p in a.chunks if isinstance(a, pa.ChunkedArray) else (a,):
+                chunks.append(p if p.type == large else p.cast(large))
         cells = pa.concat_arrays(chunks)
         view = ByteView(cells)
         lens = view.lengths().reshape(len(batch), n)
-        if int(lens.max(initial=0)) >= 1 << 20:
-            continue  # (the packed counts below hold up to 2**20 per cell)
-        # digits, [.eE] and [+-] counted in one pass, packed 21 bits apart
-        table = np.zeros(256, dtype=np.int64)
-        for chars, weight in ((DIGITS, 1), (".eE", 1 << 21), ("+-", 1 << 42)):
-            for ch in chars:
-                table[ord(ch)] += weight
-        cum = np.zeros(len(view.data) + 1, dtype=np.int64)
+        if int(lens.max(initial=0)) >= 1 << 10:
+            continue  # a cell too long for the packed counts: each column decides alone
+        cum = np.zeros(len(view.data) + 1, dtype=np.uint32)
         np.cumsum(table[view.data], out=cum[1:])
         packed = (cum[view.offsets[1:]] - cum[view.offsets[:-1]]).reshape(len(batch), n)
-        digits = packed & 0x1FFFFF
-        points = (packed >> 21) & 0x1FFFFF
-        signs = packed >> 42
+        digits = (packed & 0x3FF).astype(np.int64)
+        points = (packed >> 10) & 0x3FF
+        signs = packed >> 20
         numeric = ((lens > 0) & (digits + points + signs == lens)).all(axis=1)
-        first = view.first().reshape(len(batch), n)
         rows = [k for k in range(len(batch)) if numeric[k]]
-        casts = dict(_cast_rows(cells, n, rows))
-        if not casts:
+        runs = _cast_rows(cells, n, rows)
+        if not runs:
             continue
         # the per-column tests of _plain_number_column, on the cast columns x rows at once
-        done = np.asarray(sorted(casts), dtype=np.int64)
-        vals = np.vstack(
-            [np.asarray(casts[k].to_numpy(zero_copy_only=False), dtype=np.float64) for k in done]
+        runs.sort(key=lambda run: run[0][0])
+        done = np.asarray([k for run, _ in runs for k in run], dtype=np.int64)
+        vals = np.concatenate(
+            [
+                np.asarray(cast.to_numpy(zero_copy_only=False), dtype=np.float64).reshape(-1, n)
+                for _, cast in runs
+            ]
         )
-        lens, digits, points, first = lens[done], digits[done], points[done], first[done]
+        lens, digits, points = lens[done], digits[done], points[done]
+        first = view.first().reshape(len(batch), n)[done]
         plain = np.isfinite(vals).all(axis=1)
         plain &= ~_at_most_distinct_rows(vals, 4)
         plain &= ~((lens > 1) & (digits == lens) & (first == ord("0"))).any(axis=1)
         decimals = points.any(axis=1)
         plain &= decimals | (digits.max(axis=1) <= 15)
-        for i, k in enumerate(done.tolist()):
-            j = batch[k]
-            out[j] = (
-                _plain_inference(names[j], sources[j], options, bool(decimals[i]), n, casts[k])
-                if plain[i]
-                else False
-            )
+        i = 0
+        for run, cast in runs:
+            for r, k in enumerate(run):
+                j = batch[k]
+                out[j] = (
+                    _plain_inference(
+                        names[j], sources[j], options, bool(decimals[i]), n, cast.slice(r * n, n)
+                    )
+                    if plain[i]
+                    else False
+                )
+                i += 1
     return out
 
 
-def _cast_rows(cells: pa.Array, n: int, rows: list[int]) -> list[tuple[int, pa.Array]]:
-    """``(k, the float64 cast of cells[k*n:(k+1)*n])`` for the ``rows`` whose cells all cast,
-    casting runs of consecutive rows together and halving a run that fails."""
-    out: list[tuple[int, pa.Array]] = []
+def _cast_rows(cells: pa.Array, n: int, rows: list[int]) -> list[tuple[list[int], pa.Array]]:
+    """``(run, the float64 cast of the run's cells)`` for runs of consecutive ``rows`` (row
+    ``k`` holds ``cells[k*n:(k+1)*n]``) whose cells all cast: a run that fails is halved."""
+    out: list[tuple[list[int], pa.Array]] = []
     runs: list[list[int]] = []
     for k in rows:
         if runs and runs[-1][-1] == k - 1:
@@ -529,7 +538,7 @@ def _cast_rows(cells: pa.Array, n: int, rows: list[int]) -> list[tuple[int, pa.A
                 half = len(run) // 2
                 runs.extend([run[:half], run[half:]])
             continue
-        out.extend((k, cast.slice(i * n, n)) for i, k in enumerate(run))
+        out.append((run, cast))
     return out
 
 
