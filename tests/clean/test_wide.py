@@ -100,11 +100,14 @@ def wide() -> pd.DataFrame:
 
 def _full_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(infer, "_plain_number_column", lambda *a, **k: None)
+    monkeypatch.setattr(infer, "plain_number_columns", lambda arrays, *a, **k: [None] * len(arrays))
 
 
 def test_wide_table_same_as_full_path(wide: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
+    batched: list[str] = []
     quick = infer._plain_number_column
+    batch = infer.plain_number_columns
 
     def counting(arr: Any, **kw: Any) -> Any:
         out = quick(arr, **kw)
@@ -112,9 +115,17 @@ def test_wide_table_same_as_full_path(wide: pd.DataFrame, monkeypatch: pytest.Mo
             calls.append(kw["name"])
         return out
 
+    def counting_batch(arrays: Any, names: Any, *a: Any) -> Any:
+        out = batch(arrays, names, *a)
+        batched.extend(n for n, o in zip(names, out, strict=True) if isinstance(o, infer.Inference))
+        return out
+
     monkeypatch.setattr(infer, "_plain_number_column", counting)
+    monkeypatch.setattr(infer, "plain_number_columns", counting_batch)
     fast = clean_table(wide)
-    assert len(calls) >= 30  # the shortcut is taken, so the comparison means something
+    # both shortcuts are taken, so the comparison means something
+    assert len(batched) >= 30 and len(calls) >= 5
+    calls += batched
     _full_path(monkeypatch)
     slow = clean_table(wide)
     pd.testing.assert_frame_equal(fast.table, slow.table)
@@ -191,6 +202,84 @@ def test_shortcut_same_as_full_inference(cells: list[str | None], name: str) -> 
     assert _inference_dict(quick) == _inference_dict(full)
 
 
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    columns=st.lists(
+        st.one_of(
+            st.lists(CELL, min_size=6, max_size=6),
+            st.lists(st.integers(-(10**6), 10**6).map(str), min_size=6, max_size=6),
+            st.lists(st.floats(-1e4, 1e4).map(lambda v: f"{v:.2f}"), min_size=6, max_size=6),
+            st.lists(
+                st.sampled_from(["1", "2", "3", "1-2", "e", "+", "007", "5e3"]),
+                min_size=6,
+                max_size=6,
+            ),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    batch_cells=st.sampled_from([6, 18, 1_000_000]),
+)
+def test_batched_check_same_as_one_column(
+    columns: list[list[str | None]], batch_cells: int
+) -> None:
+    """The batched plain-number check decides as the one-column check does (or leaves the
+    column to it), whatever the mix of columns, batch size and failing casts."""
+    arrays = [pa.array(c, type=pa.large_string()) for c in columns]
+    names = [f"v{j}" for j in range(len(arrays))]
+    options = Options()
+    saved = infer.BATCH_CELLS
+    try:
+        infer.BATCH_CELLS = batch_cells
+        batched = infer.plain_number_columns(arrays, names, names, options)
+    finally:
+        infer.BATCH_CELLS = saved
+    assert len(batched) == len(arrays)
+    for arr, name, got in zip(arrays, names, batched, strict=True):
+        one = infer._plain_number_column(arr, name=name, source=name, options=options)
+        if got is None:
+            continue  # left to the one-column check
+        if got is False:
+            assert one is None, name
+            continue
+        assert one is not None, name
+        assert got.plain is not None and one.plain is not None
+        assert got.plain.equals(one.plain)
+        got.plain = one.plain = None
+        assert _inference_dict(got) == _inference_dict(one)
+
+
+def test_batched_check_decides_plain_columns() -> None:
+    """Plain columns beside columns whose cast fails ("1-2") are still decided in the batch."""
+    cols = [
+        ["1", "2", "3", "4", "5", "60"],
+        ["1-2", "3", "4", "5", "6", "7"],
+        ["0.5", "1", "2", "3", "4", "5"],
+    ]
+    cols += [
+        ["007", "1", "2", "3", "4", "5"],
+        ["a", "1", "2", "3", "4", "5"],
+        ["1", "1", "0", "0", "1", "1"],
+    ]
+    arrays = [pa.array(c, type=pa.large_string()) for c in cols]
+    names = [f"v{j}" for j in range(len(cols))]
+    out = infer.plain_number_columns(arrays, names, names, Options())
+    assert isinstance(out[0], infer.Inference) and out[0].recipe.kind == "integer"
+    assert out[1] is None  # the cast fails: the one-column check decides
+    assert isinstance(out[2], infer.Inference) and out[2].recipe.kind == "float"
+    assert out[3] is False  # a leading zero: maybe an identifier
+    assert out[4] is None  # a letter: not tried in the batch
+    assert out[5] is False  # two values: maybe booleans
+    nulls = infer.plain_number_columns([pa.array(["1", None])], ["x"], ["x"], Options())
+    assert nulls == [None]
+    assert (
+        infer.plain_number_columns(
+            [*arrays[:2], pa.array(["1"])], ["a", "b", "c"], ["a", "b", "c"], Options()
+        )
+        == [None] * 3
+    )
+
+
 def test_shortcut_taken_and_refused() -> None:
     def quick(cells: list[str | None], name: str = "x") -> infer.Inference | None:
         arr = pa.array(cells, type=pa.large_string())
@@ -256,3 +345,18 @@ def test_two_counts_in_one_pass(values: list[str | None]) -> None:
     digits, points = view.count2("0123456789", ".eE")
     assert digits.tolist() == view.count("0123456789").tolist()
     assert points.tolist() == view.count(".eE").tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(
+        st.lists(st.sampled_from([0.0, -0.0, 1.0, 2.5, 3.0, 7.0, -1.0]), min_size=5, max_size=5),
+        min_size=1,
+        max_size=6,
+    ),
+    limit=st.integers(1, 5),
+)
+def test_distinct_rows_same_as_one_row(rows: list[list[float]], limit: int) -> None:
+    values = np.asarray(rows, dtype=np.float64)
+    expected = [infer._at_most_distinct(row, limit) for row in values]
+    assert infer._at_most_distinct_rows(values, limit).tolist() == expected

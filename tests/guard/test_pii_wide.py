@@ -68,3 +68,27 @@ def test_batched_check_same_as_single(columns: list[list[str | None]], names: li
         True,
         False,
     ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    cells=st.lists(
+        st.one_of(
+            st.text(alphabet=st.sampled_from(list("0123456789.+-eE ,x٣")), min_size=1, max_size=14),
+            st.integers(0, 10**13).map(str),
+            st.floats(-1e7, 1e7).map(lambda v: f"{v:.3f}"),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_short_number_cells_same_as_regex(cells: list[str]) -> None:
+    """Counting bytes decides exactly as the short-number regex for every cell."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from apprentice.guard.pii import _SHORT_NUMBER, _short_number_cells
+
+    arr = pa.array([c.strip() or "0" for c in cells], type=pa.large_string())
+    expected = pc.match_substring_regex(arr, _SHORT_NUMBER).to_pylist()
+    assert _short_number_cells(arr).tolist() == expected

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -10,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from apprentice.clean import infer as _infer
 from apprentice.clean._arrow import to_text_array
 from apprentice.clean.categories import learn_categories
 from apprentice.clean.dates import detect_date
@@ -70,7 +72,7 @@ class CleanResult:
         the column's type (or were confirmed sentinels), indexed by data row."""
         rec = self.recipe.column(column)
         codes = self.codes[rec.name]
-        mask = (codes == Rule.UNPARSEABLE) | (codes == Rule.SENTINEL)
+        mask = (codes == int(Rule.UNPARSEABLE)) | (codes == int(Rule.SENTINEL))
         pos = self.raw.columns.get_loc(rec.name)
         return self.raw.iloc[np.flatnonzero(mask), pos]
 
@@ -237,7 +239,7 @@ def _report(
     rep.kept_markers = list(inf.kept_markers)
     rep.merges = list(inf.merges)
     rep.coercions = coercions_from_counts(counts, applied.whitespace_stripped())
-    rep.unparseable = _examples_of(applied, raw, codes == Rule.UNPARSEABLE, lines)
+    rep.unparseable = _examples_of(applied, raw, codes == int(Rule.UNPARSEABLE), lines)
     rep.sentinels = sentinels
     if rep.coercions["unparseable"]:
         rep.notes.append(
@@ -291,8 +293,11 @@ def _is_constant(s: pd.Series) -> bool:
         return codes.size > 0 and bool((codes == codes[0]).all())
     if s.dtype.kind == "f":
         arr = s.to_numpy()
-        if np.isnan(arr).all():
+        nan = np.isnan(arr)
+        if nan.all():
             return False
+        if not nan.any():  # (min and max: what nanmin and nanmax give without a NaN)
+            return bool(arr.min() == arr.max())
         return bool(np.nanmin(arr) == np.nanmax(arr))
     if pd.api.types.is_datetime64_any_dtype(s.dtype) or pd.api.types.is_timedelta64_dtype(s.dtype):
         lo, hi = s.min(), s.max()
@@ -359,20 +364,52 @@ def fit_frame(
 
     # the columns once (``frame.iloc[:, j]`` looks each one up again: slow on a wide frame)
     columns = [col for _, col in frame.items()]
+    # the plain-number check is made for a window of columns at a time (one cast for all of
+    # them: a wide table has thousands of such columns); a window's arrays and results are
+    # kept only until their columns are fitted
+    window = max(1, _infer.BATCH_CELLS // max(len(frame), 1))
+    pending_plain: dict[int, tuple[Any, Inference | bool | None]] = {}
+    lock = threading.Lock()
+
+    def text_and_plain(j: int) -> tuple[Any, Inference | bool | None]:
+        with lock:
+            if j not in pending_plain:
+                lo = j - j % window
+                arrays = {}
+                for k in range(lo, min(lo + window, len(columns))):
+                    col = columns[k]
+                    arrays[k] = None if is_native(col) else to_text_array(col)
+                asked = [k for k, a in arrays.items() if a is not None and names[k][0] not in hints]
+                found = _infer.plain_number_columns(
+                    [arrays[k] for k in asked],
+                    [names[k][0] for k in asked],
+                    [names[k][1] for k in asked],
+                    options,
+                )
+                decided = dict(zip(asked, found, strict=True))
+                for k, a in arrays.items():
+                    pending_plain[k] = (a, decided.get(k))
+            return pending_plain.pop(j)
 
     def fit_one(j: int) -> tuple[Inference, Applied, list[dict[str, Any]]]:
         name, orig, _ = names[j]
         col = columns[j]
-        arr = None if is_native(col) else to_text_array(col)
+        arr, plain = text_and_plain(j)
         inf = infer_column(
-            col, name=name, source=orig, hint=hints.get(name), options=options, arr=arr
+            col,
+            name=name,
+            source=orig,
+            hint=hints.get(name),
+            options=options,
+            arr=arr,
+            plain=plain,
         )
         source_col: pd.Series | pa.Array = col if arr is None else arr
         applied = apply_column(inf.recipe, source_col, index=col.index, cast=inf.plain)
         inf.plain = None
         found: list[dict[str, Any]] = []
         rec = inf.recipe
-        if rec.kind == "category" and (applied.codes == Rule.UNSEEN).any():
+        if rec.kind == "category" and (applied.codes == int(Rule.UNSEEN)).any():
             # the sampled rows missed some categories: learn them from every cell
             tokens = applied.token_counts((Rule.VALUE, Rule.MERGED, Rule.UNSEEN))
             cs = learn_categories(list(tokens), np.asarray(list(tokens.values()), dtype=np.int64))

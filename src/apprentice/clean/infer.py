@@ -8,6 +8,7 @@ before the type is decided and then judged per column (see :mod:`apprentice.clea
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -189,8 +190,12 @@ def infer_column(
     hint: Hint | None,
     options: Options,
     arr: pa.Array | None = None,
+    plain: Inference | bool | None = None,
 ) -> Inference:
-    """Learn the recipe of one column (before sentinel review)."""
+    """Learn the recipe of one column (before sentinel review).
+
+    ``plain``: this column's entry of :func:`plain_number_columns`, when the caller batched
+    the plain-number check (an inference, ``False`` for not plain, ``None`` for not known)."""
     dtype = column.dtype
     if dtype.kind in "iuf" and not isinstance(dtype, pd.StringDtype):
         vals = column.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -217,8 +222,12 @@ def infer_column(
 
     if arr is None:
         arr = to_text_array(column)
-    if hint is None:
-        quick = _plain_number_column(arr, name=name, source=source, options=options)
+    if hint is None and plain is not False:
+        quick = (
+            plain
+            if isinstance(plain, Inference)
+            else _plain_number_column(arr, name=name, source=source, options=options)
+        )
         if quick is not None:
             return quick
     d = distinct_counts(arr)
@@ -395,6 +404,12 @@ def _plain_number_column(
     decimals = bool(points.any())
     if not decimals and int(digits.max()) > 15:
         return None  # too long for a float: an identifier
+    return _plain_inference(name, source, options, decimals, n_values, cast)
+
+
+def _plain_inference(
+    name: str, source: str, options: Options, decimals: bool, n_values: int, cast: pa.Array
+) -> Inference:
     rec = ColumnRecipe(name=name, source=source, kind="float" if decimals else "integer")
     rec.number = NumberFormat(integer=not decimals, percent=options.percent_as)
     inf = Inference(rec, {"boolean": 0.0, "number": 1.0, "date": 0.0}, reason=PLAIN_NUMBERS)
@@ -402,6 +417,140 @@ def _plain_number_column(
     inf.extra = {"percent_share": 0.0, "unit_share": 0.0}
     inf.plain = cast
     return inf
+
+
+# the bytes a cell may hold to be tried by the batched cast (anything else is decided per column)
+_NUMBER_BYTES = "0123456789.eE+-"
+BATCH_CELLS = 1_000_000  # cells cast together at most (bounds the batch's memory)
+
+
+def plain_number_columns(
+    arrays: Sequence[pa.Array | pa.ChunkedArray],
+    names: Sequence[str],
+    sources: Sequence[str],
+    options: Options,
+) -> list[Inference | bool | None]:
+    """:func:`_plain_number_column` of many text columns at once, for wide tables: one cast
+    and one pass over the bytes for all of them instead of a few pyarrow calls per column.
+
+    Each entry is the column's plain-number inference, ``False`` where
+    :func:`_plain_number_column` is certain to return None, or ``None`` where this batch
+    cannot tell (a null cell, a byte that is not part of a plain number, a different length,
+    a name that needs the per-column check): the caller then asks the column alone. Only
+    null-free columns of equal length whose every cell holds nothing but digits, ``.eE+-``
+    are batched; their cells are concatenated and cast to float64 once (halves are retried
+    when some cell does not cast), and the per-column tests of :func:`_plain_number_column`
+    are made on the ``columns x rows`` matrix. tests/clean/test_wide.py checks both agree.
+    """
+    out: list[Inference | bool | None] = [None] * len(arrays)
+    lengths = {len(a) for a in arrays}
+    if len(lengths) != 1:
+        return out
+    n = lengths.pop()
+    if n == 0 or n > SAMPLE_ROWS:
+        return out
+    date_words = {"date", "dt", "day", "yyyymmdd", "ymd"}
+    candidates = [
+        j
+        for j, a in enumerate(arrays)
+        if a.null_count == 0
+        and (pa.types.is_large_string(a.type) or pa.types.is_string(a.type))
+        and not set(name_tokens(names[j])) & date_words
+    ]
+    per_batch = max(1, BATCH_CELLS // n)
+    large = pa.large_string()
+    # digits, [.eE] and [+-] counted in one pass over the bytes, packed 10 bits apart in a
+    # uint32 whose running sum may wrap: a cell's difference is exact below 1,024 bytes
+    table = np.zeros(256, dtype=np.uint32)
+    for chars, weight in ((DIGITS, 1), (".eE", 1 << 10), ("+-", 1 << 20)):
+        for ch in chars:
+            table[ord(ch)] += weight
+    for start in range(0, len(candidates), per_batch):
+        batch = candidates[start : start + per_batch]
+        chunks: list[pa.Array] = []
+        for j in batch:
+            a = arrays[j]
+            for p in a.chunks if isinstance(a, pa.ChunkedArray) else (a,):
+                chunks.append(p if p.type == large else p.cast(large))
+        cells = pa.concat_arrays(chunks)
+        view = ByteView(cells)
+        lens = view.lengths().reshape(len(batch), n)
+        if int(lens.max(initial=0)) >= 1 << 10:
+            continue  # a cell too long for the packed counts: each column decides alone
+        cum = np.zeros(len(view.data) + 1, dtype=np.uint32)
+        np.cumsum(table[view.data], out=cum[1:])
+        packed = (cum[view.offsets[1:]] - cum[view.offsets[:-1]]).reshape(len(batch), n)
+        digits = (packed & 0x3FF).astype(np.int64)
+        points = (packed >> 10) & 0x3FF
+        signs = packed >> 20
+        numeric = ((lens > 0) & (digits + points + signs == lens)).all(axis=1)
+        rows = [k for k in range(len(batch)) if numeric[k]]
+        runs = _cast_rows(cells, n, rows)
+        if not runs:
+            continue
+        # the per-column tests of _plain_number_column, on the cast columns x rows at once
+        runs.sort(key=lambda run: run[0][0])
+        done = np.asarray([k for run, _ in runs for k in run], dtype=np.int64)
+        vals = np.concatenate(
+            [
+                np.asarray(cast.to_numpy(zero_copy_only=False), dtype=np.float64).reshape(-1, n)
+                for _, cast in runs
+            ]
+        )
+        lens, digits, points = lens[done], digits[done], points[done]
+        first = view.first().reshape(len(batch), n)[done]
+        plain = np.isfinite(vals).all(axis=1)
+        plain &= ~_at_most_distinct_rows(vals, 4)
+        plain &= ~((lens > 1) & (digits == lens) & (first == ord("0"))).any(axis=1)
+        decimals = points.any(axis=1)
+        plain &= decimals | (digits.max(axis=1) <= 15)
+        i = 0
+        for run, cast in runs:
+            for r, k in enumerate(run):
+                j = batch[k]
+                out[j] = (
+                    _plain_inference(
+                        names[j], sources[j], options, bool(decimals[i]), n, cast.slice(r * n, n)
+                    )
+                    if plain[i]
+                    else False
+                )
+                i += 1
+    return out
+
+
+def _cast_rows(cells: pa.Array, n: int, rows: list[int]) -> list[tuple[list[int], pa.Array]]:
+    """``(run, the float64 cast of the run's cells)`` for runs of consecutive ``rows`` (row
+    ``k`` holds ``cells[k*n:(k+1)*n]``) whose cells all cast: a run that fails is halved."""
+    out: list[tuple[list[int], pa.Array]] = []
+    runs: list[list[int]] = []
+    for k in rows:
+        if runs and runs[-1][-1] == k - 1:
+            runs[-1].append(k)
+        else:
+            runs.append([k])
+    while runs:
+        run = runs.pop()
+        try:
+            cast = pc.cast(cells.slice(run[0] * n, len(run) * n), pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            if len(run) > 1:
+                half = len(run) // 2
+                runs.extend([run[:half], run[half:]])
+            continue
+        out.append((run, cast))
+    return out
+
+
+def _at_most_distinct_rows(values: np.ndarray, limit: int) -> np.ndarray:
+    """:func:`_at_most_distinct` of each row of a 2-D array: the first remaining value of
+    every row is removed from it, ``limit`` times."""
+    rest = np.ones(values.shape, dtype=bool)
+    every = np.arange(values.shape[0])
+    for _ in range(limit):
+        firsts = values[every, rest.argmax(axis=1)]
+        rest &= values != firsts[:, None]
+    return np.asarray(~rest.any(axis=1), dtype=bool)
 
 
 def _at_most_distinct(values: np.ndarray, limit: int) -> bool:

@@ -546,16 +546,16 @@ def _plain_cast(
             cast = pc.cast(raw, pa.float64())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return None
-    if cast.null_count:
-        null = np.asarray(cast.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-    else:
-        null = np.zeros(len(cast), dtype=bool)
     # a float64 array's nulls come out of to_numpy as NaN
     vals = np.array(cast.to_numpy(zero_copy_only=False), dtype=np.float64)
-    if not np.isfinite(vals[~null]).all():
-        return None
     codes = np.zeros(len(vals), dtype=np.int8)
-    codes[null] = Rule.NULL
+    if cast.null_count:
+        null = np.asarray(cast.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+        if not np.isfinite(vals[~null]).all():
+            return None
+        codes[null] = Rule.NULL
+    elif not np.isfinite(vals).all():  # (no null: the same test without the mask)
+        return None
     applied = Applied(pd.Series(vals, index=index), codes)
     if rec.sentinels:
         mark_sentinels(rec, applied)

@@ -34,7 +34,10 @@ def find_sentinels(values: np.ndarray) -> list[dict[str, Any]]:
     if n < 20:
         return []
     found: list[dict[str, Any]] = []
-    lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
+    if n == len(values):  # no NaN: min/max are nanmin/nanmax without their NaN handling
+        lo, hi = float(values.min()), float(values.max())
+    else:
+        lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
     for side, v in (("low", lo), ("high", hi)):
         if not sentinel_shaped(v, side):
             continue

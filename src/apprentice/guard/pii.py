@@ -318,10 +318,17 @@ def _joined(tokens: Sequence[str]) -> set[str]:
     return out
 
 
+@functools.lru_cache(maxsize=65_536)
+def _cue_words(column: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    """A name's tokens and their joined pairs and triples, once per name (every kind asks)."""
+    tokens = _name_tokens(column)
+    return tokens, frozenset(_joined(tokens))
+
+
 def name_cue(column: object, kind: str) -> Literal["strong", "weak", None]:
     """How strongly a column's name suggests ``kind`` (``None``: not at all)."""
-    tokens = name_tokens(column)
-    words = _joined(tokens)
+    token_tuple, words = _cue_words(str(column))
+    tokens = list(token_tuple)
     if kind == "email":
         return "strong" if words & _EMAIL_CUES or ("e" in tokens and "mail" in tokens) else None
     if kind == "phone":
@@ -1459,13 +1466,35 @@ def _short_numbers_columns(columns: Sequence[str], series: Sequence[pd.Series]) 
         owner = owner[valid]
         filled = np.asarray(pc.not_equal(cells, "").to_numpy(zero_copy_only=False), dtype=bool)
         cells, owner = cells.filter(pa.array(filled)), owner[filled]
-        short = pc.match_substring_regex(cells, _SHORT_NUMBER)
-        short_np = np.asarray(short.to_numpy(zero_copy_only=False), dtype=bool)
+        short_np = _short_number_cells(cells)
         n_cells = np.bincount(owner, minlength=len(batch))
         n_short = np.bincount(owner[short_np], minlength=len(batch))
         for k in range(len(batch)):
             out[texts[first + k][0]] = bool(n_cells[k] > 0 and n_short[k] == n_cells[k])
         first = last
+    return out
+
+
+def _short_number_cells(cells: Any) -> np.ndarray:
+    """Which of ``cells`` (trimmed, non-empty, no nulls) match ``_SHORT_NUMBER``.
+
+    Digits alone, or digits around one point, with six digits at most, match it whatever
+    their order (``12``, ``4.25``, ``.5``, ``7.``): they are found by three string kernels,
+    and only the other cells go through the regex (most cells of a numeric table are such)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    # without its first point, the cell is one to six ASCII digits
+    undotted = pc.replace_substring(cells, pattern=".", replacement="", max_replacements=1)
+    size = np.asarray(pc.binary_length(undotted).to_numpy(zero_copy_only=False))
+    plain = np.asarray(pc.ascii_is_decimal(undotted).to_numpy(zero_copy_only=False), dtype=bool)
+    plain &= (size >= 1) & (size <= 6)
+    if plain.all():
+        return plain
+    rest = np.flatnonzero(~plain)
+    matched = pc.match_substring_regex(cells.take(pa.array(rest)), _SHORT_NUMBER)
+    out = plain.copy()
+    out[rest] = np.asarray(matched.to_numpy(zero_copy_only=False), dtype=bool)
     return out
 
 

@@ -166,17 +166,25 @@ def trim_after_delimiter(table: Any) -> Any:
 
 def drop_blank_rows(table: Any, line_numbers: np.ndarray) -> tuple[Any, np.ndarray, int]:
     """``(table, line numbers, blanks)`` without the all-empty rows (blank lines)."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    blank_mask = None
+    if table.num_columns == 0 or table.num_rows == 0:
+        return table, line_numbers, 0
+    # the rows whose cells are empty so far, narrowed column by column: on most files the
+    # first column already leaves none, so a wide table costs one pass, not one per column
+    rows = np.arange(table.num_rows, dtype=np.int64)
     for col in table.columns:
-        empty = pc.equal(pc.utf8_length(col), 0)
-        blank_mask = empty if blank_mask is None else pc.and_(blank_mask, empty)
-    blanks = int(pc.sum(blank_mask).as_py() or 0) if blank_mask is not None else 0
-    if blanks:
-        keep = pc.invert(blank_mask)
-        table = table.filter(keep)
-        line_numbers = line_numbers[np.asarray(keep.to_numpy(zero_copy_only=False), dtype=bool)]
+        cells = col if len(rows) == table.num_rows else col.take(pa.array(rows))
+        empty = pc.equal(pc.utf8_length(cells), 0)
+        rows = rows[np.asarray(empty.to_numpy(zero_copy_only=False), dtype=bool)]
+        if len(rows) == 0:
+            return table, line_numbers, 0
+    blanks = len(rows)
+    keep = np.ones(table.num_rows, dtype=bool)
+    keep[rows] = False
+    table = table.filter(pa.array(keep))
+    line_numbers = line_numbers[keep]
     return table, line_numbers, blanks
 
 
@@ -269,9 +277,12 @@ def read_large(
                 offsets.append(pos)
             lines_at = _line_of(mm, [o for o in offsets if o >= 0])
         invalid_at = [lines_at.get(off, 0) for off in offsets]
-    repaired_rows, rows_q = settle_invalid_rows(
-        invalid, invalid_at, fmt, width, parsed.profile.row_logp, parsed.repair_floor
-    )
+    repaired_rows: list[tuple[int, list[str]]] = []
+    rows_q: list[tuple[int, str, str]] = []
+    if invalid:  # (the floor is computed only when there is a row to judge)
+        repaired_rows, rows_q = settle_invalid_rows(
+            invalid, invalid_at, fmt, width, parsed.profile.row_logp, parsed.repair_floor
+        )
     placed = place_rows(table, first, n_total, invalid_at, repaired_rows)
     if placed is None:  # a row we could not place: be exact instead
         return None

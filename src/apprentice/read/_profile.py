@@ -101,19 +101,40 @@ def edges(cell: str) -> str:
 
 
 class ColumnProfile:
-    """Smoothed shape distributions of one column."""
+    """Smoothed shape distributions of one column.
 
-    __slots__ = ("_coarse", "_edges", "_fine", "_lengths", "_n", "_unseen_coarse", "_unseen_fine")
+    The coarse kinds are counted at once (header detection asks every column for its most
+    common kind); the fine shapes, edges and lengths only when a cell is first scored, which
+    most reads never do (a wide file's profile would otherwise cost a Python call per cell).
+    """
+
+    __slots__ = (
+        "_cells",
+        "_coarse",
+        "_edges",
+        "_fine",
+        "_lengths",
+        "_n",
+        "_unseen_coarse",
+        "_unseen_fine",
+    )
 
     def __init__(self, cells: Sequence[str]) -> None:
         self._n = len(cells)
-        self._fine = Counter(fine_shape(c) for c in cells)
+        self._cells: Sequence[str] | None = cells
         self._coarse = Counter(coarse_shape(c) for c in cells)
+        self._unseen_coarse = 0.5 / (self._n + len(self._coarse) + 1)
+
+    def _detail(self) -> None:
+        cells = self._cells
+        if cells is None:
+            return
+        self._fine = Counter(fine_shape(c) for c in cells)
         self._edges = Counter(edges(c) for c in cells)
         self._lengths = Counter(length_bucket(c) for c in cells)
         # add-one style smoothing with room for unseen shapes
         self._unseen_fine = 1.0 / (self._n + len(self._fine) + 1)
-        self._unseen_coarse = 0.5 / (self._n + len(self._coarse) + 1)
+        self._cells = None
 
     def most_common_kind(self) -> list[tuple[str, int]]:
         """The most common coarse kind and its count (empty for an empty column)."""
@@ -121,6 +142,8 @@ class ColumnProfile:
 
     def logp(self, cell: str) -> float:
         """Log-likelihood of ``cell`` in this column (0 is a certainty, more negative is worse)."""
+        if self._cells is not None:
+            self._detail()
         n = self._n + len(self._fine) + 1
         fine = self._fine.get(fine_shape(cell), 0)
         coarse = self._coarse.get(coarse_shape(cell), 0)

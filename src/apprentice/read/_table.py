@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from apprentice.read._profile import TableProfile, coarse_shape
@@ -73,9 +73,16 @@ class ParsedTable:
     profile: TableProfile | None = None
     first_body_line: int = 0  # 0-based physical line where the body starts
     multiline_rows: bool = False  # some kept row spans more than one physical line
-    repair_floor: float = float("-inf")  # a repaired row must score at least this
     line_roles: list[str] = field(default_factory=list)  # what each physical line became
     ragged: bool = False  # short rows were padded to the widest row's width
+    # the score a repaired row must reach, computed when first asked (most reads repair
+    # nothing, and scoring the clean rows costs a Python call per cell of a wide table)
+    floor_of: Callable[[], float] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def repair_floor(self) -> float:
+        """A repaired row must score at least this."""
+        return float("-inf") if self.floor_of is None else self.floor_of()
 
 
 def _nonempty(fields: list[str]) -> int:
@@ -1028,12 +1035,15 @@ def parse_table(text: str, hints: ReadHints, *, force_ragged: bool = False) -> P
     repaired = 0
     attempts = 0
     blank = 0
-    clean_scores = (
-        sorted(profile.row_logp(r) for r in profile_rows[: max(20, _FLOOR_CELLS // max(width, 1))])
-        if profile_rows
-        else [0.0]
-    )
-    floor = clean_scores[max(0, len(clean_scores) // 100)] - 3.0 * max(width, 1)
+    floor_cache: list[float] = []
+
+    def floor() -> float:
+        if not floor_cache:
+            scored = profile_rows[: max(20, _FLOOR_CELLS // max(width, 1))]
+            clean_scores = sorted(profile.row_logp(r) for r in scored) if scored else [0.0]
+            floor_cache.append(clean_scores[max(0, len(clean_scores) // 100)] - 3.0 * max(width, 1))
+        return floor_cache[0]
+
     quote = fmt.quotechar
     multiline = False
     comments = 0
@@ -1085,7 +1095,7 @@ def parse_table(text: str, hints: ReadHints, *, force_ragged: bool = False) -> P
                 rep, why = best_repair(
                     raw_text(lines, rec.first, last), fields, fmt, width, profile.row_logp
                 )
-                if rep is not None and acceptable(rep, floor):
+                if rep is not None and acceptable(rep, floor()):
                     fixed = (rep, last)
                     break
                 reason = reason or quarantine_reason(len(rec.fields), width, rep, why)
@@ -1193,7 +1203,7 @@ def parse_table(text: str, hints: ReadHints, *, force_ragged: bool = False) -> P
         profile=profile,
         first_body_line=first_body_line,
         multiline_rows=multiline,
-        repair_floor=floor,
+        floor_of=floor,
         line_roles=roles,
         ragged=ragged,
     )
