@@ -1,0 +1,114 @@
+"""The plan against what happened (issue 14, point 1): under a budget, ``train`` and ``run``
+record each step's planned end beside its actual end (their ``--json``, the bundle manifest,
+``run.json``), so an overrun names the step that ran past its plan. No test measures wall
+time: the arithmetic of the plan is checked exactly, and the records for their structure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from apprentice.bundle import train
+from apprentice.config import Settings
+from apprentice.learn.search import Clock
+from apprentice.workflows.run import RunResult, run
+from apprentice.workflows.train import STEPS, TrainOptions, TrainState, planned_ends
+
+QUICK = {"max_trials": 0, "families": ("linear",), "n_jobs": 1, "n_boot": 100}
+
+
+def _signal(rows: int = 300, seed: int = 11) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"a": rng.normal(size=rows), "b": rng.normal(size=rows)})
+    frame["y"] = 2 * frame["a"] - frame["b"] + rng.normal(scale=0.3, size=rows)
+    return frame
+
+
+def _state(budget: float | None, plan: dict[str, float]) -> TrainState:
+    state = TrainState(
+        options=TrainOptions(target="y", time_budget=budget),
+        clock=Clock(budget),
+        say=lambda _m: None,
+        data=None,
+    )
+    state.plan = dict(plan)
+    return state
+
+
+def test_each_planned_step_ends_by_the_budget_less_what_follows_it() -> None:
+    plan = {
+        "bundle_s": 1.0,
+        "clean_holdout_s": 2.0,
+        "metrics_s": 3.0,
+        "profile_s": 0.5,
+        "importance_s": 1.5,
+        "after_training_s": 10.0,
+        "floor_s": 4.0,  # the guaranteed learner's cost: inside the search, not held back
+    }
+    ends = planned_ends(_state(60.0, plan))
+    assert ends == pytest.approx(
+        {
+            "train": 60 - 18.0,
+            "bundle": 43.0,
+            "evaluate": 47.0,  # the metrics and half of the holdout cleaning
+            "profile": 50.0,  # the profile, its importance and the other half
+            "after_training": 60.0,
+        }
+    )
+
+
+def test_no_plan_without_a_budget_or_before_the_planner_ran() -> None:
+    assert planned_ends(_state(None, {"bundle_s": 1.0})) == {}
+    assert planned_ends(_state(60.0, {})) == {}
+
+
+def test_train_records_every_step_against_its_plan(tmp_path: Path) -> None:
+    result = train(_signal(), target="y", out=tmp_path / "b", time_budget=60, **QUICK)
+    account = result.budget
+    assert account is not None
+    assert account["budget_s"] == 60 and account["limit_s"] == pytest.approx(68.0)
+    steps = account["steps"]
+    assert [s["step"] for s in steps] == [name for name, _ in STEPS]
+    ended = [s["ended_s"] for s in steps]
+    assert ended == sorted(ended)
+    by_name = {s["step"]: s for s in steps}
+    for name in ("read", "target", "split", "clean", "guard"):  # bounded by the row caps
+        assert by_name[name]["planned_end_s"] is None and by_name[name]["over_s"] is None
+    planned = [by_name[n]["planned_end_s"] for n in ("train", "bundle", "evaluate", "profile")]
+    assert planned == sorted(planned) and planned[-1] <= 60
+    for name in ("train", "bundle", "evaluate", "profile"):
+        step = by_name[name]
+        assert step["over_s"] == pytest.approx(
+            max(0.0, step["ended_s"] - step["planned_end_s"]), abs=0.011
+        )
+    held = account["held_s"]
+    assert {"bundle_s", "metrics_s", "profile_s", "importance_s"} <= set(held)
+    assert result.to_dict()["budget"] == account
+    assert result.bundle.manifest["budget"] == account
+
+
+def test_train_without_a_budget_has_no_account(tmp_path: Path) -> None:
+    result = train(_signal(), target="y", out=tmp_path / "b", time_budget=None, **QUICK)
+    assert result.budget is None and result.to_dict()["budget"] is None
+
+
+def test_run_records_its_own_stages_and_training_steps_against_the_plan(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(workspace=tmp_path / "ws", tracking_uri=None)
+    record = run(_signal(), target="y", time_budget=60, track=False, settings=settings, **QUICK)
+    account = record.budget
+    assert account is not None and account["budget_s"] == 60
+    names = [s["step"] for s in account["steps"]]
+    assert names[:3] == ["read", "clean", "guard"]
+    assert [n for n in names if n.startswith("train.")] == [f"train.{n}" for n, _ in STEPS]
+    assert {"evaluate", "explain", "report"} <= set(names)
+    total = account["steps"][-1]
+    assert total["step"] == "total" and total["planned_end_s"] == 60
+    assert total["ended_s"] == pytest.approx(record.timings["total_s"], abs=0.5)
+    again = RunResult.load(record.path)  # kept in run.json
+    assert again.budget == account
