@@ -112,3 +112,36 @@ def test_run_records_its_own_stages_and_training_steps_against_the_plan(
     assert total["ended_s"] == pytest.approx(record.timings["total_s"], abs=0.5)
     again = RunResult.load(record.path)  # kept in run.json
     assert again.budget == account
+
+
+def test_the_champion_refit_stops_at_its_planned_end_not_in_the_budgets_margin() -> None:
+    """The refit's deadline is the budget's end less what the caller holds back after it:
+    a refit allowed into the margin (1.05 x budget + 4 s less the steps after it) pushed
+    every later step past its plan, and the process past the limit."""
+    from apprentice.learn.search import _Refitter, _Search
+    from apprentice.learn.split import SplitSpec, cv_folds
+
+    frame = _signal(rows=120)
+    X, y = frame[["a", "b"]], frame["y"].to_numpy()
+    folds = cv_folds(SplitSpec("random"), y=y, task="regression", n_folds=2, seed=0)
+    clock = Clock(60.0)
+    search = _Search(
+        X,
+        y,
+        task="regression",
+        n_classes=0,
+        metric="rmse",
+        clock=clock,
+        folds=folds,
+        kinds={"a": "numeric", "b": "numeric"},
+        seed=0,
+        n_threads=1,
+        reserve_after=12.5,
+        progress=None,
+    )
+    assert clock.deadline is not None
+    assert _Refitter(search).deadline == pytest.approx(clock.deadline - 12.5)
+    late = Clock(60.0, start=clock.start - 59.0)  # 1 s left, 12.5 s held back: a short stop
+    search.clock = late
+    refitter_deadline = _Refitter(search).deadline
+    assert refitter_deadline is not None and refitter_deadline > late.start + 59.0
