@@ -145,3 +145,52 @@ def test_the_champion_refit_stops_at_its_planned_end_not_in_the_budgets_margin()
     search.clock = late
     refitter_deadline = _Refitter(search).deadline
     assert refitter_deadline is not None and refitter_deadline > late.start + 59.0
+
+
+# -- a refusal on one core ends at once: the tracking store is opened only once training's plan
+# holds (a refused run waits for an opening store: 22 s after the refusal on a busy core)
+
+
+def test_on_one_core_a_refused_run_never_starts_opening_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from apprentice.errors import BudgetError
+    from apprentice.track import Tracker
+    from apprentice.workflows import run as run_module
+    from apprentice.workflows import train as train_module
+
+    opened: list[bool] = []
+    original_open = Tracker.open
+
+    def spy(self: Tracker, *, background: bool = False) -> Tracker:
+        opened.append(background)
+        return original_open(self, background=background)
+
+    def refuse(state: object, *, reserve_after: float) -> None:
+        raise BudgetError("the plan cannot fit one real learner; give --time-budget 30", minimum=30)
+
+    monkeypatch.setattr(Tracker, "open", spy)
+    monkeypatch.setattr(run_module, "_cpus", lambda: 1)
+    monkeypatch.setattr(train_module, "_check_budget", refuse)
+    settings = Settings(workspace=tmp_path / "ws", tracking_uri=None)
+    with pytest.raises(BudgetError, match="--time-budget 30"):
+        run(_signal(), target="y", time_budget=60, settings=settings, **QUICK)
+    assert opened == []
+    assert not (settings.workspace / "mlflow.db").exists()  # no store half created
+    runs = settings.workspace / "runs"
+    assert not runs.exists() or not any(runs.iterdir())
+
+
+def test_on_one_core_the_store_opens_at_the_search_and_the_model_is_registered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from apprentice.track import Tracker
+    from apprentice.track.registry import list_models
+    from apprentice.workflows import run as run_module
+
+    monkeypatch.setattr(run_module, "_cpus", lambda: 1)
+    settings = Settings(workspace=tmp_path / "ws", tracking_uri=None)
+    record = run(_signal(), target="y", name="signal", time_budget=60, settings=settings, **QUICK)
+    assert record.model is not None and record.model["version"] == 1
+    tracker = Tracker(None, settings=settings)
+    assert [m.name for m in list_models(tracker)] == ["signal"]
