@@ -179,6 +179,10 @@ class Tracker:
         self._lock = threading.Lock()
         self._opening: threading.Thread | None = None
         self._open_error: BaseException | None = None
+        #: :meth:`cancel` against the opening's first write to the store
+        self._gate = threading.Lock()
+        self._cancelled = False
+        self._writing = False
         self.open_seconds: float | None = None
         db = sqlite_path(self.uri)
         #: a SQLite store that does not exist yet holds no registered model
@@ -243,6 +247,21 @@ class Tracker:
             raise error
         return self
 
+    def cancel(self) -> bool:
+        """Stop a background :meth:`open` before it writes to the store (creating a SQLite
+        schema, say): ``True`` when nothing will be written, so a failed command need not wait
+        for the thread (importing MLflow takes seconds; the thread stops after it). ``False``
+        when the opening has begun writing (or is done): :meth:`wait` for it then."""
+        with self._gate:
+            self._cancelled = True
+            return not self._writing
+
+    def _begin_writing(self) -> None:
+        with self._gate:
+            if self._cancelled:
+                raise TrackingError("the tracking store's opening was cancelled")
+            self._writing = True
+
     def _open_quietly(self) -> None:
         try:
             self._open()
@@ -262,6 +281,7 @@ class Tracker:
                 from mlflow.tracking import MlflowClient
 
                 _quiet()
+                self._begin_writing()
                 client = MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
                 client.search_experiments(max_results=1)
                 client.search_registered_models(max_results=1)
@@ -269,6 +289,8 @@ class Tracker:
                 raise TrackingError(
                     f"MLflow is not installed ({exc}); pip install 'ml-apprentice'"
                 ) from None
+            except TrackingError:
+                raise
             except Exception as exc:
                 raise TrackingError(
                     f"the tracking store at {self.display_uri} cannot be opened "

@@ -730,6 +730,8 @@ def run(
     sampled = "" if part is raw else f" (a random {len(part.table):,} rows)"
     stage.done(f"{len(cleaned.ledger.columns)} columns typed{sampled}; ledger written")
     _check_spent(time_budget, started, part.table)
+    if tracker is not None and one_core:
+        tracker.open(background=True)
 
     # -- guard: the task must fit the model name; PII and schema are recorded
     stage.start("guard")
@@ -770,13 +772,6 @@ def run(
             make_report=report,
             stage=stage,
             started=started,
-            # on one core the store opens once training's plan holds (a refusal before then
-            # ends the process at once; the opening, in a thread, would only delay it)
-            open_store=(
-                (lambda: tracker.open(background=True))
-                if tracker is not None and one_core
-                else None
-            ),
         )
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
@@ -814,10 +809,14 @@ def _open_tracker(tracking_uri: str | None, settings: Settings, *, now: bool = T
 
 
 def _settle(tracker: Tracker | None) -> None:
-    """Before a failed run ends the process: let the store finish opening. Its background
-    thread may be creating a new SQLite store's schema, and an exit in the middle of that
-    leaves a store no later run can open ("duplicate column name")."""
+    """Before a failed run ends the process: let the store finish opening when it has begun
+    writing. Its background thread may be creating a new SQLite store's schema, and an exit in
+    the middle of that leaves a store no later run can open ("duplicate column name"). A
+    thread still importing MLflow is cancelled instead (it stops before writing): waiting
+    for it ended a refused run 22-25 s after its refusal on a busy core."""
     if tracker is None or not tracker.opened:
+        return
+    if tracker.cancel():  # still importing MLflow: it stops before writing to the store
         return
     try:
         tracker.wait()
@@ -827,9 +826,8 @@ def _settle(tracker: Tracker | None) -> None:
 
 def _cpus() -> int:
     """The CPUs this process may use (a process pinned to one core: 1). On one core, the
-    store's background opening (importing MLflow takes seconds) starts once training's plan
-    holds a real learner: before that it would only delay a refusal, and a refused run waits
-    for it to finish (:func:`_settle`), 22 s after a refusal on a busy core."""
+    store's background opening (importing MLflow takes seconds) runs after the budget checks
+    that follow the read and the clean: during them it would only delay a refusal."""
     import os
 
     try:
@@ -980,7 +978,6 @@ def _run_in(
     make_report: bool,
     stage: _Stage,
     started: float,
-    open_store: Callable[[], Any] | None = None,
 ) -> RunResult:
     from apprentice.workflows.train import train
 
@@ -999,7 +996,6 @@ def _run_in(
         progress=stage.say,
         started=started,  # the budget counts from the command's start, reading included
         pii=cleaned.pii,  # one PII detection: the guard's, which the report and record show
-        before_search=open_store,
         **train_options,
     )
     stage.done(f"{result.champion}; {len(result.leaderboard)} candidates")
