@@ -224,3 +224,33 @@ def test_a_refused_run_returns_without_waiting_for_the_store(
     assert not (settings.workspace / "mlflow.db").exists()  # cancelled before writing
     runs = settings.workspace / "runs"
     assert not runs.exists() or not any(runs.iterdir())
+
+
+def test_a_held_opening_of_a_new_store_writes_nothing_until_allowed(tmp_path: Path) -> None:
+    from apprentice.track import Tracker, TrackingError
+
+    settings = Settings(workspace=tmp_path / "ws", tracking_uri=None)
+    tracker = Tracker(None, settings=settings)
+    tracker.hold_writes()
+    tracker.open(background=True)
+    opening = tracker._opening
+    assert opening is not None
+    opening.join(1.0)  # held: it cannot end before it is allowed (or cancelled)
+    assert opening.is_alive() and not tracker._writing
+    assert tracker.cancel()  # nothing written: no need to wait
+    opening.join(60)
+    assert not (settings.workspace / "mlflow.db").exists()
+    with pytest.raises(TrackingError, match="cancelled"):
+        tracker.wait()
+
+
+def test_a_run_on_a_new_store_creates_it_once_training_will_run_and_registers(
+    tmp_path: Path,
+) -> None:
+    from apprentice.track import Tracker
+    from apprentice.track.registry import list_models
+
+    settings = Settings(workspace=tmp_path / "ws", tracking_uri=None)
+    record = run(_signal(), target="y", name="signal", time_budget=60, settings=settings, **QUICK)
+    assert record.model is not None and record.model["version"] == 1
+    assert [m.name for m in list_models(Tracker(None, settings=settings))] == ["signal"]

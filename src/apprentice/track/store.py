@@ -183,6 +183,9 @@ class Tracker:
         self._gate = threading.Lock()
         self._cancelled = False
         self._writing = False
+        #: set while the opening may write (:meth:`hold_writes`, :meth:`allow_writes`)
+        self._go = threading.Event()
+        self._go.set()
         self.open_seconds: float | None = None
         db = sqlite_path(self.uri)
         #: a SQLite store that does not exist yet holds no registered model
@@ -238,6 +241,7 @@ class Tracker:
 
     def wait(self) -> Tracker:
         """Wait for a background :meth:`open` and raise its error, if any."""
+        self._go.set()  # the store is needed now: writes held back go ahead
         if self._opening is not None:
             self._opening.join()
         if self._open_error is not None:
@@ -247,6 +251,17 @@ class Tracker:
             raise error
         return self
 
+    def hold_writes(self) -> None:
+        """A background :meth:`open` started after this imports MLflow but waits before its
+        first write to the store until :meth:`allow_writes` (or :meth:`wait`, or any use of
+        the store); :meth:`cancel` then stops it without a write. A command that may still
+        refuse to run imports MLflow early and creates a new store only once it will run."""
+        self._go.clear()
+
+    def allow_writes(self) -> None:
+        """Let a background opening held by :meth:`hold_writes` write to the store."""
+        self._go.set()
+
     def cancel(self) -> bool:
         """Stop a background :meth:`open` before it writes to the store (creating a SQLite
         schema, say): ``True`` when nothing will be written, so a failed command need not wait
@@ -254,9 +269,12 @@ class Tracker:
         when the opening has begun writing (or is done): :meth:`wait` for it then."""
         with self._gate:
             self._cancelled = True
-            return not self._writing
+            writing = self._writing
+        self._go.set()  # a held opening wakes up, and stops
+        return not writing
 
     def _begin_writing(self) -> None:
+        self._go.wait()
         with self._gate:
             if self._cancelled:
                 raise TrackingError("the tracking store's opening was cancelled")

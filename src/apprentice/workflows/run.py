@@ -803,6 +803,11 @@ def _open_tracker(tracking_uri: str | None, settings: Settings, *, now: bool = T
 
     tracker = Tracker(tracking_uri, settings=settings)
     tracker.check()
+    if tracker.new_store:
+        # a new store's schema is created once training's plan holds (``train``'s
+        # ``before_search``): a refusal before then would wait for it, 20-27 s on a busy core;
+        # MLflow is imported meanwhile
+        tracker.hold_writes()
     if now:
         tracker.open(background=True)
     return tracker
@@ -996,6 +1001,7 @@ def _run_in(
         progress=stage.say,
         started=started,  # the budget counts from the command's start, reading included
         pii=cleaned.pii,  # one PII detection: the guard's, which the report and record show
+        before_search=tracker.allow_writes if tracker is not None else None,
         **train_options,
     )
     stage.done(f"{result.champion}; {len(result.leaderboard)} candidates")

@@ -391,6 +391,9 @@ class TrainState:
     plan: dict[str, float] = field(default_factory=dict)
     #: each step's end, in seconds since the command started
     ended: dict[str, float] = field(default_factory=dict)
+    #: called once the plan holds a real learner, just before the search starts (``run``
+    #: lets its tracking store create a new schema then: a refusal before it ends at once)
+    before_search: Callable[[], None] | None = None
 
     @property
     def n_test(self) -> int:
@@ -844,6 +847,8 @@ def search_models(state: TrainState) -> None:
     assert holdout is not None
     reserve_after = _reserve_after(state)
     _check_budget(state, reserve_after=reserve_after)
+    if state.before_search is not None:
+        state.before_search()
     result = search(
         state.typed_train[state.feature_cols],
         state.info.y[holdout.train_idx],
@@ -1300,6 +1305,7 @@ def train(
     holdout_rows: Sequence[int] | None = None,
     after_seconds: float = 0.0,
     pii: Any = None,
+    before_search: Callable[[], None] | None = None,
 ) -> TrainResult:
     """Train and evaluate a model for ``target`` and write its bundle.
 
@@ -1322,6 +1328,8 @@ def train(
     search holds it back, like the evaluation and profile that follow it here).
     ``pii``: the clean stage's PII findings (``clean_file(...).pii``) to exclude by, instead
     of a second detection here (:attr:`TrainOptions.pii`).
+    ``before_search`` is called once the budget's plan holds a real learner, just before the
+    search starts (not at all when the budget is refused).
 
     The budget always holds one real learner besides the constant baseline; when even that
     cannot fit, :class:`~apprentice.errors.BudgetError` names the budget needed and nothing
@@ -1350,7 +1358,14 @@ def train(
         after_seconds=after_seconds,
         pii=pii,
     )
-    return train_with(data, options, progress=progress, fold_runner=fold_runner, started=started)
+    return train_with(
+        data,
+        options,
+        progress=progress,
+        fold_runner=fold_runner,
+        started=started,
+        before_search=before_search,
+    )
 
 
 def train_with(
@@ -1360,6 +1375,7 @@ def train_with(
     progress: Progress | None = None,
     fold_runner: FoldRunner | None = None,
     started: float | None = None,
+    before_search: Callable[[], None] | None = None,
 ) -> TrainResult:
     """:func:`train` with its options already validated."""
     from apprentice.clock import Clock
@@ -1370,6 +1386,7 @@ def train_with(
         say=progress or (lambda _msg: None),
         data=data,
         fold_runner=fold_runner,
+        before_search=before_search,
     )
     return _finish(run_steps(state))
 
