@@ -11,6 +11,8 @@ fresh workspace, on every table of ``../shared/data/tables`` whose MANIFEST.json
 - ``run``: the wall time of the whole command is what the contract bounds; the time to the
   bundle (the wall time less what the run record says came after it, ``timings.total_s -
   timings.to_bundle_s``) is printed too.
+- the step that ran furthest past its planned end, from the command's ``budget`` account
+  (each step's planned and actual end, in its ``--json``).
 
 Prints a markdown table, one row per (table, command, budget), then the worst ratio
 ``wall / budget`` and the worst ``wall / (1.05 x budget + 5)``; exit status 1 when any run
@@ -86,9 +88,9 @@ def run_one(table: dict[str, Any], command: str, budget: float, workspace: Path)
         )
     except subprocess.TimeoutExpired:
         wall = time.monotonic() - started
-        return {"wall_s": wall, "to_bundle_s": wall, "status": "killed", "champion": ""}
+        return {"wall_s": wall, "to_bundle_s": wall, "status": "killed", "champion": "", "over": ""}
     wall = time.monotonic() - started
-    row: dict[str, Any] = {"wall_s": wall, "to_bundle_s": wall, "champion": ""}
+    row: dict[str, Any] = {"wall_s": wall, "to_bundle_s": wall, "champion": "", "over": ""}
     if done.returncode not in (0, 3):  # 3: finished, the model is the constant baseline
         last = (done.stderr.strip().splitlines() or ["?"])[-1]
         return {**row, "status": f"exit {done.returncode}: {last[:100]}"}
@@ -98,7 +100,18 @@ def run_one(table: dict[str, Any], command: str, budget: float, workspace: Path)
     if command == "run" and "to_bundle_s" in timings and "total_s" in timings:
         row["to_bundle_s"] = wall - (float(timings["total_s"]) - float(timings["to_bundle_s"]))
     row["status"] = "ok" if done.returncode == 0 else "constant model"
+    row["over"] = most_over(document.get("budget"))
     return row
+
+
+def most_over(account: dict[str, Any] | None) -> str:
+    """The step that ran furthest past its planned end (the command's ``budget`` account:
+    each step's planned and actual end), as ``step +seconds``; empty when none did."""
+    steps = [s for s in (account or {}).get("steps", []) if s.get("over_s")]
+    if not steps:
+        return ""
+    worst = max(steps, key=lambda s: float(s["over_s"]))
+    return f"{worst['step']} +{float(worst['over_s']):.1f}"
 
 
 def _load() -> str:
@@ -134,8 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         cpus = []
     print(f"load average at start: {_load()}; this process may use CPUs {cpus}\n")
     columns = ["table", "command", "budget s", "wall s", "to bundle s", "limit s", "wall / budget"]
-    print("| " + " | ".join([*columns, "status"]) + " |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| " + " | ".join([*columns, "status", "most past its plan"]) + " |")
+    print("|---|---|---|---|---|---|---|---|---|")
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="apprentice-budget-") as folder:
         for budget in budgets:
@@ -152,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(
                         f"| {table['name']} | {command} | {budget:g} | {row['wall_s']:.1f} | "
                         f"{row['to_bundle_s']:.1f} | {limit(budget):.1f} | {row['ratio']:.2f} | "
-                        f"{status}{'' if row['holds'] else ' **OVER**'} |",
+                        f"{status}{'' if row['holds'] else ' **OVER**'} | {row['over']} |",
                         flush=True,
                     )
     print(f"\nload average at end: {_load()}")

@@ -284,8 +284,12 @@ def test_a_failed_run_lets_a_new_store_finish_opening(tmp_path: Path) -> None:
     tracker = Tracker(None, settings=settings)
     assert tracker.new_store
     tracker.open(background=True)
+    opening = tracker._opening
+    assert opening is not None
+    while not tracker._writing and opening.is_alive():  # until it begins writing the store
+        time.sleep(0.01)
     _settle(tracker)
-    assert tracker._opening is None or not tracker._opening.is_alive()
+    assert not opening.is_alive()
     # the store is whole: a second tracker opens it and sees no model yet
     again = Tracker(None, settings=settings)
     assert not again.new_store

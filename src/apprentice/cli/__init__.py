@@ -88,7 +88,22 @@ _CLICK_EXCEPTION: type[Any] = next(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the console script."""
+    """Entry point of the console script. Run as the console script (``argv`` not given), a
+    command that asked for it (a budgeted ``train`` or ``run``: its budget counts to the
+    process's exit) ends the process without the interpreter's teardown
+    (:func:`apprentice.clock.prompt_exit`)."""
+    sys.exit(_exit_code(argv) if argv is not None else _console(_exit_code(None)))
+
+
+def _console(code: int) -> int:
+    from apprentice.clock import prompt_exit
+
+    prompt_exit(code)  # returns when no command asked for it
+    return code
+
+
+def _exit_code(argv: list[str] | None) -> int:
+    """Run the command; its exit status (user mistakes print one line)."""
     try:
         code = app(args=argv, standalone_mode=False)
     except _USAGE_ERROR as exc:  # a mistyped command line: one line, not a usage box
@@ -97,21 +112,21 @@ def main(argv: list[str] | None = None) -> None:
         message = exc.format_message().strip()
         if message:  # empty: no arguments at all, and the help was shown
             print(f"error: {message} (see '{where} --help')", file=sys.stderr)
-        sys.exit(2)
+        return 2
     except _CLICK_EXCEPTION as exc:
         print(f"error: {exc.format_message()}", file=sys.stderr)
-        sys.exit(exc.exit_code)
+        return int(exc.exit_code)
     except typer.Abort:
         print("error: interrupted", file=sys.stderr)
-        sys.exit(130)
+        return 130
     except ApprenticeError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
-        sys.exit(exc.exit_code)
+        return int(exc.exit_code)
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
-        sys.exit(130)
+        return 130
     if code == 130:  # Ctrl-C: typer turns the KeyboardInterrupt into exit code 130, silently
         print("error: interrupted", file=sys.stderr)
     # as in Click's standalone mode, the command always ends in SystemExit (typer.Exit(code)
     # returns its code when not standalone)
-    sys.exit(code if isinstance(code, int) else 0)
+    return code if isinstance(code, int) else 0

@@ -199,6 +199,9 @@ def run_command(
     from apprentice.workflows.train import command_started
 
     started = command_started()  # the budget counts from the process's start, imports included
+    from apprentice.clock import exit_promptly
+
+    exit_promptly()  # the budget counts to the process's exit: no interpreter teardown
     with connect(address) as client, StageBars(enabled=show, stages=STAGES) as bars:
         result = run(
             file,

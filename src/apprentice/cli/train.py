@@ -82,6 +82,9 @@ def train_command(
     from apprentice.workflows.train import command_started
 
     started = command_started()  # the budget counts from the process's start, imports included
+    from apprentice.clock import exit_promptly
+
+    exit_promptly()  # the budget counts to the process's exit: no interpreter teardown
     from apprentice.scale import connect, resolve_address
     from apprentice.workflows.train import train
 

@@ -1003,7 +1003,9 @@ def _ensemble(
 
 class _Refitter:
     """Refits candidates on all the training rows: one pipeline per view, each candidate at
-    most once; the champion's fit stops where the caller's remaining work would overrun."""
+    most once; the champion's fit stops where the caller's remaining work would overrun its
+    plan: at the budget's deadline less what the caller holds back (its planned end), not in
+    the budget's margin, which the steps after it would then overrun."""
 
     def __init__(self, s: _Search) -> None:
         self.s = s
@@ -1011,9 +1013,9 @@ class _Refitter:
         self.pipes: dict[str, FeaturePipeline] = {}
         self.matrices: dict[str, Any] = {}
         self.done: dict[str, FittedModel] = {}
-        hard = s.clock.hard_deadline
+        end = s.clock.deadline
         now = time.monotonic()
-        self.deadline = None if hard is None else max(now + 0.5, hard + 2.0 - s.reserve_after - 1.0)
+        self.deadline = None if end is None else max(now + 0.5, end - s.reserve_after)
 
     def pipeline(self, view: str) -> FeaturePipeline:
         if view not in self.pipes:

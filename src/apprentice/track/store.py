@@ -201,6 +201,13 @@ class Tracker:
         self._lock = threading.Lock()
         self._opening: threading.Thread | None = None
         self._open_error: BaseException | None = None
+        #: :meth:`cancel` against the opening's first write to the store
+        self._gate = threading.Lock()
+        self._cancelled = False
+        self._writing = False
+        #: set while the opening may write (:meth:`hold_writes`, :meth:`allow_writes`)
+        self._go = threading.Event()
+        self._go.set()
         self.open_seconds: float | None = None
         db = sqlite_path(self.uri)
         #: a SQLite store that does not exist yet holds no registered model
@@ -256,6 +263,7 @@ class Tracker:
 
     def wait(self) -> Tracker:
         """Wait for a background :meth:`open` and raise its error, if any."""
+        self._go.set()  # the store is needed now: writes held back go ahead
         if self._opening is not None:
             self._opening.join()
         if self._open_error is not None:
@@ -264,6 +272,35 @@ class Tracker:
             self._opening = None
             raise error
         return self
+
+    def hold_writes(self) -> None:
+        """A background :meth:`open` started after this imports MLflow but waits before its
+        first write to the store until :meth:`allow_writes` (or :meth:`wait`, or any use of
+        the store); :meth:`cancel` then stops it without a write. A command that may still
+        refuse to run imports MLflow early and creates a new store only once it will run."""
+        self._go.clear()
+
+    def allow_writes(self) -> None:
+        """Let a background opening held by :meth:`hold_writes` write to the store."""
+        self._go.set()
+
+    def cancel(self) -> bool:
+        """Stop a background :meth:`open` before it writes to the store (creating a SQLite
+        schema, say): ``True`` when nothing will be written, so a failed command need not wait
+        for the thread (importing MLflow takes seconds; the thread stops after it). ``False``
+        when the opening has begun writing (or is done): :meth:`wait` for it then."""
+        with self._gate:
+            self._cancelled = True
+            writing = self._writing
+        self._go.set()  # a held opening wakes up, and stops
+        return not writing
+
+    def _begin_writing(self) -> None:
+        self._go.wait()
+        with self._gate:
+            if self._cancelled:
+                raise TrackingError("the tracking store's opening was cancelled")
+            self._writing = True
 
     def _open_quietly(self) -> None:
         try:
@@ -284,6 +321,7 @@ class Tracker:
                 from mlflow.tracking import MlflowClient
 
                 _quiet()
+                self._begin_writing()
                 # the first opening of a SQLite store creates its schema: two commands
                 # started at once on a new workspace would both create it ("table
                 # experiments already exists"), so the creation is one process at a time
@@ -295,6 +333,8 @@ class Tracker:
                 raise TrackingError(
                     f"MLflow is not installed ({exc}); pip install 'ml-apprentice'"
                 ) from None
+            except TrackingError:
+                raise
             except Exception as exc:
                 raise TrackingError(
                     f"the tracking store at {self.display_uri} cannot be opened "

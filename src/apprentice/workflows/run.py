@@ -177,6 +177,9 @@ class RunResult:
     constant_model: bool = False
     #: a retrain's champion / challenger decision and its paired evidence (``apprentice retrain``)
     retrain: dict[str, Any] | None = None
+    #: under a time budget: each step's planned end against its actual end, in seconds since
+    #: the command started (:func:`_budget_account`)
+    budget: dict[str, Any] | None = None
 
     # -- what people ask first
 
@@ -620,6 +623,8 @@ class _Stage:
     timings: dict[str, float]
     name: str = ""
     started: float = 0.0
+    #: each stage's end (``time.monotonic()``)
+    ended: dict[str, float] = field(default_factory=dict)
 
     def start(self, name: str, *, budget: float | None = None) -> None:
         self.name = name
@@ -627,7 +632,8 @@ class _Stage:
         self.observer.stage_started(name, budget=budget)
 
     def done(self, summary: str = "") -> None:
-        seconds = time.monotonic() - self.started
+        self.ended[self.name] = now = time.monotonic()
+        seconds = now - self.started
         logger.info("run stage %s done in %.3f s", self.name, seconds)
         self.timings[f"{self.name}_s"] = round(seconds, 3)
         self.observer.stage_finished(self.name, seconds, summary)
@@ -640,7 +646,8 @@ class _Stage:
         begun = time.monotonic()
         self.observer.stage_started(name)
         summary = work()
-        seconds = time.monotonic() - begun
+        self.ended[name] = now = time.monotonic()
+        seconds = now - begun
         logger.info("run stage %s done in %.3f s", name, seconds)
         self.timings[f"{name}_s"] = round(seconds, 3)
         self.observer.stage_finished(name, seconds, summary)
@@ -796,16 +803,25 @@ def _open_tracker(tracking_uri: str | None, settings: Settings, *, now: bool = T
 
     tracker = Tracker(tracking_uri, settings=settings)
     tracker.check()
+    if tracker.new_store:
+        # a new store's schema is created once training's plan holds (``train``'s
+        # ``before_search``): a refusal before then would wait for it, 20-27 s on a busy core;
+        # MLflow is imported meanwhile
+        tracker.hold_writes()
     if now:
         tracker.open(background=True)
     return tracker
 
 
 def _settle(tracker: Tracker | None) -> None:
-    """Before a failed run ends the process: let the store finish opening. Its background
-    thread may be creating a new SQLite store's schema, and an exit in the middle of that
-    leaves a store no later run can open ("duplicate column name")."""
+    """Before a failed run ends the process: let the store finish opening when it has begun
+    writing. Its background thread may be creating a new SQLite store's schema, and an exit in
+    the middle of that leaves a store no later run can open ("duplicate column name"). A
+    thread still importing MLflow is cancelled instead (it stops before writing): waiting
+    for it ended a refused run 22-25 s after its refusal on a busy core."""
     if tracker is None or not tracker.opened:
+        return
+    if tracker.cancel():  # still importing MLflow: it stops before writing to the store
         return
     try:
         tracker.wait()
@@ -986,6 +1002,7 @@ def _run_in(
         progress=stage.say,
         started=started,  # the budget counts from the command's start, reading included
         pii=cleaned.pii,  # one PII detection: the guard's, which the report and record show
+        before_search=tracker.allow_writes if tracker is not None else None,
         **train_options,
     )
     stage.done(f"{result.champion}; {len(result.leaderboard)} candidates")
@@ -1061,10 +1078,65 @@ def _run_in(
         stage.observer.stage_skipped("report", "report is off")
     timings["total_s"] = round(time.monotonic() - started, 3)
     timings["after_training_s"] = round(time.monotonic() - trained_at, 3)
+    record.budget = _budget_account(stage, result, budget, started)
     record.save()
     if tracker is not None and tracked is not None:
         _finish_tracking(tracker, tracked.run_id, record, folder)
     return record
+
+
+#: the run's own stages after training, and when each is planned to end (seconds before the
+#: end of the budget): the analyses by the explanations' deadline, the rest by the budget
+_AFTER_TRAINING_PLAN = {
+    "evaluate": CLOSING_SECONDS,
+    "explain": CLOSING_SECONDS,
+    "fairness": CLOSING_SECONDS,
+    "register": 0.0,
+    "report": 0.0,
+}
+
+
+def _budget_account(
+    stage: _Stage, result: TrainResult, budget: float | None, started: float
+) -> dict[str, Any] | None:
+    """The whole run's plan against what happened, in seconds since the command started: the
+    run's reading, cleaning and guard (not planned: bounded by the row caps), training's
+    steps (``train.<step>``, as :func:`~apprentice.workflows.train.budget_account` says), the
+    run's stages after training and the whole run (``total``: planned to end with the
+    budget). Each overrun is logged. ``None`` without a budget."""
+    if budget is None:
+        return None
+    trained = result.budget or {}
+    steps: list[dict[str, Any]] = []
+
+    def add(name: str, ended: float, planned: float | None) -> None:
+        over = None if planned is None else max(0.0, ended - planned)
+        steps.append(
+            {
+                "step": name,
+                "planned_end_s": None if planned is None else round(planned, 2),
+                "ended_s": round(ended, 2),
+                "over_s": None if over is None else round(over, 2),
+            }
+        )
+        if over:
+            logger.info("budget: %s ended at %.1f s, %.1f s past its plan", name, ended, over)
+
+    for name in ("read", "clean", "guard"):
+        if name in stage.ended:
+            add(name, stage.ended[name] - started, None)
+    for step in trained.get("steps", []):
+        add(f"train.{step['step']}", float(step["ended_s"]), step.get("planned_end_s"))
+    for name, before_end in _AFTER_TRAINING_PLAN.items():
+        if name in stage.ended:
+            add(name, stage.ended[name] - started, float(budget) - before_end)
+    add("total", time.monotonic() - started, float(budget))
+    return {
+        "budget_s": budget,
+        "limit_s": round(1.05 * float(budget) + 5.0, 2),
+        "held_s": trained.get("held_s", {}),
+        "steps": steps,
+    }
 
 
 def _write_ledger(

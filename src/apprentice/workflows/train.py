@@ -114,6 +114,8 @@ class TrainResult:
     holdout_output: np.ndarray | None = field(default=None, repr=False)
     #: the target of those rows as evaluated (class indices or values)
     holdout_y: np.ndarray | None = field(default=None, repr=False)
+    #: each step's planned end against its actual end (:func:`budget_account`), or ``None``
+    budget: dict[str, Any] | None = None
 
     @property
     def champion(self) -> str:
@@ -142,6 +144,7 @@ class TrainResult:
             "timings": self.timings,
             "compute": self.compute,
             "constant": self.constant,
+            "budget": self.budget,
         }
 
     def _repr_html_(self) -> str:
@@ -386,6 +389,11 @@ class TrainState:
     cut_source: str | None = None
     #: the planner's reservations: seconds held back from the search for each later step
     plan: dict[str, float] = field(default_factory=dict)
+    #: each step's end, in seconds since the command started
+    ended: dict[str, float] = field(default_factory=dict)
+    #: called once the plan holds a real learner, just before the search starts (``run``
+    #: lets its tracking store create a new schema then: a refusal before it ends at once)
+    before_search: Callable[[], None] | None = None
 
     @property
     def n_test(self) -> int:
@@ -839,6 +847,8 @@ def search_models(state: TrainState) -> None:
     assert holdout is not None
     reserve_after = _reserve_after(state)
     _check_budget(state, reserve_after=reserve_after)
+    if state.before_search is not None:
+        state.before_search()
     result = search(
         state.typed_train[state.feature_cols],
         state.info.y[holdout.train_idx],
@@ -1108,13 +1118,77 @@ def run_steps(state: TrainState, steps: Sequence[tuple[str, Step]] = STEPS) -> T
             logger.info("train step %s starts at %.1f s", name, state.clock.elapsed())
             step(state)
             state.timings[f"{name}_s"] = time.monotonic() - begun
-            logger.info("train step %s done in %.3f s", name, state.timings[f"{name}_s"])
+            state.ended[name] = state.clock.elapsed()
+            planned = planned_ends(state).get(name)
+            logger.info(
+                "train step %s done in %.3f s, at %.1f s%s",
+                name,
+                state.timings[f"{name}_s"],
+                state.ended[name],
+                "" if planned is None else f" (planned by {planned:.1f} s)",
+            )
     except BaseException:
         if state.out_path is not None and not existed:
             shutil.rmtree(state.out_path, ignore_errors=True)
         raise
     state.timings["total_s"] = state.clock.elapsed()
     return state
+
+
+#: the steps the planner gives an end, and the plan entries each one spends
+PLANNED_STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("bundle", ("bundle_s",)),
+    ("evaluate", ("metrics_s",)),
+    ("profile", ("profile_s", "importance_s")),
+)
+
+
+def planned_ends(state: TrainState) -> dict[str, float]:
+    """When each planned step should end, in seconds since the command started: the search
+    (with its refit) by the budget less everything held back after it, then each later step
+    by its own reservation (cleaning the holdout counts half in the evaluation, half in the
+    profile); the caller's steps (``after_training``) end with the budget. Empty before the
+    plan is made or without a budget."""
+    budget = state.options.time_budget
+    if budget is None or not state.plan:
+        return {}
+    held = {k: v for k, v in state.plan.items() if k != "floor_s"}
+    end = budget - sum(held.values())
+    ends = {"train": end}
+    half_clean = held.get("clean_holdout_s", 0.0) / 2
+    for step, entries in PLANNED_STEPS:
+        end += sum(held.get(e, 0.0) for e in entries) + (half_clean if step != "bundle" else 0.0)
+        ends[step] = end
+    ends["after_training"] = budget
+    return ends
+
+
+def budget_account(state: TrainState) -> dict[str, Any] | None:
+    """The plan against what happened: for each step its planned end (``None``: not planned,
+    the steps before the search are bounded by the row caps), its actual end and how far
+    past its plan it ran; what the planner held back (``held_s``). ``None`` without a
+    budget."""
+    budget = state.options.time_budget
+    if budget is None:
+        return None
+    ends = planned_ends(state)
+    steps = []
+    for name, ended in state.ended.items():
+        planned = ends.get(name)
+        steps.append(
+            {
+                "step": name,
+                "planned_end_s": None if planned is None else round(planned, 2),
+                "ended_s": round(ended, 2),
+                "over_s": None if planned is None else round(max(0.0, ended - planned), 2),
+            }
+        )
+    return {
+        "budget_s": budget,
+        "limit_s": round(1.05 * budget + 5.0, 2),
+        "held_s": {k: round(v, 2) for k, v in state.plan.items()},
+        "steps": steps,
+    }
 
 
 def _finish(state: TrainState) -> TrainResult:
@@ -1149,6 +1223,7 @@ def _finish(state: TrainState) -> TrainResult:
             "compute": result.compute,
             "constant": state.constant,
             "rows": rows,
+            "budget": budget_account(state),
         }
     )
     _update_manifest(state.out_path, extra)
@@ -1178,6 +1253,7 @@ def _finish(state: TrainState) -> TrainResult:
         holdout_index=state.holdout.positions,
         holdout_output=state.shipped,
         holdout_y=state.info.y[state.holdout.test_idx],
+        budget=budget_account(state),
     )
 
 
@@ -1229,6 +1305,7 @@ def train(
     holdout_rows: Sequence[int] | None = None,
     after_seconds: float = 0.0,
     pii: Any = None,
+    before_search: Callable[[], None] | None = None,
 ) -> TrainResult:
     """Train and evaluate a model for ``target`` and write its bundle.
 
@@ -1251,6 +1328,8 @@ def train(
     search holds it back, like the evaluation and profile that follow it here).
     ``pii``: the clean stage's PII findings (``clean_file(...).pii``) to exclude by, instead
     of a second detection here (:attr:`TrainOptions.pii`).
+    ``before_search`` is called once the budget's plan holds a real learner, just before the
+    search starts (not at all when the budget is refused).
 
     The budget always holds one real learner besides the constant baseline; when even that
     cannot fit, :class:`~apprentice.errors.BudgetError` names the budget needed and nothing
@@ -1279,7 +1358,14 @@ def train(
         after_seconds=after_seconds,
         pii=pii,
     )
-    return train_with(data, options, progress=progress, fold_runner=fold_runner, started=started)
+    return train_with(
+        data,
+        options,
+        progress=progress,
+        fold_runner=fold_runner,
+        started=started,
+        before_search=before_search,
+    )
 
 
 def train_with(
@@ -1289,6 +1375,7 @@ def train_with(
     progress: Progress | None = None,
     fold_runner: FoldRunner | None = None,
     started: float | None = None,
+    before_search: Callable[[], None] | None = None,
 ) -> TrainResult:
     """:func:`train` with its options already validated."""
     from apprentice.clock import Clock
@@ -1299,6 +1386,7 @@ def train_with(
         say=progress or (lambda _msg: None),
         data=data,
         fold_runner=fold_runner,
+        before_search=before_search,
     )
     return _finish(run_steps(state))
 
