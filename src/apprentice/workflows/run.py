@@ -944,10 +944,11 @@ def _read_source(
         )
         source_text = "dataframe"
     else:
-        from apprentice.workflows.train import read_sample_rows
+        from apprentice.workflows.train import no_table, read_sample_rows
 
         sample = None if budget is None else read_sample_rows(budget)
         raw = read(source, settings=settings, sample_rows=sample, seed=seed)
+        no_table(raw)
         source_text = str(source)
     raw.table.columns = pd.Index([str(c) for c in raw.table.columns])
     columns = list(raw.table.columns)

@@ -47,7 +47,13 @@ import pandas as pd
 from apprentice.bundle.cleaning import as_text_frame, cleaner_class, recipe_json
 from apprentice.bundle.io import MANIFEST, load_bundle, write_bundle
 from apprentice.bundle.model import Bundle
-from apprentice.errors import ApprenticeError, ConfigError, FeatureError, TargetError
+from apprentice.errors import (
+    ApprenticeError,
+    ConfigError,
+    EmptyInputError,
+    FeatureError,
+    TargetError,
+)
 
 if TYPE_CHECKING:
     from apprentice.evaluate import Calibration, Comparison, Interval
@@ -182,8 +188,36 @@ def default_bundle_dir(source: str, target: str) -> Path:
     return get_settings().workspace / "bundles" / f"{safe}-{stamp}"
 
 
+def no_table(result: Any) -> None:
+    """A source with no column at all (an empty file, only whitespace) is an error that says
+    why, before any column is looked for in it."""
+    if result.table.shape[1] == 0:
+        raise EmptyInputError(
+            result.notes[0] if result.notes else f"{result.source}: no table found in it"
+        )
+
+
+def repeated_target(result: Any, target: str) -> str | None:
+    """The warning when the source names the target column more than once: the first is the
+    target, the others are features under a suffixed name (a copy of the target among the
+    features would be a leak a reviewer wants named)."""
+    originals = [str(c).strip() for c in getattr(result, "original_columns", [])]
+    if originals.count(target) < 2 or len(originals) != result.table.shape[1]:
+        return None
+    others = [
+        str(name)
+        for name, original in zip(result.table.columns, originals, strict=True)
+        if original == target and str(name) != target
+    ]
+    return (
+        f"the file has {originals.count(target)} columns named '{target}': the first is the "
+        f"target, the other(s) are read as {', '.join(repr(o) for o in others)} and used as "
+        "features; pass --target with the suffixed name to predict another one"
+    )
+
+
 def _read(
-    data: Any, budget: float | None = None, seed: int = 0
+    data: Any, budget: float | None = None, seed: int = 0, target: str | None = None
 ) -> tuple[pd.DataFrame, str, list[str], int]:
     """Raw rows (text cells when read from a file), the source name, read notes, and how
     many rows the source holds. Under a ``budget``, a file far larger than it can use is
@@ -197,7 +231,11 @@ def _read(
     else:
         sample = None if budget is None else read_sample_rows(budget)
         result = read(str(data), sample_rows=sample, seed=seed)
+    no_table(result)
     notes = []
+    repeated = None if target is None else repeated_target(result, target)
+    if repeated is not None:
+        notes.append(repeated)
     if result.rows_quarantined:
         notes.append(
             f"{result.rows_quarantined:,} malformed row(s) of the file were quarantined by the "
@@ -406,7 +444,9 @@ Step = Callable[[TrainState], None]
 def check_inputs(state: TrainState) -> None:
     """Read the rows, check the target and named columns, sample a table far too large."""
     opts = state.options
-    raw, state.source, notes, state.rows_total = _read(state.data, opts.time_budget, opts.seed)
+    raw, state.source, notes, state.rows_total = _read(
+        state.data, opts.time_budget, opts.seed, opts.target
+    )
     state.warnings.extend(notes)
     if state.rows_total > len(raw):
         state.ledger.append(
