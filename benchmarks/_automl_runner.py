@@ -42,6 +42,7 @@ def run_apprentice(job: dict[str, Any]) -> dict[str, Any]:
     result = apprentice.train(
         job["train"],
         target=target,
+        task=job["task"],  # as FLAML and AutoGluon are told: a count target is a regression
         time_budget=job["budget"],
         seed=job["seed"],
         n_jobs=1,

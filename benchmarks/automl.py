@@ -9,7 +9,7 @@ columns are removed, rows without a target are dropped, and the rest is split 75
 (stratified for classification; the same split for every system). Each system trains on the
 75% under the same time budget with one core:
 
-* ``apprentice``: ``apprentice.train(train.csv, target=..., time_budget=B, n_jobs=1,
+* ``apprentice``: ``apprentice.train(train.csv, target=..., task=..., time_budget=B, n_jobs=1,
   test_size=0)``: the raw training file, no internal holdout (the outer test set is the
   holdout); predictions through the written bundle on the raw test rows.
 * ``flaml``: ``flaml.AutoML().fit(X, y, task=..., metric=..., time_budget=B, n_jobs=1)`` on

@@ -4,6 +4,19 @@ family, a greedy ensemble over out-of-fold predictions, and the final refit.
 The budget is hard. Every fit gets a deadline; LightGBM and the forests stop at it, the
 other families are skipped when their estimated cost does not fit. Time for the final refit
 (and for what the caller does afterwards, ``reserve_after``) is held back from the search.
+
+Time left after the portfolio goes to what improves the model, in this order:
+
+1. **k-fold bagging** of the champion, planned as soon as the portfolio has run and the
+   bagged refit of the best candidates costs at most :data:`BAG_SHARE` of the time left: each
+   boosted member is fitted once per cross-validation fold (early-stopped on that fold's
+   validation rows) instead of once on all rows, and the fold models are averaged. Its cost is
+   held back from the search like the plain refit's.
+2. **Optuna** on the best family that may become the champion, until the time not held back
+   is spent; with ``fast_predict`` the families that may not become the champion (forests,
+   HistGradientBoosting, XGBoost, CatBoost: comparison only) run after the tuning, in a share
+   of at most :data:`COMPARISON_SHARE` of the time the portfolio left, instead of before it.
+3. The greedy ensemble over the out-of-fold predictions of the best candidates.
 """
 
 from __future__ import annotations
@@ -51,6 +64,18 @@ COST_FACTOR = {
 ENSEMBLE_ROUNDS = 25
 ENSEMBLE_POOL = 8
 DEFAULT_TRIALS_WITHOUT_BUDGET = 10
+#: Families whose members are bagged (one model per fold, averaged); forests are bagged
+#: already, linear models and the constant gain nothing from it.
+BAGGABLE = frozenset({"lightgbm", "xgboost", "catboost", "hist_gradient_boosting"})
+#: The bagged refit is planned when it costs at most this share of the time the portfolio left.
+BAG_SHARE = 0.5
+#: The most fold models in a bagged champion, and the most trees in all its members together
+#: (single-row latency grows with the trees: about 0.1-0.25 microseconds each).
+BAG_MAX_MODELS = 15
+BAG_MAX_TREES = 1500
+#: With ``fast_predict``: the comparison-only families get at most this share of the time the
+#: eligible portfolio left (the rest goes to tuning and bagging).
+COMPARISON_SHARE = 0.25
 
 
 def available_threads(requested: int | None = None) -> int:
@@ -177,6 +202,8 @@ class SearchResult:
     #: the named baselines, each with a fixed meaning: ``"constant"`` (the dummy model) and
     #: ``"linear"`` (the best linear model) -> candidate name; absent when it did not run
     baselines: dict[str, str] = field(default_factory=dict)
+    #: the champion's members refitted as k-fold bags -> number of fold models averaged
+    bagged: dict[str, int] = field(default_factory=dict)
 
     @property
     def final(self) -> FinalModel:
@@ -409,6 +436,15 @@ class _Search:
         self.unit_cost: float | None = None  # seconds of lightgbm_default per fold
         self.pipeline_seconds: dict[str, float] = {}
         self.warnings: list[str] = []
+        #: the champion is refitted as k-fold bags (decided by :meth:`plan_bagging`); asked
+        #: for by the caller (no cap on the trees then)
+        self.bag = False
+        self.bag_forced = False
+        #: seconds the tuning leaves for the comparison-only candidates after it (part of
+        #: :meth:`search_deadline` while it is set)
+        self.hold_back = 0.0
+        #: candidates eligible as champion (set by :func:`search`)
+        self.eligible: Callable[[str], bool] = lambda family: True
 
     # -- time
 
@@ -437,14 +473,46 @@ class _Search:
             if baseline is not None and baseline not in ranked:
                 ranked.append(baseline)
         refit = 1.2 * sum(self.refit_estimate(r) for r in ranked)
+        if self.bag:
+            refit += self.bag_estimate()
         per_row = max(
             (r.predict_seconds / r.predicted_rows for r in ranked if r.predicted_rows), default=0.0
         )
+        if self.bag:  # a bagged member predicts once per fold model
+            per_row *= len(self.folds)
         return self.reserve_after + refit + 3.0 * per_row * self.predict_rows + 0.5
 
+    def bag_candidates(self) -> list[CandidateResult]:
+        """The candidates a bagged champion is expected to be made of: the two best that
+        may become the champion, of the families that are bagged (the refit bags more members
+        when their time is left)."""
+        ranked = [r for r in self._ranked() if self.eligible(r.family)]
+        return [r for r in ranked if r.family in BAGGABLE][:2]
+
+    def bag_estimate(self) -> float:
+        """Seconds the bagged refit of :meth:`bag_candidates` is expected to take: one fit
+        per fold, as long as their cross-validation took (the pipeline is fitted once)."""
+        return 1.2 * sum(float(np.sum(r.fit_seconds)) for r in self.bag_candidates())
+
+    def plan_bagging(self, enabled: bool | None) -> None:
+        """Decide once, after the portfolio, whether the champion is refitted as k-fold bags:
+        always with ``enabled=True``, never with ``False``, and with ``None`` when there is a
+        budget and the bagged refit costs at most :data:`BAG_SHARE` of the time left."""
+        if enabled is False or len(self.folds) < 2 or not self.bag_candidates():
+            return
+        self.bag_forced = enabled is True
+        if enabled is None:
+            if self.clock.budget is None:
+                return
+            if self.bag_estimate() > BAG_SHARE * max(self.time_left(), 0.0):
+                return
+        self.bag = True
+
     def search_deadline(self) -> float | None:
+        """When the candidates being fitted must stop: the budget's deadline less the refit's
+        reserve and what is held back for the comparison-only candidates (while tuning)."""
         deadline = self.clock.deadline
-        return None if deadline is None else deadline - self.reserve()
+        return None if deadline is None else deadline - self.reserve() - self.hold_back
 
     def floor_deadline(self) -> float | None:
         """The latest the one real learner the plan guarantees may run: the hard deadline
@@ -725,6 +793,7 @@ def search(
     predict_rows: int = 0,
     progress: Progress | None = None,
     fold_runner: FoldRunner | None = None,
+    bagging: bool | None = None,
 ) -> SearchResult:
     """Search the portfolio under the budget and refit the champion on all of ``X``.
 
@@ -736,6 +805,9 @@ def search(
     prediction is fast (dummy, linear, LightGBM); the others are still trained and ranked.
     ``predict_rows`` rows the caller will predict after the search (its holdout): their
     prediction time, measured on the folds, is held back from the search too.
+    ``bagging``: refit the champion's boosted members as k-fold bags (one model per fold,
+    averaged): ``None`` when the budget allows it (never without a budget), ``True`` always,
+    ``False`` never.
     ``fold_runner`` fits the cross-validation folds (default: one after the other in this
     process; ``apprentice.scale.DaskFoldRunner`` fits them on Dask workers). The final refit
     always runs here.
@@ -766,9 +838,10 @@ def search(
     started = time.monotonic()
     configs, fast_predict = _portfolio(task, len(y), n_classes, families, fast_predict)
     eligible = _eligibility(families, fast_predict)
+    s.eligible = eligible
     s.runner.start(FoldData(X, y, folds, kinds, task, s.n_classes, metric, seed, threads))
     try:
-        baseline_only = _explore(s, configs, fast_predict, max_trials, eligible)
+        baseline_only = _explore(s, configs, fast_predict, max_trials, eligible, bagging)
     finally:
         s.runner.finish()
     search_seconds = time.monotonic() - started
@@ -790,8 +863,16 @@ def search(
 
     baselines, runner_up = _comparators(all_ranked, champion, best)
     refit_start = time.monotonic()
-    models = _refit_all(s, champion, members, (*baselines.values(), runner_up) * refit_extra)
+    refitter = _Refitter(s)
+    models = _refit_all(
+        s, refitter, champion, members, (*baselines.values(), runner_up) * refit_extra
+    )
     refit_seconds = time.monotonic() - refit_start
+    if refitter.bagged:
+        for r in s.results:
+            if r.name == champion:
+                bags = ", ".join(f"{n} ×{k}" for n, k in refitter.bagged.items())
+                r.note = "; ".join(x for x in (r.note, f"bagged: {bags} fold models") if x)
 
     if fast_predict:
         _mark_slow(s.results)
@@ -818,6 +899,7 @@ def search(
         timings={"search_s": search_seconds, "refit_s": refit_seconds},
         baseline_only=baseline_only,
         compute=s.runner.describe(),
+        bagged=dict(refitter.bagged),
     )
 
 
@@ -862,23 +944,40 @@ def _explore(
     fast_predict: bool,
     max_trials: int | None,
     eligible: Callable[[str], bool],
+    bagging: bool | None = None,
 ) -> bool:
-    """The portfolio, then Optuna on the best real family that may become the champion
-    (``eligible``); ``True`` when only the constant baseline could be fitted (errors, never
-    time: a plan that cannot fit one real learner raises
-    :class:`~apprentice.errors.BudgetError`)."""
+    """The portfolio, the bagging plan, then Optuna on the best real family that may become
+    the champion (``eligible``), then (with ``fast_predict`` and a budget) the comparison-only
+    families; ``True`` when only the constant baseline could be fitted (errors, never time: a
+    plan that cannot fit one real learner raises :class:`~apprentice.errors.BudgetError`)."""
 
+    later: list[ModelConfig] = []
     if fast_predict:
         # candidates that may become the champion first; the slow ones are for comparison
-        configs = [c for c in configs if c.family in FAST_FAMILIES] + [
-            c for c in configs if c.family not in FAST_FAMILIES
-        ]
+        # and, under a budget, run after the tuning in a bounded share of the time
+        later = [c for c in configs if c.family not in FAST_FAMILIES]
+        configs = [c for c in configs if c.family in FAST_FAMILIES]
+        if s.clock.budget is None:
+            configs, later = configs + later, []
     baseline_only = False
     # the plan always holds one real learner (the cheapest eligible one) besides the
     # constant baseline: it runs whatever the search's share of the budget says
     floor = next((c.name for c in configs if c.family != "dummy" and eligible(c.family)), None)
     for config in configs:
         s.evaluate(config, must_run=config.family == "dummy" or config.name == floor)
+    s.plan_bagging(bagging)
+    if later:
+        estimates = [s.estimate(c) for c in later]
+        wanted = sum(e for e in estimates if e is not None)
+        s.hold_back = min(wanted, COMPARISON_SHARE * max(s.time_left(), 0.0))
+    tune_family = next(
+        (r.family for r in s._ranked() if eligible(r.family) and r.family != "dummy"), None
+    )
+    if tune_family is not None and max_trials != 0:
+        _tune(s, tune_family, max_trials)
+    s.hold_back = 0.0
+    for config in later:
+        s.evaluate(config)
     ranked = [r for r in s._ranked() if eligible(r.family)]
     if len([r for r in ranked if r.family != "dummy"]) == 0 and len(configs) > 1:
         baseline_only = True
@@ -894,9 +993,6 @@ def _explore(
             "no learner could be fitted (see the leaderboard notes): the model is the "
             "constant baseline alone, it uses no feature"
         )
-    tune_family = next((r.family for r in ranked if r.family != "dummy"), None)
-    if tune_family is not None and max_trials != 0:
-        _tune(s, tune_family, max_trials)
     return baseline_only
 
 
@@ -917,13 +1013,16 @@ def _comparators(
 
 
 def _refit_all(
-    s: _Search, champion: str, members: list[tuple[str, float]], extras: Sequence[str | None]
+    s: _Search,
+    refitter: _Refitter,
+    champion: str,
+    members: list[tuple[str, float]],
+    extras: Sequence[str | None],
 ) -> dict[str, FinalModel]:
     """The champion refitted on every training row (boosting rounds and trees stop where the
-    caller's remaining work would overrun), then the ``extras`` (baseline, runner-up) when
-    their refit fits the time left."""
-    refitter = _Refitter(s)
-    models = {champion: refitter.refit(champion, members, hard=True)}
+    caller's remaining work would overrun; as k-fold bags when the search planned it), then
+    the ``extras`` (baseline, runner-up) when their refit fits the time left."""
+    models = {champion: refitter.refit(champion, members, hard=True, bag=s.bag)}
     for extra in extras:
         if extra is None or extra in models:
             continue
@@ -1013,6 +1112,9 @@ class _Refitter:
         self.pipes: dict[str, FeaturePipeline] = {}
         self.matrices: dict[str, Any] = {}
         self.done: dict[str, FittedModel] = {}
+        #: members refitted as k-fold bags -> their fold models (averaged)
+        self.bags: dict[str, list[FittedModel]] = {}
+        self.bagged: dict[str, int] = {}
         end = s.clock.deadline
         now = time.monotonic()
         self.deadline = None if end is None else max(now + 0.5, end - s.reserve_after)
@@ -1027,13 +1129,86 @@ class _Refitter:
             self.pipes[view] = pipe
         return self.pipes[view]
 
-    def refit(self, name: str, weights: list[tuple[str, float]], hard: bool) -> FinalModel:
+    def bag_plan(self, weights: list[tuple[str, float]]) -> set[str]:
+        """The members to bag: the heaviest boosted ones, as many as keep the fold models
+        within :data:`BAG_MAX_MODELS` and all the trees within :data:`BAG_MAX_TREES` (unless
+        the caller asked for bagging) and the expected cost (one fit per fold, as long as
+        their cross-validation took) within the time left to the refit's deadline."""
+        s = self.s
+        k = len(s.folds)
+        left = math.inf if self.deadline is None else self.deadline - time.monotonic()
+        per_round = s.n_classes if s.task == "multiclass" else 1
+
+        def trees(r: CandidateResult) -> float:
+            return float(np.mean(r.iterations)) * per_round if r.iterations else 0.0
+
+        # the members refitted plainly still need their time, and their trees count
+        plain = sum(s.refit_estimate(self.by_name[m]) for m, _ in weights)
+        total_trees = sum(1.1 * trees(self.by_name[m]) for m, _ in weights)
+        chosen: set[str] = set()
+        models = 0
+        cost = 0.0
+        for member, _w in sorted(weights, key=lambda mw: -mw[1]):
+            r = self.by_name[member]
+            if r.family not in BAGGABLE or not r.fit_seconds:
+                continue
+            extra = 1.3 * float(np.sum(r.fit_seconds)) * k / len(r.fit_seconds)
+            extra -= s.refit_estimate(r)
+            more_trees = (k - 1.1) * trees(r)
+            too_many = models + k > BAG_MAX_MODELS or total_trees + more_trees > BAG_MAX_TREES
+            if (too_many and not s.bag_forced) or plain + cost + extra > 0.7 * left:
+                continue
+            chosen.add(member)
+            models += k
+            cost += extra
+            total_trees += more_trees
+        return chosen
+
+    def bag(self, member: str) -> list[FittedModel]:
+        """``member`` fitted once per fold on the full pipeline's matrix, each early-stopped
+        on its fold's validation rows."""
+        s = self.s
+        r = self.by_name[member]
+        pipe = self.pipeline(r.config.view)
+        matrix = self.matrices[r.config.view]
+        models = []
+        for tr, va in s.folds:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                models.append(
+                    fit_model(
+                        r.config,
+                        task=s.task,
+                        n_classes=s.n_classes,
+                        X=matrix[tr],
+                        y=s.y[tr],
+                        X_val=matrix[va],
+                        y_val=s.y[va],
+                        categorical=list(pipe.categorical_indices_),
+                        n_threads=s.threads,
+                        deadline=self.deadline,
+                        seed=s.seed,
+                    )
+                )
+        return models
+
+    def refit(
+        self, name: str, weights: list[tuple[str, float]], hard: bool, bag: bool = False
+    ) -> FinalModel:
         s = self.s
         fitted: list[tuple[FittedModel, float]] = []
         t0 = time.perf_counter()
+        to_bag = self.bag_plan(weights) if bag else set()
         for member, weight in weights:
             r = self.by_name[member]
             pipe = self.pipeline(r.config.view)
+            if member in to_bag and member not in self.bags:
+                self.bags[member] = self.bag(member)
+                self.bagged[member] = len(self.bags[member])
+            if member in self.bags:
+                share = weight / len(self.bags[member])
+                fitted.extend((model, share) for model in self.bags[member])
+                continue
             if member not in self.done:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
