@@ -2,9 +2,11 @@
 
 One loop per registered model. On a schedule (``every``), and sooner when enough new labelled
 feedback has arrived (``min_feedback``), a cycle runs the monitor on the prediction log. A
-*confirmed degradation* (the performance check with labels, or the label-free estimate when
-it can be trusted, beyond the policy) starts :func:`apprentice.workflows.retrain.retrain` on
-the champion's training rows plus the logged rows that got feedback; its statistical gate
+*confirmed degradation* (the performance check with labels: accuracy at the decision
+threshold and, for a classifier, the mean log loss (:func:`log_loss_test`), the policy's level
+shared between the two; or the label-free estimate when it can be trusted) starts
+:func:`apprentice.workflows.retrain.retrain` on the champion's training rows plus the logged
+rows that got feedback, within a time budget (:func:`retrain_budget`); its statistical gate
 decides, and only a challenger shown better is promoted (the ``champion`` alias moves, and
 every server that follows the alias swaps to it). Drift without a degradation is recorded,
 not acted on: retraining on drift alone trades a known model for an unproven one.
