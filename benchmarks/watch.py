@@ -176,7 +176,7 @@ def worlds(frame: Any, target: str, seed: int) -> tuple[Any, Any, dict[str, Any]
     new = frame.iloc[order[half:]].sample(frac=1.0, random_state=seed).reset_index(drop=True)
     # in the new segment the old rule no longer holds: its outcomes are the other class
     labels = new[target].str.strip()
-    classes = sorted(labels.unique())
+    classes = sorted(frame[target].str.strip().unique())  # the table's (a half may hold one)
     if len(classes) != 2:
         raise SystemExit(f"{target} is not binary")
     new[target] = labels.map({classes[0]: classes[1], classes[1]: classes[0]})
