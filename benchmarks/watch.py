@@ -176,7 +176,7 @@ def worlds(frame: Any, target: str, seed: int) -> tuple[Any, Any, dict[str, Any]
     new = frame.iloc[order[half:]].sample(frac=1.0, random_state=seed).reset_index(drop=True)
     # in the new segment the old rule no longer holds: its outcomes are the other class
     labels = new[target].str.strip()
-    classes = sorted(labels.unique())
+    classes = sorted(frame[target].str.strip().unique())  # the table's (a half may hold one)
     if len(classes) != 2:
         raise SystemExit(f"{target} is not binary")
     new[target] = labels.map({classes[0]: classes[1], classes[1]: classes[0]})
@@ -327,6 +327,8 @@ def one_run(
     cmd = [sys.executable, "-m", "apprentice", "serve", NAME, "--port", str(port), "--db-url", db,
            "--watch", "--watch-every", "24h", "--watch-min-feedback", str(m), "--watch-poll",
            "1s", "--follow-interval", "1", "--grace", "10"]  # fmt: skip
+    if args.retrain_budget:
+        cmd += ["--watch-retrain-budget", str(args.retrain_budget)]
     env = {**os.environ, "APPRENTICE_WORKSPACE": str(workspace),
            "PYTHONPATH": str(REPO / "src"), "OMP_NUM_THREADS": "1"}  # fmt: skip
     env.pop("APPRENTICE_TRACKING_URI", None)
@@ -432,6 +434,13 @@ def one_run(
                     "labelled_rows": c["labelled_rows"],
                     "decision": c["decision"],
                     "reason": c["reason"][:300],
+                    "checks": sorted({str(a.get("check")) for a in c.get("alerts", [])}),
+                    "retrain": {
+                        k: (c.get("retrain") or {}).get(k)
+                        for k in ("time_budget", "time_budget_from", "seconds")
+                    }
+                    if c.get("retrain")
+                    else None,
                 }
                 for c in cycles
             ],
@@ -478,6 +487,9 @@ def main() -> None:
     parser.add_argument("--blocks-after", type=int, default=3)
     parser.add_argument("--cycle-timeout", type=float, default=600)
     parser.add_argument("--families", default="linear,lightgbm", help="the champion's portfolio")
+    parser.add_argument("--retrain-budget", type=float, default=0,
+                        help="seconds a retrain may take (0: the loop's default, derived "
+                        "from the champion's training)")  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="1 design table, 1 run + 1 control")
     parser.add_argument("--keep", action="store_true", help="keep the workspaces")
     parser.add_argument("--out", type=Path, default=OUT / "watch.json", help="the results file")
@@ -513,7 +525,16 @@ def main() -> None:
             for table in tables:
                 if time.monotonic() > deadline:
                     break
-                champ = champion(table, seed, args, work)
+                try:
+                    champ = champion(table, seed, args, work)
+                except Exception as exc:  # kept as a failed champion; the next one goes on
+                    failed = {"table": table, "seed": seed, "shifted": None,
+                              "half": halves.get(table, "?"),
+                              "error": f"champion: {type(exc).__name__}: {exc}"}  # fmt: skip
+                    results.append(failed)
+                    print(json.dumps(failed), flush=True)
+                    _write(args, results)
+                    continue
                 for draw in range(args.runs):
                     for shifted in [a == "shift" for a in args.arms.split(",")]:
                         if time.monotonic() > deadline:

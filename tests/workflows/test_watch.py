@@ -104,6 +104,14 @@ def test_watch_finds_the_degradation_retrains_and_promotes(registered: Path) -> 
     assert "retrained, challenger promoted" in line
     record = json.loads((registered / "watch" / "adult.jsonl").read_text().splitlines()[-1])
     assert record["retrain"]["promote"] is True
+    # the champion had no time budget (trials only): the retrain got one derived from its
+    # training, recorded in the cycle, and the challenger's run was made with it
+    budget = record["retrain"]["time_budget"]
+    assert budget >= 60.0
+    assert "the champion had no time budget" in record["retrain"]["time_budget_from"]
+    run_record = json.loads((Path(record["retrain"]["out"]) / "run.json").read_text())
+    assert run_record["reproduce"]["time_budget"] == budget
+    assert record["retrain"]["seconds"] > 0
     from apprentice.track import Tracker
 
     runs = Tracker().client.search_runs(
@@ -191,4 +199,7 @@ def test_watch_refuses_what_it_cannot_follow(registered: Path, tmp_path: Path) -
     assert out.exit_code == 2 and "watch follows the champion" in out.output
     out = runner.invoke(app, ["watch", "adult", "--every", "soon"])
     assert out.exit_code == 2 and "--every 'soon' is not a duration" in out.output
+    out = runner.invoke(app, ["watch", "adult", "--retrain-budget", "-5", "--cycles", "1"])
+    assert out.exit_code == 2
+    assert "the retrain budget -5 is not a positive number of seconds" in out.output
     assert not (registered / "watch" / "adult.log").exists()  # nothing ran, nothing recorded

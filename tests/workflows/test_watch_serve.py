@@ -137,6 +137,9 @@ def test_serve_watch_refuses_before_serving(
     assert "watch needs a registered model" in refused(str(tmp_path / "v1"))
     assert "--follow-interval 0 never swaps" in refused("adult", "--follow-interval", "0")
     assert "--watch-every 'often' is not a duration" in refused("adult", "--watch-every", "often")
+    assert "the retrain budget 0 is not a positive number of seconds" in refused(
+        "adult", "--watch-retrain-budget", "0"
+    )
     with watch_lock("adult", Settings(workspace=registered)):
         err = refused("adult")
     assert "a watch loop already runs for 'adult'" in err and "one loop per model" in err

@@ -83,6 +83,14 @@ def serve_command(
     watch_poll: Annotated[
         str, typer.Option("--watch-poll", help="--watch: time between looks at the labels.")
     ] = "30s",
+    watch_retrain_budget: Annotated[
+        float | None,
+        typer.Option(
+            "--watch-retrain-budget",
+            help="--watch: seconds a retrain may take (default: the champion's time budget, "
+            "else 3 x its training time, at least 60).",
+        ),
+    ] = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -100,6 +108,7 @@ def serve_command(
         loop = _watch_loop(
             model, log_url, every=watch_every, min_feedback=watch_min_feedback,
             poll=watch_poll, follow_interval=follow_interval, quiet=quiet or json_out,
+            retrain_budget=watch_retrain_budget,
         )  # fmt: skip
 
     def ready(address: str) -> None:
@@ -147,6 +156,7 @@ def _watch_loop(
     poll: str,
     follow_interval: float,
     quiet: bool,
+    retrain_budget: float | None = None,
 ) -> AbstractContextManager[object]:
     """``serve --watch``: the watch loop on a thread of the server process, its lock taken now
     (a model that cannot be watched, or a loop already running, stops the server starting)."""
@@ -170,6 +180,7 @@ def _watch_loop(
         every=parse_duration(every, option="--watch-every"),
         min_feedback=min_feedback,
         poll=parse_duration(poll, option="--watch-poll"),
+        retrain_budget=retrain_budget,
         db_url=log_url,
     )
     return background_watch(model, options, say=say)

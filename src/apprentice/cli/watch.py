@@ -50,7 +50,11 @@ def watch_command(
     ] = None,
     retrain_budget: Annotated[
         float | None,
-        typer.Option("--retrain-budget", help="Seconds for the challenger's search."),
+        typer.Option(
+            "--retrain-budget",
+            help="Seconds a retrain may take (default: the champion's time budget, else 3 x "
+            "its training time, at least 60).",
+        ),
     ] = None,
     db_url: DbUrlOpt = None,
     policy_file: PolicyOpt = None,

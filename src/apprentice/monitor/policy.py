@@ -28,6 +28,10 @@ Example ``monitor.toml`` (all keys optional; a missing key keeps its default)::
     alpha = 0.01            # family-wise level across windows (Bonferroni), two-sample test
     max_drop = 0.05         # and the metric must be worse than the reference by this much
     window_rows = 1000      # rows per window when no time column is given
+    log_loss = true         # classifiers, in the watch loop: also test each window's mean
+                            # log loss against the reference holdout's (alpha shared equally
+                            # with the accuracy test); accuracy at the decision threshold
+                            # is blind where the model's errors move the other way
 
     [alert]
     webhook = ""            # URL to POST the JSON result to on alert (empty: none)
@@ -81,6 +85,7 @@ class PerformancePolicy:
     alpha: float = 0.01
     max_drop: float = 0.05
     window_rows: int = 1000
+    log_loss: bool = True
 
 
 @dataclass

@@ -201,6 +201,17 @@ def encode_target(values: pd.Series, task: str, classes: list[Any] | None) -> np
     return encode_labels(values, task, classes)
 
 
+#: the smallest probability a log loss reads (a loss is at most -log(1e-4) = 9.2 per row)
+LOSS_FLOOR = 1e-4
+
+
+def row_log_loss(proba: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Each labelled row's log loss: ``-log`` of the probability the model gave its class
+    (at least :data:`LOSS_FLOOR`); ``y`` holds class indices, all known."""
+    picked = np.asarray(proba, dtype=float)[np.arange(len(y)), np.asarray(y, dtype=int)]
+    return np.asarray(-np.log(np.clip(picked, LOSS_FLOOR, 1.0)))
+
+
 def typed_features(bundle: Any, raw: pd.DataFrame) -> pd.DataFrame:
     """Raw rows through the bundle's cleaning recipe: the typed feature columns."""
     from apprentice.bundle.cleaning import clean_frame
@@ -328,10 +339,14 @@ def build_profile(
             if ok.sum() >= 10:
                 # the labels the bundle gives: at its decision threshold (binary)
                 pred = bundle.decide(output[ok])
+                losses = row_log_loss(output[ok], y[ok])
                 profile["reference_metrics"] = {
                     "accuracy": float(np.mean(pred == y[ok])),
                     "n": int(ok.sum()),
                     "threshold": bundle.threshold,
+                    # the per-row log loss's mean and spread: the watch loop's loss test
+                    "log_loss": float(losses.mean()),
+                    "log_loss_sd": float(losses.std(ddof=1)),
                 }
                 profile["calibration"] = fit_calibration(output[ok], y[ok], task)
     return profile

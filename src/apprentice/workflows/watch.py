@@ -2,9 +2,11 @@
 
 One loop per registered model. On a schedule (``every``), and sooner when enough new labelled
 feedback has arrived (``min_feedback``), a cycle runs the monitor on the prediction log. A
-*confirmed degradation* (the performance check with labels, or the label-free estimate when
-it can be trusted, beyond the policy) starts :func:`apprentice.workflows.retrain.retrain` on
-the champion's training rows plus the logged rows that got feedback; its statistical gate
+*confirmed degradation* (the performance check with labels: accuracy at the decision
+threshold and, for a classifier, the mean log loss (:func:`log_loss_test`), the policy's level
+shared between the two; or the label-free estimate when it can be trusted) starts
+:func:`apprentice.workflows.retrain.retrain` on the champion's training rows plus the logged
+rows that got feedback, within a time budget (:func:`retrain_budget`); its statistical gate
 decides, and only a challenger shown better is promoted (the ``champion`` alias moves, and
 every server that follows the alias swaps to it). Drift without a degradation is recorded,
 not acted on: retraining on drift alone trades a known model for an unproven one.
@@ -27,12 +29,13 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import math
 import os
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -44,7 +47,17 @@ from apprentice.monitor import Policy
 log = logging.getLogger(__name__)
 
 #: the checks whose alerts confirm a degradation (drift alone does not)
-DEGRADATION = ("performance", "estimated_performance")
+DEGRADATION = ("performance", "performance_log_loss", "estimated_performance")
+
+#: fewer labelled rows in a window: its mean log loss is not tested (the normal
+#: approximation of a mean of skewed per-row losses needs a few dozen rows)
+MIN_LOSS_ROWS = 30
+
+#: without a budget of its own, the champion's training seconds times this bound the retrain
+BUDGET_FACTOR = 3.0
+
+#: the least a derived retrain budget gives (a search, its evaluation, report and registry)
+MIN_RETRAIN_BUDGET = 60.0
 
 
 class WatchBusyError(ApprenticeError):
@@ -59,7 +72,7 @@ class WatchOptions:
     min_feedback: int = 200  # this many new labelled rows trigger a check before the schedule
     since: str = "7d"  # the period of the log a check reads
     poll: float = 30.0  # seconds between looks at the feedback count
-    retrain_budget: float | None = None  # the challenger's search budget (None: the champion's)
+    retrain_budget: float | None = None  # the retrain's seconds (None: see retrain_budget())
     db_url: str | None = None
     tracking_uri: str | None = None
     policy: Policy = field(default_factory=Policy)
@@ -69,6 +82,13 @@ class WatchOptions:
             raise ConfigError("--every and the poll interval must be positive durations")
         if self.min_feedback < 1:
             raise ConfigError("--min-feedback must be at least 1")
+        budget = self.retrain_budget
+        if budget is not None and not (math.isfinite(budget) and budget > 0):
+            raise ConfigError(
+                f"the retrain budget {budget:g} is not a positive number of seconds "
+                "(--retrain-budget; serve: --watch-retrain-budget); give e.g. 60, or leave it "
+                "out to derive it from the champion's training"
+            )
 
 
 @dataclass
@@ -86,6 +106,7 @@ class Cycle:
     degraded: bool = False
     decision: str = "no action"
     reason: str = ""
+    log_loss: dict[str, Any] | None = None  # the loss test of a classifier (policy log_loss)
     retrain: dict[str, Any] | None = None
     seconds: float = 0.0
 
@@ -176,49 +197,172 @@ def watch_cycle(model: str, options: WatchOptions, *, trigger: str) -> Cycle:
     cycle.rows = len(raw)
     if bundle.target is not None and bundle.target in raw.columns:
         cycle.labelled_rows = int(raw[bundle.target].notna().sum())
-    result = check(bundle, raw, policy=options.policy, time_column="__logged_at")
-    cycle.status, cycle.alerts = result.status, result.alerts
-    degradation = [a for a in result.alerts if a.get("check") in DEGRADATION]
+    policy = options.policy
+    losses = policy.performance.log_loss and bundle.task != "regression"
+    if losses:  # two tests of performance: the level is shared, so the stated rate holds
+        half = replace(policy.performance, alpha=policy.performance.alpha / 2)
+        policy = replace(policy, performance=half)
+    result = check(bundle, raw, policy=policy, time_column="__logged_at")
+    cycle.status, cycle.alerts = result.status, list(result.alerts)
+    if losses and cycle.labelled_rows:
+        cycle.log_loss = log_loss_test(bundle, raw, policy)
+        alert = log_loss_alert(cycle.log_loss) if cycle.log_loss else None
+        if alert is not None:
+            cycle.alerts.append(alert)
+            cycle.status = "alert"
+    degradation = [a for a in cycle.alerts if a.get("check") in DEGRADATION]
     cycle.degraded = bool(degradation)
     if not degradation:
         cycle.reason = (
             "alerts without a degradation of performance: recorded, no retrain"
-            if result.alerts
+            if cycle.alerts
             else "no alert"
         )
         cycle.seconds = time.monotonic() - started
         return cycle
     cycle.reason = degradation[0]["message"]
-    _retrain(cycle, resolved.name, options)
+    _retrain(cycle, resolved.name, options, bundle.manifest)
     cycle.seconds = time.monotonic() - started
     return cycle
 
 
-def _retrain(cycle: Cycle, name: str, options: WatchOptions) -> None:
-    """Retrain from the feedback; any failure is recorded and the champion keeps serving."""
+def log_loss_test(bundle: Any, raw: Any, policy: Policy) -> dict[str, Any] | None:
+    """The labelled rows' mean log loss per day of the log against the reference holdout's,
+    by a two-sample test (Welch's normal approximation: the holdout's own mean and spread
+    count), the windows together at ``performance.alpha`` (Bonferroni); a window alerts when
+    it is also worse than the holdout by more than ``max_drop`` (relative). ``None`` when the
+    profile has no reference loss (made before it was recorded) or no row has a known label.
+
+    Accuracy at the decision threshold can miss a degradation the loss sees: a champion whose
+    threshold sends most rows to the rare class (F1-tuned on a few positives) scores *higher*
+    accuracy when the new world's labels move to that class, while its probabilities are
+    wrong there (benchmarks/watch.py on census_income_kdd and bank_marketing)."""
+    import numpy as np
+    from scipy.stats import norm
+
+    from apprentice.monitor.check import time_windows
+    from apprentice.monitor.profile import (
+        encode_target,
+        load_profile,
+        row_log_loss,
+        typed_features,
+    )
+
+    ref = load_profile(bundle).get("reference_metrics", {})
+    if ref.get("log_loss") is None or not ref.get("n") or bundle.target not in raw.columns:
+        return None
+    y = encode_target(raw[bundle.target], bundle.task, bundle.classes)
+    known = np.flatnonzero(y >= 0)
+    if not len(known):
+        return None
+    rows = raw.iloc[known].reset_index(drop=True)
+    features = rows.drop(columns=[bundle.target])
+    proba = bundle.predictor.predict_frame(typed_features(bundle, features))
+    losses = row_log_loss(proba, y[known])
+    windows = time_windows(rows, "__logged_at", "1D") if "__logged_at" in rows.columns else None
+    keys = np.asarray(windows) if windows is not None else np.full(len(rows), "all")
+    reference, sd_ref, n_ref = float(ref["log_loss"]), float(ref["log_loss_sd"]), int(ref["n"])
+    tested = [k for k in dict.fromkeys(keys.tolist()) if (keys == k).sum() >= MIN_LOSS_ROWS]
+    level = policy.performance.alpha / max(len(tested), 1)
+    out: list[dict[str, Any]] = []
+    for key in tested:
+        mine = losses[keys == key]
+        n, value, sd = len(mine), float(mine.mean()), float(mine.std(ddof=1))
+        se = math.sqrt(sd * sd / n + sd_ref * sd_ref / n_ref)
+        p = float(norm.sf((value - reference) / se)) if se > 0 else float(value <= reference)
+        far = value > reference * (1 + policy.performance.max_drop)
+        half = 1.96 * sd / math.sqrt(n)
+        out.append(
+            {
+                "window": str(key),
+                "rows": n,
+                "log_loss": value,
+                "low": value - half,
+                "high": value + half,
+                "p_value": p,
+                "alert": bool(far and p < level),
+            }
+        )
+    return {
+        "metric": "log_loss",
+        "reference": reference,
+        "reference_rows": n_ref,
+        "direction": "higher is worse",
+        "alpha": policy.performance.alpha,
+        "untested_rows": int(len(rows) - sum(w["rows"] for w in out)),
+        "windows": out,
+    }
+
+
+def log_loss_alert(finding: dict[str, Any]) -> dict[str, Any] | None:
+    """The alert of the loss test, naming the worst window; ``None`` when none is worse."""
+    bad = [w for w in finding["windows"] if w["alert"]]
+    if not bad:
+        return None
+    worst = max(bad, key=lambda w: w["log_loss"])
+    return {
+        "check": "performance_log_loss",
+        "message": f"log loss rose above the reference {finding['reference']:.4g} (holdout of "
+        f"{finding['reference_rows']} rows) in {len(bad)} of {len(finding['windows'])} "
+        f"window(s); worst {worst['window']}: {worst['log_loss']:.4g} [95% CI "
+        f"{worst['low']:.4g}, {worst['high']:.4g}] over {worst['rows']} labelled rows, "
+        f"p = {worst['p_value']:.2g}",
+    }
+
+
+def retrain_budget(options: WatchOptions, manifest: dict[str, Any]) -> tuple[float, str]:
+    """The seconds a retrain of this champion may take, and where the number comes from:
+    ``--retrain-budget``; else the champion's own time budget; else, for a champion trained
+    without one (bounded by trials), :data:`BUDGET_FACTOR` times the seconds its training
+    took (its recorded timings), at least :data:`MIN_RETRAIN_BUDGET`. A retrain is never
+    unbounded: the loop holds its lock, and the next cycle waits, while it runs."""
+    if options.retrain_budget is not None:
+        return float(options.retrain_budget), "--retrain-budget"
+    own = manifest.get("time_budget")
+    if isinstance(own, int | float) and not isinstance(own, bool) and own > 0:
+        return float(own), "the champion's time budget"
+    timings = manifest.get("timings") or {}
+    took = sum(float(v) for v in timings.values() if isinstance(v, int | float))
+    budget = max(MIN_RETRAIN_BUDGET, BUDGET_FACTOR * took)
+    return round(budget, 1), (
+        f"{BUDGET_FACTOR:g} x the champion's training ({took:.1f} s), at least "
+        f"{MIN_RETRAIN_BUDGET:g} s: the champion had no time budget"
+    )
+
+
+def _retrain(cycle: Cycle, name: str, options: WatchOptions, manifest: dict[str, Any]) -> None:
+    """Retrain from the feedback within its budget; any failure is recorded and the champion
+    keeps serving."""
     from apprentice.workflows.retrain import retrain
 
+    budget, source = retrain_budget(options, manifest)
+    cycle.retrain = {"time_budget": budget, "time_budget_from": source}
+    started = time.monotonic()
     try:
         decision = retrain(
             name,
             from_feedback=True,
             db_url=options.db_url,
             tracking_uri=options.tracking_uri,
-            time_budget=options.retrain_budget,
+            time_budget=budget,
         )
     except Exception as exc:  # a failed retrain never stops the loop nor the champion
         log.exception("watch: the retrain of %s failed", name)
         message = exc.message if isinstance(exc, ApprenticeError) else f"{type(exc).__name__}"
+        cycle.retrain["seconds"] = round(time.monotonic() - started, 1)
         cycle.decision = "retrain failed, champion kept"
         cycle.reason = f"{cycle.reason}; retrain failed: {message}"
         return
     gate = decision.gate
-    cycle.retrain = {
-        "promote": gate.promote,
-        "reason": gate.reason,
-        "registry": decision.registry,
-        "out": str(decision.out),
-    }
+    cycle.retrain.update(
+        {
+            "seconds": round(time.monotonic() - started, 1),
+            "promote": gate.promote,
+            "reason": gate.reason,
+            "registry": decision.registry,
+            "out": str(decision.out),
+        }
+    )
     cycle.decision = "retrained, challenger promoted" if gate.promote else "retrained, kept"
     cycle.reason = f"{cycle.reason}; gate: {gate.reason}"
 
