@@ -26,6 +26,14 @@ review: 5-fold out-of-fold mean target per value (numbers cut in 20 quantile bin
 ROC AUC for the class the leak reveals (macro one-vs-rest for a multiclass ``copy``) or R².
 Goal: >= 90% of the leaks with AUC >= 0.9 (R² >= 0.8) flagged, <= 5% false flags.
 
+A leak counts as *strong* when its strength is >= 0.9 (R² >= 0.8) **and** above what the
+table's own columns reach together on what it reveals (:func:`honest_reach`: a 5-fold
+model of the honest columns, measured here, not by the review): a leak below that inflates
+no score and is, by every statistic on the table, one more honest column (penguins and
+shuttle, whose honest columns reach ROC AUC 0.999-1.000 for every class). The first
+definition (strength alone) is reported beside it. See BENCHMARKS.md, "Guarding: leaks found
+as a reviewer would", for the reasons and the figures of each pass.
+
 Usage::
 
     PYTHONPATH=src OMP_NUM_THREADS=1 .venv/bin/python benchmarks/leakage.py      # ~20 min, 1 core
@@ -52,6 +60,9 @@ Misses left: penguins and shuttle (design), where the honest columns alone reach
 (held-out). The goal (>= 90% on both halves, <= 5% false flags) is not met on the design
 half. The held-out half was measured before the one-class rule's 30-row class minimum
 (which can only remove flags on classes of 10-29 sampled rows).
+
+(The figures above are the first pass; the second pass, with the redundancy test and the
+definition above, is in BENCHMARKS.md.)
 
 The raw measures are cached in benchmarks/_out/leakage_measures.json, so ``--rejudge``
 re-applies the rules (after a change of limits) in seconds.
@@ -206,7 +217,9 @@ def strength(leak: pd.Series, reveals: np.ndarray, task: str) -> float:
 def honest_model(typed: pd.DataFrame, info: Any) -> np.ndarray:
     """Out-of-fold predictions of a full-size model on the table's own (honest) columns:
     class probabilities, or the prediction for regression. Five folds of a histogram
-    gradient boosting of 100 rounds (the library's defaults otherwise), independent of the
+    gradient boosting of 100 rounds with an L2 penalty of 1 (unpenalised, a class of a few
+    rows sends its leaf values to thousands and every class's probabilities to noise: the
+    library's defaults put shuttle's honest columns at AUC 0.8, not 1.0), independent of the
     review's cheap two-fold model; categories coded by frequency rank."""
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
@@ -222,10 +235,14 @@ def honest_model(typed: pd.DataFrame, info: Any) -> np.ndarray:
     for f in range(5):
         tr, va = fold != f, fold == f
         if classes is None:
-            model = HistGradientBoostingRegressor(max_iter=100, random_state=0)
+            model = HistGradientBoostingRegressor(
+                max_iter=100, l2_regularization=1.0, random_state=0
+            )
             out[va] = model.fit(X[tr], y[tr]).predict(X[va])
         else:
-            model = HistGradientBoostingClassifier(max_iter=100, random_state=0)
+            model = HistGradientBoostingClassifier(
+                max_iter=100, l2_regularization=1.0, random_state=0
+            )
             got = model.fit(X[tr], y[tr]).predict_proba(X[va])
             out[np.ix_(va, np.searchsorted(classes, model.classes_))] = got
     return out
@@ -333,6 +350,21 @@ def measure(names: list[str], rows: int) -> list[dict[str, Any]]:
             file=sys.stderr,
         )
     return out
+
+
+def rehonest(cases: list[dict[str, Any]], rows: int) -> None:
+    """Recompute :func:`honest_reach` of cached cases in place (the same tables, rows and
+    planted leaks; the review's measures are left as they are)."""
+    manifest = _manifest()
+    for name in sorted({c["table"] for c in cases}):
+        typed, info = load(manifest[name], rows)
+        y = np.asarray(info.y)
+        pred = honest_model(typed, info)
+        for c in cases:
+            if c["table"] == name and c["kind"] != "unchanged":
+                seed = 1000 * c["level"] + len(c["kind"]) + len(name)
+                _, reveals = plant(typed, y, info.task, c["kind"], c["level"], seed)
+                c["honest"] = honest_reach(pred, y, reveals, info.task)
 
 
 def flagged(case: dict[str, Any], thresholds: Any) -> list[str]:
@@ -478,6 +510,11 @@ def main() -> None:
     parser.add_argument("--tables", default="", help="comma-separated names (default: all)")
     parser.add_argument("--rejudge", action="store_true", help="reuse the cached measures")
     parser.add_argument("--cache", type=Path, default=CACHE, help="the measures file")
+    parser.add_argument(
+        "--rehonest",
+        action="store_true",
+        help="with --rejudge: recompute the honest columns' reach and save it in the cache",
+    )
     args = parser.parse_args()
     cache: Path = args.cache
     split = json.loads(SPLIT.read_text())
@@ -487,6 +524,10 @@ def main() -> None:
         missing = sorted(set(names) - {c["table"] for c in cases})
         if missing:
             print(f"no cached measures for {', '.join(missing)}", file=sys.stderr)
+        if args.rehonest:
+            rehonest(cases, args.rows)
+            kept = [c for c in json.loads(cache.read_text()) if c["table"] not in names]
+            cache.write_text(json.dumps(kept + cases, default=_jsonable))
     else:
         cases = measure(names, args.rows)
         OUT.mkdir(parents=True, exist_ok=True)
