@@ -13,9 +13,23 @@ A column is suspicious when its evidence is far beyond what every other column s
   column (a leak about one outcome hides in an average over all classes);
 * **leaks that hide each other** — several columns each reach almost the full model's score
   alone, far above every other column, and dropping them *together* costs the model much
-  (one at a time each costs nothing: the others stand in for it);
+  (one at a time each costs nothing: the others stand in for it); unless they are all one
+  measurement written several ways (see "honest redundancy" below);
 * **too good to be true** — the model with it beats the model without it by a jump that
   the other columns together never reach: both scores are reported.
+
+**Honest redundancy is not a leak.** Two records of the outcome (a rescue list, a lifeboat
+number) are linked *through the target*: each is the outcome plus its own slips, so by the
+data-processing inequality one tells no more about the other than the target itself does,
+``I(A; B) <= min(I(A; y), I(B; y))``. Two near-copies of an honest measurement (a stone's
+carat and its width) are linked *directly*: one tells far more about the other than the
+target does. The review measures these mutual informations (binned, bias-corrected) between
+the members of a masking group; members linked beyond the inequality (``I(A; B)`` above
+``copy_ratio`` times the smaller target link) are one measurement, and a group that is a
+single such measurement is judged column by column like any other (where its copies keep
+each other from standing out), not as leaks that hide each other. The group rule needs at
+least two distinct measurements. (A leak with exact copies of itself is, by these numbers,
+the same as an honest measurement written twice: it is left to the single-column rules.)
 
 The checks run on the training part only (never the holdout), on a row sample, with a cheap
 model (a small, regularised histogram gradient boosting, two folds, its raw scores ranked):
@@ -83,6 +97,10 @@ class Thresholds:
     group_drop_min: float = 0.1
     #: ... each member alone reaching this share of the full model's skill
     group_share: float = GROUP_SHARE
+    #: two members are copies of one measurement (honest redundancy) when their mutual
+    #: information exceeds this many times the smaller of their informations about the target
+    #: (records of the outcome stay at or below 1: the data-processing inequality)
+    copy_ratio: float = 1.2
     #: high severity: single skill at least this, or a jump at least ``high_jump``
     high_single: float = 0.9
     high_jump: float = 0.1
@@ -440,6 +458,91 @@ def _value_label(series: pd.Series, kind: str, codes: np.ndarray, code: int) -> 
     return f"{lo:g}" if lo == hi else f"{lo:g} to {hi:g}"
 
 
+def _link_codes(series: pd.Series, kind: str) -> np.ndarray | None:
+    """Codes 0..19 of a column for mutual information: numbers and dates in 20 quantile bins,
+    categories as their 19 most frequent values and one code for the rest; missing is a
+    code of its own (a slip recorded as a blank is part of the record)."""
+    from apprentice.learn.leakage import _binned
+
+    if kind == "categorical":
+        keys = pd.Series(as_keys(series))
+        top = keys.value_counts().index[:19]
+        codes = pd.Categorical(keys, categories=top).codes.astype(np.int64)
+        codes[(codes < 0) & keys.notna().to_numpy()] = 19
+        return codes
+    return _binned(series, kind, 20)
+
+
+def mutual_information(a: np.ndarray, b: np.ndarray) -> float:
+    """Mutual information of two code arrays in nats, plug-in with the Miller-Madow
+    correction (each entropy plus (occupied cells - 1) / 2n), never below 0."""
+    n = len(a)
+    if n == 0:
+        return 0.0
+    _, ia = np.unique(a, return_inverse=True)
+    _, ib = np.unique(b, return_inverse=True)
+    joint = np.bincount(ia * (ib.max() + 1) + ib).astype(float)
+
+    def entropy(counts: np.ndarray) -> float:
+        counts = counts[counts > 0]
+        p = counts / n
+        return float(-(p * np.log(p)).sum() + (len(counts) - 1) / (2 * n))
+
+    value = entropy(np.bincount(ia).astype(float)) + entropy(np.bincount(ib).astype(float))
+    return max(value - entropy(joint), 0.0)
+
+
+def group_links(
+    frame: pd.DataFrame, y: np.ndarray, task: str, kinds: dict[str, str], members: list[str]
+) -> dict[str, Any]:
+    """The mutual information of each member with the target (``target``, by name) and of
+    each pair of members (``pairs``: ``[a, b, I(a; b)]``). The target is binned in 20
+    quantiles for regression."""
+    if len(members) < 2:
+        return {}
+    if task == "regression":
+        ranks = pd.Series(np.asarray(y, dtype=float)).rank(pct=True, method="average")
+        y_codes = np.minimum((ranks.to_numpy() * 20).astype(np.int64), 19)
+    else:
+        y_codes = np.unique(np.asarray(y), return_inverse=True)[1]
+    codes: dict[str, np.ndarray] = {}
+    for name in members:
+        got = _link_codes(frame[name], kinds.get(name) or infer_kind(frame[name]))
+        if got is not None:
+            codes[name] = got
+    target = {name: mutual_information(c, y_codes) for name, c in codes.items()}
+    pairs = [
+        [a, b, mutual_information(codes[a], codes[b])]
+        for i, a in enumerate(codes)
+        for b in list(codes)[i + 1 :]
+    ]
+    return {"target": target, "pairs": pairs}
+
+
+def measurements(group: list[str], links: dict[str, Any], t: Thresholds) -> list[list[str]]:
+    """The members of a masking group gathered into distinct measurements: two members are
+    one measurement when their mutual information exceeds ``t.copy_ratio`` times the
+    smaller of their informations about the target (linked directly, not through the
+    target); the gathering is transitive."""
+    parent = {name: name for name in group}
+
+    def root(name: str) -> str:
+        while parent[name] != name:
+            name = parent[name]
+        return name
+
+    target: dict[str, float] = links.get("target") or {}
+    for a, b, mi in links.get("pairs") or []:
+        if a in parent and b in parent:
+            bound = min(target.get(a, 0.0), target.get(b, 0.0))
+            if mi > t.copy_ratio * bound:
+                parent[root(a)] = root(b)
+    out: dict[str, list[str]] = {}
+    for name in group:
+        out.setdefault(root(name), []).append(name)
+    return list(out.values())
+
+
 # --------------------------------------------------------------------------- the review
 
 
@@ -511,10 +614,12 @@ def review_leakage(
     if len(group) >= 2 and not (seconds is not None and time.monotonic() - begun > seconds):
         group_without = fitter.score(without=group)[0]
         review.dropped_checked.append(" + ".join(names[j] for j in group))
+    kept_group = [names[j] for j in group] if group_without is not None else []
     review.measures = {
         "names": names,
-        "group": [names[j] for j in group] if group_without is not None else [],
+        "group": kept_group,
         "group_without": group_without,
+        "group_links": group_links(sub, target, task, kinds, kept_group),
         "single": single,
         "full": full,
         "permuted": permuted,
@@ -557,6 +662,11 @@ def judge(measures: dict[str, Any], t: Thresholds = THRESHOLDS) -> list[LeakFind
     class_names: list[str] | None = measures["class_names"]
     metric = "R²" if task == "regression" else "ROC AUC"
     findings: list[LeakFinding] = []
+    group: list[str] = measures.get("group") or []
+    group_without = measures.get("group_without")
+    distinct = measurements(group, measures.get("group_links") or {}, t) if group else []
+    if len(distinct) < 2:  # one measurement written several ways: honest redundancy
+        group_without = None
     # a cheap model that scores below the best single column (it happens on tiny classes)
     # says nothing trustworthy about what removing a column costs
     trusted = full >= max(single.values(), default=0.0) - 0.05
@@ -592,8 +702,6 @@ def judge(measures: dict[str, Any], t: Thresholds = THRESHOLDS) -> list[LeakFind
             and alone - next_single >= t.near_full_margin
         ):
             rules.append("alone_near_full")
-        group: list[str] = measures.get("group") or []
-        group_without = measures.get("group_without")
         if name in group and group_without is not None and "alone_near_full" not in rules:
             outside = max((v for c, v in single.items() if c not in group), default=0.0)
             if (
@@ -606,6 +714,7 @@ def judge(measures: dict[str, Any], t: Thresholds = THRESHOLDS) -> list[LeakFind
                 evidence.update(
                     {
                         "group": list(group),
+                        "measurements": [list(m) for m in distinct],
                         "group_without_score": round(_to_metric(task, group_without), 4),
                         "outside_single_score": round(_to_metric(task, outside), 4),
                     }
