@@ -301,7 +301,9 @@ class _CrossFit:
         scores = np.full((len(X), len(self.classes)), -1e6)
         got = np.asarray(model.decision_function(X), dtype=float)
         index = np.searchsorted(self.classes, model.classes_)
-        if got.ndim == 1:  # two classes: one margin, for the second
+        if len(index) == 1:  # one class in the fold's training rows: it alone scores
+            scores[:, index[0]] = 0.0
+        elif got.ndim == 1:  # two classes: one margin, for the second
             scores[:, index[0]], scores[:, index[1]] = -got, got
         else:
             scores[:, index] = got
