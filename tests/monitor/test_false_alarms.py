@@ -4,13 +4,15 @@ label-free estimate that says when it cannot be trusted."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from apprentice.bundle import load_bundle
 from apprentice.monitor import Policy, check, load_profile
-from apprentice.monitor.check import judge_windows, performance_window
+from apprentice.monitor.check import judge_windows
 from apprentice.monitor.quality import quality_counts, quality_verdicts
 from tests.monitor.conftest import Monitored
 
@@ -79,11 +81,14 @@ def test_out_of_range_is_judged_by_the_sample_size() -> None:
     assert [i["check"] for i in found["issues"]] == ["out_of_range"]
 
 
-def _regression_windows(values: list[tuple[float, float]], n: int) -> list[dict]:
+def _regression_windows(values: list[tuple[float, float]], n: int) -> list[tuple[str, Any]]:
+    """Windows' sums from (MAE, sd of the errors) of ``n`` rows each, without rank positions."""
+    nan = float("nan")
     return [
-        performance_window(f"rows {i * n + 1}-", n, mae, sd, "regression", 9.146, Policy())
+        (f"rows {i * n + 1}-",
+         np.array([n, n * mae, (n - 1) * sd * sd + n * mae * mae, nan, nan, nan, nan, nan]))
         for i, (mae, sd) in enumerate(values)
-    ]
+    ]  # fmt: skip
 
 
 def test_performance_counts_the_reference_uncertainty() -> None:
@@ -107,9 +112,9 @@ def test_performance_alert_names_the_direction_and_the_window(monitored: Monitor
     alert = performance_alert(found)
     assert alert is not None
     assert alert["message"].startswith(
-        "mae rose above the reference 9.146 (holdout of 2000 rows) in 1 of 2 window(s); "
-        "worst rows 1001-: 14 [95% CI"
+        "mae rose above the reference 9.146 (holdout of 2000 rows) over all rows: 11.55 [95% CI"
     )
+    assert "; in 1 of 2 window(s), worst rows 1001-: 14 [95% CI" in alert["message"]
 
 
 def test_a_large_swap_in_an_unimportant_column_alerts(monitored: Monitored) -> None:

@@ -192,50 +192,41 @@ def labelled_performance(
     windows: np.ndarray | None = None,
     threshold: float | None = None,
 ) -> dict[str, Any] | None:
-    """Metrics per window (time buckets, or blocks of ``window_rows``) with 95% intervals;
-    accuracy of the labels the model gives at its decision ``threshold``."""
+    """Metrics per window (time buckets, or blocks of ``window_rows``) and over all labelled
+    rows, with 95% intervals; accuracy of the labels the model gives at its ``threshold``."""
+    from apprentice.monitor.performance import row_stats
+
     ok = np.isfinite(y) if task == "regression" else y >= 0
     if not ok.any():
         return None
     idx = np.flatnonzero(ok)
     if windows is None:
         size = max(policy.performance.window_rows, 1)
-        keys = (np.arange(len(idx)) // size).astype(str)
-        keys = np.asarray([f"rows {int(k) * size + 1}-" for k in keys.astype(int)])
+        keys = np.asarray([f"rows {int(k) * size + 1}-" for k in np.arange(len(idx)) // size])
     else:
         keys = np.asarray(windows)[idx].astype(str)
-    reference = profile.get("reference_metrics", {}).get(
-        "mae" if task == "regression" else "accuracy"
-    )
-    rows = []
-    for key in dict.fromkeys(keys.tolist()):
-        sel = idx[keys == key]
-        n = len(sel)
-        if task == "regression":
-            err = np.abs(output[sel] - y[sel])
-            value = float(err.mean())
-            sd = float(err.std(ddof=1)) if n > 1 else math.nan
-        else:
-            value = float(np.sum(decide(output[sel], threshold) == y[sel])) / n
-            sd = math.nan
-        rows.append(performance_window(key, n, value, sd, task, reference, policy))
-    return judge_windows(rows, task, profile, policy)
+    correct = None if task == "regression" else decide(output[idx], threshold) == y[idx]
+    stats = row_stats(task, output[idx], y[idx], correct, profile.get("reference_metrics", {}))
+    sums = [(key, stats[keys == key].sum(axis=0)) for key in dict.fromkeys(keys.tolist())]
+    return judge_windows(sums, task, profile, policy)
 
 
-def performance_window(
-    key: str, n: int, value: float, sd: float, task: str, reference: float | None, policy: Policy
-) -> dict[str, Any]:
+def performance_window(key: str, stats: np.ndarray, task: str) -> dict[str, Any]:
     """One window's metric (mean absolute error, or accuracy) with its 95% interval (normal
-    with the errors' ``sd``, or Wilson). Whether it is worse than the reference is decided
-    by :func:`judge_windows`, across all windows at once."""
+    with the errors' ``sd``, or Wilson) and, for regression, the rank correlation of the
+    predictions with the labels, from the window's sums (:mod:`apprentice.monitor.performance`).
+    Whether it is worse than the reference is decided by :func:`judge_windows`."""
+    from apprentice.monitor.performance import association, mean_sd
+
+    n, value, sd = mean_sd(stats)
     if task == "regression":
-        metric = "mae"
         half = 1.96 * sd / math.sqrt(n) if n > 1 else math.nan
-        low, high = value - half, value + half
-    else:
-        metric = "accuracy"
-        low, high = wilson(value * n, n)
-    return {"window": key, "rows": n, metric: value, "sd": sd, "low": low, "high": high}
+        window = {"window": key, "rows": n, "mae": value, "sd": sd}
+        window |= {"low": value - half, "high": value + half}
+        window["association"] = association(stats)
+        return window
+    low, high = wilson(value * n, n)
+    return {"window": key, "rows": n, "accuracy": value, "low": low, "high": high}
 
 
 def _worse_p(window: dict[str, Any], task: str, ref: dict[str, Any]) -> float:
@@ -264,58 +255,124 @@ def _worse_p(window: dict[str, Any], task: str, ref: dict[str, Any]) -> float:
     return float(norm.sf(diff / math.sqrt(var)))
 
 
+def _judge(
+    window: dict[str, Any], task: str, ref: dict[str, Any], level: float, drop: float
+) -> None:
+    """One window's tests at ``level`` each (Bonferroni across windows and tests is the
+    caller's): the metric worse than the reference by more than ``drop`` (relative for the
+    error, absolute for accuracy), and, for regression, the rank correlation of predictions
+    with labels lower than the holdout's by more than ``drop``."""
+    from apprentice.monitor.performance import correlation_drop_p
+
+    metric = "mae" if task == "regression" else "accuracy"
+    reference = float(ref[metric])
+    window["level"] = level
+    value = window[metric]
+    p = _worse_p(window, task, ref)
+    window["p_value"] = p
+    far = value > reference * (1 + drop) if task == "regression" else value < reference - drop
+    fired = []
+    if far and p < level:
+        fired.append(metric)
+    r, r_ref = window.get("association"), ref.get("association")
+    if task == "regression" and r is not None and r_ref is not None:
+        p_r = correlation_drop_p(float(r), int(window["rows"]), float(r_ref), int(ref["n"]))
+        window["association_p"] = p_r
+        if r < r_ref - drop and p_r < level:
+            fired.append("association")
+    window["fired"] = fired
+    window["alert"] = bool(fired)
+
+
 def judge_windows(
-    rows: list[dict[str, Any]], task: str, profile: dict[str, Any], policy: Policy
+    sums: list[tuple[str, np.ndarray]], task: str, profile: dict[str, Any], policy: Policy
 ) -> dict[str, Any] | None:
-    """The performance finding: each window against the reference holdout by a two-sample
-    test, the windows together at ``performance.alpha`` (Bonferroni), and a window alerts
-    only when it is also worse than the reference by more than ``max_drop``."""
-    if not rows:
+    """The performance finding from each window's sums: every window, and all labelled rows
+    together when there is more than one window, against the reference holdout by two-sample
+    tests. One family at ``performance.alpha`` (weighted Bonferroni): all rows together get
+    half of it, the windows share the other half, and each window's tests (the metric; for
+    regression also the rank correlation) share its part. A window alerts only when a test
+    is significant and its effect beyond ``max_drop``."""
+    if not sums:
         return None
     metric = "mae" if task == "regression" else "accuracy"
     ref = dict(profile.get("reference_metrics", {}))
     reference = ref.get(metric)
     if ref.get("n") is None and reference is not None:
         ref["n"] = profile.get("reference_rows")
-    level = policy.performance.alpha / len(rows)
-    drop = policy.performance.max_drop
+    rows = [performance_window(key, stats, task) for key, stats in sums]
+    overall = None
+    if len(rows) > 1:
+        overall = performance_window("all rows", np.sum([s for _, s in sums], axis=0), task)
+    tests = 2 if task == "regression" and ref.get("association") is not None else 1
+    alpha = policy.performance.alpha
+    window_level = (alpha / 2 if overall else alpha) / (len(rows) * tests)
     for window in rows:
         window["alert"] = False
-        if reference is None:
-            continue
-        p = _worse_p(window, task, ref)
-        window["p_value"] = p
-        value = window[metric]
-        far = value > reference * (1 + drop) if task == "regression" else value < reference - drop
-        window["alert"] = bool(far and p < level)
+    if overall is not None:
+        overall["alert"] = False
+    if reference is not None:
+        for window in rows:
+            _judge(window, task, ref, window_level, policy.performance.max_drop)
+        if overall is not None:
+            _judge(overall, task, ref, alpha / 2 / tests, policy.performance.max_drop)
     return {
         "metric": metric,
         "reference": reference,
         "reference_rows": ref.get("n"),
+        "reference_association": ref.get("association"),
         "direction": "higher is worse" if task == "regression" else "lower is worse",
-        "alpha": policy.performance.alpha,
+        "alpha": alpha,
         "windows": rows,
+        "overall": overall,
     }
 
 
 def performance_alert(performance: dict[str, Any]) -> dict[str, Any] | None:
-    """The alert of a performance finding, naming the direction and the worst window."""
-    bad = [w for w in performance["windows"] if w.get("alert")]
-    if not bad:
-        return None
+    """The alert of a performance finding: what rose or fell, over all rows and in which
+    window (the worst that fired)."""
+    overall = performance.get("overall")
+    windows = performance["windows"]
     metric = performance["metric"]
     higher_worse = metric == "mae"
-    worst = max(bad, key=lambda w: w[metric]) if higher_worse else min(bad, key=lambda w: w[metric])
-    verb = "rose above" if higher_worse else "fell below"
     size = performance.get("reference_rows")
     of = f" (holdout of {size} rows)" if size else ""
-    return {
-        "check": "performance",
-        "message": f"{metric} {verb} the reference {performance['reference']:.4g}{of} in "
-        f"{len(bad)} of {len(performance['windows'])} window(s); worst {worst['window']}: "
-        f"{worst[metric]:.4g} [95% CI {worst['low']:.4g}, {worst['high']:.4g}], "
-        f"p = {worst['p_value']:.2g}",
-    }
+    parts = []
+    for check in (metric, "association"):
+        fired = [w for w in windows if check in w.get("fired", [])]
+        whole = overall is not None and check in overall.get("fired", [])
+        if not fired and not whole:
+            continue
+        key = "association" if check == "association" else metric
+        up = check == metric and higher_worse
+        found = []
+        if whole:
+            assert overall is not None
+            found.append(("over all rows", overall))
+        if fired:
+            worst = max(fired, key=lambda w: w[key]) if up else min(fired, key=lambda w: w[key])
+            found.append((f"in {len(fired)} of {len(windows)} window(s), worst {worst['window']}",
+                          worst))  # fmt: skip
+        if check == "association":
+            said = "; ".join(
+                f"{where}: {w['association']:.3f}, p = {w['association_p']:.2g}"
+                for where, w in found
+            )
+            parts.append(
+                "the predictions' rank correlation with the labels fell below the reference "
+                f"{performance['reference_association']:.3f}{of} {said}"
+            )
+        else:
+            verb = "rose above" if higher_worse else "fell below"
+            said = "; ".join(
+                f"{where}: {w[metric]:.4g} [95% CI {w['low']:.4g}, {w['high']:.4g}], "
+                f"p = {w['p_value']:.2g}"
+                for where, w in found
+            )
+            parts.append(f"{metric} {verb} the reference {performance['reference']:.4g}{of} {said}")
+    if not parts:
+        return None
+    return {"check": "performance", "message": "; ".join(parts)}
 
 
 def outside_support(drift: list[ColumnDrift], quality: dict[str, Any], policy: Policy) -> str:

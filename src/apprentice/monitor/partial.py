@@ -271,27 +271,27 @@ def _merge_column(a: Partial, b: Partial, ref: dict[str, Any]) -> Partial:
 
 @dataclass
 class PerformancePartial:
-    """Labelled performance: closed windows of ``window_rows`` labelled rows and the open
-    one's values, or (with a time column) per time window ``[rows, sum, sum of squares]``."""
+    """Labelled performance: the sums of closed windows of ``window_rows`` labelled rows and
+    the open one's per-row sums, or (with a time column) the sums per time window (see
+    :mod:`apprentice.monitor.performance`)."""
 
     task: str
     window_rows: int
-    closed: list[tuple[int, float, float]] = field(default_factory=list)  # rows, value, sd
-    open: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    keyed: dict[str, list[float]] | None = None
+    closed: list[np.ndarray] = field(default_factory=list)
+    open: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    keyed: dict[str, np.ndarray] | None = None
 
     def merge(self, other: PerformancePartial) -> PerformancePartial:
         if self.keyed is not None or other.keyed is not None:
-            keyed = {k: list(v) for k, v in (self.keyed or {}).items()}
+            keyed = {k: v.copy() for k, v in (self.keyed or {}).items()}
             for key, stats in (other.keyed or {}).items():
-                have = keyed.setdefault(key, [0.0, 0.0, 0.0])
-                for i, value in enumerate(stats):
-                    have[i] += value
+                keyed[key] = keyed[key] + stats if key in keyed else stats.copy()
             return PerformancePartial(self.task, self.window_rows, keyed=keyed)
         if other.closed:
             raise ValueError("merge partial checks in row order, each new one on the right")
         out = PerformancePartial(self.task, self.window_rows, list(self.closed))
-        out.open = np.concatenate([self.open, other.open])
+        parts = [x for x in (self.open, other.open) if len(x)]
+        out.open = np.concatenate(parts) if parts else self.open
         out._close(final=False)
         return out
 
@@ -299,34 +299,17 @@ class PerformancePartial:
         size = self.window_rows
         while len(self.open) >= size or (final and len(self.open)):
             block, self.open = self.open[:size], self.open[size:]
-            n = len(block)
-            if self.task == "regression":
-                sd = float(block.std(ddof=1)) if n > 1 else math.nan
-                self.closed.append((n, float(block.mean()), sd))
-            else:
-                self.closed.append((n, float(np.sum(block)) / n, math.nan))
+            self.closed.append(block.sum(axis=0))
 
     def finish(self, profile: dict[str, Any], policy: Policy) -> dict[str, Any] | None:
-        from apprentice.monitor.check import judge_windows, performance_window
+        from apprentice.monitor.check import judge_windows
 
-        metric = "mae" if self.task == "regression" else "accuracy"
-        reference = profile.get("reference_metrics", {}).get(metric)
-        rows = []
         if self.keyed is not None:
-            for key, (n_f, total, squares) in self.keyed.items():
-                n = int(n_f)
-                value = total / n
-                sd = math.nan
-                if self.task == "regression" and n > 1:
-                    sd = math.sqrt(max(squares - n * value * value, 0.0) / (n - 1))
-                rows.append(performance_window(key, n, value, sd, self.task, reference, policy))
-        else:
-            done = PerformancePartial(self.task, self.window_rows, list(self.closed), self.open)
-            done._close(final=True)
-            for i, (n, value, sd) in enumerate(done.closed):
-                key = f"rows {i * self.window_rows + 1}-"
-                rows.append(performance_window(key, n, value, sd, self.task, reference, policy))
-        return judge_windows(rows, self.task, profile, policy)
+            return judge_windows(list(self.keyed.items()), self.task, profile, policy)
+        done = PerformancePartial(self.task, self.window_rows, list(self.closed), self.open)
+        done._close(final=True)
+        sums = [(f"rows {i * self.window_rows + 1}-", s) for i, s in enumerate(done.closed)]
+        return judge_windows(sums, self.task, profile, policy)
 
 
 def _performance(
@@ -336,21 +319,19 @@ def _performance(
     policy: Policy,
     windows: np.ndarray | None,
     threshold: float | None = None,
+    reference: dict[str, Any] | None = None,
 ) -> PerformancePartial:
+    from apprentice.monitor.performance import row_stats
+
     ok = np.isfinite(y) if task == "regression" else y >= 0
     idx = np.flatnonzero(ok)
-    if task == "regression":
-        values = np.abs(output[idx] - y[idx])
-    else:
-        values = (decide(output[idx], threshold) == y[idx]).astype(float)
+    correct = None if task == "regression" else decide(output[idx], threshold) == y[idx]
+    stats = row_stats(task, output[idx], y[idx], correct, reference or {})
     size = max(policy.performance.window_rows, 1)
     if windows is None:
-        return PerformancePartial(task, size, open=values)
+        return PerformancePartial(task, size, open=stats)
     keys = np.asarray(windows)[idx].astype(str)
-    keyed: dict[str, list[float]] = {}
-    for key in dict.fromkeys(keys.tolist()):
-        sel = values[keys == key]
-        keyed[key] = [float(len(sel)), float(sel.sum()), float(np.sum(sel * sel))]
+    keyed = {key: stats[keys == key].sum(axis=0) for key in dict.fromkeys(keys.tolist())}
     return PerformancePartial(task, size, keyed=keyed)
 
 
@@ -419,7 +400,15 @@ def partial_check(
     performance = None
     if bundle.target is not None and bundle.target in raw.columns:
         labels = encode_target(raw[bundle.target], task, bundle.classes)
-        performance = _performance(output, labels, task, policy, windows, bundle.threshold)
+        performance = _performance(
+            output,
+            labels,
+            task,
+            policy,
+            windows,
+            bundle.threshold,
+            profile.get("reference_metrics", {}),
+        )
     return PartialCheck(
         len(raw), list(features.columns), columns, quality, prediction, sums, performance
     )

@@ -290,6 +290,8 @@ def build_profile(
     ``importance_rows``: the reference rows the model's own importance is computed on when
     not given (its cost per row grows with the model; 0: none computed).
     """
+    from apprentice.monitor.performance import reference_association, sorted_sample
+
     task = bundle.task
     features = train_features
     if features is None:
@@ -334,6 +336,17 @@ def build_profile(
                     "n": int(ok.sum()),
                     "mae_sd": float(np.std(errors, ddof=1)) if ok.sum() > 1 else 0.0,
                 }
+                # the holdout's predictions and labels (sorted samples): a window's rows are
+                # ranked among them, and the rank correlation of predictions with labels
+                # on the holdout is what the monitor's association test compares with
+                scores = {
+                    "prediction": sorted_sample(output[ok], seed),
+                    "label": sorted_sample(y[ok], seed + 1),
+                }
+                profile["reference_metrics"]["scores"] = scores
+                profile["reference_metrics"]["association"] = reference_association(
+                    output[ok], y[ok], scores
+                )
         else:
             ok = y >= 0
             if ok.sum() >= 10:
