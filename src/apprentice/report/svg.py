@@ -69,15 +69,20 @@ def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
         return [lo]
     raw = (hi - lo) / n
-    mag = 10 ** math.floor(math.log10(raw))
+    if not (math.isfinite(raw) and raw > 1e-300):  # a span too small to divide (subnormal)
+        return [lo]
+    mag = 10.0 ** math.floor(math.log10(raw))
     step = min((m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw), default=raw)
+    if not math.isfinite(lo / step):  # a huge value over a tiny step
+        return [lo]
     start = math.ceil(lo / step) * step
     out = []
-    x = start
-    while x <= hi + 1e-9 * step:
+    for i in range(4 * n + 2):  # bounded: a step below the values' precision never advances
+        x = start + i * step
+        if x > hi + 1e-9 * step:
+            break
         out.append(round(x, 12))
-        x += step
-    return out
+    return list(dict.fromkeys(out)) or [lo]
 
 
 class _Axes:
