@@ -839,27 +839,16 @@ def search(
     configs, fast_predict = _portfolio(task, len(y), n_classes, families, fast_predict)
     eligible = _eligibility(families, fast_predict)
     s.eligible = eligible
-    s.runner.start(FoldData(X, y, folds, kinds, task, s.n_classes, metric, seed, threads))
-    try:
-        baseline_only = _explore(s, configs, fast_predict, max_trials, eligible, bagging)
-    finally:
-        s.runner.finish()
+    data = FoldData(X, y, folds, kinds, task, s.n_classes, metric, seed, threads)
+    baseline_only = _explore_with(s, data, configs, fast_predict, max_trials, bagging)
     search_seconds = time.monotonic() - started
 
-    # -- champion: best single, or the ensemble when it beats it on CV
     all_ranked = s._ranked()
-    ranked = [r for r in all_ranked if eligible(r.family)]
     mask = s.oof_mask()
-    best = ranked[0]
-    champion, members, champion_cv, champion_oof = best.name, [(best.name, 1.0)], None, best.oof
-    if ensemble and len(ranked) > 1 and not baseline_only:
-        blended = _ensemble(s, ranked, best, mask)
-        if blended is not None:
-            champion, members, champion_cv, champion_oof = blended
-    champion_cv = list(best.fold_scores) if champion_cv is None else champion_cv
-    threshold = None
-    if task == "binary" and champion_oof is not None:
-        threshold = best_f1_threshold(y[mask] == 1, champion_oof[mask, 1])
+    best, champion, members, champion_cv, champion_oof = _champion(
+        s, [r for r in all_ranked if eligible(r.family)], mask, ensemble and not baseline_only
+    )
+    threshold = _threshold(task, y, mask, champion_oof)
 
     baselines, runner_up = _comparators(all_ranked, champion, best)
     refit_start = time.monotonic()
@@ -868,11 +857,7 @@ def search(
         s, refitter, champion, members, (*baselines.values(), runner_up) * refit_extra
     )
     refit_seconds = time.monotonic() - refit_start
-    if refitter.bagged:
-        for r in s.results:
-            if r.name == champion:
-                bags = ", ".join(f"{n} ×{k}" for n, k in refitter.bagged.items())
-                r.note = "; ".join(x for x in (r.note, f"bagged: {bags} fold models") if x)
+    _note_bags(s.results, champion, refitter.bagged)
 
     if fast_predict:
         _mark_slow(s.results)
@@ -901,6 +886,54 @@ def search(
         compute=s.runner.describe(),
         bagged=dict(refitter.bagged),
     )
+
+
+def _explore_with(
+    s: _Search,
+    data: FoldData,
+    configs: list[ModelConfig],
+    fast_predict: bool,
+    max_trials: int | None,
+    bagging: bool | None,
+) -> bool:
+    """:func:`_explore` with the fold runner started on ``data`` and always finished."""
+    s.runner.start(data)
+    try:
+        return _explore(s, configs, fast_predict, max_trials, s.eligible, bagging)
+    finally:
+        s.runner.finish()
+
+
+def _threshold(task: str, y: np.ndarray, mask: np.ndarray, oof: np.ndarray | None) -> float | None:
+    """A binary champion's decision threshold: the one maximising F1 out of fold."""
+    if task != "binary" or oof is None:
+        return None
+    return best_f1_threshold(y[mask] == 1, oof[mask, 1])
+
+
+def _champion(
+    s: _Search, ranked: list[CandidateResult], mask: np.ndarray, ensemble: bool
+) -> tuple[CandidateResult, str, list[tuple[str, float]], Any, np.ndarray | None]:
+    """The best single candidate, and the champion: that candidate, or the ensemble when it
+    beats it on CV (its members, fold scores and out-of-fold predictions)."""
+    best = ranked[0]
+    champion, members, champion_cv, champion_oof = best.name, [(best.name, 1.0)], None, best.oof
+    if ensemble and len(ranked) > 1:
+        blended = _ensemble(s, ranked, best, mask)
+        if blended is not None:
+            champion, members, champion_cv, champion_oof = blended
+    cv = list(best.fold_scores) if champion_cv is None else champion_cv
+    return best, champion, members, cv, champion_oof
+
+
+def _note_bags(results: list[CandidateResult], champion: str, bagged: dict[str, int]) -> None:
+    """The champion's leaderboard note says which members were bagged, with how many models."""
+    if not bagged:
+        return
+    for r in results:
+        if r.name == champion:
+            bags = ", ".join(f"{n} ×{k}" for n, k in bagged.items())
+            r.note = "; ".join(x for x in (r.note, f"bagged: {bags} fold models") if x)
 
 
 def _kinds(X: pd.DataFrame, given: dict[str, str] | None) -> dict[str, str]:
