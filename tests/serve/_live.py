@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,6 +97,28 @@ class LiveServer:
         return self.proc.wait(timeout=timeout or self.grace + 30)
 
 
+def wait_ready(
+    proc: subprocess.Popen[bytes],
+    ready: Callable[[], bool],
+    output: Callable[[], str],
+    *,
+    timeout: float = START_TIMEOUT_S,
+    pause: float = 0.2,
+) -> None:
+    """Poll ``ready`` (a refused connection counts as not yet) until it holds; an exited
+    process or the ``timeout`` fails with the end of its ``output``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise AssertionError(f"the server exited early:\n{output()[-3000:]}")
+        with contextlib.suppress(OSError):
+            if ready():
+                return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the server did not start:\n{output()[-3000:]}")
+        time.sleep(pause)
+
+
 @contextlib.contextmanager
 def live_server(
     bundle: Path,
@@ -135,17 +157,7 @@ def live_server(
     if api_key is not None:
         server.headers["X-API-Key"] = api_key
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError(f"the server exited early:\n{server.text_output()[-3000:]}")
-            with contextlib.suppress(OSError):
-                status, _ = server.request("GET", "/ready")
-                if status == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise AssertionError(f"the server did not start:\n{server.text_output()[-3000:]}")
-            time.sleep(0.2)
+        wait_ready(proc, lambda: server.request("GET", "/ready")[0] == 200, server.text_output)
         yield server
     finally:
         if proc.poll() is None:

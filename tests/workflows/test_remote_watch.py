@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from tests._postgres import PostgresServer
 from tests.learn._data import text_table
-from tests.serve._live import free_port, live_server
+from tests.serve._live import free_port, live_server, wait_ready
 from tests.track._support import empty_store  # noqa: F401  (an initialised MLflow store)
 from tests.workflows.test_watch import QUICK, _new_concept, _traffic
 
@@ -42,20 +42,13 @@ def mlflow_server(tmp_path: Path, empty_store: Path) -> Iterator[str]:  # noqa: 
     with open(log, "wb") as sink:
         proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        with urllib.request.urlopen(f"{url}/health", timeout=2) as answer:
+            return bool(answer.status == 200)
+
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                pytest.skip(f"mlflow server did not start: {log.read_text()[-500:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"mlflow server not ready: {log.read_text()[-2000:]}")
-            time.sleep(0.5)
+        wait_ready(proc, healthy, log.read_text, timeout=START_TIMEOUT_S, pause=0.5)
         yield url
     finally:
         proc.terminate()
