@@ -102,7 +102,7 @@ def demo_command(
         f"apprentice serve {r.name}",
     ]
     if after is not None:
-        steps.append(f"apprentice monitor --model {r.name} --since 1h --html monitor.html")
+        steps.append(f"apprentice monitor {r.name} --since 1h --html monitor.html")
     version = int((r.model or {}).get("version") or 0)
     if version > 1:
         steps.append(f"apprentice compare {r.name}/{version - 1} {r.name}/{version}")
