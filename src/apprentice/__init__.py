@@ -15,6 +15,7 @@ _EXPORTS: dict[str, str] = {
     "ApprenticeError": "apprentice.errors",
     "AutoModel": "apprentice.learn",
     "Bundle": "apprentice.bundle",
+    "InputWarning": "apprentice.bundle",
     "CleanFileResult": "apprentice.workflows",
     "CleanResult": "apprentice.clean",
     "Cleaner": "apprentice.clean",
@@ -60,6 +61,7 @@ __all__ = [
     "Cleaner",
     "CompareResult",
     "Dialect",
+    "InputWarning",
     "Ledger",
     "PIIReport",
     "ReadResult",
@@ -97,6 +99,7 @@ if TYPE_CHECKING:
     from apprentice import evaluate
     from apprentice.bundle import (
         Bundle,
+        InputWarning,
         TrainResult,
         load_bundle,
         train,

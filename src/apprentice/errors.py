@@ -99,3 +99,8 @@ class BudgetError(ConfigError):
     def __init__(self, message: str, *, minimum: float) -> None:
         super().__init__(message)
         self.minimum = minimum
+
+
+class InputWarning(UserWarning):
+    """Raw rows held values a bundle's cleaning recipe could not read: they were predicted as
+    missing (the warning names the columns, counts and examples)."""

@@ -45,6 +45,21 @@ def test_one_row_per_class(tmp_path: Path) -> None:
         train(frame, target="y", out=tmp_path / "b", **QUICK)
 
 
+def test_mistyped_labels_are_said_not_only_written_in_the_ledger(tmp_path: Path) -> None:
+    """A label written with another case is merged and one with an inner space is a class of
+    one row, dropped: both said in the warnings, naming the labels; every other row kept."""
+    frame = _frame(80)
+    frame.loc[3, "y"] = "Yes"
+    frame.loc[5, "y"] = "y es"
+    result = train(frame, target="y", out=tmp_path / "b", **QUICK)
+    said = " | ".join(result.warnings)
+    assert "labels of 'y' written differently were merged: 'Yes' -> 'yes' (1 row(s))" in said
+    assert "1 class(es) of 'y' have a single row ('y es'); those rows were dropped" in said
+    dropped = [r for r in result.ledger if r.get("action") == "drop_rows_single_row_class"]
+    assert dropped and dropped[0]["rows"] == 1
+    assert set(result.classes or []) == {"no", "yes"}
+
+
 def test_fewer_than_twenty_rows(tmp_path: Path) -> None:
     with pytest.raises(TargetError, match="at least 20"):
         train(_frame(15), target="y", out=tmp_path / "b", **QUICK)

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from apprentice.bundle import Bundle, TrainResult, load_bundle
+from apprentice.errors import ColumnMismatchError
 from apprentice.evaluate import HOLDOUT_METRICS
 from tests.learn._data import text_table
 
@@ -67,7 +69,9 @@ def test_raw_rows_in_predictions_out_in_order(blood: TrainResult) -> None:
     )
     assert bundle.predict([record, record]).tolist() == [frame.loc[0, "prediction"]] * 2
     messy = raw.head(3).assign(extra="x").drop(columns=["Time"])
-    assert bundle.predict(messy).shape == (3,)
+    with pytest.raises(ColumnMismatchError, match=r"lack 1 column.* 'Time'"):
+        bundle.predict(messy)  # as `apprentice predict`: a missing column is named, not guessed
+    assert bundle.predict(messy, allow_missing_columns=True).shape == (3,)
     # messy cells: markers, spaces, garbage
     dirty = raw.head(3).copy()
     dirty.loc[0, "Recency"] = " ? "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from apprentice.bundle.input_check import InputWarning
 from apprentice.bundle.io import load_bundle, read_manifest, verify_bundle, write_bundle
 from apprentice.bundle.model import Bundle
 from apprentice.lazy import lazy_exports
@@ -24,6 +25,7 @@ _LAZY = {"TrainResult": "apprentice.workflows.train", "train": "apprentice.workf
 __all__ = [
     "TRUSTED_TYPES",
     "Bundle",
+    "InputWarning",
     "TrainResult",
     "load_bundle",
     "read_manifest",

@@ -13,6 +13,12 @@ import numpy as np
 import pandas as pd
 
 from apprentice.bundle.cleaning import as_text_frame, clean_frame, row_cleaner
+from apprentice.bundle.input_check import (
+    InputContract,
+    missing_columns_error,
+    record_frame,
+    warn_unread,
+)
 from apprentice.bundle.runtime import Predictor
 from apprentice.decision import DEFAULT_THRESHOLD, decide
 from apprentice.errors import BundleError
@@ -92,21 +98,26 @@ class Bundle:
             self.threshold = float(stored) if stored is not None else DEFAULT_THRESHOLD
         self.metrics: dict[str, Any] = manifest.get("metrics", {})
         self.input_columns: list[str] = list(manifest.get("input_columns", []))
+        self._input_contract: InputContract | None = None
 
     def __repr__(self) -> str:
         return f"Bundle({str(self.path)!r}, task={self.task!r}, target={self.target!r})"
 
     # -- inputs
 
-    def _output(self, X: Any) -> np.ndarray:
+    def _output(
+        self, X: Any, allow_missing_columns: bool = False, report_unread: bool = False
+    ) -> np.ndarray:
+        """The model's output for raw rows; the public methods report values not read
+        (``report_unread``), the training and profiling steps, on their own holdout, not."""
         if isinstance(X, Mapping):
-            row = self._clean_row(X) if self._clean_row is not None else X
-            return self.predictor.predict_row(row)
+            return self._record_output(X, allow_missing_columns, report_unread)
         if isinstance(X, pd.Series):
-            return self._output(X.to_dict())
+            return self._output(X.to_dict(), allow_missing_columns, report_unread)
         if isinstance(X, pd.DataFrame):
             if len(X) == 1:  # one raw row: the record path, no pandas machinery
-                return self._output(dict(zip(map(str, X.columns), X.iloc[0].tolist(), strict=True)))
+                record = dict(zip(map(str, X.columns), X.iloc[0].tolist(), strict=True))
+                return self._output(record, allow_missing_columns, report_unread)
             frame = X
         elif isinstance(X, Iterable) and not isinstance(X, str | bytes):
             records = list(X)
@@ -118,17 +129,43 @@ class Bundle:
         if len(frame) == 0:
             width = self.predictor.n_classes if self.task != "regression" else 0
             return np.zeros((0, width)) if width else np.zeros(0)
+        contract = self._contract()
+        if not allow_missing_columns and contract.absent_from({str(c) for c in frame.columns}):
+            raise missing_columns_error(self.check_columns(list(frame.columns)), what="rows")
         if self.input_columns:
             frame = self._select(frame)
         elif self.target is not None and self.target in frame.columns:
             frame = frame.drop(columns=[self.target])
         typed = clean_frame(self.cleaner, frame)
+        if report_unread and contract.frame_suspect(frame, typed):
+            warn_unread(self.value_report(frame), len(frame))
         return self.predictor.predict_frame(typed)
 
-    def raw_output(self, X: Any) -> np.ndarray:
+    def _record_output(
+        self, X: Mapping[str, Any], allow_missing_columns: bool, report_unread: bool
+    ) -> np.ndarray:
+        """One raw record (the fast path): its columns checked, its cells cleaned one by one;
+        the cleaning report only when a cell may not have been read."""
+        contract = self._contract()
+        if not allow_missing_columns and contract.absent_from(X):
+            raise missing_columns_error(self.check_columns(list(X)), what="record's fields")
+        if self._clean_row is None:
+            return self.predictor.predict_row(X)
+        row = self._clean_row(X)
+        if report_unread and contract.record_suspect(X, row):
+            warn_unread(self.value_report(record_frame(X)), 1)
+        return self.predictor.predict_row(row)
+
+    def _contract(self) -> InputContract:
+        if self._input_contract is None:
+            recipe = getattr(self.cleaner, "recipe_", None)
+            self._input_contract = InputContract(recipe, self.required_columns)
+        return self._input_contract
+
+    def raw_output(self, X: Any, *, allow_missing_columns: bool = False) -> np.ndarray:
         """The model's raw output for raw rows: probabilities ``(n, n_classes)`` for
         classification, values ``(n,)`` for regression (what ``predict*`` build on)."""
-        return self._output(X)
+        return self._output(X, allow_missing_columns, report_unread=True)
 
     @property
     def required_columns(self) -> list[str]:
@@ -245,28 +282,34 @@ class Bundle:
 
     # -- outputs
 
-    def predict_proba(self, X: Any) -> np.ndarray:
+    def predict_proba(self, X: Any, *, allow_missing_columns: bool = False) -> np.ndarray:
         """Class probabilities ``(n, n_classes)``, columns in :attr:`classes` order."""
         if self.task == "regression":
             raise BundleError("predict_proba needs a classification bundle; use predict")
-        return self._output(X)
+        return self._output(X, allow_missing_columns, report_unread=True)
 
     def decide(self, proba: Any) -> np.ndarray:
         """The class index of each row of probabilities, at the bundle's decision threshold."""
         return decide(proba, self.threshold)
 
-    def predict(self, X: Any) -> np.ndarray:
+    def predict(self, X: Any, *, allow_missing_columns: bool = False) -> np.ndarray:
         """Predicted classes (labels as in training) or values, one per row; a binary
-        bundle predicts ``classes[1]`` when its probability reaches :attr:`threshold`."""
-        out = self._output(X)
+        bundle predicts ``classes[1]`` when its probability reaches :attr:`threshold`.
+
+        Rows that lack a column the model uses raise
+        :class:`~apprentice.errors.ColumnMismatchError` (``allow_missing_columns=True``
+        predicts with it missing in every row); values the cleaning recipe cannot read are
+        predicted as missing with one :class:`~apprentice.bundle.InputWarning`."""
+        out = self._output(X, allow_missing_columns, report_unread=True)
         if self.task == "regression":
             return out
         assert self._classes_array is not None
         return self._classes_array[self.decide(out)]
 
-    def predict_frame(self, X: Any) -> pd.DataFrame:
-        """``prediction`` and, for classification, one ``proba_<class>`` column per class."""
-        out = self._output(X)
+    def predict_frame(self, X: Any, *, allow_missing_columns: bool = False) -> pd.DataFrame:
+        """``prediction`` and, for classification, one ``proba_<class>`` column per class
+        (columns and unread values as in :meth:`predict`)."""
+        out = self._output(X, allow_missing_columns, report_unread=True)
         index = X.index if isinstance(X, pd.DataFrame) else None
         if self.task == "regression":
             return pd.DataFrame({"prediction": out}, index=index)

@@ -51,6 +51,9 @@ def predict_command(
     a missing or unknown column is an error (nothing is written) unless
     --allow-missing-columns is given.
     """
+    import warnings
+
+    from apprentice.bundle import InputWarning
     from apprentice.read import read, write_csv
     from apprentice.storage import check_writable, local_output
 
@@ -68,7 +71,9 @@ def predict_command(
     table = result.table
     check = _check_columns(model, table.columns, file, keep, allow_missing)
     affected = len(table) if check.missing else 0
-    predictions = model.predict_frame(table)
+    with warnings.catch_warnings():  # the values not read are reported below, once
+        warnings.simplefilter("ignore", InputWarning)
+        predictions = model.predict_frame(table, allow_missing_columns=allow_missing)
     for name in reversed(keep or []):
         predictions.insert(0, name, table[name].to_numpy())
     text = predictions.astype(object).where(predictions.notna(), None)
@@ -262,7 +267,14 @@ def _predict_on_cluster(
         table = read_partitioned(str(local_file), client=client)
         check = _check_columns(model, table.columns, file, keep, allow_missing)
         with local_output(output) as local:
-            summary = predict_partitioned(model, table.frame, local, client=client, keep=keep)
+            summary = predict_partitioned(
+                model,
+                table.frame,
+                local,
+                client=client,
+                keep=keep,
+                allow_missing_columns=allow_missing,
+            )
         summary["output"] = output
     summary["bundle"] = bundle
     summary["quarantined"] = int(table.rows_quarantined)

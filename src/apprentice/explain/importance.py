@@ -188,10 +188,17 @@ def _loss(bundle: Bundle, y: np.ndarray, out: np.ndarray) -> float:
 
 
 def predictions(bundle: Bundle, rows: pd.DataFrame) -> np.ndarray:
-    """Class probabilities ``(n, classes)`` or values ``(n,)`` of raw rows."""
-    if bundle.task == "regression":
-        return np.asarray(bundle.predict(rows), dtype=float)
-    return np.asarray(bundle.predict_proba(rows), dtype=float)
+    """Class probabilities ``(n, classes)`` or values ``(n,)`` of raw rows (values the
+    recipe cannot read are the holdout's own, recorded by the cleaning: not reported again)."""
+    import warnings
+
+    from apprentice.errors import InputWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InputWarning)
+        if bundle.task == "regression":
+            return np.asarray(bundle.predict(rows), dtype=float)
+        return np.asarray(bundle.predict_proba(rows), dtype=float)
 
 
 def _permutation(

@@ -372,8 +372,12 @@ def _drop_single_row_classes(
             "reason": "a class with one row cannot be both trained on and tested",
         }
     )
+    shown = ", ".join(repr(str(v)) for v in list(singles.index)[:5])
+    more = f" and {len(singles) - 5} more" if len(singles) > 5 else ""
     warnings.append(
-        f"{len(singles)} class(es) of '{name}' have a single row; those rows were dropped"
+        f"{len(singles)} class(es) of '{name}' have a single row ({shown}{more}); those rows "
+        "were dropped: a class needs rows to train on and to test on (fix a mistyped label, "
+        "or add rows of that class)"
     )
     if present.nunique() < 2:
         raise TargetError(

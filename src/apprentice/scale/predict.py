@@ -85,12 +85,20 @@ def _fmt(value: object) -> str:
     return str(value)
 
 
-def _score(key: tuple[str, str], part: pd.DataFrame, keep: list[str]) -> pd.DataFrame:
+def _score(
+    key: tuple[str, str], part: pd.DataFrame, keep: list[str], allow_missing: bool
+) -> pd.DataFrame:
+    import warnings
+
+    from apprentice.bundle import InputWarning
+
     bundle = _worker_bundle(*key)
     if len(part) == 0:
         return pd.DataFrame()
     part = part.reset_index(drop=True)
-    predictions = bundle.predict_frame(part)
+    with warnings.catch_warnings():  # a worker's warnings reach no one: the caller reports
+        warnings.simplefilter("ignore", InputWarning)
+        predictions = bundle.predict_frame(part, allow_missing_columns=allow_missing)
     for name in reversed(keep):
         predictions.insert(0, name, part[name].to_numpy())
     return predictions
@@ -104,12 +112,14 @@ def predict_partitioned(
     client: Any,
     keep: list[str] | None = None,
     blocksize: int = BLOCKSIZE,
+    allow_missing_columns: bool = False,
 ) -> dict[str, Any]:
     """Score every row of ``source`` (a CSV or Parquet path, a Dask DataFrame of raw text
     cells, or a list of pandas frames) with ``bundle`` on the workers of ``client``, and
     write the predictions to ``out`` (CSV, header once, or Parquet when it ends in
     ``.parquet``), rows in the source's order; ``keep`` copies input columns (an id) in
-    front. A worker lost mid-job raises
+    front; ``allow_missing_columns`` predicts rows that lack a column the model uses (it is
+    missing in every row) instead of failing. A worker lost mid-job raises
     :class:`~apprentice.errors.ClusterError` and leaves no file at ``out``."""
     import dask
 
@@ -117,7 +127,7 @@ def predict_partitioned(
 
     key = _bundle_key(bundle)
     parts, quarantined = _read_parts(source, client, blocksize)
-    tasks = [dask.delayed(_score)(key, part, keep or []) for part in parts]
+    tasks = [dask.delayed(_score)(key, part, keep or [], allow_missing_columns) for part in parts]
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     temp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.part")

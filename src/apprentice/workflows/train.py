@@ -509,6 +509,16 @@ def prepare(state: TrainState) -> None:
     info = prepare_target(state.raw[opts.target], name=opts.target, task=opts.task)
     state.ledger.extend({"stage": "target", **r} for r in info.ledger)
     state.warnings.extend(info.warnings)
+    merged = [r for r in info.ledger if r.get("action") == "merge_target_labels"]
+    if merged:  # an assumption about the labels: said, not only written in the ledger
+        shown = "; ".join(
+            f"{r['from']!r} -> {r['to']!r} ({r['rows']:,} row(s))" for r in merged[:5]
+        )
+        more = f" and {len(merged) - 5} more" if len(merged) > 5 else ""
+        state.warnings.append(
+            f"labels of '{opts.target}' written differently were merged: {shown}{more}; "
+            "if they are different classes, fix the labels in the file"
+        )
     state.raw = state.raw.loc[info.kept].reset_index(drop=True)
     state.info = info
     # a bad --threshold (or one on a task without it) fails here, before anything is trained
