@@ -305,6 +305,8 @@ def guard(typed: pd.DataFrame, info: Any) -> dict[str, Any]:
             "drops": {str(k): float(v) for k, v in m.get("drops", {}).items()},
             "without": {str(k): float(v) for k, v in m.get("without", {}).items()},
             "determinism": m.get("determinism", {}),
+            "spelling": m.get("spelling", {}),
+            "links": m.get("links", {}),
         }
         if m
         else {},
@@ -382,6 +384,8 @@ def flagged(case: dict[str, Any], thresholds: Any) -> list[str]:
             "determinism": {
                 c: {k: tuple(v) for k, v in cols.items()} for c, cols in m["determinism"].items()
             },
+            "spelling": {k: tuple(v) for k, v in (m.get("spelling") or {}).items()},
+            "links": {k: tuple(v) for k, v in (m.get("links") or {}).items()},
         }
         cols += [f.column for f in judge(m, thresholds)]
     return cols
