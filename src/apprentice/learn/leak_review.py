@@ -15,6 +15,23 @@ A column is suspicious when its evidence is far beyond what every other column s
   alone, far above every other column, and dropping them *together* costs the model much
   (one at a time each costs nothing: the others stand in for it); unless they are all one
   measurement written several ways (see "honest redundancy" below);
+* **spells the outcome** — a column of few values (at most 20) that is nearly a one-to-one
+  code of the outcome: both ``H(y|x)`` and ``H(x|y)`` small, measured as the symmetric
+  uncertainty ``U = 2 I(x; y) / (H(x) + H(y))`` against the classes, each class set against
+  the rest, or the target's deciles, at least ``spell_min`` and ``spell_margin`` above any
+  other such column. Honest columns describe the case, not the outcome: a site, a grade or a
+  sex holds several outcomes per value (the best honest column of the 12 design tables,
+  penguins' island, reaches U 0.51; a noisy ward-per-class code or a yes/no recorded for one
+  class reaches 0.63-0.89). This sees a leak even where the honest columns are as strong;
+* **a record of the outcome** — a number that marks a class (Youden's J at least
+  ``unlinked_j``) yet, *inside* the classes, is tied to no other number (largest absolute
+  rank correlation with another numeric column, averaged over the classes, at most
+  ``unlinked_max``), while every other number that marks a class on the table is tied at
+  least ``unlinked_margin`` more. A measurement of the case (a flipper's length) stays tied
+  to the case's other measurements (body mass) inside each class; a record of the outcome
+  (days to a post-outcome event) is linked to them only through the class (the same
+  data-processing argument as below). Where the honest numbers are themselves untied inside
+  the classes there is no contrast, and the rule stays silent;
 * **too good to be true** — the model with it beats the model without it by a jump that
   the other columns together never reach: both scores are reported.
 
@@ -101,6 +118,21 @@ class Thresholds:
     #: information exceeds this many times the smaller of their informations about the target
     #: (records of the outcome stay at or below 1: the data-processing inequality)
     copy_ratio: float = 1.2
+    #: spells the outcome: a code column (at most 20 values) whose symmetric uncertainty with
+    #: the outcome (the classes, one class against the rest, or the target's deciles) is at
+    #: least this ...
+    spell_min: float = 0.6
+    #: ... and this far above any other code column's
+    spell_margin: float = 0.1
+    #: a record of the outcome: a numeric column that marks a class with J at least this ...
+    unlinked_j: float = 0.7
+    #: ... while inside the classes no other numeric column is tied to it beyond this
+    #: (largest absolute rank correlation, averaged over the classes)
+    unlinked_max: float = 0.3
+    #: ... and every other numeric column that marks a class (J at least 0.5) is tied inside
+    #: the classes at least this much more (a table whose honest measurements are untied
+    #: inside the classes gives no contrast: the rule stays silent there)
+    unlinked_margin: float = 0.3
     #: high severity: single skill at least this, or a jump at least ``high_jump``
     high_single: float = 0.9
     high_jump: float = 0.1
@@ -131,6 +163,13 @@ class LeakFinding:
             parts.append(f"'{ev['class_alone']}' vs the rest {ev['class_single_score']:.3f} alone")
         if "group_without_score" in ev:
             parts.append(f"{ev['group_without_score']:.3f} without {len(ev['group'])} such columns")
+        if "spelling_u" in ev:
+            parts.append(f"a code of {ev['spelled']} (U {ev['spelling_u']:.2f})")
+        if "within_class_link" in ev:
+            parts.append(
+                f"marks '{ev['record_class']}' (J {ev['record_j']:.2f}), tied to nothing "
+                f"within the classes ({ev['within_class_link']:.2f})"
+            )
         if "share_of_class" in ev:
             parts.append(
                 f"{ev['share_of_class']:.0%} of '{ev['class']}' vs {ev['share_of_others']:.0%}"
@@ -545,6 +584,127 @@ def measurements(group: list[str], links: dict[str, Any], t: Thresholds) -> list
     return list(out.values())
 
 
+# --------------------------------------------------------------------------- codes and links
+
+#: a column with at most this many distinct values is a code the spelling rule can read
+SPELL_MAX_VALUES = 20
+#: the fewest other numeric columns for a within-class link to mean anything
+LINK_MIN_OTHERS = 3
+#: a column is checked for within-class links when it marks a class with J at least this
+LINK_MIN_J = 0.5
+
+
+def _entropy(codes: np.ndarray) -> float:
+    counts = np.unique(codes, return_counts=True)[1].astype(float)
+    p = counts / counts.sum()
+    return float(-(p * np.log(p)).sum())
+
+
+def spelling(
+    frame: pd.DataFrame, y: np.ndarray, task: str, kinds: dict[str, str]
+) -> dict[str, tuple[float, str, float, float]]:
+    """How nearly each low-cardinality column (2 to :data:`SPELL_MAX_VALUES` values, missing
+    a value of its own) is a one-to-one code of the outcome: the symmetric uncertainty
+    ``U = 2 I(x; y) / (H(x) + H(y))`` (1: each value names one outcome and each outcome one
+    value; both ``H(y|x)`` and ``H(x|y)`` small), against the classes, each class (of at least
+    :data:`CLASS_MIN_ROWS` rows) set against the rest, or the target's deciles (regression);
+    the largest, with what it was measured against (``""``: the classes or deciles; else the
+    class code) and the shares ``I / H(y)`` and ``I / H(x)``. Honest columns describe the
+    case, not the outcome: the best of the 12 design tables' honest columns reach U 0.51
+    (penguins' island, which holds all Gentoo and part of the Adelie)."""
+    y = np.asarray(y)
+    if task == "regression":
+        ranks = pd.Series(y.astype(float)).rank(pct=True, method="average").to_numpy()
+        targets = [("", np.minimum((ranks * 10).astype(np.int64), 9))]
+    else:
+        classes, codes_y = np.unique(y, return_inverse=True)
+        targets = [("", codes_y)]
+        if len(classes) > 2:
+            for k, c in enumerate(classes):
+                count = int((codes_y == k).sum())
+                if CLASS_MIN_ROWS <= count < len(y):
+                    targets.append((str(c), (codes_y == k).astype(np.int64)))
+    out: dict[str, tuple[float, str, float, float]] = {}
+    for name in frame.columns:
+        kind = kinds.get(str(name)) or infer_kind(frame[name])
+        if kind not in ("numeric", "boolean", "categorical"):
+            continue
+        keys = pd.Series(as_keys(frame[name])) if kind == "categorical" else frame[name]
+        codes = pd.factorize(pd.Series(keys).astype(object), use_na_sentinel=False)[0]
+        if not 2 <= len(np.unique(codes)) <= SPELL_MAX_VALUES:
+            continue
+        hx = _entropy(codes)
+        best: tuple[float, str, float, float] | None = None
+        for against, target in targets:
+            hy = _entropy(target)
+            if hx + hy <= 0 or hy <= 0:
+                continue
+            mi = mutual_information(codes, target)
+            u = 2.0 * mi / (hx + hy)
+            if best is None or u > best[0]:
+                best = (float(u), against, float(mi / hy), float(mi / hx))
+        if best is not None:
+            out[str(name)] = best
+    return out
+
+
+def within_class_links(
+    frame: pd.DataFrame,
+    y: np.ndarray,
+    task: str,
+    kinds: dict[str, str],
+    determinism: dict[str, dict[str, tuple[float, str, float, float]]],
+) -> dict[str, tuple[float, float, str]]:
+    """For each numeric column that marks a class (J at least :data:`LINK_MIN_J`), how tied
+    it is to the table's other numeric columns *within* the classes: the largest absolute rank
+    correlation with any other numeric column inside each class (of at least
+    :data:`CLASS_MIN_ROWS` rows), averaged over the classes by their size; beside it the
+    largest over all rows, and the column it is tied to most within the classes. A measurement
+    of the case (a flipper's length) stays tied to the case's other measurements (the body
+    mass) inside every class; a record of the outcome (days until a post-outcome event) is
+    tied to them only through the class, and inside a class only to its own slips. Needs
+    :data:`LINK_MIN_OTHERS` other numeric columns; classification only."""
+    if task == "regression":
+        return {}
+    y = np.asarray(y)
+    numeric = [
+        str(c) for c in frame.columns if (kinds.get(str(c)) or infer_kind(frame[c])) == "numeric"
+    ]
+    if len(numeric) <= LINK_MIN_OTHERS:
+        return {}
+    best_j: dict[str, float] = {}
+    for columns in determinism.values():
+        for name, got in columns.items():
+            best_j[name] = max(best_j.get(name, 0.0), float(got[0]))
+    marked = [c for c in numeric if best_j.get(c, 0.0) >= LINK_MIN_J]
+    if not marked:
+        return {}
+    values = pd.DataFrame(
+        {c: np.asarray(as_numeric(frame[c]), dtype=float) for c in numeric}
+    ).reset_index(drop=True)
+    overall = values.rank().corr().abs()
+    classes, counts = np.unique(y, return_counts=True)
+    out: dict[str, tuple[float, float, str]] = {}
+    inside: dict[str, list[tuple[pd.Series, int]]] = {c: [] for c in marked}
+    for c, n_c in zip(classes, counts, strict=True):
+        if n_c < CLASS_MIN_ROWS:
+            continue
+        corr = values[y == c].rank().corr().abs()
+        for name in marked:
+            inside[name].append((corr[name].drop(name), int(n_c)))
+    for name in marked:
+        if not inside[name]:
+            continue
+        maxima = [float(s.max()) if s.notna().any() else 0.0 for s, _ in inside[name]]
+        weights = [n for _, n in inside[name]]
+        link = float(np.average(maxima, weights=weights))
+        summed = sum(s.fillna(0.0) * n for s, n in inside[name])
+        partner = str(summed.idxmax()) if len(summed) else ""
+        others = overall[name].drop(name)
+        out[name] = (link, float(others.max()) if others.notna().any() else 0.0, partner)
+    return out
+
+
 # --------------------------------------------------------------------------- the review
 
 
@@ -617,6 +777,7 @@ def review_leakage(
         group_without = fitter.score(without=group)[0]
         review.dropped_checked.append(" + ".join(names[j] for j in group))
     kept_group = [names[j] for j in group] if group_without is not None else []
+    determinism = one_class_j(sub, target, task, kinds)
     review.measures = {
         "names": names,
         "group": kept_group,
@@ -627,7 +788,9 @@ def review_leakage(
         "permuted": permuted,
         "drops": drops,
         "without": without,
-        "determinism": one_class_j(sub, target, task, kinds),
+        "determinism": determinism,
+        "spelling": spelling(sub, target, task, kinds),
+        "links": within_class_links(sub, target, task, kinds, determinism),
         "single_by_class": single_by_class,
         "full_by_class": full_by_class,
         "task": task,
@@ -662,6 +825,8 @@ def judge(measures: dict[str, Any], t: Thresholds = THRESHOLDS) -> list[LeakFind
     determinism: dict[str, dict[str, tuple[float, str, float, float]]] = measures["determinism"]
     task: str = measures["task"]
     class_names: list[str] | None = measures["class_names"]
+    spellings: dict[str, tuple[float, str, float, float]] = measures.get("spelling") or {}
+    links: dict[str, tuple[float, float, str]] = measures.get("links") or {}
     metric = "R²" if task == "regression" else "ROC AUC"
     findings: list[LeakFinding] = []
     group: list[str] = measures.get("group") or []
@@ -733,6 +898,47 @@ def judge(measures: dict[str, Any], t: Thresholds = THRESHOLDS) -> list[LeakFind
                     "class_full_score": round(_to_metric(task, full_c), 4),
                 }
             )
+        spelled = spellings.get(name)
+        if spelled is not None:
+            u, against, told_y, told_x = spelled
+            next_u = max((v[0] for c, v in spellings.items() if c != name), default=0.0)
+            if u >= t.spell_min and u - next_u >= t.spell_margin:
+                rules.append("spells_outcome")
+                evidence.update(
+                    {
+                        # the bias correction can lift an exact code a hair above 1
+                        "spelling_u": round(min(u, 1.0), 4),
+                        "spelled": _spelled_label(against, task, class_names),
+                        "share_of_outcome_told": round(told_y, 4),
+                        "share_of_column_told": round(told_x, 4),
+                        "next_spelling_u": round(next_u, 4),
+                    }
+                )
+        linked = links.get(name)
+        if linked is not None:
+            best = max(
+                ((float(v[name][0]), c) for c, v in determinism.items() if name in v),
+                default=(0.0, ""),
+            )
+            others_linked = [v[0] for c, v in links.items() if c != name]
+            least = min(others_linked, default=0.0)
+            if (
+                best[0] >= t.unlinked_j
+                and linked[0] <= t.unlinked_max
+                and others_linked
+                and least - linked[0] >= t.unlinked_margin
+            ):
+                rules.append("outcome_record")
+                evidence.update(
+                    {
+                        "record_class": _class_label(best[1], class_names),
+                        "record_j": round(best[0], 4),
+                        "within_class_link": round(linked[0], 4),
+                        "overall_link": round(linked[1], 4),
+                        "linked_to": linked[2],
+                        "others_least_link": round(least, 4),
+                    }
+                )
         marked = _marks(name, determinism, class_names)
         if marked is not None:
             jv, side, cls, inside, outside, next_j = marked
@@ -754,7 +960,12 @@ def judge(measures: dict[str, Any], t: Thresholds = THRESHOLDS) -> list[LeakFind
         together = (
             full - group_without if "masking_group" in rules and group_without is not None else 0.0
         )
-        high = alone >= t.high_single or max(jump, together) >= t.high_jump or apart is not None
+        high = (
+            alone >= t.high_single
+            or max(jump, together) >= t.high_jump
+            or apart is not None
+            or "spells_outcome" in rules
+        )
         findings.append(
             LeakFinding(
                 column=name,
@@ -800,6 +1011,15 @@ def _class_label(cls: str, class_names: list[str] | None) -> str:
     return cls
 
 
+def _spelled_label(against: str, task: str, class_names: list[str] | None) -> str:
+    """What a code column spells, in words."""
+    if task == "regression":
+        return "the target's deciles"
+    if against == "":
+        return "the classes"
+    return f"'{_class_label(against, class_names)}' against the rest"
+
+
 def _marks(
     name: str,
     determinism: dict[str, dict[str, tuple[float, str, float, float]]],
@@ -842,6 +1062,22 @@ def _message(
             f"other: {'too good to be true: ' if high else ''}the model scores "
             f"{ev['full_score']:.3f} with them and "
             f"{ev['group_without_score']:.3f} without all of them"
+        )
+    if "spells_outcome" in rules:
+        parts.append(
+            f"'{name}' is nearly a one-to-one code of {ev['spelled']}: symmetric uncertainty "
+            f"{ev['spelling_u']:.2f} (its values tell {ev['share_of_outcome_told']:.0%} of "
+            f"the outcome's entropy, the outcome {ev['share_of_column_told']:.0%} of the "
+            f"column's), when no other column of few values passes {ev['next_spelling_u']:.2f}"
+        )
+    if "outcome_record" in rules:
+        parts.append(
+            f"'{name}' marks out '{ev['record_class']}' (J {ev['record_j']:.2f}) yet inside the "
+            f"classes is tied to no other number (largest rank correlation "
+            f"{ev['within_class_link']:.2f}, with '{ev['linked_to']}'; "
+            f"{ev['overall_link']:.2f} over all rows), when every other number that marks a "
+            f"class is tied at least {ev['others_least_link']:.2f}: it follows the outcome, "
+            "not the case"
         )
     if "alone_near_full" in rules or not parts:
         parts.append(
