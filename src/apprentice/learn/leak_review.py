@@ -898,62 +898,18 @@ def judge(measures: dict[str, Any], t: Thresholds = THRESHOLDS) -> list[LeakFind
                     "class_full_score": round(_to_metric(task, full_c), 4),
                 }
             )
-        spelled = spellings.get(name)
+        spelled = _spelling_rule(name, spellings, task, class_names, t)
         if spelled is not None:
-            u, against, told_y, told_x = spelled
-            next_u = max((v[0] for c, v in spellings.items() if c != name), default=0.0)
-            if u >= t.spell_min and u - next_u >= t.spell_margin:
-                rules.append("spells_outcome")
-                evidence.update(
-                    {
-                        # the bias correction can lift an exact code a hair above 1
-                        "spelling_u": round(min(u, 1.0), 4),
-                        "spelled": _spelled_label(against, task, class_names),
-                        "share_of_outcome_told": round(told_y, 4),
-                        "share_of_column_told": round(told_x, 4),
-                        "next_spelling_u": round(next_u, 4),
-                    }
-                )
-        linked = links.get(name)
-        if linked is not None:
-            best = max(
-                ((float(v[name][0]), c) for c, v in determinism.items() if name in v),
-                default=(0.0, ""),
-            )
-            others_linked = [v[0] for c, v in links.items() if c != name]
-            least = min(others_linked, default=0.0)
-            if (
-                best[0] >= t.unlinked_j
-                and linked[0] <= t.unlinked_max
-                and others_linked
-                and least - linked[0] >= t.unlinked_margin
-            ):
-                rules.append("outcome_record")
-                evidence.update(
-                    {
-                        "record_class": _class_label(best[1], class_names),
-                        "record_j": round(best[0], 4),
-                        "within_class_link": round(linked[0], 4),
-                        "overall_link": round(linked[1], 4),
-                        "linked_to": linked[2],
-                        "others_least_link": round(least, 4),
-                    }
-                )
-        marked = _marks(name, determinism, class_names)
+            rules.append("spells_outcome")
+            evidence.update(spelled)
+        recorded = _record_rule(name, links, determinism, class_names, t)
+        if recorded is not None:
+            rules.append("outcome_record")
+            evidence.update(recorded)
+        marked = _one_class_rule(name, determinism, class_names, t)
         if marked is not None:
-            jv, side, cls, inside, outside, next_j = marked
-            if jv >= t.one_class_j and jv - next_j >= t.one_class_margin:
-                rules.append("one_class")
-                evidence.update(
-                    {
-                        "marks": side,
-                        "class": cls,
-                        "share_of_class": round(inside, 4),
-                        "share_of_others": round(outside, 4),
-                        "j": round(jv, 4),
-                        "next_column_j": round(next_j, 4),
-                    }
-                )
+            rules.append("one_class")
+            evidence.update(marked)
         if not rules:
             continue
         jump = drops.get(j, 0.0) if j is not None else 0.0
@@ -976,6 +932,92 @@ def judge(measures: dict[str, Any], t: Thresholds = THRESHOLDS) -> list[LeakFind
             )
         )
     return sorted(findings, key=lambda f: (f.severity != "high", f.column))
+
+
+def _spelling_rule(
+    name: str,
+    spellings: dict[str, tuple[float, str, float, float]],
+    task: str,
+    class_names: list[str] | None,
+    t: Thresholds,
+) -> dict[str, Any] | None:
+    """The "spells the outcome" rule's evidence for ``name``, or ``None`` when it does not
+    fire: a near one-to-one code of the outcome, clearly more than any other column."""
+    spelled = spellings.get(name)
+    if spelled is None:
+        return None
+    u, against, told_y, told_x = spelled
+    next_u = max((v[0] for c, v in spellings.items() if c != name), default=0.0)
+    if u < t.spell_min or u - next_u < t.spell_margin:
+        return None
+    return {
+        # the bias correction can lift an exact code a hair above 1
+        "spelling_u": round(min(u, 1.0), 4),
+        "spelled": _spelled_label(against, task, class_names),
+        "share_of_outcome_told": round(told_y, 4),
+        "share_of_column_told": round(told_x, 4),
+        "next_spelling_u": round(next_u, 4),
+    }
+
+
+def _record_rule(
+    name: str,
+    links: dict[str, tuple[float, float, str]],
+    determinism: dict[str, dict[str, tuple[float, str, float, float]]],
+    class_names: list[str] | None,
+    t: Thresholds,
+) -> dict[str, Any] | None:
+    """The "record of the outcome" rule's evidence for ``name``, or ``None``: a number that
+    marks a class but, inside the classes, is tied to no other number (every other
+    class-marking number clearly more)."""
+    linked = links.get(name)
+    if linked is None:
+        return None
+    best = max(
+        ((float(v[name][0]), c) for c, v in determinism.items() if name in v),
+        default=(0.0, ""),
+    )
+    others_linked = [v[0] for c, v in links.items() if c != name]
+    least = min(others_linked, default=0.0)
+    if not (
+        best[0] >= t.unlinked_j
+        and linked[0] <= t.unlinked_max
+        and others_linked
+        and least - linked[0] >= t.unlinked_margin
+    ):
+        return None
+    return {
+        "record_class": _class_label(best[1], class_names),
+        "record_j": round(best[0], 4),
+        "within_class_link": round(linked[0], 4),
+        "overall_link": round(linked[1], 4),
+        "linked_to": linked[2],
+        "others_least_link": round(least, 4),
+    }
+
+
+def _one_class_rule(
+    name: str,
+    determinism: dict[str, dict[str, tuple[float, str, float, float]]],
+    class_names: list[str] | None,
+    t: Thresholds,
+) -> dict[str, Any] | None:
+    """The one-class rule's evidence for ``name``, or ``None``: near-deterministic for one
+    class, clearly more than any other column."""
+    marked = _marks(name, determinism, class_names)
+    if marked is None:
+        return None
+    jv, side, cls, inside, outside, next_j = marked
+    if jv < t.one_class_j or jv - next_j < t.one_class_margin:
+        return None
+    return {
+        "marks": side,
+        "class": cls,
+        "share_of_class": round(inside, 4),
+        "share_of_others": round(outside, 4),
+        "j": round(jv, 4),
+        "next_column_j": round(next_j, 4),
+    }
 
 
 def _sets_class_apart(
