@@ -200,3 +200,50 @@ def test_percents_parse_back(points: list[int]) -> None:
     _, parsed, ok = parse(texts)
     assert all(ok)
     assert parsed == pytest.approx([p / 100 for p in points])
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    decimal=st.sampled_from([".", ","]),
+    thousands=st.lists(st.sampled_from([",", ".", " ", "'"]), max_size=2),
+    currency=st.lists(st.sampled_from(["$", "€", "USD"]), max_size=2),
+    code=st.one_of(st.none(), st.sampled_from(["USD", "EUR"])),
+    unit=st.one_of(st.none(), st.sampled_from(["kg", "%"])),
+    aliases=st.lists(st.sampled_from(["kgs", "kilo"]), max_size=2),
+    flags=st.tuples(st.booleans(), st.booleans(), st.booleans()),
+    percent=st.sampled_from(["fraction", "points"]),
+    semantic=st.one_of(st.none(), st.sampled_from(["year", "month"])),
+)
+def test_number_format_to_dict_is_asdict(
+    decimal: str,
+    thousands: list[str],
+    currency: list[str],
+    code: str | None,
+    unit: str | None,
+    aliases: list[str],
+    flags: tuple[bool, bool, bool],
+    percent: str,
+    semantic: str | None,
+) -> None:
+    from dataclasses import asdict
+
+    fmt = NumberFormat(
+        decimal=decimal,
+        thousands=thousands,
+        currency=currency,
+        currency_code=code,
+        unit=unit,
+        unit_aliases=aliases,
+        unit_note=flags[0],
+        percent=percent,
+        words=flags[1],
+        integer=flags[2],
+        semantic=semantic,
+    )
+    out = fmt.to_dict()
+    assert out == asdict(fmt)
+    assert list(out) == list(asdict(fmt))  # same order: the JSON is the same
+    # the lists are copies: changing the dict leaves the format alone
+    out["thousands"].append("x")
+    assert "x" not in fmt.thousands
+    assert NumberFormat.from_dict(fmt.to_dict()) == fmt

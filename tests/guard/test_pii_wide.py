@@ -92,3 +92,72 @@ def test_short_number_cells_same_as_regex(cells: list[str]) -> None:
     arr = pa.array([c.strip() or "0" for c in cells], type=pa.large_string())
     expected = pc.match_substring_regex(arr, _SHORT_NUMBER).to_pylist()
     assert _short_number_cells(arr).tolist() == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.text(alphabet="0123456789.+-eE \t", max_size=12),
+            st.integers(-(10**14), 10**14).map(str),
+            st.text(max_size=6),
+            st.sampled_from(["", " ", "12", " 12", "1.2.3", ".", "..5", "٣", "1234567", "7."]),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_plain_short_cells_agree_with_the_pattern(cells: list[str | None]) -> None:
+    """A cell the byte count calls a short number as it stands is one the trimmed check (and
+    the regex) calls short; null cells never are."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from apprentice.guard.pii import _SHORT_NUMBER, _plain_short_cells, _short_number_cells
+
+    arr = pa.array(cells, type=pa.large_string())
+    quick = _plain_short_cells(arr).tolist()
+    for cell, fast in zip(cells, quick, strict=True):
+        if cell is None:
+            assert not fast
+            continue
+        trimmed = pa.array([cell.strip()], type=pa.large_string())
+        regex = bool(pc.match_substring_regex(trimmed, _SHORT_NUMBER)[0].as_py())
+        if fast:
+            assert cell.strip() == cell and regex
+            assert bool(_short_number_cells(trimmed)[0])
+    # and the whole check is the regex over the trimmed, non-empty cells
+    trimmed_cells = [c.strip() for c in cells if c is not None and c.strip()]
+    expected = bool(trimmed_cells) and all(
+        pc.match_substring_regex(
+            pa.array(trimmed_cells, type=pa.large_string()), _SHORT_NUMBER
+        ).to_pylist()
+    )
+    assert _short_numbers_columns(["v"], [pd.Series(cells, dtype="str")]) == [expected]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.sampled_from(["", " ", "n/a", "N/A ", "none", "None", "?", "-", "NA", "null"]),
+            st.sampled_from(["north", " north", "north ", "South", "\u00a0east", "west\t"]),
+            st.text(max_size=5),
+        ),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_text_column_values_same_as_general_path(cells: list[str | None]) -> None:
+    """The pyarrow count of a text column's values gives what the pandas path gives (the
+    same values, counts, order; markers and empty cells left out)."""
+    from apprentice.guard.pii import _column_values
+
+    fast = _column_values(pd.Series(cells, dtype="str"))
+    general = _column_values(pd.Series(cells, dtype=object))
+    if len(general) == 0:
+        assert len(fast) == 0
+        return
+    pd.testing.assert_series_equal(fast, general)

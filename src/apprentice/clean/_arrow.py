@@ -23,6 +23,15 @@ def contiguous(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
     return arr
 
 
+def column_arrays(frame: pd.DataFrame) -> list[Any]:
+    """Each column's array (numpy or pandas extension array), by position, with no Series
+    made (``DataFrame.items`` makes one per column: slow on a wide frame)."""
+    get = getattr(frame, "_get_column_array", None)
+    if get is None:  # pragma: no cover - a pandas without it
+        return [col.array for _, col in frame.items()]
+    return [get(j) for j in range(frame.shape[1])]
+
+
 def to_text_array(values: Any) -> Any:
     """The cells as a pyarrow string array (missing cells are null); a pandas column backed by
     several chunks stays chunked (no copy) and is made contiguous only where needed."""
@@ -30,11 +39,13 @@ def to_text_array(values: Any) -> Any:
         arr: Any = values if values.num_chunks != 1 else values.chunk(0)
     elif isinstance(values, pa.Array):
         arr = values
-    elif isinstance(values, pd.Series):
-        series = values
-        if not isinstance(series.dtype, pd.StringDtype) or series.dtype.storage != "pyarrow":
-            series = as_text_series(series)
-        arr = pa.array(series.array)
+    elif isinstance(values, (pd.Series, pd.api.extensions.ExtensionArray, np.ndarray)):
+        # a column, or a column's array (a frame's columns are taken with no Series each)
+        array = values.array if isinstance(values, pd.Series) else values
+        if not isinstance(array.dtype, pd.StringDtype) or array.dtype.storage != "pyarrow":
+            series = values if isinstance(values, pd.Series) else pd.Series(values, copy=False)
+            array = as_text_series(series).array
+        arr = pa.array(array)
         if isinstance(arr, pa.ChunkedArray) and arr.num_chunks == 1:
             arr = arr.chunk(0)
     else:

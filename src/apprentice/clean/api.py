@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +13,8 @@ import pandas as pd
 import pyarrow as pa
 
 from apprentice.clean import infer as _infer
-from apprentice.clean._arrow import to_text_array
+from apprentice.clean._arrow import column_arrays, to_text_array
+from apprentice.clean._gc import paused_gc
 from apprentice.clean.categories import learn_categories
 from apprentice.clean.dates import detect_date
 from apprentice.clean.infer import (
@@ -165,11 +167,17 @@ def _json_policy(policy: Any) -> Any:
 
 
 def _examples_of(
-    applied: Applied, raw: pd.Series, mask: np.ndarray, lines: np.ndarray | None
+    applied: Applied,
+    raw: pd.Series | Callable[[], pd.Series],
+    mask: np.ndarray,
+    lines: np.ndarray | None,
 ) -> list[dict[str, Any]]:
-    """Distinct raw texts of the masked cells with counts and their first rows."""
+    """Distinct raw texts of the masked cells with counts and their first rows (``raw``: the
+    raw column, or a function that gives it, called only when a cell is masked)."""
     if not mask.any():
         return []
+    if callable(raw):
+        raw = raw()
     rows = np.flatnonzero(mask)
     texts = raw.iloc[rows]
     vc = texts.value_counts(dropna=False).head(MAX_EXAMPLES)
@@ -187,7 +195,7 @@ def _examples_of(
 def _report(
     inf: Inference,
     applied: Applied,
-    raw: pd.Series,
+    raw: pd.Series | Callable[[], pd.Series],
     sentinels: list[dict[str, Any]],
     lines: np.ndarray | None,
 ) -> ColumnReport:
@@ -311,6 +319,11 @@ def _is_constant(s: pd.Series) -> bool:
     return bool(values.nunique() == 1)
 
 
+# what fitting one column gives: its inference, cleaned cells, sentinels found, and its raw
+# column (or a function that gives it)
+Fitted = tuple[Inference, Applied, list[dict[str, Any]], "pd.Series | Callable[[], pd.Series]"]
+
+
 def _workers(shape: tuple[int, int]) -> int:
     """Threads for the columns: 2 for big tables when a second core is idle, else 1.
 
@@ -342,6 +355,30 @@ def fit_frame(
     source: str | None = None,
 ) -> CleanResult:
     """Learn the recipe of ``frame`` and clean it (shared by clean_table and Cleaner.fit)."""
+    with paused_gc():  # (tens of thousands of small objects on a wide table: see _gc)
+        return _fit_frame(
+            frame,
+            originals,
+            type_hints=type_hints,
+            percent_as=percent_as,
+            sentinels=sentinels,
+            dayfirst=dayfirst,
+            lines=lines,
+            source=source,
+        )
+
+
+def _fit_frame(
+    frame: pd.DataFrame,
+    originals: list[Any],
+    *,
+    type_hints: Mapping[str, str] | None,
+    percent_as: str,
+    sentinels: Any,
+    dayfirst: bool | None,
+    lines: np.ndarray | None,
+    source: str | None,
+) -> CleanResult:
     check_settings(percent_as, sentinels)
     if frame.shape[1] == 0:
         raise EmptyTableError(
@@ -362,14 +399,16 @@ def fit_frame(
     applied_cols: list[Applied] = []
     sentinel_found: list[list[dict[str, Any]]] = []
 
-    # the columns once (``frame.iloc[:, j]`` looks each one up again: slow on a wide frame)
-    columns = [col for _, col in frame.items()]
+    # each column's array once, with no Series (a Series per column costs more than a plain
+    # column's cleaning on a wide frame); a column's Series is made only when its path needs it
+    columns = column_arrays(frame)
     # the plain-number check is made for a window of columns at a time (one cast for all of
     # them: a wide table has thousands of such columns); a window's arrays and results are
     # kept only until their columns are fitted
     window = max(1, _infer.BATCH_CELLS // max(len(frame), 1))
     pending_plain: dict[int, tuple[Any, Inference | bool | None]] = {}
     lock = threading.Lock()
+    constant: dict[int, bool] = {}  # columns whose constancy is already known
 
     def text_and_plain(j: int) -> tuple[Any, Inference | bool | None]:
         with lock:
@@ -379,6 +418,7 @@ def fit_frame(
                 for k in range(lo, min(lo + window, len(columns))):
                     col = columns[k]
                     arrays[k] = None if is_native(col) else to_text_array(col)
+                    columns[k] = None  # (the text array, or the Series later, stands for it)
                 asked = [k for k, a in arrays.items() if a is not None and names[k][0] not in hints]
                 found = _infer.plain_number_columns(
                     [arrays[k] for k in asked],
@@ -391,22 +431,32 @@ def fit_frame(
                     pending_plain[k] = (a, decided.get(k))
             return pending_plain.pop(j)
 
-    def fit_one(j: int) -> tuple[Inference, Applied, list[dict[str, Any]]]:
+    def fit_one(j: int) -> Fitted:
         name, orig, _ = names[j]
-        col = columns[j]
         arr, plain = text_and_plain(j)
-        inf = infer_column(
-            col,
-            name=name,
-            source=orig,
-            hint=hints.get(name),
-            options=options,
-            arr=arr,
-            plain=plain,
-        )
-        source_col: pd.Series | pa.Array = col if arr is None else arr
-        applied = apply_column(inf.recipe, source_col, index=col.index, cast=inf.plain)
-        inf.plain = None
+        col: pd.Series | None = None
+        extremes = None
+        if isinstance(plain, Inference):
+            extremes = plain.plain_range if plain.plain_values is not None else None
+            # a plain-number text column (the batched check holds its cast): no Series
+            inf = plain
+            applied = apply_column(
+                inf.recipe, arr, index=frame.index, cast=inf.plain, values=inf.plain_values
+            )
+        else:
+            col = frame.iloc[:, j]
+            inf = infer_column(
+                col,
+                name=name,
+                source=orig,
+                hint=hints.get(name),
+                options=options,
+                arr=arr,
+                plain=plain,
+            )
+            source_col: pd.Series | pa.Array = col if arr is None else arr
+            applied = apply_column(inf.recipe, source_col, index=col.index, cast=inf.plain)
+        inf.plain = inf.plain_values = inf.plain_range = None
         found: list[dict[str, Any]] = []
         rec = inf.recipe
         if rec.kind == "category" and (applied.codes == int(Rule.UNSEEN)).any():
@@ -414,26 +464,32 @@ def fit_frame(
             tokens = applied.token_counts((Rule.VALUE, Rule.MERGED, Rule.UNSEEN))
             cs = learn_categories(list(tokens), np.asarray(list(tokens.values()), dtype=np.int64))
             rec.categories, inf.merges = cs.categories, cs.merges
-            applied = apply_column(rec, source_col, index=col.index)
+            applied = apply_column(rec, col if arr is None else arr, index=frame.index)
         if rec.kind in ("integer", "float"):
             vals = applied.values.to_numpy(dtype=np.float64)
             if rec.semantic is None and rec.number is not None:
                 rec.semantic = number_semantic(name, vals, rec.kind == "integer")
                 rec.number.semantic = rec.semantic
-            found = refine_sentinels(rec, vals, policy)
+            found = refine_sentinels(rec, vals, policy, extremes)
             if found:
                 mark_sentinels(rec, applied)
-        return inf, applied, found
+            elif extremes is not None:
+                constant[j] = extremes[0] == extremes[1]  # (no NaN: what _is_constant finds)
+        raw_col: pd.Series | Callable[[], pd.Series]
+        raw_col = (
+            col if col is not None else functools.partial(frame.iloc.__getitem__, (slice(None), j))
+        )
+        return inf, applied, found, raw_col
 
     raw = frame.copy(deep=False)
     raw.columns = pd.Index([n for n, _, _ in names], dtype=object)
     reports: list[ColumnReport] = []
     dup_key = DuplicateKey(len(frame))
 
-    def consume(j: int, fitted: tuple[Inference, Applied, list[dict[str, Any]]]) -> None:
+    def consume(j: int, fitted: Fitted) -> None:
         # stream: report on the column, fold it into the duplicate-row key, drop its buffers
-        inf, applied, found = fitted
-        reports.append(_report(inf, applied, columns[j], found, lines))
+        inf, applied, found, raw_col = fitted
+        reports.append(_report(inf, applied, raw_col, found, lines))
         dup_key.add(applied)
         applied.release()
         pa.default_memory_pool().release_unused()  # hand the column's scratch memory back
@@ -450,7 +506,7 @@ def fit_frame(
         from concurrent.futures import Future, ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            pending: deque[Future[tuple[Inference, Applied, list[dict[str, Any]]]]] = deque()
+            pending: deque[Future[Fitted]] = deque()
             for j in range(frame.shape[1]):
                 pending.append(pool.submit(fit_one, j))
                 if len(pending) >= workers:
@@ -472,11 +528,11 @@ def fit_frame(
     treport = TableReport(n_rows=len(frame), n_columns=frame.shape[1])
     treport.duplicate_rows = _duplicates(frame, dup_key.key, lines)
     treport.renamed_columns = [{"original": o, "name": n, "reasons": r} for n, o, r in names if r]
-    for rep, rec in zip(reports, recipes, strict=True):
-        s = table[rec.name]
+    for j, (rep, rec, a) in enumerate(zip(reports, recipes, applied_cols, strict=True)):
         if rep.n_missing == rep.n_cells:
             treport.empty_columns.append(rec.name)
-        elif _is_constant(s):
+        elif constant[j] if j in constant else _is_constant(a.values):
+            # (a.values: the table's column is made of them)
             treport.constant_columns.append(rec.name)
     recipe = Recipe(
         columns=recipes,

@@ -93,6 +93,11 @@ class Inference:
     # the cells cast to float64 when the column was found plain numbers by one cast (handed
     # to apply_column so that the cells are not parsed twice, then dropped)
     plain: pa.Array | None = field(default=None, repr=False, compare=False)
+    # the same cells as numpy float64 when the check already holds them (every cell finite,
+    # no null): a row of the batched check's columns x rows matrix, or the one column's cast
+    plain_values: np.ndarray | None = field(default=None, repr=False, compare=False)
+    # (min, max) of plain_values, computed for the whole batch at once
+    plain_range: tuple[float, float] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -174,8 +179,8 @@ def _plain_numbers(values: pa.Array) -> bool:
     return bool(np.isfinite(vals).all())
 
 
-def is_native(column: pd.Series) -> bool:
-    """Numbers, booleans or datetimes that need no text parsing."""
+def is_native(column: Any) -> bool:
+    """Numbers, booleans or datetimes that need no text parsing (a Series or its array)."""
     dtype = column.dtype
     if isinstance(dtype, (pd.StringDtype, pd.CategoricalDtype)):
         return False
@@ -408,7 +413,13 @@ def _plain_number_column(
 
 
 def _plain_inference(
-    name: str, source: str, options: Options, decimals: bool, n_values: int, cast: pa.Array
+    name: str,
+    source: str,
+    options: Options,
+    decimals: bool,
+    n_values: int,
+    cast: pa.Array,
+    values: np.ndarray | None = None,
 ) -> Inference:
     rec = ColumnRecipe(name=name, source=source, kind="float" if decimals else "integer")
     rec.number = NumberFormat(integer=not decimals, percent=options.percent_as)
@@ -416,6 +427,7 @@ def _plain_inference(
     inf.n_values = n_values
     inf.extra = {"percent_share": 0.0, "unit_share": 0.0}
     inf.plain = cast
+    inf.plain_values = values
     return inf
 
 
@@ -504,17 +516,25 @@ def plain_number_columns(
         plain &= ~((lens > 1) & (digits == lens) & (first == ord("0"))).any(axis=1)
         decimals = points.any(axis=1)
         plain &= decimals | (digits.max(axis=1) <= 15)
+        lows, highs = vals.min(axis=1).tolist(), vals.max(axis=1).tolist()
         i = 0
         for run, cast in runs:
             for r, k in enumerate(run):
                 j = batch[k]
-                out[j] = (
-                    _plain_inference(
-                        names[j], sources[j], options, bool(decimals[i]), n, cast.slice(r * n, n)
+                if plain[i]:
+                    inf = _plain_inference(
+                        names[j],
+                        sources[j],
+                        options,
+                        bool(decimals[i]),
+                        n,
+                        cast.slice(r * n, n),
+                        vals[i],
                     )
-                    if plain[i]
-                    else False
-                )
+                    inf.plain_range = (lows[i], highs[i])
+                    out[j] = inf
+                else:
+                    out[j] = False
                 i += 1
     return out
 
@@ -597,9 +617,14 @@ def _categorical_markers(inf: Inference, values: list[str], counts: np.ndarray, 
 
 
 def refine_sentinels(
-    rec: ColumnRecipe, values: np.ndarray, policy: str | dict[str, Any]
+    rec: ColumnRecipe,
+    values: np.ndarray,
+    policy: str | dict[str, Any],
+    extremes: tuple[float, float] | None = None,
 ) -> list[dict[str, Any]]:
-    """Suspected sentinels of a numeric column and what to do with each (recorded in the recipe)."""
+    """Suspected sentinels of a numeric column and what to do with each (recorded in the recipe).
+
+    ``extremes``: ``(min, max)`` of ``values`` when every value is finite and they are known."""
     from apprentice.clean.sentinels import find_sentinels
 
     if rec.kind not in ("integer", "float") or rec.semantic:
@@ -607,7 +632,7 @@ def refine_sentinels(
     confirmed = policy.get(rec.name, policy.get(rec.source)) if isinstance(policy, dict) else None
     if policy == "ignore":
         return []
-    found = [] if confirmed is not None else find_sentinels(values)
+    found = [] if confirmed is not None else find_sentinels(values, extremes)
     out: list[dict[str, Any]] = []
     if confirmed is not None:
         for v in confirmed:

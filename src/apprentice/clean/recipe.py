@@ -270,6 +270,8 @@ class Applied:
     index: np.ndarray | None = None
     dcodes: np.ndarray | None = None
     dcounts: np.ndarray | None = None
+    # float values known to hold no NaN (a plain column with no null): row_token needs no mask
+    no_nan: bool = False
 
     def _dcounts(self) -> np.ndarray:
         """Cells per dictionary entry (dictionary path only)."""
@@ -323,6 +325,8 @@ class Applied:
             tok += np.uint64(1)
             return tok
         values = self.values.to_numpy()
+        if values.dtype.kind == "f" and self.no_nan:
+            return values.view(np.uint64)
         if values.dtype.kind == "f":
             bits = np.where(np.isnan(values), np.nan, values).view(np.uint64)
             return bits
@@ -494,11 +498,14 @@ def apply_column(
     index: pd.Index | None = None,
     encoded: tuple[pa.Array, np.ndarray] | None = None,
     cast: pa.Array | None = None,
+    values: np.ndarray | None = None,
 ) -> Applied:
     """Clean one column with its recipe: typed values and a :class:`Rule` code per cell.
 
     ``cast``: the cells already cast to float64 by pyarrow (the inference's plain-number
-    check), so that a plain numeric column is not parsed twice."""
+    check), so that a plain numeric column is not parsed twice; ``values``: that cast as a
+    writable numpy array when every cell is finite and none is null (it becomes the column's
+    values, not copied)."""
     if index is None:
         index = column.index if isinstance(column, pd.Series) else pd.RangeIndex(len(column))
     if (
@@ -511,7 +518,7 @@ def apply_column(
     if encoded is None:
         raw = to_text_array(column)
         if rec.kind in NUMERIC_KINDS and rec.number is not None and rec.number.plain:
-            quick = _plain_cast(rec, raw, index, cast)
+            quick = _plain_cast(rec, raw, index, cast, values)
             if quick is not None:
                 return quick
         if high_cardinality(raw):
@@ -533,30 +540,38 @@ def apply_column(
 
 
 def _plain_cast(
-    rec: ColumnRecipe, raw: Any, index: pd.Index, cast: pa.Array | None = None
+    rec: ColumnRecipe,
+    raw: Any,
+    index: pd.Index,
+    cast: pa.Array | None = None,
+    values: np.ndarray | None = None,
 ) -> Applied | None:
     """Every cell a plain number (or null): one cast does it, no hashing (None otherwise).
 
     pyarrow's cast refuses whitespace, empty cells, markers and decorations, so whenever it
     succeeds the cells are exactly what the full path would read as plain values. ``cast``:
-    that cast of ``raw``, when already made.
+    that cast of ``raw``, when already made; ``values``: the same as a writable numpy array
+    with every cell finite and none null (a row of the batched check's matrix).
     """
-    if cast is None:
-        try:
-            cast = pc.cast(raw, pa.float64())
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+    if values is not None:
+        vals, codes = values, np.zeros(len(values), dtype=np.int8)
+    else:
+        if cast is None:
+            try:
+                cast = pc.cast(raw, pa.float64())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                return None
+        # a float64 array's nulls come out of to_numpy as NaN
+        vals = np.array(cast.to_numpy(zero_copy_only=False), dtype=np.float64)
+        codes = np.zeros(len(vals), dtype=np.int8)
+        if cast.null_count:
+            null = np.asarray(cast.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+            if not np.isfinite(vals[~null]).all():
+                return None
+            codes[null] = Rule.NULL
+        elif not np.isfinite(vals).all():  # (no null: the same test without the mask)
             return None
-    # a float64 array's nulls come out of to_numpy as NaN
-    vals = np.array(cast.to_numpy(zero_copy_only=False), dtype=np.float64)
-    codes = np.zeros(len(vals), dtype=np.int8)
-    if cast.null_count:
-        null = np.asarray(cast.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-        if not np.isfinite(vals[~null]).all():
-            return None
-        codes[null] = Rule.NULL
-    elif not np.isfinite(vals).all():  # (no null: the same test without the mask)
-        return None
-    applied = Applied(pd.Series(vals, index=index), codes)
+    applied = Applied(pd.Series(vals, index=index, copy=False), codes, no_nan=values is not None)
     if rec.sentinels:
         mark_sentinels(rec, applied)
     return applied
@@ -575,6 +590,7 @@ def mark_sentinels(rec: ColumnRecipe, applied: Applied) -> None:
         if applied.dcodes is not None and applied.index is not None:
             applied.dcodes[np.unique(applied.index[hit])] = code
     applied.values = pd.Series(vals, index=applied.values.index)
+    applied.no_nan = False
 
 
 def _apply_native_numbers(rec: ColumnRecipe, column: pd.Series) -> Applied:

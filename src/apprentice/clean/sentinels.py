@@ -27,17 +27,31 @@ def sentinel_shaped(v: float, side: str) -> bool:
     return v < 0 and (nines or digits.rstrip("0") in {"1", "2", "3", "4", "5", "6", "7", "8"})
 
 
-def find_sentinels(values: np.ndarray) -> list[dict[str, Any]]:
-    """Suspected sentinels of a float column (NaN = missing), with their evidence."""
-    finite_mask = np.isfinite(values)
-    n = int(finite_mask.sum())
-    if n < 20:
-        return []
-    found: list[dict[str, Any]] = []
-    if n == len(values):  # no NaN: min/max are nanmin/nanmax without their NaN handling
-        lo, hi = float(values.min()), float(values.max())
+def find_sentinels(
+    values: np.ndarray, extremes: tuple[float, float] | None = None
+) -> list[dict[str, Any]]:
+    """Suspected sentinels of a float column (NaN = missing), with their evidence.
+
+    ``extremes``: ``(min, max)`` of ``values`` when every value is finite and they are
+    already known (a wide table's plain columns get them for many columns at once)."""
+    if extremes is not None:
+        n = len(values)
+        if n < 20 or not (
+            sentinel_shaped(extremes[0], "low") or sentinel_shaped(extremes[1], "high")
+        ):
+            return []
+        finite_mask = np.ones(n, dtype=bool)
+        lo, hi = extremes
     else:
-        lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
+        finite_mask = np.isfinite(values)
+        n = int(finite_mask.sum())
+        if n < 20:
+            return []
+        if n == len(values):  # no NaN: min/max are nanmin/nanmax without their NaN handling
+            lo, hi = float(values.min()), float(values.max())
+        else:
+            lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
+    found: list[dict[str, Any]] = []
     for side, v in (("low", lo), ("high", hi)):
         if not sentinel_shaped(v, side):
             continue

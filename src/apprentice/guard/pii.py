@@ -1028,6 +1028,8 @@ def _column_values(series: pd.Series) -> pd.Series:
         return empty
     if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
         return empty
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        return _text_column_values(series)
     values = series.dropna()
     if values.empty:
         return empty
@@ -1058,6 +1060,37 @@ def _column_values(series: pd.Series) -> pd.Series:
     ]
     out = out[~np.asarray(markers, dtype=bool)]
     return out.groupby(level=0, sort=False).sum()
+
+
+def _text_column_values(series: pd.Series) -> pd.Series:
+    """:func:`_column_values` of a pyarrow-backed text column (what ``apprentice.read``
+    gives): the same counts, order and markers left out, from one pyarrow count of the distinct
+    cells and a loop over them (a dozen pandas calls cost more on a wide table's short columns)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from apprentice.clean.markers import MISSING_TOKENS
+
+    counted = pc.value_counts(pa.array(series.array))  # (distinct cells, first seen first)
+    keys, counts = counted.field("values"), counted.field("counts")
+    if keys.null_count:
+        valid = pc.is_valid(keys)
+        keys, counts = keys.filter(valid), counts.filter(valid)
+    if len(keys) == 0:
+        return pd.Series(dtype="int64")
+    texts = pc.utf8_trim_whitespace(keys).to_pylist()  # (what pandas' str.strip does)
+    cells = counts.to_numpy(zero_copy_only=False).tolist()
+    top = texts[int(np.argmax(cells))]  # (idxmax: the first most frequent)
+    summed: dict[str, int] = {}
+    for text, count in zip(texts, cells, strict=True):
+        if text == "" or (
+            text.casefold() in MISSING_TOKENS and not (text == top and text.isalpha())
+        ):
+            continue
+        summed[text] = summed.get(text, 0) + int(count)
+    return pd.Series(
+        list(summed.values()), index=pd.Index(list(summed), dtype="str"), dtype="int64"
+    )
 
 
 # the loose shape a column's values must have before a column-name cue alone is reported
@@ -1416,8 +1449,15 @@ def _short_numbers_only(column: str, series: pd.Series) -> bool:
     return bool(_short_numbers_columns([column], [series])[0])
 
 
-def _short_numbers_columns(columns: Sequence[str], series: Sequence[pd.Series]) -> list[bool]:
-    """:func:`_short_numbers_only` of many columns at once.
+@functools.lru_cache(maxsize=65_536)
+def _any_cue(column: str) -> bool:
+    """Whether the name suggests any kind (asked once per name, not once per kind)."""
+    return any(name_cue(column, kind) for kind in KIND_LABELS)
+
+
+def _short_numbers_columns(columns: Sequence[str], series: Sequence[Any]) -> list[bool]:
+    """:func:`_short_numbers_only` of many columns at once (``series``: the columns, or
+    their arrays: a wide frame's columns are taken with no Series each).
 
     A numeric dtype: the magnitudes, per column. Text: the trimmed non-empty cells of every
     text column are concatenated and matched by one RE2 call (compiling the pattern costs
@@ -1425,11 +1465,11 @@ def _short_numbers_columns(columns: Sequence[str], series: Sequence[pd.Series]) 
     out = [False] * len(columns)
     texts: list[tuple[int, Any]] = []
     for j, (column, values) in enumerate(zip(columns, series, strict=True)):
-        if any(name_cue(column, kind) for kind in KIND_LABELS):
+        if _any_cue(column):
             continue
         dtype = values.dtype
         if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
-            vals = values.to_numpy(dtype="float64", na_value=np.nan)
+            vals = pd.Series(values, copy=False).to_numpy(dtype="float64", na_value=np.nan)
             vals = vals[np.isfinite(vals)]
             # without a cue only a whole number of 13 digits or more (a card) can be PII
             out[j] = not bool(((np.abs(vals) >= 1e12) & np.equal(np.floor(vals), vals)).any())
@@ -1461,18 +1501,41 @@ def _short_numbers_columns(columns: Sequence[str], series: Sequence[pd.Series]) 
         # the chunks of every column, copied once
         chunks = [c for a in batch for c in (a.chunks if isinstance(a, pa.ChunkedArray) else [a])]
         cells = pa.concat_arrays(chunks) if chunks else pa.array([], type=pa.large_string())
-        valid = np.asarray(pc.is_valid(cells).to_numpy(zero_copy_only=False), dtype=bool)
-        cells = pc.utf8_trim_whitespace(cells.filter(pa.array(valid)))
-        owner = owner[valid]
-        filled = np.asarray(pc.not_equal(cells, "").to_numpy(zero_copy_only=False), dtype=bool)
-        cells, owner = cells.filter(pa.array(filled)), owner[filled]
-        short_np = _short_number_cells(cells)
-        n_cells = np.bincount(owner, minlength=len(batch))
-        n_short = np.bincount(owner[short_np], minlength=len(batch))
+        # cells of one to six ASCII digits and at most one point (nothing else, so trimming
+        # leaves them alone) match the pattern: found by counting bytes in one pass; only the
+        # other cells are trimmed and matched (most cells of a numeric table are such)
+        quick = _plain_short_cells(cells)
+        rest = ~quick
+        if cells.null_count:
+            rest &= np.asarray(pc.is_valid(cells).to_numpy(zero_copy_only=False), dtype=bool)
+        n_cells = np.bincount(owner[quick], minlength=len(batch))
+        n_short = n_cells.copy()
+        if rest.any():
+            owner = owner[rest]
+            cells = pc.utf8_trim_whitespace(cells.filter(pa.array(rest)))
+            filled = np.asarray(pc.not_equal(cells, "").to_numpy(zero_copy_only=False), dtype=bool)
+            cells, owner = cells.filter(pa.array(filled)), owner[filled]
+            short_np = _short_number_cells(cells)
+            n_cells += np.bincount(owner, minlength=len(batch))
+            n_short += np.bincount(owner[short_np], minlength=len(batch))
         for k in range(len(batch)):
             out[texts[first + k][0]] = bool(n_cells[k] > 0 and n_short[k] == n_cells[k])
         first = last
     return out
+
+
+def _plain_short_cells(cells: Any) -> np.ndarray:
+    """Which of ``cells`` (untrimmed; null is never) are one to six ASCII digits with at most
+    one point among them and nothing else: cells that match ``_SHORT_NUMBER`` as they are
+    (:func:`_short_number_cells` finds the same ones among trimmed cells)."""
+    from apprentice.clean._arrow import DIGITS, ByteView
+
+    view = ByteView(cells)
+    digits, points = view.count2(DIGITS, ".")
+    return np.asarray(
+        (digits + points == view.lengths()) & (points <= 1) & (digits >= 1) & (digits <= 6),
+        dtype=bool,
+    )
 
 
 def _short_number_cells(cells: Any) -> np.ndarray:
@@ -1520,14 +1583,17 @@ def detect_pii(
     names = [str(c) for c in frame.columns] if columns is None else [str(c) for c in columns]
     report = PIIReport(rows_scanned=len(scanned), rows_total=total, columns_scanned=names)
     wanted = set(names)
-    # the columns once (``iloc[:, j]`` looks each one up again: slow on a wide frame)
-    cells = [series for _, series in scanned.items()]
+    # the columns' arrays once, with no Series (a Series per column costs more than the
+    # short-number check of a plain column on a wide frame); a Series only where scanned
+    from apprentice.clean._arrow import column_arrays
+
+    arrays = column_arrays(scanned)
     positions = [p for p, c in enumerate(frame.columns) if str(c) in wanted]
     short_numbers = dict(
         zip(
             positions,
             _short_numbers_columns(
-                [str(frame.columns[p]) for p in positions], [cells[p] for p in positions]
+                [str(frame.columns[p]) for p in positions], [arrays[p] for p in positions]
             ),
             strict=True,
         )
@@ -1535,13 +1601,14 @@ def detect_pii(
     for position, column in enumerate(frame.columns):
         if str(column) not in wanted:
             continue
-        birth = _scan_birth_date(str(column), cells[position])
-        if birth is not None:
-            report.findings.append(birth)
-            continue  # a column of dates holds no other kind
+        if name_cue(str(column), "date_of_birth") is not None:
+            birth = _scan_birth_date(str(column), scanned.iloc[:, position])
+            if birth is not None:
+                report.findings.append(birth)
+                continue  # a column of dates holds no other kind
         if short_numbers[position]:
             continue  # short numbers hold no kind looked for, and the name suggests none
-        values = _column_values(cells[position])
+        values = _column_values(scanned.iloc[:, position])
         checked = int(values.sum())
         if checked == 0:
             continue  # nothing to protect in an empty column

@@ -236,6 +236,42 @@ def clean_file(
     ``sentinels``, ``dayfirst`` and ``target`` go to :func:`apprentice.clean.clean_table`;
     ``pii_sample`` and ``phone_regions`` to :func:`apprentice.guard.detect_pii`.
     """
+    from apprentice.clean._gc import paused_gc
+
+    with paused_gc():  # (a wide table makes many small objects in every stage: see clean._gc)
+        return _clean_file(
+            source,
+            keep=keep,
+            allow=allow,
+            type_hints=type_hints,
+            percent_as=percent_as,
+            sentinels=sentinels,
+            dayfirst=dayfirst,
+            target=target,
+            read_options=read_options,
+            pii_sample=pii_sample,
+            phone_regions=phone_regions,
+            max_categories=max_categories,
+            settings=settings,
+        )
+
+
+def _clean_file(
+    source: str | Path | ReadResult,
+    *,
+    keep: Iterable[str],
+    allow: Iterable[str],
+    type_hints: Mapping[str, str] | None,
+    percent_as: str,
+    sentinels: Any,
+    dayfirst: bool | None,
+    target: str | None,
+    read_options: Mapping[str, Any] | None,
+    pii_sample: int | None,
+    phone_regions: Sequence[str],
+    max_categories: int,
+    settings: Settings | None,
+) -> CleanFileResult:
     from apprentice.clean import clean_table
     from apprentice.read import ReadResult, read
 
