@@ -1528,7 +1528,7 @@ def _plain_short_cells(cells: Any) -> np.ndarray:
     """Which of ``cells`` (untrimmed; null is never) are one to six ASCII digits with at most
     one point among them and nothing else: cells that match ``_SHORT_NUMBER`` as they are
     (:func:`_short_number_cells` finds the same ones among trimmed cells)."""
-    from apprentice.clean._arrow import DIGITS, ByteView
+    from apprentice.clean.text_arrays import DIGITS, ByteView
 
     view = ByteView(cells)
     digits, points = view.count2(DIGITS, ".")
@@ -1585,7 +1585,7 @@ def detect_pii(
     wanted = set(names)
     # the columns' arrays once, with no Series (a Series per column costs more than the
     # short-number check of a plain column on a wide frame); a Series only where scanned
-    from apprentice.clean._arrow import column_arrays
+    from apprentice.clean.text_arrays import column_arrays
 
     arrays = column_arrays(scanned)
     positions = [p for p, c in enumerate(frame.columns) if str(c) in wanted]
