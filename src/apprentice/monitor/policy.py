@@ -63,6 +63,7 @@ class DriftPolicy:
     important_feature: float = 0.1
     large_shift: float = 0.2
     min_rows: int = 30
+    min_joint_shift: float = 0.05
 
 
 @dataclass
