@@ -114,3 +114,46 @@ def test_policy_errors_exit_2(monitored: Monitored, files: dict[str, Path], tmp_
     )  # fmt: skip
     assert out.exit_code == 2
     assert "TOML" in out.output
+
+
+def test_human_output_prints_the_whole_batch_and_the_window_that_fired(
+    monitored: Monitored, tmp_path: Path
+) -> None:
+    """Windows of 250 rows; the last window's labels inverted: the summary gives the test of
+    all labelled rows, then the window that fired (not merely the last window's metric)."""
+    current = monitored.current.copy()
+    labels = sorted(current["income"].unique())
+    assert len(labels) == 2
+    flip = {labels[0]: labels[1], labels[1]: labels[0]}
+    last = current.index[-250:]
+    current.loc[last, "income"] = current.loc[last, "income"].map(flip)
+    data = tmp_path / "flipped.csv"
+    current.to_csv(data, index=False)
+    policy = tmp_path / "monitor.toml"
+    policy.write_text("[performance]\nwindow_rows = 250\n")
+    out = runner.invoke(
+        app, ["monitor", str(monitored.path), "--current", str(data), "--policy", str(policy)]
+    )
+    assert out.exit_code == 1, out.output
+    text = " ".join(out.stdout.split())  # the console wraps long lines
+    assert f"accuracy with labels, all {len(current):,} labelled rows:" in text
+    assert "window rows 751- (250 rows):" in text
+    assert "worse (accuracy)" in text
+    assert "last window" not in text
+    # the unchanged windows are not listed as fired
+    assert "window rows 1-" not in text
+
+
+def test_human_output_says_no_window_fired(monitored: Monitored, tmp_path: Path) -> None:
+    policy = tmp_path / "monitor.toml"
+    policy.write_text("[performance]\nwindow_rows = 250\n")
+    data = tmp_path / "same.csv"
+    monitored.current.to_csv(data, index=False)
+    out = runner.invoke(
+        app, ["monitor", str(monitored.path), "--current", str(data), "--policy", str(policy)]
+    )
+    assert out.exit_code == 0, out.output
+    text = " ".join(out.stdout.split())
+    assert f"all {len(monitored.current):,} labelled rows:" in text
+    assert "not worse at level" in text
+    assert "none of the 4 windows is worse than the reference" in text

@@ -217,13 +217,40 @@ def _print(payload: dict[str, Any]) -> None:
         )
     perf = payload.get("performance")
     if perf:
-        last = perf["windows"][-1]
-        out_console.print(
-            f"{perf['metric']} with labels (last window, {last['rows']:,} rows): "
-            f"{last[perf['metric']]:.3f} [{last['low']:.3f}, {last['high']:.3f}], "
-            f"reference {_fmt3(perf['reference'])}"
-        )
+        for line in _performance_lines(perf):
+            out_console.print(line, markup=False, highlight=False)
     sys.stdout.flush()
+
+
+def _performance_lines(perf: dict[str, Any]) -> list[str]:
+    """The whole batch's performance test, then each window that fired (or that none did)."""
+    metric = perf["metric"]
+    windows = perf["windows"]
+    whole = perf.get("overall") or windows[0]
+
+    def said(w: dict[str, Any]) -> str:
+        text = f"{w[metric]:.3f} [{w['low']:.3f}, {w['high']:.3f}]"
+        if w.get("association") is not None:
+            text += f", rank correlation with the labels {w['association']:.3f}"
+        if w.get("p_value") is not None:
+            text += f", p = {w['p_value']:.2g}"
+        if w.get("fired"):
+            text += f": worse ({', '.join(w['fired'])})"
+        elif w.get("level") is not None:
+            text += f": not worse at level {w['level']:.2g}"
+        return text
+
+    of = f" (holdout of {perf['reference_rows']:,} rows)" if perf.get("reference_rows") else ""
+    lines = [
+        f"{metric} with labels, all {whole['rows']:,} labelled rows: {said(whole)}; "
+        f"reference {_fmt3(perf['reference'])}{of}"
+    ]
+    if len(windows) > 1:
+        fired = [w for w in windows if w.get("alert")]
+        lines += [f"  window {w['window']} ({w['rows']:,} rows): {said(w)}" for w in fired]
+        if not fired:
+            lines.append(f"  none of the {len(windows)} windows is worse than the reference")
+    return lines
 
 
 def register(app: typer.Typer) -> None:

@@ -19,6 +19,7 @@ from apprentice.monitor.drift import (
     drift_score,
     numeric_drift,
 )
+from apprentice.monitor.joint import JointDrift, joint_sums, joint_tests
 from apprentice.monitor.policy import DriftPolicy, Policy
 
 
@@ -35,6 +36,7 @@ class MonitorResult:
     estimated: dict[str, Any] | None
     alerts: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    joint: list[JointDrift] = field(default_factory=list)
     checked_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     seconds: float = 0.0
 
@@ -52,6 +54,7 @@ class MonitorResult:
                 "drift": {
                     "score": self.score,
                     "columns": [c.to_dict() for c in self.drift],
+                    "joint": [j.to_dict() for j in self.joint],
                 },
                 "quality": self.quality,
                 "prediction": self.prediction,
@@ -88,12 +91,24 @@ def column_drift(name: str, ref: dict[str, Any], values: pd.Series) -> ColumnDri
 
 
 def finish_drift(
-    results: list[ColumnDrift], weights: dict[str, float], policy: DriftPolicy
+    results: list[ColumnDrift],
+    weights: dict[str, float],
+    policy: DriftPolicy,
+    joint: list[JointDrift] | None = None,
 ) -> tuple[list[ColumnDrift], float]:
-    """BH across the columns, effect-size floors, the importance-weighted score."""
+    """BH across the columns and the joint tests of feature pairs (one family at
+    ``policy.alpha``), effect-size floors, the importance-weighted score (of the columns)."""
+    joint = joint or []
     for col in results:
         col.importance = float(weights.get(col.column, 0.0))
-    for col, adj in zip(results, benjamini_hochberg([c.p_value for c in results]), strict=True):
+    adjusted = benjamini_hochberg([c.p_value for c in results] + [j.p_value for j in joint])
+    for pair, adj in zip(joint, adjusted[len(results) :], strict=True):
+        pair.p_adjusted = adj
+        pair.importance = max(
+            float(weights.get(pair.categorical, 0.0)), float(weights.get(pair.numeric, 0.0))
+        )
+        pair.drifted = bool(adj < policy.alpha and pair.shift >= policy.min_joint_shift)
+    for col, adj in zip(results, adjusted[: len(results)], strict=True):
         col.p_adjusted = adj
         if col.n_current < policy.min_rows:
             col.notes.append(f"fewer than {policy.min_rows} current values: no verdict")
@@ -109,16 +124,61 @@ def finish_drift(
 
 
 def feature_drift(
-    profile: dict[str, Any], current: pd.DataFrame, policy: DriftPolicy
+    profile: dict[str, Any],
+    current: pd.DataFrame,
+    policy: DriftPolicy,
+    joint: list[JointDrift] | None = None,
 ) -> tuple[list[ColumnDrift], float]:
-    """Per-column tests, BH across columns, effect-size floors, importance-weighted score."""
+    """Per-column tests, BH across columns (and the ``joint`` pairs' tests, when given),
+    effect-size floors, importance-weighted score."""
     results: list[ColumnDrift] = []
     for name, ref in profile["features"].items():
         if name in current.columns:
             col = column_drift(name, ref, current[name])
             if col is not None:
                 results.append(col)
-    return finish_drift(results, profile.get("importance", {}), policy)
+    return finish_drift(results, profile.get("importance", {}), policy, joint)
+
+
+def joint_drift(
+    profile: dict[str, Any], current: pd.DataFrame, policy: DriftPolicy
+) -> list[JointDrift] | None:
+    """The joint tests of the profile's (categorical, numeric) pairs on typed current rows
+    (``None``: the profile predates them); adjusted with the columns' in
+    :func:`finish_drift`."""
+    joint = profile.get("joint")
+    if joint is None:
+        return None
+    sums = joint_sums(joint, profile["features"], current)
+    return joint_tests(joint, sums, policy.min_rows)
+
+
+#: the note of a check whose profile has no per-category summaries
+NO_JOINT = (
+    "the reference profile predates the joint check (numbers within categories): skipped; "
+    "retrain the model with this apprentice to get it"
+)
+
+
+def joint_alert(joint: list[JointDrift], policy: DriftPolicy) -> dict[str, Any] | None:
+    """The alert of the drifted pairs: what moved within which category; ``high`` when
+    either feature carries ``important_feature`` of the importance."""
+    drifted = sorted((j for j in joint if j.drifted), key=lambda j: (-j.importance, j.p_value))
+    if not drifted:
+        return None
+    high = any(j.importance >= policy.important_feature for j in drifted)
+    said = "; ".join(
+        f"{j.describe()} (mean reference rank {j.worst['rank_reference']:.2f} -> "
+        f"{j.worst['rank_current']:.2f}, p = {j.p_value:.2g}, importance {j.importance:.2f})"
+        for j in drifted[:3]
+        if j.worst is not None
+    )
+    more = f"; and {len(drifted) - 3} more pair(s)" if len(drifted) > 3 else ""
+    return {
+        "check": "joint_drift",
+        "severity": "high" if high else "medium",
+        "message": f"numbers within categories moved: {said}{more}",
+    }
 
 
 def _main_distance(col: ColumnDrift) -> float:
@@ -432,7 +492,8 @@ def check(
     features = raw.drop(columns=[c for c in (bundle.target,) if c in raw.columns])
     typed = typed_features(bundle, features) if len(raw) else features
     output = bundle.predictor.predict_frame(typed) if len(raw) else np.zeros((0, 0))
-    drift, score = feature_drift(profile, typed, policy.drift)
+    joint = joint_drift(profile, typed, policy.drift) if len(raw) else []
+    drift, score = feature_drift(profile, typed, policy.drift, joint)
     quality = quality_checks(
         profile,
         typed,
@@ -461,6 +522,7 @@ def check(
         performance=performance,
         estimated=estimated,
         started=started,
+        joint=joint,
     )
 
 
@@ -476,8 +538,10 @@ def conclude(
     performance: dict[str, Any] | None,
     estimated: dict[str, Any] | None,
     started: float,
+    joint: list[JointDrift] | None = None,
 ) -> MonitorResult:
-    """The alerts from the findings of a check, and its result."""
+    """The alerts from the findings of a check, and its result (``joint``: the pairs'
+    tests, adjusted with the columns'; ``None``: the profile predates them)."""
     if estimated is not None:
         ref_acc = profile.get("reference_metrics", {}).get("accuracy")
         if ref_acc is not None:
@@ -499,6 +563,12 @@ def conclude(
                 ),
             }
         )
+    if joint is None:
+        notes.append(NO_JOINT)
+    else:
+        found = joint_alert(joint, policy.drift)
+        if found is not None:
+            alerts.append(found)
     alerts.extend(quality["issues"])
     if prediction and prediction["drifted"]:
         alerts.append({"check": "prediction_drift", "message": "the predictions have drifted"})
@@ -538,5 +608,6 @@ def conclude(
         estimated=estimated,
         alerts=alerts,
         notes=notes,
+        joint=joint or [],
         seconds=time.monotonic() - started,
     )

@@ -24,6 +24,9 @@ on all the rows at once. What merges how:
   is off by a small fraction of its floor (0.1 by default): 0.1% relative on a test with
   values on a 0.1 grid and a current sample beyond the reference's range.
 - categorical columns: counts of the reference's categories and one count of the others.
+- numbers within categories (the profile's ``joint`` pairs): per stored category the count,
+  the sums of the reference ranks, of their squares and of the numbers, exact
+  (:func:`~apprentice.monitor.joint.joint_sums`).
 - data quality: the counts :func:`~apprentice.monitor.quality.quality_counts` gives.
 - CBPE: the sums of the expected confusion matrix; labelled performance: per window of rows
   the errors (windows close as rows arrive, so at most one open window is kept) or, with a
@@ -349,6 +352,8 @@ class PartialCheck:
     prediction: Partial | None
     cbpe: dict[str, float] | None
     performance: PerformancePartial | None
+    #: the joint pairs' sums (``None``: the profile has none, or no rows yet)
+    joint: list[np.ndarray | None] | None = None
 
 
 def partial_check(
@@ -409,14 +414,20 @@ def partial_check(
             bundle.threshold,
             profile.get("reference_metrics", {}),
         )
+    joint = None
+    if profile.get("joint") is not None:
+        from apprentice.monitor.joint import joint_sums
+
+        joint = joint_sums(profile["joint"], profile["features"], typed)
     return PartialCheck(
-        len(raw), list(features.columns), columns, quality, prediction, sums, performance
+        len(raw), list(features.columns), columns, quality, prediction, sums, performance, joint
     )
 
 
 def merge(a: PartialCheck, b: PartialCheck, profile: dict[str, Any]) -> PartialCheck:
     """Two chunks' statistics together (``a``'s rows come first)."""
     from apprentice.monitor.cbpe import merge_sums
+    from apprentice.monitor.joint import merge_sums as merge_joint
     from apprentice.monitor.quality import merge_quality_counts
 
     features = dict(a.features)
@@ -440,6 +451,7 @@ def merge(a: PartialCheck, b: PartialCheck, profile: dict[str, Any]) -> PartialC
         prediction=prediction,
         cbpe=merge_sums(a.cbpe, b.cbpe),
         performance=performance,
+        joint=merge_joint(a.joint, b.joint),
     )
 
 
@@ -459,7 +471,15 @@ def finish(
     policy = policy or Policy()
     started = time.monotonic() if started is None else started
     drift = [part.drift(name, profile["features"][name]) for name, part in total.features.items()]
-    drift, score = finish_drift(drift, profile.get("importance", {}), policy.drift)
+    joint = None
+    if profile.get("joint") is not None:
+        from apprentice.monitor.joint import joint_tests
+
+        sums = total.joint
+        if sums is None:  # no rows: nothing to test
+            sums = [None] * len(profile["joint"].get("pairs", []))
+        joint = joint_tests(profile["joint"], sums, policy.drift.min_rows)
+    drift, score = finish_drift(drift, profile.get("importance", {}), policy.drift, joint)
     quality = quality_verdicts(
         profile,
         total.quality,
@@ -489,6 +509,7 @@ def finish(
         performance=performance,
         estimated=estimated,
         started=started,
+        joint=joint,
     )
 
 

@@ -1,9 +1,11 @@
 """The alert policy: thresholds read from a TOML file, every one with a documented default.
 
-Example ``monitor.toml`` (all keys optional; a missing key keeps its default)::
+Example ``monitor.toml`` (all keys optional; a missing key keeps its default; the README's
+policy section lists the same keys and defaults)::
 
     [drift]
-    alpha = 0.02            # false discovery rate across columns (Benjamini-Hochberg)
+    alpha = 0.02            # false discovery rate across the columns' tests and the joint
+                            # tests of feature pairs together (Benjamini-Hochberg)
     min_wasserstein = 0.1   # numeric: a significant column also needs W1/sd >= this ...
     min_psi = 0.1           # ... or a PSI >= this, to count as drifted
     min_jensen_shannon = 0.1  # categorical: a significant column needs JS distance >= this
@@ -11,13 +13,20 @@ Example ``monitor.toml`` (all keys optional; a missing key keeps its default)::
     important_feature = 0.1  # ... or when one drifted column carries this share of importance
     large_shift = 0.2       # ... or when one drifted column moved this far (W1/sd or JS),
                             #     whatever its importance (importance sets the severity)
-    min_rows = 30           # fewer current rows: no drift verdict
+    min_rows = 30           # fewer current rows: no drift verdict (and, within a category,
+                            #     no joint test of that category)
+    min_joint_shift = 0.05  # numbers within categories (a categorical feature with a numeric
+                            #     one, the most important of each): a significant pair alerts
+                            #     when a category's mean reference rank moved this much
 
     [quality]
     alpha = 0.01            # family-wise level of all quality tests together (Bonferroni)
-    max_missing_increase = 0.1   # absolute jump of a column's missing rate
-    max_unseen_share = 0.01      # share of values in categories the reference never saw
-    max_out_of_range_share = 0.01  # share of numbers outside the reference range
+    max_missing_increase = 0.1   # absolute jump of a column's missing rate (empty cells and
+                                 # markers)
+    max_unseen_share = 0.01      # share of values in categories the reference never saw,
+                                 # beyond the share its own singletons predict
+    max_out_of_range_share = 0.01  # share of numbers outside the reference range, beyond
+                                   # 2 / (n_ref + 1)
     allow_missing_columns = false
 
     [prediction]
@@ -25,8 +34,13 @@ Example ``monitor.toml`` (all keys optional; a missing key keeps its default)::
     min_distance = 0.1      # W1/sd (regression, binary score) or JS distance (classes)
 
     [performance]
-    alpha = 0.01            # family-wise level across windows (Bonferroni), two-sample test
-    max_drop = 0.05         # and the metric must be worse than the reference by this much
+    alpha = 0.01            # one family (Bonferroni): all labelled rows together get half,
+                            # the windows share the other half; each against the reference
+                            # holdout by two-sample tests (so the holdout's own uncertainty
+                            # counts): the metric (MAE, accuracy) and, for regression, the
+                            # predictions' rank correlation with the labels
+    max_drop = 0.05         # and worse than the reference by this much (relative for MAE,
+                            # absolute for accuracy and the rank correlation)
     window_rows = 1000      # rows per window when no time column is given
     log_loss = true         # classifiers, in the watch loop: also test each window's mean
                             # log loss against the reference holdout's (alpha shared equally
@@ -39,8 +53,8 @@ Example ``monitor.toml`` (all keys optional; a missing key keeps its default)::
 One run of ``monitor`` makes one decision (its exit code). On data from the reference's own
 distribution it alerts with probability at most drift.alpha + quality.alpha +
 prediction.alpha + performance.alpha (a union bound over the four test families, each
-controlled within itself): 0.05 with the defaults. A threshold alone never raises an alert;
-each also needs its test.
+controlled within itself; the joint tests are in the drift family): 0.05 with the defaults.
+A threshold alone never raises an alert; each also needs its test.
 """
 
 from __future__ import annotations
@@ -63,6 +77,7 @@ class DriftPolicy:
     important_feature: float = 0.1
     large_shift: float = 0.2
     min_rows: int = 30
+    min_joint_shift: float = 0.05
 
 
 @dataclass

@@ -2,7 +2,10 @@
 
 Built at training time and stored in the bundle as ``profile.json`` (listed with its SHA-256
 in the manifest): per feature its kind, missing rate, quantiles, decile histogram, a sorted
-sample (for the two-sample tests) or category counts; the prediction distribution; and, for
+sample (for the two-sample tests) or category counts; per category of the most important
+categorical features, summaries of the most important numeric ones (``joint``: the monitor's
+test of the features' joint distribution, :mod:`apprentice.monitor.joint`); the prediction
+distribution; and, for
 classifiers, an isotonic calibration of the model's probabilities fitted on a reference set
 kept apart from training (the holdout), with the realised metrics there (what confidence-based
 performance estimation needs).
@@ -290,6 +293,7 @@ def build_profile(
     ``importance_rows``: the reference rows the model's own importance is computed on when
     not given (its cost per row grows with the model; 0: none computed).
     """
+    from apprentice.monitor.joint import joint_profile
     from apprentice.monitor.performance import reference_association, sorted_sample
 
     task = bundle.task
@@ -323,6 +327,7 @@ def build_profile(
             importance or _model_importance(bundle, holdout, importance_rows),
         ),
     }
+    profile["joint"] = joint_profile(features, profile["features"], profile["importance"])
     if bundle.target is not None and bundle.target in holdout.columns and len(holdout):
         y = encode_target(holdout[bundle.target], task, bundle.classes)
         if task == "regression":
