@@ -30,7 +30,10 @@ run, on 127.0.0.1:
    each request; after each block's labels the driver waits for the loop's cycle record (the
    simulated clock stops while the loop works). A last round of labels closes the stream.
    Meanwhile a second client sends unlabelled requests of the current world, about 10 per
-   second, and records every status and the model version that answered.
+   second, and records every status and the model version that answered; its rows are the
+   world's rows that the champion and the labelled stream do not use (up to ``POOL``), so
+   that a run of a few minutes sends each at most once or twice (``traffic_pool``,
+   ``traffic_distinct`` in each run).
 5. **Measures.** Cycle ``k`` after the shift is the k-th cycle whose labels include rows of
    the new world. Goal: a challenger promoted within ``--blocks-after`` cycles after the shift
    (with M = 300 and 3 blocks: at most 900 labels of the new world); in the control, a
@@ -75,6 +78,7 @@ OUT = REPO / "benchmarks" / "_out"
 sys.path.insert(0, str(REPO / "src"))
 
 NAME = "bench"
+POOL = 5000  # at most this many rows in a pool of the second client (each sent once a cycle)
 PROMOTED = "retrained, challenger promoted"
 
 
@@ -195,14 +199,18 @@ class Traffic:
         self.statuses: dict[int, int] = {}
         self.refused = 0
         self.versions: list[str] = []
+        self.distinct = 0  # distinct rows sent (a row sent twice counts once)
+        self.repeated = 0  # requests that sent a row already sent
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        i = 0
+        i, pool = 0, self.pool
         while not self.stop.is_set():
-            record = self.pool[i % len(self.pool)]
+            if self.pool is not pool:  # the world changed: its pool from the start
+                i, pool = 0, self.pool
+            record = pool[i % len(pool)]
             try:
                 conn.request("POST", "/predict", json.dumps(record),
                              {"content-type": "application/json"})  # fmt: skip
@@ -219,6 +227,10 @@ class Traffic:
                 version = json.loads(body)["model_version"]
                 if not self.versions or self.versions[-1] != version:
                     self.versions.append(version)
+            if i < len(pool):
+                self.distinct += 1
+            else:
+                self.repeated += 1
             i += 1
             self.stop.wait(0.1)
         conn.close()
@@ -317,8 +329,12 @@ def one_run(
         else:
             j = k - args.blocks_before
             blocks.append(new.iloc[j * m : (j + 1) * m])
-    filler_old = _records(old.iloc[-200:], target)
-    filler_new = _records(new.iloc[-200:], target)
+    # the second client's pools: the rows of each world that neither the champion nor the
+    # labelled stream uses (a pool of 200 rows, cycled, let a few hundred repeated rows
+    # dominate the log the check reads; the drift checks then saw duplicates, not the world)
+    used_old = 2000 + m * (args.blocks_before + (0 if shifted else args.blocks_after))
+    filler_old = _records(old.iloc[used_old:].iloc[:POOL], target)
+    filler_new = _records(new.iloc[m * args.blocks_after :].iloc[:POOL], target)
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -453,6 +469,9 @@ def one_run(
             "driver_failures": failures,
             "traffic_statuses": {str(k): v for k, v in traffic.statuses.items()},
             "traffic_refused": traffic.refused,
+            "traffic_pool": {"old": len(filler_old), "new": len(filler_new) if shifted else 0},
+            "traffic_distinct": traffic.distinct,
+            "traffic_repeated": traffic.repeated,
             "versions_seen": traffic.versions,
             "aliases": dict(show_model(tracker, NAME).aliases),
         }
