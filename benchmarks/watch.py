@@ -286,6 +286,38 @@ def champion(table: str, seed: int, args: argparse.Namespace, work: Path) -> dic
             "train_seconds": round(time.monotonic() - started, 1)}  # fmt: skip
 
 
+def stream(
+    champ: dict[str, Any], draw: int, shifted: bool, args: argparse.Namespace
+) -> tuple[list[Any], Any, Any]:
+    """The labelled stream's blocks of one run, and the second client's pools of the old and
+    the new world: the champion's 2,000 rows stay out of all of them, the rest of each world
+    in this draw's order; the pools are the rows that neither the champion nor the labelled
+    stream uses (up to ``POOL``; a pool of 200 rows, cycled, let a few hundred repeated rows
+    dominate the log the check reads, and the drift checks then saw duplicates, not the
+    world)."""
+    seed, old_all, new_all, m = champ["seed"], champ["old"], champ["new"], args.block
+    need_old = 2000 + m * (args.blocks_before + (0 if shifted else args.blocks_after)) + 200
+    need_new = m * args.blocks_after + 200
+    if len(old_all) < need_old or len(new_all) < need_new:
+        raise SystemExit(f"{champ['table']}: too few rows for blocks of {m}")
+    old = pd_concat(
+        old_all.iloc[:2000], old_all.iloc[2000:].sample(frac=1.0, random_state=seed * 1000 + draw)
+    )
+    new = new_all.sample(frac=1.0, random_state=seed * 1000 + draw).reset_index(drop=True)
+    stream_old = old.iloc[2000:].reset_index(drop=True)
+    blocks = []
+    for k in range(args.blocks_before + args.blocks_after):
+        if k < args.blocks_before or not shifted:
+            blocks.append(stream_old.iloc[k * m : (k + 1) * m])
+        else:
+            j = k - args.blocks_before
+            blocks.append(new.iloc[j * m : (j + 1) * m])
+    used_old = 2000 + m * (args.blocks_before + (0 if shifted else args.blocks_after))
+    pool_old = old.iloc[used_old:].iloc[:POOL]
+    pool_new = new.iloc[m * args.blocks_after :].iloc[:POOL]
+    return blocks, pool_old, pool_new
+
+
 def one_run(
     champ: dict[str, Any], draw: int, shifted: bool, args: argparse.Namespace, store: Path,
     work: Path,
@@ -296,17 +328,8 @@ def one_run(
     from apprentice.track import RunLog, Tracker, register_bundle, show_model
 
     table, seed, target = champ["table"], champ["seed"], champ["target"]
-    old_all, new_all = champ["old"], champ["new"]
-    m = args.block
-    need_old = 2000 + m * (args.blocks_before + (0 if shifted else args.blocks_after)) + 200
-    need_new = m * args.blocks_after + 200
-    if len(old_all) < need_old or len(new_all) < need_new:
-        raise SystemExit(f"{table}: too few rows for blocks of {m}")
-    # the champion's 2,000 rows stay out of every stream; the rest in this draw's order
-    old = pd_concat(
-        old_all.iloc[:2000], old_all.iloc[2000:].sample(frac=1.0, random_state=seed * 1000 + draw)
-    )
-    new = new_all.sample(frac=1.0, random_state=seed * 1000 + draw).reset_index(drop=True)
+    blocks, pool_old, pool_new = stream(champ, draw, shifted, args)
+    filler_old, filler_new = _records(pool_old, target), _records(pool_new, target)
     workspace = work / f"{table}-{seed}-{draw}-{'shift' if shifted else 'control'}"
     workspace.mkdir(parents=True)
     shutil.copy(store, workspace / "mlflow.db")
@@ -319,22 +342,7 @@ def one_run(
                                  artifacts=[(workspace / "v1", "bundle")]))  # fmt: skip
     register_bundle(tracker, name=NAME, run_id=run.run_id, source=f"{run.artifact_uri}/bundle",
                     task=champ["task"], target=target)  # fmt: skip
-    x = champ["cut"]
-
-    stream_old = old.iloc[2000:].reset_index(drop=True)
-    blocks = []
-    for k in range(args.blocks_before + args.blocks_after):
-        if k < args.blocks_before or not shifted:
-            blocks.append(stream_old.iloc[k * m : (k + 1) * m])
-        else:
-            j = k - args.blocks_before
-            blocks.append(new.iloc[j * m : (j + 1) * m])
-    # the second client's pools: the rows of each world that neither the champion nor the
-    # labelled stream uses (a pool of 200 rows, cycled, let a few hundred repeated rows
-    # dominate the log the check reads; the drift checks then saw duplicates, not the world)
-    used_old = 2000 + m * (args.blocks_before + (0 if shifted else args.blocks_after))
-    filler_old = _records(old.iloc[used_old:].iloc[:POOL], target)
-    filler_new = _records(new.iloc[m * args.blocks_after :].iloc[:POOL], target)
+    x, m = champ["cut"], args.block
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -355,8 +363,8 @@ def one_run(
         proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, env=env)
     traffic = Traffic(port)
     result: dict[str, Any] = {"table": table, "seed": seed, "shifted": shifted, "draw": draw,
-                              "cut": x, "block": m, "rows_old": len(old),
-                              "rows_new": len(new)}  # fmt: skip
+                              "cut": x, "block": m, "rows_old": len(champ["old"]),
+                              "rows_new": len(champ["new"])}  # fmt: skip
 
     def ready() -> bool:
         try:
