@@ -626,8 +626,34 @@ def _summary(args: argparse.Namespace, results: list[dict[str, Any]]) -> dict[st
                 sum(r.get("traffic_statuses", {}).values()) for r in results if r["half"] == half
             ),
             "errors": sum("error" in r for r in results if r["half"] == half),
+            **_controls_detail(control),
         }
     return summary
+
+
+def _controls_detail(control: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the loop did in the control runs: runs per table, cycles, the cycles that
+    retrained, and how many cycles raised each check (no cycle should act on a world that
+    did not change; an alert that is not a degradation is recorded, not acted on)."""
+    cycles = [c for r in control for c in r.get("cycles", [])]
+    checks: dict[str, int] = {}
+    for c in cycles:
+        for name in c["checks"]:
+            checks[name] = checks.get(name, 0) + 1
+    tables: dict[str, int] = {}
+    for r in control:
+        tables[r["table"]] = tables.get(r["table"], 0) + 1
+    return {
+        "control_runs_by_table": dict(sorted(tables.items())),
+        "control_cycles": len(cycles),
+        "control_cycles_retrained": sum(c.get("retrain") is not None for c in cycles),
+        "control_cycles_by_check": dict(sorted(checks.items())),
+        "traffic_repeated_rows": (  # None: runs made before the second client counted them
+            sum(r["traffic_repeated"] for r in control if "traffic_repeated" in r)
+            if any("traffic_repeated" in r for r in control)
+            else None
+        ),
+    }
 
 
 if __name__ == "__main__":

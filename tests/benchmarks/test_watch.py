@@ -133,3 +133,28 @@ def test_the_second_client_counts_distinct_and_repeated_rows_and_restarts_a_new_
     assert traffic.distinct == 3 + len(new)
     assert traffic.repeated == len(old) - 3
     assert traffic.versions == ["bench/1"]
+
+
+def test_the_summary_says_what_the_loop_did_in_the_controls() -> None:
+    def run(table: str, half: str, checks: list[list[str]], **more: Any) -> dict[str, Any]:
+        cycles = [{"checks": c, "retrain": {"seconds": 9.0} if "performance" in c else None}
+                  for c in checks]  # fmt: skip
+        return {"table": table, "half": half, "shifted": False, "promoted_at_cycle": None,
+                "cycles": cycles, **more}  # fmt: skip
+
+    runs = [
+        run("adult", "design", [[], ["feature_drift"]], traffic_repeated=0),
+        run("adult", "design", [["feature_drift", "performance"], []], traffic_repeated=4),
+        run("compas_two_year", "design", [[]], traffic_repeated=0),
+        run("telco_churn", "held_out", [[]]),  # made before the client counted its rows
+        {"table": "telco_churn", "half": "held_out", "shifted": None, "error": "champion: x"},
+    ]
+    halves = watch._summary(_args(), runs)["halves"]
+    design, held_out = halves["design"], halves["held_out"]
+    assert design["control_runs"] == 3 and design["control_promotions"] == 0
+    assert design["control_runs_by_table"] == {"adult": 2, "compas_two_year": 1}
+    assert design["control_cycles"] == 5 and design["control_cycles_retrained"] == 1
+    assert design["control_cycles_by_check"] == {"feature_drift": 2, "performance": 1}
+    assert design["traffic_repeated_rows"] == 4
+    assert held_out["control_runs"] == 1 and held_out["errors"] == 1
+    assert held_out["traffic_repeated_rows"] is None
