@@ -78,6 +78,7 @@ OUT = REPO / "benchmarks" / "_out"
 sys.path.insert(0, str(REPO / "src"))
 
 NAME = "bench"
+TAIL = 6000  # characters of the server's output kept in a run that went wrong
 POOL = 5000  # at most this many rows in a pool of the second client (each sent once a cycle)
 PROMOTED = "retrained, challenger promoted"
 
@@ -234,6 +235,16 @@ class Traffic:
             i += 1
             self.stop.wait(0.1)
         conn.close()
+
+
+def server_tail(output: Path, cycles: list[dict[str, Any]], error: bool) -> str | None:
+    """The end of the server's output when a run went wrong (a retrain failed, or the run
+    stopped on an error): the workspace is deleted after the run, and a cycle's record
+    alone did not say what failed."""
+    failed = any(str(c.get("decision", "")).startswith("retrain failed") for c in cycles)
+    if not (failed or error) or not output.is_file():
+        return None
+    return output.read_text(encoding="utf-8", errors="replace")[-TAIL:]
 
 
 def _post(conn: http.client.HTTPConnection, path: str, body: Any) -> tuple[int, dict[str, Any]]:
@@ -484,6 +495,9 @@ def one_run(
             "aliases": dict(show_model(tracker, NAME).aliases),
         }
     )
+    tail = server_tail(output, cycles, "error" in result)
+    if tail:
+        result["server_tail"] = tail
     result["no_failed_request"] = (
         failures == 0 and traffic.refused == 0 and set(traffic.statuses) <= {200}
     )

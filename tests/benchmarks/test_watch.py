@@ -158,3 +158,16 @@ def test_the_summary_says_what_the_loop_did_in_the_controls() -> None:
     assert design["traffic_repeated_rows"] == 4
     assert held_out["control_runs"] == 1 and held_out["errors"] == 1
     assert held_out["traffic_repeated_rows"] is None
+
+
+def test_a_run_that_went_wrong_keeps_the_end_of_the_servers_output(tmp_path: Path) -> None:
+    output = tmp_path / "server.out"
+    output.write_text("start\n" + "x" * 10_000 + "\nTraceback: RuntimeError: why\n")
+    fine = [{"decision": "no action"}, {"decision": "retrained, kept"}]
+    assert watch.server_tail(output, fine, error=False) is None
+    failed = [*fine, {"decision": "retrain failed, champion kept"}]
+    tail = watch.server_tail(output, failed, error=False)
+    assert tail is not None and tail.endswith("RuntimeError: why\n")
+    assert len(tail) == watch.TAIL and "start" not in tail
+    assert watch.server_tail(output, fine, error=True) == tail
+    assert watch.server_tail(tmp_path / "none.out", failed, error=True) is None
