@@ -30,7 +30,10 @@ run, on 127.0.0.1:
    each request; after each block's labels the driver waits for the loop's cycle record (the
    simulated clock stops while the loop works). A last round of labels closes the stream.
    Meanwhile a second client sends unlabelled requests of the current world, about 10 per
-   second, and records every status and the model version that answered.
+   second, and records every status and the model version that answered; its rows are the
+   world's rows that the champion and the labelled stream do not use (up to ``POOL``), so
+   that a run of a few minutes sends each at most once or twice (``traffic_pool``,
+   ``traffic_distinct`` in each run).
 5. **Measures.** Cycle ``k`` after the shift is the k-th cycle whose labels include rows of
    the new world. Goal: a challenger promoted within ``--blocks-after`` cycles after the shift
    (with M = 300 and 3 blocks: at most 900 labels of the new world); in the control, a
@@ -75,6 +78,8 @@ OUT = REPO / "benchmarks" / "_out"
 sys.path.insert(0, str(REPO / "src"))
 
 NAME = "bench"
+TAIL = 6000  # characters of the server's output kept in a run that went wrong
+POOL = 5000  # at most this many rows in a pool of the second client (each sent once a cycle)
 PROMOTED = "retrained, challenger promoted"
 
 
@@ -195,14 +200,18 @@ class Traffic:
         self.statuses: dict[int, int] = {}
         self.refused = 0
         self.versions: list[str] = []
+        self.distinct = 0  # distinct rows sent (a row sent twice counts once)
+        self.repeated = 0  # requests that sent a row already sent
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        i = 0
+        i, pool = 0, self.pool
         while not self.stop.is_set():
-            record = self.pool[i % len(self.pool)]
+            if self.pool is not pool:  # the world changed: its pool from the start
+                i, pool = 0, self.pool
+            record = pool[i % len(pool)]
             try:
                 conn.request("POST", "/predict", json.dumps(record),
                              {"content-type": "application/json"})  # fmt: skip
@@ -219,9 +228,23 @@ class Traffic:
                 version = json.loads(body)["model_version"]
                 if not self.versions or self.versions[-1] != version:
                     self.versions.append(version)
+            if i < len(pool):
+                self.distinct += 1
+            else:
+                self.repeated += 1
             i += 1
             self.stop.wait(0.1)
         conn.close()
+
+
+def server_tail(output: Path, cycles: list[dict[str, Any]], error: bool) -> str | None:
+    """The end of the server's output when a run went wrong (a retrain failed, or the run
+    stopped on an error): the workspace is deleted after the run, and a cycle's record
+    alone did not say what failed."""
+    failed = any(str(c.get("decision", "")).startswith("retrain failed") for c in cycles)
+    if not (failed or error) or not output.is_file():
+        return None
+    return output.read_text(encoding="utf-8", errors="replace")[-TAIL:]
 
 
 def _post(conn: http.client.HTTPConnection, path: str, body: Any) -> tuple[int, dict[str, Any]]:
@@ -274,6 +297,38 @@ def champion(table: str, seed: int, args: argparse.Namespace, work: Path) -> dic
             "train_seconds": round(time.monotonic() - started, 1)}  # fmt: skip
 
 
+def stream(
+    champ: dict[str, Any], draw: int, shifted: bool, args: argparse.Namespace
+) -> tuple[list[Any], Any, Any]:
+    """The labelled stream's blocks of one run, and the second client's pools of the old and
+    the new world: the champion's 2,000 rows stay out of all of them, the rest of each world
+    in this draw's order; the pools are the rows that neither the champion nor the labelled
+    stream uses (up to ``POOL``; a pool of 200 rows, cycled, let a few hundred repeated rows
+    dominate the log the check reads, and the drift checks then saw duplicates, not the
+    world)."""
+    seed, old_all, new_all, m = champ["seed"], champ["old"], champ["new"], args.block
+    need_old = 2000 + m * (args.blocks_before + (0 if shifted else args.blocks_after)) + 200
+    need_new = m * args.blocks_after + 200
+    if len(old_all) < need_old or len(new_all) < need_new:
+        raise SystemExit(f"{champ['table']}: too few rows for blocks of {m}")
+    old = pd_concat(
+        old_all.iloc[:2000], old_all.iloc[2000:].sample(frac=1.0, random_state=seed * 1000 + draw)
+    )
+    new = new_all.sample(frac=1.0, random_state=seed * 1000 + draw).reset_index(drop=True)
+    stream_old = old.iloc[2000:].reset_index(drop=True)
+    blocks = []
+    for k in range(args.blocks_before + args.blocks_after):
+        if k < args.blocks_before or not shifted:
+            blocks.append(stream_old.iloc[k * m : (k + 1) * m])
+        else:
+            j = k - args.blocks_before
+            blocks.append(new.iloc[j * m : (j + 1) * m])
+    used_old = 2000 + m * (args.blocks_before + (0 if shifted else args.blocks_after))
+    pool_old = old.iloc[used_old:].iloc[:POOL]
+    pool_new = new.iloc[m * args.blocks_after :].iloc[:POOL]
+    return blocks, pool_old, pool_new
+
+
 def one_run(
     champ: dict[str, Any], draw: int, shifted: bool, args: argparse.Namespace, store: Path,
     work: Path,
@@ -284,17 +339,8 @@ def one_run(
     from apprentice.track import RunLog, Tracker, register_bundle, show_model
 
     table, seed, target = champ["table"], champ["seed"], champ["target"]
-    old_all, new_all = champ["old"], champ["new"]
-    m = args.block
-    need_old = 2000 + m * (args.blocks_before + (0 if shifted else args.blocks_after)) + 200
-    need_new = m * args.blocks_after + 200
-    if len(old_all) < need_old or len(new_all) < need_new:
-        raise SystemExit(f"{table}: too few rows for blocks of {m}")
-    # the champion's 2,000 rows stay out of every stream; the rest in this draw's order
-    old = pd_concat(
-        old_all.iloc[:2000], old_all.iloc[2000:].sample(frac=1.0, random_state=seed * 1000 + draw)
-    )
-    new = new_all.sample(frac=1.0, random_state=seed * 1000 + draw).reset_index(drop=True)
+    blocks, pool_old, pool_new = stream(champ, draw, shifted, args)
+    filler_old, filler_new = _records(pool_old, target), _records(pool_new, target)
     workspace = work / f"{table}-{seed}-{draw}-{'shift' if shifted else 'control'}"
     workspace.mkdir(parents=True)
     shutil.copy(store, workspace / "mlflow.db")
@@ -307,18 +353,7 @@ def one_run(
                                  artifacts=[(workspace / "v1", "bundle")]))  # fmt: skip
     register_bundle(tracker, name=NAME, run_id=run.run_id, source=f"{run.artifact_uri}/bundle",
                     task=champ["task"], target=target)  # fmt: skip
-    x = champ["cut"]
-
-    stream_old = old.iloc[2000:].reset_index(drop=True)
-    blocks = []
-    for k in range(args.blocks_before + args.blocks_after):
-        if k < args.blocks_before or not shifted:
-            blocks.append(stream_old.iloc[k * m : (k + 1) * m])
-        else:
-            j = k - args.blocks_before
-            blocks.append(new.iloc[j * m : (j + 1) * m])
-    filler_old = _records(old.iloc[-200:], target)
-    filler_new = _records(new.iloc[-200:], target)
+    x, m = champ["cut"], args.block
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -339,8 +374,8 @@ def one_run(
         proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, env=env)
     traffic = Traffic(port)
     result: dict[str, Any] = {"table": table, "seed": seed, "shifted": shifted, "draw": draw,
-                              "cut": x, "block": m, "rows_old": len(old),
-                              "rows_new": len(new)}  # fmt: skip
+                              "cut": x, "block": m, "rows_old": len(champ["old"]),
+                              "rows_new": len(champ["new"])}  # fmt: skip
 
     def ready() -> bool:
         try:
@@ -453,10 +488,16 @@ def one_run(
             "driver_failures": failures,
             "traffic_statuses": {str(k): v for k, v in traffic.statuses.items()},
             "traffic_refused": traffic.refused,
+            "traffic_pool": {"old": len(filler_old), "new": len(filler_new) if shifted else 0},
+            "traffic_distinct": traffic.distinct,
+            "traffic_repeated": traffic.repeated,
             "versions_seen": traffic.versions,
             "aliases": dict(show_model(tracker, NAME).aliases),
         }
     )
+    tail = server_tail(output, cycles, "error" in result)
+    if tail:
+        result["server_tail"] = tail
     result["no_failed_request"] = (
         failures == 0 and traffic.refused == 0 and set(traffic.statuses) <= {200}
     )
@@ -599,8 +640,34 @@ def _summary(args: argparse.Namespace, results: list[dict[str, Any]]) -> dict[st
                 sum(r.get("traffic_statuses", {}).values()) for r in results if r["half"] == half
             ),
             "errors": sum("error" in r for r in results if r["half"] == half),
+            **_controls_detail(control),
         }
     return summary
+
+
+def _controls_detail(control: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the loop did in the control runs: runs per table, cycles, the cycles that
+    retrained, and how many cycles raised each check (no cycle should act on a world that
+    did not change; an alert that is not a degradation is recorded, not acted on)."""
+    cycles = [c for r in control for c in r.get("cycles", [])]
+    checks: dict[str, int] = {}
+    for c in cycles:
+        for name in c["checks"]:
+            checks[name] = checks.get(name, 0) + 1
+    tables: dict[str, int] = {}
+    for r in control:
+        tables[r["table"]] = tables.get(r["table"], 0) + 1
+    return {
+        "control_runs_by_table": dict(sorted(tables.items())),
+        "control_cycles": len(cycles),
+        "control_cycles_retrained": sum(c.get("retrain") is not None for c in cycles),
+        "control_cycles_by_check": dict(sorted(checks.items())),
+        "traffic_repeated_rows": (  # None: runs made before the second client counted them
+            sum(r["traffic_repeated"] for r in control if "traffic_repeated" in r)
+            if any("traffic_repeated" in r for r in control)
+            else None
+        ),
+    }
 
 
 if __name__ == "__main__":

@@ -348,7 +348,10 @@ def _retrain(cycle: Cycle, name: str, options: WatchOptions, manifest: dict[str,
         )
     except Exception as exc:  # a failed retrain never stops the loop nor the champion
         log.exception("watch: the retrain of %s failed", name)
-        message = exc.message if isinstance(exc, ApprenticeError) else f"{type(exc).__name__}"
+        # what went wrong, in the record a person reads (a class name alone said nothing)
+        message = exc.message if isinstance(exc, ApprenticeError) else type(exc).__name__
+        if not isinstance(exc, ApprenticeError) and str(exc):
+            message = f"{message}: {str(exc)[:300]}"
         cycle.retrain["seconds"] = round(time.monotonic() - started, 1)
         cycle.decision = "retrain failed, champion kept"
         cycle.reason = f"{cycle.reason}; retrain failed: {message}"
