@@ -162,3 +162,26 @@ def test_code_columns_are_not_tested_on_category_shares() -> None:
     shifted = pd.Series(rng.choice(["a", "b", "c"], 2000, p=[0.3, 0.3, 0.4]))
     result = categorical_drift("plain", ref, shifted)
     assert result.test == "chi2" and result.p_value < 1e-6
+
+
+def test_one_huge_cell_keeps_the_distance_finite_and_quiet() -> None:
+    """A batch with one ``1e308`` (a unit slip, a corrupt cell) among 41 values: the W1/sd
+    distance stays finite (the dashboard drew no bar and missed it as the largest move when
+    it was inf), no overflow warning reaches stderr, and the move is still large."""
+    import warnings
+
+    from apprentice.monitor.partial import NumericPartial
+
+    rng = np.random.default_rng(2)
+    ref = numeric_profile(rng.normal(17, 1.3, size=2000))
+    current = rng.normal(17, 1.3, size=41)
+    current[5] = 1e308
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        whole = numeric_drift("age", ref, current)
+        part = NumericPartial.of(ref, current).drift("age", ref)
+        plain = numeric_drift("age", ref, current[np.arange(41) != 5])
+    for col in (whole, part):
+        assert math.isfinite(col.distance["wasserstein"])
+        assert col.distance["wasserstein"] > plain.distance["wasserstein"] + 0.1
+    assert whole.distance["wasserstein"] == pytest.approx(part.distance["wasserstein"], rel=0.05)

@@ -116,6 +116,21 @@ def wasserstein_normalised(
     u = (np.arange(grid) + 0.5) / grid
     q_r = sorted_quantile(reference_sorted, u)
     q_c = sorted_quantile(current_sorted, u)
+    return scaled_distance(q_r, q_c, scale)
+
+
+#: a current quantile counts at most this many reference scales beyond the reference's range
+FAR_SCALES = 10.0
+
+
+def scaled_distance(q_r: np.ndarray, q_c: np.ndarray, scale: float) -> float:
+    """Mean absolute gap between two quantile grids over ``scale``, each current quantile
+    held within :data:`FAR_SCALES` scales of the reference's range: one wrong cell (``1e308``)
+    cannot make the distance infinite or overflow, and the out-of-range check reports it."""
+    span = scale if scale > 0 else float(q_r[-1] - q_r[0]) or 1.0
+    low, high = float(q_r[0]) - FAR_SCALES * span, float(q_r[-1]) + FAR_SCALES * span
+    with np.errstate(invalid="ignore"):
+        q_c = np.clip(np.nan_to_num(q_c, nan=float(q_r[0])), low, high)
     w = float(np.mean(np.abs(q_r - q_c)))
     if not scale > 0:
         return 0.0 if w == 0 else math.inf

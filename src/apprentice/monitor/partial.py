@@ -54,6 +54,7 @@ from apprentice.monitor.drift import (
     ks_asymptotic_p,
     ks_test,
     psi_counts,
+    scaled_distance,
     wasserstein_normalised,
 )
 from apprentice.monitor.policy import Policy
@@ -184,10 +185,7 @@ class NumericPartial:
         from apprentice.monitor.profile import sorted_quantile
 
         q_r = sorted_quantile(sample, u)
-        w = float(np.mean(np.abs(q_r - q_c)))
-        if not scale > 0:
-            return 0.0 if w == 0 else math.inf
-        return w / scale
+        return scaled_distance(q_r, q_c, scale)
 
     def _order_statistic(self, rank: np.ndarray) -> np.ndarray:
         """The ``rank``-th smallest current value (0-based), interpolated inside its bin."""
@@ -209,11 +207,13 @@ def _bin_index(values: np.ndarray, points: np.ndarray, step: float) -> np.ndarra
     below = left == 0
     below &= right == 0
     if below.any():
-        t = np.minimum(np.floor((points[0] - values[below]) / step), TAIL_BINS - 1)
+        with np.errstate(over="ignore"):  # 1e308 past the last point: the last tail bin
+            t = np.minimum(np.floor((points[0] - values[below]) / step), TAIL_BINS - 1)
         idx[below] = TAIL_BINS - 1 - t.astype(np.int64)
     above = left == k
     if above.any():
-        t = np.minimum(np.floor((values[above] - points[-1]) / step), TAIL_BINS - 1)
+        with np.errstate(over="ignore"):
+            t = np.minimum(np.floor((values[above] - points[-1]) / step), TAIL_BINS - 1)
         idx[above] = TAIL_BINS + 2 * k - 1 + t.astype(np.int64)
     return idx.astype(np.int64)
 
