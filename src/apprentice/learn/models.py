@@ -50,6 +50,12 @@ MAX_ROUNDS = 3000
 EARLY_STOPPING_ROUNDS = 50
 MIN_DELTA_LOGLOSS = 1e-4
 FOREST_CHUNK = 25
+#: Per-tree feature subsampling (LightGBM's ``feature_fraction``, XGBoost's
+#: ``colsample_bytree``) never leaves a tree fewer than this many features (all of them when
+#: there are fewer): on a table of two or three columns a fraction of 0.7 gives every tree a
+#: single column, so no tree can model an interaction (a state from latitude *and* longitude:
+#: 33% accuracy against 92% with both columns per tree, log loss 1.98 against 0.34).
+MIN_FEATURES_PER_TREE = 5
 
 
 @dataclass(frozen=True)
@@ -412,7 +418,24 @@ class _DeadlineCallback:
             raise lgb.callback.EarlyStopException(env.iteration, env.evaluation_result_list or [])
 
 
-def lightgbm_params(config: ModelConfig, task: str, n_classes: int, n_threads: int, seed: int):  # type: ignore[no-untyped-def]
+def feature_fraction_floor(fraction: float, n_features: int | None) -> float:
+    """``fraction`` of the features per tree, raised so that a tree gets at least
+    :data:`MIN_FEATURES_PER_TREE` features (all of them when there are fewer)."""
+    if n_features is None or n_features <= 0:
+        return fraction
+    return max(fraction, min(1.0, MIN_FEATURES_PER_TREE / n_features))
+
+
+def lightgbm_params(  # type: ignore[no-untyped-def]
+    config: ModelConfig,
+    task: str,
+    n_classes: int,
+    n_threads: int,
+    seed: int,
+    n_features: int | None = None,
+):
+    """LightGBM's parameters for ``config``; with ``n_features`` (the matrix's columns) the
+    per-tree feature fraction keeps :data:`MIN_FEATURES_PER_TREE` features per tree."""
     params: dict[str, Any] = {
         "verbosity": -1,
         "seed": seed,
@@ -428,6 +451,9 @@ def lightgbm_params(config: ModelConfig, task: str, n_classes: int, n_threads: i
     else:
         params.update(objective="regression", metric="l2")
     params.update(config.params)
+    for key in ("feature_fraction", "colsample_bytree", "sub_feature"):
+        if key in params:
+            params[key] = feature_fraction_floor(float(params[key]), n_features)
     return params
 
 
@@ -448,7 +474,7 @@ def _fit_lightgbm(
 ) -> Any:
     import lightgbm as lgb
 
-    params = lightgbm_params(config, task, n_classes, n_threads, seed)
+    params = lightgbm_params(config, task, n_classes, n_threads, seed, n_features=X.shape[1])
     train_set = lgb.Dataset(
         X, label=y, categorical_feature=categorical or "auto", free_raw_data=True
     )
@@ -510,6 +536,10 @@ def _fit_xgboost(
     else:
         params.update(objective="reg:squarederror", eval_metric="rmse")
     params.update(config.params)
+    if "colsample_bytree" in params:
+        params["colsample_bytree"] = feature_fraction_floor(
+            float(params["colsample_bytree"]), X.shape[1]
+        )
     train_set = xgb.DMatrix(X, label=y, nthread=max(1, n_threads))
     callbacks: list[Any] = []
     evals: list[Any] = []
