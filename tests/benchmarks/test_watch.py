@@ -4,31 +4,18 @@ from __future__ import annotations
 
 import argparse
 import http.server
-import importlib.util
 import json
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any, ClassVar
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.benchmarks._load import load_benchmark
 
-
-def _load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"_bench_{name}", REPO / "benchmarks" / name)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-watch = _load("watch.py")
+watch = load_benchmark("watch.py")
 
 
 @pytest.fixture(scope="module")
