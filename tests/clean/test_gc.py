@@ -7,7 +7,7 @@ import gc
 import pytest
 
 from apprentice.clean import clean_table
-from apprentice.clean._gc import paused_gc
+from apprentice.clean.gc_pause import paused_gc
 from tests.clean.conftest import text
 
 

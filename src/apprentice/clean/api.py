@@ -14,9 +14,9 @@ import pyarrow as pa
 
 from apprentice.clean import infer as _infer
 from apprentice.clean._arrow import column_arrays, to_text_array
-from apprentice.clean._gc import paused_gc
 from apprentice.clean.categories import learn_categories
 from apprentice.clean.dates import detect_date
+from apprentice.clean.gc_pause import paused_gc
 from apprentice.clean.infer import (
     Hint,
     Inference,
@@ -343,6 +343,7 @@ def _workers(shape: tuple[int, int]) -> int:
     return 2 if (os.cpu_count() or 1) - load >= 1.0 else 1
 
 
+@paused_gc()  # tens of thousands of small objects on a wide table: see clean.gc_pause
 def fit_frame(
     frame: pd.DataFrame,
     originals: list[Any],
@@ -355,30 +356,6 @@ def fit_frame(
     source: str | None = None,
 ) -> CleanResult:
     """Learn the recipe of ``frame`` and clean it (shared by clean_table and Cleaner.fit)."""
-    with paused_gc():  # (tens of thousands of small objects on a wide table: see _gc)
-        return _fit_frame(
-            frame,
-            originals,
-            type_hints=type_hints,
-            percent_as=percent_as,
-            sentinels=sentinels,
-            dayfirst=dayfirst,
-            lines=lines,
-            source=source,
-        )
-
-
-def _fit_frame(
-    frame: pd.DataFrame,
-    originals: list[Any],
-    *,
-    type_hints: Mapping[str, str] | None,
-    percent_as: str,
-    sentinels: Any,
-    dayfirst: bool | None,
-    lines: np.ndarray | None,
-    source: str | None,
-) -> CleanResult:
     check_settings(percent_as, sentinels)
     if frame.shape[1] == 0:
         raise EmptyTableError(

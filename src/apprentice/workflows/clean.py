@@ -236,9 +236,9 @@ def clean_file(
     ``sentinels``, ``dayfirst`` and ``target`` go to :func:`apprentice.clean.clean_table`;
     ``pii_sample`` and ``phone_regions`` to :func:`apprentice.guard.detect_pii`.
     """
-    from apprentice.clean._gc import paused_gc
+    from apprentice.clean.gc_pause import paused_gc
 
-    with paused_gc():  # (a wide table makes many small objects in every stage: see clean._gc)
+    with paused_gc():  # (a wide table makes many small objects in every stage: see clean.gc_pause)
         return _clean_file(
             source,
             keep=keep,
