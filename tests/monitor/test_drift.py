@@ -148,6 +148,40 @@ def test_no_drift_rarely_alerts_across_twenty_columns() -> None:
     assert alerts / sims <= 0.05
 
 
+@pytest.mark.parametrize(("n_ref", "n_cur"), [(300, 300), (300, 1000), (1000, 300)])
+def test_wide_category_column_false_alarms(n_ref: int, n_cur: int) -> None:
+    # a charge-description-like column: 400 categories with Zipf shares, so every sample
+    # lacks many of them and holds some that the reference sample never saw (not code-like:
+    # the frequent ones dominate). Counting only the current side's new values as one
+    # category alarmed on most of these same-distribution samples.
+    rng = np.random.default_rng(n_ref + n_cur)
+    cats = np.array([f"charge {i}" for i in range(400)])
+    probs = 1.0 / np.arange(1, 401)
+    probs /= probs.sum()
+    sims = 300
+    alarms = 0
+    for _ in range(sims):
+        ref = categorical_profile(pd.Series(rng.choice(cats, n_ref, p=probs)))
+        cur = pd.Series(rng.choice(cats, n_cur, p=probs))
+        result = categorical_drift("charge", ref, cur)
+        assert result.test == "chi2"
+        alarms += result.p_value < ALPHA
+    assert alarms / sims <= ALPHA + 3 * math.sqrt(ALPHA * (1 - ALPHA) / sims), alarms / sims
+
+
+def test_a_new_frequent_category_in_a_wide_column_is_caught() -> None:
+    rng = np.random.default_rng(3)
+    cats = np.array([f"charge {i}" for i in range(400)])
+    probs = 1.0 / np.arange(1, 401)
+    probs /= probs.sum()
+    ref = categorical_profile(pd.Series(rng.choice(cats, 1000, p=probs)))
+    cur = pd.Series(np.concatenate([rng.choice(cats, 700, p=probs), ["new charge"] * 300]))
+    result = categorical_drift("charge", ref, cur)
+    assert result.p_value < 1e-6
+    unseen = [n for n in result.notes if "in categories the reference never saw" in n]
+    assert unseen and int(unseen[0].split()[0].replace(",", "")) >= 300
+
+
 def test_code_columns_are_not_tested_on_category_shares() -> None:
     # 300 reference rows of cabin-like codes, nearly all seen once; new rows bring new codes
     rng = np.random.default_rng(0)

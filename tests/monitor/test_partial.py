@@ -111,3 +111,24 @@ def test_iter_chunks_reads_what_the_reader_reads(tmp_path: Path) -> None:
     chunks = list(iter_chunks(parquet_path, rows=600))
     assert len(chunks) > 1
     pd.testing.assert_frame_equal(pd.concat(chunks, ignore_index=True), whole)
+
+
+def test_unseen_categories_are_kept_apart_up_to_a_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    from apprentice.monitor import partial
+    from apprentice.monitor.profile import OTHER
+
+    ref = {"counts": {"a": 50, "b": 30}}
+    values = pd.Series(["a"] * 5 + ["b"] * 3 + ["x"] * 4 + ["y"] * 2 + ["z", "w"])
+    whole = partial.CategoricalPartial.of(ref, values)
+    assert whole.counts == {"a": 5, "b": 3, "x": 4, "y": 2, "z": 1, "w": 1}
+    chunks = [partial.CategoricalPartial.of(ref, values[i : i + 5]) for i in range(0, 16, 5)]
+    merged = chunks[0]
+    for chunk in chunks[1:]:
+        merged = merged.merge(chunk)
+    assert merged.counts == whole.counts
+    monkeypatch.setattr(partial, "MAX_UNSEEN", 2)
+    capped = partial.CategoricalPartial.of(ref, values)
+    assert capped.counts == {"a": 5, "b": 3, "x": 4, "y": 2, OTHER: 2}
+    # a reference that lumped its own tail lumps every category it did not keep
+    lumped = partial.CategoricalPartial.of({"counts": {"a": 50, OTHER: 30}}, values)
+    assert lumped.counts == {"a": 5, OTHER: 11}

@@ -23,7 +23,8 @@ on all the rows at once. What merges how:
   of the reference's 20,000 sample points hold about 1/20,000 of its mass, so the distance
   is off by a small fraction of its floor (0.1 by default): 0.1% relative on a test with
   values on a 0.1 grid and a current sample beyond the reference's range.
-- categorical columns: counts of the reference's categories and one count of the others.
+- categorical columns: counts of the reference's categories and of each unseen one (the
+  rarest lumped beyond a bound).
 - numbers within categories (the profile's ``joint`` pairs): per stored category the count,
   the sums of the reference ranks, of their squares and of the numbers, exact
   (:func:`~apprentice.monitor.joint.joint_sums`).
@@ -37,7 +38,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -223,34 +224,56 @@ def _bin_index(values: np.ndarray, points: np.ndarray, step: float) -> np.ndarra
 
 @dataclass
 class CategoricalPartial:
-    """Counts of a categorical column's reference categories; the rest lumped."""
+    """Counts of a categorical column's reference categories and of the categories the
+    reference never saw, each on its own (as the whole-frame test counts them), up to
+    :data:`MAX_UNSEEN` of those; beyond that the rarest are lumped. When the reference
+    lumped its own tail, every category it did not keep is lumped too."""
 
     counts: dict[str, int]
+    known: frozenset[str] = frozenset()  # the reference's categories
 
     @classmethod
     def of(cls, ref: dict[str, Any], values: Any) -> CategoricalPartial:
         from apprentice.monitor.profile import category_counts
 
         known = ref["counts"]
+        lumped = OTHER in known
         counts: dict[str, int] = {}
         other = 0
         for key, count in category_counts(values).items():
-            if key in known and key != OTHER:
+            if (key in known or not lumped) and key != OTHER:
                 counts[key] = count
             else:
                 other += count
         if other:
             counts[OTHER] = other
-        return cls(counts)
+        return cls(_cap_unseen(counts, known), frozenset(known))
 
     def merge(self, other: CategoricalPartial) -> CategoricalPartial:
         out = dict(self.counts)
         for key, count in other.counts.items():
             out[key] = out.get(key, 0) + count
-        return CategoricalPartial(out)
+        return CategoricalPartial(_cap_unseen(out, self.known))
 
     def drift(self, name: str, ref: dict[str, Any]) -> ColumnDrift:
         return categorical_drift_counts(name, ref, self.counts)
+
+
+#: distinct unseen categories a partial keeps apart (memory stays bounded on free text)
+MAX_UNSEEN = 1_000
+
+
+def _cap_unseen(counts: dict[str, int], known: Collection[str]) -> dict[str, int]:
+    """``counts`` with all but the :data:`MAX_UNSEEN` most frequent unseen categories lumped
+    into :data:`OTHER` (ties broken by name, so chunks merge to the same result)."""
+    unseen = [(k, v) for k, v in counts.items() if k not in known and k != OTHER]
+    if len(unseen) <= MAX_UNSEEN:
+        return counts
+    unseen.sort(key=lambda kv: (-kv[1], kv[0]))
+    out = {k: v for k, v in counts.items() if k in known or k == OTHER}
+    out.update(unseen[:MAX_UNSEEN])
+    out[OTHER] = out.get(OTHER, 0) + sum(v for _, v in unseen[MAX_UNSEEN:])
+    return out
 
 
 Partial = NumericPartial | CategoricalPartial
