@@ -188,6 +188,12 @@ def test_unknown_field_is_masked_with_a_hint(client: TestClient) -> None:
         assert "age" not in json.dumps(error["loc"]) and "P class" not in r.text
     r = client.post("/predict", json={"Sex": "male", CANARIES["email"]: 1})
     assert r.status_code == 422 and "did you mean" not in r.text
+    # a key read from a CSV with its byte-order mark looks like the column it is not
+    r = client.post("/predict", json={"Sex": "male", "\ufeffAge": 3})
+    (error,) = r.json()["detail"]
+    assert r.status_code == 422 and error["loc"] == ["body", "<field>"]
+    assert "did you mean 'Age'? it differs only in case" in error["msg"]
+    assert "byte-order mark" in error["msg"]
     assert_no_canary(r.text)
 
 

@@ -251,7 +251,13 @@ def unknown_message(name: Any, known: set[str]) -> str:
     squash = {re.sub(r"[^0-9a-z]+", "", k.lower()): k for k in known}
     key = re.sub(r"[^0-9a-z]+", "", str(name).lower()[:200])
     match = squash.get(key)
-    if match is None and key:
+    if match is not None:  # the same letters and digits: what differs may be invisible
+        hint = (
+            f" (did you mean '{match}'? it differs only in case, spaces, punctuation or "
+            "invisible characters such as a byte-order mark)"
+        )
+        return f"not a column of the training file{hint}; send the name as GET /model lists it"
+    if key:
         close = difflib.get_close_matches(key, list(squash), n=1, cutoff=0.75)
         match = squash[close[0]] if close else None
     hint = f" (did you mean '{match}'?)" if match is not None else ""
