@@ -356,3 +356,32 @@ def test_monitor_retrain_on_alert_chains_the_two(tmp_path: Path) -> None:
     assert payload["status"] == "alert"
     assert payload["retrain"]["decision"] in ("promote", "keep")
     assert Path(payload["retrain"]["report"]).is_file()
+
+
+def test_the_champions_identifiers_stay_out_of_the_challenger(tmp_path: Path) -> None:
+    """Customers scored again: the new rows repeat the customer numbers of the training rows
+    in another order, so the challenger's own guard sees no row counter; the champion's
+    exclusion holds, with its reason in the challenger's ledger."""
+    from apprentice.bundle import train
+    from apprentice.workflows.run import RunResult
+
+    rng = np.random.default_rng(5)
+    n = 600
+    x1, x2 = rng.normal(size=n), rng.normal(size=n)
+    y = np.where(x1 + 0.5 * rng.normal(size=n) > 0, "yes", "no")
+    base = pd.DataFrame({"customer_no": np.arange(1, n + 1), "x1": x1, "x2": x2, "churn": y})
+    champion = train(
+        base, target="churn", out=tmp_path / "v1", time_budget=None, max_trials=0,
+        families=("linear",), n_jobs=1, n_boot=50,
+    )  # fmt: skip
+    excluded = champion.bundle.manifest["excluded_columns"]
+    assert excluded["customer_no"].startswith("a row counter")
+    again = base.sample(n=300, random_state=1).reset_index(drop=True)
+    decision = retrain(
+        str(champion.path), data=again, base=base, max_trials=0, families=("linear",), n_boot=50
+    )
+    manifest = json.loads((decision.out / "bundle" / "manifest.json").read_text())
+    assert "customer_no" not in manifest["feature_columns"]
+    why = "an identifier in the champion's training data: " + excluded["customer_no"]
+    ledger = RunResult.load(decision.out).ledger
+    assert any(e.get("column") == "customer_no" and e.get("reason") == why for e in ledger)

@@ -3,7 +3,7 @@ ensemble, and the scikit-learn estimator :class:`AutoModel`."""
 
 from apprentice.learn.automodel import AutoModel
 from apprentice.learn.features import FeaturePipeline, infer_kind
-from apprentice.learn.leakage import LeakageReport, find_id_like, find_near_perfect
+from apprentice.learn.leakage import ID_REASONS, LeakageReport, find_id_like, find_near_perfect
 from apprentice.learn.models import FAMILIES, ModelConfig, portfolio
 from apprentice.learn.scoring import DEFAULT_METRIC, METRICS, resolve_metric
 from apprentice.learn.search import Clock, FinalModel, SearchResult, greedy_ensemble, search
@@ -13,6 +13,7 @@ from apprentice.learn.task import TargetInfo, detect_task, prepare_target
 __all__ = [
     "DEFAULT_METRIC",
     "FAMILIES",
+    "ID_REASONS",
     "METRICS",
     "AutoModel",
     "Clock",

@@ -67,6 +67,15 @@ class LeakageReport:
         }
 
 
+#: the reasons :func:`find_id_like` gives (``retrain`` keeps a champion's identifiers out of
+#: its challenger by them: appended rows can break "unique" or "rising with row order")
+REASON_UNIQUE = "a different value in every row (an identifier)"
+REASON_NAMED = "named like an identifier and nearly unique per row"
+REASON_COUNTER = "a row counter (unique and rising with row order)"
+REASON_NAMED_NUMBER = "named like an identifier with a unique whole number per row"
+ID_REASONS = frozenset({REASON_UNIQUE, REASON_NAMED, REASON_COUNTER, REASON_NAMED_NUMBER})
+
+
 def find_id_like(
     frame: pd.DataFrame, kinds: dict[str, str], positions: np.ndarray | None = None
 ) -> dict[str, str]:
@@ -87,9 +96,9 @@ def find_id_like(
             keys = pd.Series(as_keys(series)).dropna()
             ratio = keys.nunique() / max(len(keys), 1)
             if ratio >= 0.999 and len(keys) >= 0.9 * n:
-                out[str(name)] = "a different value in every row (an identifier)"
+                out[str(name)] = REASON_UNIQUE
             elif ratio >= 0.95 and _ID_NAME.search(str(name)):
-                out[str(name)] = "named like an identifier and nearly unique per row"
+                out[str(name)] = REASON_NAMED
         elif kind == "numeric":
             values = as_numeric(series)
             finite = values[np.isfinite(values)]
@@ -101,9 +110,9 @@ def find_id_like(
             mask = np.isfinite(values)
             rho = pd.Series(values[mask]).corr(pd.Series(order[mask].astype(float)), "spearman")
             if rho is not None and abs(rho) >= 0.99:
-                out[str(name)] = "a row counter (unique and rising with row order)"
+                out[str(name)] = REASON_COUNTER
             elif _ID_NAME.search(str(name)):
-                out[str(name)] = "named like an identifier with a unique whole number per row"
+                out[str(name)] = REASON_NAMED_NUMBER
     return out
 
 

@@ -408,7 +408,7 @@ def _train_challenger(plan: _Plan, search: dict[str, Any], *, seed: int, say: An
         name=plan.resolved.name if registered else default_name(str(plan.path), plan.target),
         task=plan.champion.task,
         holdout_rows=plan.holdout.tolist(),
-        drop_columns=[c for c in (plan.time_column,) if c and c in plan.table.columns],
+        drop_columns=_challenger_drops(plan),
         seed=seed,
         n_boot=200,
         track=registered,
@@ -418,6 +418,23 @@ def _train_challenger(plan: _Plan, search: dict[str, Any], *, seed: int, say: An
         observer=_Progress(say),
         **search,
     )
+
+
+def _challenger_drops(plan: _Plan) -> dict[str, str]:
+    """The columns the challenger never uses, with why: the time column that orders the new
+    rows, and the champion's identifiers (appended rows can repeat an id or break its rise
+    with row order, so the challenger's own guard may no longer see one: a customer number
+    scored again every month would become a feature)."""
+    from apprentice.learn import ID_REASONS
+
+    drops: dict[str, str] = {}
+    if plan.time_column and plan.time_column in plan.table.columns:
+        drops[plan.time_column] = "the time column that orders the new rows"
+    excluded = plan.champion.manifest.get("excluded_columns") or {}
+    for column, why in excluded.items():
+        if why in ID_REASONS and column in plan.table.columns and column != plan.target:
+            drops[column] = f"an identifier in the champion's training data: {why}"
+    return drops
 
 
 def _decide(

@@ -671,7 +671,7 @@ def run(
     seed: int = 0,
     task: str | None = None,
     keep_columns: Sequence[str] = (),
-    drop_columns: Sequence[str] = (),
+    drop_columns: Sequence[str] | Mapping[str, str] = (),
     families: Sequence[str] | None = None,
     n_jobs: int | None = None,
     tracking_uri: str | None = None,
@@ -759,7 +759,7 @@ def run(
                 "max_trials": max_trials,
                 "task": task,
                 "keep_columns": tuple(keep_columns),
-                "drop_columns": tuple(drop_columns),
+                "drop_columns": drop_columns,  # a mapping keeps each one's reason
                 "n_jobs": n_jobs,
                 "families": tuple(families) if families is not None else None,
                 "n_boot": n_boot,

@@ -35,7 +35,7 @@ import logging
 import math
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -319,6 +319,8 @@ class TrainOptions:
     task: str | None = None
     keep_columns: tuple[str, ...] = ()
     drop_columns: tuple[str, ...] = ()
+    #: why a dropped column is dropped, when the caller knows (else "dropped by the user")
+    drop_reasons: tuple[tuple[str, str], ...] = ()
     n_jobs: int | None = None
     ensemble: bool = True
     families: tuple[str, ...] | None = None
@@ -599,8 +601,9 @@ def split_step(state: TrainState) -> None:
     if spec.kind == "group" and spec.column in features_raw.columns:
         features_raw = features_raw.drop(columns=[spec.column])
         state.ledger.append(_excluded(str(spec.column), "the group column of the split"))
+    reasons = dict(opts.drop_reasons)
     for name in opts.drop_columns:
-        state.ledger.append(_excluded(name, "dropped by the user"))
+        state.ledger.append(_excluded(name, reasons.get(name, "dropped by the user")))
     state.features_raw = features_raw
     state.holdout = holdout
     state.say(
@@ -1342,7 +1345,7 @@ def train(
     out: str | Path | None = None,
     task: str | None = None,
     keep_columns: Sequence[str] = (),
-    drop_columns: Sequence[str] = (),
+    drop_columns: Sequence[str] | Mapping[str, str] = (),
     n_jobs: int | None = None,
     ensemble: bool = True,
     families: Sequence[str] | None = None,
@@ -1363,7 +1366,8 @@ def train(
     DataFrame. ``time_budget`` (seconds) bounds the whole call, the final refit included;
     ``None`` with ``max_trials`` gives a reproducible run. ``split`` is ``random``,
     ``stratified``, ``group:COL`` or ``time:COL``. ``keep_columns`` keeps columns the leakage
-    guard would exclude; ``drop_columns`` are never features. ``families`` restricts the
+    guard would exclude; ``drop_columns`` are never features (a mapping gives each one's
+    reason for the ledger). ``families`` restricts the
     portfolio (the dummy baseline always runs); ``fast_predict`` keeps the champion to
     families with sub-millisecond single-row prediction (dummy, linear, LightGBM).
     ``fold_runner`` fits the search's cross-validation folds elsewhere (e.g.
@@ -1398,6 +1402,7 @@ def train(
         task=task,
         keep_columns=tuple(keep_columns),
         drop_columns=tuple(drop_columns),
+        drop_reasons=tuple(drop_columns.items()) if isinstance(drop_columns, Mapping) else (),
         n_jobs=n_jobs,
         ensemble=ensemble,
         families=tuple(families) if families is not None else None,
