@@ -35,3 +35,13 @@ def test_one_window_of_labels_shows_the_measured_metric_and_the_reference(
     assert int(labelled.replace(",", "")) == 25  # every other row got feedback
     assert 0.0 <= float(value) <= 1.0 and 0.0 <= float(reference) <= 1.0
     assert 'data-points="1"' not in page  # a sentence, not an empty chart
+
+
+def test_a_flat_line_gets_a_range_around_it() -> None:
+    from apprentice.monitor.dashboard import _line
+
+    svg = _line([("04:07", 0.5), ("04:08", 0.5)], label="latency", unit=" ms")
+    labels = re.findall(r'text-anchor="end">([^<]+)</text>', svg)
+    assert labels[:2] == ["0.55", "0.45"]  # the top and bottom of the axis differ
+    ys = {float(y) for y in re.findall(r'cy="([0-9.]+)"', svg)}
+    assert len(ys) == 1 and 10 < ys.pop() < 134  # the line inside the chart, not on its floor

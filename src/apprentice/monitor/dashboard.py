@@ -86,7 +86,10 @@ def _line(
     values = [v for _, v in points]
     span_values = [*values, *([reference] if reference is not None else [])]
     lo, hi = min(span_values), max(span_values)
-    span = (hi - lo) or 1.0
+    if hi == lo:  # a flat line: a range around it, not two axis labels of the same number
+        pad = abs(lo) * 0.1 or 1.0
+        lo, hi = lo - pad, hi + pad
+    span = hi - lo
     height, left, right, top, bottom = 160, 56, 12, 10, 26
     n = len(points)
 
