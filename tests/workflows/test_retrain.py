@@ -68,6 +68,16 @@ def test_gate_promotes_a_real_improvement_and_non_inferiority_only_when_drifting
     assert same.promote and "drifting" in same.reason
 
 
+def test_drift_of_the_joint_distribution_counts_as_drifting() -> None:
+    from apprentice.workflows.retrain import is_drifting
+
+    assert is_drifting([{"check": "joint_drift", "message": "mean 'x' for 'a' moved"}])
+    assert is_drifting([{"check": "out_of_range"}, {"check": "feature_drift"}])
+    assert is_drifting([{"check": "prediction_drift"}])
+    assert not is_drifting([{"check": "out_of_range"}, {"check": "performance"}])
+    assert not is_drifting([])
+
+
 @pytest.fixture(autouse=True)
 def _workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every retrain writes its run folder into a workspace of its own."""

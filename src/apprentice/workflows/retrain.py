@@ -365,8 +365,19 @@ def _drift(plan: _Plan) -> tuple[dict[str, Any] | None, list[str]]:
         return None, ["the champion has no reference profile: its drift is not known"]
     drop = [plan.time_column] if plan.time_column else []
     result = check(plan.champion, plan.new.drop(columns=drop))
-    drifting = any(a["check"] in ("feature_drift", "prediction_drift") for a in result.alerts)
+    drifting = is_drifting(result.alerts)
     return {"alerts": result.alerts, "score": result.score, "drifting": drifting}, []
+
+
+#: the monitor's alerts that say the champion's inputs or outputs moved (the joint check
+#: included: a category whose numbers moved is drift though every column's shares held)
+DRIFT_CHECKS = frozenset({"feature_drift", "joint_drift", "prediction_drift"})
+
+
+def is_drifting(alerts: list[dict[str, Any]]) -> bool:
+    """Whether the monitor's ``alerts`` say the champion is drifting (the gate then promotes
+    a challenger that is proven no worse)."""
+    return any(a.get("check") in DRIFT_CHECKS for a in alerts)
 
 
 def _search_settings(
